@@ -1,0 +1,28 @@
+# The two commands the README opens with: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint venv
+
+$(BIN)/sqlmodel-production: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql]" --group dev
+	touch $@
+
+venv: $(BIN)/sqlmodel-production
+
+## Serve the reference Heroes service on SQLite (http://127.0.0.1:8000/docs).
+demo: venv
+	$(BIN)/sqlmodel-production demo --sample-data
+
+## Run the whole test suite on SQLite, PostgreSQL and MariaDB.
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python scripts/unasync.py --check

@@ -1,0 +1,160 @@
+"""Sync and async engines built from one `DatabaseSettings`, tuned per backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from ._settings import DatabaseSettings
+from ._urls import Backend, async_url, backend_of, sync_url
+
+__all__ = ["create_async_engine", "create_engine", "engine_options"]
+
+# MariaDB: fail on bad data instead of truncating it, whatever the server's default mode.
+_MARIADB_SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+# Keep the server from closing an idle connection before the pool recycles it.
+_RECYCLE_MARGIN = 60
+
+
+def create_engine(settings: DatabaseSettings | None = None, **overrides: Any) -> Engine:
+    """Build the sync engine (psycopg, PyMySQL or sqlite3) for `settings`.
+
+    Args:
+        settings: where and how to connect; read from the environment when omitted.
+        **overrides: keyword arguments passed on to `sqlalchemy.create_engine`,
+            taking precedence over the tuned defaults.
+
+    Example:
+        ```python
+        engine = create_engine(DatabaseSettings(database_url="mariadb://app@db/app"))
+        ```
+    """
+    settings = settings or DatabaseSettings()
+    url, options = engine_options(settings, async_=False)
+    engine = sa.create_engine(url, **(options | overrides))
+    _tune(engine, settings)
+    return engine
+
+
+def create_async_engine(
+    settings: DatabaseSettings | None = None, **overrides: Any
+) -> AsyncEngine:
+    """Build the async engine (asyncpg, asyncmy or aiosqlite) for `settings`.
+
+    Same settings and tuning as `create_engine`; see there.
+    """
+    settings = settings or DatabaseSettings()
+    url, options = engine_options(settings, async_=True)
+    engine = sa_create_async_engine(url, **(options | overrides))
+    _tune(engine.sync_engine, settings)
+    return engine
+
+
+def engine_options(settings: DatabaseSettings, *, async_: bool) -> tuple[URL, dict[str, Any]]:
+    """The URL and `create_engine` keyword arguments for `settings` (pure, no I/O)."""
+    url = async_url(settings.database_url) if async_ else sync_url(settings.database_url)
+    backend = backend_of(url)
+    options: dict[str, Any] = {
+        "echo": settings.echo,
+        "pool_pre_ping": settings.pool_pre_ping,
+        "pool_recycle": settings.pool_recycle,
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_timeout": settings.pool_timeout,
+    }
+    if backend is Backend.SQLITE:
+        connect_args: dict[str, Any] = {
+            "timeout": settings.sqlite_busy_timeout,
+            "check_same_thread": False,
+        }
+        if _is_memory(url):
+            # One shared connection, or every checkout would see an empty database.
+            options = {"echo": settings.echo, "poolclass": StaticPool}
+        options["connect_args"] = connect_args
+    elif backend is Backend.POSTGRESQL:
+        server_settings = {"application_name": settings.application_name}
+        if settings.statement_timeout is not None:
+            server_settings["statement_timeout"] = str(round(settings.statement_timeout * 1000))
+        if async_:
+            options["connect_args"] = {
+                "timeout": settings.connect_timeout,
+                "server_settings": server_settings,
+            }
+        else:
+            options["connect_args"] = {
+                "connect_timeout": settings.connect_timeout,
+                "application_name": settings.application_name,
+                "options": " ".join(
+                    f"-c {key}={value}"
+                    for key, value in server_settings.items()
+                    if key != "application_name"
+                ),
+            }
+    else:
+        options["connect_args"] = {
+            "charset": "utf8mb4",
+            "connect_timeout": settings.connect_timeout,
+        }
+    return url, options
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
+
+
+def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+    """Install the per-connection settings that connect arguments cannot carry."""
+    backend = backend_of(engine.url)
+    if backend is Backend.SQLITE:
+        _tune_sqlite(engine, settings)
+    elif backend is Backend.MARIADB:
+        _tune_mariadb(engine, settings)
+
+
+def _tune_sqlite(engine: Engine, settings: DatabaseSettings) -> None:
+    busy_ms = round(settings.sqlite_busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction that reads and then writes cannot wait for the
+        # write lock (SQLite answers "database is locked" at once); taking the
+        # lock at BEGIN lets the busy timeout queue concurrent writers instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _tune_mariadb(engine: Engine, settings: DatabaseSettings) -> None:
+    statements = [
+        f"SET SESSION sql_mode = '{_MARIADB_SQL_MODE}'",
+        "SET SESSION time_zone = '+00:00'",
+        f"SET SESSION wait_timeout = GREATEST(@@session.wait_timeout, {settings.pool_recycle + _RECYCLE_MARGIN})",
+    ]
+    if settings.statement_timeout is not None:
+        statements.append(f"SET SESSION max_statement_time = {settings.statement_timeout:g}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for statement in statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()

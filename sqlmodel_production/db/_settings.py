@@ -1,0 +1,65 @@
+"""Database settings read from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(enum.StrEnum):
+    """Where the service runs; production turns the safety checks on."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseSettings):
+    """Connection and pool settings for one database.
+
+    Every field reads from an environment variable of the same name in upper
+    case (`DATABASE_URL`, `POOL_SIZE`, ...) or from a `.env` file in the working
+    directory. The defaults are the production defaults: pre-ping on, a short
+    pool timeout so that a starved pool answers with an error instead of a hang,
+    a statement timeout, and connections recycled well before servers drop them.
+
+    Example:
+        ```python
+        settings = DatabaseSettings(database_url="postgresql://app@db/app")
+        engine = create_engine(settings)
+        ```
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./sqlmodel_production.db"
+    """SQLAlchemy URL; the driver is chosen for you (`postgresql://`, `mysql://`, `mariadb://`, `sqlite://`)."""
+    environment: Environment = Environment.DEVELOPMENT
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout: float = Field(default=5.0, gt=0)
+    """Seconds a request waits for a pooled connection before failing (503, never a hang)."""
+    pool_recycle: int = Field(default=1800, ge=1)
+    """Seconds after which a connection is replaced; kept below MariaDB's `wait_timeout`."""
+    pool_pre_ping: bool = True
+    statement_timeout: float | None = Field(default=30.0, gt=0)
+    """Seconds a single statement may run before the server cancels it; None for no limit."""
+    connect_timeout: int = Field(default=10, ge=1)
+    sqlite_busy_timeout: float = Field(default=5.0, ge=0)
+    """Seconds an SQLite writer waits for the file lock before failing."""
+    application_name: str = "sqlmodel-production"
+    echo: bool = False
+
+    @model_validator(mode="after")
+    def _no_echo_in_production(self) -> Self:
+        if self.echo and self.environment is Environment.PRODUCTION:
+            raise ValueError(
+                "echo=True is refused when ENVIRONMENT=production: it logs every statement "
+                "with its parameters (personal data in your logs) and slows every query. "
+                "Unset ECHO, or use the slow-query log and Server-Timing diagnostics instead."
+            )
+        return self
