@@ -25,4 +25,4 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python scripts/unasync.py --check
+	$(BIN)/python scripts/gen_sync.py --check

@@ -1,9 +1,19 @@
-"""FastAPI integration: session dependencies, error handlers."""
+"""FastAPI integration: session dependencies and database error handlers."""
 
 from ._dependencies import AsyncSessionDep as AsyncSessionDep
 from ._dependencies import SessionDep as SessionDep
 from ._dependencies import get_async_session as get_async_session
 from ._dependencies import get_database as get_database
 from ._dependencies import get_session as get_session
+from ._errors import error_response as error_response
+from ._errors import install_error_handlers as install_error_handlers
 
-__all__ = ["AsyncSessionDep", "SessionDep", "get_async_session", "get_database", "get_session"]
+__all__ = [
+    "AsyncSessionDep",
+    "SessionDep",
+    "error_response",
+    "get_async_session",
+    "get_database",
+    "get_session",
+    "install_error_handlers",
+]

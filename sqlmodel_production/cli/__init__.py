@@ -1,4 +1,9 @@
-"""The `sqlmodel-production` command line."""
+"""The `sqlmodel-production` command line.
+
+Each command lives in its own module and registers itself on `app`; command
+modules import their heavy dependencies (uvicorn, the reference app, rich)
+inside the command function, so `--help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +18,17 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Production tooling for SQLModel + FastAPI services."""
+
+
 def main() -> None:
     """Entry point of the console script."""
-    _register_commands()
     app()
 
 
-def _register_commands() -> None:
-    # Each command module is imported only here, so `import sqlmodel_production.cli` stays cheap.
-    from . import _demo  # noqa: F401
-
+# Command modules register themselves on `app` when imported.
+from . import _demo  # noqa: E402,F401
 
 __all__ = ["app", "main"]

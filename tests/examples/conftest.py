@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
+
+from examples.heroes import models
+from examples.heroes.app import create_app
+from sqlmodel_production import Database
+
+from ..conftest import Target
+
+TABLES = [
+    models.Team.__table__,
+    models.Hero.__table__,
+    models.Mission.__table__,
+    models.HeroMissionLink.__table__,
+]
+
+
+def create_tables(database: Database) -> None:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+
+
+def drop_tables(database: Database) -> None:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+    asyncio.run(database.dispose())
+
+
+@pytest.fixture
+def client(target: Target, database: Database) -> Iterator[TestClient]:
+    """The reference service on the target backend, sync or async endpoints to match the driver."""
+    create_tables(database)
+    app = create_app(database, async_=target.async_)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        drop_tables(database)
