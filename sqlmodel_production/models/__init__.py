@@ -1,0 +1,36 @@
+"""Model toolkit: derived Create / Public / Update schemas, column mixins and field helpers.
+
+A pure layer: no I/O, no FastAPI.
+"""
+
+from ._fields import DEFAULT_STRING_LENGTH as DEFAULT_STRING_LENGTH
+from ._fields import ForeignKeyField as ForeignKeyField
+from ._fields import StringField as StringField
+from ._mixins import UUIDPK as UUIDPK
+from ._mixins import IntPK as IntPK
+from ._mixins import SoftDelete as SoftDelete
+from ._mixins import Timestamps as Timestamps
+from ._mixins import Versioned as Versioned
+from ._schemas import READ_ONLY as READ_ONLY
+from ._schemas import WRITE_ONLY as WRITE_ONLY
+from ._schemas import Schemas as Schemas
+from ._schemas import derive_schemas as derive_schemas
+from ._types import UTCDateTime as UTCDateTime
+from ._types import utcnow as utcnow
+
+__all__ = [
+    "DEFAULT_STRING_LENGTH",
+    "READ_ONLY",
+    "UUIDPK",
+    "WRITE_ONLY",
+    "ForeignKeyField",
+    "IntPK",
+    "Schemas",
+    "SoftDelete",
+    "StringField",
+    "Timestamps",
+    "UTCDateTime",
+    "Versioned",
+    "derive_schemas",
+    "utcnow",
+]

@@ -1,0 +1,92 @@
+"""`UTCDateTime` and `utcnow()`: UTC timestamps that read back the same on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+__all__ = ["UTCDateTime", "utcnow"]
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A datetime column that stores UTC and always returns an aware UTC `datetime`.
+
+    PostgreSQL stores `TIMESTAMP WITH TIME ZONE`; MariaDB (`DATETIME(6)`) and
+    SQLite have no time zone, so the value is stored as naive UTC and marked UTC
+    again when read. Naive values are refused on the way in: their zone is a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            # Microseconds, or two writes within a second would look simultaneous.
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(
+                f"naive datetime {value.isoformat()} for a UTCDateTime column; "
+                "pass an aware one, e.g. datetime.now(UTC)"
+            )
+        value = value.astimezone(UTC)
+        if dialect.name == "postgresql":
+            return value
+        return value.replace(tzinfo=None)
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class utcnow(FunctionElement[datetime]):
+    """The database's current UTC time, with microseconds where the backend has them.
+
+    Renders `now()` on PostgreSQL (a `timestamptz`, start of the transaction),
+    `UTC_TIMESTAMP(6)` on MariaDB (independent of the session time zone) and
+    `strftime('%Y-%m-%d %H:%M:%f', 'now')` on SQLite (UTC, milliseconds).
+    Usable as a `server_default`, an `onupdate` and in statements:
+    `update(Hero).values(updated_at=utcnow())`.
+    """
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(utcnow)
+def _utcnow_default(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(utcnow, "postgresql")
+def _utcnow_postgresql(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "now()"
+
+
+@compiles(utcnow, "mysql")
+@compiles(utcnow, "mariadb")
+def _utcnow_mariadb(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "UTC_TIMESTAMP(6)"
+
+
+@compiles(utcnow, "sqlite")
+def _utcnow_sqlite(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
