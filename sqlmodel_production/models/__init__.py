@@ -20,17 +20,17 @@ from ._types import utcnow as utcnow
 
 __all__ = [
     "DEFAULT_STRING_LENGTH",
-    "READ_ONLY",
-    "UUIDPK",
-    "WRITE_ONLY",
     "ForeignKeyField",
     "IntPK",
+    "READ_ONLY",
     "Schemas",
     "SoftDelete",
     "StringField",
     "Timestamps",
     "UTCDateTime",
+    "UUIDPK",
     "Versioned",
+    "WRITE_ONLY",
     "derive_schemas",
     "utcnow",
 ]
