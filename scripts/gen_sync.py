@@ -6,6 +6,7 @@ Usage: `python scripts/gen_sync.py` rewrites every `_sync/` file;
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,9 +30,23 @@ def generate(source: Path) -> dict[Path, str]:
         rule = unasync.Rule("/_async/", "/_sync/", additional_replacements=REPLACEMENTS)
         unasync.unasync_files([str(p) for p in sorted(work.glob("*.py"))], rules=[rule])
         for path in sorted((Path(tmp) / "_sync").glob("*.py")):
+            target = source.parent / "_sync" / path.name
             text = path.read_text()
-            out[source.parent / "_sync" / path.name] = HEADER + text if text else text
+            out[target] = _ruff_format(HEADER + text, target) if text else text
     return out
+
+
+def _ruff_format(text: str, path: Path) -> str:
+    """Format like the rest of the tree (removing `await` shortens lines)."""
+    ruff = Path(sys.executable).parent / "ruff"
+    return subprocess.run(
+        [str(ruff), "format", "--stdin-filename", str(path), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
 
 
 def main(argv: list[str]) -> int:
@@ -47,7 +62,9 @@ def main(argv: list[str]) -> int:
                 path.parent.mkdir(exist_ok=True)
                 path.write_text(text)
     for path in stale:
-        print(f"stale: {path.relative_to(ROOT)} (run python scripts/gen_sync.py)", file=sys.stderr)  # noqa: T201
+        sys.stderr.write(
+            f"stale: {path.relative_to(ROOT)} (run python scripts/gen_sync.py)\n"
+        )
     return 1 if stale else 0
 
 

@@ -27,10 +27,16 @@ from sqlmodel_production.db import Backend, sync_url
 T = TypeVar("T")
 
 SERVER_URLS = {
-    Backend.POSTGRESQL: os.environ.get("SMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    Backend.MARIADB: os.environ.get("SMP_TEST_MARIADB_URL", "mariadb://root@127.0.0.1:3306/test"),
+    Backend.POSTGRESQL: os.environ.get(
+        "SMP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    ),
+    Backend.MARIADB: os.environ.get(
+        "SMP_TEST_MARIADB_URL", "mariadb://root@127.0.0.1:3306/test"
+    ),
 }
-REQUIRE_ALL = bool(os.environ.get("CI")) or os.environ.get("SMP_REQUIRE_BACKENDS") == "1"
+REQUIRE_ALL = (
+    bool(os.environ.get("CI")) or os.environ.get("SMP_REQUIRE_BACKENDS") == "1"
+)
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,33 @@ TARGETS = [Target(backend, async_) for backend in Backend for async_ in (False, 
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    only = metafunc.definition.get_closest_marker("only")
+    allowed = set(only.args) if only else set(Backend)
     if "target" in metafunc.fixturenames:
         metafunc.parametrize(
             "target",
-            [pytest.param(t, id=t.id, marks=getattr(pytest.mark, t.backend.value)) for t in TARGETS],
+            [
+                pytest.param(t, id=t.id, marks=getattr(pytest.mark, t.backend.value))
+                for t in TARGETS
+                if t.backend in allowed
+            ],
         )
     elif "backend" in metafunc.fixturenames:
         metafunc.parametrize(
             "backend",
-            [pytest.param(b, id=b.value, marks=getattr(pytest.mark, b.value)) for b in Backend],
+            [
+                pytest.param(b, id=b.value, marks=getattr(pytest.mark, b.value))
+                for b in Backend
+                if b in allowed
+            ],
         )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "only(*backends): run the test's `target` / `backend` only on these backends",
+    )
 
 
 class _Servers:
@@ -110,7 +133,9 @@ class _Servers:
             try:
                 with engine.connect() as conn:
                     if backend is Backend.POSTGRESQL:
-                        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+                        conn.exec_driver_sql(
+                            f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"
+                        )
                     else:
                         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.name}")
             finally:
@@ -125,7 +150,9 @@ def servers() -> Iterator[_Servers]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, servers: _Servers, tmp_path: Path) -> str:
+def database_url(
+    request: pytest.FixtureRequest, servers: _Servers, tmp_path: Path
+) -> str:
     """The URL of an empty scratch database on the test's backend."""
     backend = _backend_of(request)
     if backend is Backend.SQLITE:
@@ -146,14 +173,28 @@ def settings(database_url: str) -> DatabaseSettings:
 
 
 @pytest.fixture
-def database(settings: DatabaseSettings) -> Iterator[Database]:
+def make_database(settings: DatabaseSettings) -> Iterator[Callable[..., Database]]:
+    """Make `Database`s on the scratch database with some settings changed; all are disposed after the test."""
+    made: list[Database] = []
+
+    def make(**changes: object) -> Database:
+        made.append(Database(settings.model_copy(update=changes)))
+        return made[-1]
+
+    yield make
+    for database in made:
+        asyncio.run(database.dispose())
+
+
+@pytest.fixture
+def database(make_database: Callable[..., Database]) -> Database:
     """A `Database` on the scratch database, disposed after the test."""
-    database = Database(settings)
-    yield database
-    asyncio.run(database.dispose())
+    return make_database()
 
 
-def run_on_connection(database: Database, async_: bool, fn: Callable[[sa.Connection], T]) -> T:
+def run_on_connection(
+    database: Database, async_: bool, fn: Callable[[sa.Connection], T]
+) -> T:
     """Run `fn` on a connection of the sync engine, or of the async one through `run_sync`.
 
     One test body then serves both drivers: the sync function is the test.
@@ -167,9 +208,7 @@ def run_on_connection(database: Database, async_: bool, fn: Callable[[sa.Connect
             async with database.async_engine.connect() as conn:
                 return await conn.run_sync(fn)
         finally:
-            await database.dispose()
+            # Async connections belong to this event loop: close them before it ends.
+            await database.async_engine.dispose()
 
     return asyncio.run(main())
-
-
-

@@ -34,14 +34,18 @@ class TeamUpdate(SQLModel):
 class HeroBase(SQLModel):
     name: str = Field(max_length=100, index=True)
     age: int | None = Field(default=None, index=True)
-    team_id: int | None = Field(default=None, foreign_key="team.id", index=True, ondelete="SET NULL")
+    team_id: int | None = Field(
+        default=None, foreign_key="team.id", index=True, ondelete="SET NULL"
+    )
 
 
 class Hero(HeroBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     secret_name: str = Field(max_length=255)
     team: Team | None = Relationship(back_populates="heroes")
-    mission_links: list["HeroMissionLink"] = Relationship(back_populates="hero", passive_deletes=True)
+    mission_links: list["HeroMissionLink"] = Relationship(
+        back_populates="hero", passive_deletes=True
+    )
 
 
 class HeroCreate(HeroBase):
@@ -68,7 +72,9 @@ class MissionBase(SQLModel):
 
 class Mission(MissionBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    hero_links: list["HeroMissionLink"] = Relationship(back_populates="mission", passive_deletes=True)
+    hero_links: list["HeroMissionLink"] = Relationship(
+        back_populates="mission", passive_deletes=True
+    )
 
 
 class MissionCreate(MissionBase):
@@ -84,8 +90,12 @@ class MissionUpdate(SQLModel):
 
 
 class HeroMissionLink(SQLModel, table=True):
-    hero_id: int = Field(foreign_key="hero.id", primary_key=True, index=True, ondelete="CASCADE")
-    mission_id: int = Field(foreign_key="mission.id", primary_key=True, index=True, ondelete="CASCADE")
+    hero_id: int = Field(
+        foreign_key="hero.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    mission_id: int = Field(
+        foreign_key="mission.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
     role: str = Field(default="member", max_length=50)
     hero: Hero = Relationship(back_populates="mission_links")
     mission: Mission = Relationship(back_populates="hero_links")

@@ -11,7 +11,12 @@ def create_tables(database: Database) -> None:
     """Create the reference service's tables if they do not exist."""
     SQLModel.metadata.create_all(
         database.engine,
-        tables=[Team.__table__, Hero.__table__, Mission.__table__, HeroMissionLink.__table__],  # type: ignore[attr-defined]
+        tables=[
+            Team.__table__,
+            Hero.__table__,
+            Mission.__table__,
+            HeroMissionLink.__table__,
+        ],  # type: ignore[attr-defined]
     )
 
 

@@ -6,13 +6,19 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.requests import HTTPConnection
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
-from ..db._database import STATE_KEY, Database
+from sqlmodel_production.db._database import STATE_KEY, Database
 
-__all__ = ["AsyncSessionDep", "SessionDep", "get_async_session", "get_database", "get_session"]
+__all__ = [
+    "AsyncSessionDep",
+    "SessionDep",
+    "get_async_session",
+    "get_database",
+    "get_session",
+]
 
 
 def get_database(connection: HTTPConnection) -> Database:

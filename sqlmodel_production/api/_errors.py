@@ -12,7 +12,12 @@ from sqlalchemy.orm import exc as orm_exc
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..db._errors import DatabaseError, ErrorKind, classify, resolve_columns
+from sqlmodel_production.db._errors import (
+    DatabaseError,
+    ErrorKind,
+    classify,
+    resolve_columns,
+)
 
 __all__ = ["RETRY_AFTER_SECONDS", "error_response", "install_error_handlers"]
 

@@ -13,8 +13,20 @@ from . import app
 def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    sample_data: Annotated[bool, typer.Option("--sample-data", help="Add a few heroes, teams and a mission when the database is empty.")] = False,
-    sync: Annotated[bool, typer.Option("--sync", help="Serve the sync endpoints (Session) instead of the async ones.")] = False,
+    sample_data: Annotated[
+        bool,
+        typer.Option(
+            "--sample-data",
+            help="Add a few heroes, teams and a mission when the database is empty.",
+        ),
+    ] = False,
+    sync: Annotated[
+        bool,
+        typer.Option(
+            "--sync",
+            help="Serve the sync endpoints (Session) instead of the async ones.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the reference Heroes service on DATABASE_URL (a SQLite file by default).
 
@@ -24,16 +36,23 @@ def demo(
 
     from examples.heroes.app import create_app
     from examples.heroes.sample_data import add_sample_data, create_tables
-
-    from ..db import Database
+    from sqlmodel_production.db import Database
 
     database = Database()
     create_tables(database)
     if sample_data:
         with database.session() as session:
             added = add_sample_data(session)
-        typer.echo("Added sample data." if added else "Sample data skipped: the database has rows already.")
+        typer.echo(
+            "Added sample data."
+            if added
+            else "Sample data skipped: the database has rows already."
+        )
     database.engine.dispose()
     typer.echo(f"Database: {database.engine_url.render_as_string(hide_password=True)}")
-    typer.echo(f"Serving the {'sync' if sync else 'async'} endpoints; docs at http://{host}:{port}/docs")
-    uvicorn.run(create_app(database, async_=not sync), host=host, port=port, log_level="info")
+    typer.echo(
+        f"Serving the {'sync' if sync else 'async'} endpoints; docs at http://{host}:{port}/docs"
+    )
+    uvicorn.run(
+        create_app(database, async_=not sync), host=host, port=port, log_level="info"
+    )

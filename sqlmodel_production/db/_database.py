@@ -38,7 +38,9 @@ class Database:
         ```
     """
 
-    def __init__(self, settings: DatabaseSettings | None = None, **engine_options: Any) -> None:
+    def __init__(
+        self, settings: DatabaseSettings | None = None, **engine_options: Any
+    ) -> None:
         self.settings = settings or DatabaseSettings()
         self.backend: Backend = backend_of(self.settings.database_url)
         self._engine_options = engine_options
@@ -64,7 +66,9 @@ class Database:
     def async_engine(self) -> AsyncEngine:
         """The async engine, created on first use."""
         if self._async_engine is None:
-            self._async_engine = create_async_engine(self.settings, **self._engine_options)
+            self._async_engine = create_async_engine(
+                self.settings, **self._engine_options
+            )
         return self._async_engine
 
     @contextmanager

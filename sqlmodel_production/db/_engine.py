@@ -17,7 +17,9 @@ from ._urls import Backend, async_url, backend_of, sync_url
 __all__ = ["create_async_engine", "create_engine", "engine_options"]
 
 # MariaDB: fail on bad data instead of truncating it, whatever the server's default mode.
-_MARIADB_SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+_MARIADB_SQL_MODE = (
+    "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+)
 # Keep the server from closing an idle connection before the pool recycles it.
 _RECYCLE_MARGIN = 60
 
@@ -56,9 +58,13 @@ def create_async_engine(
     return engine
 
 
-def engine_options(settings: DatabaseSettings, *, async_: bool) -> tuple[URL, dict[str, Any]]:
+def engine_options(
+    settings: DatabaseSettings, *, async_: bool
+) -> tuple[URL, dict[str, Any]]:
     """The URL and `create_engine` keyword arguments for `settings` (pure, no I/O)."""
-    url = async_url(settings.database_url) if async_ else sync_url(settings.database_url)
+    url = (
+        async_url(settings.database_url) if async_ else sync_url(settings.database_url)
+    )
     backend = backend_of(url)
     options: dict[str, Any] = {
         "echo": settings.echo,
@@ -80,7 +86,9 @@ def engine_options(settings: DatabaseSettings, *, async_: bool) -> tuple[URL, di
     elif backend is Backend.POSTGRESQL:
         server_settings = {"application_name": settings.application_name}
         if settings.statement_timeout is not None:
-            server_settings["statement_timeout"] = str(round(settings.statement_timeout * 1000))
+            server_settings["statement_timeout"] = str(
+                round(settings.statement_timeout * 1000)
+            )
         if async_:
             options["connect_args"] = {
                 "timeout": settings.connect_timeout,
@@ -148,7 +156,9 @@ def _tune_mariadb(engine: Engine, settings: DatabaseSettings) -> None:
         f"SET SESSION wait_timeout = GREATEST(@@session.wait_timeout, {settings.pool_recycle + _RECYCLE_MARGIN})",
     ]
     if settings.statement_timeout is not None:
-        statements.append(f"SET SESSION max_statement_time = {settings.statement_timeout:g}")
+        statements.append(
+            f"SET SESSION max_statement_time = {settings.statement_timeout:g}"
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

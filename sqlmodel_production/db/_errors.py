@@ -167,6 +167,11 @@ def classify(error: BaseException) -> DatabaseError | None:
         found = _classify_driver_error(driver_error)
         if found is not None:
             return _with_statement_table(found, statement)
+    if isinstance(error, sa_exc.DataError) or any(
+        type(e).__name__ == "DataError" for e in _driver_errors(error)
+    ):
+        # PEP 249's DataError without a server code: asyncpg checks argument ranges client-side.
+        return DatabaseError(ErrorKind.INVALID_DATA, code="data_error")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return DatabaseError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
     return None
@@ -200,7 +205,11 @@ def resolve_columns(error: DatabaseError, metadata: sa.MetaData) -> DatabaseErro
         and len(table.foreign_key_constraints) == 1
     ):
         (fk,) = table.foreign_key_constraints
-        return replace(error, constraint=fk.name or None, columns=tuple(fk.column_keys))
+        return replace(
+            error,
+            constraint=str(fk.name) if fk.name else None,
+            columns=tuple(fk.column_keys),
+        )
     return error
 
 
@@ -255,7 +264,7 @@ def _classify_driver_error(error: BaseException) -> DatabaseError | None:
         return _classify_sqlite(error, sqlite_name)
     # MariaDB drivers put (errno, message) in args; PyMySQL also sets a coarse SQLSTATE
     # ("23000" for every integrity error), so the error number must win.
-    args = getattr(error, "args", ())
+    args: tuple[object, ...] = getattr(error, "args", ())
     if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return _classify_mariadb(args[0], args[1])
     sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)

@@ -10,8 +10,7 @@ from sqlmodel import SQLModel
 from examples.heroes import models
 from examples.heroes.app import create_app
 from sqlmodel_production import Database
-
-from ..conftest import Target
+from tests.conftest import Target
 
 TABLES = [
     models.Team.__table__,

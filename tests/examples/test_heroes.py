@@ -6,7 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 
-def make_team(client: TestClient, name: str = "Preventers", headquarters: str = "Sharp Tower") -> dict:
+def make_team(
+    client: TestClient, name: str = "Preventers", headquarters: str = "Sharp Tower"
+) -> dict:
     response = client.post("/teams/", json={"name": name, "headquarters": headquarters})
     assert response.status_code == 200, response.text
     return response.json()
@@ -34,11 +36,22 @@ def test_read_hero_includes_team_or_null(client: TestClient) -> None:
     assert body == {**without, "team": None}
 
 
-@pytest.mark.parametrize("path, detail", [("/heroes/", "Hero not found"), ("/teams/", "Team not found"), ("/missions/", "Mission not found")])
+@pytest.mark.parametrize(
+    "path, detail",
+    [
+        ("/heroes/", "Hero not found"),
+        ("/teams/", "Team not found"),
+        ("/missions/", "Mission not found"),
+    ],
+)
 def test_missing_rows_are_404(client: TestClient, path: str, detail: str) -> None:
     for method in ("GET", "PATCH", "DELETE"):
-        response = client.request(method, f"{path}9999", json={} if method == "PATCH" else None)
-        assert (response.status_code, response.json()) == (404, {"detail": detail}), method
+        response = client.request(
+            method, f"{path}9999", json={} if method == "PATCH" else None
+        )
+        assert (response.status_code, response.json()) == (404, {"detail": detail}), (
+            method
+        )
 
 
 def test_list_pages_in_id_order(client: TestClient) -> None:
@@ -49,7 +62,10 @@ def test_list_pages_in_id_order(client: TestClient) -> None:
     assert all("secret_name" not in h for h in page)
 
 
-@pytest.mark.parametrize("params", [{"limit": 101}, {"limit": 0}, {"limit": -1}, {"offset": -1}, {"limit": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 101}, {"limit": 0}, {"limit": -1}, {"offset": -1}, {"limit": "x"}],
+)
 def test_list_rejects_bad_paging(client: TestClient, params: dict) -> None:
     for path in ("/heroes/", "/teams/", "/missions/"):
         assert client.get(path, params=params).status_code == 422
@@ -63,7 +79,9 @@ def test_patch_is_partial_and_null_clears_optional(client: TestClient) -> None:
     assert response.json() == {**hero, "name": "Deadpool", "age": None}
 
 
-def test_patch_null_on_required_field_is_422_and_changes_nothing(client: TestClient) -> None:
+def test_patch_null_on_required_field_is_422_and_changes_nothing(
+    client: TestClient,
+) -> None:
     hero = make_hero(client)
     response = client.patch(f"/heroes/{hero['id']}", json={"name": None})
     assert response.status_code == 422
@@ -78,14 +96,26 @@ def test_delete_answers_ok_then_404(client: TestClient) -> None:
 
 
 def test_unknown_fields_and_long_strings_are_422(client: TestClient) -> None:
-    assert client.post("/heroes/", json={"name": "A", "secret_name": "x" * 256}).status_code == 422
-    assert client.post("/heroes/", json={"name": "A" * 101, "secret_name": "x"}).status_code == 422
+    assert (
+        client.post(
+            "/heroes/", json={"name": "A", "secret_name": "x" * 256}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/heroes/", json={"name": "A" * 101, "secret_name": "x"}
+        ).status_code
+        == 422
+    )
     assert client.post("/teams/", json={"headquarters": "h"}).status_code == 422
 
 
 def test_duplicate_team_name_is_409_naming_the_conflict(client: TestClient) -> None:
     make_team(client, name="Z-Force")
-    response = client.post("/teams/", json={"name": "Z-Force", "headquarters": "Secret Base"})
+    response = client.post(
+        "/teams/", json={"name": "Z-Force", "headquarters": "Secret Base"}
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "unique_violation"
@@ -103,7 +133,9 @@ def test_duplicate_team_name_on_patch_is_409(client: TestClient) -> None:
 
 
 def test_unknown_team_id_is_422_naming_the_field(client: TestClient) -> None:
-    response = client.post("/heroes/", json={"name": "A", "secret_name": "s", "team_id": 4242})
+    response = client.post(
+        "/heroes/", json={"name": "A", "secret_name": "s", "team_id": 4242}
+    )
     assert response.status_code == 422
     (error,) = response.json()["detail"]
     assert error["loc"] == ["body", "team_id"]
@@ -138,18 +170,25 @@ def test_mission_links_with_roles(client: TestClient) -> None:
     b = make_hero(client, name="B")
     path = f"/missions/{mission['id']}/heroes"
     assert client.put(f"{path}/{a['id']}", json={"role": "leader"}).json() == {
-        "hero_id": a["id"], "mission_id": mission["id"], "role": "leader"
+        "hero_id": a["id"],
+        "mission_id": mission["id"],
+        "role": "leader",
     }
     assert client.put(f"{path}/{b['id']}", json={}).json()["role"] == "member"
     # Putting again updates the role; it never duplicates the link.
-    assert client.put(f"{path}/{b['id']}", json={"role": "medic"}).json()["role"] == "medic"
+    assert (
+        client.put(f"{path}/{b['id']}", json={"role": "medic"}).json()["role"]
+        == "medic"
+    )
     body = client.get(f"/missions/{mission['id']}").json()
     assert body == {
         "id": mission["id"],
         "name": "Rescue",
         "heroes": [{**a, "role": "leader"}, {**b, "role": "medic"}],
     }
-    assert client.get(f"/heroes/{b['id']}/missions").json() == [{**mission, "role": "medic"}]
+    assert client.get(f"/heroes/{b['id']}/missions").json() == [
+        {**mission, "role": "medic"}
+    ]
     assert client.delete(f"{path}/{b['id']}").json() == {"ok": True}
     assert client.delete(f"{path}/{b['id']}").status_code == 404
     assert client.get(f"/heroes/{b['id']}/missions").json() == []
@@ -158,8 +197,12 @@ def test_mission_links_with_roles(client: TestClient) -> None:
 def test_links_to_unknown_rows_are_404(client: TestClient) -> None:
     mission = client.post("/missions/", json={"name": "Rescue"}).json()
     hero = make_hero(client)
-    assert client.put(f"/missions/{mission['id']}/heroes/999", json={}).json() == {"detail": "Hero not found"}
-    assert client.put(f"/missions/999/heroes/{hero['id']}", json={}).json() == {"detail": "Mission not found"}
+    assert client.put(f"/missions/{mission['id']}/heroes/999", json={}).json() == {
+        "detail": "Hero not found"
+    }
+    assert client.put(f"/missions/999/heroes/{hero['id']}", json={}).json() == {
+        "detail": "Mission not found"
+    }
     assert client.get("/heroes/999/missions").status_code == 404
 
 

@@ -8,9 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
-from sqlmodel_production.api import AsyncSessionDep
-
-from ..models import (
+from examples.heroes.models import (
     Hero,
     HeroCreate,
     HeroMissionLink,
@@ -32,6 +30,7 @@ from ..models import (
     TeamPublicWithHeroes,
     TeamUpdate,
 )
+from sqlmodel_production.api import AsyncSessionDep
 
 router = APIRouter()
 
@@ -54,7 +53,9 @@ async def read_heroes(
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=100, ge=1, le=100),
 ):
-    result = await session.exec(select(Hero).order_by(Hero.id).offset(offset).limit(limit))
+    result = await session.exec(
+        select(Hero).order_by(Hero.id).offset(offset).limit(limit)
+    )
     return result.all()
 
 
@@ -89,7 +90,9 @@ async def delete_hero(*, session: AsyncSessionDep, hero_id: int):
     return {"ok": True}
 
 
-@router.get("/heroes/{hero_id}/missions", response_model=list[MissionWithRole], tags=["heroes"])
+@router.get(
+    "/heroes/{hero_id}/missions", response_model=list[MissionWithRole], tags=["heroes"]
+)
 async def read_hero_missions(*, session: AsyncSessionDep, hero_id: int):
     hero = await session.get(Hero, hero_id)
     if not hero:
@@ -101,7 +104,10 @@ async def read_hero_missions(*, session: AsyncSessionDep, hero_id: int):
         .order_by(Mission.id)
     )
     result = await session.exec(statement)
-    return [MissionWithRole(id=mission.id, name=mission.name, role=role) for mission, role in result.all()]
+    return [
+        MissionWithRole(id=mission.id, name=mission.name, role=role)
+        for mission, role in result.all()
+    ]
 
 
 # --- Teams -----------------------------------------------------------------------------
@@ -123,7 +129,9 @@ async def read_teams(
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=100, ge=1, le=100),
 ):
-    result = await session.exec(select(Team).order_by(Team.id).offset(offset).limit(limit))
+    result = await session.exec(
+        select(Team).order_by(Team.id).offset(offset).limit(limit)
+    )
     return result.all()
 
 
@@ -177,23 +185,32 @@ async def read_missions(
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=100, ge=1, le=100),
 ):
-    result = await session.exec(select(Mission).order_by(Mission.id).offset(offset).limit(limit))
+    result = await session.exec(
+        select(Mission).order_by(Mission.id).offset(offset).limit(limit)
+    )
     return result.all()
 
 
-@router.get("/missions/{mission_id}", response_model=MissionPublicWithHeroes, tags=["missions"])
+@router.get(
+    "/missions/{mission_id}", response_model=MissionPublicWithHeroes, tags=["missions"]
+)
 async def read_mission(*, session: AsyncSessionDep, mission_id: int):
     loader = selectinload(Mission.hero_links).selectinload(HeroMissionLink.hero)
     mission = await session.get(Mission, mission_id, options=[loader])
     if not mission:
         raise HTTPException(status_code=404, detail="Mission not found")
     links = sorted(mission.hero_links, key=lambda link: link.hero_id)
-    heroes = [HeroWithRole.model_validate(link.hero, update={"role": link.role}) for link in links]
+    heroes = [
+        HeroWithRole.model_validate(link.hero, update={"role": link.role})
+        for link in links
+    ]
     return MissionPublicWithHeroes(id=mission.id, name=mission.name, heroes=heroes)
 
 
 @router.patch("/missions/{mission_id}", response_model=MissionPublic, tags=["missions"])
-async def update_mission(*, session: AsyncSessionDep, mission_id: int, mission: MissionUpdate):
+async def update_mission(
+    *, session: AsyncSessionDep, mission_id: int, mission: MissionUpdate
+):
     db_mission = await session.get(Mission, mission_id)
     if not db_mission:
         raise HTTPException(status_code=404, detail="Mission not found")
@@ -215,17 +232,27 @@ async def delete_mission(*, session: AsyncSessionDep, mission_id: int):
     return {"ok": True}
 
 
-@router.put("/missions/{mission_id}/heroes/{hero_id}", response_model=LinkPublic, tags=["missions"])
-async def link_hero(*, session: AsyncSessionDep, mission_id: int, hero_id: int, link: RoleUpdate):
+@router.put(
+    "/missions/{mission_id}/heroes/{hero_id}",
+    response_model=LinkPublic,
+    tags=["missions"],
+)
+async def link_hero(
+    *, session: AsyncSessionDep, mission_id: int, hero_id: int, link: RoleUpdate
+):
     if not await session.get(Mission, mission_id):
         raise HTTPException(status_code=404, detail="Mission not found")
     if not await session.get(Hero, hero_id):
         raise HTTPException(status_code=404, detail="Hero not found")
-    db_link = await session.get(HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id})
+    db_link = await session.get(
+        HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
+    )
     if db_link:
         db_link.role = link.role
     else:
-        db_link = HeroMissionLink(hero_id=hero_id, mission_id=mission_id, role=link.role)
+        db_link = HeroMissionLink(
+            hero_id=hero_id, mission_id=mission_id, role=link.role
+        )
     session.add(db_link)
     await session.commit()
     return db_link
@@ -233,7 +260,9 @@ async def link_hero(*, session: AsyncSessionDep, mission_id: int, hero_id: int, 
 
 @router.delete("/missions/{mission_id}/heroes/{hero_id}", tags=["missions"])
 async def unlink_hero(*, session: AsyncSessionDep, mission_id: int, hero_id: int):
-    db_link = await session.get(HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id})
+    db_link = await session.get(
+        HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
+    )
     if not db_link:
         raise HTTPException(status_code=404, detail="Hero is not on this mission")
     await session.delete(db_link)

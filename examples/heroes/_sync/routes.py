@@ -9,9 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
-from sqlmodel_production.api import SessionDep
-
-from ..models import (
+from examples.heroes.models import (
     Hero,
     HeroCreate,
     HeroMissionLink,
@@ -33,6 +31,7 @@ from ..models import (
     TeamPublicWithHeroes,
     TeamUpdate,
 )
+from sqlmodel_production.api import SessionDep
 
 router = APIRouter()
 
@@ -90,7 +89,9 @@ def delete_hero(*, session: SessionDep, hero_id: int):
     return {"ok": True}
 
 
-@router.get("/heroes/{hero_id}/missions", response_model=list[MissionWithRole], tags=["heroes"])
+@router.get(
+    "/heroes/{hero_id}/missions", response_model=list[MissionWithRole], tags=["heroes"]
+)
 def read_hero_missions(*, session: SessionDep, hero_id: int):
     hero = session.get(Hero, hero_id)
     if not hero:
@@ -102,7 +103,10 @@ def read_hero_missions(*, session: SessionDep, hero_id: int):
         .order_by(Mission.id)
     )
     result = session.exec(statement)
-    return [MissionWithRole(id=mission.id, name=mission.name, role=role) for mission, role in result.all()]
+    return [
+        MissionWithRole(id=mission.id, name=mission.name, role=role)
+        for mission, role in result.all()
+    ]
 
 
 # --- Teams -----------------------------------------------------------------------------
@@ -178,18 +182,25 @@ def read_missions(
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=100, ge=1, le=100),
 ):
-    result = session.exec(select(Mission).order_by(Mission.id).offset(offset).limit(limit))
+    result = session.exec(
+        select(Mission).order_by(Mission.id).offset(offset).limit(limit)
+    )
     return result.all()
 
 
-@router.get("/missions/{mission_id}", response_model=MissionPublicWithHeroes, tags=["missions"])
+@router.get(
+    "/missions/{mission_id}", response_model=MissionPublicWithHeroes, tags=["missions"]
+)
 def read_mission(*, session: SessionDep, mission_id: int):
     loader = selectinload(Mission.hero_links).selectinload(HeroMissionLink.hero)
     mission = session.get(Mission, mission_id, options=[loader])
     if not mission:
         raise HTTPException(status_code=404, detail="Mission not found")
     links = sorted(mission.hero_links, key=lambda link: link.hero_id)
-    heroes = [HeroWithRole.model_validate(link.hero, update={"role": link.role}) for link in links]
+    heroes = [
+        HeroWithRole.model_validate(link.hero, update={"role": link.role})
+        for link in links
+    ]
     return MissionPublicWithHeroes(id=mission.id, name=mission.name, heroes=heroes)
 
 
@@ -216,17 +227,25 @@ def delete_mission(*, session: SessionDep, mission_id: int):
     return {"ok": True}
 
 
-@router.put("/missions/{mission_id}/heroes/{hero_id}", response_model=LinkPublic, tags=["missions"])
+@router.put(
+    "/missions/{mission_id}/heroes/{hero_id}",
+    response_model=LinkPublic,
+    tags=["missions"],
+)
 def link_hero(*, session: SessionDep, mission_id: int, hero_id: int, link: RoleUpdate):
     if not session.get(Mission, mission_id):
         raise HTTPException(status_code=404, detail="Mission not found")
     if not session.get(Hero, hero_id):
         raise HTTPException(status_code=404, detail="Hero not found")
-    db_link = session.get(HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id})
+    db_link = session.get(
+        HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
+    )
     if db_link:
         db_link.role = link.role
     else:
-        db_link = HeroMissionLink(hero_id=hero_id, mission_id=mission_id, role=link.role)
+        db_link = HeroMissionLink(
+            hero_id=hero_id, mission_id=mission_id, role=link.role
+        )
     session.add(db_link)
     session.commit()
     return db_link
@@ -234,7 +253,9 @@ def link_hero(*, session: SessionDep, mission_id: int, hero_id: int, link: RoleU
 
 @router.delete("/missions/{mission_id}/heroes/{hero_id}", tags=["missions"])
 def unlink_hero(*, session: SessionDep, mission_id: int, hero_id: int):
-    db_link = session.get(HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id})
+    db_link = session.get(
+        HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
+    )
     if not db_link:
         raise HTTPException(status_code=404, detail="Hero is not on this mission")
     session.delete(db_link)
