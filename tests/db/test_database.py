@@ -1,0 +1,66 @@
+"""`Database`: lazy engines, sessions for both styles, the lifespan and the session dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from sqlmodel_production import Database
+from sqlmodel_production.api import AsyncSessionDep, SessionDep
+from sqlmodel_production.db import Backend
+
+
+def test_engines_are_created_on_first_use(backend: Backend, database: Database) -> None:
+    assert database._engine is None and database._async_engine is None
+    assert database.engine is database.engine
+    assert database._async_engine is None
+
+
+def test_lifespan_attaches_and_disposes(backend: Backend, database: Database) -> None:
+    app = FastAPI(lifespan=database.lifespan)
+
+    @app.get("/sync")
+    def read_sync(session: SessionDep) -> int:
+        return session.exec(text("SELECT 1")).one()[0]  # type: ignore[call-overload,no-any-return]
+
+    @app.get("/async")
+    async def read_async(session: AsyncSessionDep) -> int:
+        return (await session.exec(text("SELECT 2"))).one()[0]  # type: ignore[call-overload,no-any-return]
+
+    with TestClient(app) as client:
+        assert client.get("/sync").json() == 1
+        assert client.get("/async").json() == 2
+        assert database._engine is not None and database._async_engine is not None
+    assert database._engine is None and database._async_engine is None
+
+
+def test_session_dependency_without_lifespan_says_how_to_fix(
+    backend: Backend, database: Database
+) -> None:
+    app = FastAPI()
+
+    @app.get("/")
+    def read(session: SessionDep) -> None:
+        pass
+
+    with (
+        TestClient(app) as client,
+        pytest.raises(RuntimeError, match="lifespan=database.lifespan"),
+    ):
+        client.get("/")
+
+
+def test_sessions_do_not_expire_on_commit(backend: Backend, database: Database) -> None:
+    """Objects stay readable after commit: no lazy reload (a MissingGreenlet on async sessions)."""
+    with database.session() as session:
+        assert session.expire_on_commit is False
+
+    async def check() -> bool:
+        async with database.async_session() as session:
+            return session.sync_session.expire_on_commit
+
+    assert asyncio.run(check()) is False
