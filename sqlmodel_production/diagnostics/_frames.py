@@ -1,0 +1,101 @@
+"""Find the line of the user's code that caused a query (stack walking, no I/O)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import CodeType, FrameType
+from typing import NamedTuple
+
+import greenlet  # type: ignore[import-untyped]
+
+__all__ = ["Caller", "find_caller"]
+
+# Frames of these packages are never "the user's line".
+_CORE = ("sqlalchemy", "sqlmodel", "sqlmodel_production", "greenlet")
+# Frames of these are skipped too, but one of them is reported when no user frame
+# exists (a relationship touched while FastAPI serializes the response, say).
+_FRAMEWORK = (
+    "asyncio",
+    "anyio",
+    "concurrent",
+    "contextlib",
+    "fastapi",
+    "functools",
+    "pydantic",
+    "pydantic_core",
+    "starlette",
+    "threading",
+    "typing",
+)
+_is_core: dict[CodeType, bool] = {}
+_is_library: dict[CodeType, bool] = {}
+
+
+class Caller(NamedTuple):
+    """Where a statement was issued: the user's file, line and function.
+
+    `entry` is the library call the user made there (`Session.get`,
+    `InstrumentedAttribute.__get__` for an attribute access, ...).
+    """
+
+    filename: str
+    lineno: int
+    function: str
+    entry: str = ""
+
+    def __str__(self) -> str:
+        return f"{_short(self.filename)}:{self.lineno} in {self.function}"
+
+
+def find_caller() -> Caller | None:
+    """The innermost frame outside SQLAlchemy, SQLModel, this package and the frameworks.
+
+    Under an async session, SQLAlchemy runs the query in a greenlet whose
+    frames stop at `greenlet_spawn`; the walk continues in the parent greenlet,
+    where the user's `await session.exec(...)` is.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    current = greenlet.getcurrent()
+    fallback: Caller | None = None
+    entry = ""
+    while True:
+        while frame is not None:
+            code = frame.f_code
+            if not _in(code, frame, _is_core, _CORE):
+                caller = Caller(code.co_filename, frame.f_lineno, code.co_name, entry)
+                if not _in(code, frame, _is_library, _FRAMEWORK):
+                    return caller
+                fallback = fallback or caller
+            elif fallback is None:
+                entry = code.co_qualname
+            frame = frame.f_back
+        parent = current.parent
+        if parent is None or not getattr(
+            current, "__sqlalchemy_greenlet_provider__", False
+        ):
+            return fallback
+        frame, current = parent.gr_frame, parent
+
+
+def _in(
+    code: CodeType,
+    frame: FrameType,
+    cache: dict[CodeType, bool],
+    packages: tuple[str, ...],
+) -> bool:
+    try:
+        return cache[code]
+    except KeyError:
+        module = frame.f_globals.get("__name__", "")
+        found = any(module == p or module.startswith(p + ".") for p in packages)
+        cache[code] = found
+        return found
+
+
+def _short(filename: str) -> str:
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative

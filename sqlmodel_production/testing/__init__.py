@@ -1,0 +1,1 @@
+"""The pytest plugin of sqlmodel-production (registered under the `pytest11` entry point)."""
