@@ -86,7 +86,7 @@ def test_updated_at_moves_on_update_and_created_at_stays(
 
             # The UPDATE statement itself sets it: a Core update too.
             time.sleep(0.01)
-            session.exec(sa.update(MxStamped).values(name="Spider-Boy"))  # type: ignore[call-overload]
+            session.exec(sa.update(MxStamped).values(name="Spider-Boy"))
             session.commit()
             session.refresh(hero)
             assert assert_utc(hero.updated_at) > second
@@ -202,18 +202,14 @@ def test_derived_schemas_serve_a_full_round_trip(
             session.add(hero)
             session.commit()
             session.refresh(hero)
-            public = VersionedSchemas.Public.model_validate(hero)
-            assert public.model_dump().keys() == {
-                "id",
-                "name",
-                "version",
-                "created_at",
-                "updated_at",
+            public = VersionedSchemas.Public.model_validate(hero).model_dump()
+            assert public == {
+                "id": hero.id,
+                "name": "Deadpond",
+                "version": 1,
+                "created_at": assert_utc(hero.created_at),
+                "updated_at": hero.updated_at,
             }
-            assert (public.version, assert_utc(public.created_at)) == (
-                1,
-                hero.created_at,
-            )
 
             update = VersionedSchemas.Update.model_validate({"name": "Rusty-Man"})
             hero.sqlmodel_update(update.model_dump(exclude_unset=True))
