@@ -5,20 +5,38 @@ Session events), so it sees every statement, sync or async, without patching
 SQLAlchemy's internals.
 """
 
+from ._findings import AsyncLazyLoadError as AsyncLazyLoadError
+from ._findings import Finding as Finding
+from ._findings import FindingKind as FindingKind
+from ._findings import Mode as Mode
+from ._findings import NPlusOneError as NPlusOneError
+from ._findings import NPlusOneWarning as NPlusOneWarning
+from ._findings import RepeatedQueryWarning as RepeatedQueryWarning
 from ._fingerprint import fingerprint as fingerprint
 from ._frames import Caller as Caller
-from ._middleware import QueryRecorderMiddleware as QueryRecorderMiddleware
+from ._middleware import DiagnosticsMiddleware as DiagnosticsMiddleware
 from ._middleware import server_timing as server_timing
+from ._n_plus_one import NPlusOneDetector as NPlusOneDetector
+from ._n_plus_one import detect_n_plus_one as detect_n_plus_one
 from ._recorder import Query as Query
 from ._recorder import QueryRecording as QueryRecording
 from ._recorder import record_queries as record_queries
 from ._slow import log_slow_queries as log_slow_queries
 
 __all__ = [
+    "AsyncLazyLoadError",
     "Caller",
+    "DiagnosticsMiddleware",
+    "Finding",
+    "FindingKind",
+    "Mode",
+    "NPlusOneDetector",
+    "NPlusOneError",
+    "NPlusOneWarning",
     "Query",
-    "QueryRecorderMiddleware",
     "QueryRecording",
+    "RepeatedQueryWarning",
+    "detect_n_plus_one",
     "fingerprint",
     "log_slow_queries",
     "record_queries",

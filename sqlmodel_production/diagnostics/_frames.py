@@ -63,7 +63,9 @@ def find_caller() -> Caller | None:
         while frame is not None:
             code = frame.f_code
             if not _in(code, frame, _is_core, _CORE):
-                caller = Caller(code.co_filename, frame.f_lineno, code.co_name, entry)
+                caller = Caller(
+                    code.co_filename, frame.f_lineno, _function(frame), entry
+                )
                 if not _in(code, frame, _is_library, _FRAMEWORK):
                     return caller
                 fallback = fallback or caller
@@ -76,6 +78,17 @@ def find_caller() -> Caller | None:
         ):
             return fallback
         frame, current = parent.gr_frame, parent
+
+
+_COMPREHENSIONS = ("<listcomp>", "<dictcomp>", "<setcomp>")
+
+
+def _function(frame: FrameType) -> str:
+    # Comprehensions are functions of their own before Python 3.12: name the enclosing one.
+    name = frame.f_code.co_name
+    if name in _COMPREHENSIONS and frame.f_back is not None:
+        return frame.f_back.f_code.co_name
+    return name
 
 
 def _in(

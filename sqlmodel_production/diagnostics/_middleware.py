@@ -1,4 +1,4 @@
-"""ASGI middleware: record each request's queries, report them in `Server-Timing`."""
+"""ASGI middleware: each request's queries, N+1 findings and `Server-Timing` header."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._findings import Mode
+from ._n_plus_one import NPlusOneDetector
 from ._recorder import QueryRecording, record_queries
 
-__all__ = ["QueryRecorderMiddleware", "server_timing"]
+__all__ = ["DiagnosticsMiddleware", "server_timing"]
 
 
 def server_timing(recording: QueryRecording) -> str:
@@ -22,7 +24,7 @@ def server_timing(recording: QueryRecording) -> str:
     return f'db;dur={recording.duration * 1000:.3f};desc="{count} {noun}"'
 
 
-class QueryRecorderMiddleware:
+class DiagnosticsMiddleware:
     """Record the queries of each HTTP request in its own `QueryRecording`.
 
     The recording is in `request.state.queries` (`scope["state"]["queries"]`)
@@ -31,20 +33,43 @@ class QueryRecorderMiddleware:
     database time, which browsers' developer tools display; leave it off in
     production unless you want clients to see it.
 
+    With `n_plus_one` set to a `Mode`, each request also runs in its own
+    `NPlusOneDetector` (`request.state.n_plus_one`): `"log"` in production,
+    `"raise"` in tests.
+
     Example:
         ```python
-        app.add_middleware(QueryRecorderMiddleware, server_timing=True)
+        app.add_middleware(DiagnosticsMiddleware, server_timing=True, n_plus_one="log")
         ```
     """
 
-    def __init__(self, app: ASGIApp, *, server_timing: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        server_timing: bool = False,
+        n_plus_one: Mode | str | None = None,
+        n_plus_one_threshold: int = 2,
+    ) -> None:
         self.app = app
         self.server_timing = server_timing
+        self.n_plus_one = None if n_plus_one is None else Mode(n_plus_one)
+        self.n_plus_one_threshold = n_plus_one_threshold
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.n_plus_one is None:
+            await self._record(scope, receive, send)
+            return
+        with NPlusOneDetector(
+            self.n_plus_one, threshold=self.n_plus_one_threshold
+        ) as detector:
+            scope.setdefault("state", {})["n_plus_one"] = detector
+            await self._record(scope, receive, send)
+
+    async def _record(self, scope: Scope, receive: Receive, send: Send) -> None:
         with record_queries() as recording:
             scope.setdefault("state", {})["queries"] = recording
             if not self.server_timing:

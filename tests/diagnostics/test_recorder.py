@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel_production import Database
 from sqlmodel_production.api import AsyncSessionDep, SessionDep
 from sqlmodel_production.diagnostics import (
-    QueryRecorderMiddleware,
+    DiagnosticsMiddleware,
     log_slow_queries,
     record_queries,
 )
@@ -120,7 +120,7 @@ def test_concurrent_scopes_never_see_each_other(
 
 def make_app(database: Database, *, server_timing: bool) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
-    app.add_middleware(QueryRecorderMiddleware, server_timing=server_timing)
+    app.add_middleware(DiagnosticsMiddleware, server_timing=server_timing)
 
     @app.get("/sync/teams")
     def sync_teams(session: SessionDep, request: Request) -> dict[str, int]:

@@ -1,0 +1,131 @@
+"""What the N+1 detector reports: findings, their messages and fixes (pure, no I/O)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy.exc import MissingGreenlet
+
+from ._frames import Caller
+
+__all__ = [
+    "AsyncLazyLoadError",
+    "Finding",
+    "FindingKind",
+    "Mode",
+    "NPlusOneError",
+    "NPlusOneWarning",
+    "RepeatedQueryWarning",
+]
+
+
+class Mode(enum.StrEnum):
+    """What the detector does with a finding."""
+
+    RAISE = "raise"
+    """Raise `NPlusOneError` at the lazy load that crosses the threshold (tests)."""
+    WARN = "warn"
+    """Warn at the end of the block or request, pointing at the user's line."""
+    LOG = "log"
+    """Log a warning on `sqlmodel_production.diagnostics` (production)."""
+
+
+class FindingKind(enum.StrEnum):
+    LAZY_LOAD = "lazy load"
+    """The same relationship lazy-loaded again and again: the N+1."""
+    REPEATED_GET = "repeated get"
+    """`session.get` in a loop: asked for, but one query per row."""
+    ATTRIBUTE_RELOAD = "attribute reload"
+    """Expired or deferred attributes reloaded one object at a time."""
+    REPEATED_QUERY = "repeated query"
+    """The same statement run again and again from one line."""
+
+
+class NPlusOneError(Exception):
+    """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(str(finding))
+        self.finding = finding
+
+
+class AsyncLazyLoadError(MissingGreenlet):
+    """A relationship was touched on an `AsyncSession` without being loaded.
+
+    A subclass of SQLAlchemy's `MissingGreenlet`, with a message that says which
+    relationship, where, and how to load it.
+    """
+
+
+class NPlusOneWarning(UserWarning):
+    """A relationship was lazy-loaded in a loop (`Mode.WARN`)."""
+
+
+class RepeatedQueryWarning(UserWarning):
+    """The same query ran many times from one line (a softer finding than N+1)."""
+
+
+@dataclass(eq=False)
+class Finding:
+    """One repeated load, where it happened and how to avoid it."""
+
+    kind: FindingKind
+    subject: str
+    """`Team.heroes` for a lazy load, the entity for a get or reload, else the statement."""
+    caller: Caller | None
+    count: int = 0
+    collection: bool = True
+
+    @property
+    def is_n_plus_one(self) -> bool:
+        """Only lazy loads are N+1 proper; the other kinds are softer findings."""
+        return self.kind is FindingKind.LAZY_LOAD
+
+    @property
+    def where(self) -> str:
+        return f"from {self.caller}" if self.caller else "from an unknown line"
+
+    @property
+    def fix(self) -> str:
+        if self.kind is FindingKind.LAZY_LOAD:
+            return f"load it with the query that fetched the parents: .options({self.loader}({self.subject}))"
+        if self.kind is FindingKind.REPEATED_GET:
+            return f"fetch the rows in one query: select({self.subject}).where({self.subject}.id.in_(ids))"
+        if self.kind is FindingKind.ATTRIBUTE_RELOAD:
+            return (
+                "expired attributes reload one object at a time: keep expire_on_commit=False, "
+                "or select the objects again in one query (or use RETURNING after a bulk insert)"
+            )
+        return "run it once for all the keys (WHERE ... IN) or move it out of the loop"
+
+    @property
+    def loader(self) -> str:
+        return "selectinload" if self.collection else "joinedload"
+
+    def __str__(self) -> str:
+        if self.kind is FindingKind.LAZY_LOAD:
+            head = f"N+1 queries: {self.subject} was lazy-loaded {self.count} times {self.where}"
+        elif self.kind is FindingKind.REPEATED_GET:
+            head = f"Repeated query: session.get({self.subject}, ...) ran {self.count} times {self.where}"
+        elif self.kind is FindingKind.ATTRIBUTE_RELOAD:
+            head = f"Repeated query: {self.subject} attributes were reloaded {self.count} times {self.where}"
+        else:
+            head = (
+                f"Repeated query: ran {self.count} times {self.where}: {self.subject}"
+            )
+        return f"{head}; {self.fix}."
+
+
+def async_lazy_load_message(
+    relationship: str, caller: Caller | None, *, collection: bool
+) -> str:
+    """The message of `AsyncLazyLoadError` (pure)."""
+    loader = "selectinload" if collection else "joinedload"
+    where = f"at {caller}" if caller else "here"
+    return (
+        f"{relationship} was lazy-loaded {where}, but an AsyncSession cannot load lazily "
+        "(MissingGreenlet: greenlet_spawn has not been called; Was IO attempted in an "
+        f"unexpected place?). Load it with the query: .options({loader}({relationship})), "
+        f"or explicitly: await session.refresh(obj, [{relationship.rpartition('.')[2]!r}])."
+    )
