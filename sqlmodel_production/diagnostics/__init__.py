@@ -14,10 +14,18 @@ from ._findings import NPlusOneWarning as NPlusOneWarning
 from ._findings import RepeatedQueryWarning as RepeatedQueryWarning
 from ._fingerprint import fingerprint as fingerprint
 from ._frames import Caller as Caller
+from ._health import health_router as health_router
+from ._leaks import Checkout as Checkout
+from ._leaks import ConnectionLeakError as ConnectionLeakError
+from ._leaks import ConnectionLeakWarning as ConnectionLeakWarning
+from ._leaks import Leak as Leak
+from ._leaks import LeakDetector as LeakDetector
 from ._middleware import DiagnosticsMiddleware as DiagnosticsMiddleware
 from ._middleware import server_timing as server_timing
 from ._n_plus_one import NPlusOneDetector as NPlusOneDetector
 from ._n_plus_one import detect_n_plus_one as detect_n_plus_one
+from ._pool import PoolStats as PoolStats
+from ._pool import pool_stats as pool_stats
 from ._recorder import Query as Query
 from ._recorder import QueryRecording as QueryRecording
 from ._recorder import record_queries as record_queries
@@ -26,19 +34,27 @@ from ._slow import log_slow_queries as log_slow_queries
 __all__ = [
     "AsyncLazyLoadError",
     "Caller",
+    "Checkout",
+    "ConnectionLeakError",
+    "ConnectionLeakWarning",
     "DiagnosticsMiddleware",
     "Finding",
     "FindingKind",
+    "Leak",
+    "LeakDetector",
     "Mode",
     "NPlusOneDetector",
     "NPlusOneError",
     "NPlusOneWarning",
+    "PoolStats",
     "Query",
     "QueryRecording",
     "RepeatedQueryWarning",
     "detect_n_plus_one",
     "fingerprint",
+    "health_router",
     "log_slow_queries",
+    "pool_stats",
     "record_queries",
     "server_timing",
 ]

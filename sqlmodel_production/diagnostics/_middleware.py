@@ -7,6 +7,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._findings import Mode
+from ._leaks import LeakDetector
 from ._n_plus_one import NPlusOneDetector
 from ._recorder import QueryRecording, record_queries
 
@@ -35,7 +36,8 @@ class DiagnosticsMiddleware:
 
     With `n_plus_one` set to a `Mode`, each request also runs in its own
     `NPlusOneDetector` (`request.state.n_plus_one`): `"log"` in production,
-    `"raise"` in tests.
+    `"raise"` in tests. With `leaks`, a `LeakDetector`, a connection still
+    checked out when the response is complete is reported with its checkout site.
 
     Example:
         ```python
@@ -50,16 +52,25 @@ class DiagnosticsMiddleware:
         server_timing: bool = False,
         n_plus_one: Mode | str | None = None,
         n_plus_one_threshold: int = 2,
+        leaks: LeakDetector | None = None,
     ) -> None:
         self.app = app
         self.server_timing = server_timing
         self.n_plus_one = None if n_plus_one is None else Mode(n_plus_one)
         self.n_plus_one_threshold = n_plus_one_threshold
+        self.leaks = leaks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.leaks is None:
+            await self._detect(scope, receive, send)
+            return
+        with self.leaks.track():
+            await self._detect(scope, receive, send)
+
+    async def _detect(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.n_plus_one is None:
             await self._record(scope, receive, send)
             return

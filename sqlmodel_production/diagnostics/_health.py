@@ -1,0 +1,84 @@
+"""Health endpoints: `/health/live` and `/health/ready`, mountable by one call."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from sqlmodel_production.db import Database
+
+__all__ = ["health_router"]
+
+
+def health_router(
+    database: Database,
+    *,
+    deadline: float = 2.0,
+    retry_after: int = 5,
+    async_: bool = True,
+    prefix: str = "/health",
+) -> APIRouter:
+    """A router with a liveness and a readiness probe.
+
+    `GET /health/live` answers 200 while the process runs, without touching the
+    database (a restart does not fix a database outage). `GET /health/ready`
+    answers 200 when the database answers `SELECT 1` within `deadline`
+    seconds, else 503 with `Retry-After`, so a load balancer stops sending
+    traffic until it recovers.
+
+    Args:
+        database: the database to probe.
+        deadline: seconds the database has to answer.
+        retry_after: the `Retry-After` value of a 503, in seconds.
+        async_: probe through the async engine (else the sync one, in a thread).
+        prefix: where to mount both paths.
+
+    Example:
+        ```python
+        app.include_router(health_router(database))
+        ```
+    """
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
+    router = APIRouter(prefix=prefix, tags=["health"])
+
+    async def ping() -> None:
+        if async_:
+            async with database.async_engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        else:
+            await run_in_threadpool(_ping_sync, database)
+
+    @router.get("/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/ready",
+        responses={503: {"description": "The database did not answer in time"}},
+    )
+    async def ready() -> Any:
+        try:
+            await asyncio.wait_for(ping(), timeout=deadline)
+        except Exception as exc:  # any failure means "not ready"; never a 500
+            reason = "timeout" if isinstance(exc, TimeoutError) else "unavailable"
+            return JSONResponse(
+                {"status": "unavailable", "database": reason},
+                status_code=503,
+                headers={"Retry-After": str(retry_after)},
+            )
+        return {"status": "ok", "database": "ok"}
+
+    return router
+
+
+def _ping_sync(database: Database) -> None:
+    with database.engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
