@@ -1,0 +1,179 @@
+"""What the doctor knows about the whole checked project: its models and schemas (pure)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ._source import SourceFile
+from ._syntax import annotation_names, constant, keyword, route_decorator, terminal
+
+__all__ = ["EAGER_LOADING", "ModelClass", "ProjectIndex"]
+
+_ROOTS = frozenset({"SQLModel", "BaseModel"})
+# Loader strategies that never emit a lazy SELECT when the attribute is read.
+EAGER_LOADING = frozenset(
+    {
+        "selectin",
+        "joined",
+        "subquery",
+        "immediate",
+        "noload",
+        "raise",
+        "raise_on_sql",
+        "write_only",
+    }
+)
+
+
+@dataclass(eq=False)
+class ModelClass:
+    """A class deriving (directly or not) from `SQLModel` or pydantic's `BaseModel`."""
+
+    name: str
+    file: SourceFile
+    node: ast.ClassDef
+    bases: tuple[str, ...]
+    table: bool
+
+    def own_fields(self) -> Iterator[tuple[str, ast.AnnAssign | ast.Assign]]:
+        """The fields declared in the class body itself, with their statements."""
+        for statement in self.node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(
+                statement.target, ast.Name
+            ):
+                yield statement.target.id, statement
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                yield statement.targets[0].id, statement
+
+
+def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | None:
+    """The `Relationship(...)` / `relationship(...)` call a field is declared with, if any."""
+    if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) in {
+        "Relationship",
+        "relationship",
+    }:
+        return value
+    return None
+
+
+def relationship_lazy(call: ast.Call) -> str:
+    """The loader strategy of a relationship declaration (`select` unless configured)."""
+    lazy = constant(keyword(call, "lazy"))
+    options = keyword(call, "sa_relationship_kwargs")
+    if isinstance(options, ast.Dict):
+        for key, value in zip(options.keys, options.values, strict=True):
+            if constant(key) == "lazy":
+                lazy = constant(value)
+    return lazy if isinstance(lazy, str) else "select"
+
+
+@dataclass
+class ProjectIndex:
+    """The models, schemas, relationships and response models of every checked file."""
+
+    models: dict[str, ModelClass] = field(default_factory=dict)
+    tables: set[str] = field(default_factory=set)
+    table_bases: set[str] = field(default_factory=set)
+    lazy_relationships: set[str] = field(default_factory=set)
+    response_models: set[str] = field(default_factory=set)
+    _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, files: Iterable[SourceFile]) -> ProjectIndex:
+        """Index the classes of all files; models may derive from models in other files."""
+        index = cls()
+        candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
+        for file in files:
+            for node in file.nodes(ast.ClassDef):
+                bases = tuple(terminal(file.resolve(base)) for base in node.bases)
+                candidates.append((file, node, bases))
+            index._collect_response_models(file)
+        known: set[str] = set(_ROOTS)
+        found: list[ModelClass] = []
+        while candidates:
+            remaining = [c for c in candidates if not known.intersection(c[2])]
+            if len(remaining) == len(candidates):
+                break
+            for file, node, bases in candidates:
+                if known.intersection(bases):
+                    table = any(
+                        item.arg == "table" and constant(item.value) is True
+                        for item in node.keywords
+                    )
+                    found.append(ModelClass(node.name, file, node, bases, table))
+            known.update(model.name for model in found)
+            candidates = remaining
+        found.sort(key=lambda model: (model.file.path, model.node.lineno))
+        for model in found:
+            # A name declared twice: the table model wins, as SQLModel would map it.
+            if model.table or model.name not in index.models:
+                index.models[model.name] = model
+            index._by_path.setdefault(model.file.path, []).append(model)
+        for model in found:
+            if model.table:
+                index.tables.add(model.name)
+                index.table_bases.update(index._ancestors(model.name))
+        for model in found:
+            if model.table or model.name in index.table_bases:
+                for name, statement in model.own_fields():
+                    call = relationship_call(model.file, statement.value)
+                    if (
+                        call is not None
+                        and relationship_lazy(call) not in EAGER_LOADING
+                    ):
+                        index.lazy_relationships.add(name)
+        return index
+
+    def models_in(self, file: SourceFile) -> list[ModelClass]:
+        """The models declared in one file."""
+        return self._by_path.get(file.path, [])
+
+    def is_table(self, name: str) -> bool:
+        return name in self.tables
+
+    def is_schema(self, name: str) -> bool:
+        """A model that is not a table: a Create, Public or Update schema."""
+        return name in self.models and name not in self.tables
+
+    def is_mapped(self, name: str) -> bool:
+        """A table model or a base class whose fields end up in a table."""
+        return self.is_table(name) or name in self.table_bases
+
+    def fields(
+        self, name: str
+    ) -> dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]]:
+        """Every field of a model, inherited ones included, with the class declaring it."""
+        found: dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]] = {}
+        for ancestor in [name, *self._ancestors(name)][::-1]:
+            model = self.models.get(ancestor)
+            if model is not None:
+                for field_name, statement in model.own_fields():
+                    found[field_name] = (model, statement)
+        return found
+
+    def _ancestors(self, name: str) -> list[str]:
+        order: list[str] = []
+        pending = list(self.models[name].bases) if name in self.models else []
+        while pending:
+            base = pending.pop(0)
+            if base in self.models and base not in order:
+                order.append(base)
+                pending.extend(self.models[base].bases)
+        return order
+
+    def _collect_response_models(self, file: SourceFile) -> None:
+        for function in file.functions:
+            route = route_decorator(function)
+            if route is None:
+                continue
+            declared = keyword(route[1], "response_model")
+            for name in annotation_names(
+                declared if declared is not None else function.returns
+            ):
+                self.response_models.add(name.id)

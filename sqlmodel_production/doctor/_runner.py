@@ -1,0 +1,169 @@
+"""Find the files, run the rules, apply suppressions: the doctor without its command line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from ._config import Config
+from ._errors import DoctorUsageError
+from ._findings import Finding, Severity
+from ._project import ProjectIndex
+from ._runtime import Runtime
+from ._source import SourceFile, display_path, parse_noqa
+
+__all__ = ["SYNTAX_ERROR", "Report", "check", "discover"]
+
+#: Reported for a file Python cannot parse; no rule can check it.
+SYNTAX_ERROR = "SMP000"
+_SKIPPED_DIRS = frozenset(
+    {
+        "__pycache__",
+        "node_modules",
+        "site-packages",
+        "venv",
+        "env",
+        "build",
+        "dist",
+        "htmlcov",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The findings of one run and how many files it read."""
+
+    findings: list[Finding]
+    files: int
+
+    def failing(self, threshold: Severity) -> list[Finding]:
+        """The findings at or above `threshold`: these make the exit code 1."""
+        return [f for f in self.findings if f.severity.rank >= threshold.rank]
+
+
+def discover(paths: Sequence[Path], config: Config) -> dict[Path, str]:
+    """The Python files under `paths`, without hidden, virtualenv, build and excluded folders.
+
+    A file named explicitly is always checked. Each file maps to its path below the
+    argument that found it (`tests/test_app.py` for `.`), which tells test code apart.
+
+    Raises:
+        DoctorUsageError: a path does not exist.
+    """
+    root = (config.root or Path.cwd()).resolve()
+    found: dict[Path, str] = {}
+    for path in paths:
+        if not path.exists():
+            raise DoctorUsageError(f"Path does not exist: {path}")
+        if path.is_file():
+            found.setdefault(path, path.name)
+            continue
+        for folder, dirs, files in os.walk(path):
+            current = Path(folder)
+            dirs[:] = sorted(
+                name
+                for name in dirs
+                if not name.startswith(".")
+                and name not in _SKIPPED_DIRS
+                and not _excluded(current / name, root, config.exclude)
+            )
+            for name in sorted(files):
+                candidate = current / name
+                if name.endswith(".py") and not _excluded(
+                    candidate, root, config.exclude
+                ):
+                    found.setdefault(candidate, candidate.relative_to(path).as_posix())
+    return found
+
+
+def check(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    runtime: Runtime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Check the files under `paths` with the rules `config` selects.
+
+    Args:
+        paths: files and folders to check.
+        config: rules, exclusions and threshold.
+        runtime: the imported app and server limits, for the run-time rules.
+        progress: called with (files done, files in all) while reading the files.
+    """
+    files = discover(paths, config)
+    sources: list[SourceFile] = []
+    findings: list[Finding] = []
+    for done, (path, within) in enumerate(files.items(), start=1):
+        shown = display_path(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+            sources.append(SourceFile(shown, text, within))
+        except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+            findings.append(_unparsable(shown, exc))
+        if progress is not None:
+            progress(done, len(files))
+    project = ProjectIndex.build(sources)
+    for source in sources:
+        for rule in config.rules:
+            if not (rule.skip_tests and source.is_test):
+                findings.extend(rule.check(source, project))
+    if runtime is not None:
+        for rule in config.rules:
+            findings.extend(rule.check_runtime(runtime))
+    return Report(_suppress(findings, sources), len(files))
+
+
+def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Finding]:
+    """Drop findings silenced by `# noqa` and duplicates (a place found statically and at run time)."""
+    noqa = {source.path: parse_noqa(source.text.splitlines()) for source in sources}
+    kept: dict[tuple[str, int, str], Finding] = {}
+    for finding in findings:
+        lines = noqa.get(finding.path)
+        if (
+            lines is None
+            and finding.code != SYNTAX_ERROR
+            and Path(finding.path).is_file()
+        ):
+            lines = noqa[finding.path] = parse_noqa(
+                Path(finding.path).read_text("utf-8").splitlines()
+            )
+        codes = (lines or {}).get(finding.line, frozenset())
+        if codes is None or finding.code in codes:
+            continue
+        kept.setdefault((finding.path, finding.line, finding.code), finding)
+    return sorted(kept.values())
+
+
+def _unparsable(path: str, exc: Exception) -> Finding:
+    line = getattr(exc, "lineno", None) or 1
+    column = getattr(exc, "offset", None) or 1
+    reason = getattr(exc, "msg", None) or str(exc)
+    return Finding(
+        path,
+        line,
+        column,
+        SYNTAX_ERROR,
+        Severity.ERROR,
+        f"Cannot parse this file ({reason}); no rule checked it.",
+        "Fix the syntax error (the doctor reads files as UTF-8 Python).",
+    )
+
+
+def _excluded(path: Path, root: Path, patterns: tuple[str, ...]) -> bool:
+    if not patterns:
+        return False
+    try:
+        relative = path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    return any(
+        fnmatch(relative, pattern)
+        or fnmatch(relative, pattern.rstrip("/") + "/*")
+        or fnmatch(path.name, pattern)
+        for pattern in patterns
+    )

@@ -1,0 +1,86 @@
+"""SMP007: an object read or returned after `commit()` without `refresh()` (critical rule 6)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex
+from sqlmodel_production.doctor._rule import Rule
+from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._syntax import method_name
+
+from ._orm import is_commit
+
+# Session methods whose argument is not a read of the object's attributes.
+_HANDLING = frozenset({"add", "refresh", "delete", "expunge", "merge"})
+
+
+class CommitWithoutRefreshRule(Rule):
+    code = "SMP007"
+    title = "Object used after commit without refresh"
+    severity = Severity.WARNING
+    rationale = (
+        "After `commit()` an added object does not hold what the database generated: ids of some "
+        "backends, server defaults, timestamps set by triggers or `server_default`. With the "
+        "default `expire_on_commit=True` its attributes are expired, so the next read is a hidden "
+        "query (and on an async session a `MissingGreenlet` error). `session.refresh(obj)` right "
+        "after the commit loads the row as the database stored it, in one explicit query."
+    )
+    bad = """\
+@app.post("/heroes/", response_model=HeroPublic)
+def create_hero(*, session: SessionDep, hero: HeroCreate):
+    db_hero = Hero.model_validate(hero)
+    session.add(db_hero)
+    session.commit()
+    return db_hero
+"""
+    good = """\
+@app.post("/heroes/", response_model=HeroPublic)
+def create_hero(*, session: SessionDep, hero: HeroCreate):
+    db_hero = Hero.model_validate(hero)
+    session.add(db_hero)
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+"""
+
+    def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        for function in file.functions:
+            added: set[str] = set()
+            pending: dict[str, ast.Call] = {}
+            handled: set[ast.AST] = set()
+            for node in file.body_nodes(function):
+                if isinstance(node, ast.Call):
+                    method = method_name(node)
+                    if is_commit(node):
+                        pending.update(dict.fromkeys(added, node))
+                    elif method in _HANDLING:
+                        handled.update(node.args)
+                        for arg in node.args[:1]:
+                            if isinstance(arg, ast.Name):
+                                if method == "add":
+                                    added.add(arg.id)
+                                elif method == "refresh":
+                                    pending.pop(arg.id, None)
+                elif (
+                    isinstance(node, ast.Name)
+                    and node.id in pending
+                    and node not in handled
+                ):
+                    commit = pending.pop(node.id)
+                    if isinstance(node.ctx, ast.Load):
+                        yield self._stale(file, commit, node.id)
+                    added.discard(node.id)
+
+    def _stale(self, file: SourceFile, commit: ast.Call, name: str) -> Finding:
+        session = ast.unparse(commit.func).removesuffix(".commit")
+        return self.finding(
+            file,
+            commit,
+            f"`{name}` is used after `{session}.commit()` without `{session}.refresh({name})`: "
+            "values the database generated are missing, and an expired object reloads itself "
+            "with a hidden query (`MissingGreenlet` on an async session).",
+            f"Call `{session}.refresh({name})` right after the commit.",
+        )

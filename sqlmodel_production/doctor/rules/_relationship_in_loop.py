@@ -1,0 +1,88 @@
+"""SMP013: a lazy relationship read in a loop without eager loading (likely N+1)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex
+from sqlmodel_production.doctor._rule import Rule
+from sqlmodel_production.doctor._source import COMPREHENSIONS, SourceFile
+
+from ._orm import eager_loaded, uses_async_session
+
+
+class RelationshipInLoopRule(Rule):
+    code = "SMP013"
+    title = "Lazy relationship read in a loop (N+1 queries)"
+    severity = Severity.WARNING
+    rationale = (
+        "A relationship loads lazily by default: reading `hero.team` runs a SELECT the first time, "
+        "for each hero. In a loop over a list that is one query for the list plus one per item, "
+        "the N+1 problem: fast on ten test rows, slow on a real page. Load the relationship with "
+        'the list (`.options(selectinload(Hero.team))`) or declare it `lazy="selectin"`.'
+    )
+    bad = """\
+@app.get("/heroes/")
+def read_heroes(*, session: SessionDep):
+    heroes = session.exec(select(Hero).limit(100)).all()
+    return [{"name": hero.name, "team": hero.team.name} for hero in heroes]
+"""
+    good = """\
+@app.get("/heroes/")
+def read_heroes(*, session: SessionDep):
+    heroes = session.exec(select(Hero).options(selectinload(Hero.team)).limit(100)).all()
+    return [{"name": hero.name, "team": hero.team.name} for hero in heroes]
+"""
+
+    def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if not project.lazy_relationships:
+            return
+        for function in file.functions:
+            if uses_async_session(file, function):
+                continue  # SMP014 reports these: there the read is an error, not a slowdown
+            eager: set[str] | None = None
+            for loop_target, body in _loops(file, function):
+                reported: set[str] = set()
+                for node in body:
+                    for inner in ast.walk(node):
+                        if not (
+                            isinstance(inner, ast.Attribute)
+                            and isinstance(inner.ctx, ast.Load)
+                            and isinstance(inner.value, ast.Name)
+                            and inner.value.id == loop_target
+                            and inner.attr in project.lazy_relationships
+                            and inner.attr not in reported
+                        ):
+                            continue
+                        if eager is None:
+                            eager = eager_loaded(file, function)
+                        if inner.attr in eager:
+                            continue
+                        reported.add(inner.attr)
+                        yield self.finding(
+                            file,
+                            inner,
+                            f"`{loop_target}.{inner.attr}` is a lazy relationship read in a loop: one "
+                            "extra query per item (N+1).",
+                            f"Load it with the query: `.options(selectinload(Model.{inner.attr}))`, "
+                            'or declare the relationship with `sa_relationship_kwargs={"lazy": "selectin"}`.',
+                        )
+
+
+def _loops(file: SourceFile, function: ast.AST) -> Iterator[tuple[str, list[ast.AST]]]:
+    """Each loop variable with the code that runs once per item."""
+    for node in file.body_nodes(function):
+        if isinstance(node, ast.For | ast.AsyncFor) and isinstance(
+            node.target, ast.Name
+        ):
+            yield node.target.id, list(node.body)
+        elif isinstance(node, COMPREHENSIONS):
+            elements = (
+                [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            )
+            for position, generator in enumerate(node.generators):
+                if isinstance(generator.target, ast.Name):
+                    later = [g.iter for g in node.generators[position + 1 :]]
+                    yield generator.target.id, [*elements, *generator.ifs, *later]

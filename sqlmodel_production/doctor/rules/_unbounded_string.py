@@ -1,0 +1,100 @@
+"""SMP015: a `str` column without a length."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex, relationship_call
+from sqlmodel_production.doctor._rule import Rule
+from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._syntax import keyword, terminal
+
+_TYPED = ("max_length", "sa_type", "sa_column")
+
+
+class UnboundedStringRule(Rule):
+    code = "SMP015"
+    title = "String column without a length"
+    severity = Severity.WARNING
+    rationale = (
+        "A `str` field without `max_length` is an unbounded VARCHAR on PostgreSQL and SQLite but "
+        "VARCHAR(255) on MariaDB, where SQLModel must pick a length: a 300-character value that "
+        'works in development fails in production with "Data too long", and the API accepts any '
+        "length instead of answering 422. State the bound with `Field(max_length=...)`, or "
+        "`sa_type=Text` for long text."
+    )
+    bad = """\
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+"""
+    good = """\
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, max_length=100)
+"""
+
+    def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        for model in project.models_in(file):
+            if not project.is_mapped(model.name):
+                continue
+            for name, statement in model.own_fields():
+                if not isinstance(statement, ast.AnnAssign) or not _is_str(
+                    statement.annotation
+                ):
+                    continue
+                value = statement.value
+                if relationship_call(file, value) is not None:
+                    continue
+                if (
+                    isinstance(value, ast.Call)
+                    and terminal(file.resolve(value.func)) == "Field"
+                ):
+                    if any(keyword(value, option) is not None for option in _TYPED):
+                        continue
+                yield self.finding(
+                    file,
+                    statement,
+                    f"`{model.name}.{name}` is a `str` column without a length: VARCHAR(255) on "
+                    "MariaDB but unbounded on PostgreSQL and SQLite, so longer values fail only "
+                    "in some environments and the API never answers 422 for them.",
+                    "Add `max_length=...` to its `Field` (or `sa_type=Text` for long text).",
+                )
+
+
+def _is_str(annotation: ast.expr) -> bool:
+    """`str`, `str | None`, `Optional[str]`, or `Annotated[str, ...]` without a `max_length`."""
+    if isinstance(annotation, ast.Name):
+        return annotation.id == "str"
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return _is_str(ast.parse(annotation.value, mode="eval").body)
+        except SyntaxError:
+            return False
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        others = [
+            side
+            for side in sides
+            if not (isinstance(side, ast.Constant) and side.value is None)
+        ]
+        return len(others) == 1 and _is_str(others[0])
+    if isinstance(annotation, ast.Subscript):
+        outer = (
+            annotation.value.attr
+            if isinstance(annotation.value, ast.Attribute)
+            else getattr(annotation.value, "id", "")
+        )
+        inner = annotation.slice
+        if outer == "Optional":
+            return _is_str(inner)
+        if outer == "Annotated" and isinstance(inner, ast.Tuple):
+            bounded = any(
+                isinstance(node, ast.keyword) and node.arg == "max_length"
+                for meta in inner.elts[1:]
+                for node in ast.walk(meta)
+            )
+            return not bounded and _is_str(inner.elts[0])
+    return False

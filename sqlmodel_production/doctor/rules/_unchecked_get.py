@@ -1,0 +1,141 @@
+"""SMP011: `session.get(...)` used without a not-found check (critical rule 10)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex
+from sqlmodel_production.doctor._rule import Rule
+from sqlmodel_production.doctor._source import FunctionNode, SourceFile
+from sqlmodel_production.doctor._syntax import receiver_name
+
+_TESTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
+
+
+class UncheckedGetRule(Rule):
+    code = "SMP011"
+    title = "session.get() result used without a not-found check"
+    severity = Severity.ERROR
+    rationale = (
+        "`session.get(Model, id)` returns `None` when no row has that id. Used without a check, a "
+        "missing id becomes an `AttributeError` (a 500) or a `null` body with status 200, instead "
+        "of the 404 the client can act on. Check the result right after the call and raise "
+        "`HTTPException(status_code=404)`; a helper that returns `Model | None` passes the duty "
+        "to its caller and is not flagged."
+    )
+    bad = """\
+@app.get("/heroes/{hero_id}", response_model=HeroPublic)
+def read_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)
+    return hero
+"""
+    good = """\
+@app.get("/heroes/{hero_id}", response_model=HeroPublic)
+def read_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)
+    if not hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    return hero
+"""
+
+    def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        for function in file.functions:
+            nodes = file.body_nodes(function)
+            for position, node in enumerate(nodes):
+                if not _is_session_get(node, project):
+                    continue
+                assert isinstance(node, ast.Call)
+                user = file.parents[node]
+                if isinstance(user, ast.Await):
+                    user = file.parents[user]
+                if isinstance(user, ast.Return) and not _may_return_none(function):
+                    problem = "is returned as is"
+                elif isinstance(user, ast.Attribute):
+                    problem = f"is used at once (`.{user.attr}`)"
+                elif (
+                    isinstance(user, ast.Assign | ast.AnnAssign)
+                    and len(targets := _targets(user)) == 1
+                    and isinstance(targets[0], ast.Name)
+                    and _used_before_check(
+                        file, nodes[position + 1 :], targets[0].id, function
+                    )
+                ):
+                    problem = f"is stored in `{targets[0].id}` and used before any `None` check"
+                else:
+                    continue
+                call = ast.unparse(node)
+                model = ast.unparse(node.args[0])
+                yield self.finding(
+                    file,
+                    node,
+                    f"`{call}` returns None when the row does not exist, and the result {problem}: "
+                    "a missing id becomes a 500 or a `null` body instead of a 404.",
+                    f"Check it first: `if obj is None: raise HTTPException(status_code=404, "
+                    f'detail="{model} not found")`.',
+                )
+
+
+def _is_session_get(node: ast.AST, project: ProjectIndex) -> bool:
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and len(node.args) >= 2
+    ):
+        return False
+    model = node.args[0]
+    model_name = model.id if isinstance(model, ast.Name) else getattr(model, "attr", "")
+    if project.is_table(model_name):
+        return True
+    receiver = receiver_name(node).lower()
+    return ("session" in receiver or receiver in {"db", "s"}) and model_name[
+        :1
+    ].isupper()
+
+
+def _targets(statement: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return (
+        statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    )
+
+
+def _may_return_none(function: FunctionNode) -> bool:
+    returns = function.returns
+    if returns is None:
+        return False
+    return any(
+        (isinstance(node, ast.Constant) and node.value is None)
+        or (isinstance(node, ast.Name) and node.id == "Optional")
+        or (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "None" in node.value
+        )
+        for node in ast.walk(returns)
+    )
+
+
+def _used_before_check(
+    file: SourceFile, following: list[ast.AST], name: str, function: FunctionNode
+) -> bool:
+    for node in following:
+        if not (isinstance(node, ast.Name) and node.id == name):
+            continue
+        if not isinstance(node.ctx, ast.Load):
+            return False  # rebound before use
+        parent = file.parents[node]
+        if isinstance(parent, ast.Return):
+            return not _may_return_none(function)
+        if isinstance(parent, ast.BoolOp | ast.NamedExpr):
+            return False
+        if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+            return False
+        if isinstance(parent, ast.Compare) and any(
+            isinstance(side, ast.Constant) and side.value is None
+            for side in [parent.left, *parent.comparators]
+        ):
+            return False
+        return not (isinstance(parent, _TESTS) and parent.test is node)
+    return False

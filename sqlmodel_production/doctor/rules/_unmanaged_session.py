@@ -1,0 +1,130 @@
+"""SMP016: a session or connection opened without a context manager (connection leak)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex
+from sqlmodel_production.doctor._rule import Rule
+from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._syntax import receiver_name, terminal
+
+_SESSIONS = frozenset({"Session", "AsyncSession"})
+_FACTORIES = frozenset({"sessionmaker", "async_sessionmaker"})
+_CONNECTS = frozenset({"connect", "raw_connection"})
+
+
+class UnmanagedSessionRule(Rule):
+    code = "SMP016"
+    title = "Session or connection opened without a context manager"
+    severity = Severity.WARNING
+    rationale = (
+        "A session or connection holds a pooled connection until it is closed. Opened without "
+        "`with`, an exception before the `close()` call (or a forgotten `close()`) leaves it "
+        'checked out; under load the pool runs dry ("QueuePool limit reached") or the server '
+        'refuses clients ("too many connections"). Open them with `with`/`async with`, or '
+        "close them in a `finally`."
+    )
+    bad = """\
+def count_heroes() -> int:
+    session = Session(engine)
+    count = len(session.exec(select(Hero.id)).all())
+    session.close()
+    return count
+"""
+    good = """\
+def count_heroes() -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(Hero.id)).all())
+"""
+
+    def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        factories = _session_factories(file)
+        for call in file.nodes(ast.Call):
+            if not _opens(file, call, factories):
+                continue
+            user = file.parents[call]
+            if isinstance(user, ast.Await):
+                user = file.parents[user]
+            if isinstance(user, ast.Attribute | ast.Expr):
+                pass
+            elif isinstance(user, ast.Assign | ast.AnnAssign):
+                targets = (
+                    user.targets if isinstance(user, ast.Assign) else [user.target]
+                )
+                if not all(isinstance(target, ast.Name) for target in targets):
+                    continue
+                scope = file.enclosing_function(call)
+                if scope is not None and all(
+                    _managed(file, scope, target.id)
+                    for target in targets
+                    if isinstance(target, ast.Name)
+                ):
+                    continue
+            else:
+                continue
+            opened = ast.unparse(call)
+            yield self.finding(
+                file,
+                call,
+                f"`{opened}` is opened without a context manager: if anything raises before it is "
+                "closed, its connection stays checked out of the pool (a leak).",
+                f"Open it with `with {opened} as ...:` (`async with` for async), or close it in a "
+                "`finally`.",
+            )
+
+
+def _session_factories(file: SourceFile) -> set[str]:
+    names: set[str] = set()
+    for assign in file.nodes(ast.Assign):
+        value = assign.value
+        if (
+            isinstance(value, ast.Call)
+            and terminal(file.resolve(value.func)) in _FACTORIES
+        ):
+            names.update(
+                target.id for target in assign.targets if isinstance(target, ast.Name)
+            )
+    return names
+
+
+def _opens(file: SourceFile, call: ast.Call, factories: set[str]) -> bool:
+    name = terminal(file.resolve(call.func))
+    if isinstance(call.func, ast.Name) and (
+        name in _SESSIONS or call.func.id in factories
+    ):
+        return True
+    if isinstance(call.func, ast.Attribute):
+        if call.func.attr in _CONNECTS:
+            return "engine" in receiver_name(call).lower()
+        return name in _SESSIONS and (file.resolve(call.func) or "").startswith(
+            ("sqlmodel", "sqlalchemy")
+        )
+    return False
+
+
+def _managed(file: SourceFile, scope: ast.AST, name: str) -> bool:
+    """Whether the function closes `name` in a `finally`, enters it with `with`, or hands it on."""
+    for node in file.body_nodes(scope):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            values = [item.context_expr for item in node.items]
+        elif isinstance(node, ast.Return | ast.Yield):
+            values = [node.value] if node.value is not None else []
+        else:
+            values = []
+        if any(isinstance(value, ast.Name) and value.id == name for value in values):
+            return True
+        if isinstance(node, ast.Try | ast.TryStar):
+            for statement in node.finalbody:
+                for inner in ast.walk(statement):
+                    if (
+                        isinstance(inner, ast.Call)
+                        and isinstance(inner.func, ast.Attribute)
+                        and inner.func.attr == "close"
+                        and isinstance(inner.func.value, ast.Name)
+                        and inner.func.value.id == name
+                    ):
+                        return True
+    return False

@@ -1,0 +1,33 @@
+from fastapi import APIRouter, Depends
+
+from .models import Hero, HeroCreate, HeroPublic
+
+router = APIRouter()
+
+
+def get_hero(hero_id: int) -> Hero:
+    raise NotImplementedError
+
+
+@router.post("/heroes/", response_model=HeroPublic)
+def create_hero(*, session: SessionDep, hero: HeroCreate):
+    db_hero = Hero.model_validate(hero)
+    session.add(db_hero)
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+
+
+@router.get("/heroes/{hero_id}", response_model=HeroPublic)
+def read_hero(*, hero: Hero = Depends(get_hero)) -> Hero:
+    # A dependency is not a request body, and the declared response_model wins.
+    return hero
+
+
+@router.get("/heroes/{hero_id}/raw", response_model=None)
+def read_raw(*, hero: Hero = Depends(get_hero)) -> Hero:
+    return hero
+
+
+def not_an_endpoint(hero: Hero) -> Hero:
+    return hero

@@ -1,0 +1,8 @@
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import create_engine
+
+engine = create_engine(DATABASE_URL)  # expect: SMP004
+other = sa.create_engine(DATABASE_URL, pool_size=10)  # expect: SMP004
+async_engine = create_async_engine(DATABASE_URL, pool_pre_ping=False)  # expect: SMP004
+settings = DatabaseSettings(pool_pre_ping=False)  # expect: SMP004

@@ -1,0 +1,21 @@
+from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlmodel import Field, SQLModel
+
+
+class Mission(SQLModel, table=True):
+    __table_args__ = (Index("ix_mission_team_hero", "team_id", "hero_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hero_id: int | None = Field(default=None, foreign_key="hero.id", index=True)
+    team_id: int = Field(foreign_key="team.id")
+    owner_id: int = Field(sa_column=Column(Integer, ForeignKey("hero.id"), index=True))
+    code_id: int = Field(foreign_key="code.id", unique=True)
+
+
+class HeroMissionLink(SQLModel, table=True):
+    hero_id: int = Field(foreign_key="hero.id", primary_key=True)
+    mission_id: int = Field(foreign_key="mission.id", primary_key=True)
+
+
+class MissionCreate(SQLModel):
+    hero_id: int

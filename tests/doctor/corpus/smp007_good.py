@@ -1,0 +1,36 @@
+from .models import Hero, HeroCreate, HeroPublic
+
+
+@app.post("/heroes/", response_model=HeroPublic)
+def create_hero(*, session: SessionDep, hero: HeroCreate):
+    db_hero = Hero.model_validate(hero)
+    session.add(db_hero)
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+
+
+@app.post("/heroes/async", response_model=HeroPublic)
+async def create_hero_async(*, session: AsyncSessionDep, hero: HeroCreate):
+    db_hero = Hero.model_validate(hero)
+    session.add(db_hero)
+    await session.commit()
+    await session.refresh(db_hero)
+    return db_hero
+
+
+@app.delete("/heroes/{hero_id}")
+def delete_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)
+    if not hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    session.delete(hero)
+    session.commit()
+    return {"ok": True}
+
+
+def rebind(session, hero: Hero) -> None:
+    session.add(hero)
+    session.commit()
+    hero = Hero(name="Other", secret_name="x")
+    print(hero)

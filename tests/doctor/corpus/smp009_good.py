@@ -1,0 +1,25 @@
+from .models import Hero, HeroCreate, HeroPublic, HeroUpdate
+
+
+@app.patch("/heroes/{hero_id}", response_model=HeroPublic)
+def update_hero(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
+    db_hero = session.get(Hero, hero_id)
+    if not db_hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump(exclude_unset=True))
+    session.add(db_hero)
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+
+
+@app.put("/heroes/{hero_id}/replace", response_model=HeroPublic)
+def replace_hero(*, session: SessionDep, hero_id: int, hero: HeroCreate):
+    db_hero = session.get(Hero, hero_id)
+    if db_hero is None:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump())
+    session.add(db_hero)
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero

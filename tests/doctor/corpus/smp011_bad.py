@@ -1,0 +1,27 @@
+from .models import Hero, HeroPublic
+
+
+@app.get("/heroes/{hero_id}", response_model=HeroPublic)
+def read_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)  # expect: SMP011
+    return hero
+
+
+@app.get("/heroes/{hero_id}/name")
+def read_name(*, session: SessionDep, hero_id: int):
+    return {"name": session.get(Hero, hero_id).name}  # expect: SMP011
+
+
+@app.get("/heroes/{hero_id}/direct", response_model=HeroPublic)
+async def read_direct(*, session: AsyncSessionDep, hero_id: int):
+    return await session.get(Hero, hero_id)  # expect: SMP011
+
+
+@app.delete("/heroes/{hero_id}")
+def delete_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)  # expect: SMP011
+    session.delete(hero)
+    session.commit()
+    if hero is None:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    return {"ok": True}

@@ -1,0 +1,38 @@
+from .models import Hero, HeroPublic
+
+
+@app.get("/heroes/{hero_id}", response_model=HeroPublic)
+def read_hero(*, session: SessionDep, hero_id: int):
+    hero = session.get(Hero, hero_id)
+    if hero is None:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    return hero
+
+
+@app.get("/heroes/{hero_id}/walrus", response_model=HeroPublic)
+def read_walrus(*, session: SessionDep, hero_id: int):
+    if (hero := session.get(Hero, hero_id)) is None:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    return hero
+
+
+@app.get("/heroes/{hero_id}/active", response_model=HeroPublic)
+async def read_active(*, session: AsyncSessionDep, hero_id: int):
+    hero = await session.get(Hero, hero_id)
+    if hero is None or hero.age is None:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    return hero
+
+
+def find_hero(session, hero_id: int) -> Hero | None:
+    return session.get(Hero, hero_id)
+
+
+def find_hero_too(session, hero_id: int) -> Hero | None:
+    hero = session.get(Hero, hero_id)
+    return hero
+
+
+def settings_lookup(environ: dict[str, str]) -> str:
+    value = environ.get("DATABASE_URL", "sqlite://")
+    return value.upper()

@@ -1,0 +1,26 @@
+from typing import Annotated
+
+from fastapi import Query
+
+from .models import Hero, HeroPublic
+
+
+@app.get("/heroes/", response_model=list[HeroPublic])
+def read_heroes(
+    *,
+    session: SessionDep,
+    offset: int = 0,  # expect: SMP012
+    limit: int = 100,  # expect: SMP012
+):
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+@app.get("/teams/")
+def read_teams(
+    *,
+    session: SessionDep,
+    skip: Annotated[int, Query()] = 0,  # expect: SMP012
+    limit: Annotated[int, Query(le=100)] = 100,  # expect: SMP012
+    page_size: int = Query(default=10, ge=-5, le=50),  # expect: SMP012
+):
+    return []

@@ -1,0 +1,23 @@
+from sqlalchemy.orm import selectinload
+
+from .models import Hero, Team
+
+TEAMS_WITH_HEROES = select(Team).options(selectinload(Team.heroes))
+
+
+@app.get("/heroes/")
+def read_heroes(*, session: SessionDep):
+    heroes = session.exec(select(Hero).options(selectinload(Hero.team)).limit(100)).all()
+    return [{"name": hero.name, "team": hero.team.name} for hero in heroes]
+
+
+@app.get("/teams/")
+def read_teams(*, session: SessionDep):
+    result = []
+    for team in session.exec(TEAMS_WITH_HEROES).all():
+        result.append({"name": team.name, "size": len(team.heroes)})
+    return result
+
+
+def names(heroes: list[Hero]) -> list[str]:
+    return [hero.name for hero in heroes]

@@ -1,0 +1,49 @@
+from contextlib import ExitStack
+
+from sqlmodel import Session, create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+engine = create_engine(DATABASE_URL, pool_pre_ping=True)
+
+
+def get_session():
+    with Session(engine) as session:
+        yield session
+
+
+async def get_async_session():
+    async with AsyncSession(async_engine) as session:
+        yield session
+
+
+def count_heroes() -> int:
+    session = Session(engine)
+    try:
+        return len(session.exec(select(Hero.id)).all())
+    finally:
+        session.close()
+
+
+def enter_later() -> None:
+    session = Session(engine)
+    with session:
+        session.exec(select(Hero)).all()
+
+
+def make_session() -> Session:
+    session = Session(engine)
+    return session
+
+
+def stacked(stack: ExitStack) -> Session:
+    return stack.enter_context(Session(engine))
+
+
+def ping() -> None:
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+
+
+class Repository:
+    def __init__(self) -> None:
+        self.session = Session(engine)
