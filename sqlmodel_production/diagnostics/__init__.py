@@ -5,6 +5,8 @@ Session events), so it sees every statement, sync or async, without patching
 SQLAlchemy's internals.
 """
 
+from ._explain import Explanation as Explanation
+from ._explain import explain_error as explain_error
 from ._findings import AsyncLazyLoadError as AsyncLazyLoadError
 from ._findings import Finding as Finding
 from ._findings import FindingKind as FindingKind
@@ -38,6 +40,7 @@ __all__ = [
     "ConnectionLeakError",
     "ConnectionLeakWarning",
     "DiagnosticsMiddleware",
+    "Explanation",
     "Finding",
     "FindingKind",
     "Leak",
@@ -51,6 +54,7 @@ __all__ = [
     "QueryRecording",
     "RepeatedQueryWarning",
     "detect_n_plus_one",
+    "explain_error",
     "fingerprint",
     "health_router",
     "log_slow_queries",
