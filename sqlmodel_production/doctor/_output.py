@@ -115,12 +115,12 @@ def render_text(report: Report, threshold: Severity, console: Console) -> None:
             )
             line.append(finding.message)
             console.print(line, soft_wrap=True)
-            console.print(
-                Text("    fix: ", style="green").append(finding.fix, style=""),
-                soft_wrap=True,
-            )
+            fix = Text("    fix: ", style="green")
+            fix.append(finding.fix, style="default")
+            console.print(fix, soft_wrap=True)
         console.print()
-    console.print(_summary(report, threshold), soft_wrap=True)
+    style = "bold red" if report.failing(threshold) else "bold green"
+    console.print(Text(_summary(report, threshold), style=style), soft_wrap=True)
 
 
 def _summary(report: Report, threshold: Severity) -> str:

@@ -1,0 +1,225 @@
+"""`sqlmodel-production doctor` through Typer's runner, at a fixed width, with exact output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from sqlmodel_production import __version__
+from sqlmodel_production.cli import app
+
+ENGINE = (
+    "from sqlalchemy import create_engine\n\nengine = create_engine(URL, echo=True)\n"
+)
+PLAIN = {"COLUMNS": "100", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "dumb"}
+
+TEXT = """\
+app.py
+  3:10 SMP004 [warning] This engine does not test pooled connections before use: after a \
+database restart, a failover or an idle timeout, the next request fails with a connection error \
+instead of reconnecting.
+    fix: Pass `pool_pre_ping=True` to the engine.
+  3:34 SMP003 [warning] `echo=True` logs every SQL statement with its parameters: personal data \
+ends up in the logs and every query pays for the logging.
+    fix: Remove `echo=True`, or read it from a setting that is off in production \
+(`echo=settings.echo`).
+
+Found 2 problems (2 warnings) in 1 file; 2 at or above warning.
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app.py").write_text(ENGINE)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def doctor(*args: str, **env: str | None) -> Result:
+    return CliRunner().invoke(app, ["doctor", *args], env={**PLAIN, **env})
+
+
+def test_text_output_is_grouped_by_file_and_plain_when_piped(project: Path) -> None:
+    result = doctor("app.py")
+    assert result.stdout == TEXT
+    assert result.exit_code == 1
+
+
+def test_text_output_is_colored_on_a_terminal(project: Path) -> None:
+    result = doctor("app.py", FORCE_COLOR="1", TERM="xterm-256color")
+    assert "\x1b[33mSMP004\x1b[0m" in result.stdout
+    assert "\x1b[1;31mFound 2 problems" in result.stdout
+    assert _strip_ansi(result.stdout) == TEXT
+
+
+def test_default_path_is_the_working_directory(project: Path) -> None:
+    (project / "clean.py").write_text("x = 1\n")
+    result = doctor("--select", "SMP003")
+    assert result.stdout.endswith(
+        "Found 1 problem (1 warning) in 2 files; 1 at or above warning.\n"
+    )
+
+
+def test_clean_project_exits_0(project: Path) -> None:
+    (project / "app.py").write_text("x = 1\n")
+    result = doctor(".")
+    assert result.stdout == "No problems found in 1 file.\n"
+    assert result.exit_code == 0
+
+
+def test_severity_threshold_decides_the_exit_code(project: Path) -> None:
+    result = doctor("app.py", "--severity", "error")
+    assert result.stdout.endswith(
+        "Found 2 problems (2 warnings) in 1 file; none at or above error.\n"
+    )
+    assert result.exit_code == 0
+    assert doctor("app.py", "--severity", "info").exit_code == 1
+
+
+def test_config_file_is_read_and_options_win(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.sqlmodel-production.doctor]\nignore = ["SMP004"]\nseverity = "error"\n'
+    )
+    result = doctor("app.py", "--format", "json")
+    assert [f["code"] for f in json.loads(result.stdout)] == ["SMP003"]
+    assert result.exit_code == 0
+    assert doctor("app.py", "--severity", "warning").exit_code == 1
+
+
+def test_json_is_a_list_of_findings(project: Path) -> None:
+    result = doctor("app.py", "--format", "json", "--select", "SMP003")
+    assert json.loads(result.stdout) == [
+        {
+            "code": "SMP003",
+            "severity": "warning",
+            "path": "app.py",
+            "line": 3,
+            "column": 34,
+            "message": "`echo=True` logs every SQL statement with its parameters: personal data "
+            "ends up in the logs and every query pays for the logging.",
+            "fix": "Remove `echo=True`, or read it from a setting that is off in production "
+            "(`echo=settings.echo`).",
+        }
+    ]
+    assert result.exit_code == 1
+
+
+def test_sarif_has_what_github_code_scanning_requires(project: Path) -> None:
+    result = doctor("app.py", "--format", "sarif")
+    log = json.loads(result.stdout)
+    assert log["version"] == "2.1.0"
+    assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "sqlmodel-production doctor"
+    assert driver["semanticVersion"] == __version__
+    rule_ids = [rule["id"] for rule in driver["rules"]]
+    assert rule_ids == [f"SMP{n:03d}" for n in range(1, 18)]
+    assert driver["rules"][3]["shortDescription"] == {
+        "text": "Engine without pool_pre_ping"
+    }
+    assert driver["rules"][3]["defaultConfiguration"] == {"level": "warning"}
+    assert driver["rules"][0]["defaultConfiguration"] == {"level": "error"}
+    first = run["results"][0]
+    assert first["ruleId"] == "SMP004"
+    assert rule_ids[first["ruleIndex"]] == "SMP004"
+    assert first["level"] == "warning"
+    assert first["message"]["text"].endswith(
+        "Fix: Pass `pool_pre_ping=True` to the engine."
+    )
+    assert first["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "app.py", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 3, "startColumn": 10},
+            }
+        }
+    ]
+    assert result.exit_code == 1
+
+
+def test_noqa_in_the_checked_file(project: Path) -> None:
+    (project / "app.py").write_text(ENGINE.rstrip("\n") + "  # noqa: SMP003, SMP004\n")
+    assert doctor("app.py").stdout == "No problems found in 1 file.\n"
+
+
+def test_explain_prints_rationale_and_examples() -> None:
+    result = doctor("--explain", "smp004")
+    assert result.stdout == (
+        "SMP004: Engine without pool_pre_ping\n"
+        "Severity: warning\n"
+        "\n"
+        "Pooled connections die silently: the database restarts or fails over, a proxy or the "
+        "server's idle timeout closes them. Without `pool_pre_ping=True` the pool hands such a "
+        "connection to the next request, which fails with a connection error instead of "
+        "reconnecting. The ping costs one round trip per checkout and saves those errors.\n"
+        "\n"
+        "Bad:\n"
+        "engine = create_engine(DATABASE_URL)\n"
+        "\n"
+        "Good:\n"
+        "engine = create_engine(DATABASE_URL, pool_pre_ping=True)\n"
+    )
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--explain", "SMP999"], "Error: --explain: unknown rule code 'SMP999'\n"),
+        (
+            ["--select", "SMP1"],
+            "Error: --select: unknown rule code 'SMP1'; codes run from SMP001 to SMP017\n",
+        ),
+        (
+            ["--severity", "fatal"],
+            "Error: --severity: 'fatal' is not a severity; use one of: info, warning, error\n",
+        ),
+        (["missing.py"], "Error: Path does not exist: missing.py\n"),
+        (
+            ["--app", "nocolon"],
+            "Error: --app must look like `module:attribute`, not 'nocolon'\n",
+        ),
+    ],
+)
+def test_usage_errors_exit_2(project: Path, args: list[str], message: str) -> None:
+    result = doctor(*args)
+    assert result.stderr == message
+    assert result.stdout == ""
+    assert result.exit_code == 2
+
+
+def test_bad_format_is_a_usage_error(project: Path) -> None:
+    result = doctor("--format", "xml")
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.stderr
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from sqlmodel_production.cli._doctor import _Progress
+
+    piped = _Progress(Console(file=io.StringIO(), force_terminal=False))
+    piped(300, 300)
+    assert piped.bar is None
+    screen = io.StringIO()
+    terminal = _Progress(Console(file=screen, force_terminal=True))
+    terminal(10, 10)
+    assert terminal.bar is None  # too few files to bother
+    terminal(1, 300)
+    assert terminal.bar is not None
+    terminal.close()
+    assert terminal.bar is None
+    assert "Checking files" in screen.getvalue()
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
