@@ -1,0 +1,505 @@
+"""Run a unit of work in a transaction, and run it again on a deadlock or serialization failure.
+
+The retry policy is a pure function of the error and the attempt number
+(`RetryPolicy.delay`); what to retry is decided by `classify`, by SQLSTATE or
+driver error code, never by exception class. Beginning, committing and rolling
+back are written once against the sync `Session`; an `AsyncSession` reaches the
+same code through `run_sync`, so the sync and async executors differ only in
+how they sleep and enter the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import inspect
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    ExitStack,
+    nullcontext,
+)
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar, cast, overload
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
+from sqlalchemy.orm import Session as SASession
+from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sqlmodel_production.db._database import Database
+from sqlmodel_production.db._errors import classify
+
+__all__ = [
+    "AsyncAttempt",
+    "Attempt",
+    "IsolationLevel",
+    "RetryPolicy",
+    "RetryingTransaction",
+    "transaction",
+    "transactional",
+]
+
+logger = logging.getLogger("sqlmodel_production.transactions")
+
+IsolationLevel = Literal[
+    "SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED", "READ UNCOMMITTED"
+]
+SourceT = TypeVar("SourceT", bound=SASession | SAAsyncSession | Database)
+SessionT = TypeVar("SessionT", bound=SASession)
+AsyncSessionT = TypeVar("AsyncSessionT", bound=SAAsyncSession)
+S = TypeVar("S")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Set in `Session.info` while one of our attempts owns the session's transaction.
+_ACTIVE = "sqlmodel_production.transaction"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How often, and after how long a wait, a failed transaction is run again.
+
+    Only errors that `classify` marks retryable are retried: serialization
+    failure, deadlock, lock wait timeout and SQLite's "database is locked".
+    The wait before retry *n* is a random fraction of
+    `min(max_backoff, backoff * 2 ** (n - 1))` seconds ("full jitter"), so
+    transactions that failed together do not collide again in step.
+
+    Attributes:
+        attempts: tries in all, the first one included; 1 disables retries.
+        backoff: the cap of the first wait, in seconds; it doubles on each retry.
+        max_backoff: the largest cap, in seconds.
+
+    Example:
+        ```python
+        patient = RetryPolicy(attempts=10, backoff=0.1)
+        for attempt in transaction(session, policy=patient):
+            with attempt: ...
+        ```
+    """
+
+    attempts: int = 5
+    backoff: float = 0.05
+    max_backoff: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be at least 1, not {self.attempts}")
+        if not 0 <= self.backoff <= self.max_backoff:
+            raise ValueError(
+                "backoff and max_backoff must satisfy 0 <= backoff <= max_backoff"
+            )
+
+    def delay(
+        self, error: BaseException, attempt: int, *, jitter: float
+    ) -> float | None:
+        """Seconds to wait before running the unit of work again, or None to give up.
+
+        Pure: no I/O, no clock, no randomness of its own.
+
+        Args:
+            error: what attempt number `attempt` failed with.
+            attempt: the number of the attempt that failed, 1 for the first.
+            jitter: a number in [0, 1), for example `random.random()`.
+        """
+        found = classify(error)
+        if found is None or not found.kind.retryable or attempt >= self.attempts:
+            return None
+        return jitter * min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+
+
+class _Outcome(enum.Enum):
+    PENDING = "pending"
+    COMMITTED = "committed"
+    JOINED = "joined"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class _Attempt(Generic[S]):
+    """What sync and async attempts share: all of the decisions, written once and sync."""
+
+    def __init__(self, number: int, transaction: RetryingTransaction[Any]) -> None:
+        self.number = number
+        """1 for the first try; after the loop, the number of tries it took."""
+        self.retry_in: float | None = None
+        """Seconds until the next try, when this one failed with a retryable error."""
+        self.error: BaseException | None = None
+        """The error this attempt failed with, if it did."""
+        self._transaction = transaction
+        self._session: S | None = None
+        self._outcome = _Outcome.PENDING
+
+    @property
+    def session(self) -> S:
+        """The session this attempt runs in (a new one per attempt with a `Database`)."""
+        if self._session is None:
+            raise RuntimeError(
+                "Enter the attempt first: `with attempt as session: ...`"
+            )
+        return self._session
+
+    def _begin(self, session: SASession) -> None:
+        if session.info.get(_ACTIVE):
+            # Called from inside another unit of work: join it; the outer one retries.
+            self._outcome = _Outcome.JOINED
+            return
+        if session.in_transaction():
+            raise sa_exc.InvalidRequestError(
+                "transaction() must begin the transaction itself, but this session already "
+                "has one in progress (it ran a statement before the retry loop), and that "
+                "earlier work could not be retried. Commit or roll back first, or move the "
+                "earlier statements into the unit of work."
+            )
+        session.begin()
+        session.info[_ACTIVE] = True
+        level = self._transaction.isolation_level
+        if level is not None:
+            session.connection(execution_options={"isolation_level": level})
+
+    def _end(self, session: SASession, error: BaseException | None) -> bool:
+        """Commit, or roll back; True to swallow `error` and run the unit of work again."""
+        if self._outcome is _Outcome.JOINED:
+            return False
+        commit_failed = False
+        try:
+            if error is None:
+                try:
+                    session.commit()
+                except Exception as exc:
+                    error, commit_failed = exc, True
+                else:
+                    self._outcome = _Outcome.COMMITTED
+                    if self.number > 1:
+                        logger.info(
+                            "Transaction committed on attempt %d",
+                            self.number,
+                            extra={"transaction_attempts": self.number},
+                        )
+                    return False
+            session.rollback()
+        finally:
+            session.info.pop(_ACTIVE, None)
+        if self._retry(error):
+            return True
+        if commit_failed:
+            raise error
+        return False
+
+    def _retry(self, error: BaseException) -> bool:
+        policy = self._transaction.policy
+        self.error = error
+        self.retry_in = policy.delay(error, self.number, jitter=random.random())
+        found = classify(error)
+        if found is None or not found.kind.retryable:
+            self._outcome = _Outcome.FAILED
+            return False
+        extra = {
+            "transaction_attempts": self.number,
+            "error_kind": found.kind.value,
+            "error_code": found.code,
+        }
+        if self.retry_in is None:
+            self._outcome = _Outcome.FAILED
+            logger.warning(
+                "Transaction failed on attempt %d of %d with %s (%s); giving up",
+                self.number,
+                policy.attempts,
+                found.kind.value,
+                found.code,
+                extra=extra,
+            )
+            return False
+        self._outcome = _Outcome.RETRY
+        logger.info(
+            "Transaction attempt %d of %d failed with %s (%s); retrying in %.3f s",
+            self.number,
+            policy.attempts,
+            found.kind.value,
+            found.code,
+            self.retry_in,
+            extra=extra,
+        )
+        return True
+
+
+class Attempt(_Attempt[SessionT]):
+    """One try of a sync unit of work: `with attempt as session:` runs it in a transaction.
+
+    On leaving the block the transaction is committed, or rolled back on an
+    error; a retryable error is swallowed so that the loop can try again.
+    """
+
+    _stack: ExitStack
+
+    def __enter__(self) -> SessionT:
+        source = self._transaction.source
+        opened: AbstractContextManager[Any] = (
+            source.session() if isinstance(source, Database) else nullcontext(source)
+        )
+        with ExitStack() as stack:
+            session = stack.enter_context(opened)
+            self._begin(session)
+            self._session, self._stack = session, stack.pop_all()
+        return cast(SessionT, session)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        with self._stack:
+            return self._end(self.session, exc)
+
+
+class AsyncAttempt(_Attempt[AsyncSessionT]):
+    """One try of an async unit of work: `async with attempt as session:`; see `Attempt`."""
+
+    _stack: AsyncExitStack
+
+    async def __aenter__(self) -> AsyncSessionT:
+        source = self._transaction.source
+        opened: AbstractAsyncContextManager[Any] = (
+            source.async_session()
+            if isinstance(source, Database)
+            else nullcontext(source)
+        )
+        async with AsyncExitStack() as stack:
+            session = await stack.enter_async_context(opened)
+            await session.run_sync(self._begin)
+            self._session, self._stack = session, stack.pop_all()
+        return cast(AsyncSessionT, session)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        async with self._stack:
+            return await self.session.run_sync(self._end, exc)
+
+
+class RetryingTransaction(Generic[SourceT]):
+    """The attempts of one unit of work; made by `transaction()`, iterate it once.
+
+    Iterate with `for` for a `Session`, with `async for` for an `AsyncSession`;
+    a `Database` allows both and opens a new session for every attempt.
+    """
+
+    def __init__(
+        self,
+        source: SourceT,
+        *,
+        policy: RetryPolicy | None = None,
+        isolation_level: IsolationLevel | None = None,
+    ) -> None:
+        self.source = source
+        self.policy = policy or RetryPolicy()
+        self.isolation_level = isolation_level
+        self._last: _Attempt[Any] | None = None
+
+    def _next(self) -> tuple[int, float] | None:
+        """The next attempt's number and the seconds to wait before it; None when done."""
+        last = self._last
+        if last is None:
+            return 1, 0.0
+        if last._outcome is _Outcome.PENDING:
+            raise RuntimeError(
+                "Each attempt must be entered: `for attempt in transaction(session): "
+                "with attempt: ...` (`async with attempt:` for an AsyncSession)"
+            )
+        if last._outcome is _Outcome.RETRY and last.retry_in is not None:
+            return last.number + 1, last.retry_in
+        return None
+
+    @overload
+    def __iter__(self: RetryingTransaction[Database]) -> Iterator[Attempt[Session]]: ...
+    @overload
+    def __iter__(
+        self: RetryingTransaction[SessionT],
+    ) -> Iterator[Attempt[SessionT]]: ...
+    def __iter__(self) -> Iterator[Attempt[Any]]:
+        if isinstance(self.source, SAAsyncSession):
+            raise TypeError(
+                "An AsyncSession needs `async for attempt in transaction(session): "
+                "async with attempt: ...`"
+            )
+        return self
+
+    def __next__(self) -> Attempt[Any]:
+        step = self._next()
+        if step is None:
+            raise StopIteration
+        number, wait = step
+        if wait:
+            time.sleep(wait)
+        attempt: Attempt[Any] = Attempt(number, self)
+        self._last = attempt
+        return attempt
+
+    @overload
+    def __aiter__(
+        self: RetryingTransaction[Database],
+    ) -> AsyncIterator[AsyncAttempt[AsyncSession]]: ...
+    @overload
+    def __aiter__(
+        self: RetryingTransaction[AsyncSessionT],
+    ) -> AsyncIterator[AsyncAttempt[AsyncSessionT]]: ...
+    def __aiter__(self) -> AsyncIterator[AsyncAttempt[Any]]:
+        if isinstance(self.source, SASession):
+            raise TypeError(
+                "A sync Session needs `for attempt in transaction(session): with attempt: ...`"
+            )
+        return self
+
+    async def __anext__(self) -> AsyncAttempt[Any]:
+        step = self._next()
+        if step is None:
+            raise StopAsyncIteration
+        number, wait = step
+        if wait:
+            await asyncio.sleep(wait)
+        attempt: AsyncAttempt[Any] = AsyncAttempt(number, self)
+        self._last = attempt
+        return attempt
+
+
+def transaction(
+    source: SourceT,
+    *,
+    policy: RetryPolicy | None = None,
+    isolation_level: IsolationLevel | None = None,
+) -> RetryingTransaction[SourceT]:
+    """Run a unit of work in a transaction, again after a deadlock or serialization failure.
+
+    A `with` block cannot run its body twice, so the unit of work goes in a loop
+    over attempts. Each attempt begins a transaction, runs the body and commits.
+    When the body or the commit fails with a retryable error (serialization
+    failure, deadlock, lock wait timeout, SQLite's "database is locked"), the
+    transaction is rolled back and, after a jittered wait, the loop runs the
+    body again; once `policy.attempts` are spent, that last error propagates
+    unchanged. Any other error propagates at once, after the rollback.
+
+    After a rollback every object in the session is expired or expunged: the
+    body must read again what it needs on each attempt (pass ids into the unit
+    of work, not objects loaded before it).
+
+    Args:
+        source: a `Session` (iterate with `for`), an `AsyncSession` (`async for`),
+            or a `Database` (either; each attempt gets a new session).
+        policy: how often and after how long to retry; `RetryPolicy()` by default.
+        isolation_level: the isolation level of this transaction only, for
+            example `"SERIALIZABLE"`.
+
+    Raises:
+        sqlalchemy.exc.InvalidRequestError: the session already had a transaction
+            in progress (that earlier work could not be retried). Inside another
+            attempt on the same session the unit of work joins the outer one.
+
+    Example:
+        ```python
+        for attempt in transaction(session):
+            with attempt:
+                source = session.get(Account, source_id)
+                target = session.get(Account, target_id)
+                source.balance -= amount
+                target.balance += amount
+        print(attempt.number)  # tries it took
+
+        async for attempt in transaction(async_session, isolation_level="SERIALIZABLE"):
+            async with attempt:
+                ...
+        ```
+    """
+    return RetryingTransaction(source, policy=policy, isolation_level=isolation_level)
+
+
+@overload
+def transactional(fn: F, /) -> F: ...
+@overload
+def transactional(
+    *, policy: RetryPolicy | None = None, isolation_level: IsolationLevel | None = None
+) -> Callable[[F], F]: ...
+def transactional(
+    fn: F | None = None,
+    /,
+    *,
+    policy: RetryPolicy | None = None,
+    isolation_level: IsolationLevel | None = None,
+) -> F | Callable[[F], F]:
+    """Make a function a unit of work: run in a transaction, retried as `transaction()` does.
+
+    The function (sync, or `async def`) takes the session among its arguments;
+    the first `Session` or `AsyncSession` argument is the one used. It must not
+    commit: the decorator begins, commits, and on a retryable error rolls back
+    and calls the function again. Its return value is returned; retries are
+    logged on the `sqlmodel_production.transactions` logger.
+
+    Args:
+        fn: the function, when used as a bare `@transactional`.
+        policy: see `transaction()`.
+        isolation_level: see `transaction()`.
+
+    Example:
+        ```python
+        @transactional
+        def transfer(session: Session, source_id: int, target_id: int, amount: int) -> None:
+            session.get(Account, source_id).balance -= amount
+            session.get(Account, target_id).balance += amount
+
+        @transactional(isolation_level="SERIALIZABLE")
+        async def book(session: AsyncSession, seat_id: int) -> Booking: ...
+        ```
+    """
+
+    def decorate(fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                source = _session_in(fn, args, kwargs)
+                attempts = transaction(
+                    source, policy=policy, isolation_level=isolation_level
+                )
+                async for attempt in attempts:
+                    async with attempt:
+                        result = await fn(*args, **kwargs)
+                return result
+
+            return cast(F, run_async)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            source = _session_in(fn, args, kwargs)
+            for attempt in transaction(
+                source, policy=policy, isolation_level=isolation_level
+            ):
+                with attempt:
+                    result = fn(*args, **kwargs)
+            return result
+
+        return cast(F, run)
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _session_in(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, SASession | SAAsyncSession):
+            return value
+    raise TypeError(
+        f"@transactional needs a Session or AsyncSession argument, and "
+        f"{fn.__qualname__}() got none: pass the session, as in `transfer(session, ...)`"
+    )
