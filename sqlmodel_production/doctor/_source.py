@@ -15,6 +15,7 @@ N = TypeVar("N", bound=ast.AST)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 LoopNode = ast.For | ast.AsyncFor | ast.While
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.IGNORECASE
@@ -64,20 +65,27 @@ class SourceFile:
         init=False, default_factory=lambda: defaultdict(list)
     )
     _bodies: dict[ast.AST, list[ast.AST]] = field(init=False, default_factory=dict)
+    _scoped: dict[ast.AST, list[ast.AST]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tree = ast.parse(self.text, filename=self.path)
-        stack: list[ast.AST] = [self.tree]
+        # One walk gives every node its type bucket, its parent and its scope.
+        stack: list[tuple[ast.AST, ast.AST]] = [(self.tree, self.tree)]
         parents = self.parents
         by_type = self._by_type
+        bodies: defaultdict[ast.AST, list[ast.AST]] = defaultdict(list)
         while stack:
-            node = stack.pop()
+            node, scope = stack.pop()
             by_type[type(node)].append(node)
+            if hasattr(node, "lineno"):
+                bodies[scope].append(node)
+            inner = node if isinstance(node, _SCOPES) else scope
             for child in ast.iter_child_nodes(node):
                 parents[child] = node
-                stack.append(child)
+                stack.append((child, inner))
         for kind in by_type.values():
             kind.sort(key=_position)
+        self._scoped = bodies
         for node in self.nodes(ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name.partition(".")[0]
@@ -126,24 +134,17 @@ class SourceFile:
         return None
 
     def body_nodes(self, scope: ast.AST) -> list[ast.AST]:
-        """The nodes inside a function (or module), in source order, not entering nested scopes."""
+        """The nodes of a function, class or module, in source order, not those of nested scopes.
+
+        A nested `def` itself belongs to the outer scope, its decorators, arguments and body
+        to its own.
+        """
         cached = self._bodies.get(scope)
-        if cached is not None:
-            return cached
-        found: list[ast.AST] = []
-        stack: list[ast.AST] = list(reversed(getattr(scope, "body", [])))
-        while stack:
-            node = stack.pop()
-            if hasattr(node, "lineno"):
-                found.append(node)
-            if isinstance(
-                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
-            ):
-                continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-        found.sort(key=_position)
-        self._bodies[scope] = found
-        return found
+        if cached is None:
+            cached = self._bodies[scope] = sorted(
+                self._scoped.get(scope, []), key=_position
+            )
+        return cached
 
     def resolve(self, node: ast.AST) -> str | None:
         """The dotted name an expression refers to, through the module's imports.

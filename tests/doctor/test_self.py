@@ -19,10 +19,15 @@ EXAMPLES_TRIP_RULES = pytest.mark.xfail(
 )
 
 
-@pytest.mark.parametrize(
-    "folder",
-    ["sqlmodel_production", pytest.param("examples", marks=EXAMPLES_TRIP_RULES)],
-)
+FOLDERS = [
+    "sqlmodel_production",
+    pytest.param("examples", marks=EXAMPLES_TRIP_RULES),
+    # The documentation's tested samples, once they exist.
+    *(["docs_src"] if (ROOT / "docs_src").is_dir() else []),
+]
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
 def test_project_code_passes_its_own_doctor(folder: str) -> None:
     report = check([ROOT / folder], Config())
     assert report.files > 5
