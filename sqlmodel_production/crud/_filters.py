@@ -42,7 +42,6 @@ MAX_IN_VALUES = 100
 MAX_PATTERN_LENGTH = 255
 """The longest `like` / `ilike` pattern accepted."""
 
-_COMPARISONS = ("lt", "le", "gt", "ge")
 _PATTERNS = ("like", "ilike")
 _ORDERED_TYPES = (int, float, Decimal, date, time, timedelta)  # datetime is a date
 _ESCAPE = "\\"
