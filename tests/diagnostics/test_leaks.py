@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import SAWarning
 
 from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.db import Backend
 from sqlmodel_production.diagnostics import (
     ConnectionLeakError,
     DiagnosticsMiddleware,
@@ -233,6 +234,12 @@ def check_ready_503(
 
 
 def test_health_ready_503_past_the_deadline(target: Target, database: Database) -> None:
+    # A probe abandoned at the deadline races the test's teardown where the driver
+    # cannot be interrupted cleanly: a sync probe's thread connects on after the
+    # response, and aiosqlite's worker thread answers into a closed event loop.
+    # asyncpg and asyncmy cancel cleanly; the sync probe is checked on SQLite.
+    if target.async_ == (target.backend is Backend.SQLITE):
+        pytest.skip("the abandoned probe would outlive the test on this driver")
     check_ready_503(database, target.async_, 1e-9, "timeout")
 
 
