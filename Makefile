@@ -22,7 +22,7 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check sqlmodel_production tests examples scripts bench
+	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check

@@ -178,10 +178,10 @@ def main() -> None:
     codes = sorted({finding.code for finding in report.findings})
     print(
         f"{files} files, {lines} lines, {len(report.findings)} findings ({', '.join(codes)})"
-    )  # noqa: T201
+    )
     print(
         f"check(): {in_process:.2f} s; whole command in a fresh interpreter: {command:.2f} s"
-    )  # noqa: T201
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ PACKAGES = [
     "sqlmodel_production.db",
     "sqlmodel_production.api",
     "sqlmodel_production.models",
+    "sqlmodel_production.crud",
+    "sqlmodel_production.diagnostics",
 ]
 
 

@@ -1,31 +1,77 @@
-"""The reference service's application factory."""
-
-from __future__ import annotations
+"""The reference service, built by the router factory (the hand-written twin is `handwritten.py`)."""
 
 from fastapi import FastAPI
 
+from examples.heroes.models import Hero, HeroMissionLink, Mission, Team
 from sqlmodel_production import Database
-from sqlmodel_production.api import install_error_handlers
+from sqlmodel_production.api import crud_router, install_error_handlers, link_router
+from sqlmodel_production.models import derive_schemas
 
 DESCRIPTION = (
     "The seed's Heroes, Teams and Missions on sqlmodel-production: "
-    "tuned engines, 409/422 instead of 500 for bad data."
+    "tuned engines, derived schemas, 409/422 instead of 500 for bad data."
 )
+
+hero_schemas = derive_schemas(Hero, write_only={"secret_name"})
+team_schemas = derive_schemas(Team)
+mission_schemas = derive_schemas(Mission)
 
 
 def create_app(database: Database | None = None, *, async_: bool = True) -> FastAPI:
-    """Build the reference service.
+    """Build the reference service from `crud_router` and `link_router`.
 
     Args:
         database: where the data lives; `DATABASE_URL` from the environment when omitted.
-        async_: serve the async endpoints (AsyncSession) or their sync twins (Session).
+        async_: async endpoints (AsyncSession) or sync ones (Session).
     """
-    if async_:
-        from ._async.routes import router
-    else:
-        from ._sync.routes import router
     database = database or Database()
     app = FastAPI(title="Heroes", description=DESCRIPTION, lifespan=database.lifespan)
-    app.include_router(router)
+    app.include_router(
+        crud_router(
+            Hero,
+            prefix="/heroes",
+            schemas=hero_schemas,
+            include={"team": team_schemas.Public},
+            filters={
+                "name": ("eq", "ilike"),
+                "age": ("eq", "lt", "le", "gt", "ge", "is_null"),
+                "team_id": ("eq", "in", "is_null"),
+            },
+            order_by=["name", "age"],
+            async_=async_,
+        )
+    )
+    app.include_router(
+        crud_router(
+            Team,
+            prefix="/teams",
+            schemas=team_schemas,
+            include={"heroes": hero_schemas.Public},
+            filters={"name": ("eq", "ilike")},
+            order_by=["name"],
+            async_=async_,
+        )
+    )
+    app.include_router(
+        crud_router(
+            Mission,
+            prefix="/missions",
+            schemas=mission_schemas,
+            exclude={"read"},
+            async_=async_,
+        )
+    )
+    app.include_router(
+        link_router(
+            HeroMissionLink,
+            parent=Mission,
+            child=Hero,
+            parent_prefix="/missions",
+            child_prefix="/heroes",
+            parent_public=mission_schemas.Public,
+            child_public=hero_schemas.Public,
+            async_=async_,
+        )
+    )
     install_error_handlers(app)
     return app

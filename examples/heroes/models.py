@@ -105,7 +105,7 @@ class RoleUpdate(SQLModel):
     role: str = Field(default="member", min_length=1, max_length=50)
 
 
-class LinkPublic(SQLModel):
+class HeroMissionLinkPublic(SQLModel):
     hero_id: int
     mission_id: int
     role: str

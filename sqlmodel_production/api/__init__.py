@@ -1,4 +1,4 @@
-"""FastAPI integration: session dependencies and database error handlers."""
+"""FastAPI integration: session dependencies, error handlers, the CRUD router factory."""
 
 from ._dependencies import AsyncSessionDep as AsyncSessionDep
 from ._dependencies import SessionDep as SessionDep
@@ -7,13 +7,19 @@ from ._dependencies import get_database as get_database
 from ._dependencies import get_session as get_session
 from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
+from ._links import link_router as link_router
+from ._router import HTTPError as HTTPError
+from ._router import crud_router as crud_router
 
 __all__ = [
     "AsyncSessionDep",
+    "HTTPError",
     "SessionDep",
+    "crud_router",
     "error_response",
     "get_async_session",
     "get_database",
     "get_session",
     "install_error_handlers",
+    "link_router",
 ]

@@ -29,8 +29,6 @@ def main() -> None:
 
 
 # Command modules register themselves on `app` when imported.
-from . import _demo  # noqa: E402,F401
-from . import _doctor  # noqa: E402,F401
-from . import _explain  # noqa: E402,F401
+from . import _demo, _doctor, _explain  # noqa: E402,F401
 
 __all__ = ["app", "main"]

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 from examples.heroes import models
 from examples.heroes.app import create_app
+from examples.heroes.handwritten import create_app as create_handwritten_app
 from sqlmodel_production import Database
 from tests.conftest import Target
 
@@ -32,11 +33,20 @@ def drop_tables(database: Database) -> None:
     asyncio.run(database.dispose())
 
 
+FLAVORS = {"factory": create_app, "handwritten": create_handwritten_app}
+
+
+@pytest.fixture(params=list(FLAVORS))
+def flavor(request: pytest.FixtureRequest) -> str:
+    """The router-built service or the hand-written one: both must pass the same contract."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def client(target: Target, database: Database) -> Iterator[TestClient]:
+def client(target: Target, database: Database, flavor: str) -> Iterator[TestClient]:
     """The reference service on the target backend, sync or async endpoints to match the driver."""
     create_tables(database)
-    app = create_app(database, async_=target.async_)
+    app = FLAVORS[flavor](database, async_=target.async_)
     try:
         with TestClient(app) as client:
             yield client

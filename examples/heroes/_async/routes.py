@@ -12,11 +12,11 @@ from examples.heroes.models import (
     Hero,
     HeroCreate,
     HeroMissionLink,
+    HeroMissionLinkPublic,
     HeroPublic,
     HeroPublicWithTeam,
     HeroUpdate,
     HeroWithRole,
-    LinkPublic,
     Mission,
     MissionCreate,
     MissionPublic,
@@ -234,7 +234,7 @@ async def delete_mission(*, session: AsyncSessionDep, mission_id: int):
 
 @router.put(
     "/missions/{mission_id}/heroes/{hero_id}",
-    response_model=LinkPublic,
+    response_model=HeroMissionLinkPublic,
     tags=["missions"],
 )
 async def link_hero(
@@ -248,13 +248,14 @@ async def link_hero(
         HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
     )
     if db_link:
-        db_link.role = link.role
+        db_link.role = link.role  # PUT replaces the link's data
     else:
-        db_link = HeroMissionLink(
-            hero_id=hero_id, mission_id=mission_id, role=link.role
+        db_link = HeroMissionLink.model_validate(
+            link, update={"hero_id": hero_id, "mission_id": mission_id}
         )
     session.add(db_link)
     await session.commit()
+    await session.refresh(db_link)
     return db_link
 
 
@@ -264,7 +265,9 @@ async def unlink_hero(*, session: AsyncSessionDep, mission_id: int, hero_id: int
         HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
     )
     if not db_link:
-        raise HTTPException(status_code=404, detail="Hero is not on this mission")
+        raise HTTPException(
+            status_code=404, detail="Hero is not linked to this mission"
+        )
     await session.delete(db_link)
     await session.commit()
     return {"ok": True}

@@ -13,11 +13,11 @@ from examples.heroes.models import (
     Hero,
     HeroCreate,
     HeroMissionLink,
+    HeroMissionLinkPublic,
     HeroPublic,
     HeroPublicWithTeam,
     HeroUpdate,
     HeroWithRole,
-    LinkPublic,
     Mission,
     MissionCreate,
     MissionPublic,
@@ -229,7 +229,7 @@ def delete_mission(*, session: SessionDep, mission_id: int):
 
 @router.put(
     "/missions/{mission_id}/heroes/{hero_id}",
-    response_model=LinkPublic,
+    response_model=HeroMissionLinkPublic,
     tags=["missions"],
 )
 def link_hero(*, session: SessionDep, mission_id: int, hero_id: int, link: RoleUpdate):
@@ -241,13 +241,14 @@ def link_hero(*, session: SessionDep, mission_id: int, hero_id: int, link: RoleU
         HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
     )
     if db_link:
-        db_link.role = link.role
+        db_link.role = link.role  # PUT replaces the link's data
     else:
-        db_link = HeroMissionLink(
-            hero_id=hero_id, mission_id=mission_id, role=link.role
+        db_link = HeroMissionLink.model_validate(
+            link, update={"hero_id": hero_id, "mission_id": mission_id}
         )
     session.add(db_link)
     session.commit()
+    session.refresh(db_link)
     return db_link
 
 
@@ -257,7 +258,9 @@ def unlink_hero(*, session: SessionDep, mission_id: int, hero_id: int):
         HeroMissionLink, {"hero_id": hero_id, "mission_id": mission_id}
     )
     if not db_link:
-        raise HTTPException(status_code=404, detail="Hero is not on this mission")
+        raise HTTPException(
+            status_code=404, detail="Hero is not linked to this mission"
+        )
     session.delete(db_link)
     session.commit()
     return {"ok": True}

@@ -1,0 +1,116 @@
+"""Build FastAPI endpoints, sync or async, from one sync function (no twins).
+
+The logic of every generated endpoint is a plain function of a sync `Session`;
+a sync endpoint calls it directly (FastAPI runs it in its thread pool), an async
+endpoint hands it to `AsyncSession.run_sync`. FastAPI reads the parameters from
+the `__signature__` we give the endpoint, so OpenAPI sees ordinary typed
+parameters.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from sqlmodel_production.api._dependencies import AsyncSessionDep, SessionDep
+from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.db._transaction import transaction
+
+__all__ = ["json_response", "make_endpoint", "query_error"]
+
+Logic = Callable[..., Any]
+
+
+def make_endpoint(
+    logic: Logic,
+    parameters: Sequence[inspect.Parameter],
+    *,
+    async_: bool,
+    name: str,
+    write: bool = False,
+) -> Callable[..., Any]:
+    """An endpoint named `name` with `parameters` plus a session, running `logic(session, **params)`.
+
+    A `write` endpoint runs `logic` as one transaction, committed after it returns
+    and run again on a deadlock or serialization failure (`transaction`); the
+    logic itself never commits.
+    """
+    session = inspect.Parameter(
+        "session",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=AsyncSessionDep if async_ else SessionDep,
+    )
+    endpoint: Callable[..., Any]
+    if async_ and write:
+
+        async def endpoint(**values: Any) -> Any:
+            async for attempt in transaction(values.pop("session")):
+                async with attempt as session:
+                    result = await session.run_sync(_call, logic, values)
+            return result
+
+    elif async_:
+
+        async def endpoint(**values: Any) -> Any:
+            return await values.pop("session").run_sync(_call, logic, values)
+
+    elif write:
+
+        def endpoint(**values: Any) -> Any:
+            for attempt in transaction(values.pop("session")):
+                with attempt as session:
+                    result = _call(session, logic, values)
+            return result
+
+    else:
+
+        def endpoint(**values: Any) -> Any:
+            return _call(values.pop("session"), logic, values)
+
+    endpoint.__signature__ = inspect.Signature([*parameters, session])  # type: ignore[union-attr]
+    endpoint.__name__ = endpoint.__qualname__ = name
+    return endpoint
+
+
+def _call(session: Session, logic: Logic, values: dict[str, Any]) -> Any:
+    try:
+        return logic(session, **values)
+    except InvalidQuery as exc:
+        raise query_error(exc) from None
+
+
+def query_error(exc: InvalidQuery) -> RequestValidationError:
+    """A 422 in FastAPI's shape for a bad query parameter."""
+    return RequestValidationError(
+        [
+            {
+                "type": "invalid_query",
+                "loc": ("query", exc.param),
+                "msg": exc.message,
+                "input": None,
+            }
+        ]
+    )
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"Cannot serialize {type(value).__name__}")
+
+
+def json_response(
+    content: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialize once with orjson, in the same format pydantic uses (UTC as `Z`, Decimal as a string)."""
+    body = orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
+    return Response(
+        body, status_code=status_code, headers=headers, media_type="application/json"
+    )

@@ -1,0 +1,270 @@
+"""`link_router`: endpoints for a many-to-many link that carries data (a hero's role on a mission)."""
+
+import inspect
+from collections.abc import Collection, Sequence
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, params
+from pydantic import create_model
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+from sqlmodel_production.api._endpoints import json_response, make_endpoint
+from sqlmodel_production.api._router import _NOT_FOUND, Deleted, _snake
+from sqlmodel_production.crud._repository import upsert
+from sqlmodel_production.models import derive_schemas
+
+__all__ = ["LinkEndpoint", "link_router"]
+
+LinkEndpoint = Literal["read_parent", "link", "unlink", "read_child_parents"]
+_KW = inspect.Parameter.KEYWORD_ONLY
+
+
+def link_router(
+    link: type[SQLModel],
+    *,
+    parent: type[SQLModel],
+    child: type[SQLModel],
+    parent_prefix: str,
+    child_prefix: str,
+    parent_public: type[SQLModel] | None = None,
+    child_public: type[SQLModel] | None = None,
+    data: type[SQLModel] | None = None,
+    async_: bool = True,
+    tags: list[str] | None = None,
+    exclude: Collection[LinkEndpoint] = (),
+    dependencies: Sequence[params.Depends] = (),
+) -> APIRouter:
+    """Endpoints for the rows of a link table between `parent` and `child`.
+
+    With `HeroMissionLink(hero_id, mission_id, role)`, `parent=Mission`,
+    `child=Hero`:
+
+    - `GET /missions/{mission_id}`: the mission with its heroes, each with its role;
+    - `PUT /missions/{mission_id}/heroes/{hero_id}` with `{"role": ...}`: link, or
+      change the role of an existing link (one statement, never a duplicate);
+    - `DELETE /missions/{mission_id}/heroes/{hero_id}`: unlink;
+    - `GET /heroes/{hero_id}/missions`: the hero's missions, each with its role.
+
+    An unknown parent or child is a 404 naming it. Two queries per read, whatever
+    the number of linked rows. Exclude `"read"` from the parent's `crud_router`
+    so that this router serves `GET /missions/{mission_id}`.
+
+    Args:
+        link: the link table model.
+        parent, child: the two linked table models.
+        parent_prefix, child_prefix: their collection paths (`"/missions"`, `"/heroes"`).
+        parent_public, child_public: their Public schemas; derived when omitted.
+        data: the body of `PUT` (the link's own fields); derived when omitted.
+        async_: async or sync endpoints.
+        tags: OpenAPI tags; the parent's by default.
+        exclude: endpoints not to create.
+        dependencies: dependencies of every endpoint.
+    """
+    table: sa.Table = link.__table__  # type: ignore[attr-defined]
+    parent_table: sa.Table = parent.__table__  # type: ignore[attr-defined]
+    child_table: sa.Table = child.__table__  # type: ignore[attr-defined]
+    parent_key = _foreign_key(table, parent_table)
+    child_key = _foreign_key(table, child_table)
+    (parent_pk,) = parent_table.primary_key.columns
+    (child_pk,) = child_table.primary_key.columns
+    parent_public = parent_public or derive_schemas(parent).Public
+    child_public = child_public or derive_schemas(child).Public
+    data_columns = [
+        c for c in table.columns if c is not parent_key and c is not child_key
+    ]
+    if data is None:
+        # PUT replaces the link's data: absent fields take their defaults.
+        keys = [parent_key.name, child_key.name]
+        data = derive_schemas(link, exclude=keys, name=f"{link.__name__}Data").Create
+    data_fields = {
+        c.name: (link.model_fields[c.name].annotation, ...) for c in data_columns
+    }
+    suffix = "".join(c.name.title().replace("_", "") for c in data_columns)
+    child_with_data = create_model(  # type: ignore[call-overload]
+        f"{child.__name__}With{suffix}",
+        __base__=child_public,
+        **data_fields,
+    )
+    parent_with_data = create_model(  # type: ignore[call-overload]
+        f"{parent.__name__}With{suffix}",
+        __base__=parent_public,
+        **data_fields,
+    )
+    link_public = derive_schemas(link).Public
+    parents = parent_prefix.rstrip("/").rsplit("/", 1)[-1]
+    children = child_prefix.rstrip("/").rsplit("/", 1)[-1]
+    parent_with_children = create_model(  # type: ignore[call-overload]
+        f"{parent_public.__name__}With{children.title()}",
+        __base__=parent_public,
+        **{children: (list[child_with_data], [])},
+    )
+    parent_name, child_name = parent.__name__, child.__name__
+    parent_id, child_id = f"{_snake(parent_name)}_id", f"{_snake(child_name)}_id"
+    parent_columns = [
+        parent_table.c[n] for n in parent_public.model_fields if n in parent_table.c
+    ]
+    child_columns = [
+        child_table.c[n] for n in child_public.model_fields if n in child_table.c
+    ]
+
+    read_parent_statement = sa.select(*parent_columns).where(
+        parent_pk == sa.bindparam("id")
+    )
+    children_statement = (
+        sa.select(*child_columns, *data_columns)
+        .join(table, child_key == child_pk)
+        .where(parent_key == sa.bindparam("id"))
+        .order_by(child_pk)
+    )
+    parents_statement = (
+        sa.select(*parent_columns, *data_columns)
+        .join(table, parent_key == parent_pk)
+        .where(child_key == sa.bindparam("id"))
+        .order_by(parent_pk)
+    )
+    exists = {
+        parent_name: sa.select(parent_pk).where(parent_pk == sa.bindparam("id")),
+        child_name: sa.select(child_pk).where(child_pk == sa.bindparam("id")),
+    }
+    unlink_statement = sa.delete(table).where(
+        parent_key == sa.bindparam("parent"), child_key == sa.bindparam("child")
+    )
+
+    def require(connection: sa.Connection, name: str, id: Any) -> None:
+        if connection.execute(exists[name], {"id": id}).first() is None:
+            raise HTTPException(status_code=404, detail=f"{name} not found")
+
+    router = APIRouter(dependencies=list(dependencies))
+    parent_param = inspect.Parameter(
+        parent_id, _KW, annotation=parent_pk.type.python_type
+    )
+    child_param = inspect.Parameter(child_id, _KW, annotation=child_pk.type.python_type)
+    item_path = f"{parent_prefix}/{{{parent_id}}}/{children}/{{{child_id}}}"
+
+    def add(
+        endpoint: LinkEndpoint,
+        path: str,
+        method: str,
+        name: str,
+        logic: Any,
+        parameters: list[inspect.Parameter],
+        **options: Any,
+    ) -> None:
+        if endpoint not in exclude:
+            func = make_endpoint(
+                logic, parameters, async_=async_, name=name, write=method != "GET"
+            )
+            options.setdefault("tags", tags or [parents])
+            router.add_api_route(path, func, methods=[method], name=name, **options)
+
+    def read_parent(session: Session, **values: Any) -> Any:
+        connection = session.connection()
+        row = (
+            connection.execute(read_parent_statement, {"id": values[parent_id]})
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise HTTPException(status_code=404, detail=f"{parent_name} not found")
+        rows = connection.execute(
+            children_statement, {"id": values[parent_id]}
+        ).mappings()
+        return json_response({**row, children: [dict(r) for r in rows]})
+
+    add(
+        "read_parent",
+        f"{parent_prefix}/{{{parent_id}}}",
+        "GET",
+        f"read_{_snake(parent_name)}",
+        read_parent,
+        [parent_param],
+        response_model=parent_with_children,
+        responses=_NOT_FOUND,
+    )
+
+    def link_rows(session: Session, **values: Any) -> Any:
+        connection = session.connection()
+        require(connection, parent_name, values[parent_id])
+        require(connection, child_name, values[child_id])
+        body = values["link"].model_dump()
+        row = {
+            parent_key.name: values[parent_id],
+            child_key.name: values[child_id],
+            **body,
+        }
+        row = link.model_validate(row).model_dump(
+            include={c.name for c in table.columns}
+        )
+        found = upsert(
+            connection,
+            table,
+            row,
+            on=[parent_key.name, child_key.name],
+            returning=list(table.columns),
+        )
+        return json_response(found)
+
+    add(
+        "link",
+        item_path,
+        "PUT",
+        f"link_{_snake(child_name)}",
+        link_rows,
+        [parent_param, child_param, inspect.Parameter("link", _KW, annotation=data)],
+        response_model=link_public,
+        responses=_NOT_FOUND,
+    )
+
+    def unlink(session: Session, **values: Any) -> Any:
+        result = session.connection().execute(
+            unlink_statement, {"parent": values[parent_id], "child": values[child_id]}
+        )
+        if result.rowcount == 0:
+            raise HTTPException(
+                status_code=404,
+                detail=f"{child_name} is not linked to this {_snake(parent_name)}",
+            )
+        return json_response({"ok": True})
+
+    add(
+        "unlink",
+        item_path,
+        "DELETE",
+        f"unlink_{_snake(child_name)}",
+        unlink,
+        [parent_param, child_param],
+        response_model=Deleted,
+        responses=_NOT_FOUND,
+    )
+
+    def read_child_parents(session: Session, **values: Any) -> Any:
+        connection = session.connection()
+        require(connection, child_name, values[child_id])
+        rows = connection.execute(
+            parents_statement, {"id": values[child_id]}
+        ).mappings()
+        return json_response([dict(r) for r in rows])
+
+    add(
+        "read_child_parents",
+        f"{child_prefix}/{{{child_id}}}/{parents}",
+        "GET",
+        f"read_{_snake(child_name)}_{parents}",
+        read_child_parents,
+        [child_param],
+        response_model=list[parent_with_data],
+        responses=_NOT_FOUND,
+        tags=tags or [children],
+    )
+    return router
+
+
+def _foreign_key(table: sa.Table, target: sa.Table) -> sa.Column[Any]:
+    found = [fk.parent for fk in table.foreign_keys if fk.column.table is target]
+    if len(found) != 1:
+        raise ValueError(
+            f"{table.name} needs exactly one foreign key to {target.name}; found {len(found)}"
+        )
+    return found[0]

@@ -1,0 +1,390 @@
+"""`Repository`: the CRUD statements of one table model, built once, run on a `Session`.
+
+Reads select only the Public schema's columns and return plain mappings (no
+identity map, no second validation); writes use Core statements with
+`RETURNING` where the database has it, so server-generated values come back
+in the same round trip. Every method takes a sync `Session`; async code uses
+`AsyncRepository`, which runs the very same methods through `run_sync`.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
+from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.crud._filters import FilterSet
+from sqlmodel_production.crud._ordering import Ordering
+from sqlmodel_production.models import derive_schemas
+
+__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion", "upsert"]
+
+ModelT = TypeVar("ModelT", bound=SQLModel)
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing.
+
+    Attributes:
+        rows: the Public columns of each row, in order.
+        next_cursor: an opaque cursor for the page after this one; None on the last page.
+        total: the number of matching rows, when asked for.
+    """
+
+    rows: list[Row]
+    next_cursor: str | None
+    total: int | None = None
+
+
+class BulkValidationError(ValueError):
+    """Some rows of a bulk create are invalid; nothing was written.
+
+    Attributes:
+        errors: pydantic-style errors whose `loc` starts with the row's index.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s) in the rows to create")
+        self.errors = errors
+
+
+class StaleVersion(Exception):
+    """The row's version is not the one the client read: someone else changed it."""
+
+    def __init__(self, current: int | None) -> None:
+        super().__init__("the row was changed by someone else")
+        self.current = current
+
+
+class Repository(Generic[ModelT]):
+    """CRUD for one table model with a single-column primary key.
+
+    Args:
+        model: the table model.
+        public: the schema whose fields reads return; derived from `model` when omitted.
+        filters: the fields clients may filter on, with their operators
+            (`{"age": ("gt", "lt"), "name": ("ilike",)}`) or a list of field names.
+        order_by: the fields clients may order by.
+        default_order: the order when the client gives none (the primary key is
+            always the final tie-breaker).
+
+    Example:
+        ```python
+        heroes = Repository(Hero, filters=["age", "name"], order_by=["age", "name"])
+        with database.session() as session:
+            hero = heroes.create(session, {"name": "Deadpond", "secret_name": "Dive Wilson"})
+            session.commit()
+        ```
+    """
+
+    def __init__(
+        self,
+        model: type[ModelT],
+        *,
+        public: type[SQLModel] | None = None,
+        filters: Mapping[str, Collection[str]] | Collection[str] = (),
+        order_by: Collection[str] = (),
+        default_order: Sequence[str] = (),
+    ) -> None:
+        table: sa.Table = model.__table__  # type: ignore[attr-defined]
+        primary_key = list(table.primary_key.columns)
+        if len(primary_key) != 1:
+            raise TypeError(
+                f"Repository needs a single-column primary key; {model.__name__} has "
+                f"{len(primary_key)}. Use LinkRepository for link tables."
+            )
+        self.model = model
+        self.table = table
+        self.pk: sa.Column[Any] = primary_key[0]
+        public = public or derive_schemas(model).Public
+        self.columns = tuple(
+            table.c[name] for name in public.model_fields if name in table.c
+        )
+        if self.pk not in self.columns:
+            raise ValueError(
+                f"{public.__name__} must carry the primary key {self.pk.name!r}"
+            )
+        self.version: sa.Column[Any] | None = sa.inspect(model).version_id_col
+        self.filters = FilterSet(model, filters)
+        self.ordering = Ordering(model, order_by, default_order)
+        unknown = {key.name for key in self.ordering.parse(None)} - {
+            c.name for c in self.columns
+        }
+        if unknown:
+            raise ValueError(
+                f"Order keys must be Public columns; not: {', '.join(sorted(unknown))}"
+            )
+        # Built once: per request only parameters change.
+        self._select = sa.select(*self.columns)
+        self._read = self._select.where(self.pk == sa.bindparam("pk"))
+        self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
+        self._skip_when_none = {
+            c.name
+            for c in table.columns
+            if c.server_default is not None
+            or (c is self.pk and c.autoincrement in (True, "auto"))
+        }
+
+    # --- reads -----------------------------------------------------------------------
+
+    def get(self, session: Session, id: Any) -> ModelT | None:
+        """The ORM object with this primary key, or None (through the identity map)."""
+        return session.get(self.model, id)
+
+    def read(self, session: Session, id: Any) -> Row | None:
+        """The Public columns of one row, or None."""
+        row = session.connection().execute(self._read, {"pk": id}).mappings().first()
+        return dict(row) if row is not None else None
+
+    def list(
+        self,
+        session: Session,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        order_by: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        cursor: str | None = None,
+        with_total: bool = False,
+    ) -> Page:
+        """One page of rows matching `filters`, by offset or after a cursor.
+
+        Raises:
+            InvalidQuery: a bad filter value, order key or cursor (the API answers 422).
+        """
+        if cursor is not None and offset:
+            raise InvalidQuery("cursor", "Give either offset or cursor, not both")
+        keys = self.ordering.parse(order_by)
+        where = self.filters.clauses(filters or {})
+        statement = self._select.where(*where)
+        if cursor is not None:
+            statement = statement.where(
+                keyset_clause(keys, decode_cursor(keys, cursor))
+            )
+        statement = (
+            statement.order_by(*self.ordering.clauses(keys))
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        connection = session.connection()
+        rows = [dict(row) for row in connection.execute(statement).mappings()]
+        next_cursor = None
+        if len(rows) > limit:
+            rows.pop()
+            next_cursor = encode_cursor(keys, rows[-1])
+        total = self._count(connection, where) if with_total else None
+        return Page(rows, next_cursor, total)
+
+    def count(
+        self, session: Session, *, filters: Mapping[str, Any] | None = None
+    ) -> int:
+        """The number of rows matching `filters`."""
+        return self._count(session.connection(), self.filters.clauses(filters or {}))
+
+    def _count(
+        self, connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
+    ) -> int:
+        statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
+        return int(connection.execute(statement).scalar_one())
+
+    # --- writes ----------------------------------------------------------------------
+
+    def create(self, session: Session, data: SQLModel | Mapping[str, Any]) -> Row:
+        """Insert one row; returns its Public columns, server-generated values included.
+
+        Raises:
+            pydantic.ValidationError: `data` does not validate against the table model.
+        """
+        return self._insert(session.connection(), [self._values(data)])[0]
+
+    def create_many(
+        self, session: Session, items: Sequence[SQLModel | Mapping[str, Any]]
+    ) -> builtins.list[Row]:
+        """Insert many rows in batched statements, without committing (one transaction).
+
+        Every row is validated before anything is sent to the database.
+
+        Raises:
+            BulkValidationError: with every invalid field of every row, `loc` = (index, field).
+        """
+        values: builtins.list[dict[str, Any]] = []
+        errors: builtins.list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            try:
+                values.append(self._values(item))
+            except ValidationError as exc:
+                errors += [
+                    {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
+                    for e in exc.errors(include_url=False, include_input=False)
+                ]
+        if errors:
+            raise BulkValidationError(errors)
+        return self._insert(session.connection(), values) if values else []
+
+    def update(
+        self,
+        session: Session,
+        id: Any,
+        data: Mapping[str, Any],
+        *,
+        version: int | None = None,
+    ) -> Row | None:
+        """Apply a partial update; returns the row's Public columns, or None if absent.
+
+        Args:
+            session: the session.
+            id: the primary key.
+            data: only the fields to change (`update.model_dump(exclude_unset=True)`).
+            version: for a versioned model, the version the client read; the update
+                is refused if the row has moved on.
+
+        Raises:
+            StaleVersion: `version` is not the row's current version.
+        """
+        unknown = set(data) - set(self.table.c.keys())
+        if unknown:
+            raise ValueError(
+                f"Not columns of {self.table.name}: {', '.join(sorted(unknown))}"
+            )
+        connection = session.connection()
+        statement = sa.update(self.table).where(self.pk == id)
+        values: dict[str, Any] = dict(data)
+        if self.version is not None:
+            if version is not None:
+                statement = statement.where(self.version == version)
+            values[self.version.name] = self.version + 1
+        if not values:
+            return self.read(session, id)
+        statement = statement.values(values)
+        if connection.dialect.update_returning:
+            row = (
+                connection.execute(statement.returning(*self.columns))
+                .mappings()
+                .first()
+            )
+            found = dict(row) if row is not None else None
+        else:
+            matched = connection.execute(statement).rowcount
+            found = self.read(session, id) if matched else None
+        if found is None and version is not None:
+            current = self.read(session, id)
+            if current is not None:
+                raise StaleVersion(
+                    current.get(self.version.name) if self.version is not None else None
+                )
+        return found
+
+    def delete(self, session: Session, id: Any) -> bool:
+        """Delete one row; False if there was none."""
+        return session.connection().execute(self._delete, {"pk": id}).rowcount > 0
+
+    def upsert(
+        self, session: Session, data: SQLModel | Mapping[str, Any], *, on: Sequence[str]
+    ) -> Row:
+        """Insert a row, or update the row that has the same values of the unique key `on`.
+
+        One statement on every backend (`ON CONFLICT DO UPDATE` on PostgreSQL and
+        SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB); no check-then-insert race.
+        """
+        if self.version is not None:
+            raise TypeError(
+                "upsert would bypass optimistic locking; use create and update on versioned models"
+            )
+        values = self._values(data)
+        missing = set(on) - set(values)
+        if missing:
+            raise ValueError(
+                f"upsert needs the key fields: {', '.join(sorted(missing))}"
+            )
+        return upsert(
+            session.connection(), self.table, values, on=on, returning=self.columns
+        )
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _values(self, data: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
+        """Validate against the table model; the column values to insert."""
+        source = (
+            data.model_dump(exclude_unset=True) if isinstance(data, SQLModel) else data
+        )
+        row = self.model.model_validate(source)
+        values = {}
+        for column in self.table.columns:
+            value = getattr(row, column.key, None)
+            if value is None and column.name in self._skip_when_none:
+                continue
+            values[column.name] = value
+        if self.version is not None:
+            values[self.version.name] = 1
+        return values
+
+    def _insert(
+        self, connection: sa.Connection, rows: builtins.list[dict[str, Any]]
+    ) -> builtins.list[Row]:
+        if not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+            return [self._insert_one(connection, row) for row in rows]
+        # Rows that omit different server-defaulted columns need separate statements.
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, row in enumerate(rows):
+            groups.setdefault(tuple(row), []).append(index)
+        out: builtins.list[Row | None] = [None] * len(rows)
+        for indexes in groups.values():
+            statement = sa.insert(self.table).returning(
+                *self.columns, sort_by_parameter_order=True
+            )
+            result = connection.execute(statement, [rows[i] for i in indexes])
+            for index, returned in zip(indexes, result.mappings(), strict=True):
+                out[index] = dict(returned)
+        return [row for row in out if row is not None]
+
+    def _insert_one(self, connection: sa.Connection, row: dict[str, Any]) -> Row:
+        if connection.dialect.insert_returning:
+            statement = sa.insert(self.table).values(row).returning(*self.columns)
+            return dict(connection.execute(statement).mappings().one())
+        result = connection.execute(sa.insert(self.table).values(row))
+        (pk,) = result.inserted_primary_key or (row.get(self.pk.name),)
+        return dict(connection.execute(self._read, {"pk": pk}).mappings().one())
+
+
+def upsert(
+    connection: sa.Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    *,
+    on: Sequence[str],
+    returning: Sequence[sa.ColumnElement[Any]],
+) -> Row:
+    """Insert `values` or update the row with the same `on` key, in one statement; the row's `returning` columns."""
+    pk = {c.name for c in table.primary_key.columns}
+    changes = [k for k in values if k not in on and k not in pk] or [on[0]]
+    name = connection.dialect.name
+    if name in ("postgresql", "sqlite"):
+        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(
+            table
+        ).values(dict(values))
+        statement: Any = insert.on_conflict_do_update(
+            index_elements=[table.c[k] for k in on],
+            set_={k: insert.excluded[k] for k in changes},
+        ).returning(*returning)
+        return dict(connection.execute(statement).mappings().one())
+    mysql_insert = mysql.insert(table).values(dict(values))
+    connection.execute(
+        mysql_insert.on_duplicate_key_update(
+            {k: mysql_insert.inserted[k] for k in changes}
+        )
+    )
+    where = [table.c[k] == values[k] for k in on]
+    return dict(
+        connection.execute(sa.select(*returning).where(*where)).mappings().one()
+    )
