@@ -118,12 +118,14 @@ class Repository(Generic[ModelT]):
         self.version: sa.Column[Any] | None = sa.inspect(model).version_id_col
         self.filters = FilterSet(model, filters)
         self.ordering = Ordering(model, order_by, default_order)
-        unknown = {key.name for key in self.ordering.parse(None)} - {
-            c.name for c in self.columns
-        }
-        if unknown:
+        # Filtering or ordering on a field clients cannot read would leak it (`secret__like=a%`).
+        hidden = {p.field for p in self.filters.params} | set(self.ordering.allowed)
+        hidden |= {key.name for key in self.ordering.parse(None)}
+        hidden -= {c.name for c in self.columns}
+        if hidden:
             raise ValueError(
-                f"Order keys must be Public columns; not: {', '.join(sorted(unknown))}"
+                f"Filters and order keys must be fields of {public.__name__}; "
+                f"not: {', '.join(sorted(hidden))}"
             )
         # Built once: per request only parameters change.
         self._select = sa.select(*self.columns)
@@ -340,13 +342,39 @@ class Repository(Generic[ModelT]):
             groups.setdefault(tuple(row), []).append(index)
         out: builtins.list[Row | None] = [None] * len(rows)
         for indexes in groups.values():
-            statement = sa.insert(self.table).returning(
-                *self.columns, sort_by_parameter_order=True
-            )
-            result = connection.execute(statement, [rows[i] for i in indexes])
-            for index, returned in zip(indexes, result.mappings(), strict=True):
-                out[index] = dict(returned)
+            batch = [rows[i] for i in indexes]
+            if connection.dialect.name != "sqlite":
+                statement = sa.insert(self.table).returning(
+                    *self.columns, sort_by_parameter_order=True
+                )
+                returned = [
+                    dict(r) for r in connection.execute(statement, batch).mappings()
+                ]
+            else:
+                returned = self._insert_sqlite(connection, batch)
+            for index, row in zip(indexes, returned, strict=True):
+                out[index] = row
         return [row for row in out if row is not None]
+
+    def _insert_sqlite(
+        self, connection: sa.Connection, batch: builtins.list[dict[str, Any]]
+    ) -> builtins.list[Row]:
+        """Batched inserts on SQLite, rows matched back to their parameters by primary key.
+
+        SQLAlchemy cannot promise SQLite's RETURNING order, so `sort_by_parameter_order`
+        would send one statement per row. SQLite numbers new rows in the order of the
+        VALUES, and the write lock is ours (BEGIN IMMEDIATE), so ascending generated
+        keys follow the parameters; keys given by the caller are matched directly.
+        """
+        result = connection.execute(
+            sa.insert(self.table).returning(*self.columns), batch
+        )
+        returned = [dict(r) for r in result.mappings()]
+        key = self.pk.name
+        if key in batch[0]:
+            by_key = {row[key]: row for row in returned}
+            return [by_key[row[key]] for row in batch]
+        return sorted(returned, key=lambda row: row[key])
 
     def _insert_one(self, connection: sa.Connection, row: dict[str, Any]) -> Row:
         if connection.dialect.insert_returning:

@@ -62,7 +62,9 @@ class utcnow(FunctionElement[datetime]):
 
     Renders `now()` on PostgreSQL (a `timestamptz`, start of the transaction),
     `UTC_TIMESTAMP(6)` on MariaDB (independent of the session time zone) and
-    `strftime('%Y-%m-%d %H:%M:%f', 'now')` on SQLite (UTC, milliseconds).
+    `strftime('%Y-%m-%d %H:%M:%f000', 'now')` on SQLite (UTC, milliseconds, written
+    with six digits as SQLAlchemy writes bound values: SQLite compares them as text,
+    so a value read back and sent again must match itself).
     Usable as a `server_default`, an `onupdate` and in statements:
     `update(Hero).values(updated_at=utcnow())`.
     """
@@ -89,4 +91,4 @@ def _utcnow_mariadb(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(utcnow, "sqlite")
 def _utcnow_sqlite(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
-    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
