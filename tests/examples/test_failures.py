@@ -1,0 +1,160 @@
+"""Failures induced on the real servers reach clients as clear 4xx / 5xx answers, and lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from examples.heroes.app import create_app
+from sqlmodel_production import Database
+from sqlmodel_production.db import Backend
+from tests.conftest import Target
+from tests.examples.conftest import create_tables, drop_tables
+
+
+@pytest.fixture
+def serve(
+    target: Target, make_database: Callable[..., Database]
+) -> Iterator[Callable[..., tuple[TestClient, Database]]]:
+    """Serve the router-built reference service on a database with some settings changed."""
+    opened: list[tuple[TestClient, Database]] = []
+
+    def serve(
+        prepare: Callable[[sa.Engine], None] | None = None, **settings: object
+    ) -> tuple[TestClient, Database]:
+        database = make_database(**settings)
+        if prepare is not None:  # before the first connection of either engine
+            prepare(database.engine)
+            prepare(database.async_engine.sync_engine)
+        create_tables(database)
+        client = TestClient(create_app(database, async_=target.async_)).__enter__()
+        opened.append((client, database))
+        return client, database
+
+    yield serve
+    for client, database in opened:
+        client.__exit__(None, None, None)
+        drop_tables(database)
+
+
+@pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
+def test_twenty_concurrent_creates_of_one_name_give_one_team(
+    serve: Callable[..., tuple[TestClient, Database]],
+) -> None:
+    client, _ = serve(pool_size=10, max_overflow=10)
+    start = threading.Barrier(20)
+
+    def create(_: int) -> int:
+        start.wait()
+        return client.post(
+            "/teams/", json={"name": "Z-Force", "headquarters": "Bar"}
+        ).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(pool.map(create, range(20)))
+    assert statuses == [200] + [409] * 19
+    assert len(client.get("/teams/").json()) == 1
+
+
+def test_exhausted_pool_is_503_with_retry_after(
+    target: Target, serve: Callable[..., tuple[TestClient, Database]]
+) -> None:
+    client, database = serve(pool_size=1, max_overflow=0, pool_timeout=0.2)
+
+    async def hold_async(held: asyncio.Event, release: threading.Event) -> None:
+        async with database.async_engine.connect():
+            held.set()
+            await asyncio.to_thread(release.wait)
+
+    release = threading.Event()
+    if target.async_:
+        # Async connections belong to the app's event loop: hold one there.
+        held = client.portal.call(asyncio.Event)  # type: ignore[union-attr]
+        future = client.portal.start_task_soon(hold_async, held, release)  # type: ignore[union-attr]
+        client.portal.call(held.wait)  # type: ignore[union-attr]
+    else:
+        connection = database.engine.connect()
+    try:
+        response = client.get("/heroes/")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert response.json()["code"] == "pool_timeout"
+    finally:
+        release.set()
+        if target.async_:
+            future.result(timeout=5)
+        else:
+            connection.close()
+    assert client.get("/heroes/").status_code == 200
+
+
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_statement_timeout_while_waiting_for_a_lock_is_504(
+    serve: Callable[..., tuple[TestClient, Database]],
+) -> None:
+    client, database = serve(statement_timeout=0.3)
+    hero = client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
+    with database.engine.connect() as blocker, blocker.begin():
+        blocker.execute(
+            sa.text("SELECT id FROM hero WHERE id = :id FOR UPDATE"), {"id": hero["id"]}
+        )
+        response = client.patch(f"/heroes/{hero['id']}", json={"name": "B"})
+        assert response.status_code == 504
+        assert response.json()["code"] == "statement_timeout"
+    assert client.get(f"/heroes/{hero['id']}").json()["name"] == "A"
+
+
+def short_lock_waits(engine: sa.Engine) -> None:
+    sa.event.listen(
+        engine,
+        "connect",
+        lambda dbapi, _: dbapi.cursor().execute(
+            "SET SESSION innodb_lock_wait_timeout = 1"
+        ),
+    )
+
+
+@pytest.mark.only(Backend.MARIADB)
+def test_lock_wait_timeout_is_retried_then_503(
+    serve: Callable[..., tuple[TestClient, Database]],
+) -> None:
+    client, database = serve(prepare=short_lock_waits)
+    hero = client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
+    with database.engine.connect() as blocker, blocker.begin():
+        blocker.execute(
+            sa.text("SELECT id FROM hero WHERE id = :id FOR UPDATE"), {"id": hero["id"]}
+        )
+        response = client.patch(f"/heroes/{hero['id']}", json={"name": "B"})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert response.json()["code"] == "lock_timeout"
+    assert client.get(f"/heroes/{hero['id']}").json()["name"] == "A"
+
+
+@pytest.mark.only(Backend.SQLITE)
+def test_sqlite_database_locked_is_retried_then_503(
+    target: Target, serve: Callable[..., tuple[TestClient, Database]]
+) -> None:
+    client, database = serve(sqlite_busy_timeout=0.05)
+    other = Database(database.settings)
+    try:
+        with other.engine.begin() as blocker:
+            blocker.exec_driver_sql(
+                "SELECT 1"
+            )  # BEGIN IMMEDIATE: another writer holds the lock
+            response = client.post("/teams/", json={"name": "Z", "headquarters": "h"})
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "1"
+            assert response.json()["code"] == "database_locked"
+        assert (
+            client.post("/teams/", json={"name": "Z", "headquarters": "h"}).status_code
+            == 200
+        )
+    finally:
+        other.engine.dispose()
