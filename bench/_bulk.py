@@ -1,0 +1,79 @@
+"""Bulk inserts: `Repository.create_many` vs a commit per row vs PostgreSQL `COPY`, in rows per second."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import psycopg
+
+from bench._data import _conninfo, hero_row
+from examples.heroes.app import hero_schemas
+from examples.heroes.models import Hero
+from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.crud import Repository
+
+__all__ = ["run_bulk"]
+
+COLUMNS = ("name", "age", "team_id", "secret_name")
+
+
+def _rows(n: int) -> list[dict[str, object]]:
+    return [dict(zip(COLUMNS, hero_row(i), strict=True)) for i in range(1, n + 1)]
+
+
+def _truncate(url: str) -> None:
+    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+        conn.execute("TRUNCATE hero RESTART IDENTITY CASCADE")
+
+
+def _timed(
+    url: str, n: int, insert: Callable[[list[dict[str, object]]], None]
+) -> dict[str, float]:
+    _truncate(url)
+    rows = _rows(n)
+    start = time.perf_counter()
+    insert(rows)
+    seconds = time.perf_counter() - start
+    with psycopg.connect(_conninfo(url)) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM hero").fetchone()  # type: ignore[misc]
+    if count != n:
+        raise AssertionError(f"expected {n} rows, found {count}")
+    return {"rows": n, "seconds": seconds, "rows_per_s": n / seconds}
+
+
+def run_bulk(url: str, *, rows: int, per_row: int) -> dict[str, dict[str, float]]:
+    """Time the three ways on the `hero` table (emptied before each; reload the data after)."""
+    database = Database(
+        DatabaseSettings(_env_file=None, database_url=url, environment="production")
+    )  # type: ignore[call-arg]
+    repository = Repository(Hero, public=hero_schemas.Public)
+
+    def create_many(rows: list[dict[str, object]]) -> None:
+        with database.session() as session:
+            repository.create_many(session, rows)
+            session.commit()
+
+    def commit_per_row(rows: list[dict[str, object]]) -> None:
+        # The seed's create endpoint, in a loop: validate, add, commit, refresh.
+        with database.session() as session:
+            for row in rows:
+                hero = Hero.model_validate(row)
+                session.add(hero)
+                session.commit()
+                session.refresh(hero)
+
+    def copy(rows: list[dict[str, object]]) -> None:
+        with psycopg.connect(_conninfo(url)) as conn, conn.cursor() as cur:
+            with cur.copy(f"COPY hero ({', '.join(COLUMNS)}) FROM STDIN") as out:
+                for row in rows:
+                    out.write_row(tuple(row.values()))
+
+    try:
+        return {
+            "copy": _timed(url, rows, copy),
+            "create_many": _timed(url, rows, create_many),
+            "commit_per_row": _timed(url, per_row, commit_per_row),
+        }
+    finally:
+        database.engine.dispose()

@@ -1,0 +1,175 @@
+"""Results as Markdown and JSON, with the machine, versions and date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench._apps import CONTESTANTS
+from bench._data import _conninfo
+from bench._scenarios import SCENARIOS
+
+__all__ = ["environment", "markdown", "summarize"]
+
+PACKAGES = [
+    "sqlmodel-production", "fastapi", "starlette", "pydantic", "sqlmodel",
+    "sqlalchemy", "asyncpg", "psycopg", "orjson", "uvicorn",
+]  # fmt: skip
+FLOOR, BASELINE = "floor", "handwritten_sync"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _run(command: list[str], root: Path) -> str:
+    try:
+        result = subprocess.run(
+            command, cwd=root, capture_output=True, text=True, timeout=10
+        )
+        return (result.stdout or result.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def environment(url: str, root: Path) -> dict[str, Any]:
+    with psycopg.connect(_conninfo(url)) as conn:
+        (server,) = conn.execute("SHOW server_version").fetchone()  # type: ignore[misc]
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu": _cpu(),
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "python": platform.python_version(),
+        "postgresql": server,
+        "wrk": _run(["wrk", "--version"], root),
+        "commit": _run(["git", "rev-parse", "--short", "HEAD"], root),
+        "dirty": _run(["git", "status", "--porcelain", "--untracked-files=no"], root)
+        not in ("", "unknown"),
+        "versions": versions,
+    }
+
+
+def summarize(
+    runs: dict[str, dict[str, list[dict[str, Any]]]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Per scenario and contestant: the median over rounds of req/s, p50 and p99, and the ratios."""
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for scenario in SCENARIOS:
+        cells = {}
+        for contestant in CONTESTANTS:
+            results = runs.get(contestant.key, {}).get(scenario.key)
+            if not results:
+                continue
+            cells[contestant.key] = {
+                "rps": statistics.median(r["rps"] for r in results),
+                "p50_ms": statistics.median(r["p50_us"] for r in results) / 1000,
+                "p99_ms": statistics.median(r["p99_us"] for r in results) / 1000,
+                "errors": sum(sum(r["errors"].values()) for r in results),
+            }
+        for cell in cells.values():
+            if FLOOR in cells:
+                cell["of_floor"] = cell["rps"] / cells[FLOOR]["rps"]
+            if BASELINE in cells:
+                cell["of_handwritten_sync"] = cell["rps"] / cells[BASELINE]["rps"]
+        table[scenario.key] = cells
+    return table
+
+
+def _ratio(cell: dict[str, float], key: str) -> str:
+    return f"{cell[key]:.2f}x" if key in cell else "-"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    env = result["environment"]
+    config = result["config"]
+    lines = [
+        f"# Benchmark results, {env['date']}",
+        "",
+        f"{env['machine']['cpu']}, {env['machine']['cores']} cores, {env['machine']['platform']}; "
+        f"Python {env['python']}, PostgreSQL {env['postgresql']} on loopback, {env['wrk']}; "
+        f"commit {env['commit']}{' (with local changes)' if env['dirty'] else ''}.",
+        "",
+        "Versions: "
+        + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+        + ".",
+        "",
+        f"Each app in its own uvicorn process (1 worker, `ENVIRONMENT=production`); wrk -t1 "
+        f"-c{config['connections']}, {config['warmup']} s warm-up then {config['seconds']} s measured, "
+        f"{config['rounds']} alternating round(s), medians shown; {config['heroes']:,} heroes, 1,000 teams.",
+        "",
+    ]
+    labels = {c.key: c.label for c in CONTESTANTS}
+    if result.get("http"):
+        for scenario in SCENARIOS:
+            cells = result["http"].get(scenario.key)
+            if not cells:
+                continue
+            lines += [
+                f"## {scenario.label}",
+                "",
+                "| contestant | req/s | p50 ms | p99 ms | share of floor | vs hand-written sync |",
+                "|---|---:|---:|---:|---:|---:|",
+            ]
+            for key, cell in cells.items():
+                errors = f" ({cell['errors']:.0f} errors)" if cell["errors"] else ""
+                lines.append(
+                    f"| {labels[key]}{errors} | {cell['rps']:,.0f} | {cell['p50_ms']:.1f} | "
+                    f"{cell['p99_ms']:.1f} | {_ratio(cell, 'of_floor')} | {_ratio(cell, 'of_handwritten_sync')} |"
+                )
+            lines.append("")
+    if result.get("bulk"):
+        bulk = result["bulk"]
+        lines += [
+            "## Bulk insert into `hero` (3 indexes)",
+            "",
+            "| method | rows | seconds | rows/s | share of COPY |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for key, label in [
+            ("copy", "PostgreSQL COPY (psycopg)"),
+            ("create_many", "`Repository.create_many`, one transaction"),
+            ("commit_per_row", "seed style: validate, add, commit, refresh per row"),
+        ]:
+            cell = bulk[key]
+            lines.append(
+                f"| {label} | {cell['rows']:,} | {cell['seconds']:.2f} | {cell['rows_per_s']:,.0f} | "
+                f"{cell['rows_per_s'] / bulk['copy']['rows_per_s']:.2f}x |"
+            )
+        lines.append("")
+    if result.get("pagination"):
+        lines += [
+            "## Deep pagination (router, async; one client; median ms per page of 100)",
+            "",
+            "| depth | first row | offset page ms | cursor page ms | offset / cursor |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for depth, cell in result["pagination"].items():
+            lines.append(
+                f"| {int(depth):,} | {cell['start'] + 1:,} | {cell['offset_ms']:.2f} | "
+                f"{cell['cursor_ms']:.2f} | {cell['offset_ms'] / cell['cursor_ms']:.1f}x |"
+            )
+        lines.append("")
+    return "\n".join(lines)
