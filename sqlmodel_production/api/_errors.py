@@ -133,4 +133,5 @@ def install_error_handlers(
 
     app.add_exception_handler(sa_exc.DBAPIError, handle)
     app.add_exception_handler(sa_exc.TimeoutError, handle)
+    app.add_exception_handler(OverflowError, handle)
     app.add_exception_handler(orm_exc.StaleDataError, handle_stale)

@@ -24,6 +24,8 @@ __all__ = ["Endpoint", "HTTPError", "crud_router"]
 
 Endpoint = Literal["create", "list", "read", "update", "delete", "bulk"]
 _KW = inspect.Parameter.KEYWORD_ONLY
+MAX_OFFSET = 2**31 - 1
+"""The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
 
 
 class HTTPError(BaseModel):
@@ -191,7 +193,10 @@ def crud_router(
 
     list_params = [
         inspect.Parameter(
-            "offset", _KW, annotation=Annotated[int, Query(ge=0)], default=0
+            "offset",
+            _KW,
+            annotation=Annotated[int, Query(ge=0, le=MAX_OFFSET)],
+            default=0,
         ),
         inspect.Parameter(
             "limit",

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from ._settings import DatabaseSettings
 from ._urls import Backend, async_url, backend_of, sync_url
@@ -39,7 +39,7 @@ def create_engine(settings: DatabaseSettings | None = None, **overrides: Any) ->
     """
     settings = settings or DatabaseSettings()
     url, options = engine_options(settings, async_=False)
-    engine = sa.create_engine(url, **(options | overrides))
+    engine = sa.create_engine(url, **_merge(options, overrides))
     _tune(engine, settings)
     return engine
 
@@ -53,7 +53,7 @@ def create_async_engine(
     """
     settings = settings or DatabaseSettings()
     url, options = engine_options(settings, async_=True)
-    engine = sa_create_async_engine(url, **(options | overrides))
+    engine = sa_create_async_engine(url, **_merge(options, overrides))
     _tune(engine.sync_engine, settings)
     return engine
 
@@ -110,6 +110,20 @@ def engine_options(
             "connect_timeout": settings.connect_timeout,
         }
     return url, options
+
+
+_POOL_SIZING = ("pool_size", "max_overflow", "pool_timeout")
+
+
+def _merge(options: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Overrides win; a pool class without a queue (NullPool for PgBouncer) takes no sizing."""
+    merged = options | overrides
+    poolclass = overrides.get("poolclass")
+    if poolclass is not None and not issubclass(poolclass, QueuePool):
+        for key in _POOL_SIZING:
+            if key not in overrides:
+                merged.pop(key, None)
+    return merged
 
 
 def _is_memory(url: URL) -> bool:

@@ -93,6 +93,8 @@ _POSTGRES = {
     "22P02": ErrorKind.INVALID_DATA,  # invalid text representation
     "22007": ErrorKind.INVALID_DATA,  # invalid datetime format
     "22008": ErrorKind.INVALID_DATA,  # datetime out of range
+    "22021": ErrorKind.INVALID_DATA,  # character not in repertoire (a NUL in text)
+    "22P05": ErrorKind.INVALID_DATA,  # untranslatable character
     "40001": ErrorKind.SERIALIZATION_FAILURE,
     "40P01": ErrorKind.DEADLOCK,
     "55P03": ErrorKind.LOCK_TIMEOUT,
@@ -162,6 +164,9 @@ def classify(error: BaseException) -> DatabaseError | None:
     """
     if isinstance(error, sa_exc.TimeoutError):
         return DatabaseError(ErrorKind.POOL_TIMEOUT, code="pool_timeout")
+    if isinstance(error, OverflowError):
+        # sqlite3 refuses an integer beyond 64 bits before SQLAlchemy can wrap the error.
+        return DatabaseError(ErrorKind.INVALID_DATA, code="overflow")
     statement = error.statement if isinstance(error, sa_exc.StatementError) else None
     for driver_error in _driver_errors(error):
         found = _classify_driver_error(driver_error)

@@ -22,6 +22,7 @@ import types
 from collections.abc import Callable, Collection, Hashable, Mapping
 from typing import Annotated, Any, NamedTuple, Union, cast, get_args, get_origin
 
+import annotated_types
 import sqlalchemy as sa
 from pydantic import ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
@@ -192,9 +193,10 @@ def _derive(
             public[field_name] = _public_field(field, not_null=not_null)
         if field_name in read_only or _server_generated(column, field, mapper):
             continue
-        create[field_name] = _create_field(field, not_null=not_null)
+        bounds = _integer_bounds(column, field)
+        create[field_name] = _create_field(field, not_null=not_null, bounds=bounds)
         if not column.primary_key:
-            update[field_name] = _update_field(field, not_null=not_null)
+            update[field_name] = _update_field(field, not_null=not_null, bounds=bounds)
     public.update(public_extra)
 
     module = model.__module__
@@ -226,13 +228,44 @@ def _server_generated(
     )
 
 
-def _create_field(field: FieldInfo, *, not_null: bool) -> tuple[Any, FieldInfo]:
+# The range of each integer column type, checked at the edge: a larger number is a
+# 422 from validation, not an overflow in the driver or the database.
+_INTEGER_RANGES = (
+    (sa.SmallInteger, 2**15),
+    (sa.BigInteger, 2**63),
+    (sa.Integer, 2**31),
+)
+
+
+def _integer_bounds(column: sa.Column[Any], field: FieldInfo) -> list[Any]:
+    """`Ge`/`Le` for the column type's range, where the field sets no bound of its own."""
+    limit = next(
+        (n for type_, n in _INTEGER_RANGES if isinstance(column.type, type_)), None
+    )
+    if limit is None:
+        return []
+    kinds = {type(item).__name__ for item in field.metadata}
+    bounds: list[Any] = []
+    if not kinds & {"Ge", "Gt", "Interval"}:
+        bounds.append(annotated_types.Ge(-limit))
+    if not kinds & {"Le", "Lt", "Interval"}:
+        bounds.append(annotated_types.Le(limit - 1))
+    return bounds
+
+
+def _create_field(
+    field: FieldInfo, *, not_null: bool, bounds: list[Any]
+) -> tuple[Any, FieldInfo]:
     annotation = _without_none(field.annotation) if not_null else field.annotation
     if not_null and field.default is None and field.default_factory is None:
         # Required: the database would refuse the None default.
-        return _field(field, annotation)
+        return _field(field, annotation, bounds=bounds)
     return _field(
-        field, annotation, default=field.default, default_factory=field.default_factory
+        field,
+        annotation,
+        default=field.default,
+        default_factory=field.default_factory,
+        bounds=bounds,
     )
 
 
@@ -247,7 +280,9 @@ def _public_field(field: FieldInfo, *, not_null: bool) -> tuple[Any, FieldInfo]:
     )
 
 
-def _update_field(field: FieldInfo, *, not_null: bool) -> tuple[Any, FieldInfo]:
+def _update_field(
+    field: FieldInfo, *, not_null: bool, bounds: list[Any]
+) -> tuple[Any, FieldInfo]:
     if not_null:
         annotation = _without_none(field.annotation)
     elif _without_none(field.annotation) is field.annotation:
@@ -259,7 +294,7 @@ def _update_field(field: FieldInfo, *, not_null: bool) -> tuple[Any, FieldInfo]:
     # `None` stands for "not sent": it is never validated (so a NOT NULL field keeps its
     # non-null type) and `exclude_unset` drops it. The JSON Schema does not show it, as
     # an omitted field is left unchanged, not set to null.
-    return _field(field, annotation, default=None, hide_default=True)
+    return _field(field, annotation, default=None, hide_default=True, bounds=bounds)
 
 
 def _field(
@@ -269,6 +304,7 @@ def _field(
     default: Any = PydanticUndefined,
     default_factory: Callable[..., Any] | None = None,
     hide_default: bool = False,
+    bounds: list[Any] = (),  # type: ignore[assignment]
 ) -> tuple[Any, FieldInfo]:
     kwargs = {
         attr: getattr(field, attr)
@@ -287,7 +323,7 @@ def _field(
         item
         for item in field.metadata
         if not type(item).__module__.startswith("sqlmodel")
-    ]
+    ] + list(bounds)
     if metadata:
         annotation = Annotated[(annotation, *metadata)]
     return annotation, cast(FieldInfo, Field(**kwargs))

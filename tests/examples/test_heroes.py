@@ -111,6 +111,15 @@ def test_unknown_fields_and_long_strings_are_422(client: TestClient) -> None:
     assert client.post("/teams/", json={"headquarters": "h"}).status_code == 422
 
 
+@pytest.mark.parametrize("age", [2**63, -(2**63) - 1])
+def test_numbers_too_large_for_the_column_are_422(client: TestClient, age: int) -> None:
+    response = client.post(
+        "/heroes/", json={"name": "A", "secret_name": "s", "age": age}
+    )
+    assert response.status_code == 422
+    assert client.get("/heroes/").json() == []
+
+
 def test_duplicate_team_name_is_409_naming_the_conflict(client: TestClient) -> None:
     make_team(client, name="Z-Force")
     response = client.post(

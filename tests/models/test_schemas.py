@@ -61,6 +61,9 @@ def test_derived_class_names_match_hand_written_ones() -> None:
     assert Derived.Create is Derived[0]
 
 
+INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}
+
+
 def test_public_json_schema_equals_the_seed() -> None:
     assert Derived.Public.model_json_schema() == HeroPublic.model_json_schema()
 
@@ -71,6 +74,8 @@ def test_create_json_schema_equals_the_seed_but_for_listed_differences() -> None
     expected["additionalProperties"] = False
     # Difference 2: secret_name keeps the table's max_length.
     expected["properties"]["secret_name"]["maxLength"] = 255
+    # Difference 6: an integer keeps its column type's range (INTEGER: 32 bits).
+    expected["properties"]["age"]["anyOf"][0].update(INT32)
     assert Derived.Create.model_json_schema() == expected
 
 
@@ -86,6 +91,8 @@ def test_update_json_schema_equals_the_seed_but_for_listed_differences() -> None
     }
     # Difference 4: no `default: null`; an omitted field is left unchanged.
     del expected["properties"]["age"]["default"]
+    # Difference 6: an integer keeps its column type's range.
+    expected["properties"]["age"]["anyOf"][0].update(INT32)
     # Difference 5: every writable field is there, write-only ones included.
     expected["properties"]["secret_name"] = {
         "maxLength": 255,
@@ -301,3 +308,14 @@ def test_uuid_key_is_generated_when_the_row_is_built() -> None:
         "id": token.id,
         "label": "ci",
     }
+
+
+def test_integers_beyond_the_column_type_are_refused_at_the_edge() -> None:
+    """A number the database cannot store is a validation error, not a driver overflow."""
+    with pytest.raises(ValidationError):
+        Derived.Create.model_validate({"name": "A", "secret_name": "s", "age": 2**31})
+    with pytest.raises(ValidationError):
+        Derived.Update.model_validate({"age": -(2**31) - 1})
+    assert Derived.Create.model_validate(
+        {"name": "A", "secret_name": "s", "age": 2**31 - 1}
+    )

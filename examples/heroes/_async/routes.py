@@ -50,7 +50,7 @@ async def create_hero(*, session: AsyncSessionDep, hero: HeroCreate):
 async def read_heroes(
     *,
     session: AsyncSessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = await session.exec(
@@ -126,7 +126,7 @@ async def create_team(*, session: AsyncSessionDep, team: TeamCreate):
 async def read_teams(
     *,
     session: AsyncSessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = await session.exec(
@@ -182,7 +182,7 @@ async def create_mission(*, session: AsyncSessionDep, mission: MissionCreate):
 async def read_missions(
     *,
     session: AsyncSessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = await session.exec(

@@ -51,7 +51,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
 def read_heroes(
     *,
     session: SessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = session.exec(select(Hero).order_by(Hero.id).offset(offset).limit(limit))
@@ -125,7 +125,7 @@ def create_team(*, session: SessionDep, team: TeamCreate):
 def read_teams(
     *,
     session: SessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = session.exec(select(Team).order_by(Team.id).offset(offset).limit(limit))
@@ -179,7 +179,7 @@ def create_mission(*, session: SessionDep, mission: MissionCreate):
 def read_missions(
     *,
     session: SessionDep,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2_147_483_647),
     limit: int = Query(default=100, ge=1, le=100),
 ):
     result = session.exec(
