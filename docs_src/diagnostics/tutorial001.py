@@ -1,0 +1,45 @@
+from sqlalchemy.orm import selectinload
+from sqlmodel import Relationship, Session, select
+
+from sqlmodel_production.diagnostics import detect_n_plus_one, record_queries
+from sqlmodel_production.models import ForeignKeyField, IntPK, StringField
+
+
+class DocTeam(IntPK, table=True):
+    __tablename__ = "doc_team"
+
+    name: str = StringField(max_length=100)
+    members: list["DocMember"] = Relationship(back_populates="team")
+
+
+class DocMember(IntPK, table=True):
+    __tablename__ = "doc_member"
+
+    name: str = StringField(max_length=100)
+    team_id: int | None = ForeignKeyField("doc_team.id", default=None)
+    team: DocTeam | None = Relationship(back_populates="members")
+
+
+def list_members(session: Session) -> list[DocMember]:
+    with record_queries() as recording:
+        members = session.exec(select(DocMember).limit(100)).all()
+    assert recording.count == 1, recording.report()
+    return list(members)
+
+
+def rosters_n_plus_one(session: Session) -> dict[str, list[str]]:
+    with detect_n_plus_one("raise"):
+        teams = session.exec(select(DocTeam).order_by(DocTeam.id).limit(100)).all()
+        return {team.name: [member.name for member in team.members] for team in teams}
+
+
+def rosters(session: Session) -> dict[str, list[str]]:
+    with detect_n_plus_one("raise"):
+        statement = (
+            select(DocTeam)
+            .options(selectinload(DocTeam.members))
+            .order_by(DocTeam.id)
+            .limit(100)
+        )
+        teams = session.exec(statement).all()
+        return {team.name: [member.name for member in team.members] for team in teams}
