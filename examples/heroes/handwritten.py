@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from examples.heroes.app import DESCRIPTION
+from examples.heroes.app import DESCRIPTION, add_diagnostics
 from sqlmodel_production import Database
 from sqlmodel_production.api import install_error_handlers
 
@@ -22,4 +22,5 @@ def create_app(database: Database | None = None, *, async_: bool = True) -> Fast
     app = FastAPI(title="Heroes", description=DESCRIPTION, lifespan=database.lifespan)
     app.include_router(router)
     install_error_handlers(app)
+    add_diagnostics(app, database)
     return app
