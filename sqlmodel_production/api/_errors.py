@@ -58,33 +58,36 @@ def error_response(error: DatabaseError) -> JSONResponse:
     kind = error.kind
     fields = list(error.columns)
     if kind in _CONFLICT:
-        subject = (
-            f"a {error.table} row with this {', '.join(fields)}"
-            if error.table and fields
-            else "the row"
-        )
-        verb = (
-            _CONFLICT[kind]
-            if subject != "the row" or kind is not ErrorKind.UNIQUE_VIOLATION
-            else "conflicts with an existing row"
-        )
+        if kind is ErrorKind.UNIQUE_VIOLATION and error.table and fields:
+            subject = f"a {error.table} with this {', '.join(fields)}"
+        elif error.table:
+            subject = f"the {error.table} row"
+        else:
+            subject = "the row"
         body: dict[str, Any] = {
-            "detail": f"Conflict: {subject} {verb}",
+            "detail": f"Conflict: {subject} {_CONFLICT[kind]}",
             "code": kind.value,
             "constraint": error.constraint,
             "fields": fields,
         }
         return JSONResponse(body, status_code=409)
     if kind in _UNPROCESSABLE:
-        locs = [["body", field] for field in fields] or [["body"]]
+        problem = _UNPROCESSABLE[kind]
         detail = [
             {
                 "type": kind.value,
-                "loc": loc,
-                "msg": f"{'Value' if len(loc) == 1 else 'Field ' + repr(loc[1])} {_UNPROCESSABLE[kind]}",
+                "loc": ["body", field],
+                "msg": f"Field {field!r} {problem}",
                 "ctx": {"constraint": error.constraint},
             }
-            for loc in locs
+            for field in fields
+        ] or [
+            {
+                "type": kind.value,
+                "loc": ["body"],
+                "msg": f"A value {problem}",
+                "ctx": {"constraint": error.constraint},
+            }
         ]
         return JSONResponse({"detail": detail}, status_code=422)
     if kind is ErrorKind.STATEMENT_TIMEOUT:

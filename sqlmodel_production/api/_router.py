@@ -241,6 +241,23 @@ def crud_router(
             )
         )
     filter_names = [p.name for p in repository.filters.params]
+    taken = {
+        "offset",
+        "limit",
+        "cursor",
+        "count",
+        "order_by",
+        "session",
+        "if_match",
+        id_name,
+        singular,
+        plural,
+    }
+    if clashes := taken & set(filter_names):
+        raise ValueError(
+            f"Filter parameters {', '.join(sorted(clashes))} of {label} clash with the "
+            "list endpoint's own parameters; leave those fields out of `filters`"
+        )
     list_params += [
         inspect.Parameter(
             p.name,

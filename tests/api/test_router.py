@@ -294,3 +294,15 @@ def test_missing_rows_are_404_with_the_model_name(client: TestClient) -> None:
             404,
             {"detail": "RtItem not found"},
         )
+
+
+class RtPage(SQLModel, table=True):
+    __tablename__ = "rt_page"
+    id: int | None = Field(default=None, primary_key=True)
+    limit: int = 0
+
+
+def test_filters_that_clash_with_paging_parameters_are_refused() -> None:
+    with pytest.raises(ValueError, match="limit of RtPage clash"):
+        crud_router(RtPage, prefix="/pages", filters={"limit": ("eq",)})
+    assert crud_router(RtPage, prefix="/pages", filters={"limit": ("gt",)}).routes

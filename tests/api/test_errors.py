@@ -1,0 +1,85 @@
+"""Every classified database error has one HTTP answer: status, headers, and a body without values."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sqlmodel_production.api import error_response
+from sqlmodel_production.db import DatabaseError, ErrorKind
+
+EXPECTED = {
+    ErrorKind.UNIQUE_VIOLATION: 409,
+    ErrorKind.STILL_REFERENCED: 409,
+    ErrorKind.MISSING_REFERENCE: 422,
+    ErrorKind.NOT_NULL_VIOLATION: 422,
+    ErrorKind.CHECK_VIOLATION: 422,
+    ErrorKind.INVALID_DATA: 422,
+    ErrorKind.SERIALIZATION_FAILURE: 503,
+    ErrorKind.DEADLOCK: 503,
+    ErrorKind.LOCK_TIMEOUT: 503,
+    ErrorKind.DATABASE_LOCKED: 503,
+    ErrorKind.CONNECTION_LOST: 503,
+    ErrorKind.TOO_MANY_CONNECTIONS: 503,
+    ErrorKind.POOL_TIMEOUT: 503,
+    ErrorKind.STATEMENT_TIMEOUT: 504,
+}
+
+
+def test_every_kind_has_an_answer() -> None:
+    assert set(EXPECTED) == set(ErrorKind)
+
+
+@pytest.mark.parametrize("kind", list(ErrorKind))
+def test_status_and_retry_after(kind: ErrorKind) -> None:
+    response = error_response(
+        DatabaseError(
+            kind, code="x", constraint="uq_team_name", table="team", columns=("name",)
+        )
+    )
+    assert response.status_code == EXPECTED[kind]
+    assert ("Retry-After" in response.headers) is (EXPECTED[kind] == 503)
+    assert kind.transient is (EXPECTED[kind] == 503)
+
+
+def test_unique_conflict_names_table_field_and_constraint() -> None:
+    response = error_response(
+        DatabaseError(
+            ErrorKind.UNIQUE_VIOLATION,
+            code="23505",
+            constraint="uq_team_name",
+            table="team",
+            columns=("name",),
+        )
+    )
+    assert json.loads(response.body) == {
+        "detail": "Conflict: a team with this name already exists",
+        "code": "unique_violation",
+        "constraint": "uq_team_name",
+        "fields": ["name"],
+    }
+
+
+def test_unprocessable_values_use_fastapis_error_shape() -> None:
+    response = error_response(
+        DatabaseError(
+            ErrorKind.MISSING_REFERENCE,
+            code="23503",
+            constraint="fk",
+            table="hero",
+            columns=("team_id",),
+        )
+    )
+    assert json.loads(response.body) == {
+        "detail": [
+            {
+                "type": "foreign_key_violation",
+                "loc": ["body", "team_id"],
+                "msg": "Field 'team_id' refers to a row that does not exist",
+                "ctx": {"constraint": "fk"},
+            }
+        ]
+    }
+    unnamed = error_response(DatabaseError(ErrorKind.INVALID_DATA, code="overflow"))
+    assert json.loads(unnamed.body)["detail"][0]["loc"] == ["body"]
