@@ -26,3 +26,4 @@ lint: venv
 	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
+	$(BIN)/sqlmodel-production doctor sqlmodel_production examples docs_src
