@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -158,3 +159,36 @@ def test_sqlite_database_locked_is_retried_then_503(
         )
     finally:
         other.engine.dispose()
+
+
+@pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
+def test_a_real_deadlock_between_two_requests_is_retried(
+    serve: Callable[..., tuple[TestClient, Database]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two bulk creates insert the same names in opposite orders and deadlock on the unique index.
+
+    The database picks a victim; its whole transaction is run again, finds the other's rows
+    committed, and answers 409. Neither request sees a 500 or a 503, and exactly one batch lands.
+    """
+    client, _ = serve(pool_size=4)
+    caplog.set_level(logging.INFO, logger="sqlmodel_production.transactions")
+    size, rounds = 1000, 10
+    start = threading.Barrier(2)
+
+    def create(rows: list[str]) -> int:
+        body = [{"name": name, "headquarters": "HQ"} for name in rows]
+        start.wait()
+        return client.post("/teams/bulk", json=body).status_code
+
+    # The interleaving is the database's: repeat until it deadlocks.
+    for round_ in range(rounds):
+        batch = [f"r{round_}-team-{i:04}" for i in range(size)]
+        with ThreadPoolExecutor(2) as pool:
+            statuses = sorted(pool.map(create, [batch, batch[::-1]]))
+        assert statuses == [200, 409]
+        if any(getattr(r, "error_kind", None) == "deadlock" for r in caplog.records):
+            break
+    else:
+        pytest.fail(f"no deadlock in {rounds} rounds: the test did not induce it")
+    teams = client.get("/teams/", params={"limit": 1, "count": True})
+    assert teams.headers["X-Total-Count"] == str(size * (round_ + 1))
