@@ -64,7 +64,7 @@ def environment(url: str, root: Path) -> dict[str, Any]:
         },
         "python": platform.python_version(),
         "postgresql": server,
-        "wrk": _run(["wrk", "--version"], root),
+        "wrk": _run(["wrk", "--version"], root).split(" Copyright")[0],
         "commit": _run(["git", "rev-parse", "--short", "HEAD"], root),
         "dirty": _run(["git", "status", "--porcelain", "--untracked-files=no"], root)
         not in ("", "unknown"),
@@ -156,7 +156,7 @@ def markdown(result: dict[str, Any]) -> str:
             cell = bulk[key]
             lines.append(
                 f"| {label} | {cell['rows']:,} | {cell['seconds']:.2f} | {cell['rows_per_s']:,.0f} | "
-                f"{cell['rows_per_s'] / bulk['copy']['rows_per_s']:.2f}x |"
+                f"{cell['rows_per_s'] / bulk['copy']['rows_per_s']:.3f}x |"
             )
         lines.append("")
     if result.get("pagination"):
