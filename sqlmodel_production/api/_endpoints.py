@@ -12,20 +12,57 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+import sqlalchemy as sa
+from fastapi import Path
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from sqlmodel_production.api._dependencies import AsyncSessionDep, SessionDep
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._transaction import transaction
+from sqlmodel_production.models import integer_range
 
-__all__ = ["json_response", "make_endpoint", "query_error"]
+
+class HTTPError(BaseModel):
+    """An error answer: `{"detail": "Hero not found"}`."""
+
+    detail: str
+
+
+__all__ = ["BAD_BODY", "json_response", "key_parameter", "make_endpoint", "query_error"]
 
 Logic = Callable[..., Any]
+
+BAD_BODY: dict[int | str, Any] = {
+    400: {
+        "model": HTTPError,
+        "description": "The body is not JSON (FastAPI cannot parse it)",
+    }
+}
+"""The answer documented on every endpoint that reads a body."""
+
+
+def key_parameter(name: str, column: sa.Column[Any]) -> inspect.Parameter:
+    """A path parameter for a key column, bounded to its integer type's range.
+
+    An id no row can have is a 422 from validation, not an out-of-range error
+    from the database.
+    """
+    python_type = column.type.python_type
+    limits = integer_range(column.type)
+    annotation: Any = (
+        Annotated[python_type, Path(ge=limits[0], le=limits[1])]
+        if limits
+        else python_type
+    )
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation
+    )
 
 
 def make_endpoint(

@@ -10,7 +10,12 @@ from pydantic import create_model
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from sqlmodel_production.api._endpoints import json_response, make_endpoint
+from sqlmodel_production.api._endpoints import (
+    BAD_BODY,
+    json_response,
+    key_parameter,
+    make_endpoint,
+)
 from sqlmodel_production.api._router import _NOT_FOUND, Deleted, _snake
 from sqlmodel_production.crud._repository import upsert
 from sqlmodel_production.models import derive_schemas
@@ -137,10 +142,8 @@ def link_router(
             raise HTTPException(status_code=404, detail=f"{name} not found")
 
     router = APIRouter(dependencies=list(dependencies))
-    parent_param = inspect.Parameter(
-        parent_id, _KW, annotation=parent_pk.type.python_type
-    )
-    child_param = inspect.Parameter(child_id, _KW, annotation=child_pk.type.python_type)
+    parent_param = key_parameter(parent_id, parent_pk)
+    child_param = key_parameter(child_id, child_pk)
     item_path = f"{parent_prefix}/{{{parent_id}}}/{children}/{{{child_id}}}"
 
     def add(
@@ -214,7 +217,7 @@ def link_router(
         link_rows,
         [parent_param, child_param, inspect.Parameter("link", _KW, annotation=data)],
         response_model=link_public,
-        responses=_NOT_FOUND,
+        responses={**_NOT_FOUND, **BAD_BODY},
     )
 
     def unlink(session: Session, **values: Any) -> Any:

@@ -7,12 +7,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query, params
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session, selectinload
 from sqlmodel import SQLModel
 from starlette.responses import Response
 
-from sqlmodel_production.api._endpoints import json_response, make_endpoint
+from sqlmodel_production.api._endpoints import (
+    BAD_BODY,
+    HTTPError,
+    json_response,
+    key_parameter,
+    make_endpoint,
+)
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
@@ -26,12 +33,6 @@ Endpoint = Literal["create", "list", "read", "update", "delete", "bulk"]
 _KW = inspect.Parameter.KEYWORD_ONLY
 MAX_OFFSET = 2**31 - 1
 """The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
-
-
-class HTTPError(BaseModel):
-    """An error answer: `{"detail": "Hero not found"}`."""
-
-    detail: str
 
 
 class Conflict(HTTPError):
@@ -122,7 +123,6 @@ def crud_router(
     singular = _snake(label)
     plural = prefix.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
     id_name = f"{singular}_id"
-    id_type = repository.pk.type.python_type
     not_found = f"{label} not found"
     item_path = f"{prefix}/{{{id_name}}}"
     versioned = repository.version is not None
@@ -154,7 +154,7 @@ def crud_router(
             **options,
         )
 
-    id_param = inspect.Parameter(id_name, _KW, annotation=id_type)
+    id_param = key_parameter(id_name, repository.pk)
 
     def find(session: Session, id: Any) -> dict[str, Any]:
         row = repository.read(session, id)
@@ -186,7 +186,7 @@ def crud_router(
         [inspect.Parameter(singular, _KW, annotation=Create)],
         response_model=Public,
         status_code=created_status,
-        responses=_CONFLICT,
+        responses={**_CONFLICT, **BAD_BODY},
     )
 
     # --- list --------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def crud_router(
             raise HTTPException(status_code=404, detail=not_found)
         return json_response(row, headers=etag(row))
 
-    update_responses: dict[int | str, Any] = {**_NOT_FOUND, **_CONFLICT}
+    update_responses: dict[int | str, Any] = {**_NOT_FOUND, **_CONFLICT, **BAD_BODY}
     if versioned:
         update_responses[412] = {
             "model": HTTPError,
@@ -446,9 +446,35 @@ def crud_router(
         ],
         response_model=list_of_public,
         status_code=created_status,
-        responses=_CONFLICT,
+        responses={**_CONFLICT, **BAD_BODY},
+    )
+    _link_created_rows(
+        router, create=f"create_{singular}", pk=repository.pk.name, id_name=id_name
     )
     return router
+
+
+def _link_created_rows(
+    router: APIRouter, *, create: str, pk: str, id_name: str
+) -> None:
+    """Document OpenAPI links from the create answer to the item endpoints (for clients and stateful tests)."""
+    routes = {
+        route.name: route for route in router.routes if isinstance(route, APIRoute)
+    }
+    if create not in routes:
+        return
+    links = {
+        f"{route.name}": {
+            "operationId": route.unique_id,
+            "parameters": {id_name: f"$response.body#/{pk}"},
+        }
+        for route in routes.values()
+        if "{" + id_name + "}" in route.path
+    }
+    if links:
+        route = routes[create]
+        response = route.responses.setdefault(route.status_code or 200, {})
+        response["links"] = links
 
 
 class Deleted(BaseModel):

@@ -16,6 +16,7 @@ from ._schemas import WRITE_ONLY as WRITE_ONLY
 from ._schemas import Schemas as Schemas
 from ._schemas import derive_schemas as derive_schemas
 from ._types import UTCDateTime as UTCDateTime
+from ._types import integer_range as integer_range
 from ._types import utcnow as utcnow
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "Versioned",
     "WRITE_ONLY",
     "derive_schemas",
+    "integer_range",
     "utcnow",
 ]

@@ -30,6 +30,8 @@ from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
+from sqlmodel_production.models._types import integer_range
+
 __all__ = ["READ_ONLY", "WRITE_ONLY", "Schemas", "derive_schemas"]
 
 READ_ONLY = "read_only"
@@ -228,28 +230,17 @@ def _server_generated(
     )
 
 
-# The range of each integer column type, checked at the edge: a larger number is a
-# 422 from validation, not an overflow in the driver or the database.
-_INTEGER_RANGES = (
-    (sa.SmallInteger, 2**15),
-    (sa.BigInteger, 2**63),
-    (sa.Integer, 2**31),
-)
-
-
 def _integer_bounds(column: sa.Column[Any], field: FieldInfo) -> list[Any]:
     """`Ge`/`Le` for the column type's range, where the field sets no bound of its own."""
-    limit = next(
-        (n for type_, n in _INTEGER_RANGES if isinstance(column.type, type_)), None
-    )
-    if limit is None:
+    limits = integer_range(column.type)
+    if limits is None:
         return []
     kinds = {type(item).__name__ for item in field.metadata}
     bounds: list[Any] = []
     if not kinds & {"Ge", "Gt", "Interval"}:
-        bounds.append(annotated_types.Ge(-limit))
+        bounds.append(annotated_types.Ge(limits[0]))
     if not kinds & {"Le", "Lt", "Interval"}:
-        bounds.append(annotated_types.Le(limit - 1))
+        bounds.append(annotated_types.Le(limits[1]))
     return bounds
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["UTCDateTime", "utcnow"]
+__all__ = ["UTCDateTime", "integer_range", "utcnow"]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -92,3 +92,24 @@ def _utcnow_mariadb(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(utcnow, "sqlite")
 def _utcnow_sqlite(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
     return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+
+
+# The range of each integer column type: checked at the edge, a larger number is a 422
+# from validation, not an overflow in the driver or an "out of range" from the server.
+_INTEGER_RANGES = (
+    (sa.SmallInteger, 2**15),
+    (sa.BigInteger, 2**63),
+    (sa.Integer, 2**31),
+)
+
+
+def integer_range(type_: sa.types.TypeEngine[Any]) -> tuple[int, int] | None:
+    """The smallest and largest value an integer column type holds on every backend; None for other types.
+
+    Example:
+        `integer_range(sa.Integer())` is `(-2147483648, 2147483647)`.
+    """
+    for integer_type, limit in _INTEGER_RANGES:
+        if isinstance(type_, integer_type):
+            return -limit, limit - 1
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -161,30 +162,58 @@ def test_sqlite_database_locked_is_retried_then_503(
         other.engine.dispose()
 
 
+LOCK = {
+    Backend.POSTGRESQL: (
+        "LOCK TABLE team IN SHARE MODE",
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'team'::regclass",
+    ),
+    Backend.MARIADB: (
+        "LOCK TABLES team READ",
+        "SELECT count(*) FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'",
+    ),
+}
+
+
 @pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
 def test_a_real_deadlock_between_two_requests_is_retried(
-    serve: Callable[..., tuple[TestClient, Database]], caplog: pytest.LogCaptureFixture
+    target: Target,
+    serve: Callable[..., tuple[TestClient, Database]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two bulk creates insert the same names in opposite orders and deadlock on the unique index.
 
-    The database picks a victim; its whole transaction is run again, finds the other's rows
-    committed, and answers 409. Neither request sees a 500 or a 503, and exactly one batch lands.
+    A third connection holds a table lock until both INSERTs wait behind it, so they start
+    together and meet in the middle. The database picks a victim; its whole transaction is
+    run again, finds the other's rows committed, and answers 409. Neither request sees a
+    500 or a 503, and exactly one batch lands.
     """
-    client, _ = serve(pool_size=4)
+    client, database = serve(pool_size=4)
     caplog.set_level(logging.INFO, logger="sqlmodel_production.transactions")
-    size, rounds = 1000, 10
-    start = threading.Barrier(2)
+    lock, waiting = LOCK[target.backend]
+    size, rounds = 500, 8
 
     def create(rows: list[str]) -> int:
         body = [{"name": name, "headquarters": "HQ"} for name in rows]
-        start.wait()
         return client.post("/teams/bulk", json=body).status_code
 
-    # The interleaving is the database's: repeat until it deadlocks.
+    # Who wins the race is the database's choice: repeat until it deadlocks.
     for round_ in range(rounds):
         batch = [f"r{round_}-team-{i:04}" for i in range(size)]
-        with ThreadPoolExecutor(2) as pool:
-            statuses = sorted(pool.map(create, [batch, batch[::-1]]))
+        with database.engine.connect() as blocker, ThreadPoolExecutor(2) as pool:
+            blocker.exec_driver_sql(lock)
+            futures = [pool.submit(create, rows) for rows in (batch, batch[::-1])]
+            with database.engine.connect() as probe:
+                for _ in range(200):  # at most ~10 s for both INSERTs to queue
+                    if probe.execute(sa.text(waiting)).scalar_one() >= 2:
+                        break
+                    time.sleep(0.05)
+                else:
+                    pytest.fail("the two INSERTs never waited behind the lock")
+            if target.backend is Backend.MARIADB:
+                blocker.exec_driver_sql("UNLOCK TABLES")
+            else:
+                blocker.commit()
+            statuses = sorted(future.result(timeout=60) for future in futures)
         assert statuses == [200, 409]
         if any(getattr(r, "error_kind", None) == "deadlock" for r in caplog.records):
             break

@@ -8,6 +8,8 @@ The deliberate differences, each asserted below (and listed in docs/reference-se
 4. Request schemas are derived: they forbid unknown fields and carry the table's constraints;
    the link body is the derived `HeroMissionLinkData...` schema instead of the hand-written `RoleUpdate`.
 5. `DELETE` documents its `{"ok": true}` answer.
+6. Integer ids in paths and integer body fields carry their column type's range, and
+   endpoints that read a body document FastAPI's 400 for one that is not JSON.
 """
 
 from __future__ import annotations
@@ -77,9 +79,11 @@ def test_same_ids_summaries_and_path_parameters(
             theirs["tags"],
         ), key
         path = [p for p in ours.get("parameters", []) if p["in"] == "path"]
-        assert path == [p for p in theirs.get("parameters", []) if p["in"] == "path"], (
+        their_path = [p for p in theirs.get("parameters", []) if p["in"] == "path"]
+        assert [_unbounded(p) for p in path] == their_path, key
+        assert all(p["schema"]["maximum"] == 2**31 - 1 for p in path), (
             key
-        )
+        )  # difference 6
 
 
 def test_list_parameters_are_a_superset(
@@ -162,3 +166,22 @@ def _fields(components: dict[str, Any], name: str) -> dict[str, Any]:
         key: ref_name(value) or value.get("type") or value.get("anyOf")
         for key, value in schema["properties"].items()
     }
+
+
+def test_links_from_creates_point_at_existing_operations(
+    documents: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    factory = operations(documents[0])
+    ids = {op["operationId"] for op in factory.values()}
+    links = factory[("/heroes/", "post")]["responses"]["200"]["links"]
+    assert set(links) == {"read_hero", "update_hero", "delete_hero"}
+    for prefix in ("/heroes/", "/teams/", "/missions/"):
+        for link in factory[(prefix, "post")]["responses"]["200"]["links"].values():
+            assert link["operationId"] in ids
+
+
+def _unbounded(parameter: dict[str, Any]) -> dict[str, Any]:
+    schema = {
+        k: v for k, v in parameter["schema"].items() if k not in ("minimum", "maximum")
+    }
+    return {**parameter, "schema": schema}

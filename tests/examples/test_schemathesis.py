@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import hypothesis
+import hypothesis.stateful
 import schemathesis
 from hypothesis import HealthCheck, given
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -58,5 +59,45 @@ def test_no_server_error_and_answers_match_the_schema(
             ) as exc:  # collect every operation's failure, then report them all
                 failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
         assert not failures, "\n\n".join(failures)
+    finally:
+        drop_tables(database)
+
+
+def test_stateful_sequences_follow_the_documented_links(
+    target: Target, settings: DatabaseSettings
+) -> None:
+    """Create a row, then read, patch and delete it through the OpenAPI links, in random orders."""
+    database = Database(settings, poolclass=NullPool)
+    create_tables(database)
+    try:
+        schema = schemathesis.openapi.from_asgi(
+            "/openapi.json", create_app(database, async_=target.async_)
+        )
+        base = schema.as_state_machine()
+
+        class Machine(base):  # type: ignore[valid-type,misc]
+            def validate_response(
+                self,
+                response: Any,
+                case: Any,
+                additional_checks: Any = None,
+                **kwargs: Any,
+            ) -> None:
+                case.validate_response(
+                    response,
+                    excluded_checks=[positive_data_acceptance],
+                    transport_kwargs=kwargs or None,
+                )
+
+        hypothesis.stateful.run_state_machine_as_test(
+            Machine,
+            settings=hypothesis.settings(
+                max_examples=10,
+                stateful_step_count=6,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            ),
+        )
     finally:
         drop_tables(database)
