@@ -12,6 +12,10 @@ from ._syntax import annotation_names, constant, keyword, route_decorator, termi
 __all__ = ["EAGER_LOADING", "ModelClass", "ProjectIndex"]
 
 _ROOTS = frozenset({"SQLModel", "BaseModel"})
+# Our column mixins, all `SQLModel` subclasses: a class built only from them is a model
+# even when `sqlmodel_production` itself is not among the checked files.
+_MIXINS = frozenset({"IntPK", "UUIDPK", "Timestamps", "SoftDelete", "Versioned"})
+_PACKAGE = "sqlmodel_production."
 # Loader strategies that never emit a lazy SELECT when the attribute is read.
 EAGER_LOADING = frozenset(
     {
@@ -52,6 +56,22 @@ class ModelClass:
                 yield statement.targets[0].id, statement
 
 
+def _is_table(node: ast.ClassDef) -> bool:
+    return any(
+        item.arg == "table" and constant(item.value) is True for item in node.keywords
+    )
+
+
+def _has_root_base(file: SourceFile, node: ast.ClassDef) -> bool:
+    """A base is `SQLModel`, pydantic's `BaseModel` or one of our mixins."""
+    for base in node.bases:
+        dotted = file.resolve(base) or ""
+        name = terminal(dotted)
+        if name in _ROOTS or (name in _MIXINS and dotted.startswith(_PACKAGE)):
+            return True
+    return False
+
+
 def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | None:
     """The `Relationship(...)` / `relationship(...)` call a field is declared with, if any."""
     if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) in {
@@ -89,24 +109,27 @@ class ProjectIndex:
         """Index the classes of all files; models may derive from models in other files."""
         index = cls()
         candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
+        found: list[ModelClass] = []
         for file in files:
             for node in file.nodes(ast.ClassDef):
                 bases = tuple(terminal(file.resolve(base)) for base in node.bases)
-                candidates.append((file, node, bases))
+                # `table=True` is decisive: only SQLModel takes it, whatever the bases are
+                # (mixins, or a base class imported from outside the checked files).
+                if _is_table(node) or _has_root_base(file, node):
+                    found.append(
+                        ModelClass(node.name, file, node, bases, _is_table(node))
+                    )
+                else:
+                    candidates.append((file, node, bases))
             index._collect_response_models(file)
-        known: set[str] = set(_ROOTS)
-        found: list[ModelClass] = []
+        known: set[str] = {*_ROOTS, *(model.name for model in found)}
         while candidates:
             remaining = [c for c in candidates if not known.intersection(c[2])]
             if len(remaining) == len(candidates):
                 break
             for file, node, bases in candidates:
                 if known.intersection(bases):
-                    table = any(
-                        item.arg == "table" and constant(item.value) is True
-                        for item in node.keywords
-                    )
-                    found.append(ModelClass(node.name, file, node, bases, table))
+                    found.append(ModelClass(node.name, file, node, bases, False))
             known.update(model.name for model in found)
             candidates = remaining
         found.sort(key=lambda model: (model.file.path, model.node.lineno))

@@ -2,9 +2,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
+from sqlmodel_production.models import IntPK, Timestamps
+
 from .models import Hero, HeroPublic
 
 router = APIRouter()
+
+
+class Mission(IntPK, Timestamps, table=True):
+    pass
 
 
 @router.post("/heroes/", response_model=Hero)  # expect: SMP001
@@ -35,3 +41,8 @@ def replace_hero(
 @router.post("/heroes/bulk", response_model=list[HeroPublic])
 def create_heroes(*, session: SessionDep, heroes: list[Hero]):  # expect: SMP001
     return heroes
+
+
+@router.get("/missions/", response_model=list[Mission])  # expect: SMP001
+def read_missions(*, session: SessionDep):
+    return []

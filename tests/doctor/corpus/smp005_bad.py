@@ -1,6 +1,9 @@
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
+from app.db import AuditedBase
+from sqlmodel_production.models import IntPK, Timestamps
+
 
 class Mission(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -14,3 +17,12 @@ class AuditBase(SQLModel):
 
 class Audit(AuditBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+
+
+# Table models whose bases are only mixins: `table=True` decides, not the bases.
+class Patrol(IntPK, Timestamps, table=True):
+    hero_id: int = Field(foreign_key="hero.id")  # expect: SMP005
+
+
+class Escort(AuditedBase, table=True):
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # expect: SMP005

@@ -1,6 +1,8 @@
 from sqlalchemy import Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
+from sqlmodel_production.models import ForeignKeyField, IntPK, Timestamps
+
 
 class Mission(SQLModel, table=True):
     __table_args__ = (Index("ix_mission_team_hero", "team_id", "hero_id"),)
@@ -19,3 +21,10 @@ class HeroMissionLink(SQLModel, table=True):
 
 class MissionCreate(SQLModel):
     hero_id: int
+
+
+class Patrol(IntPK, Timestamps, table=True):
+    # `ForeignKeyField` always sets `index=True`.
+    hero_id: int = ForeignKeyField("hero.id", ondelete="CASCADE")
+    team_id: int | None = ForeignKeyField("team.id", default=None)
+    leader_id: int = Field(foreign_key="hero.id", index=True)
