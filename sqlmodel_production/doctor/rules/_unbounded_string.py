@@ -12,6 +12,9 @@ from sqlmodel_production.doctor._source import SourceFile
 from sqlmodel_production.doctor._syntax import keyword, terminal
 
 _TYPED = ("max_length", "sa_type", "sa_column")
+# `StringField` always bounds the length (255 unless told); a `ForeignKeyField`'s values
+# are those of the key it references.
+_HELPERS = frozenset({"StringField", "ForeignKeyField"})
 
 
 class UnboundedStringRule(Rule):
@@ -48,11 +51,12 @@ class Team(SQLModel, table=True):
                 value = statement.value
                 if relationship_call(file, value) is not None:
                     continue
-                if (
-                    isinstance(value, ast.Call)
-                    and terminal(file.resolve(value.func)) == "Field"
-                ):
-                    if any(keyword(value, option) is not None for option in _TYPED):
+                if isinstance(value, ast.Call):
+                    kind = terminal(file.resolve(value.func))
+                    if kind in _HELPERS or (
+                        kind == "Field"
+                        and any(keyword(value, option) is not None for option in _TYPED)
+                    ):
                         continue
                 yield self.finding(
                     file,

@@ -1,8 +1,10 @@
 from typing import Annotated
 
 from pydantic import StringConstraints
-from sqlalchemy import Text
+from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel
+
+from sqlmodel_production.models import ForeignKeyField, IntPK, StringField, Timestamps
 
 
 class MissionBase(SQLModel):
@@ -14,6 +16,18 @@ class Mission(MissionBase, table=True):
     notes: str = Field(sa_type=Text)
     code: Annotated[str, StringConstraints(max_length=12)]
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Our field helpers always bound the length (255 unless told).
+    callsign: str = StringField(max_length=100)
+    nickname: str | None = StringField(default=None)
+    # A foreign key's values are those of the key it references.
+    country_code: str = ForeignKeyField("country.code")
+    region: str = Field(sa_type=String(50))
+    sector: str = Field(sa_column=Column(String(50), nullable=False))
+
+
+class Squad(IntPK, Timestamps, table=True):
+    motto: str = StringField(max_length=200, index=True)
+    base_code: str | None = ForeignKeyField("base.code", default=None)
 
 
 class MissionCreate(MissionBase):
