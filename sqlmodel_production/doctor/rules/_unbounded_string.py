@@ -15,6 +15,8 @@ _TYPED = ("max_length", "sa_type", "sa_column")
 # `StringField` always bounds the length (255 unless told); a `ForeignKeyField`'s values
 # are those of the key it references.
 _HELPERS = frozenset({"StringField", "ForeignKeyField"})
+# SQLAlchemy string types that take a `length`; without one MariaDB refuses the DDL.
+_LENGTH_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR", "AutoString"})
 
 
 class UnboundedStringRule(Rule):
@@ -51,21 +53,59 @@ class Team(SQLModel, table=True):
                 value = statement.value
                 if relationship_call(file, value) is not None:
                     continue
+                why = (
+                    "VARCHAR(255) on MariaDB but unbounded on PostgreSQL and SQLite, so longer "
+                    "values fail only in some environments and the API never answers 422 for them."
+                )
+                fix = "Add `max_length=...` to its `Field` (or `sa_type=Text` for long text)."
                 if isinstance(value, ast.Call):
                     kind = terminal(file.resolve(value.func))
-                    if kind in _HELPERS or (
-                        kind == "Field"
-                        and any(keyword(value, option) is not None for option in _TYPED)
-                    ):
+                    if kind in _HELPERS:
                         continue
+                    if kind == "Field" and any(
+                        keyword(value, option) is not None for option in _TYPED
+                    ):
+                        if not _unbounded_column_type(file, value):
+                            continue
+                        why = (
+                            "its column type has none, so MariaDB refuses to create the table "
+                            "and PostgreSQL and SQLite store any length."
+                        )
+                        fix = "Give its column type a length, `String(100)` (or use `Text` for long text)."
                 yield self.finding(
                     file,
                     statement,
-                    f"`{model.name}.{name}` is a `str` column without a length: VARCHAR(255) on "
-                    "MariaDB but unbounded on PostgreSQL and SQLite, so longer values fail only "
-                    "in some environments and the API never answers 422 for them.",
-                    "Add `max_length=...` to its `Field` (or `sa_type=Text` for long text).",
+                    f"`{model.name}.{name}` is a `str` column without a length: {why}",
+                    fix,
                 )
+
+
+def _unbounded_column_type(file: SourceFile, field: ast.Call) -> bool:
+    """`sa_type=String` or `sa_column=Column(String)`: a string type given without a length.
+
+    SQLModel uses an explicit `sa_type` as it is, so `max_length=` does not reach the column.
+    """
+    column_type = keyword(field, "sa_type")
+    sa_column = keyword(field, "sa_column")
+    if isinstance(sa_column, ast.Call) and terminal(file.resolve(sa_column.func)) in {
+        "Column",
+        "mapped_column",
+    }:
+        positional = [
+            arg for arg in sa_column.args if not isinstance(arg, ast.Constant)
+        ]
+        column_type = keyword(sa_column, "type_") or (
+            positional[0] if positional else None
+        )
+    if isinstance(column_type, ast.Call):
+        return (
+            terminal(file.resolve(column_type.func)) in _LENGTH_TYPES
+            and not column_type.args
+            and keyword(column_type, "length") is None
+        )
+    return (
+        column_type is not None and terminal(file.resolve(column_type)) in _LENGTH_TYPES
+    )
 
 
 def _is_str(annotation: ast.expr) -> bool:

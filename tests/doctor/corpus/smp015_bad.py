@@ -1,5 +1,6 @@
 from typing import Optional
 
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 from app.db import AuditedBase
@@ -30,3 +31,12 @@ class Squad(IntPK, Timestamps, table=True):
 
 class Ship(AuditedBase, table=True):
     name: str = Field(index=True)  # expect: SMP015
+
+
+class Beacon(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # A string type without a length; an explicit `sa_type` is used as it is, so
+    # `max_length` bounds only the validation, not the column.
+    label: str = Field(sa_type=String)  # expect: SMP015
+    signal: str = Field(max_length=20, sa_type=String())  # expect: SMP015
+    station: str = Field(sa_column=Column(String, nullable=False))  # expect: SMP015

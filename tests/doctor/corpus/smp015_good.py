@@ -23,6 +23,8 @@ class Mission(MissionBase, table=True):
     country_code: str = ForeignKeyField("country.code")
     region: str = Field(sa_type=String(50))
     sector: str = Field(sa_column=Column(String(50), nullable=False))
+    zone: str = Field(sa_type=String(length=10))
+    summary: str = Field(sa_column=Column("summary", Text))
 
 
 class Squad(IntPK, Timestamps, table=True):
