@@ -5,6 +5,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Body, Header, HTTPException, Query, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -20,6 +21,7 @@ from sqlmodel_production.api._endpoints import (
     key_parameter,
     make_endpoint,
 )
+from sqlmodel_production.crud._related import related_load
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
@@ -321,14 +323,40 @@ def crud_router(
                 for key, schema in include.items()
             },
         )
-        loaders = [selectinload(getattr(model, key)) for key in include]
+        loads = [related_load(model, key, schema) for key, schema in include.items()]
+        if all(load is not None for load in loads):
+            # One statement per relationship, no identity map, no second validation.
+            read_with_keys = sa.select(
+                *repository.columns,
+                *{c for load in loads if load for c in load.keys}
+                - set(repository.columns),
+            ).where(repository.pk == sa.bindparam("pk"))
+            public_names = [c.name for c in repository.columns]
 
-        def read_one(session: Session, **values: Any) -> Any:
-            obj = session.get(model, values[id_name], options=loaders)
-            if obj is None:
-                raise HTTPException(status_code=404, detail=not_found)
-            data = read_model.model_validate(obj).model_dump(mode="json")
-            return json_response(data, headers=etag(data))
+            def read_one(session: Session, **values: Any) -> Any:
+                connection = session.connection()
+                found = (
+                    connection.execute(read_with_keys, {"pk": values[id_name]})
+                    .mappings()
+                    .first()
+                )
+                if found is None:
+                    raise HTTPException(status_code=404, detail=not_found)
+                data = {name: found[name] for name in public_names}
+                for load in loads:
+                    assert load is not None
+                    data[load.name] = load(connection, found)
+                return json_response(data, headers=etag(data))
+
+        else:
+            loaders = [selectinload(getattr(model, key)) for key in include]
+
+            def read_one(session: Session, **values: Any) -> Any:
+                obj = session.get(model, values[id_name], options=loaders)
+                if obj is None:
+                    raise HTTPException(status_code=404, detail=not_found)
+                data = read_model.model_validate(obj).model_dump(mode="json")
+                return json_response(data, headers=etag(data))
 
     else:
 
