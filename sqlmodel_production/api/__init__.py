@@ -5,10 +5,10 @@ from ._dependencies import SessionDep as SessionDep
 from ._dependencies import get_async_session as get_async_session
 from ._dependencies import get_database as get_database
 from ._dependencies import get_session as get_session
-from ._endpoints import HTTPError as HTTPError
 from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
 from ._links import link_router as link_router
+from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
 
 __all__ = [

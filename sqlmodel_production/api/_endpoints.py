@@ -18,7 +18,6 @@ import orjson
 import sqlalchemy as sa
 from fastapi import Path
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -27,24 +26,9 @@ from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._transaction import transaction
 from sqlmodel_production.models import integer_range
 
-
-class HTTPError(BaseModel):
-    """An error answer: `{"detail": "Hero not found"}`."""
-
-    detail: str
-
-
-__all__ = ["BAD_BODY", "json_response", "key_parameter", "make_endpoint", "query_error"]
+__all__ = ["Logic", "json_response", "key_parameter", "make_endpoint", "query_error"]
 
 Logic = Callable[..., Any]
-
-BAD_BODY: dict[int | str, Any] = {
-    400: {
-        "model": HTTPError,
-        "description": "The body is not JSON (FastAPI cannot parse it)",
-    }
-}
-"""The answer documented on every endpoint that reads a body."""
 
 
 def key_parameter(name: str, column: sa.Column[Any]) -> inspect.Parameter:

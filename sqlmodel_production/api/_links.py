@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from sqlmodel_production.api._endpoints import (
-    BAD_BODY,
     json_response,
     key_parameter,
     make_endpoint,
 )
-from sqlmodel_production.api._router import _NOT_FOUND, Deleted, _snake
+from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.crud._repository import upsert
 from sqlmodel_production.models import derive_schemas
 
@@ -106,7 +105,7 @@ def link_router(
         **{children: (list[child_with_data], [])},
     )
     parent_name, child_name = parent.__name__, child.__name__
-    parent_id, child_id = f"{_snake(parent_name)}_id", f"{_snake(child_name)}_id"
+    parent_id, child_id = f"{snake(parent_name)}_id", f"{snake(child_name)}_id"
     parent_columns = [
         parent_table.c[n] for n in parent_public.model_fields if n in parent_table.c
     ]
@@ -180,11 +179,11 @@ def link_router(
         "read_parent",
         f"{parent_prefix}/{{{parent_id}}}",
         "GET",
-        f"read_{_snake(parent_name)}",
+        f"read_{snake(parent_name)}",
         read_parent,
         [parent_param],
         response_model=parent_with_children,
-        responses=_NOT_FOUND,
+        responses=NOT_FOUND,
     )
 
     def link_rows(session: Session, **values: Any) -> Any:
@@ -213,11 +212,11 @@ def link_router(
         "link",
         item_path,
         "PUT",
-        f"link_{_snake(child_name)}",
+        f"link_{snake(child_name)}",
         link_rows,
         [parent_param, child_param, inspect.Parameter("link", _KW, annotation=data)],
         response_model=link_public,
-        responses={**_NOT_FOUND, **BAD_BODY},
+        responses={**NOT_FOUND, **BAD_BODY},
     )
 
     def unlink(session: Session, **values: Any) -> Any:
@@ -227,7 +226,7 @@ def link_router(
         if result.rowcount == 0:
             raise HTTPException(
                 status_code=404,
-                detail=f"{child_name} is not linked to this {_snake(parent_name)}",
+                detail=f"{child_name} is not linked to this {snake(parent_name)}",
             )
         return json_response({"ok": True})
 
@@ -235,11 +234,11 @@ def link_router(
         "unlink",
         item_path,
         "DELETE",
-        f"unlink_{_snake(child_name)}",
+        f"unlink_{snake(child_name)}",
         unlink,
         [parent_param, child_param],
         response_model=Deleted,
-        responses=_NOT_FOUND,
+        responses=NOT_FOUND,
     )
 
     def read_child_parents(session: Session, **values: Any) -> Any:
@@ -254,11 +253,11 @@ def link_router(
         "read_child_parents",
         f"{child_prefix}/{{{child_id}}}/{parents}",
         "GET",
-        f"read_{_snake(child_name)}_{parents}",
+        f"read_{snake(child_name)}_{parents}",
         read_child_parents,
         [child_param],
         response_model=list[parent_with_data],
-        responses=_NOT_FOUND,
+        responses=NOT_FOUND,
         tags=tags or [children],
     )
     return router

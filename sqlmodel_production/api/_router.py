@@ -1,27 +1,33 @@
 """`crud_router`: the seed's CRUD endpoints for a model, from one call."""
 
 import inspect
-import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Body, Header, HTTPException, Query, params
+from fastapi import APIRouter, Body, Header, HTTPException, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, create_model
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
 
 from sqlmodel_production.api._endpoints import (
-    BAD_BODY,
-    HTTPError,
     json_response,
     key_parameter,
     make_endpoint,
 )
-from sqlmodel_production.crud._related import related_load
+from sqlmodel_production.api._list import list_logic, list_parameters
+from sqlmodel_production.api._nested import read_logic, read_model
+from sqlmodel_production.api._responses import (
+    BAD_BODY,
+    CONFLICT,
+    LIST_HEADERS,
+    NOT_FOUND,
+    Deleted,
+    HTTPError,
+    etag_headers,
+    snake,
+)
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
@@ -29,31 +35,11 @@ from sqlmodel_production.crud._repository import (
 )
 from sqlmodel_production.models import Schemas, derive_schemas
 
-__all__ = ["Endpoint", "HTTPError", "crud_router"]
+__all__ = ["Endpoint", "crud_router"]
 
 Endpoint = Literal["create", "list", "read", "update", "delete", "bulk"]
 _KW = inspect.Parameter.KEYWORD_ONLY
-MAX_OFFSET = 2**31 - 1
-"""The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
-
-
-class Conflict(HTTPError):
-    """A 409: the write conflicts with a constraint (named) or a concurrent change."""
-
-    code: str
-    constraint: str | None = None
-    fields: list[str] = []
-
-
-_NOT_FOUND: dict[int | str, Any] = {
-    404: {"model": HTTPError, "description": "Not found"}
-}
-_CONFLICT: dict[int | str, Any] = {
-    409: {
-        "model": Conflict,
-        "description": "Conflicts with a unique key, a reference or a newer version",
-    }
-}
+_BULK_BODY = Body(min_length=1, max_length=1000)
 
 
 def crud_router(
@@ -122,12 +108,12 @@ def crud_router(
         default_order=default_order,
     )
     label = name or model.__name__
-    singular = _snake(label)
+    singular = snake(label)
     plural = prefix.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
     id_name = f"{singular}_id"
     not_found = f"{label} not found"
     item_path = f"{prefix}/{{{id_name}}}"
-    versioned = repository.version is not None
+    version = repository.version
     router = APIRouter(
         tags=list(tags or [plural.replace("_", " ")]), dependencies=list(dependencies)
     )
@@ -158,23 +144,9 @@ def crud_router(
 
     id_param = key_parameter(id_name, repository.pk)
 
-    def find(session: Session, id: Any) -> dict[str, Any]:
-        row = repository.read(session, id)
-        if row is None:
-            raise HTTPException(status_code=404, detail=not_found)
-        return row
-
-    def etag(row: Mapping[str, Any]) -> dict[str, str]:
-        if not versioned:
-            return {}
-        assert repository.version is not None
-        return {"ETag": f'"{row[repository.version.name]}"'}
-
-    # --- create ------------------------------------------------------------------------
-
     def create(session: Session, **values: Any) -> Any:
         row = repository.create(session, values[singular])
-        headers = etag(row)
+        headers = etag_headers(version, row)
         if created_status == 201:
             headers["Location"] = f"{prefix}/{row[repository.pk.name]}"
         return json_response(row, status_code=created_status, headers=headers)
@@ -188,232 +160,70 @@ def crud_router(
         [inspect.Parameter(singular, _KW, annotation=Create)],
         response_model=Public,
         status_code=created_status,
-        responses={**_CONFLICT, **BAD_BODY},
+        responses={**CONFLICT, **BAD_BODY},
     )
 
-    # --- list --------------------------------------------------------------------------
-
-    list_params = [
-        inspect.Parameter(
-            "offset",
-            _KW,
-            annotation=Annotated[int, Query(ge=0, le=MAX_OFFSET)],
-            default=0,
-        ),
-        inspect.Parameter(
-            "limit",
-            _KW,
-            annotation=Annotated[int, Query(ge=1, le=max_limit)],
-            default=max_limit,
-        ),
-        inspect.Parameter(
-            "cursor",
-            _KW,
-            annotation=Annotated[
-                str | None,
-                Query(
-                    description="Opaque cursor from the previous page's X-Next-Cursor header"
-                ),
-            ],
-            default=None,
-        ),
-        inspect.Parameter(
-            "count",
-            _KW,
-            annotation=Annotated[
-                bool,
-                Query(description="Send the number of matching rows in X-Total-Count"),
-            ],
-            default=False,
-        ),
-    ]
-    if order_by:
-        allowed = ", ".join(sorted(order_by))
-        list_params.append(
-            inspect.Parameter(
-                "order_by",
-                _KW,
-                annotation=Annotated[
-                    str | None,
-                    Query(
-                        description=f"Comma-separated keys, `-` for descending; allowed: {allowed}"
-                    ),
-                ],
-                default=None,
-            )
-        )
-    filter_names = [p.name for p in repository.filters.params]
-    taken = {
-        "offset",
-        "limit",
-        "cursor",
-        "count",
-        "order_by",
-        "session",
-        "if_match",
-        id_name,
-        singular,
-        plural,
-    }
-    if clashes := taken & set(filter_names):
-        raise ValueError(
-            f"Filter parameters {', '.join(sorted(clashes))} of {label} clash with the "
-            "list endpoint's own parameters; leave those fields out of `filters`"
-        )
-    list_params += [
-        inspect.Parameter(
-            p.name,
-            _KW,
-            annotation=Annotated[p.annotation | None, Query(description=p.description)],
-            default=None,
-        )
-        for p in repository.filters.params
-    ]
-
-    def read_many(session: Session, **values: Any) -> Any:
-        page = repository.list(
-            session,
-            filters={name: values[name] for name in filter_names},
-            order_by=values.get("order_by"),
-            offset=values["offset"],
-            limit=values["limit"],
-            cursor=values["cursor"],
-            with_total=values["count"],
-        )
-        headers = {}
-        if page.next_cursor is not None:
-            headers["X-Next-Cursor"] = page.next_cursor
-        if page.total is not None:
-            headers["X-Total-Count"] = str(page.total)
-        return json_response(page.rows, headers=headers)
-
+    parameters = list_parameters(
+        repository,
+        max_limit=max_limit,
+        order_by=order_by,
+        reserved={"session", "if_match", id_name, singular, plural},
+        label=label,
+    )
     add(
         "list",
         f"{prefix}/",
         "GET",
         f"read_{plural}",
-        read_many,
-        list_params,
+        list_logic(repository),
+        parameters,
         response_model=list_of_public,
-        responses={
-            200: {
-                "headers": {
-                    "X-Next-Cursor": {
-                        "description": "Cursor of the next page (absent on the last)",
-                        "schema": {"type": "string"},
-                    },
-                    "X-Total-Count": {
-                        "description": "Matching rows, when count=true",
-                        "schema": {"type": "integer"},
-                    },
-                }
-            }
-        },
+        responses=LIST_HEADERS,
     )
-
-    # --- read --------------------------------------------------------------------------
-
-    read_model: type[BaseModel] = Public
-    if include:
-        read_model = create_model(  # type: ignore[call-overload]
-            f"{Public.__name__}With{''.join(k.title() for k in include)}",
-            __base__=Public,
-            **{
-                key: (_included(model, key, schema), _included_default(model, key))
-                for key, schema in include.items()
-            },
-        )
-        loads = [related_load(model, key, schema) for key, schema in include.items()]
-        if all(load is not None for load in loads):
-            # One statement per relationship, no identity map, no second validation.
-            read_with_keys = sa.select(
-                *repository.columns,
-                *{c for load in loads if load for c in load.keys}
-                - set(repository.columns),
-            ).where(repository.pk == sa.bindparam("pk"))
-            public_names = [c.name for c in repository.columns]
-
-            def read_one(session: Session, **values: Any) -> Any:
-                connection = session.connection()
-                found = (
-                    connection.execute(read_with_keys, {"pk": values[id_name]})
-                    .mappings()
-                    .first()
-                )
-                if found is None:
-                    raise HTTPException(status_code=404, detail=not_found)
-                data = {name: found[name] for name in public_names}
-                for load in loads:
-                    assert load is not None
-                    data[load.name] = load(connection, found)
-                return json_response(data, headers=etag(data))
-
-        else:
-            loaders = [selectinload(getattr(model, key)) for key in include]
-
-            def read_one(session: Session, **values: Any) -> Any:
-                obj = session.get(model, values[id_name], options=loaders)
-                if obj is None:
-                    raise HTTPException(status_code=404, detail=not_found)
-                data = read_model.model_validate(obj).model_dump(mode="json")
-                return json_response(data, headers=etag(data))
-
-    else:
-
-        def read_one(session: Session, **values: Any) -> Any:
-            row = find(session, values[id_name])
-            return json_response(row, headers=etag(row))
 
     add(
         "read",
         item_path,
         "GET",
         f"read_{singular}",
-        read_one,
+        read_logic(repository, include or {}, id_name=id_name, not_found=not_found),
         [id_param],
-        response_model=read_model,
-        responses=_NOT_FOUND,
+        response_model=read_model(model, Public, include or {}),
+        responses=NOT_FOUND,
     )
 
-    # --- update ------------------------------------------------------------------------
-
     update_params = [id_param, inspect.Parameter(singular, _KW, annotation=Update)]
-    if versioned:
+    update_responses: dict[int | str, Any] = {**NOT_FOUND, **CONFLICT, **BAD_BODY}
+    if version is not None:
+        if_match = Header(
+            description="The ETag you read; a stale one is refused with 412"
+        )
         update_params.append(
             inspect.Parameter(
                 "if_match",
                 _KW,
-                annotation=Annotated[
-                    str | None,
-                    Header(
-                        description="The ETag you read; a stale one is refused with 412"
-                    ),
-                ],
+                annotation=Annotated[str | None, if_match],
                 default=None,
             )
         )
-
-    def update(session: Session, **values: Any) -> Any:
-        id = values[id_name]
-        data = values[singular].model_dump(exclude_unset=True)
-        version = _version(values.get("if_match"))
-        try:
-            row = repository.update(session, id, data, version=version)
-        except StaleVersion:
-            raise HTTPException(
-                status_code=412,
-                detail=f"{label} was changed by someone else; read it again",
-            ) from None
-        if row is None:
-            raise HTTPException(status_code=404, detail=not_found)
-        return json_response(row, headers=etag(row))
-
-    update_responses: dict[int | str, Any] = {**_NOT_FOUND, **_CONFLICT, **BAD_BODY}
-    if versioned:
         update_responses[412] = {
             "model": HTTPError,
             "description": "If-Match names an older version",
         }
+
+    def update(session: Session, **values: Any) -> Any:
+        data = values[singular].model_dump(exclude_unset=True)
+        try:
+            row = repository.update(
+                session, values[id_name], data, version=_version(values.get("if_match"))
+            )
+        except StaleVersion:
+            detail = f"{label} was changed by someone else; read it again"
+            raise HTTPException(status_code=412, detail=detail) from None
+        if row is None:
+            raise HTTPException(status_code=404, detail=not_found)
+        return json_response(row, headers=etag_headers(version, row))
+
     add(
         "update",
         item_path,
@@ -424,8 +234,6 @@ def crud_router(
         response_model=Public,
         responses=update_responses,
     )
-
-    # --- delete ------------------------------------------------------------------------
 
     def delete(session: Session, **values: Any) -> Any:
         if not repository.delete(session, values[id_name]):
@@ -442,23 +250,16 @@ def crud_router(
         delete,
         [id_param],
         status_code=deleted_status,
-        responses={**_NOT_FOUND, **_CONFLICT},
-        **(
-            {"response_model": None}
-            if deleted_status == 204
-            else {"response_model": Deleted}
-        ),
+        responses={**NOT_FOUND, **CONFLICT},
+        response_model=None if deleted_status == 204 else Deleted,
     )
-
-    # --- bulk create -------------------------------------------------------------------
 
     def create_many(session: Session, **values: Any) -> Any:
         try:
             rows = repository.create_many(session, values[plural])
         except BulkValidationError as exc:
-            raise RequestValidationError(
-                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
-            ) from None
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
+            raise RequestValidationError(errors) from None
         return json_response(rows, status_code=created_status)
 
     add(
@@ -474,7 +275,7 @@ def crud_router(
         ],
         response_model=list_of_public,
         status_code=created_status,
-        responses={**_CONFLICT, **BAD_BODY},
+        responses={**CONFLICT, **BAD_BODY},
     )
     _link_created_rows(
         router, create=f"create_{singular}", pk=repository.pk.name, id_name=id_name
@@ -492,7 +293,7 @@ def _link_created_rows(
     if create not in routes:
         return
     links = {
-        f"{route.name}": {
+        route.name: {
             "operationId": route.unique_id,
             "parameters": {id_name: f"$response.body#/{pk}"},
         }
@@ -501,21 +302,7 @@ def _link_created_rows(
     }
     if links:
         route = routes[create]
-        response = route.responses.setdefault(route.status_code or 200, {})
-        response["links"] = links
-
-
-class Deleted(BaseModel):
-    """The seed's answer to a delete: `{"ok": true}`."""
-
-    ok: bool
-
-
-_BULK_BODY = Body(min_length=1, max_length=1000)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        route.responses.setdefault(route.status_code or 200, {})["links"] = links
 
 
 def _version(if_match: str | None) -> int | None:
@@ -527,14 +314,3 @@ def _version(if_match: str | None) -> int | None:
             status_code=412, detail="If-Match must be an ETag this API sent"
         )
     return int(tag)
-
-
-def _included(model: type[SQLModel], key: str, schema: type[SQLModel]) -> Any:
-    relationship = getattr(model, key).property
-    if relationship.uselist:
-        return list[schema]  # type: ignore[valid-type]
-    return schema | None
-
-
-def _included_default(model: type[SQLModel], key: str) -> Any:
-    return [] if getattr(model, key).property.uselist else None

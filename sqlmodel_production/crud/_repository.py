@@ -108,6 +108,7 @@ class Repository(Generic[ModelT]):
         self.table = table
         self.pk: sa.Column[Any] = primary_key[0]
         public = public or derive_schemas(model).Public
+        self.public = public
         self.columns = tuple(
             table.c[name] for name in public.model_fields if name in table.c
         )

@@ -1,0 +1,101 @@
+"""The read endpoint: one row, with the relationships the router was asked to include."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import HTTPException
+from pydantic import BaseModel, create_model
+from sqlalchemy.orm import Session, selectinload
+from sqlmodel import SQLModel
+
+from sqlmodel_production.api._endpoints import Logic, json_response
+from sqlmodel_production.api._responses import etag_headers
+from sqlmodel_production.crud._related import related_load
+from sqlmodel_production.crud._repository import Repository
+
+__all__ = ["read_logic", "read_model"]
+
+
+def read_model(
+    model: type[SQLModel], public: type[SQLModel], include: Mapping[str, type[SQLModel]]
+) -> type[BaseModel]:
+    """`HeroPublicWithTeam`: the Public schema plus each included relationship."""
+    if not include:
+        return public
+    fields = {key: _annotation(model, key, schema) for key, schema in include.items()}
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"{public.__name__}With{''.join(k.title() for k in include)}",
+        __base__=public,
+        **fields,
+    )
+
+
+def read_logic(
+    repository: Repository[Any],
+    include: Mapping[str, type[SQLModel]],
+    *,
+    id_name: str,
+    not_found: str,
+) -> Logic:
+    """Read one row by key; related rows by Core statements built once, or by the ORM for link tables."""
+    model = repository.model
+
+    def missing() -> HTTPException:
+        return HTTPException(status_code=404, detail=not_found)
+
+    if not include:
+
+        def read_one(session: Session, **values: Any) -> Any:
+            row = repository.read(session, values[id_name])
+            if row is None:
+                raise missing()
+            return json_response(row, headers=etag_headers(repository.version, row))
+
+        return read_one
+
+    loads = [related_load(model, key, schema) for key, schema in include.items()]
+    if any(load is None for load in loads):
+        loaders = [selectinload(getattr(model, key)) for key in include]
+        schema = read_model(model, repository.public, include)
+
+        def read_with_orm(session: Session, **values: Any) -> Any:
+            obj = session.get(model, values[id_name], options=loaders)
+            if obj is None:
+                raise missing()
+            data = schema.model_validate(obj).model_dump(mode="json")
+            return json_response(data, headers=etag_headers(repository.version, data))
+
+        return read_with_orm
+
+    # One statement per relationship, no identity map, no second validation.
+    keys = {c for load in loads if load for c in load.keys} - set(repository.columns)
+    statement = sa.select(*repository.columns, *keys).where(
+        repository.pk == sa.bindparam("pk")
+    )
+    public_names = [c.name for c in repository.columns]
+
+    def read_with_core(session: Session, **values: Any) -> Any:
+        connection = session.connection()
+        found = (
+            connection.execute(statement, {"pk": values[id_name]}).mappings().first()
+        )
+        if found is None:
+            raise missing()
+        data = {name: found[name] for name in public_names}
+        for load in loads:
+            assert load is not None
+            data[load.name] = load(connection, found)
+        return json_response(data, headers=etag_headers(repository.version, data))
+
+    return read_with_core
+
+
+def _annotation(
+    model: type[SQLModel], key: str, schema: type[SQLModel]
+) -> tuple[Any, Any]:
+    if getattr(model, key).property.uselist:
+        return list[schema], []  # type: ignore[valid-type]
+    return schema | None, None
