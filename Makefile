@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv
+.PHONY: demo test lint venv bench
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
 	$(BIN)/sqlmodel-production doctor sqlmodel_production examples docs_src
+
+## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
