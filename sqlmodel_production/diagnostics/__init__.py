@@ -1,10 +1,14 @@
-"""Diagnostics: query recording, N+1 and connection-leak detection, health checks.
+"""Diagnostics: query recording, N+1, leaks, detached objects explained, health checks.
 
 Everything here builds on SQLAlchemy's public events (engine, pool and
 Session events), so it sees every statement, sync or async, without patching
 SQLAlchemy's internals.
 """
 
+from ._detached import DetachedAccess as DetachedAccess
+from ._detached import DetachedAccessKind as DetachedAccessKind
+from ._detached import DetachedObjectError as DetachedObjectError
+from ._detached import explain_detached as explain_detached
 from ._explain import Explanation as Explanation
 from ._explain import explain_error as explain_error
 from ._findings import AsyncLazyLoadError as AsyncLazyLoadError
@@ -39,6 +43,9 @@ __all__ = [
     "Checkout",
     "ConnectionLeakError",
     "ConnectionLeakWarning",
+    "DetachedAccess",
+    "DetachedAccessKind",
+    "DetachedObjectError",
     "DiagnosticsMiddleware",
     "Explanation",
     "Finding",
@@ -54,6 +61,7 @@ __all__ = [
     "QueryRecording",
     "RepeatedQueryWarning",
     "detect_n_plus_one",
+    "explain_detached",
     "explain_error",
     "fingerprint",
     "health_router",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from types import CodeType, FrameType
+from types import CodeType, FrameType, TracebackType
 from typing import NamedTuple
 
 import greenlet  # type: ignore[import-untyped]
 
-__all__ = ["Caller", "find_caller"]
+__all__ = ["Caller", "caller_in_traceback", "find_caller"]
 
 # Frames of these packages are never "the user's line".
 _CORE = ("sqlalchemy", "sqlmodel", "sqlmodel_production", "greenlet")
@@ -78,6 +78,26 @@ def find_caller() -> Caller | None:
         ):
             return fallback
         frame, current = parent.gr_frame, parent
+
+
+def caller_in_traceback(tb: TracebackType | None) -> Caller | None:
+    """The innermost frame of a traceback outside the libraries: the user's line.
+
+    A framework frame (FastAPI serializing a response, say) stands in when no
+    frame of the user's own code is in the traceback.
+    """
+    found: Caller | None = None
+    fallback: Caller | None = None
+    while tb is not None:
+        frame, code = tb.tb_frame, tb.tb_frame.f_code
+        if not _in(code, frame, _is_core, _CORE):
+            caller = Caller(code.co_filename, tb.tb_lineno, _function(frame))
+            if _in(code, frame, _is_library, _FRAMEWORK):
+                fallback = caller
+            else:
+                found = caller
+        tb = tb.tb_next
+    return found or fallback
 
 
 _COMPREHENSIONS = ("<listcomp>", "<dictcomp>", "<setcomp>")

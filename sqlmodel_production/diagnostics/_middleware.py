@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._detached import explain_detached
 from ._findings import Mode
 from ._leaks import LeakDetector
 from ._n_plus_one import NPlusOneDetector
@@ -39,6 +40,11 @@ class DiagnosticsMiddleware:
     `"raise"` in tests. With `leaks`, a `LeakDetector`, a connection still
     checked out when the response is complete is reported with its checkout site.
 
+    With `explain_detached` (on by default), a `DetachedInstanceError` raised
+    while serving a request becomes a `DetachedObjectError` that names the
+    class, the attribute, the line and the fix; it is still a
+    `DetachedInstanceError`, and still a 500.
+
     Example:
         ```python
         app.add_middleware(DiagnosticsMiddleware, server_timing=True, n_plus_one="log")
@@ -53,17 +59,26 @@ class DiagnosticsMiddleware:
         n_plus_one: Mode | str | None = None,
         n_plus_one_threshold: int = 2,
         leaks: LeakDetector | None = None,
+        explain_detached: bool = True,
     ) -> None:
         self.app = app
         self.server_timing = server_timing
         self.n_plus_one = None if n_plus_one is None else Mode(n_plus_one)
         self.n_plus_one_threshold = n_plus_one_threshold
         self.leaks = leaks
+        self.explain_detached = explain_detached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not self.explain_detached:
+            await self._watch(scope, receive, send)
+            return
+        with explain_detached():
+            await self._watch(scope, receive, send)
+
+    async def _watch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.leaks is None:
             await self._detect(scope, receive, send)
             return
