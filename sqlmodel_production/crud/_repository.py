@@ -10,12 +10,14 @@ in the same round trip. Every method takes a sync `Session`; async code uses
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping, Sequence
+import copy
+import functools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -132,6 +134,25 @@ class Repository(Generic[ModelT]):
         self._select = sa.select(*self.columns)
         self._read = self._select.where(self.pk == sa.bindparam("pk"))
         self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
+        # The table model's Python defaults, for columns a schema instance does not carry.
+        fields = {
+            n: f
+            for n, f in model.model_fields.items()
+            if n in table.c and not f.is_required()
+        }
+        self._defaults: dict[str, Callable[[], Any]] | None = {
+            name: cast(Callable[[], Any], field.default_factory)
+            if field.default_factory is not None
+            else functools.partial(copy.copy, field.default)
+            for name, field in fields.items()
+        }
+        if any(
+            getattr(f, "default_factory_takes_validated_data", False)
+            for f in fields.values()
+        ):
+            self._defaults = (
+                None  # a factory that reads other fields needs full validation
+            )
         self._skip_when_none = {
             c.name
             for c in table.columns
@@ -317,17 +338,35 @@ class Repository(Generic[ModelT]):
     # --- helpers ---------------------------------------------------------------------
 
     def _values(self, data: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
-        """Validate against the table model; the column values to insert."""
-        source = (
-            data.model_dump(exclude_unset=True) if isinstance(data, SQLModel) else data
-        )
-        row = self.model.model_validate(source)
-        values = {}
-        for column in self.table.columns:
-            value = getattr(row, column.key, None)
-            if value is None and column.name in self._skip_when_none:
-                continue
-            values[column.name] = value
+        """The column values to insert, with the table model's defaults applied.
+
+        A mapping is validated against the table model. A schema instance (the
+        Create body FastAPI just validated) is not validated a second time: its
+        fields only get the table model's defaults for what it does not carry.
+        """
+        if (
+            self._defaults is not None
+            and isinstance(data, BaseModel)
+            and not isinstance(data, self.model)
+        ):
+            values = {k: v for k, v in data.model_dump().items() if k in self.table.c}
+            for name, default in self._defaults.items():
+                if name not in values:
+                    values[name] = default()
+        else:
+            source = (
+                data.model_dump(exclude_unset=True)
+                if isinstance(data, BaseModel)
+                else data
+            )
+            row = self.model.model_validate(source)
+            values = {
+                column.name: getattr(row, column.key, None)
+                for column in self.table.columns
+            }
+        for name in self._skip_when_none:
+            if values.get(name, 0) is None:
+                del values[name]
         if self.version is not None:
             values[self.version.name] = 1
         return values

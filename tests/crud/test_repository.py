@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from sqlmodel_production.crud import (
     StaleVersion,
 )
 from sqlmodel_production.db import Backend
-from sqlmodel_production.models import Timestamps, Versioned, derive_schemas
+from sqlmodel_production.models import UUIDPK, Timestamps, Versioned, derive_schemas
 from sqlmodel_production.testing import assert_max_queries, assert_queries
 from tests.conftest import Target
 
@@ -40,7 +41,13 @@ class RpDoc(Versioned, table=True):
     title: str = Field(max_length=50)
 
 
-TABLES = [RpHero.__table__, RpDoc.__table__]  # type: ignore[attr-defined]
+class RpToken(UUIDPK, table=True):
+    __tablename__ = "rp_token"
+    label: str = Field(max_length=20)
+    uses: int = Field(default=3)
+
+
+TABLES = [RpHero.__table__, RpDoc.__table__, RpToken.__table__]  # type: ignore[attr-defined]
 PUBLIC = derive_schemas(RpHero, write_only={"secret"}).Public
 heroes = Repository(
     RpHero,
@@ -267,3 +274,25 @@ def test_async_repository_has_the_same_methods(
             await database.async_engine.dispose()
 
     assert asyncio.run(main()) == [2, "A", 2, 7, ["A", "B", "C"], True, 2]
+
+
+def test_a_validated_schema_gets_the_table_defaults_without_a_second_validation(
+    run: Callable[..., Any],
+) -> None:
+    """The router hands over the Create body FastAPI validated; the table fills in the rest."""
+    tokens = Repository(RpToken)
+    Create = derive_schemas(RpToken).Create
+
+    def body(session: Session) -> list[dict[str, Any]]:
+        rows = tokens.create_many(
+            session, [Create(label="a"), Create(label="b", uses=5)]
+        )
+        rows.append(tokens.create(session, {"label": "c"}))
+        session.commit()
+        return rows
+
+    rows = run(body)
+    assert [(r["label"], r["uses"]) for r in rows] == [("a", 3), ("b", 5), ("c", 3)]
+    assert len({r["id"] for r in rows}) == 3 and all(
+        isinstance(r["id"], uuid.UUID) for r in rows
+    )
