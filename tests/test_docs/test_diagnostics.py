@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from docs_src.diagnostics import tutorial001, tutorial002
+from docs_src.diagnostics import tutorial001, tutorial002, tutorial004
 from docs_src.diagnostics.tutorial001 import DocMember, DocTeam
 
 # The sample test functions of the page, collected and run here with the fixtures below.
@@ -85,3 +90,58 @@ def test_tutorial002_server_timing_health_and_404(
     assert client.get("/health/live").json() == {"status": "ok"}
     assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
     assert [r.getMessage() for r in caplog.records] == []  # no N+1, nothing slow
+
+
+def test_tutorial004_refresh_and_populate_existing_see_another_sessions_write(
+    target: Target, database: Database, teams: None
+) -> None:
+    def rename(team_id: int | None, name: str) -> None:
+        with database.session() as other:  # another session, another connection
+            team = other.get(DocTeam, team_id)
+            assert team is not None
+            team.name = name
+            other.commit()
+
+    def stale_then_fresh(session: Session) -> list[str]:
+        seen = []
+        team = session.exec(select(DocTeam).order_by(DocTeam.id)).first()
+        assert team is not None
+        session.commit()
+        rename(team.id, "Renamed")
+        again = session.exec(select(DocTeam).order_by(DocTeam.id)).first()
+        assert again is team
+        seen.append(team.name)  # the identity map still holds the old name
+        seen.append(tutorial004.reload_team(session, team).name)
+        session.commit()  # SQLite: no open transaction while the other session writes
+        rename(team.id, "Renamed again")
+        fresh = tutorial004.reload_teams(session)
+        assert fresh[0] is team
+        seen += [t.name for t in fresh]
+        return seen
+
+    assert in_session(database, target.async_, stale_then_fresh) == [
+        "Preventers",
+        "Renamed",
+        "Renamed again",
+        "Z-Force",
+    ]
+
+
+def test_tutorial005_each_test_is_rolled_back_and_the_app_shares_its_session(
+    backend: Backend, database: Database, database_url: str
+) -> None:
+    root = Path(__file__).parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        + [f"--smp-database-url={database_url}", "docs_src/diagnostics/tutorial005.py"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.stdout.splitlines()[-1].startswith("2 passed"), (
+        result.stdout + result.stderr
+    )
+    existing = sa.inspect(database.engine).get_table_names()
+    assert DocTeam.__tablename__ not in existing  # made for the run, dropped after it
