@@ -25,9 +25,11 @@ from .db import create_async_engine as create_async_engine
 from .db import create_engine as create_engine
 from .db import transaction as transaction
 from .db import transactional as transactional
+from .diagnostics import DetachedObjectError as DetachedObjectError
 from .diagnostics import DiagnosticsMiddleware as DiagnosticsMiddleware
 from .diagnostics import LeakDetector as LeakDetector
 from .diagnostics import detect_n_plus_one as detect_n_plus_one
+from .diagnostics import explain_detached as explain_detached
 from .diagnostics import log_slow_queries as log_slow_queries
 from .diagnostics import pool_stats as pool_stats
 from .diagnostics import record_queries as record_queries
@@ -78,6 +80,7 @@ __all__ = [
     "Backend",
     "Database",
     "DatabaseSettings",
+    "DetachedObjectError",
     "DiagnosticsMiddleware",
     "Environment",
     "ErrorKind",
@@ -100,6 +103,7 @@ __all__ = [
     "crud_router",
     "derive_schemas",
     "detect_n_plus_one",
+    "explain_detached",
     "get_async_session",
     "get_session",
     "health_router",
