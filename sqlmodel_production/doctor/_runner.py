@@ -119,10 +119,15 @@ def check(
 
 
 def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Finding]:
-    """Drop findings silenced by `# noqa` and duplicates (a place found statically and at run time)."""
+    """Drop findings silenced by `# noqa`, and run-time findings of a place found in the source.
+
+    A run-time finding knows only its line (column 1); a static one knows its column
+    too, so two problems on one line (`offset` and `limit`) both stay.
+    """
     noqa = {source.path: parse_noqa(source.text.splitlines()) for source in sources}
-    kept: dict[tuple[str, int, str], Finding] = {}
-    for finding in findings:
+    kept: dict[tuple[str, int, int, str], Finding] = {}
+    located: set[tuple[str, int, str]] = set()
+    for finding in sorted(findings, key=lambda f: f.column == 1):
         lines = noqa.get(finding.path)
         if (
             lines is None
@@ -135,7 +140,13 @@ def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Fi
         codes = (lines or {}).get(finding.line, frozenset())
         if codes is None or finding.code in codes:
             continue
-        kept.setdefault((finding.path, finding.line, finding.code), finding)
+        place = (finding.path, finding.line, finding.code)
+        if finding.column == 1 and place in located:
+            continue
+        located.add(place)
+        kept.setdefault(
+            (finding.path, finding.line, finding.column, finding.code), finding
+        )
     return sorted(kept.values())
 
 

@@ -172,3 +172,17 @@ def test_bad_config_is_a_usage_error(tmp_path: Path, table: str, message: str) -
     )
     with pytest.raises(DoctorUsageError, match=message):
         load_config(tmp_path)
+
+
+def test_two_findings_of_one_rule_on_one_line_are_both_reported(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+        '@app.get("/heroes/")\n'
+        "def read_heroes(offset: int = 0, limit: int = 100):\n"
+        "    return []\n"
+    )
+    report = check([tmp_path], Config(select=frozenset({"SMP012"})))
+    assert [(f.line, f.column, f.message.split("`")[1]) for f in report.findings] == [
+        (7, 17, "offset"),
+        (7, 34, "limit"),
+    ]
