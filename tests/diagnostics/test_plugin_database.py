@@ -110,7 +110,7 @@ def test_the_override_is_gone_after_the_block(smp_session):
 """
 
 ASYNC_TESTS = """
-import httpx
+import httpx2 as httpx
 import pytest
 
 from sqlmodel_production.api import AsyncSessionDep
