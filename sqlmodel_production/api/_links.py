@@ -16,7 +16,7 @@ from sqlmodel_production.api._endpoints import (
     make_endpoint,
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
-from sqlmodel_production.crud._repository import upsert
+from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]

@@ -18,17 +18,17 @@ from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
+from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering
 from sqlmodel_production.models import derive_schemas
 
-__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion", "upsert"]
+__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
@@ -230,7 +230,12 @@ class Repository(Generic[ModelT]):
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        return self._insert(session.connection(), [self._values(data)])[0]
+        return insert_rows(
+            session.connection(),
+            self.table,
+            [self._values(data)],
+            returning=self.columns,
+        )[0]
 
     def create_many(
         self, session: Session, items: Sequence[SQLModel | Mapping[str, Any]]
@@ -254,7 +259,11 @@ class Repository(Generic[ModelT]):
                 ]
         if errors:
             raise BulkValidationError(errors)
-        return self._insert(session.connection(), values) if values else []
+        if not values:
+            return []
+        return insert_rows(
+            session.connection(), self.table, values, returning=self.columns
+        )
 
     def update(
         self,
@@ -370,89 +379,3 @@ class Repository(Generic[ModelT]):
         if self.version is not None:
             values[self.version.name] = 1
         return values
-
-    def _insert(
-        self, connection: sa.Connection, rows: builtins.list[dict[str, Any]]
-    ) -> builtins.list[Row]:
-        if not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
-            return [self._insert_one(connection, row) for row in rows]
-        # Rows that omit different server-defaulted columns need separate statements.
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for index, row in enumerate(rows):
-            groups.setdefault(tuple(row), []).append(index)
-        out: builtins.list[Row | None] = [None] * len(rows)
-        for indexes in groups.values():
-            batch = [rows[i] for i in indexes]
-            if connection.dialect.name != "sqlite":
-                statement = sa.insert(self.table).returning(
-                    *self.columns, sort_by_parameter_order=True
-                )
-                returned = [
-                    dict(r) for r in connection.execute(statement, batch).mappings()
-                ]
-            else:
-                returned = self._insert_sqlite(connection, batch)
-            for index, row in zip(indexes, returned, strict=True):
-                out[index] = row
-        return [row for row in out if row is not None]
-
-    def _insert_sqlite(
-        self, connection: sa.Connection, batch: builtins.list[dict[str, Any]]
-    ) -> builtins.list[Row]:
-        """Batched inserts on SQLite, rows matched back to their parameters by primary key.
-
-        SQLAlchemy cannot promise SQLite's RETURNING order, so `sort_by_parameter_order`
-        would send one statement per row. SQLite numbers new rows in the order of the
-        VALUES, and the write lock is ours (BEGIN IMMEDIATE), so ascending generated
-        keys follow the parameters; keys given by the caller are matched directly.
-        """
-        result = connection.execute(
-            sa.insert(self.table).returning(*self.columns), batch
-        )
-        returned = [dict(r) for r in result.mappings()]
-        key = self.pk.name
-        if key in batch[0]:
-            by_key = {row[key]: row for row in returned}
-            return [by_key[row[key]] for row in batch]
-        return sorted(returned, key=lambda row: row[key])
-
-    def _insert_one(self, connection: sa.Connection, row: dict[str, Any]) -> Row:
-        if connection.dialect.insert_returning:
-            statement = sa.insert(self.table).values(row).returning(*self.columns)
-            return dict(connection.execute(statement).mappings().one())
-        result = connection.execute(sa.insert(self.table).values(row))
-        (pk,) = result.inserted_primary_key or (row.get(self.pk.name),)
-        return dict(connection.execute(self._read, {"pk": pk}).mappings().one())
-
-
-def upsert(
-    connection: sa.Connection,
-    table: sa.Table,
-    values: Mapping[str, Any],
-    *,
-    on: Sequence[str],
-    returning: Sequence[sa.ColumnElement[Any]],
-) -> Row:
-    """Insert `values` or update the row with the same `on` key, in one statement; the row's `returning` columns."""
-    pk = {c.name for c in table.primary_key.columns}
-    changes = [k for k in values if k not in on and k not in pk] or [on[0]]
-    name = connection.dialect.name
-    if name in ("postgresql", "sqlite"):
-        insert = (postgresql.insert if name == "postgresql" else sqlite.insert)(
-            table
-        ).values(dict(values))
-        statement: Any = insert.on_conflict_do_update(
-            index_elements=[table.c[k] for k in on],
-            set_={k: insert.excluded[k] for k in changes},
-        ).returning(*returning)
-        return dict(connection.execute(statement).mappings().one())
-    mysql_insert = mysql.insert(table).values(dict(values))
-    connection.execute(
-        mysql_insert.on_duplicate_key_update(
-            {k: mysql_insert.inserted[k] for k in changes}
-        )
-    )
-    where = [table.c[k] == values[k] for k in on]
-    return dict(
-        connection.execute(sa.select(*returning).where(*where)).mappings().one()
-    )
