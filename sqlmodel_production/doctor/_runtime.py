@@ -104,16 +104,9 @@ class Runtime:
             node = _class_node(source, klass.__name__)
             if node is None:
                 continue
-            for statement in node.body:
-                targets = (
-                    [statement.target]
-                    if isinstance(statement, ast.AnnAssign)
-                    else statement.targets
-                    if isinstance(statement, ast.Assign)
-                    else []
-                )
-                if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
-                    return display_path(source), statement.lineno
+            line = _line_assigning(node.body, attribute)
+            if line is not None:
+                return display_path(source), line
             if fallback is None and klass is cls:
                 fallback = display_path(source), node.lineno
         return fallback
@@ -275,7 +268,12 @@ def _class_node(path: Path, name: str) -> ast.ClassDef | None:
 
 def _assignment_line(path: Path, name: str) -> int:
     tree = _tree(path)
-    for statement in tree.body if tree is not None else []:
+    return (_line_assigning(tree.body, name) if tree is not None else None) or 1
+
+
+def _line_assigning(body: list[ast.stmt], name: str) -> int | None:
+    """The line of the first statement in `body` that assigns `name` (`x = ...`, `x: T = ...`)."""
+    for statement in body:
         targets = (
             [statement.target]
             if isinstance(statement, ast.AnnAssign)
@@ -285,4 +283,4 @@ def _assignment_line(path: Path, name: str) -> int:
         )
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return statement.lineno
-    return 1
+    return None
