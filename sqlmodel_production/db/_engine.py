@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
@@ -40,7 +42,7 @@ def create_engine(settings: DatabaseSettings | None = None, **overrides: Any) ->
     settings = settings or DatabaseSettings()
     url, options = engine_options(settings, async_=False)
     engine = sa.create_engine(url, **_merge(options, overrides))
-    _tune(engine, settings)
+    _tune(engine, settings, overrides)
     return engine
 
 
@@ -54,7 +56,7 @@ def create_async_engine(
     settings = settings or DatabaseSettings()
     url, options = engine_options(settings, async_=True)
     engine = sa_create_async_engine(url, **_merge(options, overrides))
-    _tune(engine.sync_engine, settings)
+    _tune(engine.sync_engine, settings, overrides)
     return engine
 
 
@@ -68,7 +70,8 @@ def engine_options(
     backend = backend_of(url)
     options: dict[str, Any] = {
         "echo": settings.echo,
-        "pool_pre_ping": settings.pool_pre_ping,
+        # Threshold 0 is SQLAlchemy's ping at every checkout; above it the ping is ours (`_ping_when_idle`).
+        "pool_pre_ping": _ping_after(settings, backend) == 0,
         "pool_recycle": settings.pool_recycle,
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
@@ -130,13 +133,58 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
-def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+def _ping_after(settings: DatabaseSettings, backend: Backend) -> float | None:
+    """Seconds idle in the pool after which a checkout pings the connection; None: never."""
+    if not settings.pool_pre_ping or backend is Backend.SQLITE:
+        # An SQLite connection has no server that could drop it: a ping finds nothing.
+        return None
+    return settings.pool_ping_after
+
+
+def _tune(
+    engine: Engine, settings: DatabaseSettings, overrides: Mapping[str, Any]
+) -> None:
     """Install the per-connection settings that connect arguments cannot carry."""
     backend = backend_of(engine.url)
+    ping_after = _ping_after(settings, backend)
+    # An explicit `pool_pre_ping=` override takes the ping back from us, either way.
+    if ping_after and "pool_pre_ping" not in overrides:
+        _ping_when_idle(engine, ping_after)
     if backend is Backend.SQLITE:
         _tune_sqlite(engine, settings)
     elif backend is Backend.MARIADB:
         _tune_mariadb(engine, settings)
+
+
+_IDLE_SINCE = "sqlmodel_production.idle_since"
+
+
+def _ping_when_idle(engine: Engine, ping_after: float) -> None:
+    """Ping a connection at checkout only if it sat in the pool over `ping_after` seconds.
+
+    A dead connection raises `InvalidatePoolError` (a `DisconnectionError`): the pool
+    replaces it and every connection older than it, as `pool_pre_ping=True` does.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # Never checked in: a new connection (the pool clears `info` when it reconnects).
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since <= ping_after:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError(
+                    "the pre-ping found the connection closed"
+                ) from error
+            raise
 
 
 def _tune_sqlite(engine: Engine, settings: DatabaseSettings) -> None:

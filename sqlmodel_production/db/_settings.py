@@ -21,9 +21,10 @@ class DatabaseSettings(BaseSettings):
 
     Every field reads from an environment variable of the same name in upper
     case (`DATABASE_URL`, `POOL_SIZE`, ...) or from a `.env` file in the working
-    directory. The defaults are the production defaults: pre-ping on, a short
-    pool timeout so that a starved pool answers with an error instead of a hang,
-    a statement timeout, and connections recycled well before servers drop them.
+    directory. The defaults are the production defaults: pre-ping on (for
+    connections idle over a second), a short pool timeout so that a starved pool
+    answers with an error instead of a hang, a statement timeout, and connections
+    recycled well before servers drop them.
 
     Example:
         ```python
@@ -46,6 +47,12 @@ class DatabaseSettings(BaseSettings):
     pool_recycle: int = Field(default=1800, ge=1)
     """Seconds after which a connection is replaced; kept below MariaDB's `wait_timeout`."""
     pool_pre_ping: bool = True
+    """Test a pooled connection before handing it out, and replace it if the server dropped it."""
+    pool_ping_after: float = Field(default=1.0, ge=0)
+    """With `pool_pre_ping`, seconds a connection must have sat idle in the pool to be tested
+    at checkout (0: test at every checkout). Under load no connection idles that long, so the
+    hot path skips the ping's round trips; after a quiet spell the next checkout is tested.
+    SQLite is never pinged: there is no server to drop the connection."""
     statement_timeout: float | None = Field(default=30.0, gt=0)
     """Seconds a single statement may run before the server cancels it; None for no limit."""
     connect_timeout: int = Field(default=10, ge=1)
