@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 
+from sqlmodel_production.db._reads import direct_safe
+
 from ._fingerprint import fingerprint
 from ._frames import Caller, find_caller
 
@@ -141,25 +143,28 @@ def install() -> None:
     global _installed
     with _lock:
         if not _installed:
-            event.listen(Engine, "before_cursor_execute", _before)
+            event.listen(Engine, "before_cursor_execute", _before, retval=True)
             event.listen(Engine, "after_cursor_execute", _after)
             _installed = True
 
 
+@direct_safe
 def _before(
-    conn: Connection,
+    conn: Connection | None,
     cursor: Any,
     statement: str,
     parameters: Any,
     context: ExecutionContext | None,
     executemany: bool,
-) -> None:
+) -> tuple[str, Any]:
     if _scopes.get() and context is not None:
         context._smp_started = perf_counter()  # type: ignore[attr-defined]
+    return statement, parameters
 
 
+@direct_safe
 def _after(
-    conn: Connection,
+    conn: Connection | None,
     cursor: Any,
     statement: str,
     parameters: Any,

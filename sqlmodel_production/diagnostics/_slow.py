@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sqlmodel_production.db._reads import direct_safe
+
 from ._fingerprint import fingerprint
 from ._frames import find_caller
 
@@ -43,19 +45,22 @@ def log_slow_queries(
     sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     target = log or logger
 
+    @direct_safe
     def before(
-        conn: Connection,
+        conn: Connection | None,
         cursor: Any,
         statement: str,
         parameters: Any,
         context: ExecutionContext | None,
         executemany: bool,
-    ) -> None:
+    ) -> tuple[str, Any]:
         if context is not None:
             context._smp_slow_started = perf_counter()  # type: ignore[attr-defined]
+        return statement, parameters
 
+    @direct_safe
     def after(
-        conn: Connection,
+        conn: Connection | None,
         cursor: Any,
         statement: str,
         parameters: Any,
@@ -78,7 +83,7 @@ def log_slow_queries(
             extra={"duration": duration, "fingerprint": print_, "caller": caller},
         )
 
-    event.listen(sync_engine, "before_cursor_execute", before)
+    event.listen(sync_engine, "before_cursor_execute", before, retval=True)
     event.listen(sync_engine, "after_cursor_execute", after)
 
     def remove() -> None:

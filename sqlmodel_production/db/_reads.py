@@ -1,0 +1,335 @@
+"""Reads on one connection, through SQLAlchemy's `Connection` or straight on the driver.
+
+The read endpoints and the repository's reads are written once against `Reads`:
+`ConnectionReads` runs them on a `Connection` (a session's, with its transaction
+and identity of snapshot), `DirectReads` on a pooled driver connection of its
+own: a `Prepared` statement is compiled once per dialect, its parameters and
+rows pass through the column types' processors, and nothing else runs: no
+`Connection`, no `Result`, no cache key, and on PostgreSQL no `BEGIN` or
+`ROLLBACK` (each statement reads the latest committed data, as under READ
+COMMITTED). What it cannot run that way (a statement built per request, or an
+engine with listeners of other libraries on its statements) goes through a
+`Connection` on the same pooled connection, so every statement is still seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Session
+
+__all__ = [
+    "ConnectionReads",
+    "DirectReads",
+    "Prepared",
+    "Reads",
+    "direct_reads",
+    "direct_safe",
+    "reads_of",
+]
+
+Row = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
+_SAFE = "__smp_direct_safe__"
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
+class Prepared:
+    """A Core SELECT built once, compiled at most once per dialect.
+
+    Parameters are `bindparam`s named in the mapping given at execution. Where
+    a dialect must render a parameter into the SQL text (an expanding `IN`, a
+    literal `LIMIT`), the statement runs through a `Connection` instead.
+    """
+
+    __slots__ = ("_forms", "statement")
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._forms: dict[Dialect, _Form | None] = {}
+
+    def form(self, dialect: Dialect) -> _Form | None:
+        """The statement compiled for `dialect`, or None if it needs per-execution rendering."""
+        try:
+            return self._forms[dialect]
+        except KeyError:
+            form = _Form.compile(self.statement, dialect)
+            self._forms[dialect] = form
+            return form
+
+
+class _Form:
+    """A statement's SQL for one dialect, with its parameter order and type processors."""
+
+    def __init__(
+        self,
+        sql: str,
+        names: Sequence[str] | None,
+        binds: dict[str, Any],
+        defaults: dict[str, Any],
+        columns: list[tuple[str, sa.types.TypeEngine[Any]]],
+        dialect: Dialect,
+    ) -> None:
+        self.sql = sql
+        self.names = names  # positional order; None for a dialect of named parameters
+        self.binds = binds  # name -> bind processor, where the type has one
+        self.defaults = defaults  # values given in the statement itself
+        self.keys = [key for key, _ in columns]
+        self._types = [type_ for _, type_ in columns]
+        self._dialect = dialect
+        self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    @classmethod
+    def compile(cls, statement: sa.Select[Any], dialect: Dialect) -> _Form | None:
+        compiled: Any = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            return None
+        binds = {}
+        defaults = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                binds[name] = processor
+            if bind.value is not None or not bind.required:
+                defaults[name] = bind.effective_value
+        columns = [
+            (key, column.type) for key, column in statement.selected_columns.items()
+        ]
+        names = list(compiled.positiontup) if compiled.positional else None
+        return cls(compiled.string, names, binds, defaults, columns, dialect)
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        """The driver's parameters: a tuple in statement order, or a dict."""
+        values = {**self.defaults, **params} if self.defaults else params
+        if self.binds:
+            values = {
+                name: self.binds[name](value) if name in self.binds else value
+                for name, value in values.items()
+            }
+        if self.names is None:
+            return values
+        return tuple(values[name] for name in self.names)
+
+    def rows(self, cursor: Any) -> list[Row]:
+        """The cursor's rows as dicts keyed like `Result.mappings()`, values processed by type."""
+        processors = self._processors
+        if processors is None:
+            processors = self._processors = self._result_processors(cursor)
+        keys = self.keys
+        rows = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+        if processors:
+            for row in rows:
+                for index, process in processors:
+                    key = keys[index]
+                    row[key] = process(row[key])
+        return rows
+
+    def _result_processors(self, cursor: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        description = cursor.description or ()
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, type_ in enumerate(self._types):
+            coltype = description[index][1] if index < len(description) else None
+            impl = type_.dialect_impl(self._dialect)
+            processor = impl.result_processor(self._dialect, coltype)
+            if processor is not None:
+                processors.append((index, processor))
+        return processors
+
+
+class Reads(Protocol):
+    """Somewhere SELECTs run: `all` rows or the `first` one, as dicts."""
+
+    def all(
+        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
+    ) -> list[Row]: ...
+
+    def first(
+        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
+    ) -> Row | None: ...
+
+
+class ConnectionReads:
+    """Reads on a SQLAlchemy `Connection` (a session's: in its transaction)."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def all(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = _NO_PARAMS,
+    ) -> list[Row]:
+        if isinstance(statement, Prepared):
+            statement = statement.statement
+        return [
+            dict(row) for row in self.connection.execute(statement, params).mappings()
+        ]
+
+    def first(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = _NO_PARAMS,
+    ) -> Row | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+
+def reads_of(target: Session | sa.Connection | Reads) -> Reads:
+    """`Reads` on a session's connection, on a connection, or `target` itself."""
+    if isinstance(target, Session):
+        return ConnectionReads(target.connection())
+    if isinstance(target, sa.Connection):
+        return ConnectionReads(target)
+    return target
+
+
+def direct_safe(listener: F) -> F:
+    """Mark a `before/after_cursor_execute` listener that `DirectReads` may call itself.
+
+    It is called with `conn=None` and a plain object as `context` (attributes
+    may be set on it between the two calls). A `before_cursor_execute` listener
+    must be registered with `retval=True` and return `(statement, parameters)`:
+    SQLAlchemy wraps any other in a function of its own, which is unmarked. An
+    engine with any unmarked listener runs every statement through a
+    `Connection`, so that listener sees each one as usual.
+    """
+    setattr(listener, _SAFE, True)
+    return listener
+
+
+class DirectReads:
+    """Reads on one pooled driver connection, outside any transaction on PostgreSQL.
+
+    Made by `direct_reads(engine)`; not thread-safe, like the connection it holds.
+    """
+
+    def __init__(self, engine: Engine, pooled: Any) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._pooled = pooled
+        self._connection: sa.Connection | None = None
+
+    def all(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = _NO_PARAMS,
+    ) -> list[Row]:
+        listeners = _direct_listeners(self.engine)
+        form = (
+            statement.form(self.dialect)
+            if isinstance(statement, Prepared) and listeners is not None
+            else None
+        )
+        if form is None or listeners is None:
+            if isinstance(statement, Prepared):
+                statement = statement.statement
+            connection = self._on_connection()
+            return [
+                dict(row) for row in connection.execute(statement, params).mappings()
+            ]
+        return self._run(form, params, *listeners)
+
+    def first(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = _NO_PARAMS,
+    ) -> Row | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+    def _run(
+        self,
+        form: _Form,
+        params: Mapping[str, Any],
+        before: list[Any],
+        after: list[Any],
+    ) -> list[Row]:
+        sql, parameters = form.sql, form.parameters(params)
+        cursor = self._pooled.cursor()
+        try:
+            context = SimpleNamespace() if before or after else None
+            for listener in before:
+                sql, parameters = listener(
+                    None, cursor, sql, parameters, context, False
+                )
+            try:
+                cursor.execute(sql, parameters)
+            except self.dialect.loaded_dbapi.Error as exc:
+                raise self._error(exc, cursor, sql, parameters) from exc
+            for listener in after:
+                listener(None, cursor, sql, parameters, context, False)
+            return form.rows(cursor)
+        finally:
+            cursor.close()
+
+    def _error(self, exc: Any, cursor: Any, sql: str, parameters: Any) -> Exception:
+        """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
+        lost = self.dialect.is_disconnect(exc, self._pooled.dbapi_connection, cursor)
+        if lost:
+            self._pooled.invalidate(exc)
+        error: Exception = sa.exc.DBAPIError.instance(
+            sql,
+            parameters,
+            exc,
+            self.dialect.loaded_dbapi.Error,
+            hide_parameters=self.engine.hide_parameters,
+            connection_invalidated=lost,
+            dialect=self.dialect,
+        )
+        return error
+
+    def _on_connection(self) -> sa.Connection:
+        if self._connection is None:
+            self._connection = sa.Connection(self.engine, connection=self._pooled)
+        return self._connection
+
+    def close(self) -> None:
+        """Give the connection back to the pool (a `Connection` made on it rolls back first)."""
+        if self._connection is not None:
+            self._connection.close()
+        else:
+            self._pooled.close()
+
+
+def _direct_listeners(engine: Engine) -> tuple[list[Any], list[Any]] | None:
+    """The statement listeners DirectReads calls itself; None if any is not ours to call."""
+    before = list(engine.dispatch.before_cursor_execute)
+    after = list(engine.dispatch.after_cursor_execute)
+    if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
+        return before, after
+    return None
+
+
+@contextmanager
+def direct_reads(engine: Engine) -> Iterator[DirectReads]:
+    """`DirectReads` on a connection checked out of `engine`'s pool, returned on exit.
+
+    On PostgreSQL the connection is put in autocommit for the reads (no `BEGIN`,
+    no `ROLLBACK` on return) and set back before it goes back to the pool; on
+    MariaDB the reads share one snapshot, rolled back on return; on SQLite each
+    read sees the latest commit.
+    """
+    pooled = engine.raw_connection()
+    dbapi_connection: Any = pooled.dbapi_connection
+    dialect = engine.dialect
+    autocommit = dialect.name == "postgresql"
+    reads = None
+    try:
+        if autocommit:
+            dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
+        reads = DirectReads(engine, pooled)
+        yield reads
+    finally:
+        if autocommit and pooled.is_valid:
+            dialect.reset_isolation_level(dbapi_connection)
+        if reads is not None:
+            reads.close()
+        else:
+            pooled.close()

@@ -1,0 +1,281 @@
+"""Direct reads (`direct_reads`, `Prepared`) on the real servers, sync and async.
+
+Every read is checked against the same statement run through a SQLAlchemy
+`Connection`: the rows must be equal, value for value and type for type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.util import greenlet_spawn
+
+from sqlmodel_production import Database
+from sqlmodel_production.db import Backend
+from sqlmodel_production.db._reads import (
+    ConnectionReads,
+    DirectReads,
+    Prepared,
+    direct_reads,
+    direct_safe,
+)
+from sqlmodel_production.diagnostics import record_queries
+from sqlmodel_production.models import UTCDateTime
+from tests.conftest import Target
+from tests.db.test_ping import kill, server_id
+
+T = TypeVar("T")
+
+
+class Mood(enum.Enum):
+    calm = "calm"
+    angry = "angry"
+
+
+metadata = sa.MetaData()
+things = sa.Table(
+    "rd_thing",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("token", sa.Uuid, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Column("mood", sa.Enum(Mood), nullable=False),
+    sa.Column("data", sa.JSON, nullable=True),
+    sa.Column("price", sa.Numeric(10, 2), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+ROWS = [
+    {
+        "id": i,
+        "name": f"thing {i}",
+        "token": uuid.UUID(int=i),
+        "seen_at": dt.datetime(2026, 1, i, 12, 30, tzinfo=dt.UTC),
+        "mood": Mood.calm if i % 2 else Mood.angry,
+        "data": {"n": i, "tags": ["a", "b"]} if i != 2 else None,
+        "price": Decimal(f"{i}.25"),
+        "active": i % 2 == 1,
+    }
+    for i in (1, 2, 3)
+]
+
+by_token = Prepared(sa.select(things).where(things.c.token == sa.bindparam("token")))
+since = Prepared(
+    sa.select(things.c.id, things.c.seen_at)
+    .where(things.c.seen_at >= sa.bindparam("since", type_=UTCDateTime))
+    .order_by(things.c.id)
+)
+by_mood = Prepared(
+    sa.select(things.c.name).where(things.c.mood == Mood.angry).order_by(things.c.id)
+)
+# An expanding IN is rendered per execution: it runs through a `Connection`.
+among = Prepared(
+    sa.select(things.c.id)
+    .where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(things.c.id)
+)
+
+
+@pytest.fixture
+def database(make_database: Callable[..., Database]) -> Iterator[Database]:
+    database = make_database(pool_size=1, max_overflow=0, pool_ping_after=60)
+    metadata.create_all(database.engine)
+    with database.engine.begin() as conn:
+        conn.execute(things.insert(), ROWS)
+    database.engine.dispose()
+    yield database
+    metadata.drop_all(database.engine)
+
+
+Step = Callable[[sa.Engine], Any]
+
+
+def direct(fn: Callable[[DirectReads], T]) -> Callable[[sa.Engine], T]:
+    """A step: `fn` on direct reads of the engine."""
+
+    def step(engine: sa.Engine) -> T:
+        with direct_reads(engine) as reads:
+            return fn(reads)
+
+    return step
+
+
+def connected(fn: Callable[[sa.Connection], T]) -> Callable[[sa.Engine], T]:
+    """A step: `fn` on a `Connection` checked out of the engine."""
+
+    def step(engine: sa.Engine) -> T:
+        with engine.connect() as conn:
+            return fn(conn)
+
+    return step
+
+
+def run(database: Database, async_: bool, *steps: Step) -> list[Any]:
+    """Run the steps in turn on the sync engine, or on the async one (in its greenlet, one event loop)."""
+    if not async_:
+        return [step(database.engine) for step in steps]
+    engine = database.async_engine
+
+    async def main() -> list[Any]:
+        try:
+            return [await greenlet_spawn(step, engine.sync_engine) for step in steps]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def backend_id(reads: DirectReads) -> int:
+    """The server's id of the connection the reads run on."""
+    function = (
+        sa.func.pg_backend_pid()
+        if reads.dialect.name == "postgresql"
+        else sa.func.connection_id()
+    )
+    row = reads.first(Prepared(sa.select(function.label("id"))))
+    assert row is not None
+    return int(row["id"])
+
+
+def every_read(reads: Any) -> dict[str, Any]:
+    return {
+        "by_token": reads.first(by_token, {"token": uuid.UUID(int=3)}),
+        "missing": reads.first(by_token, {"token": uuid.UUID(int=9)}),
+        "since": reads.all(
+            since, {"since": dt.datetime(2026, 1, 2, 12, 30, tzinfo=dt.UTC)}
+        ),
+        "by_mood": reads.all(by_mood),
+        "among": reads.all(among, {"ids": [1, 3]}),
+        "built": reads.all(sa.select(things.c.price).order_by(things.c.id)),
+    }
+
+
+def test_rows_equal_those_read_through_a_connection(
+    target: Target, database: Database
+) -> None:
+    expected, got = run(
+        database,
+        target.async_,
+        connected(lambda conn: every_read(ConnectionReads(conn))),
+        direct(every_read),
+    )
+    assert expected["by_token"] == ROWS[2]
+    assert expected["missing"] is None
+    assert got == expected
+    for name, rows in got.items():
+        if isinstance(rows, list):
+            for row, want in zip(rows, expected[name], strict=True):
+                assert list(map(type, row.values())) == list(map(type, want.values()))
+    assert isinstance(got["by_token"]["token"], uuid.UUID)
+    assert got["by_token"]["seen_at"].tzinfo is not None
+    assert got["by_token"]["mood"] is Mood.calm
+
+
+def test_every_statement_is_recorded(target: Target, database: Database) -> None:
+    def read(reads: DirectReads) -> Any:
+        with record_queries() as recording:
+            every_read(reads)
+        return recording
+
+    [recording] = run(database, target.async_, direct(read))
+    # Four prepared statements run on the driver, two through a Connection.
+    assert recording.count == 6, recording.report()
+    assert "rd_thing" in str(recording.report())
+
+
+def test_an_unmarked_listener_sends_every_read_through_a_connection(
+    target: Target, database: Database
+) -> None:
+    seen: list[Any] = []
+
+    def foreign(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if "rd_thing" in sql:  # not SQLite's BEGIN
+            seen.append(conn)
+
+    @direct_safe
+    def ours(
+        conn: Any, cursor: Any, sql: str, params: Any, context: Any, _: bool
+    ) -> None:
+        if "rd_thing" in sql:
+            seen.append(conn)
+
+    def read(reads: DirectReads) -> Any:
+        return reads.all(by_mood)
+
+    engine = database.async_engine.sync_engine if target.async_ else database.engine
+    sa.event.listen(engine, "after_cursor_execute", ours)
+    try:
+        run(database, target.async_, direct(read))
+        assert seen == [None]  # called by DirectReads itself
+        seen.clear()
+        sa.event.listen(engine, "before_cursor_execute", foreign)
+        [rows] = run(database, target.async_, direct(read))
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", ours)
+        if sa.event.contains(engine, "before_cursor_execute", foreign):
+            sa.event.remove(engine, "before_cursor_execute", foreign)
+    assert rows == [{"name": "thing 2"}]
+    assert len(seen) == 2
+    assert all(isinstance(conn, sa.Connection) for conn in seen)
+
+
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_postgresql_reads_outside_a_transaction_and_restores_the_connection(
+    target: Target, database: Database
+) -> None:
+    clock = Prepared(sa.select(sa.func.clock_timestamp().label("at")))
+    started = Prepared(sa.select(sa.func.now().label("at")))
+
+    def read(reads: DirectReads) -> tuple[int, bool]:
+        first = backend_id(reads)
+        ran_at = reads.first(clock)
+        began_at = reads.first(started)
+        assert ran_at is not None and began_at is not None
+        # In one transaction, now() would be its start, before the first read ran.
+        return first, began_at["at"] > ran_at["at"]
+
+    def after(conn: sa.Connection) -> tuple[int, str, int]:
+        level = conn.get_isolation_level()
+        conn.execute(things.insert(), {**ROWS[0], "id": 99})
+        conn.rollback()
+        count = conn.execute(
+            sa.select(sa.func.count()).where(things.c.id == 99)
+        ).scalar_one()
+        return server_id(conn), level, count
+
+    (first, own_transaction), restored = run(
+        database, target.async_, direct(read), connected(after)
+    )
+    assert own_transaction
+    # The same server session, back in the pool, runs transactions again.
+    assert restored == (first, "READ COMMITTED", 0)
+
+
+@pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
+def test_a_lost_connection_raises_a_disconnect_and_is_not_pooled_again(
+    target: Target, database: Database
+) -> None:
+    def lose(reads: DirectReads) -> tuple[int, sa.exc.DBAPIError]:
+        session = backend_id(reads)
+        kill(database, session)
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            reads.all(by_mood)
+        return session, raised.value
+
+    (lost, error), (again, rows) = run(
+        database,
+        target.async_,
+        direct(lose),
+        direct(lambda reads: (backend_id(reads), reads.all(by_mood))),
+    )
+    assert error.connection_invalidated
+    assert again != lost
+    assert rows == [{"name": "thing 2"}]
