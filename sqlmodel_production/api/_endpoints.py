@@ -1,10 +1,11 @@
 """Build FastAPI endpoints, sync or async, from one sync function (no twins).
 
-The logic of every generated endpoint is a plain function of a sync `Session`;
-a sync endpoint calls it directly (FastAPI runs it in its thread pool), an async
-endpoint hands it to `AsyncSession.run_sync`. FastAPI reads the parameters from
-the `__signature__` we give the endpoint, so OpenAPI sees ordinary typed
-parameters.
+The logic of every generated endpoint is a plain function of a sync `Session`
+(or, for logic marked `@on_reads`, of `Reads`); a sync endpoint calls it
+directly (FastAPI runs it in its thread pool), an async endpoint runs it in
+SQLAlchemy's greenlet (`AsyncSession.run_sync`, `greenlet_spawn`). FastAPI reads
+the parameters from the `__signature__` we give the endpoint, so OpenAPI sees
+ordinary typed parameters.
 """
 
 from __future__ import annotations
@@ -18,17 +19,42 @@ import orjson
 import sqlalchemy as sa
 from fastapi import Path
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 from starlette.responses import Response
 
 from sqlmodel_production.api._dependencies import AsyncSessionDep, SessionDep
 from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.db._database import DIRECT_READS
+from sqlmodel_production.db._reads import direct_reads, reads_of
 from sqlmodel_production.db._transaction import transaction
 from sqlmodel_production.models import integer_range
 
-__all__ = ["Logic", "json_response", "key_parameter", "make_endpoint", "query_error"]
+__all__ = [
+    "Logic",
+    "json_response",
+    "key_parameter",
+    "make_endpoint",
+    "on_reads",
+    "query_error",
+]
 
 Logic = Callable[..., Any]
+_ON_READS = "__smp_on_reads__"
+
+
+def on_reads(logic: Logic) -> Logic:
+    """Mark read-only logic written against `Reads` (SELECTs only) instead of a `Session`.
+
+    Its endpoint runs it on a pooled connection of its own (`direct_reads`)
+    while the request's session is the untouched one our dependency made; with
+    any other session (`app.dependency_overrides`, a test's rolled-back
+    session, a session a dependency already queried) it runs on that session's
+    connection and sees what that session sees.
+    """
+    setattr(logic, _ON_READS, True)
+    return logic
 
 
 def key_parameter(name: str, column: sa.Column[Any]) -> inspect.Parameter:
@@ -61,7 +87,8 @@ def make_endpoint(
 
     A `write` endpoint runs `logic` as one transaction, committed after it returns
     and run again on a deadlock or serialization failure (`transaction`); the
-    logic itself never commits.
+    logic itself never commits. Logic marked `@on_reads` gets `Reads` instead of
+    the session.
     """
     session = inspect.Parameter(
         "session",
@@ -77,6 +104,15 @@ def make_endpoint(
                     result = await session.run_sync(_call, logic, values)
             return result
 
+    elif async_ and getattr(logic, _ON_READS, False):
+
+        async def endpoint(**values: Any) -> Any:
+            session = values.pop("session")
+            engine = _direct_engine(session.sync_session)
+            if engine is not None:
+                return await greenlet_spawn(_read_direct, engine, logic, values)
+            return await session.run_sync(_read_on_session, logic, values)
+
     elif async_:
 
         async def endpoint(**values: Any) -> Any:
@@ -90,6 +126,15 @@ def make_endpoint(
                     result = _call(session, logic, values)
             return result
 
+    elif getattr(logic, _ON_READS, False):
+
+        def endpoint(**values: Any) -> Any:
+            session = values.pop("session")
+            engine = _direct_engine(session)
+            if engine is not None:
+                return _read_direct(engine, logic, values)
+            return _read_on_session(session, logic, values)
+
     else:
 
         def endpoint(**values: Any) -> Any:
@@ -100,11 +145,29 @@ def make_endpoint(
     return endpoint
 
 
-def _call(session: Session, logic: Logic, values: dict[str, Any]) -> Any:
+def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:
     try:
-        return logic(session, **values)
+        return logic(target, **values)
     except InvalidQuery as exc:
         raise query_error(exc) from None
+
+
+def _direct_engine(session: Session) -> Engine | None:
+    """The engine to read on directly: only for our own per-request session, still untouched."""
+    if session.info.get(DIRECT_READS) and not session.in_transaction():
+        bind = session.bind
+        if isinstance(bind, Engine):
+            return bind
+    return None
+
+
+def _read_direct(engine: Engine, logic: Logic, values: dict[str, Any]) -> Any:
+    with direct_reads(engine) as reads:
+        return _call(reads, logic, values)
+
+
+def _read_on_session(session: Session, logic: Logic, values: dict[str, Any]) -> Any:
+    return _call(reads_of(session), logic, values)
 
 
 def query_error(exc: InvalidQuery) -> RequestValidationError:

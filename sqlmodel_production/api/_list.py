@@ -7,10 +7,10 @@ from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy.orm import Session
 
-from sqlmodel_production.api._endpoints import Logic, json_response
+from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.crud._repository import Repository
+from sqlmodel_production.db._reads import Reads
 
 __all__ = ["MAX_OFFSET", "PAGING", "list_logic", "list_parameters"]
 
@@ -72,9 +72,10 @@ def list_logic(repository: Repository[Any]) -> Logic:
     """One page of rows, the next cursor and the optional total in headers."""
     filter_names = [p.name for p in repository.filters.params]
 
-    def read_many(session: Session, **values: Any) -> Any:
+    @on_reads
+    def read_many(reads: Reads, **values: Any) -> Any:
         page = repository.list(
-            session,
+            reads,
             filters={name: values[name] for name in filter_names},
             order_by=values.get("order_by"),
             offset=values["offset"],

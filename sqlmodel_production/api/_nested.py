@@ -11,10 +11,11 @@ from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session, selectinload
 from sqlmodel import SQLModel
 
-from sqlmodel_production.api._endpoints import Logic, json_response
+from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.crud._related import related_load
 from sqlmodel_production.crud._repository import Repository
+from sqlmodel_production.db._reads import Prepared, Reads
 
 __all__ = ["read_logic", "read_model"]
 
@@ -48,8 +49,9 @@ def read_logic(
 
     if not include:
 
-        def read_one(session: Session, **values: Any) -> Any:
-            row = repository.read(session, values[id_name])
+        @on_reads
+        def read_one(reads: Reads, **values: Any) -> Any:
+            row = repository.read(reads, values[id_name])
             if row is None:
                 raise missing()
             return json_response(row, headers=etag_headers(repository.version, row))
@@ -72,22 +74,20 @@ def read_logic(
 
     # One statement per relationship, no identity map, no second validation.
     keys = {c for load in loads if load for c in load.keys} - set(repository.columns)
-    statement = sa.select(*repository.columns, *keys).where(
-        repository.pk == sa.bindparam("pk")
+    statement = Prepared(
+        sa.select(*repository.columns, *keys).where(repository.pk == sa.bindparam("pk"))
     )
     public_names = [c.name for c in repository.columns]
 
-    def read_with_core(session: Session, **values: Any) -> Any:
-        connection = session.connection()
-        found = (
-            connection.execute(statement, {"pk": values[id_name]}).mappings().first()
-        )
+    @on_reads
+    def read_with_core(reads: Reads, **values: Any) -> Any:
+        found = reads.first(statement, {"pk": values[id_name]})
         if found is None:
             raise missing()
         data = {name: found[name] for name in public_names}
         for load in loads:
             assert load is not None
-            data[load.name] = load(connection, found)
+            data[load.name] = load(reads, found)
         return json_response(data, headers=etag_headers(repository.version, data))
 
     return read_with_core

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from sqlmodel_production.db._reads import Prepared, Reads
+
 __all__ = ["RelatedLoad", "related_load"]
 
 
@@ -27,19 +29,17 @@ class RelatedLoad:
         uselist: bool,
     ) -> None:
         self.name = name
-        self.statement = statement
+        self.statement = Prepared(statement)
         self.keys = keys
         self.uselist = uselist
 
-    def __call__(self, connection: sa.Connection, row: Mapping[Any, Any]) -> Any:
+    def __call__(self, reads: Reads, row: Mapping[Any, Any]) -> Any:
         params = {f"k{i}": row[key.name] for i, key in enumerate(self.keys)}
         if any(value is None for value in params.values()):
             return [] if self.uselist else None
-        result = connection.execute(self.statement, params).mappings()
         if self.uselist:
-            return [dict(r) for r in result]
-        found = result.first()
-        return dict(found) if found is not None else None
+            return reads.all(self.statement, params)
+        return reads.first(self.statement, params)
 
 
 def related_load(

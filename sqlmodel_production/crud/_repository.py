@@ -1,7 +1,8 @@
 """`Repository`: the CRUD statements of one table model, built once, run on a `Session`.
 
 Reads select only the Public schema's columns and return plain mappings (no
-identity map, no second validation); writes use Core statements with
+identity map, no second validation); they also run on any `Reads` (the read
+endpoints' own connection, `direct_reads`). Writes use Core statements with
 `RETURNING` where the database has it, so server-generated values come back
 in the same round trip. Every method takes a sync `Session`; async code uses
 `AsyncRepository`, which runs the very same methods through `run_sync`.
@@ -25,13 +26,17 @@ from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyse
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
-from sqlmodel_production.crud._ordering import Ordering
+from sqlmodel_production.crud._ordering import Ordering, OrderKey
+from sqlmodel_production.db._reads import Prepared, Reads, reads_of
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
+ReadTarget = Session | sa.Connection | Reads
+"""Where reads run: a session (in its transaction), a connection, or `Reads`."""
+_PAGE_SHAPES = 256  # unfiltered page statements kept per repository
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,9 @@ class Repository(Generic[ModelT]):
             )
         # Built once: per request only parameters change.
         self._select = sa.select(*self.columns)
-        self._read = self._select.where(self.pk == sa.bindparam("pk"))
+        self._read = Prepared(self._select.where(self.pk == sa.bindparam("pk")))
+        self._count_all = Prepared(sa.select(sa.func.count()).select_from(table))
+        self._pages: dict[tuple[Any, ...], Prepared] = {}
         self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
@@ -166,14 +173,13 @@ class Repository(Generic[ModelT]):
         """The ORM object with this primary key, or None (through the identity map)."""
         return session.get(self.model, id)
 
-    def read(self, session: Session, id: Any) -> Row | None:
+    def read(self, session: ReadTarget, id: Any) -> Row | None:
         """The Public columns of one row, or None."""
-        row = session.connection().execute(self._read, {"pk": id}).mappings().first()
-        return dict(row) if row is not None else None
+        return reads_of(session).first(self._read, {"pk": id})
 
     def list(
         self,
-        session: Session,
+        session: ReadTarget,
         *,
         filters: Mapping[str, Any] | None = None,
         order_by: str | None = None,
@@ -191,36 +197,69 @@ class Repository(Generic[ModelT]):
             raise InvalidQuery("cursor", "Give either offset or cursor, not both")
         keys = self.ordering.parse(order_by)
         where = self.filters.clauses(filters or {})
-        statement = self._select.where(*where)
-        if cursor is not None:
-            statement = statement.where(
-                keyset_clause(keys, decode_cursor(keys, cursor))
+        after = decode_cursor(keys, cursor) if cursor is not None else None
+        reads = reads_of(session)
+        params: dict[str, Any] = {"offset": offset, "limit": limit + 1}
+        statement: Prepared | sa.Select[Any]
+        if where:
+            # Filtered: built per request (SQLAlchemy caches its compiled form).
+            select = self._select.where(*where)
+            if after is not None:
+                select = select.where(keyset_clause(keys, after))
+            statement = (
+                select.order_by(*self.ordering.clauses(keys))
+                .offset(offset)
+                .limit(limit + 1)
             )
-        statement = (
-            statement.order_by(*self.ordering.clauses(keys))
-            .offset(offset)
-            .limit(limit + 1)
-        )
-        connection = session.connection()
-        rows = [dict(row) for row in connection.execute(statement).mappings()]
+        else:
+            statement = self._page(keys, after)
+            params.update(
+                {f"after{i}": v for i, v in enumerate(after or ()) if v is not None}
+            )
+        rows = reads.all(statement, params)
         next_cursor = None
         if len(rows) > limit:
             rows.pop()
             next_cursor = encode_cursor(keys, rows[-1])
-        total = self._count(connection, where) if with_total else None
+        total = self._count(reads, where) if with_total else None
         return Page(rows, next_cursor, total)
 
     def count(
-        self, session: Session, *, filters: Mapping[str, Any] | None = None
+        self, session: ReadTarget, *, filters: Mapping[str, Any] | None = None
     ) -> int:
         """The number of rows matching `filters`."""
-        return self._count(session.connection(), self.filters.clauses(filters or {}))
+        return self._count(reads_of(session), self.filters.clauses(filters or {}))
 
-    def _count(
-        self, connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
-    ) -> int:
-        statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
-        return int(connection.execute(statement).scalar_one())
+    def _count(self, reads: Reads, where: Sequence[sa.ColumnElement[bool]]) -> int:
+        statement: Prepared | sa.Select[Any] = self._count_all
+        if where:
+            statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
+        row = reads.first(statement)
+        assert row is not None
+        return int(next(iter(row.values())))
+
+    def _page(
+        self, keys: tuple[OrderKey, ...], after: tuple[Any, ...] | None
+    ) -> Prepared:
+        """The unfiltered page statement for this order, after a cursor or not; built once."""
+        shape = (keys, None if after is None else tuple(v is None for v in after))
+        page = self._pages.get(shape)
+        if page is None:
+            statement = self._select
+            if after is not None:
+                marks: tuple[Any, ...] = tuple(
+                    None if v is None else sa.bindparam(f"after{i}")
+                    for i, v in enumerate(after)
+                )
+                statement = statement.where(keyset_clause(keys, marks))
+            page = Prepared(
+                statement.order_by(*self.ordering.clauses(keys))
+                .offset(sa.bindparam("offset", type_=sa.Integer()))
+                .limit(sa.bindparam("limit", type_=sa.Integer()))
+            )
+            if len(self._pages) < _PAGE_SHAPES:
+                self._pages[shape] = page
+        return page
 
     # --- writes ----------------------------------------------------------------------
 

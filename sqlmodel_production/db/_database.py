@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -73,15 +74,30 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A sync session, closed (and rolled back if uncommitted) on exit."""
+        """A sync session, closed (and rolled back if uncommitted) on exit.
+
+        The router's read endpoints run on a connection of their own while this
+        session is untouched (`DIRECT_READS` in `session.info`).
+        """
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info[DIRECT_READS] = True
             yield session
 
     @asynccontextmanager
     async def async_session(self) -> AsyncIterator[AsyncSession]:
-        """An async session, closed (and rolled back if uncommitted) on exit."""
-        async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
+        """An async session, closed (and rolled back if uncommitted) on exit.
+
+        A session nobody used (a read endpoint ran on a connection of its own)
+        has nothing to close: the close, a task of its own shielded from
+        cancellation, is skipped.
+        """
+        session = AsyncSession(self.async_engine, expire_on_commit=False)
+        session.info[DIRECT_READS] = True
+        try:
             yield session
+        finally:
+            if _in_use(session.sync_session):
+                await asyncio.shield(asyncio.ensure_future(session.close()))
 
     async def dispose(self) -> None:
         """Close every pooled connection of both engines."""
@@ -107,3 +123,15 @@ class Database:
 
 
 STATE_KEY = "sqlmodel_production_database"
+DIRECT_READS = "sqlmodel_production.direct_reads"
+"""`session.info` key: the session is the per-request one `Database` made, so reads may bypass it while it is untouched."""
+
+
+def _in_use(session: Session) -> bool:
+    """Whether closing `session` has anything to do: a transaction, or objects it holds."""
+    return bool(
+        session.in_transaction()
+        or session.identity_map
+        or session.new
+        or session.deleted
+    )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sqlmodel_production import Database
-from sqlmodel_production.api import crud_router, install_error_handlers
+from sqlmodel_production.api import (
+    crud_router,
+    get_async_session,
+    get_session,
+    install_error_handlers,
+)
 from sqlmodel_production.models import Versioned
 from tests.conftest import Target
 
@@ -99,6 +105,49 @@ def seed(client: TestClient) -> list[dict]:
 
 def names(response: object) -> list[str]:
     return [row["name"] for row in response.json()]  # type: ignore[attr-defined]
+
+
+def test_reads_leave_no_connection_checked_out(
+    target: Target, database: Database, client: TestClient
+) -> None:
+    """Reads run on a pooled connection of their own; the request's session is never used."""
+    seed(client)
+    engine = database.async_engine if target.async_ else database.engine
+    assert [len(client.get("/items").json()) for _ in range(3)] == [6, 6, 6]
+    assert client.get("/items/1").status_code == 200
+    assert client.get("/items/999").status_code == 404
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_reads_see_what_an_overriding_session_sees(
+    target: Target, database: Database, client: TestClient
+) -> None:
+    """A session the app gives (here with a flushed, uncommitted row) is the one reads use."""
+    app = client.app
+    row = {"id": 500, "name": "uncommitted"}
+    if target.async_:
+
+        async def session_with_a_row() -> AsyncIterator[AsyncSession]:
+            async with AsyncSession(database.async_engine) as session:
+                session.add(RtItem(**row))
+                await session.flush()
+                yield session
+
+        app.dependency_overrides[get_async_session] = session_with_a_row  # type: ignore[attr-defined]
+    else:
+
+        def sync_session_with_a_row() -> Iterator[Session]:
+            with Session(database.engine) as session:
+                session.add(RtItem(**row))
+                session.flush()
+                yield session
+
+        app.dependency_overrides[get_session] = sync_session_with_a_row  # type: ignore[attr-defined]
+    assert names(client.get("/items")) == ["uncommitted"]
+    assert client.get("/items/500").json()["name"] == "uncommitted"
+    app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    assert client.get("/items").json() == []
+    assert client.get("/items/500").status_code == 404
 
 
 def test_bulk_create_returns_rows_in_order(client: TestClient) -> None:
