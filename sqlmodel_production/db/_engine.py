@@ -76,6 +76,8 @@ def engine_options(
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
         "pool_timeout": settings.pool_timeout,
+        # The hot connections serve the load; the rest idle at the bottom of the stack.
+        "pool_use_lifo": True,
     }
     if backend is Backend.SQLITE:
         connect_args: dict[str, Any] = {
@@ -115,7 +117,7 @@ def engine_options(
     return url, options
 
 
-_POOL_SIZING = ("pool_size", "max_overflow", "pool_timeout")
+_POOL_SIZING = ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo")
 
 
 def _merge(options: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -40,8 +40,15 @@ class DatabaseSettings(BaseSettings):
     database_url: str = "sqlite:///./sqlmodel_production.db"
     """SQLAlchemy URL; the driver is chosen for you (`postgresql://`, `mysql://`, `mariadb://`, `sqlite://`)."""
     environment: Environment = Environment.DEVELOPMENT
-    pool_size: int = Field(default=5, ge=1)
-    max_overflow: int = Field(default=10, ge=0)
+    pool_size: int = Field(default=15, ge=1)
+    """Connections the pool keeps once opened (opened on demand, reused last-in first-out).
+
+    Size it for the requests one worker serves at once: a checkout beyond it opens an
+    overflow connection that is closed again on return, a connect per request under
+    sustained load. Idle connections at the bottom of the stack cost the server a
+    little memory; the pool pings them before reuse (see `pool_ping_after`)."""
+    max_overflow: int = Field(default=5, ge=0)
+    """Extra connections for a burst beyond `pool_size`, each closed when it is returned."""
     pool_timeout: float = Field(default=5.0, gt=0)
     """Seconds a request waits for a pooled connection before failing (503, never a hang)."""
     pool_recycle: int = Field(default=1800, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 
@@ -45,6 +46,48 @@ def test_pool_is_bounded(target: Target, database: Database) -> None:
     pool = sync_engine_of(database, target).pool
     assert pool.timeout() == database.settings.pool_timeout  # type: ignore[attr-defined]
     assert pool.size() == database.settings.pool_size  # type: ignore[attr-defined]
+
+
+def test_pool_keeps_its_connections_and_reuses_the_last_returned(
+    target: Target, make_database: Callable[..., Database]
+) -> None:
+    """Under load up to `pool_size` nothing is closed; the last connection returned goes out first."""
+    database = make_database(pool_size=3, max_overflow=2)
+
+    def dbapi(conn: sa.Connection) -> int:
+        return id(conn.connection.dbapi_connection)
+
+    def sync_rounds() -> list[list[int]]:
+        rounds = []
+        for _ in range(2):
+            with database.engine.connect() as a, database.engine.connect() as b:
+                with database.engine.connect() as c:
+                    rounds.append([dbapi(a), dbapi(b), dbapi(c)])
+        with database.engine.connect() as a:
+            rounds.append([dbapi(a)])
+        return rounds
+
+    async def async_rounds() -> list[list[int]]:
+        engine = database.async_engine
+        rounds = []
+        try:
+            for _ in range(2):
+                async with engine.connect() as a, engine.connect() as b:
+                    async with engine.connect() as c:
+                        rounds.append([await x.run_sync(dbapi) for x in (a, b, c)])
+            async with engine.connect() as a:
+                rounds.append([await a.run_sync(dbapi)])
+            return rounds
+        finally:
+            await engine.dispose()
+
+    first, second, last = (
+        asyncio.run(async_rounds()) if target.async_ else sync_rounds()
+    )
+    assert len(set(first)) == 3
+    assert set(second) == set(first)  # none closed on return, none opened anew
+    # The context managers return c, b, a: `a`, returned last, goes out first.
+    assert last == [second[0]]
 
 
 @pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
