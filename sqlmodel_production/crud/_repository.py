@@ -27,6 +27,7 @@ from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
+from sqlmodel_production.crud._validation import rows_adapter
 from sqlmodel_production.db._reads import Prepared, Reads, reads_of
 from sqlmodel_production.models import derive_schemas
 
@@ -166,6 +167,11 @@ class Repository(Generic[ModelT]):
             if c.server_default is not None
             or (c is self.pk and c.autoincrement in (True, "auto"))
         }
+        # Bulk creates validate all their mappings in one call (None: one by one).
+        self._rows = rows_adapter(model, table)
+        self._rows_by_key = not set(table.c.keys()) <= set(model.model_fields) or any(
+            c.name != c.key for c in table.columns
+        )
 
     # --- reads -----------------------------------------------------------------------
 
@@ -286,16 +292,7 @@ class Repository(Generic[ModelT]):
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values: builtins.list[dict[str, Any]] = []
-        errors: builtins.list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            try:
-                values.append(self._values(item))
-            except ValidationError as exc:
-                errors += [
-                    {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
-                    for e in exc.errors(include_url=False, include_input=False)
-                ]
+        values, errors = self._values_many(items)
         if errors:
             raise BulkValidationError(errors)
         if not values:
@@ -412,6 +409,58 @@ class Repository(Generic[ModelT]):
                 column.name: getattr(row, column.key, None)
                 for column in self.table.columns
             }
+        return self._finish(values)
+
+    def _values_many(
+        self, items: Sequence[SQLModel | Mapping[str, Any]]
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
+        """`_values` of every item, or the errors of every invalid field, `loc` = (index, field)."""
+        values: builtins.list[dict[str, Any]] = []
+        if self._rows is None:
+            errors: builtins.list[dict[str, Any]] = []
+            for index, item in enumerate(items):
+                try:
+                    values.append(self._values(item))
+                except ValidationError as exc:
+                    errors += [
+                        {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
+                        for e in exc.errors(include_url=False, include_input=False)
+                    ]
+            return values, errors
+        # Mappings are validated all in one call; a schema instance is not validated again.
+        indexes: builtins.list[int] = []
+        mappings: builtins.list[Any] = []
+        for index, item in enumerate(items):
+            if isinstance(item, BaseModel) and not isinstance(item, self.model):
+                values.append(self._values(item))
+                continue
+            indexes.append(index)
+            mappings.append(
+                item.model_dump(exclude_unset=True)
+                if isinstance(item, BaseModel)
+                else item
+            )
+            values.append({})
+        try:
+            rows = self._rows.validate_python(mappings)
+        except ValidationError as exc:
+            return [], [
+                {
+                    "type": e["type"],
+                    "loc": [indexes[e["loc"][0]], *e["loc"][1:]],  # type: ignore[index]
+                    "msg": e["msg"],
+                }
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+        columns = self.table.columns
+        for index, row in zip(indexes, rows, strict=True):
+            if self._rows_by_key:
+                row = {c.name: row.get(c.key) for c in columns}
+            values[index] = self._finish(row)
+        return values, []
+
+    def _finish(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Leave server-generated values to the server; start the version at 1."""
         for name in self._skip_when_none:
             if values.get(name, 0) is None:
                 del values[name]
