@@ -91,7 +91,8 @@ _RULES = [
         "Stale pooled connection (server closed it)",
         "The pool handed out a connection the server (or a firewall, or a failover) had already "
         "closed while it sat idle.",
-        "Keep pool_pre_ping=True so each checkout is tested, and pool_recycle below the server's "
+        "Keep pool_pre_ping=True (a checkout is tested once it sat idle POOL_PING_AFTER seconds; "
+        "0 tests every checkout), and pool_recycle below the server's "
         "and the network's idle timeouts (MariaDB wait_timeout, load-balancer idle limits).",
     ),
     _rule(
