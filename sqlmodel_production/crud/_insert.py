@@ -48,7 +48,7 @@ def insert_rows(
     out: list[Row | None] = [None] * len(rows)
     for names, indexes in groups.items():
         batch = [rows[i] for i in indexes] if len(groups) > 1 else rows
-        if dialect.name == "postgresql" and _unnest_fits(table, names):
+        if dialect.name == "postgresql" and _unnest_fits(table, names, returning):
             returned = _insert_unnest(connection, table, names, batch, returning)
         elif dialect.name != "sqlite":
             statement = sa.insert(table).returning(
@@ -64,16 +64,24 @@ def insert_rows(
     return [row for row in out if row is not None]
 
 
-def _unnest_fits(table: sa.Table, names: tuple[str, ...]) -> bool:
+def _unnest_fits(
+    table: sa.Table,
+    names: tuple[str, ...],
+    returning: Sequence[sa.ColumnElement[Any]],
+) -> bool:
     """Whether rows with these columns can go through `_insert_unnest`.
 
-    The returned rows are put back in parameter order by primary key, so the key
-    must be given in every row or be a generated integer that follows the order
-    of insertion (a sequence or identity, as SQLAlchemy's insertmanyvalues assumes).
+    The returned rows are put back in parameter order by their one primary key, so
+    it must be returned, and given in every row or be a generated integer that
+    follows the order of insertion (a sequence or identity, as SQLAlchemy's
+    insertmanyvalues assumes).
     A column left out must have no Python-side default: `INSERT ... SELECT` would
     compute it once for all the rows.
     """
-    (key,) = table.primary_key.columns
+    keys = list(table.primary_key.columns)
+    if len(keys) != 1 or keys[0].name not in {c.key for c in returning}:
+        return False  # a composite key, or one not returned: nothing to match rows by
+    (key,) = keys
     if key.name not in names and table.autoincrement_column is not key:
         return False
     if any(c.default is not None for c in table.columns if c.name not in names):
