@@ -18,8 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from sqlmodel_production.crud import BulkValidationError, Repository
+from sqlmodel_production.crud import BulkValidationError, Repository, _insert
+from sqlmodel_production.db import Backend
+from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime, derive_schemas
+from tests.conftest import Target
 from tests.crud.test_repository import RpHero, heroes, run  # noqa: F401  (a fixture)
 
 
@@ -71,22 +74,28 @@ def read_back(
     return [repository.read(session, id) for id in ids]
 
 
-def test_more_than_one_batch_keeps_input_order(run: Callable[..., Any]) -> None:
-    n = 10_050
+def test_more_than_one_batch_keeps_input_order(
+    target: Target, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_insert, "UNNEST_BATCH", 100)  # three PostgreSQL statements
+    n = 250
 
-    def body(session: Session) -> tuple[list[Any], list[Any]]:
-        rows = heroes.create_many(
-            session,
-            [
-                {"name": f"{TRICKY[i % len(TRICKY)]}#{n - i}", "age": None}
-                for i in range(n)
-            ],
-        )
+    def body(session: Session) -> tuple[list[Any], list[Any], int]:
+        with record_queries() as recording:
+            rows = heroes.create_many(
+                session,
+                [
+                    {"name": f"{TRICKY[i % len(TRICKY)]}#{n - i}", "age": None}
+                    for i in range(n)
+                ],
+            )
         session.commit()
         ids = [row["id"] for row in rows]
-        return rows, read_back(session, heroes, ids)
+        return rows, read_back(session, heroes, ids), recording.count
 
-    rows, stored = run(body)
+    rows, stored, statements = run(body)
+    if target.backend is Backend.POSTGRESQL:
+        assert statements == 3
     assert [row["name"] for row in rows] == [
         f"{TRICKY[i % len(TRICKY)]}#{n - i}" for i in range(n)
     ]
