@@ -109,7 +109,11 @@ def test_held_connections_and_pool_stats(target: Target, database: Database) -> 
         with sync_engine.connect() as second:  # second
             stats = pool_stats(engine)
             assert stats is not None
-            assert (stats.size, stats.checked_out, stats.max_overflow) == (size, 2, overflow)
+            assert (stats.size, stats.checked_out, stats.max_overflow) == (
+                size,
+                2,
+                overflow,
+            )
             assert stats.available == size + overflow - 2
             assert detector.held_longer_than() == []
             held = detector.held_longer_than(0)
