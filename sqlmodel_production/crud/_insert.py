@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,7 +40,11 @@ def insert_rows(
 ) -> list[Row]:
     """Insert `rows` in batched statements; each row's `returning` columns, in the order given."""
     dialect = connection.dialect
-    if not dialect.insert_executemany_returning_sort_by_parameter_order:
+    returning = tuple(returning)
+    if (
+        len(rows) == 1
+        or not dialect.insert_executemany_returning_sort_by_parameter_order
+    ):
         return [_insert_one(connection, table, row, returning) for row in rows]
     # Rows that omit different server-defaulted columns need separate statements.
     groups: dict[tuple[str, ...], list[int]] = {}
@@ -51,9 +56,7 @@ def insert_rows(
         if dialect.name == "postgresql" and _unnest_fits(table, names, returning):
             returned = _insert_unnest(connection, table, names, batch, returning)
         elif dialect.name != "sqlite":
-            statement = sa.insert(table).returning(
-                *returning, sort_by_parameter_order=True
-            )
+            statement = _insert_statement(table, returning, sort=True)
             returned = [
                 dict(r) for r in connection.execute(statement, batch).mappings()
             ]
@@ -62,6 +65,14 @@ def insert_rows(
         for index, row in zip(indexes, returned, strict=True):
             out[index] = row
     return [row for row in out if row is not None]
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(
+    table: sa.Table, returning: tuple[sa.ColumnElement[Any], ...], *, sort: bool
+) -> sa.Insert:
+    """`INSERT ... RETURNING`, built once: its parameters name the columns given at execution."""
+    return sa.insert(table).returning(*returning, sort_by_parameter_order=sort)
 
 
 def _unnest_fits(
@@ -104,7 +115,7 @@ def _insert_unnest(
     table: sa.Table,
     names: tuple[str, ...],
     batch: list[dict[str, Any]],
-    returning: Sequence[sa.ColumnElement[Any]],
+    returning: tuple[sa.ColumnElement[Any], ...],
 ) -> list[Row]:
     """Batched inserts on PostgreSQL: one array parameter per column, one statement per `UNNEST_BATCH` rows.
 
@@ -129,10 +140,11 @@ def _insert_unnest(
     return returned
 
 
+@functools.lru_cache(maxsize=256)
 def _unnest_statement(
     table: sa.Table,
     names: tuple[str, ...],
-    returning: Sequence[sa.ColumnElement[Any]],
+    returning: tuple[sa.ColumnElement[Any], ...],
 ) -> sa.Insert:
     arrays = [
         sa.cast(
@@ -229,7 +241,9 @@ def _insert_sqlite(
     VALUES, and the write lock is ours (BEGIN IMMEDIATE), so ascending generated
     keys follow the parameters; keys given by the caller are matched directly.
     """
-    result = connection.execute(sa.insert(table).returning(*returning), batch)
+    result = connection.execute(
+        _insert_statement(table, tuple(returning), sort=False), batch
+    )
     return _by_key(table, batch, [dict(r) for r in result.mappings()])
 
 
@@ -240,10 +254,10 @@ def _insert_one(
     returning: Sequence[sa.ColumnElement[Any]],
 ) -> Row:
     if connection.dialect.insert_returning:
-        statement = sa.insert(table).values(row).returning(*returning)
-        return dict(connection.execute(statement).mappings().one())
+        statement = _insert_statement(table, tuple(returning), sort=False)
+        return dict(connection.execute(statement, row).mappings().one())
     # A server without INSERT ... RETURNING (MySQL): read the row back by its new key.
-    result = connection.execute(sa.insert(table).values(row))
+    result = connection.execute(sa.insert(table), row)
     keys = result.inserted_primary_key or ()
     where = [
         c == value for c, value in zip(table.primary_key.columns, keys, strict=True)
