@@ -37,11 +37,13 @@ __all__ = [
     "key_parameter",
     "make_endpoint",
     "on_reads",
+    "one_statement",
     "query_error",
 ]
 
 Logic = Callable[..., Any]
 _ON_READS = "__smp_on_reads__"
+_ONE_STATEMENT = "__smp_one_statement__"
 
 
 def on_reads(logic: Logic) -> Logic:
@@ -54,6 +56,16 @@ def on_reads(logic: Logic) -> Logic:
     connection and sees what that session sees.
     """
     setattr(logic, _ON_READS, True)
+    return logic
+
+
+def one_statement(logic: Logic) -> Logic:
+    """Mark write logic that changes the database with one statement (reads around it are fine).
+
+    Its endpoint runs it as `transaction(session, single_statement=True)`: on
+    PostgreSQL in autocommit, without the `BEGIN` and `COMMIT` round trips.
+    """
+    setattr(logic, _ONE_STATEMENT, True)
     return logic
 
 
@@ -87,8 +99,8 @@ def make_endpoint(
 
     A `write` endpoint runs `logic` as one transaction, committed after it returns
     and run again on a deadlock or serialization failure (`transaction`); the
-    logic itself never commits. Logic marked `@on_reads` gets `Reads` instead of
-    the session.
+    logic itself never commits; logic marked `@one_statement` runs in autocommit on
+    PostgreSQL. Logic marked `@on_reads` gets `Reads` instead of the session.
     """
     session = inspect.Parameter(
         "session",
@@ -96,11 +108,13 @@ def make_endpoint(
         annotation=AsyncSessionDep if async_ else SessionDep,
     )
     endpoint: Callable[..., Any]
+    single = getattr(logic, _ONE_STATEMENT, False)
     if async_ and write:
 
         async def endpoint(**values: Any) -> Any:
-            async for attempt in transaction(values.pop("session")):
-                async with attempt as session:
+            session = values.pop("session")
+            async for attempt in transaction(session, single_statement=single):
+                async with attempt:
                     result = await session.run_sync(_call, logic, values)
             return result
 
@@ -121,8 +135,9 @@ def make_endpoint(
     elif write:
 
         def endpoint(**values: Any) -> Any:
-            for attempt in transaction(values.pop("session")):
-                with attempt as session:
+            session = values.pop("session")
+            for attempt in transaction(session, single_statement=single):
+                with attempt:
                     result = _call(session, logic, values)
             return result
 

@@ -15,6 +15,7 @@ from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
     make_endpoint,
+    one_statement,
 )
 from sqlmodel_production.api._list import list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
@@ -144,6 +145,7 @@ def crud_router(
 
     id_param = key_parameter(id_name, repository.pk)
 
+    @one_statement
     def create(session: Session, **values: Any) -> Any:
         row = repository.create(session, values[singular])
         headers = etag_headers(version, row)
@@ -211,6 +213,7 @@ def crud_router(
             "description": "If-Match names an older version",
         }
 
+    @one_statement
     def update(session: Session, **values: Any) -> Any:
         data = values[singular].model_dump(exclude_unset=True)
         try:
@@ -235,6 +238,7 @@ def crud_router(
         responses=update_responses,
     )
 
+    @one_statement
     def delete(session: Session, **values: Any) -> Any:
         if not repository.delete(session, values[id_name]):
             raise HTTPException(status_code=404, detail=not_found)

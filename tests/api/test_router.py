@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Field, Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +20,7 @@ from sqlmodel_production.api import (
     get_session,
     install_error_handlers,
 )
+from sqlmodel_production.db import Backend
 from sqlmodel_production.models import Versioned
 from tests.conftest import Target
 
@@ -148,6 +151,32 @@ def test_reads_see_what_an_overriding_session_sees(
     app.dependency_overrides.clear()  # type: ignore[attr-defined]
     assert client.get("/items").json() == []
     assert client.get("/items/500").status_code == 404
+
+
+def test_single_row_writes_run_in_autocommit_on_postgresql(
+    target: Target, database: Database, client: TestClient
+) -> None:
+    """Create, patch and delete write with one statement: no BEGIN / COMMIT round trips on PostgreSQL."""
+    engine = database.async_engine.sync_engine if target.async_ else database.engine
+    levels: dict[str, str | None] = {}
+
+    def note(conn: sa.Connection, _cursor: object, statement: str, *_: object) -> None:
+        verb = statement.split(None, 1)[0]
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            levels[verb] = conn.get_execution_options().get("isolation_level")
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        created = client.post("/items/", json={"name": "ant"})
+        assert created.status_code == 200
+        item = created.json()["id"]
+        assert client.patch(f"/items/{item}", json={"name": "bee"}).status_code == 200
+        assert client.delete(f"/items/{item}").json() == {"ok": True}
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    autocommit = "AUTOCOMMIT" if target.backend is Backend.POSTGRESQL else None
+    assert levels == dict.fromkeys(("INSERT", "UPDATE", "DELETE"), autocommit)
+    assert client.get(f"/items/{item}").status_code == 404
 
 
 def test_bulk_create_returns_rows_in_order(client: TestClient) -> None:

@@ -153,14 +153,16 @@ def run(
     make_script: Callable[[], Script],
     pause: Callable[[], object] = lambda: None,
     policy: RetryPolicy = PATIENT,
+    single_statement: bool = False,
 ) -> None:
     """Run a script as a `@transactional` function on the target's flavour of session."""
+    options = transactional(policy=policy, single_statement=single_statement)
 
-    @transactional(policy=policy)
+    @options
     def unit(session: Session) -> None:
         drive(session, make_script(), pause)
 
-    @transactional(policy=policy)
+    @options
     async def unit_async(session: AsyncSession) -> None:
         await drive_async(session, make_script(), pause)
 
@@ -544,6 +546,62 @@ def test_unique_violation_is_not_retried(
     assert [r for r in caplog.records if r.name == LOGGER] == []
 
 
+def test_a_single_statement_commits_by_itself_on_postgresql(
+    target: Target, bank: Database
+) -> None:
+    seen: list[list[int]] = []
+    # A plain engine: ours would take SQLite's write lock (BEGIN IMMEDIATE) to read.
+    onlooker = sa.create_engine(bank.engine.url, poolclass=sa.pool.NullPool)
+
+    def look() -> None:
+        with onlooker.connect() as conn:
+            seen.append(sorted(conn.scalars(sa.select(ledger.c.id))))
+
+    def write_once() -> Script:
+        yield record(Transfer(1, 1, 2, 10))
+        yield PAUSE  # still inside the unit of work
+
+    run(
+        target,
+        bank,
+        write_once,
+        look,
+        single_statement=True,
+    )
+    # PostgreSQL ran it in autocommit: others saw the row before the unit of work ended.
+    assert seen == [[1] if target.backend is Backend.POSTGRESQL else []]
+    assert ledger_ids(bank) == [1]
+
+    def write_then_fail() -> Script:
+        yield record(Transfer(2, 1, 2, 10))
+        yield PAUSE
+
+    def fail() -> None:
+        raise LookupError("after the write")
+
+    # The pooled connection went back to transactions: this one is rolled back.
+    with pytest.raises(LookupError):
+        run(target, bank, write_then_fail, fail)
+    assert ledger_ids(bank) == [1]
+
+
+def test_a_single_statement_that_fails_writes_nothing(
+    target: Target, bank: Database
+) -> None:
+    with bank.engine.begin() as conn:
+        conn.execute(record(Transfer(1, 1, 2, 10)))
+
+    def duplicate() -> Script:
+        yield record(Transfer(1, 2, 1, 99))
+
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        run(target, bank, duplicate, single_statement=True)
+    found = classify(raised.value)
+    assert found is not None and found.kind is ErrorKind.UNIQUE_VIOLATION
+    with bank.engine.connect() as conn:
+        assert conn.execute(sa.select(ledger.c.amount)).scalars().all() == [10]
+
+
 def test_nested_unit_of_work_joins_the_outer_transaction(
     backend: Backend, bank: Database
 ) -> None:
@@ -590,6 +648,8 @@ def test_misuse_is_explained(backend: Backend, database: Database) -> None:
         iter(transaction(AsyncSession(database.async_engine)))
     with pytest.raises(TypeError, match="needs a Session or AsyncSession argument"):
         transactional(lambda x: x)(1)
+    with pytest.raises(ValueError, match="exclude each other"):
+        transaction(database, isolation_level="SERIALIZABLE", single_statement=True)
 
 
 def test_policy_is_bounded_and_jittered() -> None:
