@@ -10,7 +10,9 @@ ordinary typed parameters.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from fastapi import Path
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from starlette.responses import Response
@@ -28,7 +31,8 @@ from sqlmodel_production.api._dependencies import AsyncSessionDep, SessionDep
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._database import DIRECT_READS
 from sqlmodel_production.db._reads import direct_reads, reads_of
-from sqlmodel_production.db._transaction import transaction
+from sqlmodel_production.db._retry import RetryPolicy
+from sqlmodel_production.db._transaction import retry_delay, transaction
 from sqlmodel_production.models import integer_range
 
 __all__ = [
@@ -62,8 +66,11 @@ def on_reads(logic: Logic) -> Logic:
 def one_statement(logic: Logic) -> Logic:
     """Mark write logic that changes the database with one statement (reads around it are fine).
 
-    Its endpoint runs it as `transaction(session, single_statement=True)`: on
-    PostgreSQL in autocommit, without the `BEGIN` and `COMMIT` round trips.
+    The logic gets a `Session` or a `Connection`. On PostgreSQL, while the
+    request's session is the untouched one our dependency made, it runs on a
+    `Connection` of its own in autocommit (no session, no `BEGIN` or `COMMIT`
+    round trips), run again on a deadlock as `transaction` would; otherwise as
+    `transaction(session, single_statement=True)`.
     """
     setattr(logic, _ONE_STATEMENT, True)
     return logic
@@ -113,6 +120,15 @@ def make_endpoint(
 
         async def endpoint(**values: Any) -> Any:
             session = values.pop("session")
+            engine = _autocommit_engine(session.sync_session) if single else None
+            if engine is not None:
+                for number in _ATTEMPTS:
+                    try:
+                        return await greenlet_spawn(
+                            _write_direct, engine, logic, values
+                        )
+                    except DBAPIError as exc:
+                        await asyncio.sleep(_retry_in(exc, number))
             async for attempt in transaction(session, single_statement=single):
                 async with attempt:
                     result = await session.run_sync(_call, logic, values)
@@ -136,6 +152,13 @@ def make_endpoint(
 
         def endpoint(**values: Any) -> Any:
             session = values.pop("session")
+            engine = _autocommit_engine(session) if single else None
+            if engine is not None:
+                for number in _ATTEMPTS:
+                    try:
+                        return _write_direct(engine, logic, values)
+                    except DBAPIError as exc:
+                        time.sleep(_retry_in(exc, number))
             for attempt in transaction(session, single_statement=single):
                 with attempt:
                     result = _call(session, logic, values)
@@ -174,6 +197,32 @@ def _direct_engine(session: Session) -> Engine | None:
         if isinstance(bind, Engine):
             return bind
     return None
+
+
+_POLICY = RetryPolicy()
+_ATTEMPTS = range(1, _POLICY.attempts + 1)
+
+
+def _retry_in(error: DBAPIError, number: int) -> float:
+    """Seconds before running a failed direct write again; raises `error` when it is not retried."""
+    wait = retry_delay(_POLICY, error, number)
+    if wait is None:
+        raise error
+    return wait
+
+
+def _autocommit_engine(session: Session) -> Engine | None:
+    """The engine to write on directly, in autocommit: PostgreSQL, our own untouched session."""
+    engine = _direct_engine(session)
+    if engine is not None and engine.dialect.name == "postgresql":
+        return engine
+    return None
+
+
+def _write_direct(engine: Engine, logic: Logic, values: dict[str, Any]) -> Any:
+    """Run single-statement write logic on a pooled connection in autocommit: the statement commits itself."""
+    with direct_reads(engine) as reads:
+        return _call(reads.connection(), logic, values)
 
 
 def _read_direct(engine: Engine, logic: Logic, values: dict[str, Any]) -> Any:

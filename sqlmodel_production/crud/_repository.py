@@ -36,6 +36,8 @@ __all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
 ReadTarget = Session | sa.Connection | Reads
+WriteTarget = Session | sa.Connection
+"""A session (its transaction), or a connection (the router's single-statement writes)."""
 """Where reads run: a session (in its transaction), a connection, or `Reads`."""
 _PAGE_SHAPES = 256  # unfiltered page statements kept per repository
 
@@ -269,21 +271,21 @@ class Repository(Generic[ModelT]):
 
     # --- writes ----------------------------------------------------------------------
 
-    def create(self, session: Session, data: SQLModel | Mapping[str, Any]) -> Row:
+    def create(self, session: WriteTarget, data: SQLModel | Mapping[str, Any]) -> Row:
         """Insert one row; returns its Public columns, server-generated values included.
 
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
         return insert_rows(
-            session.connection(),
+            _connection(session),
             self.table,
             [self._values(data)],
             returning=self.columns,
         )[0]
 
     def create_many(
-        self, session: Session, items: Sequence[SQLModel | Mapping[str, Any]]
+        self, session: WriteTarget, items: Sequence[SQLModel | Mapping[str, Any]]
     ) -> builtins.list[Row]:
         """Insert many rows in batched statements, without committing (one transaction).
 
@@ -298,12 +300,12 @@ class Repository(Generic[ModelT]):
         if not values:
             return []
         return insert_rows(
-            session.connection(), self.table, values, returning=self.columns
+            _connection(session), self.table, values, returning=self.columns
         )
 
     def update(
         self,
-        session: Session,
+        session: WriteTarget,
         id: Any,
         data: Mapping[str, Any],
         *,
@@ -326,7 +328,7 @@ class Repository(Generic[ModelT]):
             raise ValueError(
                 f"Not columns of {self.table.name}: {', '.join(sorted(unknown))}"
             )
-        connection = session.connection()
+        connection = _connection(session)
         statement = sa.update(self.table).where(self.pk == id)
         values: dict[str, Any] = dict(data)
         if self.version is not None:
@@ -354,12 +356,16 @@ class Repository(Generic[ModelT]):
                 )
         return found
 
-    def delete(self, session: Session, id: Any) -> bool:
+    def delete(self, session: WriteTarget, id: Any) -> bool:
         """Delete one row; False if there was none."""
-        return session.connection().execute(self._delete, {"pk": id}).rowcount > 0
+        return _connection(session).execute(self._delete, {"pk": id}).rowcount > 0
 
     def upsert(
-        self, session: Session, data: SQLModel | Mapping[str, Any], *, on: Sequence[str]
+        self,
+        session: WriteTarget,
+        data: SQLModel | Mapping[str, Any],
+        *,
+        on: Sequence[str],
     ) -> Row:
         """Insert a row, or update the row that has the same values of the unique key `on`.
 
@@ -377,7 +383,7 @@ class Repository(Generic[ModelT]):
                 f"upsert needs the key fields: {', '.join(sorted(missing))}"
             )
         return upsert(
-            session.connection(), self.table, values, on=on, returning=self.columns
+            _connection(session), self.table, values, on=on, returning=self.columns
         )
 
     # --- helpers ---------------------------------------------------------------------
@@ -467,3 +473,7 @@ class Repository(Generic[ModelT]):
         if self.version is not None:
             values[self.version.name] = 1
         return values
+
+
+def _connection(target: WriteTarget) -> sa.Connection:
+    return target.connection() if isinstance(target, Session) else target

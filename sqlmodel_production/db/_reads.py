@@ -230,7 +230,7 @@ class DirectReads:
         if form is None or listeners is None:
             if isinstance(statement, Prepared):
                 statement = statement.statement
-            connection = self._on_connection()
+            connection = self.connection()
             return [
                 dict(row) for row in connection.execute(statement, params).mappings()
             ]
@@ -285,7 +285,8 @@ class DirectReads:
         )
         return error
 
-    def _on_connection(self) -> sa.Connection:
+    def connection(self) -> sa.Connection:
+        """A `Connection` on the same pooled connection (on PostgreSQL in autocommit: each statement commits)."""
         if self._connection is None:
             self._connection = sa.Connection(self.engine, connection=self._pooled)
         return self._connection

@@ -144,40 +144,43 @@ class _Attempt(Generic[S]):
         return False
 
     def _retry(self, error: BaseException) -> bool:
-        policy = self._transaction.policy
         self.error = error
-        self.retry_in = policy.delay(error, self.number, jitter=random.random())
-        found = classify(error)
-        if found is None or not found.kind.retryable:
-            self._outcome = _Outcome.FAILED
-            return False
-        extra = {
-            "transaction_attempts": self.number,
-            "error_kind": found.kind.value,
-            "error_code": found.code,
-        }
-        if self.retry_in is None:
-            self._outcome = _Outcome.FAILED
-            logger.warning(
-                "Transaction failed on attempt %d of %d with %s (%s); giving up",
-                self.number,
-                policy.attempts,
-                found.kind.value,
-                found.code,
-                extra=extra,
-            )
-            return False
-        self._outcome = _Outcome.RETRY
-        logger.info(
-            "Transaction attempt %d of %d failed with %s (%s); retrying in %.3f s",
-            self.number,
+        self.retry_in = retry_delay(self._transaction.policy, error, self.number)
+        self._outcome = _Outcome.FAILED if self.retry_in is None else _Outcome.RETRY
+        return self.retry_in is not None
+
+
+def retry_delay(policy: RetryPolicy, error: BaseException, number: int) -> float | None:
+    """Seconds before running again what failed on attempt `number`, or None; logged either way."""
+    found = classify(error)
+    if found is None or not found.kind.retryable:
+        return None
+    wait = policy.delay(error, number, jitter=random.random())
+    extra = {
+        "transaction_attempts": number,
+        "error_kind": found.kind.value,
+        "error_code": found.code,
+    }
+    if wait is None:
+        logger.warning(
+            "Transaction failed on attempt %d of %d with %s (%s); giving up",
+            number,
             policy.attempts,
             found.kind.value,
             found.code,
-            self.retry_in,
             extra=extra,
         )
-        return True
+    else:
+        logger.info(
+            "Transaction attempt %d of %d failed with %s (%s); retrying in %.3f s",
+            number,
+            policy.attempts,
+            found.kind.value,
+            found.code,
+            wait,
+            extra=extra,
+        )
+    return wait
 
 
 class Attempt(_Attempt[SessionT]):

@@ -221,3 +221,54 @@ def test_a_real_deadlock_between_two_requests_is_retried(
         pytest.fail(f"no deadlock in {rounds} rounds: the test did not induce it")
     teams = client.get("/teams/", params={"limit": 1, "count": True})
     assert teams.headers["X-Total-Count"] == str(size * (round_ + 1))
+
+
+def fast_deadlock_detection(engine: sa.Engine) -> None:
+    def on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("SET deadlock_timeout = '50ms'")
+        cursor.close()
+        dbapi_connection.commit()  # type: ignore[attr-defined]
+
+    sa.event.listen(engine, "connect", on_connect)
+
+
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_a_single_statement_write_that_deadlocks_is_retried(
+    serve: Callable[..., tuple[TestClient, Database]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PATCH (one UPDATE, in autocommit) deadlocks with another transaction and is run again.
+
+    The other transaction locks the team; the PATCH locks the hero, then waits for a key
+    share of the team; the other transaction then wants the hero. The PATCH's server
+    process looks for deadlocks first (50 ms against 10 s), so it is the victim.
+    """
+    client, database = serve(prepare=fast_deadlock_detection)
+    caplog.set_level(logging.INFO, logger="sqlmodel_production.transactions")
+    team = client.post("/teams/", json={"name": "T", "headquarters": "h"}).json()
+    hero = client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
+    with database.engine.connect() as other, ThreadPoolExecutor(1) as pool:
+        other.exec_driver_sql("SET deadlock_timeout = '10s'")
+        other.execute(
+            sa.text("SELECT id FROM team WHERE id = :id FOR UPDATE"), {"id": team["id"]}
+        )
+        patched = pool.submit(
+            client.patch, f"/heroes/{hero['id']}", json={"team_id": team["id"]}
+        )
+        for _ in range(200):
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            if other.exec_driver_sql(waiting).scalar_one() >= 1:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the PATCH never waited for the team's lock")
+        other.execute(
+            sa.text("UPDATE hero SET name = 'B' WHERE id = :id"), {"id": hero["id"]}
+        )
+        other.commit()
+        response = patched.result(timeout=30)
+    assert response.status_code == 200
+    assert (response.json()["name"], response.json()["team_id"]) == ("B", team["id"])
+    retried = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert [getattr(r, "error_kind", None) for r in retried] == ["deadlock"]
