@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ._engine import create_async_engine, create_engine
-from ._settings import DatabaseSettings
+from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
 
 __all__ = ["Database"]
@@ -115,10 +116,20 @@ class Database:
         Pass it to `FastAPI(lifespan=database.lifespan)`; engines are disposed at
         shutdown. To combine it with a lifespan of your own, enter it there:
         `async with database.lifespan(app) as state: yield {**state, ...}`.
+        In production it freezes the objects alive at start-up (`gc_freeze`).
         """
+        freeze = (
+            self.settings.gc_freeze
+            and self.settings.environment == Environment.PRODUCTION
+        )
+        if freeze:
+            gc.collect()
+            gc.freeze()
         try:
             yield {STATE_KEY: self}
         finally:
+            if freeze:
+                gc.unfreeze()
             await self.dispose()
 
 

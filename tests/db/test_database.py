@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
@@ -11,7 +13,7 @@ from sqlalchemy import text
 
 from sqlmodel_production import Database
 from sqlmodel_production.api import AsyncSessionDep, SessionDep
-from sqlmodel_production.db import Backend
+from sqlmodel_production.db import Backend, Environment
 
 
 def test_engines_are_created_on_first_use(backend: Backend, database: Database) -> None:
@@ -36,6 +38,30 @@ def test_lifespan_attaches_and_disposes(backend: Backend, database: Database) ->
         assert client.get("/async").json() == 2
         assert database._engine is not None and database._async_engine is not None
     assert database._engine is None and database._async_engine is None
+
+
+@pytest.mark.only(Backend.SQLITE)
+@pytest.mark.parametrize(
+    ("environment", "gc_freeze", "frozen"),
+    [
+        ("production", True, True),
+        ("production", False, False),
+        ("development", True, False),
+    ],
+)
+def test_lifespan_freezes_start_up_objects_in_production(
+    backend: Backend,
+    make_database: Callable[..., Database],
+    environment: Environment,
+    gc_freeze: bool,
+    frozen: bool,
+) -> None:
+    database = make_database(environment=environment, gc_freeze=gc_freeze)
+    app = FastAPI(lifespan=database.lifespan)
+    started_with = gc.get_freeze_count()
+    with TestClient(app):
+        assert (gc.get_freeze_count() > started_with) is frozen
+    assert gc.get_freeze_count() == started_with
 
 
 def test_session_dependency_without_lifespan_says_how_to_fix(
