@@ -37,6 +37,7 @@ ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
 ReadTarget = Session | sa.Connection | Reads
 WriteTarget = Session | sa.Connection
+_STATEMENT_CACHE = 256  # UPDATE shapes kept per repository
 """A session (its transaction), or a connection (the router's single-statement writes)."""
 """Where reads run: a session (in its transaction), a connection, or `Reads`."""
 _PAGE_SHAPES = 256  # unfiltered page statements kept per repository
@@ -144,6 +145,7 @@ class Repository(Generic[ModelT]):
         self._count_all = Prepared(sa.select(sa.func.count()).select_from(table))
         self._pages: dict[tuple[Any, ...], Prepared] = {}
         self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
+        self._updates: dict[tuple[tuple[str, ...], bool, bool], sa.Update] = {}
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
             n: f
@@ -328,26 +330,23 @@ class Repository(Generic[ModelT]):
             raise ValueError(
                 f"Not columns of {self.table.name}: {', '.join(sorted(unknown))}"
             )
-        connection = _connection(session)
-        statement = sa.update(self.table).where(self.pk == id)
-        values: dict[str, Any] = dict(data)
-        if self.version is not None:
-            if version is not None:
-                statement = statement.where(self.version == version)
-            values[self.version.name] = self.version + 1
-        if not values:
+        if not data and self.version is None:
             return self.read(session, id)
-        statement = statement.values(values)
-        if connection.dialect.update_returning:
-            row = (
-                connection.execute(statement.returning(*self.columns))
-                .mappings()
-                .first()
-            )
+        connection = _connection(session)
+        returning = connection.dialect.update_returning
+        statement = self._update_statement(
+            tuple(sorted(data)), check=version is not None, returning=returning
+        )
+        params = {f"set_{name}": value for name, value in data.items()}
+        params["pk"] = id
+        if version is not None:
+            params["expected_version"] = version
+        result = connection.execute(statement, params)
+        if returning:
+            row = result.mappings().first()
             found = dict(row) if row is not None else None
         else:
-            matched = connection.execute(statement).rowcount
-            found = self.read(session, id) if matched else None
+            found = self.read(session, id) if result.rowcount else None
         if found is None and version is not None:
             current = self.read(session, id)
             if current is not None:
@@ -355,6 +354,36 @@ class Repository(Generic[ModelT]):
                     current.get(self.version.name) if self.version is not None else None
                 )
         return found
+
+    def _update_statement(
+        self, names: tuple[str, ...], *, check: bool, returning: bool
+    ) -> sa.Update:
+        """The UPDATE of the columns `names` by primary key, built once per shape.
+
+        Parameters: `pk`, `set_<name>` per column and, with `check`,
+        `expected_version`; a versioned model's version goes up by one.
+        """
+        key = (names, check, returning)
+        statement = self._updates.get(key)
+        if statement is None:
+            values: dict[str, Any] = {
+                name: sa.bindparam(f"set_{name}", type_=self.table.c[name].type)
+                for name in names
+            }
+            statement = sa.update(self.table).where(self.pk == sa.bindparam("pk"))
+            if self.version is not None:
+                values[self.version.name] = self.version + 1
+                if check:
+                    statement = statement.where(
+                        self.version == sa.bindparam("expected_version")
+                    )
+            statement = statement.values(values)
+            if returning:
+                statement = statement.returning(*self.columns)
+            if len(self._updates) >= _STATEMENT_CACHE:
+                self._updates.clear()
+            self._updates[key] = statement
+        return statement
 
     def delete(self, session: WriteTarget, id: Any) -> bool:
         """Delete one row; False if there was none."""

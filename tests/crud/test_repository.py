@@ -151,6 +151,26 @@ def test_update_is_partial_and_keeps_updated_at_current(
     assert updated["updated_at"] >= created["updated_at"]
 
 
+def test_updates_of_different_columns_each_set_only_theirs(
+    run: Callable[..., Any],
+) -> None:
+    """UPDATE statements are built once per set of columns; each shape writes its own."""
+
+    def body(session: Session) -> list[tuple[str, int | None]]:
+        created = heroes.create(session, {"name": "A", "age": 1})
+        changes = [{"age": 2}, {"name": "B"}, {"name": "C", "age": 3}, {"age": None}]
+        changes.append({"age": 4, "name": "D"})  # the same columns in another order
+        seen = []
+        for change in changes:
+            row = heroes.update(session, created["id"], change)
+            assert row is not None
+            seen.append((row["name"], row["age"]))
+        session.commit()
+        return seen
+
+    assert run(body) == [("A", 2), ("B", 2), ("C", 3), ("C", None), ("D", 4)]
+
+
 def test_upsert_inserts_then_updates_on_the_unique_key(run: Callable[..., Any]) -> None:
     def body(session: Session) -> tuple[dict[str, Any], dict[str, Any], int]:
         first = heroes.upsert(session, {"name": "A", "age": 1}, on=["name"])
