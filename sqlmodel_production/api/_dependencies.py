@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Any, get_type_hints
 
 from fastapi import Depends
 from sqlmodel import Session
@@ -36,13 +38,95 @@ def get_database(connection: HTTPConnection) -> Database:
 def get_session(connection: HTTPConnection) -> Iterator[Session]:
     """Yield a sync session for one request; it is closed when the response is sent."""
     with get_database(connection).session() as session:
+        connection.scope[_SESSION] = session
         yield session
 
 
 async def get_async_session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
     """Yield an async session for one request; it is closed when the response is sent."""
     async with get_database(connection).async_session() as session:
+        connection.scope[_ASYNC_SESSION] = session
         yield session
+
+
+# The router's endpoints do not depend on the session (FastAPI's generator
+# dependencies cost more than a whole read): they use the one a dependency of
+# the request opened, else an override of the dependency, else their own.
+_SESSION = "sqlmodel_production.session"
+_ASYNC_SESSION = "sqlmodel_production.async_session"
+
+
+def opened_session(connection: HTTPConnection, *, async_: bool) -> Any:
+    """The session `get_session` / `get_async_session` opened for this request, if either ran."""
+    return connection.scope.get(_ASYNC_SESSION if async_ else _SESSION)
+
+
+def session_override(
+    connection: HTTPConnection, *, async_: bool
+) -> Callable[..., Any] | None:
+    """The app's override of `get_async_session` (or `get_session`), if it has one."""
+    overrides = getattr(connection.scope.get("app"), "dependency_overrides", None)
+    if not overrides:
+        return None
+    return overrides.get(get_async_session if async_ else get_session)  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def open_async_override(
+    override: Callable[..., Any], connection: HTTPConnection
+) -> AsyncIterator[AsyncSession]:
+    """The session an override of `get_async_session` gives, closed as FastAPI would close it."""
+    arguments = _override_arguments(override, connection)
+    if inspect.isasyncgenfunction(override):
+        async with asynccontextmanager(override)(**arguments) as session:
+            yield session
+    elif inspect.isgeneratorfunction(override):
+        with contextmanager(override)(**arguments) as session:
+            yield session
+    else:
+        value = override(**arguments)
+        yield await value if inspect.isawaitable(value) else value
+
+
+@contextmanager
+def open_override(
+    override: Callable[..., Any], connection: HTTPConnection
+) -> Iterator[Session]:
+    """The session an override of `get_session` gives, closed as FastAPI would close it."""
+    arguments = _override_arguments(override, connection)
+    if inspect.isasyncgenfunction(override) or inspect.iscoroutinefunction(override):
+        raise TypeError(
+            f"{override.__qualname__} overrides get_session, which sync endpoints call "
+            "in a worker thread: make it a plain function or generator"
+        )
+    if inspect.isgeneratorfunction(override):
+        with contextmanager(override)(**arguments) as session:
+            yield session
+    else:
+        yield override(**arguments)
+
+
+def _override_arguments(
+    override: Callable[..., Any], connection: HTTPConnection
+) -> dict[str, Any]:
+    """The request, for the parameters that ask for it; an override can take nothing else."""
+    try:
+        hints = get_type_hints(override)
+    except (NameError, TypeError):
+        hints = {}
+    arguments = {}
+    for name, parameter in inspect.signature(override).parameters.items():
+        hint = hints.get(name, parameter.annotation)
+        if isinstance(hint, type) and issubclass(hint, HTTPConnection):
+            arguments[name] = connection
+        elif parameter.default is inspect.Parameter.empty:
+            raise TypeError(
+                f"crud_router endpoints open the session override "
+                f"{override.__qualname__}() themselves, and can give it only the request "
+                f"(a parameter annotated Request or HTTPConnection), not {name!r}: take "
+                "what it needs from a closure, or from the request's app state"
+            )
+    return arguments
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

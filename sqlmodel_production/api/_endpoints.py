@@ -25,14 +25,25 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
+from starlette.requests import Request
 from starlette.responses import Response
 
-from sqlmodel_production.api._dependencies import AsyncSessionDep, SessionDep
+from sqlmodel_production.api._dependencies import (
+    get_database,
+    open_async_override,
+    open_override,
+    opened_session,
+    session_override,
+)
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._database import DIRECT_READS
 from sqlmodel_production.db._reads import direct_reads, reads_of
 from sqlmodel_production.db._retry import RetryPolicy
-from sqlmodel_production.db._transaction import retry_delay, transaction
+from sqlmodel_production.db._transaction import (
+    autocommits,
+    retry_delay,
+    transaction,
+)
 from sqlmodel_production.models import integer_range
 
 __all__ = [
@@ -102,85 +113,136 @@ def make_endpoint(
     name: str,
     write: bool = False,
 ) -> Callable[..., Any]:
-    """An endpoint named `name` with `parameters` plus a session, running `logic(session, **params)`.
+    """An endpoint named `name` with `parameters`, running `logic(session, **params)`.
 
     A `write` endpoint runs `logic` as one transaction, committed after it returns
     and run again on a deadlock or serialization failure (`transaction`); the
     logic itself never commits; logic marked `@one_statement` runs in autocommit on
     PostgreSQL. Logic marked `@on_reads` gets `Reads` instead of the session.
+
+    The session is the one `get_session` / `get_async_session` opened for the
+    request (a dependency of the route asked for it), else the one an override
+    of that dependency gives, else the endpoint's own: none at all for reads and
+    PostgreSQL single-statement writes, which run on a pooled connection.
     """
-    session = inspect.Parameter(
-        "session",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=AsyncSessionDep if async_ else SessionDep,
+    run = _Run(
+        logic,
+        write=write,
+        reads=getattr(logic, _ON_READS, False),
+        single=getattr(logic, _ONE_STATEMENT, False),
     )
     endpoint: Callable[..., Any]
-    single = getattr(logic, _ONE_STATEMENT, False)
-    if async_ and write:
+    if async_:
 
         async def endpoint(**values: Any) -> Any:
-            session = values.pop("session")
-            engine = _autocommit_engine(session.sync_session) if single else None
+            request = values.pop(_REQUEST)
+            session = opened_session(request, async_=True)
+            if session is not None:
+                return await run.on_async_session(session, values)
+            override = session_override(request, async_=True)
+            if override is not None:
+                async with open_async_override(override, request) as session:
+                    return await run.on_async_session(session, values)
+            database = get_database(request)
+            engine = run.direct_engine(database.async_engine.sync_engine)
             if engine is not None:
                 for number in _ATTEMPTS:
                     try:
-                        return await greenlet_spawn(
-                            _write_direct, engine, logic, values
-                        )
+                        return await greenlet_spawn(run.direct, engine, values)
                     except DBAPIError as exc:
                         await asyncio.sleep(_retry_in(exc, number))
-            async for attempt in transaction(session, single_statement=single):
-                async with attempt:
-                    result = await session.run_sync(_call, logic, values)
-            return result
-
-    elif async_ and getattr(logic, _ON_READS, False):
-
-        async def endpoint(**values: Any) -> Any:
-            session = values.pop("session")
-            engine = _direct_engine(session.sync_session)
-            if engine is not None:
-                return await greenlet_spawn(_read_direct, engine, logic, values)
-            return await session.run_sync(_read_on_session, logic, values)
-
-    elif async_:
-
-        async def endpoint(**values: Any) -> Any:
-            return await values.pop("session").run_sync(_call, logic, values)
-
-    elif write:
-
-        def endpoint(**values: Any) -> Any:
-            session = values.pop("session")
-            engine = _autocommit_engine(session) if single else None
-            if engine is not None:
-                for number in _ATTEMPTS:
-                    try:
-                        return _write_direct(engine, logic, values)
-                    except DBAPIError as exc:
-                        time.sleep(_retry_in(exc, number))
-            for attempt in transaction(session, single_statement=single):
-                with attempt:
-                    result = _call(session, logic, values)
-            return result
-
-    elif getattr(logic, _ON_READS, False):
-
-        def endpoint(**values: Any) -> Any:
-            session = values.pop("session")
-            engine = _direct_engine(session)
-            if engine is not None:
-                return _read_direct(engine, logic, values)
-            return _read_on_session(session, logic, values)
+            async with database.async_session() as session:
+                return await run.on_async_session(session, values)
 
     else:
 
         def endpoint(**values: Any) -> Any:
-            return _call(values.pop("session"), logic, values)
+            request = values.pop(_REQUEST)
+            session = opened_session(request, async_=False)
+            if session is not None:
+                return run.on_session(session, values)
+            override = session_override(request, async_=False)
+            if override is not None:
+                with open_override(override, request) as session:
+                    return run.on_session(session, values)
+            database = get_database(request)
+            engine = run.direct_engine(database.engine)
+            if engine is not None:
+                for number in _ATTEMPTS:
+                    try:
+                        return run.direct(engine, values)
+                    except DBAPIError as exc:
+                        time.sleep(_retry_in(exc, number))
+            with database.session() as session:
+                return run.on_session(session, values)
 
-    endpoint.__signature__ = inspect.Signature([*parameters, session])  # type: ignore[union-attr]
+    request = inspect.Parameter(
+        _REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request
+    )
+    endpoint.__signature__ = inspect.Signature([*parameters, request])  # type: ignore[union-attr]
     endpoint.__name__ = endpoint.__qualname__ = name
     return endpoint
+
+
+_REQUEST = "_request"
+
+
+class _Run:
+    """How one endpoint's logic runs: on a pooled connection of its own, or on a session."""
+
+    def __init__(self, logic: Logic, *, write: bool, reads: bool, single: bool) -> None:
+        self.logic = logic
+        self.write = write
+        self.reads = reads
+        self.single = single
+
+    def direct_engine(self, engine: Engine) -> Engine | None:
+        """`engine`, if this logic runs without a session on it: reads, and single writes on PostgreSQL."""
+        if self.reads or (self.write and self.single and autocommits(engine)):
+            return engine
+        return None
+
+    def direct(self, engine: Engine, values: dict[str, Any]) -> Any:
+        """Run on a pooled connection: reads on `DirectReads`, a single write on a `Connection` in autocommit."""
+        with direct_reads(engine) as reads:
+            return _call(
+                reads if self.reads else reads.connection(), self.logic, values
+            )
+
+    def on_session(self, session: Session, values: dict[str, Any]) -> Any:
+        engine = _untouched(session)
+        if engine is not None and self.direct_engine(engine) is not None:
+            return self.direct(engine, values)
+        if self.write and session.in_transaction():
+            # A dependency already wrote or read in this transaction: commit its work
+            # with ours; it could not be run again, so neither is ours.
+            result = _call(session, self.logic, values)
+            session.commit()
+            return result
+        if self.write:
+            for attempt in transaction(session, single_statement=self.single):
+                with attempt:
+                    result = _call(session, self.logic, values)
+            return result
+        return _call(reads_of(session) if self.reads else session, self.logic, values)
+
+    async def on_async_session(self, session: Any, values: dict[str, Any]) -> Any:
+        engine = _untouched(session.sync_session)
+        if engine is not None and self.direct_engine(engine) is not None:
+            return await greenlet_spawn(self.direct, engine, values)
+        if self.write and session.in_transaction():
+            result = await session.run_sync(_call, self.logic, values)
+            await session.commit()
+            return result
+        if self.write:
+            async for attempt in transaction(session, single_statement=self.single):
+                async with attempt:
+                    result = await session.run_sync(_call, self.logic, values)
+            return result
+        return await session.run_sync(self._call_on, values)
+
+    def _call_on(self, session: Session, values: dict[str, Any]) -> Any:
+        return _call(reads_of(session) if self.reads else session, self.logic, values)
 
 
 def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:
@@ -190,8 +252,8 @@ def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:
         raise query_error(exc) from None
 
 
-def _direct_engine(session: Session) -> Engine | None:
-    """The engine to read on directly: only for our own per-request session, still untouched."""
+def _untouched(session: Session) -> Engine | None:
+    """The engine of our own per-request session while nothing used it yet; None otherwise."""
     if session.info.get(DIRECT_READS) and not session.in_transaction():
         bind = session.bind
         if isinstance(bind, Engine):
@@ -209,29 +271,6 @@ def _retry_in(error: DBAPIError, number: int) -> float:
     if wait is None:
         raise error
     return wait
-
-
-def _autocommit_engine(session: Session) -> Engine | None:
-    """The engine to write on directly, in autocommit: PostgreSQL, our own untouched session."""
-    engine = _direct_engine(session)
-    if engine is not None and engine.dialect.name == "postgresql":
-        return engine
-    return None
-
-
-def _write_direct(engine: Engine, logic: Logic, values: dict[str, Any]) -> Any:
-    """Run single-statement write logic on a pooled connection in autocommit: the statement commits itself."""
-    with direct_reads(engine) as reads:
-        return _call(reads.connection(), logic, values)
-
-
-def _read_direct(engine: Engine, logic: Logic, values: dict[str, Any]) -> Any:
-    with direct_reads(engine) as reads:
-        return _call(reads, logic, values)
-
-
-def _read_on_session(session: Session, logic: Logic, values: dict[str, Any]) -> Any:
-    return _call(reads_of(session), logic, values)
 
 
 def query_error(exc: InvalidQuery) -> RequestValidationError:

@@ -71,12 +71,19 @@ def crud_router(
     `{"ok": true}`. Database errors become 409 / 422 / 503 once
     `install_error_handlers(app)` is called.
 
+    The endpoints do not depend on `SessionDep` / `AsyncSessionDep` themselves
+    (FastAPI's generator dependencies cost more than a read): reads and, on
+    PostgreSQL, single-statement writes run on a pooled connection. A route
+    dependency that asks for the session gets the one the endpoint then uses
+    (its work commits with the endpoint's), and an override of `get_session` /
+    `get_async_session` is honoured, called with the request if it asks for it.
+
     Args:
         model: the table model (single-column primary key).
         prefix: the collection path, e.g. `"/heroes"`.
         schemas: hand-written `Schemas(Create, Public, Update)`; derived from the model when omitted.
         write_only: fields never returned (passed to `derive_schemas`).
-        async_: async endpoints on `AsyncSessionDep`, or sync ones on `SessionDep`.
+        async_: async endpoints (on `AsyncSession`s), or sync ones (on `Session`s).
         name: the model's name in messages and operation ids; the class name by default.
         tags: OpenAPI tags; the last segment of `prefix` by default.
         filters: fields (and operators) clients may filter the list on.

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
@@ -109,7 +110,7 @@ class _Attempt(Generic[S]):
         session.begin()
         session.info[_ACTIVE] = True
         level: str | None = self._transaction.isolation_level
-        if self._transaction.single_statement and _autocommits(session):
+        if self._transaction.single_statement and autocommits(session.get_bind()):
             level = "AUTOCOMMIT"
         if level is not None:
             session.connection(execution_options={"isolation_level": level})
@@ -470,14 +471,14 @@ def transactional(
     return decorate if fn is None else decorate(fn)
 
 
-def _autocommits(session: SASession) -> bool:
-    """Whether a statement can be its own transaction on `session` at no cost.
+def autocommits(bind: Engine | Connection) -> bool:
+    """Whether a statement can be its own transaction on `bind` at no cost.
 
     PostgreSQL's drivers switch to autocommit without a round trip; PyMySQL
     sends `SET autocommit`, and SQLite's `BEGIN IMMEDIATE` comes from a `begin`
     listener that autocommit would leave open.
     """
-    return session.get_bind().dialect.name == "postgresql"
+    return bind.dialect.name == "postgresql"
 
 
 def _session_in(

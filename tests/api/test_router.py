@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Field, Session, SQLModel
@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sqlmodel_production import Database
 from sqlmodel_production.api import (
+    AsyncSessionDep,
+    SessionDep,
     crud_router,
     get_async_session,
     get_session,
@@ -151,6 +153,70 @@ def test_reads_see_what_an_overriding_session_sees(
     app.dependency_overrides.clear()  # type: ignore[attr-defined]
     assert client.get("/items").json() == []
     assert client.get("/items/500").status_code == 404
+
+
+def test_a_session_a_dependency_opened_is_the_one_the_endpoint_uses(
+    target: Target, make_client: Callable[..., TestClient]
+) -> None:
+    """A route dependency's writes in the request's session commit, or roll back, with the endpoint's."""
+    if target.async_:
+
+        async def audit(session: AsyncSessionDep) -> None:
+            session.add(RtItem(name="audited"))
+            await session.flush()
+
+    else:
+
+        def audit(session: SessionDep) -> None:  # type: ignore[misc]
+            session.add(RtItem(name="audited"))
+            session.flush()
+
+    client = make_client(route_dependencies={"create": [Depends(audit)]})
+    assert client.post("/items/", json={"name": "ant"}).status_code == 200
+    assert sorted(names(client.get("/items"))) == ["ant", "audited"]
+    # The second audit row collides: the whole request, its create included, is undone.
+    assert client.post("/items/", json={"name": "bee"}).status_code == 409
+    assert sorted(names(client.get("/items"))) == ["ant", "audited"]
+
+
+def test_an_override_that_takes_the_request_is_given_it(
+    target: Target, database: Database, client: TestClient
+) -> None:
+    app = client.app
+    seen: list[str] = []
+    if target.async_:
+
+        async def override(request: Request) -> AsyncIterator[AsyncSession]:
+            seen.append(request.url.path)
+            async with AsyncSession(database.async_engine) as session:
+                yield session
+
+        app.dependency_overrides[get_async_session] = override  # type: ignore[attr-defined]
+    else:
+
+        def sync_override(request: Request) -> Iterator[Session]:
+            seen.append(request.url.path)
+            with Session(database.engine) as session:
+                yield session
+
+        app.dependency_overrides[get_session] = sync_override  # type: ignore[attr-defined]
+    assert client.post("/items/", json={"name": "ant"}).status_code == 200
+    assert names(client.get("/items")) == ["ant"]
+    assert seen == ["/items/", "/items/"]
+    app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
+def test_an_override_that_needs_more_than_the_request_is_refused_clearly(
+    target: Target, client: TestClient
+) -> None:
+    def override(token: str) -> None:
+        raise AssertionError("never called")
+
+    dependency = get_async_session if target.async_ else get_session
+    client.app.dependency_overrides[dependency] = override  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="can give it only the request"):
+        client.get("/items")
+    client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
 
 
 def test_single_row_writes_run_in_autocommit_on_postgresql(
