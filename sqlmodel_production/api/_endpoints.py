@@ -203,11 +203,9 @@ class _Run:
         return None
 
     def direct(self, engine: Engine, values: dict[str, Any]) -> Any:
-        """Run on a pooled connection: reads on `DirectReads`, a single write on a `Connection` in autocommit."""
+        """Run on a pooled connection (`DirectReads`), a single write in autocommit."""
         with direct_reads(engine) as reads:
-            return _call(
-                reads if self.reads else reads.connection(), self.logic, values
-            )
+            return _call(reads, self.logic, values)
 
     def on_session(self, session: Session, values: dict[str, Any]) -> Any:
         engine = _untouched(session)

@@ -28,7 +28,7 @@ from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from sqlmodel_production.crud._validation import rows_adapter
-from sqlmodel_production.db._reads import Prepared, Reads, reads_of
+from sqlmodel_production.db._reads import DirectReads, Prepared, Reads, reads_of
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
@@ -36,9 +36,9 @@ __all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
 ReadTarget = Session | sa.Connection | Reads
-WriteTarget = Session | sa.Connection
-_STATEMENT_CACHE = 256  # UPDATE shapes kept per repository
-"""A session (its transaction), or a connection (the router's single-statement writes)."""
+WriteTarget = Session | sa.Connection | DirectReads
+_STATEMENT_CACHE = 256  # INSERT and UPDATE shapes kept per repository
+"""A session (its transaction), a connection, or the pooled connection of a single-statement write."""
 """Where reads run: a session (in its transaction), a connection, or `Reads`."""
 _PAGE_SHAPES = 256  # unfiltered page statements kept per repository
 
@@ -146,6 +146,7 @@ class Repository(Generic[ModelT]):
         self._pages: dict[tuple[Any, ...], Prepared] = {}
         self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
         self._updates: dict[tuple[tuple[str, ...], bool, bool], sa.Update] = {}
+        self._inserts: dict[tuple[str, ...], Prepared] = {}
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
             n: f
@@ -279,12 +280,29 @@ class Repository(Generic[ModelT]):
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
+        values = self._values(data)
+        if isinstance(session, DirectReads):
+            row = session.first(self._insert(tuple(values)), values)
+            assert row is not None  # INSERT ... RETURNING returns the row
+            return row
         return insert_rows(
-            _connection(session),
-            self.table,
-            [self._values(data)],
-            returning=self.columns,
+            _connection(session), self.table, [values], returning=self.columns
         )[0]
+
+    def _insert(self, names: tuple[str, ...]) -> Prepared:
+        """`INSERT ... RETURNING` of the columns `names`, built once per set of columns."""
+        prepared = self._inserts.get(names)
+        if prepared is None:
+            statement = (
+                sa.insert(self.table)
+                .values({n: sa.bindparam(n, type_=self.table.c[n].type) for n in names})
+                .returning(*self.columns)
+            )
+            prepared = Prepared(statement)
+            if len(self._inserts) >= _STATEMENT_CACHE:
+                self._inserts.clear()
+            self._inserts[names] = prepared
+        return prepared
 
     def create_many(
         self, session: WriteTarget, items: Sequence[SQLModel | Mapping[str, Any]]
@@ -505,4 +523,4 @@ class Repository(Generic[ModelT]):
 
 
 def _connection(target: WriteTarget) -> sa.Connection:
-    return target.connection() if isinstance(target, Session) else target
+    return target if isinstance(target, sa.Connection) else target.connection()

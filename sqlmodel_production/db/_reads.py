@@ -40,16 +40,18 @@ _NO_PARAMS: Mapping[str, Any] = {}
 
 
 class Prepared:
-    """A Core SELECT built once, compiled at most once per dialect.
+    """A Core statement that returns rows, built once, compiled at most once per dialect.
 
-    Parameters are `bindparam`s named in the mapping given at execution. Where
-    a dialect must render a parameter into the SQL text (an expanding `IN`, a
-    literal `LIMIT`), the statement runs through a `Connection` instead.
+    A SELECT, or an INSERT / UPDATE / DELETE ... RETURNING (run on `DirectReads`
+    only by single-statement writes, in autocommit). Parameters are `bindparam`s
+    named in the mapping given at execution. Where a dialect must render a
+    parameter into the SQL text (an expanding `IN`, a literal `LIMIT`) or compute
+    a column's Python-side default, the statement runs through a `Connection`.
     """
 
     __slots__ = ("_forms", "statement")
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any] | sa.UpdateBase) -> None:
         self.statement = statement
         self._forms: dict[Dialect, _Form | None] = {}
 
@@ -85,10 +87,16 @@ class _Form:
         self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
 
     @classmethod
-    def compile(cls, statement: sa.Select[Any], dialect: Dialect) -> _Form | None:
+    def compile(
+        cls, statement: sa.Select[Any] | sa.UpdateBase, dialect: Dialect
+    ) -> _Form | None:
         compiled: Any = statement.compile(dialect=dialect)
         if compiled.literal_execute_params or compiled.post_compile_params:
             return None
+        if getattr(compiled, "insert_prefetch", None) or getattr(
+            compiled, "update_prefetch", None
+        ):
+            return None  # Python-side defaults: the execution context computes them
         binds = {}
         defaults = {}
         for name, bind in compiled.binds.items():
@@ -98,7 +106,8 @@ class _Form:
             if bind.value is not None or not bind.required:
                 defaults[name] = bind.effective_value
         columns = [
-            (key, column.type) for key, column in statement.selected_columns.items()
+            (str(key), column.type)
+            for key, column in statement.exported_columns.items()
         ]
         names = list(compiled.positiontup) if compiled.positional else None
         return cls(compiled.string, names, binds, defaults, columns, dialect)
@@ -166,10 +175,11 @@ class ConnectionReads:
         statement: Prepared | sa.Select[Any],
         params: Mapping[str, Any] = _NO_PARAMS,
     ) -> list[Row]:
-        if isinstance(statement, Prepared):
-            statement = statement.statement
         return [
-            dict(row) for row in self.connection.execute(statement, params).mappings()
+            dict(row)
+            for row in self.connection.execute(
+                _executable(statement), params
+            ).mappings()
         ]
 
     def first(
@@ -179,6 +189,10 @@ class ConnectionReads:
     ) -> Row | None:
         rows = self.all(statement, params)
         return rows[0] if rows else None
+
+
+def _executable(statement: Prepared | sa.Select[Any]) -> Any:
+    return statement.statement if isinstance(statement, Prepared) else statement
 
 
 def reads_of(target: Session | sa.Connection | Reads) -> Reads:
@@ -228,12 +242,8 @@ class DirectReads:
             else None
         )
         if form is None or listeners is None:
-            if isinstance(statement, Prepared):
-                statement = statement.statement
-            connection = self.connection()
-            return [
-                dict(row) for row in connection.execute(statement, params).mappings()
-            ]
+            result = self.connection().execute(_executable(statement), params)
+            return [dict(row) for row in result.mappings()]
         return self._run(form, params, *listeners)
 
     def first(

@@ -179,6 +179,59 @@ def test_rows_equal_those_read_through_a_connection(
     assert got["by_token"]["mood"] is Mood.calm
 
 
+def insert_of(table: sa.Table, names: list[str]) -> Prepared:
+    return Prepared(
+        sa.insert(table)
+        .values({n: sa.bindparam(n, type_=table.c[n].type) for n in names})
+        .returning(*table.c)
+    )
+
+
+def test_an_insert_returning_gives_the_rows_a_connection_gives(
+    target: Target, database: Database
+) -> None:
+    """INSERT ... RETURNING as `Prepared` (the router's single-statement create): same values and types."""
+    row = {**ROWS[0], "id": 10, "token": uuid.UUID(int=10)}
+    insert = insert_of(things, list(row))
+
+    def through_connection(conn: sa.Connection) -> Any:
+        inserted = ConnectionReads(conn).first(insert, {**row, "id": 11})
+        conn.rollback()
+        return inserted
+
+    expected, got = run(
+        database,
+        target.async_,
+        connected(through_connection),
+        direct(lambda reads: reads.first(insert, row)),
+    )
+    assert insert.form(database.engine.dialect) is not None  # ran on the driver
+    assert {**expected, "id": 10} == got == row
+    assert list(map(type, got.values())) == list(map(type, expected.values()))
+
+
+def test_a_python_side_default_is_computed_through_a_connection(
+    target: Target, database: Database
+) -> None:
+    stamped = sa.Table(
+        "rd_stamped",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("label", sa.String(20), nullable=False, default=lambda: "default"),
+    )
+    stamped.create(database.engine)
+    try:
+        insert = insert_of(stamped, ["id"])
+        assert insert.form(database.engine.dialect) is None
+        [row] = run(
+            database, target.async_, direct(lambda r: r.first(insert, {"id": 1}))
+        )
+        assert row == {"id": 1, "label": "default"}
+    finally:
+        stamped.drop(database.engine)
+        metadata.remove(stamped)
+
+
 def test_every_statement_is_recorded(target: Target, database: Database) -> None:
     def read(reads: DirectReads) -> Any:
         with record_queries() as recording:
