@@ -77,11 +77,12 @@ def on_reads(logic: Logic) -> Logic:
 def one_statement(logic: Logic) -> Logic:
     """Mark write logic that changes the database with one statement (reads around it are fine).
 
-    The logic gets a `Session` or a `Connection`. On PostgreSQL, while the
-    request's session is the untouched one our dependency made, it runs on a
-    `Connection` of its own in autocommit (no session, no `BEGIN` or `COMMIT`
-    round trips), run again on a deadlock as `transaction` would; otherwise as
-    `transaction(session, single_statement=True)`.
+    On PostgreSQL, unless the request already has a session (a route dependency
+    opened one, or an override gives it), the logic gets `DirectReads` on a
+    pooled connection in autocommit instead of a session (no `BEGIN` or `COMMIT`
+    round trips; `.connection()` for any statement) and is run again on a
+    deadlock as `transaction` would; the repository's writes take either.
+    Otherwise it runs as `transaction(session, single_statement=True)`.
     """
     setattr(logic, _ONE_STATEMENT, True)
     return logic

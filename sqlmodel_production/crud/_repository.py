@@ -282,8 +282,7 @@ class Repository(Generic[ModelT]):
         """
         values = self._values(data)
         if isinstance(session, DirectReads):
-            row = session.first(self._insert(tuple(values)), values)
-            assert row is not None  # INSERT ... RETURNING returns the row
+            (row,) = session.all(self._insert(tuple(values)), values)
             return row
         return insert_rows(
             _connection(session), self.table, [values], returning=self.columns
