@@ -223,10 +223,10 @@ def test_a_real_deadlock_between_two_requests_is_retried(
     assert teams.headers["X-Total-Count"] == str(size * (round_ + 1))
 
 
-def fast_deadlock_detection(engine: sa.Engine) -> None:
+def early_deadlock_detection(engine: sa.Engine) -> None:
     def on_connect(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("SET deadlock_timeout = '50ms'")
+        cursor.execute("SET deadlock_timeout = '2s'")
         cursor.close()
         dbapi_connection.commit()  # type: ignore[attr-defined]
 
@@ -242,14 +242,15 @@ def test_a_single_statement_write_that_deadlocks_is_retried(
 
     The other transaction locks the team; the PATCH locks the hero, then waits for a key
     share of the team; the other transaction then wants the hero. The PATCH's server
-    process looks for deadlocks first (50 ms against 10 s), so it is the victim.
+    process looks for deadlocks first (2 s against 20 s), so it is the victim. PostgreSQL
+    looks once, when the timeout ends: the other transaction must be waiting by then.
     """
-    client, database = serve(prepare=fast_deadlock_detection)
+    client, database = serve(prepare=early_deadlock_detection)
     caplog.set_level(logging.INFO, logger="sqlmodel_production.transactions")
     team = client.post("/teams/", json={"name": "T", "headquarters": "h"}).json()
     hero = client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
     with database.engine.connect() as other, ThreadPoolExecutor(1) as pool:
-        other.exec_driver_sql("SET deadlock_timeout = '10s'")
+        other.exec_driver_sql("SET deadlock_timeout = '20s'")
         other.execute(
             sa.text("SELECT id FROM team WHERE id = :id FOR UPDATE"), {"id": team["id"]}
         )
