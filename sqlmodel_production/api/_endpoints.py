@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -147,11 +147,7 @@ def make_endpoint(
             database = get_database(request)
             engine = run.direct_engine(database.async_engine.sync_engine)
             if engine is not None:
-                for number in _ATTEMPTS:
-                    try:
-                        return await greenlet_spawn(run.direct, engine, values)
-                    except DBAPIError as exc:
-                        await asyncio.sleep(_retry_in(exc, number))
+                return await greenlet_spawn(run.retrying, engine, values, _async_sleep)
             async with database.async_session() as session:
                 return await run.on_async_session(session, values)
 
@@ -169,11 +165,7 @@ def make_endpoint(
             database = get_database(request)
             engine = run.direct_engine(database.engine)
             if engine is not None:
-                for number in _ATTEMPTS:
-                    try:
-                        return run.direct(engine, values)
-                    except DBAPIError as exc:
-                        time.sleep(_retry_in(exc, number))
+                return run.retrying(engine, values, time.sleep)
             with database.session() as session:
                 return run.on_session(session, values)
 
@@ -207,6 +199,21 @@ class _Run:
         """Run on a pooled connection (`DirectReads`), a single write in autocommit."""
         with direct_reads(engine) as reads:
             return _call(reads, self.logic, values)
+
+    def retrying(
+        self, engine: Engine, values: dict[str, Any], sleep: Callable[[float], None]
+    ) -> Any:
+        """`direct`, run again after a deadlock or lock timeout as `transaction` would."""
+        number = 1
+        while True:  # retry_delay gives up after the policy's last attempt
+            try:
+                return self.direct(engine, values)
+            except DBAPIError as exc:
+                wait = retry_delay(_POLICY, exc, number)
+                if wait is None:
+                    raise
+            sleep(wait)
+            number += 1
 
     def on_session(self, session: Session, values: dict[str, Any]) -> Any:
         engine = _untouched(session)
@@ -261,15 +268,11 @@ def _untouched(session: Session) -> Engine | None:
 
 
 _POLICY = RetryPolicy()
-_ATTEMPTS = range(1, _POLICY.attempts + 1)
 
 
-def _retry_in(error: DBAPIError, number: int) -> float:
-    """Seconds before running a failed direct write again; raises `error` when it is not retried."""
-    wait = retry_delay(_POLICY, error, number)
-    if wait is None:
-        raise error
-    return wait
+def _async_sleep(seconds: float) -> None:
+    """Sleep without blocking the event loop, from sync code in SQLAlchemy's greenlet."""
+    await_only(asyncio.sleep(seconds))
 
 
 def query_error(exc: InvalidQuery) -> RequestValidationError:

@@ -36,11 +36,12 @@ __all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
 ReadTarget = Session | sa.Connection | Reads
-WriteTarget = Session | sa.Connection | DirectReads
-_STATEMENT_CACHE = 256  # INSERT and UPDATE shapes kept per repository
-"""A session (its transaction), a connection, or the pooled connection of a single-statement write."""
 """Where reads run: a session (in its transaction), a connection, or `Reads`."""
-_PAGE_SHAPES = 256  # unfiltered page statements kept per repository
+WriteTarget = Session | sa.Connection | DirectReads
+"""A session (its transaction), a connection, or the pooled connection of a single-statement write."""
+_SHAPES = 256  # statements kept per repository and kind (page, INSERT, UPDATE)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,8 @@ class Repository(Generic[ModelT]):
     ) -> Prepared:
         """The unfiltered page statement for this order, after a cursor or not; built once."""
         shape = (keys, None if after is None else tuple(v is None for v in after))
-        page = self._pages.get(shape)
-        if page is None:
+
+        def build() -> Prepared:
             statement = self._select
             if after is not None:
                 marks: tuple[Any, ...] = tuple(
@@ -263,14 +264,13 @@ class Repository(Generic[ModelT]):
                     for i, v in enumerate(after)
                 )
                 statement = statement.where(keyset_clause(keys, marks))
-            page = Prepared(
+            return Prepared(
                 statement.order_by(*self.ordering.clauses(keys))
                 .offset(sa.bindparam("offset", type_=sa.Integer()))
                 .limit(sa.bindparam("limit", type_=sa.Integer()))
             )
-            if len(self._pages) < _PAGE_SHAPES:
-                self._pages[shape] = page
-        return page
+
+        return _cached(self._pages, shape, build)
 
     # --- writes ----------------------------------------------------------------------
 
@@ -290,18 +290,15 @@ class Repository(Generic[ModelT]):
 
     def _insert(self, names: tuple[str, ...]) -> Prepared:
         """`INSERT ... RETURNING` of the columns `names`, built once per set of columns."""
-        prepared = self._inserts.get(names)
-        if prepared is None:
-            statement = (
+
+        def build() -> Prepared:
+            return Prepared(
                 sa.insert(self.table)
                 .values({n: sa.bindparam(n, type_=self.table.c[n].type) for n in names})
                 .returning(*self.columns)
             )
-            prepared = Prepared(statement)
-            if len(self._inserts) >= _STATEMENT_CACHE:
-                self._inserts.clear()
-            self._inserts[names] = prepared
-        return prepared
+
+        return _cached(self._inserts, names, build)
 
     def create_many(
         self, session: WriteTarget, items: Sequence[SQLModel | Mapping[str, Any]]
@@ -380,9 +377,8 @@ class Repository(Generic[ModelT]):
         Parameters: `pk`, `set_<name>` per column and, with `check`,
         `expected_version`; a versioned model's version goes up by one.
         """
-        key = (names, check, returning)
-        statement = self._updates.get(key)
-        if statement is None:
+
+        def build() -> sa.Update:
             values: dict[str, Any] = {
                 name: sa.bindparam(f"set_{name}", type_=self.table.c[name].type)
                 for name in names
@@ -395,12 +391,9 @@ class Repository(Generic[ModelT]):
                         self.version == sa.bindparam("expected_version")
                     )
             statement = statement.values(values)
-            if returning:
-                statement = statement.returning(*self.columns)
-            if len(self._updates) >= _STATEMENT_CACHE:
-                self._updates.clear()
-            self._updates[key] = statement
-        return statement
+            return statement.returning(*self.columns) if returning else statement
+
+        return _cached(self._updates, (names, check, returning), build)
 
     def delete(self, session: WriteTarget, id: Any) -> bool:
         """Delete one row; False if there was none."""
@@ -519,6 +512,16 @@ class Repository(Generic[ModelT]):
         if self.version is not None:
             values[self.version.name] = 1
         return values
+
+
+def _cached(cache: dict[K, V], key: K, build: Callable[[], V]) -> V:
+    """`cache[key]`, built on first use; past `_SHAPES` entries, built each time and not kept."""
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        if len(cache) < _SHAPES:
+            cache[key] = found
+    return found
 
 
 def _connection(target: WriteTarget) -> sa.Connection:

@@ -74,6 +74,19 @@ def read_back(
     return [repository.read(session, id) for id in ids]
 
 
+def insert_then_read_back(
+    repository: Repository[Any], items: list[dict[str, Any]]
+) -> Callable[[Session], tuple[list[Any], list[Any]]]:
+    """A body: `create_many` the items, commit, and read every row back by its key."""
+
+    def body(session: Session) -> tuple[list[Any], list[Any]]:
+        rows = repository.create_many(session, items)
+        session.commit()
+        return rows, read_back(session, repository, [row["id"] for row in rows])
+
+    return body
+
+
 def test_more_than_one_batch_keeps_input_order(
     target: Target, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,12 +123,7 @@ def test_datetimes_python_defaults_and_nulls(tables: Callable[..., Any]) -> None
         for i in range(40)
     ]
 
-    def body(session: Session) -> tuple[list[Any], list[Any]]:
-        rows = events.create_many(session, items)
-        session.commit()
-        return rows, read_back(session, events, [row["id"] for row in rows])
-
-    rows, stored = tables(body)
+    rows, stored = tables(insert_then_read_back(events, items))
     assert rows == stored
     assert [row["at"] for row in rows] == [item["at"] for item in items]
     assert [row["note"] for row in rows] == [item["note"] for item in items]
@@ -128,12 +136,7 @@ def test_json_and_enum_columns(tables: Callable[..., Any]) -> None:
         for i in range(30)
     ]
 
-    def body(session: Session) -> tuple[list[Any], list[Any]]:
-        rows = tagged.create_many(session, items)
-        session.commit()
-        return rows, read_back(session, tagged, [row["id"] for row in rows])
-
-    rows, stored = tables(body)
+    rows, stored = tables(insert_then_read_back(tagged, items))
     assert rows == stored
     assert [row["data"] for row in rows] == [item["data"] for item in items]
     assert [Mood(row["mood"]).value for row in rows] == [item["mood"] for item in items]
