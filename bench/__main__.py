@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="rows for the commit-per-row loop (default 5,000; quick 1,000)",
     )
+    parser.add_argument(
+        "--bulk-rounds",
+        type=int,
+        help="alternating rounds of the bulk inserts, median shown (default 3; quick 1)",
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the wrk runs")
     parser.add_argument("--no-bulk", action="store_true")
     parser.add_argument("--no-pagination", action="store_true")
@@ -81,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (1.0 if quick else 2.0)
     bulk_rows = args.bulk_rows or (20_000 if quick else 100_000)
     per_row = args.per_row or (1_000 if quick else 5_000)
+    bulk_rounds = args.bulk_rounds or (1 if quick else 3)
     contestants = [
         c for c in CONTESTANTS if not args.contestants or c.key in args.contestants
     ]
@@ -101,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         "config": {
             "rounds": rounds, "seconds": seconds, "warmup": warmup,
             "connections": args.connections, "heroes": args.heroes,
-            "bulk_rows": bulk_rows, "per_row": per_row, "root": str(args.root),
+            "bulk_rows": bulk_rows, "per_row": per_row, "bulk_rounds": bulk_rounds,
+            "root": str(args.root),
         },
     }  # fmt: skip
     started = time.monotonic()
@@ -154,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             f"Bulk inserts ({bulk_rows:,} rows; {per_row:,} for commit-per-row) ...",
             flush=True,
         )
-        result["bulk"] = run_bulk(url, rows=bulk_rows, per_row=per_row)
+        result["bulk"] = run_bulk(
+            url, rows=bulk_rows, per_row=per_row, rounds=bulk_rounds
+        )
         load(url, args.heroes)  # leave the data as the HTTP runs expect it
     result["elapsed_s"] = round(time.monotonic() - started, 1)
 

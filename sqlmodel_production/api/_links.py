@@ -17,6 +17,7 @@ from sqlmodel_production.api._endpoints import (
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.crud._insert import upsert
+from sqlmodel_production.db._reads import dicts
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
@@ -170,10 +171,8 @@ def link_router(
         )
         if row is None:
             raise HTTPException(status_code=404, detail=f"{parent_name} not found")
-        rows = connection.execute(
-            children_statement, {"id": values[parent_id]}
-        ).mappings()
-        return json_response({**row, children: [dict(r) for r in rows]})
+        rows = dicts(connection.execute(children_statement, {"id": values[parent_id]}))
+        return json_response({**row, children: rows})
 
     add(
         "read_parent",
@@ -244,10 +243,8 @@ def link_router(
     def read_child_parents(session: Session, **values: Any) -> Any:
         connection = session.connection()
         require(connection, child_name, values[child_id])
-        rows = connection.execute(
-            parents_statement, {"id": values[child_id]}
-        ).mappings()
-        return json_response([dict(r) for r in rows])
+        rows = connection.execute(parents_statement, {"id": values[child_id]})
+        return json_response(dicts(rows))
 
     add(
         "read_child_parents",

@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from sqlmodel_production.db._reads import dicts
+
 __all__ = ["insert_rows", "upsert"]
 
 Row = dict[str, Any]
@@ -57,9 +59,7 @@ def insert_rows(
             returned = _insert_unnest(connection, table, names, batch, returning)
         elif dialect.name != "sqlite":
             statement = _insert_statement(table, returning, sort=True)
-            returned = [
-                dict(r) for r in connection.execute(statement, batch).mappings()
-            ]
+            returned = dicts(connection.execute(statement, batch))
         else:
             returned = _insert_sqlite(connection, table, batch, returning)
         for index, row in zip(indexes, returned, strict=True):
@@ -133,10 +133,7 @@ def _insert_unnest(
         result = connection.execute(
             statement, {name: [row[name] for row in chunk] for name in names}
         )
-        keys = tuple(result.keys())
-        returned += _by_key(
-            table, chunk, [dict(zip(keys, r, strict=True)) for r in result.all()]
-        )
+        returned += _by_key(table, chunk, dicts(result))
     return returned
 
 
@@ -244,7 +241,7 @@ def _insert_sqlite(
     result = connection.execute(
         _insert_statement(table, tuple(returning), sort=False), batch
     )
-    return _by_key(table, batch, [dict(r) for r in result.mappings()])
+    return _by_key(table, batch, dicts(result))
 
 
 def _insert_one(

