@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from sqlmodel_production.db._reads import dicts
+from sqlmodel_production.db._reads import Prepared, dicts, run_prepared
 
 __all__ = ["insert_rows", "upsert"]
 
@@ -130,10 +130,8 @@ def _insert_unnest(
     returned: list[Row] = []
     for start in range(0, len(batch), UNNEST_BATCH):
         chunk = batch[start : start + UNNEST_BATCH]
-        result = connection.execute(
-            statement, {name: [row[name] for row in chunk] for name in names}
-        )
-        returned += _by_key(table, chunk, dicts(result))
+        params = {name: [row[name] for row in chunk] for name in names}
+        returned += _by_key(table, chunk, run_prepared(connection, statement, params))
     return returned
 
 
@@ -142,7 +140,7 @@ def _unnest_statement(
     table: sa.Table,
     names: tuple[str, ...],
     returning: tuple[sa.ColumnElement[Any], ...],
-) -> sa.Insert:
+) -> Prepared:
     arrays = [
         sa.cast(
             sa.bindparam(name, type_=_Array(table.c[name].type)),
@@ -156,7 +154,9 @@ def _unnest_statement(
         .render_derived()
     )
     select = sa.select(*(rows.c[name] for name in names)).order_by(rows.c.ordinality)
-    return sa.insert(table).from_select(list(names), select).returning(*returning)
+    return Prepared(
+        sa.insert(table).from_select(list(names), select).returning(*returning)
+    )
 
 
 class _Array(sa.types.UserDefinedType[list[Any]]):

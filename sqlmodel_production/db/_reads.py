@@ -32,6 +32,7 @@ __all__ = [
     "dicts",
     "direct_safe",
     "reads_of",
+    "run_prepared",
 ]
 
 Row = dict[str, Any]
@@ -194,7 +195,7 @@ def dicts(result: sa.Result[Any]) -> list[Row]:
     `dict(RowMapping)`, which looks every key up through the result's metadata.
     """
     keys = tuple(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _executable(statement: Prepared | sa.Select[Any]) -> Any:
@@ -249,7 +250,14 @@ class DirectReads:
         )
         if form is None or listeners is None:
             return dicts(self.connection().execute(_executable(statement), params))
-        return self._run(form, params, *listeners)
+        return _run(
+            form,
+            params,
+            self.engine,
+            self._pooled,
+            listeners,
+            invalidate=self._pooled.invalidate,
+        )
 
     def first(
         self,
@@ -258,47 +266,6 @@ class DirectReads:
     ) -> Row | None:
         rows = self.all(statement, params)
         return rows[0] if rows else None
-
-    def _run(
-        self,
-        form: _Form,
-        params: Mapping[str, Any],
-        before: list[Any],
-        after: list[Any],
-    ) -> list[Row]:
-        sql, parameters = form.sql, form.parameters(params)
-        cursor = self._pooled.cursor()
-        try:
-            context = SimpleNamespace() if before or after else None
-            for listener in before:
-                sql, parameters = listener(
-                    None, cursor, sql, parameters, context, False
-                )
-            try:
-                cursor.execute(sql, parameters)
-            except self.dialect.loaded_dbapi.Error as exc:
-                raise self._error(exc, cursor, sql, parameters) from exc
-            for listener in after:
-                listener(None, cursor, sql, parameters, context, False)
-            return form.rows(cursor)
-        finally:
-            cursor.close()
-
-    def _error(self, exc: Any, cursor: Any, sql: str, parameters: Any) -> Exception:
-        """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
-        lost = self.dialect.is_disconnect(exc, self._pooled.dbapi_connection, cursor)
-        if lost:
-            self._pooled.invalidate(exc)
-        error: Exception = sa.exc.DBAPIError.instance(
-            sql,
-            parameters,
-            exc,
-            self.dialect.loaded_dbapi.Error,
-            hide_parameters=self.engine.hide_parameters,
-            connection_invalidated=lost,
-            dialect=self.dialect,
-        )
-        return error
 
     def connection(self) -> sa.Connection:
         """A `Connection` on the same pooled connection (on PostgreSQL in autocommit: each statement commits)."""
@@ -312,6 +279,91 @@ class DirectReads:
             self._connection.close()
         else:
             self._pooled.close()
+
+
+def run_prepared(
+    connection: sa.Connection,
+    statement: Prepared,
+    params: Mapping[str, Any] = _NO_PARAMS,
+) -> list[Row]:
+    """`statement`'s rows, run straight on `connection`'s driver cursor, in its transaction.
+
+    For statements that return many rows (a bulk INSERT ... RETURNING): no
+    `Result` and no `Row` per row, only the dicts, which keeps the garbage
+    collector's work down as well. The engine's statement listeners see it as
+    they see `DirectReads`' statements; with a listener that is not ours, or a
+    statement rendered per execution, it goes through `connection.execute`.
+    """
+    listeners = _direct_listeners(connection.engine)
+    form = statement.form(connection.dialect) if listeners is not None else None
+    if form is None or listeners is None:
+        return dicts(connection.execute(statement.statement, params))
+    if not connection.in_transaction():
+        connection.begin()  # as `execute` would: the caller's commit() commits it
+    return _run(
+        form,
+        params,
+        connection.engine,
+        connection.connection,
+        listeners,
+        invalidate=connection.invalidate,
+    )
+
+
+def _run(
+    form: _Form,
+    params: Mapping[str, Any],
+    engine: Engine,
+    pooled: Any,
+    listeners: tuple[list[Any], list[Any]],
+    *,
+    invalidate: Callable[[BaseException], None],
+) -> list[Row]:
+    """Execute `form` on a cursor of the pooled connection, calling the listeners around it."""
+    before, after = listeners
+    sql, parameters = form.sql, form.parameters(params)
+    cursor = pooled.cursor()
+    try:
+        context = SimpleNamespace() if before or after else None
+        for listener in before:
+            sql, parameters = listener(None, cursor, sql, parameters, context, False)
+        try:
+            cursor.execute(sql, parameters)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise _error(
+                engine, pooled, exc, cursor, sql, parameters, invalidate
+            ) from exc
+        for listener in after:
+            listener(None, cursor, sql, parameters, context, False)
+        return form.rows(cursor)
+    finally:
+        cursor.close()
+
+
+def _error(
+    engine: Engine,
+    pooled: Any,
+    exc: Any,
+    cursor: Any,
+    sql: str,
+    parameters: Any,
+    invalidate: Callable[[BaseException], None],
+) -> Exception:
+    """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
+    dialect = engine.dialect
+    lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
+    if lost:
+        invalidate(exc)
+    error: Exception = sa.exc.DBAPIError.instance(
+        sql,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=engine.hide_parameters,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+    return error
 
 
 def _direct_listeners(engine: Engine) -> tuple[list[Any], list[Any]] | None:

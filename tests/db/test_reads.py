@@ -26,6 +26,7 @@ from sqlmodel_production.db._reads import (
     Prepared,
     direct_reads,
     direct_safe,
+    run_prepared,
 )
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime
@@ -332,3 +333,66 @@ def test_a_lost_connection_raises_a_disconnect_and_is_not_pooled_again(
     assert error.connection_invalidated
     assert again != lost
     assert rows == [{"name": "thing 2"}]
+
+
+def test_run_prepared_runs_in_the_connections_transaction(
+    target: Target, database: Database
+) -> None:
+    """A bare `Connection` is begun as `execute` would begin it: rollback and commit act on the write."""
+    rows = [{**ROWS[0], "id": i, "token": uuid.UUID(int=i)} for i in (20, 21)]
+    insert = insert_of(things, list(rows[0]))
+
+    def write(conn: sa.Connection) -> Any:
+        with record_queries() as recording:
+            rolled_back = run_prepared(conn, insert, rows[0])
+        began = conn.in_transaction()
+        conn.rollback()
+        committed = run_prepared(conn, insert, rows[1])
+        conn.commit()
+        return rolled_back, committed, began, recording.count
+
+    def ids(conn: sa.Connection) -> list[int]:
+        query = sa.select(things.c.id).where(things.c.id >= 20)
+        return list(conn.execute(query).scalars())
+
+    (rolled_back, committed, began, count), found = run(
+        database, target.async_, connected(write), connected(ids)
+    )
+    assert insert.form(database.engine.dialect) is not None  # ran on the driver
+    assert (rolled_back, committed) == ([rows[0]], [rows[1]])
+    assert began
+    assert count == 1  # the engine's listeners saw it
+    assert found == [21]
+
+
+def test_run_prepared_raises_sqlalchemys_error_and_the_transaction_recovers(
+    target: Target, database: Database
+) -> None:
+    insert = insert_of(things, list(ROWS[0]))
+
+    def write(conn: sa.Connection) -> Any:
+        with pytest.raises(sa.exc.IntegrityError) as raised:
+            run_prepared(conn, insert, ROWS[0])  # id 1 exists
+        conn.rollback()
+        again = run_prepared(conn, insert, {**ROWS[0], "id": 30})
+        conn.rollback()
+        return raised.value, again
+
+    [(error, again)] = run(database, target.async_, connected(write))
+    assert not error.connection_invalidated
+    assert again == [{**ROWS[0], "id": 30}]
+
+
+@pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)
+def test_run_prepared_on_a_lost_connection_invalidates_the_connection(
+    target: Target, database: Database
+) -> None:
+    def lose(conn: sa.Connection) -> Any:
+        kill(database, server_id(conn))
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            run_prepared(conn, by_token, {"token": uuid.UUID(int=1)})
+        return raised.value, conn.invalidated
+
+    [(error, invalidated)] = run(database, target.async_, connected(lose))
+    assert error.connection_invalidated
+    assert invalidated
