@@ -147,6 +147,7 @@ class Repository(Generic[ModelT]):
         self._pages: dict[tuple[Any, ...], Prepared] = {}
         self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
         self._updates: dict[tuple[tuple[str, ...], bool, bool], sa.Update] = {}
+        self._parameter = _parameter_prefix(table)
         self._inserts: dict[tuple[str, ...], Prepared] = {}
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
@@ -351,10 +352,11 @@ class Repository(Generic[ModelT]):
         statement = self._update_statement(
             tuple(sorted(data)), check=version is not None, returning=returning
         )
-        params = {f"set_{name}": value for name, value in data.items()}
-        params["pk"] = id
+        p = self._parameter
+        params = {f"{p}set_{name}": value for name, value in data.items()}
+        params[f"{p}pk"] = id
         if version is not None:
-            params["expected_version"] = version
+            params[f"{p}expected_version"] = version
         result = connection.execute(statement, params)
         if returning:
             row = result.mappings().first()
@@ -374,21 +376,23 @@ class Repository(Generic[ModelT]):
     ) -> sa.Update:
         """The UPDATE of the columns `names` by primary key, built once per shape.
 
-        Parameters: `pk`, `set_<name>` per column and, with `check`,
-        `expected_version`; a versioned model's version goes up by one.
+        Parameters, after the table's `_parameter` prefix: `pk`, `set_<name>` per
+        column and, with `check`, `expected_version`; a versioned model's version
+        goes up by one.
         """
+        p = self._parameter
 
         def build() -> sa.Update:
             values: dict[str, Any] = {
-                name: sa.bindparam(f"set_{name}", type_=self.table.c[name].type)
+                name: sa.bindparam(f"{p}set_{name}", type_=self.table.c[name].type)
                 for name in names
             }
-            statement = sa.update(self.table).where(self.pk == sa.bindparam("pk"))
+            statement = sa.update(self.table).where(self.pk == sa.bindparam(f"{p}pk"))
             if self.version is not None:
                 values[self.version.name] = self.version + 1
                 if check:
                     statement = statement.where(
-                        self.version == sa.bindparam("expected_version")
+                        self.version == sa.bindparam(f"{p}expected_version")
                     )
             statement = statement.values(values)
             return statement.returning(*self.columns) if returning else statement
@@ -522,6 +526,19 @@ def _cached(cache: dict[K, V], key: K, build: Callable[[], V]) -> V:
         if len(cache) < _SHAPES:
             cache[key] = found
     return found
+
+
+def _parameter_prefix(table: sa.Table) -> str:
+    """A prefix that no column of `table` starts with, for an UPDATE's parameter names.
+
+    SQLAlchemy reserves a column's own name for its SET value, and sets any
+    column named by an execution parameter: a column called `pk` or `set_name`
+    must not meet a parameter of that name.
+    """
+    prefix = "p_"
+    while any(key.startswith(prefix) for key in table.c.keys()):
+        prefix = "p" + prefix
+    return prefix
 
 
 def _connection(target: WriteTarget) -> sa.Connection:

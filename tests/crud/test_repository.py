@@ -47,7 +47,19 @@ class RpToken(UUIDPK, table=True):
     uses: int = Field(default=3)
 
 
-TABLES = [RpHero.__table__, RpDoc.__table__, RpToken.__table__]  # type: ignore[attr-defined]
+class RpClash(Versioned, table=True):
+    """Columns named like the UPDATE's parameters."""
+
+    __tablename__ = "rp_clash"
+    id: int | None = Field(default=None, primary_key=True)
+    pk: int = 0
+    set_name: str = Field(default="", max_length=20)
+    expected_version: int = 0
+    p_pk: int = 0
+    name: str = Field(default="", max_length=20)
+
+
+TABLES = [RpHero.__table__, RpDoc.__table__, RpToken.__table__, RpClash.__table__]  # type: ignore[attr-defined]
 PUBLIC = derive_schemas(RpHero, write_only={"secret"}).Public
 heroes = Repository(
     RpHero,
@@ -169,6 +181,27 @@ def test_updates_of_different_columns_each_set_only_theirs(
         return seen
 
     assert run(body) == [("A", 2), ("B", 2), ("C", 3), ("C", None), ("D", 4)]
+
+
+def test_columns_named_like_update_parameters_are_left_alone(
+    run: Callable[..., Any],
+) -> None:
+    clashes = Repository(RpClash)
+    given = {"pk": 7, "set_name": "keep", "expected_version": 5, "p_pk": 9}
+
+    def body(session: Session) -> tuple[Any, Any]:
+        created = clashes.create(session, {**given, "name": "a"})
+        updated = clashes.update(
+            session, created["id"], {"name": "b"}, version=created["version"]
+        )
+        assert updated is not None
+        moved = clashes.update(session, created["id"], {"pk": 8, "set_name": "x"})
+        session.commit()
+        return updated, moved
+
+    updated, moved = run(body)
+    assert updated == {**given, "id": updated["id"], "name": "b", "version": 2}
+    assert moved == {**updated, "pk": 8, "set_name": "x", "version": 3}
 
 
 def test_upsert_inserts_then_updates_on_the_unique_key(run: Callable[..., Any]) -> None:
