@@ -477,19 +477,23 @@ class Repository(Generic[ModelT]):
                     ]
             return values, errors
         # Mappings are validated all in one call; a schema instance is not validated again.
-        indexes: builtins.list[int] = []
-        mappings: builtins.list[Any] = []
-        for index, item in enumerate(items):
-            if isinstance(item, BaseModel) and not isinstance(item, self.model):
-                values.append(self._values(item))
-                continue
-            indexes.append(index)
-            mappings.append(
-                item.model_dump(exclude_unset=True)
-                if isinstance(item, BaseModel)
-                else item
-            )
-            values.append({})
+        indexes: Sequence[int] = range(len(items))
+        mappings: Sequence[Any] = list(items)
+        if any(isinstance(item, BaseModel) for item in items):
+            indexes, mappings = [], []
+            for index, item in enumerate(items):
+                if isinstance(item, BaseModel) and not isinstance(item, self.model):
+                    values.append(self._values(item))
+                    continue
+                indexes.append(index)
+                mappings.append(
+                    item.model_dump(exclude_unset=True)
+                    if isinstance(item, BaseModel)
+                    else item
+                )
+                values.append({})
+        else:
+            values = [{}] * len(items)  # each replaced below
         try:
             rows = self._rows.validate_python(mappings)
         except ValidationError as exc:
