@@ -7,17 +7,19 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, params
 from pydantic import create_model
-from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
     make_endpoint,
+    on_reads,
+    one_statement,
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.crud._insert import upsert
-from sqlmodel_production.db._reads import dicts
+from sqlmodel_production.crud._repository import WriteTarget, connection_of
+from sqlmodel_production.db._reads import Prepared, Reads, reads_of
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
@@ -114,31 +116,33 @@ def link_router(
         child_table.c[n] for n in child_public.model_fields if n in child_table.c
     ]
 
-    read_parent_statement = sa.select(*parent_columns).where(
-        parent_pk == sa.bindparam("id")
+    read_parent_statement = Prepared(
+        sa.select(*parent_columns).where(parent_pk == sa.bindparam("id"))
     )
-    children_statement = (
+    children_statement = Prepared(
         sa.select(*child_columns, *data_columns)
         .join(table, child_key == child_pk)
         .where(parent_key == sa.bindparam("id"))
         .order_by(child_pk)
     )
-    parents_statement = (
+    parents_statement = Prepared(
         sa.select(*parent_columns, *data_columns)
         .join(table, parent_key == parent_pk)
         .where(child_key == sa.bindparam("id"))
         .order_by(parent_pk)
     )
     exists = {
-        parent_name: sa.select(parent_pk).where(parent_pk == sa.bindparam("id")),
-        child_name: sa.select(child_pk).where(child_pk == sa.bindparam("id")),
+        parent_name: Prepared(
+            sa.select(parent_pk).where(parent_pk == sa.bindparam("id"))
+        ),
+        child_name: Prepared(sa.select(child_pk).where(child_pk == sa.bindparam("id"))),
     }
     unlink_statement = sa.delete(table).where(
         parent_key == sa.bindparam("parent"), child_key == sa.bindparam("child")
     )
 
-    def require(connection: sa.Connection, name: str, id: Any) -> None:
-        if connection.execute(exists[name], {"id": id}).first() is None:
+    def require(reads: Reads, name: str, id: Any) -> None:
+        if reads.first(exists[name], {"id": id}) is None:
             raise HTTPException(status_code=404, detail=f"{name} not found")
 
     router = APIRouter(dependencies=list(dependencies))
@@ -162,16 +166,12 @@ def link_router(
             options.setdefault("tags", tags or [parents])
             router.add_api_route(path, func, methods=[method], name=name, **options)
 
-    def read_parent(session: Session, **values: Any) -> Any:
-        connection = session.connection()
-        row = (
-            connection.execute(read_parent_statement, {"id": values[parent_id]})
-            .mappings()
-            .first()
-        )
+    @on_reads
+    def read_parent(reads: Reads, **values: Any) -> Any:
+        row = reads.first(read_parent_statement, {"id": values[parent_id]})
         if row is None:
             raise HTTPException(status_code=404, detail=f"{parent_name} not found")
-        rows = dicts(connection.execute(children_statement, {"id": values[parent_id]}))
+        rows = reads.all(children_statement, {"id": values[parent_id]})
         return json_response({**row, children: rows})
 
     add(
@@ -185,10 +185,11 @@ def link_router(
         responses=NOT_FOUND,
     )
 
-    def link_rows(session: Session, **values: Any) -> Any:
-        connection = session.connection()
-        require(connection, parent_name, values[parent_id])
-        require(connection, child_name, values[child_id])
+    @one_statement
+    def link_rows(target: WriteTarget, **values: Any) -> Any:
+        reads = reads_of(target)
+        require(reads, parent_name, values[parent_id])
+        require(reads, child_name, values[child_id])
         body = values["link"].model_dump()
         row = {
             parent_key.name: values[parent_id],
@@ -199,7 +200,7 @@ def link_router(
             include={c.name for c in table.columns}
         )
         found = upsert(
-            connection,
+            connection_of(target),
             table,
             row,
             on=[parent_key.name, child_key.name],
@@ -218,8 +219,9 @@ def link_router(
         responses={**NOT_FOUND, **BAD_BODY},
     )
 
-    def unlink(session: Session, **values: Any) -> Any:
-        result = session.connection().execute(
+    @one_statement
+    def unlink(target: WriteTarget, **values: Any) -> Any:
+        result = connection_of(target).execute(
             unlink_statement, {"parent": values[parent_id], "child": values[child_id]}
         )
         if result.rowcount == 0:
@@ -240,11 +242,10 @@ def link_router(
         responses=NOT_FOUND,
     )
 
-    def read_child_parents(session: Session, **values: Any) -> Any:
-        connection = session.connection()
-        require(connection, child_name, values[child_id])
-        rows = connection.execute(parents_statement, {"id": values[child_id]})
-        return json_response(dicts(rows))
+    @on_reads
+    def read_child_parents(reads: Reads, **values: Any) -> Any:
+        require(reads, child_name, values[child_id])
+        return json_response(reads.all(parents_statement, {"id": values[child_id]}))
 
     add(
         "read_child_parents",

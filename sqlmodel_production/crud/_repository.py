@@ -286,7 +286,7 @@ class Repository(Generic[ModelT]):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
         return insert_rows(
-            _connection(session), self.table, [values], returning=self.columns
+            connection_of(session), self.table, [values], returning=self.columns
         )[0]
 
     def _insert(self, names: tuple[str, ...]) -> Prepared:
@@ -317,7 +317,7 @@ class Repository(Generic[ModelT]):
         if not values:
             return []
         return insert_rows(
-            _connection(session), self.table, values, returning=self.columns
+            connection_of(session), self.table, values, returning=self.columns
         )
 
     def update(
@@ -347,7 +347,7 @@ class Repository(Generic[ModelT]):
             )
         if not data and self.version is None:
             return self.read(session, id)
-        connection = _connection(session)
+        connection = connection_of(session)
         returning = connection.dialect.update_returning
         statement = self._update_statement(
             tuple(sorted(data)), check=version is not None, returning=returning
@@ -401,7 +401,7 @@ class Repository(Generic[ModelT]):
 
     def delete(self, session: WriteTarget, id: Any) -> bool:
         """Delete one row; False if there was none."""
-        return _connection(session).execute(self._delete, {"pk": id}).rowcount > 0
+        return connection_of(session).execute(self._delete, {"pk": id}).rowcount > 0
 
     def upsert(
         self,
@@ -426,7 +426,7 @@ class Repository(Generic[ModelT]):
                 f"upsert needs the key fields: {', '.join(sorted(missing))}"
             )
         return upsert(
-            _connection(session), self.table, values, on=on, returning=self.columns
+            connection_of(session), self.table, values, on=on, returning=self.columns
         )
 
     # --- helpers ---------------------------------------------------------------------
@@ -545,5 +545,6 @@ def _parameter_prefix(table: sa.Table) -> str:
     return prefix
 
 
-def _connection(target: WriteTarget) -> sa.Connection:
+def connection_of(target: WriteTarget) -> sa.Connection:
+    """The `Connection` a write runs on: a session's, the connection itself, or direct reads'."""
     return target if isinstance(target, sa.Connection) else target.connection()
