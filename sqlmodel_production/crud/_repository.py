@@ -477,8 +477,8 @@ class Repository(Generic[ModelT]):
                     ]
             return values, errors
         # Mappings are validated all in one call; a schema instance is not validated again.
-        indexes: Sequence[int] = range(len(items))
-        mappings: Sequence[Any] = list(items)
+        indexes: Sequence[int]
+        mappings: Sequence[Any]
         if any(isinstance(item, BaseModel) for item in items):
             indexes, mappings = [], []
             for index, item in enumerate(items):
@@ -493,6 +493,7 @@ class Repository(Generic[ModelT]):
                 )
                 values.append({})
         else:
+            indexes, mappings = range(len(items)), list(items)
             values = [{}] * len(items)  # each replaced below
         try:
             rows = self._rows.validate_python(mappings)
