@@ -7,9 +7,10 @@ own: a `Prepared` statement is compiled once per dialect, its parameters and
 rows pass through the column types' processors, and nothing else runs: no
 `Connection`, no `Result`, no cache key, and on PostgreSQL no `BEGIN` or
 `ROLLBACK` (each statement reads the latest committed data, as under READ
-COMMITTED). What it cannot run that way (a statement built per request, or an
-engine with listeners of other libraries on its statements) goes through a
-`Connection` on the same pooled connection, so every statement is still seen.
+COMMITTED). What it cannot run that way (a statement built per request, an
+engine with listeners of other libraries on its statements, or one with a
+`schema_translate_map`) goes through a `Connection` on the same pooled
+connection, so every statement is still seen and translated.
 """
 
 from __future__ import annotations
@@ -245,7 +246,9 @@ class DirectReads:
         listeners = _direct_listeners(self.engine)
         form = (
             statement.form(self.dialect)
-            if isinstance(statement, Prepared) and listeners is not None
+            if isinstance(statement, Prepared)
+            and listeners is not None
+            and _as_compiled(self.engine.get_execution_options())
             else None
         )
         if form is None or listeners is None:
@@ -295,7 +298,11 @@ def run_prepared(
     statement rendered per execution, it goes through `connection.execute`.
     """
     listeners = _direct_listeners(connection.engine)
-    form = statement.form(connection.dialect) if listeners is not None else None
+    form = (
+        statement.form(connection.dialect)
+        if listeners is not None and _as_compiled(connection.get_execution_options())
+        else None
+    )
     if form is None or listeners is None:
         return dicts(connection.execute(statement.statement, params))
     if not connection.in_transaction():
@@ -364,6 +371,15 @@ def _error(
         dialect=dialect,
     )
     return error
+
+
+def _as_compiled(options: Mapping[str, Any]) -> bool:
+    """Whether a statement compiled once is the SQL SQLAlchemy would run under these execution options.
+
+    A `schema_translate_map` renders schema names at each execution: such
+    statements go through a `Connection`, which applies it.
+    """
+    return not options.get("schema_translate_map")
 
 
 def _direct_listeners(engine: Engine) -> tuple[list[Any], list[Any]] | None:

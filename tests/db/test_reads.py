@@ -396,3 +396,82 @@ def test_run_prepared_on_a_lost_connection_invalidates_the_connection(
     [(error, invalidated)] = run(database, target.async_, connected(lose))
     assert error.connection_invalidated
     assert invalidated
+
+
+TENANT = "smp_tenant"
+
+
+@pytest.fixture
+def tenant(
+    target: Target, database: Database, tmp_path: Any
+) -> Iterator[dict[str, str]]:
+    """A schema of its own (an attached database on SQLite) holding `rd_thing` with one row."""
+    engines = [database.engine, database.async_engine.sync_engine]
+    attach = f"ATTACH DATABASE '{tmp_path / 'tenant.db'}' AS {TENANT}"
+
+    def attach_tenant(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(attach)
+        cursor.close()
+
+    create = {
+        "postgresql": f"CREATE SCHEMA {TENANT}",
+        "mysql": f"CREATE DATABASE {TENANT}",
+    }
+    drop = {
+        "postgresql": f"DROP SCHEMA IF EXISTS {TENANT} CASCADE",
+        "mysql": f"DROP DATABASE IF EXISTS {TENANT}",
+    }
+    name = database.engine.dialect.name
+    if name == "sqlite":
+        for engine in engines:
+            sa.event.listen(engine, "connect", attach_tenant)
+    else:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql(drop[name])
+            conn.exec_driver_sql(create[name])
+    translated = database.engine.execution_options(schema_translate_map={None: TENANT})
+    with translated.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(things.insert(), {**ROWS[0], "id": 7, "name": "tenant thing"})
+    database.engine.dispose()
+    try:
+        yield {None: TENANT}  # type: ignore[dict-item]
+    finally:
+        if name == "sqlite":
+            for engine in engines:
+                sa.event.remove(engine, "connect", attach_tenant)
+        else:
+            with database.engine.begin() as conn:
+                conn.exec_driver_sql(drop[name])
+        database.engine.dispose()
+
+
+def test_a_schema_translate_map_is_applied_to_prepared_statements(
+    target: Target, database: Database, tenant: dict[str, str]
+) -> None:
+    """Statements compiled once still go to the schema the engine or connection maps to."""
+    names = Prepared(sa.select(things.c.id, things.c.name).order_by(things.c.id))
+    insert = insert_of(things, list(ROWS[0]))
+
+    def read(engine: sa.Engine) -> Any:
+        with direct_reads(
+            engine.execution_options(schema_translate_map=tenant)
+        ) as reads:
+            return reads.all(names)
+
+    def write(engine: sa.Engine) -> Any:
+        with engine.connect() as conn:
+            conn = conn.execution_options(schema_translate_map=tenant)
+            inserted = run_prepared(conn, insert, {**ROWS[1], "id": 8})
+            conn.commit()
+            return inserted, ConnectionReads(conn).all(names)
+
+    default = direct(lambda reads: reads.all(names))
+    got, (inserted, after), untouched = run(
+        database, target.async_, read, write, default
+    )
+    assert got == [{"id": 7, "name": "tenant thing"}]
+    assert inserted == [{**ROWS[1], "id": 8}]
+    assert after == [*got, {"id": 8, "name": ROWS[1]["name"]}]
+    assert untouched == [{"id": r["id"], "name": r["name"]} for r in ROWS]
