@@ -8,9 +8,9 @@ rows pass through the column types' processors, and nothing else runs: no
 `Connection`, no `Result`, no cache key, and on PostgreSQL no `BEGIN` or
 `ROLLBACK` (each statement reads the latest committed data, as under READ
 COMMITTED). What it cannot run that way (a statement built per request, an
-engine with listeners of other libraries on its statements, or one with a
-`schema_translate_map`) goes through a `Connection` on the same pooled
-connection, so every statement is still seen and translated.
+engine with listeners of other libraries on its statements, with echo on or
+with a `schema_translate_map`) goes through a `Connection` on the same pooled
+connection, so every statement is still seen, logged and translated.
 """
 
 from __future__ import annotations
@@ -243,12 +243,10 @@ class DirectReads:
         statement: Prepared | sa.Select[Any],
         params: Mapping[str, Any] = _NO_PARAMS,
     ) -> list[Row]:
-        listeners = _direct_listeners(self.engine)
+        listeners = _direct_listeners(self.engine, self.engine.get_execution_options())
         form = (
             statement.form(self.dialect)
-            if isinstance(statement, Prepared)
-            and listeners is not None
-            and _as_compiled(self.engine.get_execution_options())
+            if isinstance(statement, Prepared) and listeners is not None
             else None
         )
         if form is None or listeners is None:
@@ -294,15 +292,12 @@ def run_prepared(
     For statements that return many rows (a bulk INSERT ... RETURNING): no
     `Result` and no `Row` per row, only the dicts, which keeps the garbage
     collector's work down as well. The engine's statement listeners see it as
-    they see `DirectReads`' statements; with a listener that is not ours, or a
-    statement rendered per execution, it goes through `connection.execute`.
+    they see `DirectReads`' statements; where `DirectReads` would use a
+    `Connection` (see `_direct_listeners`), or for a statement rendered per
+    execution, it goes through `connection.execute`.
     """
-    listeners = _direct_listeners(connection.engine)
-    form = (
-        statement.form(connection.dialect)
-        if listeners is not None and _as_compiled(connection.get_execution_options())
-        else None
-    )
+    listeners = _direct_listeners(connection.engine, connection.get_execution_options())
+    form = statement.form(connection.dialect) if listeners is not None else None
     if form is None or listeners is None:
         return dicts(connection.execute(statement.statement, params))
     if not connection.in_transaction():
@@ -373,17 +368,17 @@ def _error(
     return error
 
 
-def _as_compiled(options: Mapping[str, Any]) -> bool:
-    """Whether a statement compiled once is the SQL SQLAlchemy would run under these execution options.
+def _direct_listeners(
+    engine: Engine, options: Mapping[str, Any]
+) -> tuple[list[Any], list[Any]] | None:
+    """The statement listeners to call around a statement run on the driver; None to use a `Connection`.
 
-    A `schema_translate_map` renders schema names at each execution: such
-    statements go through a `Connection`, which applies it.
+    A `Connection` is needed for an unmarked listener (another library's), for
+    echo (SQLAlchemy logs each statement it runs) and for a
+    `schema_translate_map` (it renders schema names at each execution).
     """
-    return not options.get("schema_translate_map")
-
-
-def _direct_listeners(engine: Engine) -> tuple[list[Any], list[Any]] | None:
-    """The statement listeners DirectReads calls itself; None if any is not ours to call."""
+    if engine.echo or options.get("schema_translate_map"):
+        return None
     before = list(engine.dispatch.before_cursor_execute)
     after = list(engine.dispatch.after_cursor_execute)
     if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):

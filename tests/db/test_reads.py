@@ -475,3 +475,31 @@ def test_a_schema_translate_map_is_applied_to_prepared_statements(
     assert inserted == [{**ROWS[1], "id": 8}]
     assert after == [*got, {"id": 8, "name": ROWS[1]["name"]}]
     assert untouched == [{"id": r["id"], "name": r["name"]} for r in ROWS]
+
+
+def test_with_echo_every_statement_is_logged(
+    target: Target, make_database: Callable[..., Database], caplog: Any
+) -> None:
+    """Echo is SQLAlchemy's log of each statement it runs: statements go through a `Connection` to be in it."""
+    database = make_database(echo=True)
+    metadata.create_all(database.engine)
+    insert = insert_of(things, list(ROWS[0]))
+
+    def write(conn: sa.Connection) -> Any:
+        row = run_prepared(conn, insert, {**ROWS[0], "id": 40})
+        conn.rollback()
+        return row
+
+    caplog.set_level("INFO", logger="sqlalchemy.engine")
+    try:
+        run(
+            database,
+            target.async_,
+            direct(lambda reads: reads.all(by_mood)),
+            connected(write),
+        )
+    finally:
+        metadata.drop_all(database.engine)
+    logged = [r.getMessage() for r in caplog.records if "rd_thing" in r.getMessage()]
+    assert any(m.startswith("SELECT") for m in logged), logged
+    assert any(m.startswith("INSERT") for m in logged), logged
