@@ -8,9 +8,9 @@ rows pass through the column types' processors, and nothing else runs: no
 `Connection`, no `Result`, no cache key, and on PostgreSQL no `BEGIN` or
 `ROLLBACK` (each statement reads the latest committed data, as under READ
 COMMITTED). What it cannot run that way (a statement built per request, an
-engine with listeners of other libraries on its statements, with echo on or
-with a `schema_translate_map`) goes through a `Connection` on the same pooled
-connection, so every statement is still seen, logged and translated.
+engine with listeners of other libraries on its statements or executions, with
+echo on or with a `schema_translate_map`) goes through a `Connection` on the
+same pooled connection, so every statement is still seen, logged and translated.
 """
 
 from __future__ import annotations
@@ -373,14 +373,23 @@ def _direct_listeners(
 ) -> tuple[list[Any], list[Any]] | None:
     """The statement listeners to call around a statement run on the driver; None to use a `Connection`.
 
-    A `Connection` is needed for an unmarked listener (another library's), for
-    echo (SQLAlchemy logs each statement it runs) and for a
-    `schema_translate_map` (it renders schema names at each execution).
+    A `Connection` is needed for an unmarked statement listener (another
+    library's), for any `before_execute`, `after_execute` or `handle_error`
+    listener (only a `Connection` calls them), for echo (SQLAlchemy logs each
+    statement it runs) and for a `schema_translate_map` (it renders schema names
+    at each execution).
     """
-    if engine.echo or options.get("schema_translate_map"):
+    dispatch = engine.dispatch
+    if (
+        engine.echo
+        or options.get("schema_translate_map")
+        or dispatch.before_execute
+        or dispatch.after_execute
+        or engine.dialect.dispatch.handle_error
+    ):
         return None
-    before = list(engine.dispatch.before_cursor_execute)
-    after = list(engine.dispatch.after_cursor_execute)
+    before = list(dispatch.before_cursor_execute)
+    after = list(dispatch.after_cursor_execute)
     if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
         return before, after
     return None

@@ -503,3 +503,34 @@ def test_with_echo_every_statement_is_logged(
     logged = [r.getMessage() for r in caplog.records if "rd_thing" in r.getMessage()]
     assert any(m.startswith("SELECT") for m in logged), logged
     assert any(m.startswith("INSERT") for m in logged), logged
+
+
+@pytest.mark.parametrize("event", ["before_execute", "after_execute", "handle_error"])
+def test_execution_listeners_see_every_statement(
+    target: Target, database: Database, event: str
+) -> None:
+    """Only a `Connection` calls these: with one on the engine, statements go through it."""
+    seen: list[str] = []
+
+    def listener(first: Any, *args: Any, **kwargs: Any) -> None:
+        # handle_error gets the exception context; the others the Connection first.
+        seen.append(event if event == "handle_error" else type(first).__name__)
+
+    insert = insert_of(things, list(ROWS[0]))
+
+    def duplicate(conn: sa.Connection) -> Any:
+        with pytest.raises(sa.exc.IntegrityError):
+            run_prepared(conn, insert, ROWS[0])
+        conn.rollback()
+
+    engine = database.async_engine.sync_engine if target.async_ else database.engine
+    sa.event.listen(engine, event, listener)
+    try:
+        if event == "handle_error":
+            run(database, target.async_, connected(duplicate))
+            assert seen == ["handle_error"]
+        else:
+            run(database, target.async_, direct(lambda reads: reads.all(by_mood)))
+            assert seen == ["Connection"]
+    finally:
+        sa.event.remove(engine, event, listener)
