@@ -404,7 +404,7 @@ TENANT = "smp_tenant"
 @pytest.fixture
 def tenant(
     target: Target, database: Database, tmp_path: Any
-) -> Iterator[dict[str, str]]:
+) -> Iterator[dict[str | None, str]]:
     """A schema of its own (an attached database on SQLite) holding `rd_thing` with one row."""
     engines = [database.engine, database.async_engine.sync_engine]
     attach = f"ATTACH DATABASE '{tmp_path / 'tenant.db'}' AS {TENANT}"
@@ -423,32 +423,37 @@ def tenant(
         "mysql": f"DROP DATABASE IF EXISTS {TENANT}",
     }
     name = database.engine.dialect.name
-    if name == "sqlite":
+
+    def on_sqlite(action: Callable[..., None]) -> None:
         for engine in engines:
-            sa.event.listen(engine, "connect", attach_tenant)
-    else:
+            action(engine, "connect", attach_tenant)
+
+    def on_server(*statements: str) -> None:
         with database.engine.begin() as conn:
-            conn.exec_driver_sql(drop[name])
-            conn.exec_driver_sql(create[name])
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    if name == "sqlite":
+        on_sqlite(sa.event.listen)
+    else:
+        on_server(drop[name], create[name])
     translated = database.engine.execution_options(schema_translate_map={None: TENANT})
     with translated.begin() as conn:
         metadata.create_all(conn)
         conn.execute(things.insert(), {**ROWS[0], "id": 7, "name": "tenant thing"})
     database.engine.dispose()
     try:
-        yield {None: TENANT}  # type: ignore[dict-item]
+        yield {None: TENANT}
     finally:
         if name == "sqlite":
-            for engine in engines:
-                sa.event.remove(engine, "connect", attach_tenant)
+            on_sqlite(sa.event.remove)
         else:
-            with database.engine.begin() as conn:
-                conn.exec_driver_sql(drop[name])
+            on_server(drop[name])
         database.engine.dispose()
 
 
 def test_a_schema_translate_map_is_applied_to_prepared_statements(
-    target: Target, database: Database, tenant: dict[str, str]
+    target: Target, database: Database, tenant: dict[str | None, str]
 ) -> None:
     """Statements compiled once still go to the schema the engine or connection maps to."""
     names = Prepared(sa.select(things.c.id, things.c.name).order_by(things.c.id))
