@@ -1,7 +1,8 @@
-"""Bulk inserts: `Repository.create_many` vs a commit per row vs PostgreSQL `COPY`, in rows per second."""
+"""Bulk inserts: `create_many` (psycopg and asyncpg) vs a commit per row vs PostgreSQL `COPY`, in rows per second."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,7 @@ from bench._data import _conninfo, hero_row
 from examples.heroes.app import hero_schemas
 from examples.heroes.models import Hero
 from sqlmodel_production import Database, DatabaseSettings
-from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud import AsyncRepository, Repository
 
 __all__ = ["run_bulk"]
 
@@ -60,11 +61,25 @@ def run_bulk(
         DatabaseSettings(_env_file=None, database_url=url, environment="production")
     )  # type: ignore[call-arg]
     repository = Repository(Hero, public=hero_schemas.Public)
+    async_repository = AsyncRepository(repository)
 
     def create_many(rows: list[dict[str, object]]) -> None:
         with database.session() as session:
             repository.create_many(session, rows)
             session.commit()
+
+    def create_many_async(rows: list[dict[str, object]]) -> None:
+        async def insert() -> None:
+            try:
+                async with database.async_session() as session:
+                    await async_repository.create_many(session, rows)
+                    await session.commit()
+            finally:
+                await (
+                    database.async_engine.dispose()
+                )  # its connections belong to this loop
+
+        asyncio.run(insert())
 
     def commit_per_row(rows: list[dict[str, object]]) -> None:
         # The seed's create endpoint, in a loop: validate, add, commit, refresh.
@@ -84,6 +99,7 @@ def run_bulk(
     ways = {
         "copy": (rows, copy),
         "create_many": (rows, create_many),
+        "create_many_async": (rows, create_many_async),
         "commit_per_row": (per_row, commit_per_row),
     }
     runs: dict[str, list[dict[str, float]]] = {key: [] for key in ways}

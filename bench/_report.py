@@ -154,9 +154,12 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for key, label in [
             ("copy", "PostgreSQL COPY (psycopg)"),
-            ("create_many", "`Repository.create_many`, one transaction"),
+            ("create_many", "`Repository.create_many`, one transaction (psycopg)"),
+            ("create_many_async", "`AsyncRepository.create_many`, the same (asyncpg)"),
             ("commit_per_row", "seed style: validate, add, commit, refresh per row"),
         ]:
+            if key not in bulk:
+                continue  # a run from before this way was measured
             cell = bulk[key]
             lines.append(
                 f"| {label} | {cell['rows']:,} | {cell['seconds']:.2f} | {cell['rows_per_s']:,.0f} | "
