@@ -216,38 +216,44 @@ class _Run:
             number += 1
 
     def on_session(self, session: Session, values: dict[str, Any]) -> Any:
+        if not self._transacts(session):
+            return self._settled(session, values)
+        for attempt in transaction(session, single_statement=self.single):
+            with attempt:
+                result = _call(session, self.logic, values)
+        return result
+
+    async def on_async_session(self, session: Any, values: dict[str, Any]) -> Any:
+        if not self._transacts(session.sync_session):
+            return await session.run_sync(self._settled, values)
+        async for attempt in transaction(session, single_statement=self.single):
+            async with attempt:
+                result = await session.run_sync(_call, self.logic, values)
+        return result
+
+    def _transacts(self, session: Session) -> bool:
+        """Whether the logic runs as a retried transaction of the session (a write of its own)."""
+        return (
+            self.write
+            and not session.in_transaction()
+            and self._direct_engine_of(session) is None
+        )
+
+    def _direct_engine_of(self, session: Session) -> Engine | None:
         engine = _untouched(session)
-        if engine is not None and self.direct_engine(engine) is not None:
+        return self.direct_engine(engine) if engine is not None else None
+
+    def _settled(self, session: Session, values: dict[str, Any]) -> Any:
+        """Run the logic where no retried transaction is needed: directly, in the session's open one, or reading."""
+        engine = self._direct_engine_of(session)
+        if engine is not None:
             return self.direct(engine, values)
-        if self.write and session.in_transaction():
+        if self.write:
             # A dependency already wrote or read in this transaction: commit its work
             # with ours; it could not be run again, so neither is ours.
             result = _call(session, self.logic, values)
             session.commit()
             return result
-        if self.write:
-            for attempt in transaction(session, single_statement=self.single):
-                with attempt:
-                    result = _call(session, self.logic, values)
-            return result
-        return _call(reads_of(session) if self.reads else session, self.logic, values)
-
-    async def on_async_session(self, session: Any, values: dict[str, Any]) -> Any:
-        engine = _untouched(session.sync_session)
-        if engine is not None and self.direct_engine(engine) is not None:
-            return await greenlet_spawn(self.direct, engine, values)
-        if self.write and session.in_transaction():
-            result = await session.run_sync(_call, self.logic, values)
-            await session.commit()
-            return result
-        if self.write:
-            async for attempt in transaction(session, single_statement=self.single):
-                async with attempt:
-                    result = await session.run_sync(_call, self.logic, values)
-            return result
-        return await session.run_sync(self._call_on, values)
-
-    def _call_on(self, session: Session, values: dict[str, Any]) -> Any:
         return _call(reads_of(session) if self.reads else session, self.logic, values)
 
 
