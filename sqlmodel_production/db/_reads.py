@@ -243,21 +243,13 @@ class DirectReads:
         statement: Prepared | sa.Select[Any],
         params: Mapping[str, Any] = _NO_PARAMS,
     ) -> list[Row]:
-        listeners = _direct_listeners(self.engine, self.engine.get_execution_options())
-        form = (
-            statement.form(self.dialect)
-            if isinstance(statement, Prepared) and listeners is not None
-            else None
+        on_driver = _on_driver(
+            statement, self.engine, self.engine.get_execution_options()
         )
-        if form is None or listeners is None:
+        if on_driver is None:
             return dicts(self.connection().execute(_executable(statement), params))
         return _run(
-            form,
-            params,
-            self.engine,
-            self._pooled,
-            listeners,
-            invalidate=self._pooled.invalidate,
+            *on_driver, params, self.engine, self._pooled, self._pooled.invalidate
         )
 
     def first(
@@ -296,29 +288,37 @@ def run_prepared(
     `Connection` (see `_direct_listeners`), or for a statement rendered per
     execution, it goes through `connection.execute`.
     """
-    listeners = _direct_listeners(connection.engine, connection.get_execution_options())
-    form = statement.form(connection.dialect) if listeners is not None else None
-    if form is None or listeners is None:
+    engine = connection.engine
+    on_driver = _on_driver(statement, engine, connection.get_execution_options())
+    if on_driver is None:
         return dicts(connection.execute(statement.statement, params))
     if not connection.in_transaction():
         connection.begin()  # as `execute` would: the caller's commit() commits it
     return _run(
-        form,
-        params,
-        connection.engine,
-        connection.connection,
-        listeners,
-        invalidate=connection.invalidate,
+        *on_driver, params, engine, connection.connection, connection.invalidate
     )
+
+
+_Listeners = tuple[list[Any], list[Any]]
+
+
+def _on_driver(
+    statement: Prepared | sa.Select[Any], engine: Engine, options: Mapping[str, Any]
+) -> tuple[_Form, _Listeners] | None:
+    """`statement`'s compiled form and the listeners to call, if it can run on the driver; None for a `Connection`."""
+    listeners = _direct_listeners(engine, options)
+    if listeners is None or not isinstance(statement, Prepared):
+        return None
+    form = statement.form(engine.dialect)
+    return None if form is None else (form, listeners)
 
 
 def _run(
     form: _Form,
+    listeners: _Listeners,
     params: Mapping[str, Any],
     engine: Engine,
     pooled: Any,
-    listeners: tuple[list[Any], list[Any]],
-    *,
     invalidate: Callable[[BaseException], None],
 ) -> list[Row]:
     """Execute `form` on a cursor of the pooled connection, calling the listeners around it."""
@@ -368,9 +368,7 @@ def _error(
     return error
 
 
-def _direct_listeners(
-    engine: Engine, options: Mapping[str, Any]
-) -> tuple[list[Any], list[Any]] | None:
+def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners | None:
     """The statement listeners to call around a statement run on the driver; None to use a `Connection`.
 
     A `Connection` is needed for an unmarked statement listener (another
