@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, get_type_hints
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
+from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
@@ -79,13 +81,14 @@ async def open_async_override(
     arguments = _override_arguments(override, connection)
     if inspect.isasyncgenfunction(override):
         async with asynccontextmanager(override)(**arguments) as session:
-            yield session
+            yield _checked(override, session, SAAsyncSession)
     elif inspect.isgeneratorfunction(override):
         with contextmanager(override)(**arguments) as session:
-            yield session
+            yield _checked(override, session, SAAsyncSession)
     else:
         value = override(**arguments)
-        yield await value if inspect.isawaitable(value) else value
+        session = await value if inspect.isawaitable(value) else value
+        yield _checked(override, session, SAAsyncSession)
 
 
 @contextmanager
@@ -101,9 +104,29 @@ def open_override(
         )
     if inspect.isgeneratorfunction(override):
         with contextmanager(override)(**arguments) as session:
-            yield session
+            yield _checked(override, session, SASession)
     else:
-        yield override(**arguments)
+        yield _checked(override, override(**arguments), SASession)
+
+
+def _checked(override: Callable[..., Any], session: Any, expected: type[Any]) -> Any:
+    """`session`, if it is what the endpoints can use; a clear error otherwise."""
+    if isinstance(session, expected):
+        return session
+    if expected is SAAsyncSession:
+        wanted, dependency, fixture = (
+            "an AsyncSession",
+            "get_async_session",
+            "smp_async_session",
+        )
+    else:
+        wanted, dependency, fixture = "a sync Session", "get_session", "smp_session"
+    raise TypeError(
+        f"{override.__qualname__} overrides {dependency} with {type(session).__name__}, "
+        f"but these endpoints need {wanted}: the router was built with "
+        f"async_={expected is SAAsyncSession}. Give {wanted} (the {fixture} fixture), "
+        "or build the router for the other style"
+    )
 
 
 def _override_arguments(

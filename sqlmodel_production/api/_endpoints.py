@@ -1,11 +1,15 @@
 """Build FastAPI endpoints, sync or async, from one sync function (no twins).
 
-The logic of every generated endpoint is a plain function of a sync `Session`
-(or, for logic marked `@on_reads`, of `Reads`); a sync endpoint calls it
-directly (FastAPI runs it in its thread pool), an async endpoint runs it in
-SQLAlchemy's greenlet (`AsyncSession.run_sync`, `greenlet_spawn`). FastAPI reads
-the parameters from the `__signature__` we give the endpoint, so OpenAPI sees
-ordinary typed parameters.
+The logic of every generated endpoint is a plain function of where its
+statements run: a sync `Session`, or for logic marked `@on_reads` /
+`@one_statement` possibly a `Place` (a pooled connection of its own). Where it
+runs is decided once, by `choose` (`db/_places.py`), from what the logic does
+and the session the request brings; `_Unit` carries the decision out. A sync
+endpoint calls it directly (FastAPI runs it in its thread pool); an async
+endpoint runs the very same code in SQLAlchemy's greenlet (`greenlet_spawn`),
+where the session is the `AsyncSession`'s sync one and waits await. FastAPI
+reads the parameters from the `__signature__` we give the endpoint, so OpenAPI
+sees ordinary typed parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import sqlalchemy as sa
 from fastapi import Path
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only, greenlet_spawn
 from starlette.requests import Request
@@ -36,14 +39,17 @@ from sqlmodel_production.api._dependencies import (
     session_override,
 )
 from sqlmodel_production.crud._errors import InvalidQuery
-from sqlmodel_production.db._database import DIRECT_READS
-from sqlmodel_production.db._reads import direct_reads, reads_of
-from sqlmodel_production.db._retry import RetryPolicy
-from sqlmodel_production.db._transaction import (
-    autocommits,
-    retry_delay,
-    transaction,
+from sqlmodel_production.db._backends import autocommits
+from sqlmodel_production.db._places import (
+    Where,
+    Work,
+    choose,
+    place_of,
+    pooled_place,
+    session_state,
 )
+from sqlmodel_production.db._retry import RetryPolicy
+from sqlmodel_production.db._transaction import RetryingTransaction, retrying
 from sqlmodel_production.models import integer_range
 
 __all__ = [
@@ -57,34 +63,33 @@ __all__ = [
 ]
 
 Logic = Callable[..., Any]
-_ON_READS = "__smp_on_reads__"
-_ONE_STATEMENT = "__smp_one_statement__"
+_WORK = "__smp_work__"
 
 
 def on_reads(logic: Logic) -> Logic:
-    """Mark read-only logic written against `Reads` (SELECTs only) instead of a `Session`.
+    """Mark read-only logic (SELECTs only): it gets a `Place` instead of a `Session`.
 
-    Its endpoint runs it on a pooled connection of its own (`direct_reads`)
-    while the request's session is the untouched one our dependency made; with
-    any other session (`app.dependency_overrides`, a test's rolled-back
-    session, a session a dependency already queried) it runs on that session's
-    connection and sees what that session sees.
+    Its endpoint runs it on a pooled connection of its own while the request
+    has no session or only its untouched own one; with any other session
+    (`app.dependency_overrides`, a test's rolled-back session, a session a
+    dependency already queried) it runs on that session's connection and sees
+    what that session sees.
     """
-    setattr(logic, _ON_READS, True)
+    setattr(logic, _WORK, Work.READ)
     return logic
 
 
 def one_statement(logic: Logic) -> Logic:
     """Mark write logic that changes the database with one statement (reads around it are fine).
 
-    On PostgreSQL, unless the request already has a session (a route dependency
-    opened one, or an override gives it), the logic gets `DirectReads` on a
-    pooled connection in autocommit instead of a session (no `BEGIN` or `COMMIT`
-    round trips; `.connection()` for any statement) and is run again on a
-    deadlock as `transaction` would; the repository's writes take either.
-    Otherwise it runs as `transaction(session, single_statement=True)`.
+    Where a statement can be its own transaction at no cost (PostgreSQL), and
+    the request brings no session of its own, the logic gets a `Place` on a
+    pooled connection in autocommit (no `BEGIN` or `COMMIT` round trips;
+    `.connection()` for any statement) and is run again on a deadlock as
+    `transaction` would; the repository's writes take either. Otherwise it
+    runs as `transaction(session, single_statement=True)`.
     """
-    setattr(logic, _ONE_STATEMENT, True)
+    setattr(logic, _WORK, Work.SINGLE_WRITE)
     return logic
 
 
@@ -114,60 +119,62 @@ def make_endpoint(
     name: str,
     write: bool = False,
 ) -> Callable[..., Any]:
-    """An endpoint named `name` with `parameters`, running `logic(session, **params)`.
+    """An endpoint named `name` with `parameters`, running `logic(target, **params)`.
 
     A `write` endpoint runs `logic` as one transaction, committed after it returns
-    and run again on a deadlock or serialization failure (`transaction`); the
-    logic itself never commits; logic marked `@one_statement` runs in autocommit on
-    PostgreSQL. Logic marked `@on_reads` gets `Reads` instead of the session.
+    and run again on a deadlock or serialization failure; the logic itself never
+    commits. Logic marked `@on_reads` or `@one_statement` may get a `Place` on a
+    pooled connection instead of the session (see there).
 
     The session is the one `get_session` / `get_async_session` opened for the
     request (a dependency of the route asked for it), else the one an override
-    of that dependency gives, else the endpoint's own: none at all for reads and
-    PostgreSQL single-statement writes, which run on a pooled connection.
+    of that dependency gives, else the endpoint's own, made only when the work
+    needs one.
     """
-    run = _Run(
-        logic,
-        write=write,
-        reads=getattr(logic, _ON_READS, False),
-        single=getattr(logic, _ONE_STATEMENT, False),
-    )
+    unit = _Unit(logic, getattr(logic, _WORK, Work.WRITE if write else Work.ORM_READ))
     endpoint: Callable[..., Any]
     if async_:
 
         async def endpoint(**values: Any) -> Any:
             request = values.pop(_REQUEST)
-            session = opened_session(request, async_=True)
-            if session is not None:
-                return await run.on_async_session(session, values)
+            given = opened_session(request, async_=True)
+            if given is not None:
+                return await greenlet_spawn(
+                    unit.run, given.sync_session, values, _async_sleep
+                )
             override = session_override(request, async_=True)
             if override is not None:
-                async with open_async_override(override, request) as session:
-                    return await run.on_async_session(session, values)
+                async with open_async_override(override, request) as given:
+                    return await greenlet_spawn(
+                        unit.run, given.sync_session, values, _async_sleep
+                    )
             database = get_database(request)
-            engine = run.direct_engine(database.async_engine.sync_engine)
-            if engine is not None:
-                return await greenlet_spawn(run.retrying, engine, values, _async_sleep)
-            async with database.async_session() as session:
-                return await run.on_async_session(session, values)
+            engine = database.async_engine.sync_engine
+            if unit.pooled(engine):
+                return await greenlet_spawn(
+                    unit.on_pooled, engine, values, _async_sleep
+                )
+            async with database.async_session() as own:
+                return await greenlet_spawn(
+                    unit.run, own.sync_session, values, _async_sleep
+                )
 
     else:
 
         def endpoint(**values: Any) -> Any:
             request = values.pop(_REQUEST)
-            session = opened_session(request, async_=False)
-            if session is not None:
-                return run.on_session(session, values)
+            given = opened_session(request, async_=False)
+            if given is not None:
+                return unit.run(given, values, time.sleep)
             override = session_override(request, async_=False)
             if override is not None:
-                with open_override(override, request) as session:
-                    return run.on_session(session, values)
+                with open_override(override, request) as given:
+                    return unit.run(given, values, time.sleep)
             database = get_database(request)
-            engine = run.direct_engine(database.engine)
-            if engine is not None:
-                return run.retrying(engine, values, time.sleep)
-            with database.session() as session:
-                return run.on_session(session, values)
+            if unit.pooled(database.engine):
+                return unit.on_pooled(database.engine, values, time.sleep)
+            with database.session() as own:
+                return unit.run(own, values, time.sleep)
 
     request = inspect.Parameter(
         _REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request
@@ -178,83 +185,60 @@ def make_endpoint(
 
 
 _REQUEST = "_request"
+Sleep = Callable[[float], None]
 
 
-class _Run:
-    """How one endpoint's logic runs: on a pooled connection of its own, or on a session."""
+class _Unit:
+    """One endpoint's unit of work, run where `choose` says; written once, sync.
 
-    def __init__(self, logic: Logic, *, write: bool, reads: bool, single: bool) -> None:
+    Async endpoints run these methods in SQLAlchemy's greenlet, with the
+    `AsyncSession`'s sync session and a `sleep` that awaits.
+    """
+
+    def __init__(self, logic: Logic, work: Work) -> None:
         self.logic = logic
-        self.write = write
-        self.reads = reads
-        self.single = single
+        self.work = work
 
-    def direct_engine(self, engine: Engine) -> Engine | None:
-        """`engine`, if this logic runs without a session on it: reads, and single writes on PostgreSQL."""
-        if self.reads or (self.write and self.single and autocommits(engine)):
-            return engine
-        return None
+    def pooled(self, engine: Engine) -> bool:
+        """Whether the work runs on a pooled connection when the request brings no session."""
+        where = choose(self.work, session_state(None), autocommit=autocommits(engine))
+        return where is Where.POOLED
 
-    def direct(self, engine: Engine, values: dict[str, Any]) -> Any:
-        """Run on a pooled connection (`DirectReads`), a single write in autocommit."""
-        with direct_reads(engine) as reads:
-            return _call(reads, self.logic, values)
+    def on_pooled(self, engine: Engine, values: dict[str, Any], sleep: Sleep) -> Any:
+        """Run on a pooled connection of its own, again after a deadlock."""
 
-    def retrying(
-        self, engine: Engine, values: dict[str, Any], sleep: Callable[[float], None]
-    ) -> Any:
-        """`direct`, run again after a deadlock or lock timeout as `transaction` would."""
-        number = 1
-        while True:  # retry_delay gives up after the policy's last attempt
-            try:
-                return self.direct(engine, values)
-            except DBAPIError as exc:
-                wait = retry_delay(_POLICY, exc, number)
-                if wait is None:
-                    raise
-            sleep(wait)
-            number += 1
+        def once() -> Any:
+            with pooled_place(engine) as place:
+                return _call(place, self.logic, values)
 
-    def on_session(self, session: Session, values: dict[str, Any]) -> Any:
-        if not self._transacts(session):
-            return self._settled(session, values)
-        for attempt in transaction(session, single_statement=self.single):
-            with attempt:
-                result = _call(session, self.logic, values)
-        return result
+        return retrying(once, policy=_POLICY, sleep=sleep)
 
-    async def on_async_session(self, session: Any, values: dict[str, Any]) -> Any:
-        if not self._transacts(session.sync_session):
-            return await session.run_sync(self._settled, values)
-        async for attempt in transaction(session, single_statement=self.single):
-            async with attempt:
-                result = await session.run_sync(_call, self.logic, values)
-        return result
-
-    def _transacts(self, session: Session) -> bool:
-        """Whether the logic runs as a retried transaction of the session (a write of its own)."""
-        return (
-            self.write
-            and not session.in_transaction()
-            and self._direct_engine_of(session) is None
-        )
-
-    def _direct_engine_of(self, session: Session) -> Engine | None:
-        engine = _untouched(session)
-        return self.direct_engine(engine) if engine is not None else None
-
-    def _settled(self, session: Session, values: dict[str, Any]) -> Any:
-        """Run the logic where no retried transaction is needed: directly, in the session's open one, or reading."""
-        engine = self._direct_engine_of(session)
-        if engine is not None:
-            return self.direct(engine, values)
-        if self.write:
-            # A dependency already wrote or read in this transaction: commit its work
-            # with ours; it could not be run again, so neither is ours.
+    def run(self, session: Session, values: dict[str, Any], sleep: Sleep) -> Any:
+        """Run with the request's session at hand, where `choose` says."""
+        bind = session.get_bind()
+        where = choose(self.work, session_state(session), autocommit=autocommits(bind))
+        if where is Where.POOLED:
+            assert isinstance(bind, Engine)  # an untouched session of ours
+            return self.on_pooled(bind, values, sleep)
+        if where is Where.SESSION:
+            target = place_of(session) if self.work is Work.READ else session
+            return _call(target, self.logic, values)
+        if where is Where.OPEN_TRANSACTION:
+            # A dependency already used this transaction: commit its work with
+            # ours; it could not be run again, so neither is ours.
             result = _call(session, self.logic, values)
             session.commit()
             return result
-        return _call(reads_of(session) if self.reads else session, self.logic, values)
+        attempts = RetryingTransaction(
+            session,
+            policy=_POLICY,
+            single_statement=self.work is Work.SINGLE_WRITE,
+            sleep=sleep,
+        )
+        for attempt in attempts:
+            with attempt:
+                result = _call(session, self.logic, values)
+        return result
 
 
 def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:
@@ -262,15 +246,6 @@ def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:
         return logic(target, **values)
     except InvalidQuery as exc:
         raise query_error(exc) from None
-
-
-def _untouched(session: Session) -> Engine | None:
-    """The engine of our own per-request session while nothing used it yet; None otherwise."""
-    if session.info.get(DIRECT_READS) and not session.in_transaction():
-        bind = session.bind
-        if isinstance(bind, Engine):
-            return bind
-    return None
 
 
 _POLICY = RetryPolicy()

@@ -18,8 +18,8 @@ from sqlmodel_production.api._endpoints import (
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.crud._insert import upsert
-from sqlmodel_production.crud._repository import WriteTarget, connection_of
-from sqlmodel_production.db._reads import Prepared, Reads, reads_of
+from sqlmodel_production.db._places import Place, Target, connection_of, place_of
+from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
@@ -141,7 +141,7 @@ def link_router(
         parent_key == sa.bindparam("parent"), child_key == sa.bindparam("child")
     )
 
-    def require(reads: Reads, name: str, id: Any) -> None:
+    def require(reads: Place, name: str, id: Any) -> None:
         if reads.first(exists[name], {"id": id}) is None:
             raise HTTPException(status_code=404, detail=f"{name} not found")
 
@@ -167,7 +167,7 @@ def link_router(
             router.add_api_route(path, func, methods=[method], name=name, **options)
 
     @on_reads
-    def read_parent(reads: Reads, **values: Any) -> Any:
+    def read_parent(reads: Place, **values: Any) -> Any:
         row = reads.first(read_parent_statement, {"id": values[parent_id]})
         if row is None:
             raise HTTPException(status_code=404, detail=f"{parent_name} not found")
@@ -186,8 +186,8 @@ def link_router(
     )
 
     @one_statement
-    def link_rows(target: WriteTarget, **values: Any) -> Any:
-        reads = reads_of(target)
+    def link_rows(target: Target, **values: Any) -> Any:
+        reads = place_of(target)
         require(reads, parent_name, values[parent_id])
         require(reads, child_name, values[child_id])
         body = values["link"].model_dump()
@@ -220,7 +220,7 @@ def link_router(
     )
 
     @one_statement
-    def unlink(target: WriteTarget, **values: Any) -> Any:
+    def unlink(target: Target, **values: Any) -> Any:
         result = connection_of(target).execute(
             unlink_statement, {"parent": values[parent_id], "child": values[child_id]}
         )
@@ -243,7 +243,7 @@ def link_router(
     )
 
     @on_reads
-    def read_child_parents(reads: Reads, **values: Any) -> Any:
+    def read_child_parents(reads: Place, **values: Any) -> Any:
         require(reads, child_name, values[child_id])
         return json_response(reads.all(parents_statement, {"id": values[child_id]}))
 

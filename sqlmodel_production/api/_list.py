@@ -10,7 +10,7 @@ from fastapi import Query
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.crud._repository import Repository
-from sqlmodel_production.db._reads import Reads
+from sqlmodel_production.db._places import Place
 
 __all__ = ["MAX_OFFSET", "PAGING", "list_logic", "list_parameters"]
 
@@ -73,7 +73,7 @@ def list_logic(repository: Repository[Any]) -> Logic:
     filter_names = [p.name for p in repository.filters.params]
 
     @on_reads
-    def read_many(reads: Reads, **values: Any) -> Any:
+    def read_many(reads: Place, **values: Any) -> Any:
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},

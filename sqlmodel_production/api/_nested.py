@@ -15,7 +15,8 @@ from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.crud._related import related_load
 from sqlmodel_production.crud._repository import Repository
-from sqlmodel_production.db._reads import Prepared, Reads
+from sqlmodel_production.db._places import Place
+from sqlmodel_production.db._prepared import Prepared
 
 __all__ = ["read_logic", "read_model"]
 
@@ -50,7 +51,7 @@ def read_logic(
     if not include:
 
         @on_reads
-        def read_one(reads: Reads, **values: Any) -> Any:
+        def read_one(reads: Place, **values: Any) -> Any:
             row = repository.read(reads, values[id_name])
             if row is None:
                 raise missing()
@@ -80,7 +81,7 @@ def read_logic(
     public_names = [c.name for c in repository.columns]
 
     @on_reads
-    def read_with_core(reads: Reads, **values: Any) -> Any:
+    def read_with_core(reads: Place, **values: Any) -> Any:
         found = reads.first(statement, {"pk": values[id_name]})
         if found is None:
             raise missing()

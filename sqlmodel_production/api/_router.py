@@ -33,7 +33,7 @@ from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
     StaleVersion,
-    WriteTarget,
+    Target,
 )
 from sqlmodel_production.models import Schemas, derive_schemas
 
@@ -154,7 +154,7 @@ def crud_router(
     id_param = key_parameter(id_name, repository.pk)
 
     @one_statement
-    def create(session: WriteTarget, **values: Any) -> Any:
+    def create(session: Target, **values: Any) -> Any:
         row = repository.create(session, values[singular])
         headers = etag_headers(version, row)
         if created_status == 201:
@@ -222,7 +222,7 @@ def crud_router(
         }
 
     @one_statement
-    def update(session: WriteTarget, **values: Any) -> Any:
+    def update(session: Target, **values: Any) -> Any:
         data = values[singular].model_dump(exclude_unset=True)
         try:
             row = repository.update(
@@ -247,7 +247,7 @@ def crud_router(
     )
 
     @one_statement
-    def delete(session: WriteTarget, **values: Any) -> Any:
+    def delete(session: Target, **values: Any) -> Any:
         if not repository.delete(session, values[id_name]):
             raise HTTPException(status_code=404, detail=not_found)
         if deleted_status == 204:

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from sqlmodel_production.db._reads import Prepared, Reads
+from sqlmodel_production.db._places import Place
+from sqlmodel_production.db._prepared import Prepared
 
 __all__ = ["RelatedLoad", "related_load"]
 
@@ -33,7 +34,7 @@ class RelatedLoad:
         self.keys = keys
         self.uselist = uselist
 
-    def __call__(self, reads: Reads, row: Mapping[Any, Any]) -> Any:
+    def __call__(self, reads: Place, row: Mapping[Any, Any]) -> Any:
         params = {f"k{i}": row[key.name] for i, key in enumerate(self.keys)}
         if any(value is None for value in params.values()):
             return [] if self.uselist else None

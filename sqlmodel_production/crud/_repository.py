@@ -1,8 +1,9 @@
 """`Repository`: the CRUD statements of one table model, built once, run on a `Session`.
 
 Reads select only the Public schema's columns and return plain mappings (no
-identity map, no second validation); they also run on any `Reads` (the read
-endpoints' own connection, `direct_reads`). Writes use Core statements with
+identity map, no second validation). Every method runs where it is given: a
+session (in its transaction), a connection, or a `Place` (the routes' pooled
+connection, `pooled_place`). Writes use Core statements with
 `RETURNING` where the database has it, so server-generated values come back
 in the same round trip. Every method takes a sync `Session`; async code uses
 `AsyncRepository`, which runs the very same methods through `run_sync`.
@@ -28,17 +29,20 @@ from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from sqlmodel_production.crud._validation import rows_adapter
-from sqlmodel_production.db._reads import DirectReads, Prepared, Reads, reads_of
+from sqlmodel_production.db._places import (
+    Place,
+    PooledPlace,
+    Target,
+    connection_of,
+    place_of,
+)
+from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.models import derive_schemas
 
-__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion"]
+__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion", "Target"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
-ReadTarget = Session | sa.Connection | Reads
-"""Where reads run: a session (in its transaction), a connection, or `Reads`."""
-WriteTarget = Session | sa.Connection | DirectReads
-"""A session (its transaction), a connection, or the pooled connection of a single-statement write."""
 _SHAPES = 256  # statements kept per repository and kind (page, INSERT, UPDATE)
 K = TypeVar("K")
 V = TypeVar("V")
@@ -186,13 +190,13 @@ class Repository(Generic[ModelT]):
         """The ORM object with this primary key, or None (through the identity map)."""
         return session.get(self.model, id)
 
-    def read(self, session: ReadTarget, id: Any) -> Row | None:
+    def read(self, session: Target, id: Any) -> Row | None:
         """The Public columns of one row, or None."""
-        return reads_of(session).first(self._read, {"pk": id})
+        return place_of(session).first(self._read, {"pk": id})
 
     def list(
         self,
-        session: ReadTarget,
+        session: Target,
         *,
         filters: Mapping[str, Any] | None = None,
         order_by: str | None = None,
@@ -211,7 +215,7 @@ class Repository(Generic[ModelT]):
         keys = self.ordering.parse(order_by)
         where = self.filters.clauses(filters or {})
         after = decode_cursor(keys, cursor) if cursor is not None else None
-        reads = reads_of(session)
+        reads = place_of(session)
         params: dict[str, Any] = {"offset": offset, "limit": limit + 1}
         statement: Prepared | sa.Select[Any]
         if where:
@@ -238,12 +242,12 @@ class Repository(Generic[ModelT]):
         return Page(rows, next_cursor, total)
 
     def count(
-        self, session: ReadTarget, *, filters: Mapping[str, Any] | None = None
+        self, session: Target, *, filters: Mapping[str, Any] | None = None
     ) -> int:
         """The number of rows matching `filters`."""
-        return self._count(reads_of(session), self.filters.clauses(filters or {}))
+        return self._count(place_of(session), self.filters.clauses(filters or {}))
 
-    def _count(self, reads: Reads, where: Sequence[sa.ColumnElement[bool]]) -> int:
+    def _count(self, reads: Place, where: Sequence[sa.ColumnElement[bool]]) -> int:
         statement: Prepared | sa.Select[Any] = self._count_all
         if where:
             statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
@@ -275,14 +279,14 @@ class Repository(Generic[ModelT]):
 
     # --- writes ----------------------------------------------------------------------
 
-    def create(self, session: WriteTarget, data: SQLModel | Mapping[str, Any]) -> Row:
+    def create(self, session: Target, data: SQLModel | Mapping[str, Any]) -> Row:
         """Insert one row; returns its Public columns, server-generated values included.
 
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
         values = self._values(data)
-        if isinstance(session, DirectReads):
+        if isinstance(session, PooledPlace):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
         return insert_rows(
@@ -302,7 +306,7 @@ class Repository(Generic[ModelT]):
         return _cached(self._inserts, names, build)
 
     def create_many(
-        self, session: WriteTarget, items: Sequence[SQLModel | Mapping[str, Any]]
+        self, session: Target, items: Sequence[SQLModel | Mapping[str, Any]]
     ) -> builtins.list[Row]:
         """Insert many rows in batched statements, without committing (one transaction).
 
@@ -322,7 +326,7 @@ class Repository(Generic[ModelT]):
 
     def update(
         self,
-        session: WriteTarget,
+        session: Target,
         id: Any,
         data: Mapping[str, Any],
         *,
@@ -399,13 +403,13 @@ class Repository(Generic[ModelT]):
 
         return _cached(self._updates, (names, check, returning), build)
 
-    def delete(self, session: WriteTarget, id: Any) -> bool:
+    def delete(self, session: Target, id: Any) -> bool:
         """Delete one row; False if there was none."""
         return connection_of(session).execute(self._delete, {"pk": id}).rowcount > 0
 
     def upsert(
         self,
-        session: WriteTarget,
+        session: Target,
         data: SQLModel | Mapping[str, Any],
         *,
         on: Sequence[str],
@@ -544,8 +548,3 @@ def _parameter_prefix(table: sa.Table) -> str:
     while any(key.startswith(prefix) for key in table.c.keys()):
         prefix = "p" + prefix
     return prefix
-
-
-def connection_of(target: WriteTarget) -> sa.Connection:
-    """The `Connection` a write runs on: a session's, the connection itself, or direct reads'."""
-    return target if isinstance(target, sa.Connection) else target.connection()

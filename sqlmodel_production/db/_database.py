@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ._backends import profile_of
 from ._engine import create_async_engine, create_engine
+from ._places import DIRECT_READS
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
 
 __all__ = ["Database"]
+
+logger = logging.getLogger("sqlmodel_production.database")
 
 
 class Database:
@@ -100,6 +106,36 @@ class Database:
             if _in_use(session.sync_session):
                 await asyncio.shield(asyncio.ensure_future(session.close()))
 
+    async def check(self) -> list[str]:
+        """Problems the server shows on a first connection, for the start-up log.
+
+        On PostgreSQL: whether the statement timeout holds outside transactions
+        (it does not when a pooler dropped the startup option, or behind
+        PgBouncer without a role or database default). A server that cannot be
+        reached is logged and not a problem here: `/health/ready` reports it.
+
+        Raises:
+            RuntimeError: the server refused the connection's startup parameters,
+                which PgBouncer does for a client not set up for it.
+        """
+        profile = profile_of(self.backend)
+        if profile.check is None:
+            return []
+        try:
+            async with self.async_engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await conn.run_sync(profile.check, self.settings)
+        except (sa_exc.DBAPIError, OSError) as exc:
+            message = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            if "unsupported startup parameter" in message:
+                raise RuntimeError(
+                    f"The database refused this connection's startup parameters ({message}): "
+                    "DATABASE_URL points at PgBouncer; set DATABASE_POOLER=pgbouncer "
+                    "(docs/scaling.md)"
+                ) from exc
+            logger.warning("Cannot check the database at start-up: %s", message)
+            return []
+
     async def dispose(self) -> None:
         """Close every pooled connection of both engines."""
         if self._engine is not None:
@@ -122,6 +158,8 @@ class Database:
             self.settings.gc_freeze
             and self.settings.environment == Environment.PRODUCTION
         )
+        for problem in await self.check():
+            logger.warning(problem)
         if freeze:
             gc.collect()
             gc.freeze()
@@ -134,8 +172,6 @@ class Database:
 
 
 STATE_KEY = "sqlmodel_production_database"
-DIRECT_READS = "sqlmodel_production.direct_reads"
-"""`session.info` key: the session is the per-request one `Database` made, so reads may bypass it while it is untouched."""
 
 
 def _in_use(session: Session) -> bool:

@@ -13,17 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ._settings import DatabaseSettings
-from ._urls import Backend, async_url, backend_of, sync_url
+from ._backends import POOLER_OPTION, Backend, Profile, profile_of
+from ._settings import DatabaseSettings, Pooler
+from ._urls import async_url, backend_of, sync_url
 
 __all__ = ["create_async_engine", "create_engine", "engine_options"]
-
-# MariaDB: fail on bad data instead of truncating it, whatever the server's default mode.
-_MARIADB_SQL_MODE = (
-    "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
-)
-# Keep the server from closing an idle connection before the pool recycles it.
-_RECYCLE_MARGIN = 60
 
 
 def create_engine(settings: DatabaseSettings | None = None, **overrides: Any) -> Engine:
@@ -67,11 +61,11 @@ def engine_options(
     url = (
         async_url(settings.database_url) if async_ else sync_url(settings.database_url)
     )
-    backend = backend_of(url)
+    profile = profile_of(backend_of(url))
     options: dict[str, Any] = {
         "echo": settings.echo,
         # Threshold 0 is SQLAlchemy's ping at every checkout; above it the ping is ours (`_ping_when_idle`).
-        "pool_pre_ping": _ping_after(settings, backend) == 0,
+        "pool_pre_ping": _ping_after(settings, profile) == 0,
         "pool_recycle": settings.pool_recycle,
         "pool_size": settings.pool_size,
         "max_overflow": settings.max_overflow,
@@ -79,41 +73,12 @@ def engine_options(
         # The hot connections serve the load; the rest idle at the bottom of the stack.
         "pool_use_lifo": True,
     }
-    if backend is Backend.SQLITE:
-        connect_args: dict[str, Any] = {
-            "timeout": settings.sqlite_busy_timeout,
-            "check_same_thread": False,
-        }
-        if _is_memory(url):
-            # One shared connection, or every checkout would see an empty database.
-            options = {"echo": settings.echo, "poolclass": StaticPool}
-        options["connect_args"] = connect_args
-    elif backend is Backend.POSTGRESQL:
-        server_settings = {"application_name": settings.application_name}
-        if settings.statement_timeout is not None:
-            server_settings["statement_timeout"] = str(
-                round(settings.statement_timeout * 1000)
-            )
-        if async_:
-            options["connect_args"] = {
-                "timeout": settings.connect_timeout,
-                "server_settings": server_settings,
-            }
-        else:
-            options["connect_args"] = {
-                "connect_timeout": settings.connect_timeout,
-                "application_name": settings.application_name,
-                "options": " ".join(
-                    f"-c {key}={value}"
-                    for key, value in server_settings.items()
-                    if key != "application_name"
-                ),
-            }
-    else:
-        options["connect_args"] = {
-            "charset": "utf8mb4",
-            "connect_timeout": settings.connect_timeout,
-        }
+    if profile.backend is Backend.SQLITE and _is_memory(url):
+        # One shared connection, or every checkout would see an empty database.
+        options = {"echo": settings.echo, "poolclass": StaticPool}
+    options["connect_args"] = profile.connect_args(settings, async_)
+    if settings.database_pooler is not Pooler.NONE:
+        options["execution_options"] = {POOLER_OPTION: settings.database_pooler.value}
     return url, options
 
 
@@ -135,10 +100,9 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
-def _ping_after(settings: DatabaseSettings, backend: Backend) -> float | None:
+def _ping_after(settings: DatabaseSettings, profile: Profile) -> float | None:
     """Seconds idle in the pool after which a checkout pings the connection; None: never."""
-    if not settings.pool_pre_ping or backend is Backend.SQLITE:
-        # An SQLite connection has no server that could drop it: a ping finds nothing.
+    if not settings.pool_pre_ping or not profile.pinged:
         return None
     return settings.pool_ping_after
 
@@ -147,15 +111,12 @@ def _tune(
     engine: Engine, settings: DatabaseSettings, overrides: Mapping[str, Any]
 ) -> None:
     """Install the per-connection settings that connect arguments cannot carry."""
-    backend = backend_of(engine.url)
-    ping_after = _ping_after(settings, backend)
+    profile = profile_of(backend_of(engine.url))
+    ping_after = _ping_after(settings, profile)
     # An explicit `pool_pre_ping=` override takes the ping back from us, either way.
     if ping_after and "pool_pre_ping" not in overrides:
         _ping_when_idle(engine, ping_after)
-    if backend is Backend.SQLITE:
-        _tune_sqlite(engine, settings)
-    elif backend is Backend.MARIADB:
-        _tune_mariadb(engine, settings)
+    profile.tune(engine, settings)
 
 
 _IDLE_SINCE = "sqlmodel_production.idle_since"
@@ -187,48 +148,3 @@ def _ping_when_idle(engine: Engine, ping_after: float) -> None:
                     "the pre-ping found the connection closed"
                 ) from error
             raise
-
-
-def _tune_sqlite(engine: Engine, settings: DatabaseSettings) -> None:
-    busy_ms = round(settings.sqlite_busy_timeout * 1000)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (below).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        # A deferred transaction that reads and then writes cannot wait for the
-        # write lock (SQLite answers "database is locked" at once); taking the
-        # lock at BEGIN lets the busy timeout queue concurrent writers instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _tune_mariadb(engine: Engine, settings: DatabaseSettings) -> None:
-    statements = [
-        f"SET SESSION sql_mode = '{_MARIADB_SQL_MODE}'",
-        "SET SESSION time_zone = '+00:00'",
-        f"SET SESSION wait_timeout = GREATEST(@@session.wait_timeout, {settings.pool_recycle + _RECYCLE_MARGIN})",
-    ]
-    if settings.statement_timeout is not None:
-        statements.append(
-            f"SET SESSION max_statement_time = {settings.statement_timeout:g}"
-        )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            for statement in statements:
-                cursor.execute(statement)
-        finally:
-            cursor.close()

@@ -29,12 +29,13 @@ from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sqlmodel_production.db._backends import autocommits
 from sqlmodel_production.db._database import Database
 from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._retry import RetryPolicy
@@ -45,6 +46,7 @@ __all__ = [
     "IsolationLevel",
     "RetryPolicy",
     "RetryingTransaction",
+    "retrying",
     "transaction",
     "transactional",
 ]
@@ -58,6 +60,7 @@ SourceT = TypeVar("SourceT", bound=SASession | SAAsyncSession | Database)
 SessionT = TypeVar("SessionT", bound=SASession)
 AsyncSessionT = TypeVar("AsyncSessionT", bound=SAAsyncSession)
 S = TypeVar("S")
+T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Set in `Session.info` while one of our attempts owns the session's transaction.
@@ -110,7 +113,14 @@ class _Attempt(Generic[S]):
         session.begin()
         session.info[_ACTIVE] = True
         level: str | None = self._transaction.isolation_level
-        if self._transaction.single_statement and autocommits(session.get_bind()):
+        bind = session.get_bind()
+        # A session bound to a connection (a test's rolled-back session) runs
+        # inside that connection's transaction, which autocommit would break.
+        if (
+            self._transaction.single_statement
+            and isinstance(bind, Engine)
+            and autocommits(bind)
+        ):
             level = "AUTOCOMMIT"
         if level is not None:
             session.connection(execution_options={"isolation_level": level})
@@ -256,7 +266,10 @@ class RetryingTransaction(Generic[SourceT]):
         policy: RetryPolicy | None = None,
         isolation_level: IsolationLevel | None = None,
         single_statement: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """See `transaction()`; `sleep` is how a sync loop waits between attempts
+        (code in SQLAlchemy's greenlet, under an event loop, passes one that awaits)."""
         if single_statement and isolation_level is not None:
             raise ValueError(
                 "single_statement and isolation_level exclude each other: a single "
@@ -266,6 +279,7 @@ class RetryingTransaction(Generic[SourceT]):
         self.policy = policy or RetryPolicy()
         self.isolation_level = isolation_level
         self.single_statement = single_statement
+        self.sleep = sleep
         self._last: _Attempt[Any] | None = None
 
     def _next(self) -> tuple[int, float] | None:
@@ -302,7 +316,7 @@ class RetryingTransaction(Generic[SourceT]):
             raise StopIteration
         number, wait = step
         if wait:
-            time.sleep(wait)
+            self.sleep(wait)
         attempt: Attempt[Any] = Attempt(number, self)
         self._last = attempt
         return attempt
@@ -395,6 +409,30 @@ def transaction(
     )
 
 
+def retrying(
+    work: Callable[[], T],
+    *,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """`work()`, run again after a deadlock or lock timeout as `transaction()` would.
+
+    For work that needs no transaction of a session (a single statement on a
+    pooled connection in autocommit): the same policy, waits and logs.
+    """
+    policy = policy or RetryPolicy()
+    number = 1
+    while True:  # retry_delay gives up after the policy's last attempt
+        try:
+            return work()
+        except sa_exc.DBAPIError as exc:
+            wait = retry_delay(policy, exc, number)
+            if wait is None:
+                raise
+        sleep(wait)
+        number += 1
+
+
 @overload
 def transactional(fn: F, /) -> F: ...
 @overload
@@ -469,16 +507,6 @@ def transactional(
         return cast(F, run)
 
     return decorate if fn is None else decorate(fn)
-
-
-def autocommits(bind: Engine | Connection) -> bool:
-    """Whether a statement can be its own transaction on `bind` at no cost.
-
-    PostgreSQL's drivers switch to autocommit without a round trip; PyMySQL
-    sends `SET autocommit`, and SQLite's `BEGIN IMMEDIATE` comes from a `begin`
-    listener that autocommit would leave open.
-    """
-    return bind.dialect.name == "postgresql"
 
 
 def _session_in(

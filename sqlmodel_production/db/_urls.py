@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import enum
-
 from sqlalchemy.engine import URL, make_url
 
+from ._backends import Backend, profile_of
 
-class Backend(enum.StrEnum):
-    """The three database families this toolkit supports."""
-
-    SQLITE = "sqlite"
-    POSTGRESQL = "postgresql"
-    MARIADB = "mariadb"
-
-
-_FAMILIES = {
-    "sqlite": Backend.SQLITE,
-    "postgresql": Backend.POSTGRESQL,
-    "postgres": Backend.POSTGRESQL,
-    "mysql": Backend.MARIADB,
-    "mariadb": Backend.MARIADB,
-}
-
-# backend -> (sync driver, async driver)
-_DRIVERS = {
-    Backend.SQLITE: ("pysqlite", "aiosqlite"),
-    Backend.POSTGRESQL: ("psycopg", "asyncpg"),
-    Backend.MARIADB: ("pymysql", "asyncmy"),
-}
+__all__ = ["Backend", "async_url", "backend_of", "sync_url"]
 
 
 def backend_of(url: str | URL) -> Backend:
@@ -37,15 +15,7 @@ def backend_of(url: str | URL) -> Backend:
     Raises:
         ValueError: the URL names a database this toolkit does not support.
     """
-    url = make_url(url)
-    family = url.get_backend_name()
-    try:
-        return _FAMILIES[family]
-    except KeyError:
-        supported = ", ".join(sorted(_FAMILIES))
-        raise ValueError(
-            f"Unsupported database {family!r} in DATABASE_URL; use one of: {supported}"
-        ) from None
+    return profile_of(make_url(url).get_backend_name()).backend
 
 
 def sync_url(url: str | URL) -> URL:
@@ -60,7 +30,5 @@ def async_url(url: str | URL) -> URL:
 
 def _with_driver(url: str | URL, *, async_: bool) -> URL:
     url = make_url(url)
-    backend = backend_of(url)
-    driver = _DRIVERS[backend][async_]
-    name = "mysql" if backend is Backend.MARIADB else backend.value
-    return url.set(drivername=f"{name}+{driver}")
+    profile = profile_of(url.get_backend_name())
+    return url.set(drivername=f"{profile.dialect}+{profile.drivers[async_]}")

@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from sqlmodel_production.crud import BulkValidationError, Repository, _insert
+from sqlmodel_production.crud import BulkValidationError, Repository
 from sqlmodel_production.db import Backend
+from sqlmodel_production.db._backends import _postgresql
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime, derive_schemas
 from tests.conftest import Target
@@ -90,7 +91,7 @@ def insert_then_read_back(
 def test_more_than_one_batch_keeps_input_order(
     target: Target, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_insert, "UNNEST_BATCH", 100)  # three PostgreSQL statements
+    monkeypatch.setattr(_postgresql, "UNNEST_BATCH", 100)  # three PostgreSQL statements
     n = 250
 
     def body(session: Session) -> tuple[list[Any], list[Any], int]:

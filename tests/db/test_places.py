@@ -1,4 +1,4 @@
-"""Direct reads (`direct_reads`, `Prepared`) on the real servers, sync and async.
+"""Statements on a pooled connection (`pooled_place`, `Prepared`) on the real servers, sync and async.
 
 Every read is checked against the same statement run through a SQLAlchemy
 `Connection`: the rows must be equal, value for value and type for type.
@@ -20,14 +20,18 @@ from sqlalchemy.util import greenlet_spawn
 
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
-from sqlmodel_production.db._reads import (
-    ConnectionReads,
-    DirectReads,
-    Prepared,
-    direct_reads,
-    direct_safe,
-    run_prepared,
+from sqlmodel_production.db._places import (
+    DIRECT_READS,
+    ConnectionPlace,
+    PooledPlace,
+    SessionState,
+    Where,
+    Work,
+    choose,
+    pooled_place,
+    session_state,
 )
+from sqlmodel_production.db._prepared import Prepared, direct_safe, run_prepared
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime
 from tests.conftest import Target
@@ -99,11 +103,11 @@ def database(make_database: Callable[..., Database]) -> Iterator[Database]:
 Step = Callable[[sa.Engine], Any]
 
 
-def direct(fn: Callable[[DirectReads], T]) -> Callable[[sa.Engine], T]:
+def direct(fn: Callable[[PooledPlace], T]) -> Callable[[sa.Engine], T]:
     """A step: `fn` on direct reads of the engine."""
 
     def step(engine: sa.Engine) -> T:
-        with direct_reads(engine) as reads:
+        with pooled_place(engine) as reads:
             return fn(reads)
 
     return step
@@ -134,11 +138,11 @@ def run(database: Database, async_: bool, *steps: Step) -> list[Any]:
     return asyncio.run(main())
 
 
-def backend_id(reads: DirectReads) -> int:
+def backend_id(reads: PooledPlace) -> int:
     """The server's id of the connection the reads run on."""
     function = (
         sa.func.pg_backend_pid()
-        if reads.dialect.name == "postgresql"
+        if reads.engine.dialect.name == "postgresql"
         else sa.func.connection_id()
     )
     row = reads.first(Prepared(sa.select(function.label("id"))))
@@ -165,7 +169,7 @@ def test_rows_equal_those_read_through_a_connection(
     expected, got = run(
         database,
         target.async_,
-        connected(lambda conn: every_read(ConnectionReads(conn))),
+        connected(lambda conn: every_read(ConnectionPlace(conn))),
         direct(every_read),
     )
     assert expected["by_token"] == ROWS[2]
@@ -196,7 +200,7 @@ def test_an_insert_returning_gives_the_rows_a_connection_gives(
     insert = insert_of(things, list(row))
 
     def through_connection(conn: sa.Connection) -> Any:
-        inserted = ConnectionReads(conn).first(insert, {**row, "id": 11})
+        inserted = ConnectionPlace(conn).first(insert, {**row, "id": 11})
         conn.rollback()
         return inserted
 
@@ -234,7 +238,7 @@ def test_a_python_side_default_is_computed_through_a_connection(
 
 
 def test_every_statement_is_recorded(target: Target, database: Database) -> None:
-    def read(reads: DirectReads) -> Any:
+    def read(reads: PooledPlace) -> Any:
         with record_queries() as recording:
             every_read(reads)
         return recording
@@ -261,14 +265,14 @@ def test_an_unmarked_listener_sends_every_read_through_a_connection(
         if "rd_thing" in sql:
             seen.append(conn)
 
-    def read(reads: DirectReads) -> Any:
+    def read(reads: PooledPlace) -> Any:
         return reads.all(by_mood)
 
     engine = database.async_engine.sync_engine if target.async_ else database.engine
     sa.event.listen(engine, "after_cursor_execute", ours)
     try:
         run(database, target.async_, direct(read))
-        assert seen == [None]  # called by DirectReads itself
+        assert seen == [None]  # called by PooledPlace itself
         seen.clear()
         sa.event.listen(engine, "before_cursor_execute", foreign)
         [rows] = run(database, target.async_, direct(read))
@@ -288,7 +292,7 @@ def test_postgresql_reads_outside_a_transaction_and_restores_the_connection(
     clock = Prepared(sa.select(sa.func.clock_timestamp().label("at")))
     started = Prepared(sa.select(sa.func.now().label("at")))
 
-    def read(reads: DirectReads) -> tuple[int, bool]:
+    def read(reads: PooledPlace) -> tuple[int, bool]:
         first = backend_id(reads)
         ran_at = reads.first(clock)
         began_at = reads.first(started)
@@ -317,7 +321,7 @@ def test_postgresql_reads_outside_a_transaction_and_restores_the_connection(
 def test_a_lost_connection_raises_a_disconnect_and_is_not_pooled_again(
     target: Target, database: Database
 ) -> None:
-    def lose(reads: DirectReads) -> tuple[int, sa.exc.DBAPIError]:
+    def lose(reads: PooledPlace) -> tuple[int, sa.exc.DBAPIError]:
         session = backend_id(reads)
         kill(database, session)
         with pytest.raises(sa.exc.DBAPIError) as raised:
@@ -460,7 +464,7 @@ def test_a_schema_translate_map_is_applied_to_prepared_statements(
     insert = insert_of(things, list(ROWS[0]))
 
     def read(engine: sa.Engine) -> Any:
-        with direct_reads(
+        with pooled_place(
             engine.execution_options(schema_translate_map=tenant)
         ) as reads:
             return reads.all(names)
@@ -470,7 +474,7 @@ def test_a_schema_translate_map_is_applied_to_prepared_statements(
             conn = conn.execution_options(schema_translate_map=tenant)
             inserted = run_prepared(conn, insert, {**ROWS[1], "id": 8})
             conn.commit()
-            return inserted, ConnectionReads(conn).all(names)
+            return inserted, ConnectionPlace(conn).all(names)
 
     default = direct(lambda reads: reads.all(names))
     got, (inserted, after), untouched = run(
@@ -539,3 +543,54 @@ def test_execution_listeners_see_every_statement(
             assert seen == ["Connection"]
     finally:
         sa.event.remove(engine, event, listener)
+
+
+# --- where a unit of work runs ---------------------------------------------------------
+
+W, S = Work, SessionState
+
+
+@pytest.mark.parametrize(
+    ("work", "session", "autocommit", "where"),
+    [
+        # No session, or only the request's untouched own one: a pooled connection.
+        (W.READ, S.NONE, False, Where.POOLED),
+        (W.READ, S.UNTOUCHED, False, Where.POOLED),
+        (W.SINGLE_WRITE, S.NONE, True, Where.POOLED),
+        (W.SINGLE_WRITE, S.UNTOUCHED, True, Where.POOLED),
+        # A single write where a statement cannot autocommit: a transaction.
+        (W.SINGLE_WRITE, S.NONE, False, Where.NEW_TRANSACTION),
+        (W.SINGLE_WRITE, S.UNTOUCHED, False, Where.NEW_TRANSACTION),
+        # Any session given to the request: work sees what it sees.
+        (W.READ, S.IDLE, True, Where.SESSION),
+        (W.READ, S.IN_TRANSACTION, True, Where.SESSION),
+        (W.ORM_READ, S.NONE, True, Where.SESSION),
+        (W.ORM_READ, S.UNTOUCHED, True, Where.SESSION),
+        (W.SINGLE_WRITE, S.IDLE, True, Where.NEW_TRANSACTION),
+        (W.WRITE, S.NONE, True, Where.NEW_TRANSACTION),
+        (W.WRITE, S.UNTOUCHED, True, Where.NEW_TRANSACTION),
+        (W.WRITE, S.IDLE, True, Where.NEW_TRANSACTION),
+        # A transaction in progress cannot be run again: join it, no retry.
+        (W.WRITE, S.IN_TRANSACTION, True, Where.OPEN_TRANSACTION),
+        (W.SINGLE_WRITE, S.IN_TRANSACTION, True, Where.OPEN_TRANSACTION),
+    ],
+)
+def test_choose(
+    work: Work, session: SessionState, autocommit: bool, where: Where
+) -> None:
+    assert choose(work, session, autocommit=autocommit) is where
+
+
+def test_session_state_tells_the_sessions_apart(
+    backend: Backend, database: Database
+) -> None:
+    assert session_state(None) is SessionState.NONE
+    with database.session() as own:
+        assert session_state(own) is SessionState.UNTOUCHED
+        own.execute(sa.text("SELECT 1"))
+        assert session_state(own) is SessionState.IN_TRANSACTION
+    with sa.orm.Session(database.engine) as given:
+        assert session_state(given) is SessionState.IDLE
+    with database.engine.connect() as conn, sa.orm.Session(bind=conn) as bound:
+        bound.info[DIRECT_READS] = True  # bound to a connection: never untouched
+        assert session_state(bound) is SessionState.IDLE

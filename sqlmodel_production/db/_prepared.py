@@ -1,45 +1,38 @@
-"""Reads on one connection, through SQLAlchemy's `Connection` or straight on the driver.
+"""Statements built once and run straight on the driver: `Prepared`.
 
-The read endpoints and the repository's reads are written once against `Reads`:
-`ConnectionReads` runs them on a `Connection` (a session's, with its transaction
-and identity of snapshot), `DirectReads` on a pooled driver connection of its
-own: a `Prepared` statement is compiled once per dialect, its parameters and
-rows pass through the column types' processors, and nothing else runs: no
-`Connection`, no `Result`, no cache key, and on PostgreSQL no `BEGIN` or
-`ROLLBACK` (each statement reads the latest committed data, as under READ
-COMMITTED). What it cannot run that way (a statement built per request, an
-engine with listeners of other libraries on its statements or executions, with
-echo on or with a `schema_translate_map`) goes through a `Connection` on the
-same pooled connection, so every statement is still seen, logged and translated.
+A `Prepared` statement is compiled once per dialect; at execution its
+parameters and rows pass through the column types' processors, and nothing
+else runs: no `Connection`, no `Result`, no cache key. What cannot run that way
+(a statement rendered per execution, an engine with listeners of other
+libraries on its statements or executions, with echo on or with a
+`schema_translate_map`) goes through a `Connection` on the same pooled
+connection, so every statement is still seen, logged and translated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import Session
 
 __all__ = [
-    "ConnectionReads",
-    "DirectReads",
     "Prepared",
-    "Reads",
+    "Row",
     "dicts",
-    "direct_reads",
     "direct_safe",
-    "reads_of",
+    "execute",
+    "on_driver",
+    "run_on_driver",
     "run_prepared",
 ]
 
 Row = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
 _SAFE = "__smp_direct_safe__"
-_NO_PARAMS: Mapping[str, Any] = {}
+NO_PARAMS: Mapping[str, Any] = {}
 
 
 class Prepared:
@@ -56,19 +49,19 @@ class Prepared:
 
     def __init__(self, statement: sa.Select[Any] | sa.UpdateBase) -> None:
         self.statement = statement
-        self._forms: dict[Dialect, _Form | None] = {}
+        self._forms: dict[Dialect, _Compiled | None] = {}
 
-    def form(self, dialect: Dialect) -> _Form | None:
+    def form(self, dialect: Dialect) -> _Compiled | None:
         """The statement compiled for `dialect`, or None if it needs per-execution rendering."""
         try:
             return self._forms[dialect]
         except KeyError:
-            form = _Form.compile(self.statement, dialect)
+            form = _Compiled.compile(self.statement, dialect)
             self._forms[dialect] = form
             return form
 
 
-class _Form:
+class _Compiled:
     """A statement's SQL for one dialect, with its parameter order and type processors."""
 
     def __init__(
@@ -92,7 +85,7 @@ class _Form:
     @classmethod
     def compile(
         cls, statement: sa.Select[Any] | sa.UpdateBase, dialect: Dialect
-    ) -> _Form | None:
+    ) -> _Compiled | None:
         compiled: Any = statement.compile(dialect=dialect)
         if compiled.literal_execute_params or compiled.post_compile_params:
             return None
@@ -153,42 +146,6 @@ class _Form:
         return processors
 
 
-class Reads(Protocol):
-    """Somewhere SELECTs run: `all` rows or the `first` one, as dicts."""
-
-    def all(
-        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
-    ) -> list[Row]: ...
-
-    def first(
-        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
-    ) -> Row | None: ...
-
-
-class ConnectionReads:
-    """Reads on a SQLAlchemy `Connection` (a session's: in its transaction)."""
-
-    __slots__ = ("connection",)
-
-    def __init__(self, connection: sa.Connection) -> None:
-        self.connection = connection
-
-    def all(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = _NO_PARAMS,
-    ) -> list[Row]:
-        return dicts(self.connection.execute(_executable(statement), params))
-
-    def first(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = _NO_PARAMS,
-    ) -> Row | None:
-        rows = self.all(statement, params)
-        return rows[0] if rows else None
-
-
 def dicts(result: sa.Result[Any]) -> list[Row]:
     """Every row of `result` as a dict keyed like `Result.mappings()`.
 
@@ -199,17 +156,8 @@ def dicts(result: sa.Result[Any]) -> list[Row]:
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
-def _executable(statement: Prepared | sa.Select[Any]) -> Any:
+def execute(statement: Prepared | sa.Select[Any]) -> Any:
     return statement.statement if isinstance(statement, Prepared) else statement
-
-
-def reads_of(target: Session | sa.Connection | Reads) -> Reads:
-    """`Reads` on a session's connection, on a connection, or `target` itself."""
-    if isinstance(target, Session):
-        return ConnectionReads(target.connection())
-    if isinstance(target, sa.Connection):
-        return ConnectionReads(target)
-    return target
 
 
 def direct_safe(listener: F) -> F:
@@ -226,58 +174,10 @@ def direct_safe(listener: F) -> F:
     return listener
 
 
-class DirectReads:
-    """Reads on one pooled driver connection, outside any transaction on PostgreSQL.
-
-    Made by `direct_reads(engine)`; not thread-safe, like the connection it holds.
-    """
-
-    def __init__(self, engine: Engine, pooled: Any) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect
-        self._pooled = pooled
-        self._connection: sa.Connection | None = None
-
-    def all(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = _NO_PARAMS,
-    ) -> list[Row]:
-        on_driver = _on_driver(
-            statement, self.engine, self.engine.get_execution_options()
-        )
-        if on_driver is None:
-            return dicts(self.connection().execute(_executable(statement), params))
-        return _run(
-            *on_driver, params, self.engine, self._pooled, self._pooled.invalidate
-        )
-
-    def first(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = _NO_PARAMS,
-    ) -> Row | None:
-        rows = self.all(statement, params)
-        return rows[0] if rows else None
-
-    def connection(self) -> sa.Connection:
-        """A `Connection` on the same pooled connection (on PostgreSQL in autocommit: each statement commits)."""
-        if self._connection is None:
-            self._connection = sa.Connection(self.engine, connection=self._pooled)
-        return self._connection
-
-    def close(self) -> None:
-        """Give the connection back to the pool (a `Connection` made on it rolls back first)."""
-        if self._connection is not None:
-            self._connection.close()
-        else:
-            self._pooled.close()
-
-
 def run_prepared(
     connection: sa.Connection,
     statement: Prepared,
-    params: Mapping[str, Any] = _NO_PARAMS,
+    params: Mapping[str, Any] = NO_PARAMS,
 ) -> list[Row]:
     """`statement`'s rows, run straight on `connection`'s driver cursor, in its transaction.
 
@@ -289,22 +189,22 @@ def run_prepared(
     execution, it goes through `connection.execute`.
     """
     engine = connection.engine
-    on_driver = _on_driver(statement, engine, connection.get_execution_options())
-    if on_driver is None:
+    driver = on_driver(statement, engine, connection.get_execution_options())
+    if driver is None:
         return dicts(connection.execute(statement.statement, params))
     if not connection.in_transaction():
         connection.begin()  # as `execute` would: the caller's commit() commits it
-    return _run(
-        *on_driver, params, engine, connection.connection, connection.invalidate
+    return run_on_driver(
+        *driver, params, engine, connection.connection, connection.invalidate
     )
 
 
 _Listeners = tuple[list[Any], list[Any]]
 
 
-def _on_driver(
+def on_driver(
     statement: Prepared | sa.Select[Any], engine: Engine, options: Mapping[str, Any]
-) -> tuple[_Form, _Listeners] | None:
+) -> tuple[_Compiled, _Listeners] | None:
     """`statement`'s compiled form and the listeners to call, if it can run on the driver; None for a `Connection`."""
     listeners = _direct_listeners(engine, options)
     if listeners is None or not isinstance(statement, Prepared):
@@ -313,8 +213,8 @@ def _on_driver(
     return None if form is None else (form, listeners)
 
 
-def _run(
-    form: _Form,
+def run_on_driver(
+    form: _Compiled,
     listeners: _Listeners,
     params: Mapping[str, Any],
     engine: Engine,
@@ -391,31 +291,3 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
     if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
         return before, after
     return None
-
-
-@contextmanager
-def direct_reads(engine: Engine) -> Iterator[DirectReads]:
-    """`DirectReads` on a connection checked out of `engine`'s pool, returned on exit.
-
-    On PostgreSQL the connection is put in autocommit for the reads (no `BEGIN`,
-    no `ROLLBACK` on return) and set back before it goes back to the pool; on
-    MariaDB the reads share one snapshot, rolled back on return; on SQLite each
-    read sees the latest commit.
-    """
-    pooled = engine.raw_connection()
-    dbapi_connection: Any = pooled.dbapi_connection
-    dialect = engine.dialect
-    autocommit = dialect.name == "postgresql"
-    reads = None
-    try:
-        if autocommit:
-            dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
-        reads = DirectReads(engine, pooled)
-        yield reads
-    finally:
-        if autocommit and pooled.is_valid:
-            dialect.reset_isolation_level(dbapi_connection)
-        if reads is not None:
-            reads.close()
-        else:
-            pooled.close()

@@ -1,0 +1,141 @@
+"""One profile per backend: everything that differs between SQLite, PostgreSQL and MariaDB.
+
+A profile names the backend's drivers, how to connect and tune a connection,
+whether a statement can be its own transaction at no cost, how to insert many
+rows and upsert, what a pooler in front of it needs, and how to read the
+server's connection limit. Nothing outside this package asks which database it
+talks to: it asks the profile. Adding a backend, or a pooler mode, is one module.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from sqlmodel_production.db._settings import DatabaseSettings
+
+__all__ = [
+    "POOLER_OPTION",
+    "Backend",
+    "Profile",
+    "Row",
+    "autocommits",
+    "never",
+    "profile_of",
+]
+
+Row = dict[str, Any]
+
+
+class Backend(enum.StrEnum):
+    """The three database families this toolkit supports."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+    MARIADB = "mariadb"
+
+
+InsertBatch = Callable[
+    [
+        sa.Connection,
+        sa.Table,
+        tuple[str, ...],
+        list[Row],
+        tuple[sa.ColumnElement[Any], ...],
+    ],
+    list[Row],
+]
+"""Insert one batch of rows that name the same columns; the `returning` columns of each, in order."""
+
+Upsert = Callable[
+    [
+        sa.Connection,
+        sa.Table,
+        Mapping[str, Any],
+        Sequence[str],
+        Sequence[str],
+        Sequence[sa.ColumnElement[Any]],
+    ],
+    Row,
+]
+"""Insert a row or update the row with the same key (`on`), setting `changes`; the `returning` columns."""
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """What one backend needs; see the module of each backend for the reasons."""
+
+    backend: Backend
+    url_names: tuple[str, ...]
+    """Names of the backend in URLs (`postgresql://`, `postgres://` ...)."""
+    dialect: str
+    """SQLAlchemy's dialect name, as in `engine.dialect.name` and in a URL's driver name."""
+    drivers: tuple[str, str]
+    """The sync and the async driver."""
+    autocommit_statements: Callable[[str, str], bool]
+    """Whether, with this driver and pooler (`Pooler` value), a statement can be its own
+    transaction at no cost (no round trip to switch).
+
+    Reads on a pooled connection of their own then run without `BEGIN` and
+    `ROLLBACK`, and single-statement writes without `BEGIN` and `COMMIT`."""
+    connect_args: Callable[[DatabaseSettings, bool], dict[str, Any]]
+    """The driver's connect arguments for the settings, sync (False) or async (True)."""
+    tune: Callable[[Engine, DatabaseSettings], None]
+    """Install the per-connection settings that connect arguments cannot carry."""
+    insert_batch: InsertBatch
+    upsert: Upsert
+    server_limits_sql: tuple[str, str] | None
+    """Queries for the server's `max_connections` and the connections it reserves; None: no server."""
+    check: Callable[[sa.Connection, DatabaseSettings], list[str]] | None = None
+    """Problems a first connection shows (a setting the server does not apply); None: nothing to check."""
+    pinged: bool = True
+    """Pooled connections can be dropped by a server, so idle ones are pinged before reuse."""
+
+
+POOLER_OPTION = "sqlmodel_production.pooler"
+"""The engine's execution option that names its pooler (a `Pooler` value)."""
+
+
+def autocommits(bind: Engine | sa.Connection) -> bool:
+    """Whether a statement can be its own transaction at no cost on `bind` (see `Profile`)."""
+    dialect = bind.dialect
+    pooler = bind.get_execution_options().get(POOLER_OPTION, "none")
+    return profile_of(dialect.name).autocommit_statements(dialect.driver, pooler)
+
+
+def never(*_: object) -> bool:
+    """For a profile's rule that never holds."""
+    return False
+
+
+@functools.cache
+def profile_of(name: Backend | str) -> Profile:
+    """The profile of a backend, a URL's backend name or a SQLAlchemy dialect name.
+
+    Raises:
+        ValueError: the name is not one of a supported database.
+    """
+    from . import _mariadb, _postgresql, _sqlite
+
+    for module in (_postgresql, _mariadb, _sqlite):
+        profile: Profile = module.PROFILE
+        if (
+            name is profile.backend
+            or name in profile.url_names
+            or name == profile.dialect
+        ):
+            return profile
+    supported = ", ".join(
+        sorted(n for m in (_postgresql, _mariadb, _sqlite) for n in m.PROFILE.url_names)
+    )
+    raise ValueError(
+        f"Unsupported database {name!r} in DATABASE_URL; use one of: {supported}"
+    )

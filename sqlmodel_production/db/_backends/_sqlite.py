@@ -1,0 +1,98 @@
+"""SQLite: the embedded default, a file and no server.
+
+sqlite3 and aiosqlite; WAL, foreign keys and a busy timeout on every
+connection; `BEGIN IMMEDIATE` so that concurrent writers queue on the busy
+timeout instead of failing at once; no pre-ping (no server can drop a
+connection); no autocommit statements (the `BEGIN IMMEDIATE` listener would be
+left open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Engine
+
+from sqlmodel_production.db._prepared import dicts
+from sqlmodel_production.db._settings import DatabaseSettings
+
+from . import Backend, Profile, Row, never
+from ._common import by_key, insert_statement, upsert_on_conflict
+
+
+def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
+    return {"timeout": settings.sqlite_busy_timeout, "check_same_thread": False}
+
+
+def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+    busy_ms = round(settings.sqlite_busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A deferred transaction that reads and then writes cannot wait for the
+        # write lock (SQLite answers "database is locked" at once); taking the
+        # lock at BEGIN lets the busy timeout queue concurrent writers instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_batch(
+    connection: sa.Connection,
+    table: sa.Table,
+    names: tuple[str, ...],
+    batch: list[Row],
+    returning: tuple[sa.ColumnElement[Any], ...],
+) -> list[Row]:
+    """Batched inserts, rows matched back to their parameters by primary key.
+
+    SQLAlchemy cannot promise SQLite's RETURNING order, so `sort_by_parameter_order`
+    would send one statement per row. SQLite numbers new rows in the order of the
+    VALUES, and the write lock is ours (BEGIN IMMEDIATE), so ascending generated
+    keys follow the parameters; keys given by the caller are matched directly.
+    """
+    result = connection.execute(insert_statement(table, returning, sort=False), batch)
+    return by_key(table, batch, dicts(result))
+
+
+def _upsert(
+    connection: sa.Connection,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    on: Sequence[str],
+    changes: Sequence[str],
+    returning: Sequence[sa.ColumnElement[Any]],
+) -> Row:
+    return upsert_on_conflict(
+        sqlite.insert, connection, table, values, on, changes, returning
+    )
+
+
+PROFILE = Profile(
+    backend=Backend.SQLITE,
+    url_names=("sqlite",),
+    dialect="sqlite",
+    drivers=("pysqlite", "aiosqlite"),
+    autocommit_statements=never,
+    connect_args=_connect_args,
+    tune=_tune,
+    insert_batch=_insert_batch,
+    upsert=_upsert,
+    server_limits_sql=None,
+    pinged=False,
+)

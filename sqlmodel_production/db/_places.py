@@ -1,0 +1,262 @@
+"""Where a statement runs: the execution seam of routes and repositories.
+
+Every statement a route or a repository runs goes to a `Place`: a session's
+connection in its transaction (`ConnectionPlace`) or a pooled connection of its
+own (`PooledPlace`, in autocommit where the backend's profile allows it, on the
+driver for `Prepared` statements). `choose` is the one pure decision of where a
+unit of work runs; the endpoints carry it out, sync and async alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ._backends import autocommits
+from ._prepared import (
+    NO_PARAMS,
+    Prepared,
+    Row,
+    dicts,
+    execute,
+    on_driver,
+    run_on_driver,
+)
+
+__all__ = [
+    "DIRECT_READS",
+    "ConnectionPlace",
+    "Place",
+    "PooledPlace",
+    "SessionState",
+    "Target",
+    "Where",
+    "Work",
+    "choose",
+    "connection_of",
+    "place_of",
+    "pooled_place",
+    "session_state",
+]
+
+
+class Place(Protocol):
+    """Where statements run: `all` rows or the `first` one as dicts, `connection()` for the rest."""
+
+    def all(
+        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
+    ) -> list[Row]: ...
+
+    def first(
+        self, statement: Prepared | sa.Select[Any], params: Mapping[str, Any] = ...
+    ) -> Row | None: ...
+
+    def connection(self) -> sa.Connection: ...
+
+
+class ConnectionPlace:
+    """Statements on a SQLAlchemy `Connection` (a session's: in its transaction)."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+
+    def all(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> list[Row]:
+        return dicts(self._connection.execute(execute(statement), params))
+
+    def first(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> Row | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+    def connection(self) -> sa.Connection:
+        return self._connection
+
+
+class PooledPlace:
+    """Statements on one pooled connection of their own, `Prepared` ones straight on the driver.
+
+    Where the backend's profile allows it (PostgreSQL) the connection is in
+    autocommit: each statement is its own transaction, with no `BEGIN`,
+    `COMMIT` or `ROLLBACK` round trips, and reads see the latest committed data.
+    Elsewhere the statements share one transaction, rolled back when the
+    connection goes back to the pool: use it there for reads only. Made by
+    `pooled_place(engine)`; not thread-safe, like the connection it holds.
+    """
+
+    def __init__(self, engine: Engine, pooled: Any) -> None:
+        self.engine = engine
+        self._pooled = pooled
+        self._connection: sa.Connection | None = None
+
+    def all(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> list[Row]:
+        driver = on_driver(statement, self.engine, self.engine.get_execution_options())
+        if driver is None:
+            return dicts(self.connection().execute(execute(statement), params))
+        return run_on_driver(
+            *driver, params, self.engine, self._pooled, self._pooled.invalidate
+        )
+
+    def first(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> Row | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+    def connection(self) -> sa.Connection:
+        """A `Connection` on the same pooled connection (in autocommit where the place is)."""
+        if self._connection is None:
+            self._connection = sa.Connection(self.engine, connection=self._pooled)
+        return self._connection
+
+    def close(self) -> None:
+        """Give the connection back to the pool (a `Connection` made on it rolls back first)."""
+        if self._connection is not None:
+            self._connection.close()
+        else:
+            self._pooled.close()
+
+
+@contextmanager
+def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
+    """A `PooledPlace` on a connection checked out of `engine`'s pool, returned on exit.
+
+    On PostgreSQL the connection is put in autocommit (no `BEGIN`, no
+    `ROLLBACK` on return) and set back before it goes back to the pool; on
+    MariaDB the statements share one snapshot, rolled back on return; on SQLite
+    each read sees the latest commit.
+    """
+    pooled = engine.raw_connection()
+    dbapi_connection: Any = pooled.dbapi_connection
+    dialect = engine.dialect
+    autocommit = autocommits(engine)
+    place = None
+    try:
+        if autocommit:
+            dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
+        place = PooledPlace(engine, pooled)
+        yield place
+    finally:
+        if autocommit and pooled.is_valid:
+            dialect.reset_isolation_level(dbapi_connection)
+        if place is not None:
+            place.close()
+        else:
+            pooled.close()
+
+
+Target = Session | sa.Connection | Place
+"""What repository methods take: a session (its transaction), a connection, or a `Place`."""
+
+
+def place_of(target: Target) -> Place:
+    """The `Place` of a session (its connection, in its transaction), of a connection, or `target` itself."""
+    if isinstance(target, Session):
+        return ConnectionPlace(target.connection())
+    if isinstance(target, sa.Connection):
+        return ConnectionPlace(target)
+    return target
+
+
+def connection_of(target: Target) -> sa.Connection:
+    """The `Connection` a write runs on: a session's, the connection itself, or a place's."""
+    if isinstance(target, sa.Connection):
+        return target
+    return target.connection()
+
+
+# --- where a unit of work runs: one pure decision ------------------------------------
+
+
+class Work(enum.Enum):
+    """What a unit of work does to the database."""
+
+    READ = "read"
+    """SELECTs only, on any `Place`."""
+    ORM_READ = "orm_read"
+    """Reads through a session (ORM queries, loaders)."""
+    SINGLE_WRITE = "single_write"
+    """Changes the database with one statement (reads around it are fine)."""
+    WRITE = "write"
+    """Anything else that writes: a transaction, run again on a deadlock."""
+
+
+class SessionState(enum.Enum):
+    """The session a request brings to a unit of work."""
+
+    NONE = "none"
+    """No session: the request has none, one would be made for the work."""
+    UNTOUCHED = "untouched"
+    """The request's own session (`Database.session()`), which nothing used yet."""
+    IDLE = "idle"
+    """A session given to the request (an override, a test's), outside a transaction."""
+    IN_TRANSACTION = "in_transaction"
+    """A session with a transaction in progress (a dependency used it; a test's rolled-back one)."""
+
+
+class Where(enum.Enum):
+    """Where a unit of work runs."""
+
+    POOLED = "pooled"
+    """A pooled connection of its own (`PooledPlace`), retried on a deadlock."""
+    NEW_TRANSACTION = "new_transaction"
+    """A transaction of the session, begun for the work, committed after it, retried on a deadlock."""
+    OPEN_TRANSACTION = "open_transaction"
+    """The session's transaction in progress: the work joins it and a write commits it; no retry,
+    since the earlier work in it cannot be run again."""
+    SESSION = "session"
+    """Reads on the session (or its connection), seeing what the session sees."""
+
+
+DIRECT_READS = "sqlmodel_production.direct_reads"
+"""`session.info` key: the session is the per-request one `Database` made, so work may bypass it while it is untouched."""
+
+
+def session_state(session: Session | None) -> SessionState:
+    """The state of the session a request brings (None: it brings none)."""
+    if session is None:
+        return SessionState.NONE
+    if session.in_transaction():
+        return SessionState.IN_TRANSACTION
+    if session.info.get(DIRECT_READS) and isinstance(session.bind, Engine):
+        return SessionState.UNTOUCHED
+    return SessionState.IDLE
+
+
+def choose(work: Work, session: SessionState, *, autocommit: bool) -> Where:
+    """Where `work` runs, given the request's session and whether statements can autocommit.
+
+    Reads, and single writes where a statement can be its own transaction,
+    take a pooled connection of their own while the request has no session or
+    an untouched one of its own; with any other session they run where that
+    session would see them. Other writes begin a transaction of the session,
+    or join the one in progress.
+    """
+    pooled = work is Work.READ or (work is Work.SINGLE_WRITE and autocommit)
+    if pooled and session in (SessionState.NONE, SessionState.UNTOUCHED):
+        return Where.POOLED
+    if work in (Work.READ, Work.ORM_READ):
+        return Where.SESSION
+    if session is SessionState.IN_TRANSACTION:
+        return Where.OPEN_TRANSACTION
+    return Where.NEW_TRANSACTION
