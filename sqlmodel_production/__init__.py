@@ -44,6 +44,7 @@ from .models import derive_schemas as derive_schemas
 
 if TYPE_CHECKING:
     from .api import AsyncSessionDep as AsyncSessionDep
+    from .api import ReadYourWritesMiddleware as ReadYourWritesMiddleware
     from .api import SessionDep as SessionDep
     from .api import crud_router as crud_router
     from .api import get_async_session as get_async_session
@@ -56,6 +57,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AsyncSessionDep": ".api",
+    "ReadYourWritesMiddleware": ".api",
     "SessionDep": ".api",
     "crud_router": ".api",
     "get_async_session": ".api",
@@ -89,6 +91,7 @@ __all__ = [
     "InvalidQuery",
     "LeakDetector",
     "Page",
+    "ReadYourWritesMiddleware",
     "Repository",
     "RetryPolicy",
     "SessionDep",

@@ -8,12 +8,14 @@ from ._dependencies import get_session as get_session
 from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
 from ._links import link_router as link_router
+from ._read_your_writes import ReadYourWritesMiddleware as ReadYourWritesMiddleware
 from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
 
 __all__ = [
     "AsyncSessionDep",
     "HTTPError",
+    "ReadYourWritesMiddleware",
     "SessionDep",
     "crud_router",
     "error_response",

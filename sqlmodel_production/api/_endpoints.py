@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -40,7 +40,11 @@ from sqlmodel_production.api._dependencies import (
 )
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._backends import autocommits
+from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._places import (
+    WROTE,
+    WROTE_NOW,
+    SessionState,
     Where,
     Work,
     choose,
@@ -48,6 +52,7 @@ from sqlmodel_production.db._places import (
     pooled_place,
     session_state,
 )
+from sqlmodel_production.db._replicas import Replicas
 from sqlmodel_production.db._retry import RetryPolicy
 from sqlmodel_production.db._transaction import RetryingTransaction, retrying
 from sqlmodel_production.models import integer_range
@@ -150,14 +155,26 @@ def make_endpoint(
                     )
             database = get_database(request)
             engine = database.async_engine.sync_engine
-            if unit.pooled(engine):
+            where = unit.alone(engine, database.async_replicas, request.scope)
+            if where is Where.REPLICA:
                 return await greenlet_spawn(
+                    unit.on_replica,
+                    database.async_replicas,
+                    engine,
+                    values,
+                    _async_sleep,
+                )
+            if where is Where.POOLED:
+                result = await greenlet_spawn(
                     unit.on_pooled, engine, values, _async_sleep
                 )
-            async with database.async_session() as own:
-                return await greenlet_spawn(
-                    unit.run, own.sync_session, values, _async_sleep
-                )
+            else:
+                async with database.async_session() as own:
+                    result = await greenlet_spawn(
+                        unit.run, own.sync_session, values, _async_sleep
+                    )
+            unit.wrote(request.scope)
+            return result
 
     else:
 
@@ -171,10 +188,17 @@ def make_endpoint(
                 with open_override(override, request) as given:
                     return unit.run(given, values, time.sleep)
             database = get_database(request)
-            if unit.pooled(database.engine):
-                return unit.on_pooled(database.engine, values, time.sleep)
-            with database.session() as own:
-                return unit.run(own, values, time.sleep)
+            engine = database.engine
+            where = unit.alone(engine, database.replicas, request.scope)
+            if where is Where.REPLICA:
+                return unit.on_replica(database.replicas, engine, values, time.sleep)
+            if where is Where.POOLED:
+                result = unit.on_pooled(engine, values, time.sleep)
+            else:
+                with database.session() as own:
+                    result = unit.run(own, values, time.sleep)
+            unit.wrote(request.scope)
+            return result
 
     request = inspect.Parameter(
         _REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request
@@ -199,10 +223,39 @@ class _Unit:
         self.logic = logic
         self.work = work
 
-    def pooled(self, engine: Engine) -> bool:
-        """Whether the work runs on a pooled connection when the request brings no session."""
-        where = choose(self.work, session_state(None), autocommit=autocommits(engine))
-        return where is Where.POOLED
+    def alone(
+        self, engine: Engine, replicas: Replicas, scope: MutableMapping[str, Any]
+    ) -> Where:
+        """Where the work runs when the request brings no session.
+
+        A read goes to a replica unless this request, or recently its client
+        (`ReadYourWritesMiddleware`), wrote.
+        """
+        return choose(
+            self.work,
+            SessionState.NONE,
+            autocommit=autocommits(engine),
+            replica=bool(len(replicas)) and not scope.get(WROTE),
+        )
+
+    def wrote(self, scope: MutableMapping[str, Any]) -> None:
+        """Remember that this request wrote: its later reads go to the primary."""
+        if self.work in (Work.SINGLE_WRITE, Work.WRITE):
+            scope[WROTE] = WROTE_NOW
+
+    def on_replica(
+        self, replicas: Replicas, primary: Engine, values: dict[str, Any], sleep: Sleep
+    ) -> Any:
+        """Run on a replica that may serve reads now; on the primary if none can, or it fails."""
+        replica = replicas.pick()
+        if replica is not None:
+            try:
+                return self.on_pooled(replica, values, sleep)
+            except (sa.exc.DBAPIError, OSError) as exc:
+                if not _unavailable(exc):
+                    raise
+                replicas.failed(replica, exc)
+        return self.on_pooled(primary, values, sleep)
 
     def on_pooled(self, engine: Engine, values: dict[str, Any], sleep: Sleep) -> Any:
         """Run on a pooled connection of its own, again after a deadlock."""
@@ -239,6 +292,14 @@ class _Unit:
             with attempt:
                 result = _call(session, self.logic, values)
         return result
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the server could not be used (lost, refused, full), not that the work failed."""
+    if isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False):
+        return True
+    found = classify(exc)
+    return found is not None and found.kind.transient
 
 
 def _call(target: Any, logic: Logic, values: dict[str, Any]) -> Any:

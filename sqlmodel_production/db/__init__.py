@@ -6,8 +6,11 @@ from ._engine import create_engine as create_engine
 from ._errors import DatabaseError as DatabaseError
 from ._errors import ErrorKind as ErrorKind
 from ._errors import classify as classify
+from ._replicas import NodeStatus as NodeStatus
+from ._replicas import Replicas as Replicas
 from ._settings import DatabaseSettings as DatabaseSettings
 from ._settings import Environment as Environment
+from ._settings import Pooler as Pooler
 from ._transaction import AsyncAttempt as AsyncAttempt
 from ._transaction import Attempt as Attempt
 from ._transaction import IsolationLevel as IsolationLevel
@@ -30,6 +33,9 @@ __all__ = [
     "Environment",
     "ErrorKind",
     "IsolationLevel",
+    "NodeStatus",
+    "Pooler",
+    "Replicas",
     "RetryPolicy",
     "RetryingTransaction",
     "async_url",

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ._backends import profile_of
 from ._engine import create_async_engine, create_engine
 from ._places import DIRECT_READS
+from ._replicas import Replicas
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
 
@@ -54,6 +57,8 @@ class Database:
         self._engine_options = engine_options
         self._engine: Engine | None = None
         self._async_engine: AsyncEngine | None = None
+        self._replicas: Replicas | None = None
+        self._async_replicas: Replicas | None = None
 
     def __repr__(self) -> str:
         url = self.engine_url.render_as_string(hide_password=True)
@@ -78,6 +83,64 @@ class Database:
                 self.settings, **self._engine_options
             )
         return self._async_engine
+
+    @property
+    def replicas(self) -> Replicas:
+        """The read replicas (`DATABASE_REPLICA_URLS`) as sync engines; empty without any."""
+        if self._replicas is None:
+            self._replicas = self._replica_set(
+                lambda settings: create_engine(settings, **self._engine_options)
+            )
+        return self._replicas
+
+    @property
+    def async_replicas(self) -> Replicas:
+        """The read replicas as the sync side of async engines (for code in SQLAlchemy's greenlet)."""
+        if self._async_replicas is None:
+            self._async_replicas = self._replica_set(
+                lambda settings: (
+                    create_async_engine(settings, **self._engine_options).sync_engine
+                )
+            )
+        return self._async_replicas
+
+    def _replica_set(self, make: Callable[[DatabaseSettings], Engine]) -> Replicas:
+        urls = self.settings.database_replica_urls
+        makers = [
+            functools.partial(
+                make,
+                self.settings.model_copy(
+                    update={"database_url": url, "database_replica_urls": []}
+                ),
+            )
+            for url in urls
+        ]
+        return Replicas(
+            makers,
+            [make_url(url).render_as_string(hide_password=True) for url in urls],
+            max_lag=self.settings.replica_max_lag,
+            interval=self.settings.replica_check_interval,
+        )
+
+    @contextmanager
+    def read_only_session(self) -> Iterator[Session]:
+        """A sync session on a read replica that may serve reads now, else on the primary.
+
+        For reads that may be up to `REPLICA_MAX_LAG` seconds old; anything that
+        must see a write just made belongs on `session()`.
+        """
+        engine = self.replicas.pick() or self.engine
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def async_read_only_session(self) -> AsyncIterator[AsyncSession]:
+        """An async session on a read replica that may serve reads now, else on the primary."""
+        replicas = self.async_replicas
+        engine = await greenlet_spawn(replicas.pick) if len(replicas) else None
+        bind = AsyncEngine(engine) if engine is not None else self.async_engine
+        async with AsyncSession(bind, expire_on_commit=False) as session:
+            yield session
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -144,6 +207,12 @@ class Database:
         if self._async_engine is not None:
             await self._async_engine.dispose()
             self._async_engine = None
+        if self._replicas is not None:
+            for engine in self._replicas.dispose():
+                engine.dispose()
+        if self._async_replicas is not None:
+            for engine in self._async_replicas.dispose():
+                await AsyncEngine(engine).dispose()
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[dict[str, Database]]:

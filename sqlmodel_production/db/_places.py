@@ -31,6 +31,9 @@ from ._prepared import (
 
 __all__ = [
     "DIRECT_READS",
+    "WROTE",
+    "WROTE_NOW",
+    "WROTE_RECENTLY",
     "ConnectionPlace",
     "Place",
     "PooledPlace",
@@ -219,6 +222,8 @@ class Where(enum.Enum):
 
     POOLED = "pooled"
     """A pooled connection of its own (`PooledPlace`), retried on a deadlock."""
+    REPLICA = "replica"
+    """A pooled connection to a read replica, else as `POOLED` on the primary."""
     NEW_TRANSACTION = "new_transaction"
     """A transaction of the session, begun for the work, committed after it, retried on a deadlock."""
     OPEN_TRANSACTION = "open_transaction"
@@ -227,6 +232,12 @@ class Where(enum.Enum):
     SESSION = "session"
     """Reads on the session (or its connection), seeing what the session sees."""
 
+
+WROTE = "sqlmodel_production.wrote"
+"""ASGI scope key: this request wrote (`WROTE_NOW`), or its client did recently (`WROTE_RECENTLY`):
+its reads go to the primary."""
+WROTE_NOW = "now"
+WROTE_RECENTLY = "recently"
 
 DIRECT_READS = "sqlmodel_production.direct_reads"
 """`session.info` key: the session is the per-request one `Database` made, so work may bypass it while it is untouched."""
@@ -243,18 +254,21 @@ def session_state(session: Session | None) -> SessionState:
     return SessionState.IDLE
 
 
-def choose(work: Work, session: SessionState, *, autocommit: bool) -> Where:
+def choose(
+    work: Work, session: SessionState, *, autocommit: bool, replica: bool = False
+) -> Where:
     """Where `work` runs, given the request's session and whether statements can autocommit.
 
     Reads, and single writes where a statement can be its own transaction,
     take a pooled connection of their own while the request has no session or
-    an untouched one of its own; with any other session they run where that
-    session would see them. Other writes begin a transaction of the session,
-    or join the one in progress.
+    an untouched one of its own; reads go to a replica when `replica` (there
+    are replicas, and neither this request nor, recently, its client wrote).
+    With any other session they run where that session would see them. Other
+    writes begin a transaction of the session, or join the one in progress.
     """
     pooled = work is Work.READ or (work is Work.SINGLE_WRITE and autocommit)
     if pooled and session in (SessionState.NONE, SessionState.UNTOUCHED):
-        return Where.POOLED
+        return Where.REPLICA if replica and work is Work.READ else Where.POOLED
     if work in (Work.READ, Work.ORM_READ):
         return Where.SESSION
     if session is SessionState.IN_TRANSACTION:

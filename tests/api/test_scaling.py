@@ -1,0 +1,291 @@
+"""The router behind PgBouncer (transaction mode) and with a streaming read replica, sync and async.
+
+Run on the real components (`scripts/topology.sh`): PgBouncer on 6432 and a
+replica of the machine's PostgreSQL on 5433.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Field, SQLModel
+
+from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.api import (
+    ReadYourWritesMiddleware,
+    crud_router,
+    install_error_handlers,
+)
+from sqlmodel_production.db import Backend, sync_url
+from tests._topology import at_port, require, scratch_database
+from tests.conftest import Target
+
+pytestmark = pytest.mark.only(Backend.POSTGRESQL)
+
+
+class ScItem(SQLModel, table=True):
+    __tablename__ = "sc_item"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, unique=True)
+
+
+TABLES = [ScItem.__table__]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def serve(target: Target) -> Iterator[Callable[..., TestClient]]:
+    """Serve `crud_router(ScItem)` on a Database made of the given settings; all closed after the test."""
+    made: list[tuple[TestClient, Database]] = []
+
+    def serve(*, middleware: bool = False, **settings: object) -> TestClient:
+        database = Database(DatabaseSettings(_env_file=None, **settings))  # type: ignore[arg-type]
+        app = FastAPI(lifespan=database.lifespan)
+        app.include_router(crud_router(ScItem, prefix="/items", async_=target.async_))
+        install_error_handlers(app)
+        if middleware:
+            app.add_middleware(ReadYourWritesMiddleware, window=30)
+        client = TestClient(app).__enter__()
+        made.append((client, database))
+        return client
+
+    yield serve
+    for client, database in made:
+        client.__exit__(None, None, None)
+        asyncio.run(database.dispose())
+
+
+def create_tables(url: str) -> None:
+    engine = sa.create_engine(sync_url(url))
+    with engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    engine.dispose()
+
+
+# --- PgBouncer ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["30s"])
+def pooled_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """(direct URL, PgBouncer URL) of a database whose default statement timeout is the param."""
+    require("pgbouncer")
+    with scratch_database(statement_timeout=request.param) as url:
+        create_tables(url)
+        yield url, at_port(url, 6432)
+
+
+def test_many_concurrent_clients_through_pgbouncer(
+    serve: Callable[..., TestClient], pooled_url: tuple[str, str]
+) -> None:
+    """16 clients at once, creates, reads, pages, updates and deletes: never an error."""
+    _, url = pooled_url
+    client = serve(database_url=url, database_pooler="pgbouncer", pool_size=4)
+
+    def work(worker: int) -> list[int]:
+        statuses = []
+        for n in range(12):
+            created = client.post("/items/", json={"name": f"w{worker}-{n}"})
+            statuses.append(created.status_code)
+            item = created.json()["id"]
+            statuses.append(client.get(f"/items/{item}").status_code)
+            statuses.append(client.get("/items/?limit=5").status_code)
+            statuses.append(
+                client.patch(
+                    f"/items/{item}", json={"name": f"v{worker}-{n}"}
+                ).status_code
+            )
+            if n % 3 == 0:
+                statuses.append(client.delete(f"/items/{item}").status_code)
+        return statuses
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = [s for result in pool.map(work, range(16)) for s in result]
+    assert len(statuses) == 16 * (12 * 4 + 4)
+    assert set(statuses) <= {200, 201, 204}, sorted(set(statuses))
+    assert client.get("/items/?limit=1&with_total=true").status_code == 200
+
+
+@pytest.mark.parametrize("pooled_url", ["500ms"], indirect=True)
+def test_statement_timeout_holds_behind_pgbouncer(
+    serve: Callable[..., TestClient], pooled_url: tuple[str, str]
+) -> None:
+    """A statement waiting on a lock is cancelled and answered 504, in and out of transactions."""
+    direct, url = pooled_url
+    client = serve(database_url=url, database_pooler="pgbouncer", statement_timeout=0.5)
+    item = client.post("/items/", json={"name": "locked"}).json()["id"]
+    locker = sa.create_engine(sync_url(direct))
+    try:
+        with locker.connect() as conn:
+            conn.exec_driver_sql("SET lock_timeout = 0")
+            conn.exec_driver_sql("LOCK TABLE sc_item IN ACCESS EXCLUSIVE MODE")
+            read = client.get(f"/items/{item}")  # a read on a pooled connection
+            bulk = client.post("/items/bulk", json=[{"name": "x"}])  # a transaction
+            conn.rollback()
+    finally:
+        locker.dispose()
+    assert (read.status_code, bulk.status_code) == (504, 504), (read.text, bulk.text)
+    assert client.get(f"/items/{item}").status_code == 200
+
+
+def test_a_transaction_gets_the_timeout_without_a_database_default(
+    serve: Callable[..., TestClient], target: Target
+) -> None:
+    """SET LOCAL carries STATEMENT_TIMEOUT into every transaction the engine begins."""
+    require("pgbouncer")
+    with scratch_database() as direct:
+        create_tables(direct)
+        client = serve(
+            database_url=at_port(direct, 6432),
+            database_pooler="pgbouncer",
+            statement_timeout=0.5,
+        )
+        locker = sa.create_engine(sync_url(direct))
+        try:
+            with locker.connect() as conn:
+                conn.exec_driver_sql("LOCK TABLE sc_item IN ACCESS EXCLUSIVE MODE")
+                bulk = client.post("/items/bulk", json=[{"name": "x"}])
+                conn.rollback()
+        finally:
+            locker.dispose()
+        assert bulk.status_code == 504, bulk.text
+
+
+# --- replicas ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def replicated(database_url: str) -> Iterator[tuple[str, str]]:
+    """(primary URL, replica URL) of the test's scratch database, with its table."""
+    require("replica")
+    create_tables(database_url)
+    replica = at_port(database_url, 5433)
+    engine = sa.create_engine(sync_url(replica))
+    for _ in range(200):  # the replica replays the database and its table
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1 FROM sc_item")
+            break
+        except sa.exc.DBAPIError:
+            time.sleep(0.05)
+    engine.dispose()
+    yield database_url, replica
+    paused(replica, False)
+
+
+def paused(replica: str, pause: bool) -> None:
+    """Pause (or resume) the replica's replay of the primary's changes."""
+    engine = sa.create_engine(sync_url(replica), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_wal_replay_pause()" if pause else "SELECT pg_wal_replay_resume()"
+        )
+        state = "paused" if pause else "not paused"
+        for _ in range(1000):  # a pause is requested, then taken at the next record
+            if (
+                conn.exec_driver_sql("SELECT pg_get_wal_replay_pause_state()").scalar()
+                == state
+            ):
+                break
+    engine.dispose()
+
+
+def test_reads_go_to_the_replica_and_writes_to_the_primary(
+    serve: Callable[..., TestClient], replicated: tuple[str, str]
+) -> None:
+    primary, replica = replicated
+    client = serve(
+        database_url=primary, database_replica_urls=replica, replica_max_lag=3600
+    )
+    old = client.post("/items/", json={"name": "old"}).json()["id"]
+    for _ in range(100):  # the replica replays it
+        if client.get(f"/items/{old}").status_code == 200:
+            break
+    assert client.get(f"/items/{old}").status_code == 200
+    paused(replica, True)
+    new = client.post("/items/", json={"name": "new"})
+    assert new.status_code == 200  # written on the primary
+    # The replica has not replayed it: a read from a replica does not find it.
+    assert client.get(f"/items/{new.json()['id']}").status_code == 404
+    assert [row["name"] for row in client.get("/items/").json()] == ["old"]
+
+
+def test_a_client_that_wrote_reads_its_write(
+    serve: Callable[..., TestClient], replicated: tuple[str, str]
+) -> None:
+    primary, replica = replicated
+    client = serve(
+        middleware=True,
+        database_url=primary,
+        database_replica_urls=replica,
+        replica_max_lag=3600,
+    )
+    paused(replica, True)
+    created = client.post("/items/", json={"name": "mine"})
+    assert "smp_primary_until=" in created.headers["set-cookie"]
+    item = created.json()["id"]
+    assert client.get(f"/items/{item}").status_code == 200  # the cookie: the primary
+    client.cookies.clear()
+    assert (
+        client.get(f"/items/{item}").status_code == 404
+    )  # another client: the replica
+
+
+def test_a_lagging_replica_is_skipped(
+    serve: Callable[..., TestClient], replicated: tuple[str, str]
+) -> None:
+    primary, replica = replicated
+    client = serve(
+        database_url=primary,
+        database_replica_urls=replica,
+        replica_max_lag=0.2,
+        replica_check_interval=0.05,
+    )
+    paused(replica, True)
+    item = client.post("/items/", json={"name": "fresh"}).json()["id"]
+    # Once the replica's lag passes 0.2 s, reads go to the primary and find the row.
+    statuses = [client.get(f"/items/{item}").status_code for _ in range(400)]
+    assert statuses[-1] == 200
+    assert set(statuses) <= {200, 404}
+
+
+def test_a_replica_that_is_down_is_skipped(
+    serve: Callable[..., TestClient], database_url: str
+) -> None:
+    create_tables(database_url)
+    down = at_port(database_url, 1)  # nothing listens there
+    client = serve(database_url=database_url, database_replica_urls=down)
+    item = client.post("/items/", json={"name": "here"}).json()["id"]
+    assert client.get(f"/items/{item}").status_code == 200
+    assert client.get("/items/").status_code == 200
+
+
+def test_read_only_sessions_land_on_the_replica(
+    target: Target, replicated: tuple[str, str]
+) -> None:
+    primary, replica = replicated
+    database = Database(
+        DatabaseSettings(
+            _env_file=None, database_url=primary, database_replica_urls=[replica]
+        )  # type: ignore[call-arg]
+    )
+    port = sa.text("SELECT inet_server_port(), pg_is_in_recovery()")
+    if target.async_:
+
+        async def read() -> tuple[int, bool]:
+            async with database.async_read_only_session() as session:
+                row = (await session.exec(port)).one()  # type: ignore[call-overload]
+            await database.dispose()
+            return row[0], row[1]
+
+        assert asyncio.run(read()) == (5433, True)
+    else:
+        with database.read_only_session() as session:
+            assert tuple(session.execute(port).one()) == (5433, True)
+        asyncio.run(database.dispose())
