@@ -22,11 +22,11 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check sqlmodel_production tests examples scripts bench
-	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench
+	$(BIN)/ruff check sqlmodel_production tests scripts bench
+	$(BIN)/ruff format --check sqlmodel_production tests scripts bench
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
-	$(BIN)/sqlmodel-production doctor sqlmodel_production examples docs_src
+	$(BIN)/sqlmodel-production doctor sqlmodel_production docs_src
 
 ## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
 bench: venv

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from examples.heroes.app import create_app
-from examples.heroes.handwritten import create_app as create_handwritten_app
 from sqlmodel_production import Database
+from sqlmodel_production.demo.app import create_app
+from sqlmodel_production.demo.handwritten import create_app as create_handwritten_app
 
 __all__ = ["CONTESTANTS", "Contestant"]
 

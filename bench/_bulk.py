@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 
 from bench._data import _conninfo, hero_row
-from examples.heroes.app import hero_schemas
-from examples.heroes.models import Hero
 from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.crud import AsyncRepository, Repository
+from sqlmodel_production.demo.app import hero_schemas
+from sqlmodel_production.demo.models import Hero
 
 __all__ = ["run_bulk"]
 
