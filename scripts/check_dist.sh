@@ -29,12 +29,7 @@ cleanup() {
     local status=$?
     stop_server
     if [[ -n $DB_CREATED ]]; then
-        "$VENV/bin/python" - "$ADMIN_URL" "$SCRATCH_DB" drop <<'EOF' || status=1
-import sys
-import psycopg
-with psycopg.connect(sys.argv[1], autocommit=True) as conn:
-    conn.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
-EOF
+        admin_sql "DROP DATABASE IF EXISTS \"$SCRATCH_DB\" WITH (FORCE)" || status=1
     fi
     rm -rf "$WORK"
     if [[ $status -eq 0 ]]; then echo; echo "dist-check: OK"; fi
@@ -51,6 +46,15 @@ stop_server() {
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     SERVER_PID=
+}
+
+admin_sql() {  # SQL: one statement on the admin connection, through the venv's psycopg
+    "$VENV/bin/python" -c '
+import sys
+import psycopg
+with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=10) as conn:
+    conn.execute(sys.argv[2])
+' "$ADMIN_URL" "$1"
 }
 
 free_port() {
@@ -168,12 +172,8 @@ serve_demo sqlite "sqlite:///$WORK/demo.db"
 [[ -f $WORK/demo.db ]] || fail "the demo did not create $WORK/demo.db"
 
 step "sqlmodel-production demo on PostgreSQL (scratch database $SCRATCH_DB)"
-"$VENV/bin/python" - "$ADMIN_URL" "$SCRATCH_DB" <<'EOF'
-import sys
-import psycopg
-with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=10) as conn:
-    conn.execute(f'CREATE DATABASE "{sys.argv[2]}"')
-EOF
+admin_sql "CREATE DATABASE \"$SCRATCH_DB\"" \
+    || fail "cannot create a scratch database through $ADMIN_URL (set SMP_TEST_POSTGRES_URL)"
 DB_CREATED=1
 PG_URL=$("$VENV/bin/python" -c '
 import sys
