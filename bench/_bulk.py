@@ -82,7 +82,7 @@ def run_bulk(
         asyncio.run(insert())
 
     def commit_per_row(rows: list[dict[str, object]]) -> None:
-        # The seed's create endpoint, in a loop: validate, add, commit, refresh.
+        # The hand-written create endpoint, in a loop: validate, add, commit, refresh.
         with database.session() as session:
             for row in rows:
                 hero = Hero.model_validate(row)
