@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench
+.PHONY: demo test lint venv bench dist-check
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,15 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check sqlmodel_production tests examples scripts bench
-	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench
+	$(BIN)/ruff check sqlmodel_production tests scripts bench
+	$(BIN)/ruff format --check sqlmodel_production tests scripts bench
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
-	$(BIN)/sqlmodel-production doctor sqlmodel_production examples docs_src
+	$(BIN)/sqlmodel-production doctor sqlmodel_production docs_src
+
+## Build the wheel and the sdist, install the wheel in a fresh venv, run demo, doctor and explain.
+dist-check: venv
+	PYTHON=$(CURDIR)/$(BIN)/python scripts/check_dist.sh
 
 ## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
 bench: venv

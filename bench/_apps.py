@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from examples.heroes.app import create_app
-from examples.heroes.handwritten import create_app as create_handwritten_app
 from sqlmodel_production import Database
+from sqlmodel_production.demo.app import create_app
+from sqlmodel_production.demo.handwritten import create_app as create_handwritten_app
 
 __all__ = ["CONTESTANTS", "Contestant"]
 
@@ -26,12 +26,12 @@ def router_sync() -> FastAPI:
 
 
 def handwritten_sync() -> FastAPI:
-    """The seed's hand-written sync endpoints (`Session`, ORM objects, `response_model`)."""
+    """The hand-written sync endpoints (`Session`, ORM objects, `response_model`)."""
     return create_handwritten_app(Database(), async_=False)
 
 
 def handwritten_async() -> FastAPI:
-    """The seed's hand-written async endpoints (`AsyncSession`)."""
+    """The hand-written async endpoints (`AsyncSession`)."""
     return create_handwritten_app(Database(), async_=True)
 
 
@@ -58,13 +58,13 @@ CONTESTANTS = [
     Contestant("router_sync", "router, sync", "bench._apps:router_sync", cursor=True),
     Contestant(
         "handwritten_async",
-        "seed hand-written, async",
+        "hand-written, async",
         "bench._apps:handwritten_async",
         cursor=False,
     ),
     Contestant(
         "handwritten_sync",
-        "seed hand-written, sync",
+        "hand-written, sync",
         "bench._apps:handwritten_sync",
         cursor=False,
     ),

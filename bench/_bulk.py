@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 
 from bench._data import _conninfo, hero_row
-from examples.heroes.app import hero_schemas
-from examples.heroes.models import Hero
 from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.crud import AsyncRepository, Repository
+from sqlmodel_production.demo.app import hero_schemas
+from sqlmodel_production.demo.models import Hero
 
 __all__ = ["run_bulk"]
 
@@ -82,7 +82,7 @@ def run_bulk(
         asyncio.run(insert())
 
     def commit_per_row(rows: list[dict[str, object]]) -> None:
-        # The seed's create endpoint, in a loop: validate, add, commit, refresh.
+        # The hand-written create endpoint, in a loop: validate, add, commit, refresh.
         with database.session() as session:
             for row in rows:
                 hero = Hero.model_validate(row)

@@ -6,8 +6,8 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from examples.heroes import models
 from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.demo import models
 
 __all__ = ["TEAMS", "create_database", "load", "reset_tables"]
 

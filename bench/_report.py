@@ -156,7 +156,7 @@ def markdown(result: dict[str, Any]) -> str:
             ("copy", "PostgreSQL COPY (psycopg)"),
             ("create_many", "`Repository.create_many`, one transaction (psycopg)"),
             ("create_many_async", "`AsyncRepository.create_many`, the same (asyncpg)"),
-            ("commit_per_row", "seed style: validate, add, commit, refresh per row"),
+            ("commit_per_row", "a commit per row: validate, add, commit, refresh"),
         ]:
             if key not in bulk:
                 continue  # a run from before this way was measured

@@ -20,7 +20,7 @@ SAMPLE = 5000  # requests per file; wrk picks among them at random
 class Scenario:
     key: str
     label: str
-    cursor: bool = False  # needs keyset pages (the hand-written seed has none)
+    cursor: bool = False  # needs keyset pages (the hand-written service has none)
     write: bool = False
 
 

@@ -37,7 +37,7 @@ class Conflict(HTTPError):
 
 
 class Deleted(BaseModel):
-    """The seed's answer to a delete: `{"ok": true}`."""
+    """The answer to a successful delete: `{"ok": true}`."""
 
     ok: bool
 

@@ -1,4 +1,4 @@
-"""`crud_router`: the seed's CRUD endpoints for a model, from one call."""
+"""`crud_router`: the CRUD endpoints of a model, from one call."""
 
 import inspect
 from collections.abc import Collection, Mapping, Sequence
@@ -66,7 +66,7 @@ def crud_router(
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
 
-    Defaults follow the seed's contract: `POST /heroes/` answers the Public
+    Defaults follow SQLModel's FastAPI tutorial: `POST /heroes/` answers the Public
     shape, `GET /heroes/` takes `offset` and `limit` (at most `max_limit`),
     a missing row is `404 {"detail": "Hero not found"}`, `DELETE` answers
     `{"ok": true}`. Database errors become 409 / 422 / 503 once

@@ -34,9 +34,9 @@ def demo(
     """
     import uvicorn
 
-    from examples.heroes.app import create_app
-    from examples.heroes.sample_data import add_sample_data, create_tables
     from sqlmodel_production.db import Database
+    from sqlmodel_production.demo.app import create_app
+    from sqlmodel_production.demo.sample_data import add_sample_data, create_tables
 
     database = Database()
     create_tables(database)

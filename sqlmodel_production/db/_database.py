@@ -37,7 +37,7 @@ class Database:
     endpoint returns its object after `commit()`, and with expiry on every
     attribute read would be a new query (and, on an async session, a
     `MissingGreenlet` error). Call `session.refresh(obj)` after commit to load
-    server-generated values, as the seed's rule 6 says.
+    server-generated values (doctor rule SMP007).
 
     Example:
         ```python

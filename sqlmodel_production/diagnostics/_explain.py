@@ -1,4 +1,4 @@
-"""Explain a database error: which of the seed's problems it is, why, the fix (pure, no I/O)."""
+"""Explain a database error: which common problem it is, why it happens, the fix (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class Explanation:
 
     key: str
     problem: str
-    """The row of the seed's troubleshooting table (or the area) it belongs to."""
+    """The family of problems it belongs to ("N+1 Queries", "Connection Leak", ...)."""
     title: str
     why: str
     fix: str

@@ -28,7 +28,7 @@ def ForeignKeyField(
     description: str | None = None,
     sa_column_kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
-    """A foreign-key column that is always indexed (critical rule 4).
+    """A foreign-key column that is always indexed (doctor rule SMP005: index every foreign key).
 
     Args:
         foreign_key: the referenced column, `"table.column"`.

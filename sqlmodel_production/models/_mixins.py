@@ -40,7 +40,7 @@ class Timestamps(SQLModel):
     it and is set again by every ORM `UPDATE` statement itself (`onupdate`), so no
     application clock is involved. Both read back as aware UTC datetimes on every
     backend. They are `None` on a new object until it is flushed and refreshed
-    (`session.refresh(obj)` after commit, critical rule 6).
+    (`session.refresh(obj)` after commit; doctor rule SMP007).
     """
 
     created_at: datetime | None = Field(

@@ -80,7 +80,7 @@ def test_every_contestant_answers_the_same_bytes(
         for scenario, got in answers.items():
             expected = floor[scenario]
             if key.startswith("handwritten"):
-                # The seed's list has no cursors: compare status and body only.
+                # The hand-written list has no cursors: compare status and body only.
                 got = [(status, body, None) for status, body, _ in got]
                 expected = [(status, body, None) for status, body, _ in expected]
             assert got == expected, f"{key} differs from the floor on {scenario}"

@@ -11,8 +11,6 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.mark.sqlite
 @pytest.mark.parametrize("flavor", [[], ["--sync"]], ids=["async", "sync"])
@@ -22,7 +20,6 @@ def test_demo_serves_sample_data(
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db",
-        "PYTHONPATH": str(ROOT),
     }
     command = [
         sys.executable,

@@ -12,8 +12,7 @@ ROOT = Path(__file__).parents[2]
 
 
 FOLDERS = [
-    "sqlmodel_production",
-    "examples",
+    "sqlmodel_production",  # the reference service in demo/ too
     # The documentation's tested samples, once they exist.
     *(["docs_src"] if (ROOT / "docs_src").is_dir() else []),
 ]

@@ -152,7 +152,8 @@ def test_docs_exist_and_include_every_tutorial() -> None:
     }
     assert tutorials - included == set()  # no tutorial left out of the docs
     assert included - tutorials <= {
-        str(path.relative_to(ROOT)) for path in (ROOT / "examples").rglob("*.py")
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "sqlmodel_production" / "demo").rglob("*.py")
     }
 
 

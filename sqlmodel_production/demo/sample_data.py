@@ -3,25 +3,18 @@
 from sqlmodel import Session, SQLModel, select
 
 from sqlmodel_production import Database
-
-from .models import Hero, HeroMissionLink, Mission, Team
+from sqlmodel_production.demo.models import Hero, HeroMissionLink, Mission, Team
 
 
 def create_tables(database: Database) -> None:
     """Create the reference service's tables if they do not exist."""
-    SQLModel.metadata.create_all(
-        database.engine,
-        tables=[
-            Team.__table__,
-            Hero.__table__,
-            Mission.__table__,
-            HeroMissionLink.__table__,
-        ],  # type: ignore[attr-defined]
-    )
+    models: list[type[SQLModel]] = [Team, Hero, Mission, HeroMissionLink]
+    tables = [model.__table__ for model in models]  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(database.engine, tables=tables)
 
 
 def add_sample_data(session: Session) -> bool:
-    """Insert the seed's heroes, teams and a mission; False if there is data already."""
+    """Insert a few heroes, two teams and a mission; False if there is data already."""
     if session.exec(select(Team.id).limit(1)).first() is not None:
         return False
     preventers = Team(name="Preventers", headquarters="Sharp Tower")
@@ -33,11 +26,13 @@ def add_sample_data(session: Session) -> bool:
     ]
     rescue = Mission(name="Rescue the cat")
     session.add_all([preventers, z_force, *heroes, rescue])
-    session.flush()
+    session.flush()  # the ids the links need
+    leader, _, member = (hero.id for hero in heroes)
+    assert leader is not None and member is not None and rescue.id is not None
     session.add_all(
         [
-            HeroMissionLink(hero_id=heroes[0].id, mission_id=rescue.id, role="leader"),
-            HeroMissionLink(hero_id=heroes[2].id, mission_id=rescue.id),
+            HeroMissionLink(hero_id=leader, mission_id=rescue.id, role="leader"),
+            HeroMissionLink(hero_id=member, mission_id=rescue.id),
         ]
     )
     session.commit()

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from examples.heroes.app import create_app
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
+from sqlmodel_production.demo.app import create_app
 from tests.conftest import Target
-from tests.examples.conftest import create_tables, drop_tables
+from tests.demo.conftest import create_tables, drop_tables
 
 
 @pytest.fixture

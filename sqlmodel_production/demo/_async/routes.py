@@ -1,4 +1,4 @@
-"""The reference endpoints, written by hand in the seed's style (async source).
+"""The reference endpoints, written by hand in the style of SQLModel's FastAPI tutorial (async source).
 
 `../_sync/routes.py` is generated from this file by `scripts/gen_sync.py`:
 edit this one and run `python scripts/gen_sync.py`.
@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
-from examples.heroes.models import (
+from sqlmodel_production.api import AsyncSessionDep
+from sqlmodel_production.demo.models import (
     Hero,
     HeroCreate,
     HeroMissionLink,
@@ -30,7 +31,6 @@ from examples.heroes.models import (
     TeamPublicWithHeroes,
     TeamUpdate,
 )
-from sqlmodel_production.api import AsyncSessionDep
 
 router = APIRouter()
 

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.pool import NullPool
 
-from examples.heroes.app import create_app
 from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.demo.app import create_app
 from tests.conftest import Target
-from tests.examples.conftest import create_tables, drop_tables
+from tests.demo.conftest import create_tables, drop_tables
 
 
 def test_no_server_error_and_answers_match_the_schema(

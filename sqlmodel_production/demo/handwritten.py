@@ -1,10 +1,10 @@
-"""The reference service written by hand in the seed's style (`_async/routes.py`, `_sync/routes.py`)."""
+"""The reference service written by hand, as SQLModel's FastAPI tutorial does (`_async/routes.py`, `_sync/routes.py`)."""
 
 from fastapi import FastAPI
 
-from examples.heroes.app import DESCRIPTION, add_diagnostics
 from sqlmodel_production import Database
 from sqlmodel_production.api import install_error_handlers
+from sqlmodel_production.demo.app import DESCRIPTION, add_diagnostics
 
 
 def create_app(database: Database | None = None, *, async_: bool = True) -> FastAPI:
@@ -15,9 +15,9 @@ def create_app(database: Database | None = None, *, async_: bool = True) -> Fast
         async_: serve the async endpoints (AsyncSession) or their sync twins (Session).
     """
     if async_:
-        from examples.heroes._async.routes import router
+        from sqlmodel_production.demo._async.routes import router
     else:
-        from examples.heroes._sync.routes import router
+        from sqlmodel_production.demo._sync.routes import router
     database = database or Database()
     app = FastAPI(title="Heroes", description=DESCRIPTION, lifespan=database.lifespan)
     app.include_router(router)

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel
 
-from examples.heroes import models
-from examples.heroes.app import create_app
-from examples.heroes.handwritten import create_app as create_handwritten_app
 from sqlmodel_production import Database
+from sqlmodel_production.demo import models
+from sqlmodel_production.demo.app import create_app
+from sqlmodel_production.demo.handwritten import create_app as create_handwritten_app
 from tests.conftest import Target
 
 TABLES = [

@@ -1,4 +1,4 @@
-"""Tables and API schemas of the reference service, in the seed's four-model style."""
+"""Tables and API schemas of the reference service, in the four-model style of SQLModel's tutorial."""
 
 from sqlmodel import Field, Relationship, SQLModel
 

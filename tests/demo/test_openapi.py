@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from examples.heroes.app import create_app
-from examples.heroes.handwritten import create_app as create_handwritten_app
 from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.demo.app import create_app
+from sqlmodel_production.demo.handwritten import create_app as create_handwritten_app
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

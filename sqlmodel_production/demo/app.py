@@ -2,13 +2,13 @@
 
 from fastapi import FastAPI
 
-from examples.heroes.models import Hero, HeroMissionLink, Mission, Team
 from sqlmodel_production import Database, DiagnosticsMiddleware, Environment
 from sqlmodel_production.api import crud_router, install_error_handlers, link_router
+from sqlmodel_production.demo.models import Hero, HeroMissionLink, Mission, Team
 from sqlmodel_production.models import derive_schemas
 
 DESCRIPTION = (
-    "The seed's Heroes, Teams and Missions on sqlmodel-production: "
+    "Heroes, Teams and Missions on sqlmodel-production: "
     "tuned engines, derived schemas, 409/422 instead of 500 for bad data."
 )
 

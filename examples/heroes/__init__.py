@@ -1,1 +1,0 @@
-"""The reference service: the seed's Heroes, Teams and Missions (many-to-many with a role)."""
