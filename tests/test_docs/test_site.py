@@ -231,3 +231,21 @@ def test_api_reference_documents_every_exported_name(site: Path) -> None:
     documented = {anchor.rsplit(".", 1)[-1] for anchor in ids if "." in anchor}
     assert set(sqlmodel_production.__all__) - documented == set()
     assert "sqlmodel_production.db.Database" in ids
+
+
+def test_a_name_no_area_of_the_reference_holds_fails_the_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if importlib.util.find_spec("mkdocs") is None:
+        _missing("MkDocs is not installed (pip install --group docs)")
+    spec = importlib.util.spec_from_file_location(
+        "mkdocs_hooks", ROOT / "scripts" / "mkdocs_hooks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    assert "reference/db.md" in hooks.generated_pages()
+    exported = [*sqlmodel_production.__all__, "Nowhere"]
+    monkeypatch.setattr(sqlmodel_production, "__all__", exported)
+    with pytest.raises(hooks.DocsBuildError, match="exports Nowhere, which no area"):
+        hooks.generated_pages()
