@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench dist-check
+.PHONY: demo test lint venv bench dist-check docs docs-serve
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql]" --group dev
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql]" --group dev --group docs
 	touch $@
 
 venv: $(BIN)/sqlmodel-production
@@ -35,3 +35,14 @@ dist-check: venv
 ## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Material's banner about its successor is not a problem of this site.
+export NO_MKDOCS_2_WARNING := 1
+
+## Build the documentation site into site/; a broken link, include or anchor fails it.
+docs: venv
+	$(BIN)/mkdocs build --strict
+
+## Serve the documentation on http://127.0.0.1:8001, rebuilt on every change.
+docs-serve: venv
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001

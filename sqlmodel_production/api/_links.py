@@ -60,9 +60,12 @@ def link_router(
 
     Args:
         link: the link table model.
-        parent, child: the two linked table models.
-        parent_prefix, child_prefix: their collection paths (`"/missions"`, `"/heroes"`).
-        parent_public, child_public: their Public schemas; derived when omitted.
+        parent: the table model whose rows list their linked children (`Mission`).
+        child: the other linked table model (`Hero`).
+        parent_prefix: the parent's collection path (`"/missions"`).
+        child_prefix: the child's collection path (`"/heroes"`).
+        parent_public: the parent's Public schema; derived when omitted.
+        child_public: the child's Public schema; derived when omitted.
         data: the body of `PUT` (the link's own fields); derived when omitted.
         async_: async or sync endpoints.
         tags: OpenAPI tags; the parent's by default.

@@ -7,7 +7,8 @@ One syntax, the one SQLModel's docs use (mdx_include):
     ```
 
 A fenced block holds exactly one include line, unless its language is one of
-`SHELL` (commands and their output). The rules section of docs/doctor.md is
+`SHELL` (commands and their output). A block indented inside a list item uses
+`{!> ./docs_src/...!}`, which indents every included line as the include is. The rules section of docs/doctor.md is
 generated from the rule classes (tests/doctor/test_docs.py) and its examples are
 the tested rule corpus, so it is the one region not checked here.
 """
@@ -26,7 +27,7 @@ ROOT = Path(__file__).parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 SHELL = {"console", "bash", "shell", "text"}
 INCLUDE = re.compile(
-    r"^\{!\./(?P<path>[^\[\]!]+)\[ln:(?P<start>\d+)-(?P<end>\d+)\]!\}$"
+    r"^\{!(?:>\s*)?\./(?P<path>[^\[\]!]+)\[ln:(?P<start>\d+)-(?P<end>\d+)\]!\}$"
 )
 ANY_INCLUDE = re.compile(r"\{!.*?!\}")
 FENCE = re.compile(r"^(?P<fence>```+)(?P<info>.*)$")
@@ -201,9 +202,10 @@ def test_the_checker_finds(markdown: str, message: str) -> None:
 def test_the_checker_accepts_includes_and_shell() -> None:
     markdown = (
         f'```Python hl_lines="1 3-4"\n{{!./{SAMPLE}[ln:6-11]!}}\n```\n\n'
-        "```console\n$ sqlmodel-production doctor app\n```\n"
+        "```console\n$ sqlmodel-production doctor app\n```\n\n"
+        f"- a list item:\n\n    ```Python\n    {{!> ./{SAMPLE}[ln:6-11]!}}\n    ```\n"
     )
     assert problems("page.md", markdown) == (
         [],
-        [Include("page.md", 2, SAMPLE, 6, 11)],
+        [Include("page.md", 2, SAMPLE, 6, 11), Include("page.md", 12, SAMPLE, 6, 11)],
     )
