@@ -27,10 +27,19 @@ def demo(
             help="Serve the sync endpoints (Session) instead of the async ones.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes (uvicorn's); each has its own pools: size them with "
+            "POOL_SIZE so that workers x (POOL_SIZE + MAX_OVERFLOW) fits the server.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the reference Heroes service on DATABASE_URL (a SQLite file by default).
 
-    Creates the tables if they do not exist.
+    Creates the tables if they do not exist. On SIGTERM or Ctrl+C the requests
+    in flight finish and the pools are closed before the process exits.
     """
     import uvicorn
 
@@ -53,6 +62,20 @@ def demo(
     typer.echo(
         f"Serving the {'sync' if sync else 'async'} endpoints; docs at http://{host}:{port}/docs"
     )
+    if workers > 1:
+        # Each worker process imports the app itself, and reads the same environment.
+        factory = "sqlmodel_production.demo.app:" + (
+            "sync_app" if sync else "async_app"
+        )
+        uvicorn.run(
+            factory,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
+        return
     uvicorn.run(
         create_app(database, async_=not sync), host=host, port=port, log_level="info"
     )
