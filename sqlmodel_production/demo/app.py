@@ -17,16 +17,6 @@ team_schemas = derive_schemas(Team)
 mission_schemas = derive_schemas(Mission)
 
 
-def async_app() -> FastAPI:
-    """The service with async endpoints on `DATABASE_URL`: an app factory for uvicorn's workers."""
-    return create_app(async_=True)
-
-
-def sync_app() -> FastAPI:
-    """The service with sync endpoints on `DATABASE_URL`: an app factory for uvicorn's workers."""
-    return create_app(async_=False)
-
-
 def create_app(database: Database | None = None, *, async_: bool = True) -> FastAPI:
     """Build the reference service from `crud_router` and `link_router`.
 
@@ -96,3 +86,13 @@ def add_diagnostics(app: FastAPI, database: Database) -> None:
     """
     if database.settings.environment is Environment.DEVELOPMENT:
         app.add_middleware(DiagnosticsMiddleware, server_timing=True, n_plus_one="warn")
+
+
+def async_app() -> FastAPI:
+    """The service with async endpoints on `DATABASE_URL`: an app factory for uvicorn's workers."""
+    return create_app(async_=True)
+
+
+def sync_app() -> FastAPI:
+    """The service with sync endpoints on `DATABASE_URL`: an app factory for uvicorn's workers."""
+    return create_app(async_=False)
