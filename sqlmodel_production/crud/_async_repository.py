@@ -14,7 +14,13 @@ from typing import Any, Generic
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sqlmodel_production.crud._repository import ModelT, Page, Repository, Row
+from sqlmodel_production.crud._repository import (
+    Deleted,
+    ModelT,
+    Page,
+    Repository,
+    Row,
+)
 
 __all__ = ["AsyncRepository"]
 
@@ -36,26 +42,52 @@ class AsyncRepository(Generic[ModelT]):
     async def get(self, session: AsyncSession, id: Any) -> ModelT | None:
         return await session.run_sync(self.sync.get, id)
 
-    async def read(self, session: AsyncSession, id: Any) -> Row | None:
-        return await session.run_sync(self.sync.read, id)
+    async def read(
+        self,
+        session: AsyncSession,
+        id: Any,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        deleted: Deleted = "hide",
+    ) -> Row | None:
+        return await session.run_sync(
+            lambda s: self.sync.read(s, id, scope=scope, deleted=deleted)
+        )
 
     async def list(self, session: AsyncSession, **options: Any) -> Page:
         return await session.run_sync(lambda s: self.sync.list(s, **options))
 
     async def count(
-        self, session: AsyncSession, *, filters: Mapping[str, Any] | None = None
+        self,
+        session: AsyncSession,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        scope: Mapping[str, Any] | None = None,
+        deleted: Deleted = "hide",
     ) -> int:
-        return await session.run_sync(lambda s: self.sync.count(s, filters=filters))
+        return await session.run_sync(
+            lambda s: self.sync.count(s, filters=filters, scope=scope, deleted=deleted)
+        )
 
     async def create(
-        self, session: AsyncSession, data: SQLModel | Mapping[str, Any]
+        self,
+        session: AsyncSession,
+        data: SQLModel | Mapping[str, Any],
+        *,
+        scope: Mapping[str, Any] | None = None,
     ) -> Row:
-        return await session.run_sync(self.sync.create, data)
+        return await session.run_sync(lambda s: self.sync.create(s, data, scope=scope))
 
     async def create_many(
-        self, session: AsyncSession, items: Sequence[SQLModel | Mapping[str, Any]]
+        self,
+        session: AsyncSession,
+        items: Sequence[SQLModel | Mapping[str, Any]],
+        *,
+        scope: Mapping[str, Any] | None = None,
     ) -> builtins.list[Row]:
-        return await session.run_sync(self.sync.create_many, items)
+        return await session.run_sync(
+            lambda s: self.sync.create_many(s, items, scope=scope)
+        )
 
     async def update(
         self,
@@ -64,13 +96,21 @@ class AsyncRepository(Generic[ModelT]):
         data: Mapping[str, Any],
         *,
         version: int | None = None,
+        scope: Mapping[str, Any] | None = None,
     ) -> Row | None:
         return await session.run_sync(
-            lambda s: self.sync.update(s, id, data, version=version)
+            lambda s: self.sync.update(s, id, data, version=version, scope=scope)
         )
 
-    async def delete(self, session: AsyncSession, id: Any) -> bool:
-        return await session.run_sync(self.sync.delete, id)
+    async def delete(
+        self, session: AsyncSession, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> bool:
+        return await session.run_sync(lambda s: self.sync.delete(s, id, scope=scope))
+
+    async def restore(
+        self, session: AsyncSession, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        return await session.run_sync(lambda s: self.sync.restore(s, id, scope=scope))
 
     async def upsert(
         self,

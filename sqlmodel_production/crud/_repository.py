@@ -16,7 +16,7 @@ import copy
 import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
@@ -37,12 +37,22 @@ from sqlmodel_production.db._places import (
     place_of,
 )
 from sqlmodel_production.db._prepared import Prepared
-from sqlmodel_production.models import derive_schemas
+from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
 
-__all__ = ["BulkValidationError", "Page", "Repository", "StaleVersion", "Target"]
+__all__ = [
+    "BulkValidationError",
+    "Deleted",
+    "Page",
+    "Repository",
+    "StaleVersion",
+    "Target",
+]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Row = dict[str, Any]
+Deleted = Literal["hide", "include", "only"]
+"""Which soft-deleted rows a read sees: none (the default), both kinds, or only them."""
+_Shape = tuple[tuple[str, ...], str]  # the scoped columns, and which deleted rows
 _SHAPES = 256  # statements kept per repository and kind (page, INSERT, UPDATE)
 K = TypeVar("K")
 V = TypeVar("V")
@@ -94,6 +104,14 @@ class Repository(Generic[ModelT]):
         order_by: the fields clients may order by.
         default_order: the order when the client gives none (the primary key is
             always the final tie-breaker).
+        soft_delete: `delete` marks rows deleted (`deleted_at`) instead of removing
+            them, and reads leave marked rows out; by default when `model` has the
+            `SoftDelete` mixin.
+
+    Every method takes a `scope`: column values every row it touches must have
+    (`{"owner_id": user.id}`, `{"tenant_id": tenant}`). Reads, counts, updates
+    and deletes see only rows inside it (a row outside is as absent as a missing
+    one), and creates are stamped with it, whatever the data says.
 
     Example:
         ```python
@@ -112,6 +130,7 @@ class Repository(Generic[ModelT]):
         filters: Mapping[str, Collection[str]] | Collection[str] = (),
         order_by: Collection[str] = (),
         default_order: Sequence[str] = (),
+        soft_delete: bool | None = None,
     ) -> None:
         table: sa.Table = model.__table__  # type: ignore[attr-defined]
         primary_key = list(table.primary_key.columns)
@@ -144,14 +163,24 @@ class Repository(Generic[ModelT]):
                 f"Filters and order keys must be fields of {public.__name__}; "
                 f"not: {', '.join(sorted(hidden))}"
             )
-        # Built once: per request only parameters change.
-        self._select = sa.select(*self.columns)
-        self._read = Prepared(self._select.where(self.pk == sa.bindparam("pk")))
-        self._count_all = Prepared(sa.select(sa.func.count()).select_from(table))
-        self._pages: dict[tuple[Any, ...], Prepared] = {}
-        self._delete = sa.delete(table).where(self.pk == sa.bindparam("pk"))
-        self._updates: dict[tuple[tuple[str, ...], bool, bool], sa.Update] = {}
+        if soft_delete is None:
+            soft_delete = issubclass(model, SoftDelete)
+        if soft_delete and "deleted_at" not in table.c:
+            raise TypeError(
+                f"soft_delete needs a deleted_at column; add the SoftDelete mixin to {model.__name__}"
+            )
+        self.deleted_at: sa.Column[Any] | None = (
+            table.c["deleted_at"] if soft_delete else None
+        )
+        # Built once per shape (scoped columns, deleted rows): per request only parameters change.
         self._parameter = _parameter_prefix(table)
+        self._select = sa.select(*self.columns)
+        self._reads: dict[_Shape, Prepared] = {}
+        self._counts: dict[_Shape, Prepared] = {}
+        self._pages: dict[tuple[Any, ...], Prepared] = {}
+        self._deletes: dict[_Shape, sa.Delete | sa.Update] = {}
+        self._restores: dict[_Shape, sa.Update] = {}
+        self._updates: dict[tuple[Any, ...], sa.Update] = {}
         self._inserts: dict[tuple[str, ...], Prepared] = {}
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
@@ -190,9 +219,58 @@ class Repository(Generic[ModelT]):
         """The ORM object with this primary key, or None (through the identity map)."""
         return session.get(self.model, id)
 
-    def read(self, session: Target, id: Any) -> Row | None:
-        """The Public columns of one row, or None."""
-        return place_of(session).first(self._read, {"pk": id})
+    def read(
+        self,
+        session: Target,
+        id: Any,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        deleted: Deleted = "hide",
+    ) -> Row | None:
+        """The Public columns of one row, or None (absent, outside `scope`, or soft-deleted)."""
+        shape = self._shape(scope, deleted)
+
+        def build() -> Prepared:
+            return Prepared(
+                self._select.where(
+                    self.pk == sa.bindparam("pk"), *self._criteria(shape)
+                )
+            )
+
+        statement = _cached(self._reads, shape, build)
+        return place_of(session).first(statement, {"pk": id, **self._scoped(scope)})
+
+    # --- scope and soft delete: criteria every statement of the repository carries ---
+
+    def _shape(
+        self, scope: Mapping[str, Any] | None, deleted: Deleted = "hide"
+    ) -> _Shape:
+        names = tuple(sorted(scope)) if scope else ()
+        for name in names:
+            if name not in self.table.c:
+                raise ValueError(
+                    f"Not a column of {self.table.name}: {name!r} in scope"
+                )
+        return names, deleted if self.deleted_at is not None else "include"
+
+    def _criteria(self, shape: _Shape) -> builtins.list[sa.ColumnElement[bool]]:
+        """The WHERE clauses of a shape; parameters `<prefix>scope_<column>` (see `_scoped`)."""
+        names, deleted = shape
+        p = self._parameter
+        clauses = [
+            self.table.c[name]
+            == sa.bindparam(f"{p}scope_{name}", type_=self.table.c[name].type)
+            for name in names
+        ]
+        if self.deleted_at is not None and deleted == "hide":
+            clauses.append(self.deleted_at.is_(None))
+        elif self.deleted_at is not None and deleted == "only":
+            clauses.append(self.deleted_at.is_not(None))
+        return clauses
+
+    def _scoped(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
+        p = self._parameter
+        return {f"{p}scope_{name}": value for name, value in (scope or {}).items()}
 
     def list(
         self,
@@ -204,8 +282,10 @@ class Repository(Generic[ModelT]):
         limit: int = 100,
         cursor: str | None = None,
         with_total: bool = False,
+        scope: Mapping[str, Any] | None = None,
+        deleted: Deleted = "hide",
     ) -> Page:
-        """One page of rows matching `filters`, by offset or after a cursor.
+        """One page of rows matching `filters` inside `scope`, by offset or after a cursor.
 
         Raises:
             InvalidQuery: a bad filter value, order key or cursor (the API answers 422).
@@ -216,11 +296,16 @@ class Repository(Generic[ModelT]):
         where = self.filters.clauses(filters or {})
         after = decode_cursor(keys, cursor) if cursor is not None else None
         reads = place_of(session)
-        params: dict[str, Any] = {"offset": offset, "limit": limit + 1}
+        shape = self._shape(scope, deleted)
+        params: dict[str, Any] = {
+            "offset": offset,
+            "limit": limit + 1,
+            **self._scoped(scope),
+        }
         statement: Prepared | sa.Select[Any]
         if where:
             # Filtered: built per request (SQLAlchemy caches its compiled form).
-            select = self._select.where(*where)
+            select = self._select.where(*where, *self._criteria(shape))
             if after is not None:
                 select = select.where(keyset_clause(keys, after))
             statement = (
@@ -229,7 +314,7 @@ class Repository(Generic[ModelT]):
                 .limit(limit + 1)
             )
         else:
-            statement = self._page(keys, after)
+            statement = self._page(keys, after, shape)
             params.update(
                 {f"after{i}": v for i, v in enumerate(after or ()) if v is not None}
             )
@@ -238,31 +323,62 @@ class Repository(Generic[ModelT]):
         if len(rows) > limit:
             rows.pop()
             next_cursor = encode_cursor(keys, rows[-1])
-        total = self._count(reads, where) if with_total else None
+        total = self._count(reads, where, shape, scope) if with_total else None
         return Page(rows, next_cursor, total)
 
     def count(
-        self, session: Target, *, filters: Mapping[str, Any] | None = None
+        self,
+        session: Target,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        scope: Mapping[str, Any] | None = None,
+        deleted: Deleted = "hide",
     ) -> int:
-        """The number of rows matching `filters`."""
-        return self._count(place_of(session), self.filters.clauses(filters or {}))
+        """The number of rows matching `filters` inside `scope`."""
+        return self._count(
+            place_of(session),
+            self.filters.clauses(filters or {}),
+            self._shape(scope, deleted),
+            scope,
+        )
 
-    def _count(self, reads: Place, where: Sequence[sa.ColumnElement[bool]]) -> int:
-        statement: Prepared | sa.Select[Any] = self._count_all
+    def _count(
+        self,
+        reads: Place,
+        where: Sequence[sa.ColumnElement[bool]],
+        shape: _Shape,
+        scope: Mapping[str, Any] | None,
+    ) -> int:
+        def build() -> Prepared:
+            count = sa.select(sa.func.count()).select_from(self.table)
+            return Prepared(count.where(*self._criteria(shape)))
+
+        statement: Prepared | sa.Select[Any] = _cached(self._counts, shape, build)
         if where:
-            statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
-        row = reads.first(statement)
+            statement = (
+                sa.select(sa.func.count())
+                .select_from(self.table)
+                .where(*where, *self._criteria(shape))
+            )
+        row = reads.first(statement, self._scoped(scope))
         assert row is not None
         return int(next(iter(row.values())))
 
     def _page(
-        self, keys: tuple[OrderKey, ...], after: tuple[Any, ...] | None
+        self,
+        keys: tuple[OrderKey, ...],
+        after: tuple[Any, ...] | None,
+        scoped: _Shape,
     ) -> Prepared:
         """The unfiltered page statement for this order, after a cursor or not; built once."""
-        shape = (keys, None if after is None else tuple(v is None for v in after))
+        shape = (
+            keys,
+            None if after is None else tuple(v is None for v in after),
+            scoped,
+        )
 
         def build() -> Prepared:
-            statement = self._select
+            statement = self._select.where(*self._criteria(scoped))
             if after is not None:
                 marks: tuple[Any, ...] = tuple(
                     None if v is None else sa.bindparam(f"after{i}")
@@ -279,13 +395,19 @@ class Repository(Generic[ModelT]):
 
     # --- writes ----------------------------------------------------------------------
 
-    def create(self, session: Target, data: SQLModel | Mapping[str, Any]) -> Row:
-        """Insert one row; returns its Public columns, server-generated values included.
+    def create(
+        self,
+        session: Target,
+        data: SQLModel | Mapping[str, Any],
+        *,
+        scope: Mapping[str, Any] | None = None,
+    ) -> Row:
+        """Insert one row, stamped with `scope`; returns its Public columns, server-generated values included.
 
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        values = self._values(data)
+        values = self._values(data, scope or {})
         if isinstance(session, PooledPlace):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
@@ -306,16 +428,20 @@ class Repository(Generic[ModelT]):
         return _cached(self._inserts, names, build)
 
     def create_many(
-        self, session: Target, items: Sequence[SQLModel | Mapping[str, Any]]
+        self,
+        session: Target,
+        items: Sequence[SQLModel | Mapping[str, Any]],
+        *,
+        scope: Mapping[str, Any] | None = None,
     ) -> builtins.list[Row]:
-        """Insert many rows in batched statements, without committing (one transaction).
+        """Insert many rows, each stamped with `scope`, in batched statements, without committing.
 
         Every row is validated before anything is sent to the database.
 
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values, errors = self._values_many(items)
+        values, errors = self._values_many(items, scope or {})
         if errors:
             raise BulkValidationError(errors)
         if not values:
@@ -331,6 +457,7 @@ class Repository(Generic[ModelT]):
         data: Mapping[str, Any],
         *,
         version: int | None = None,
+        scope: Mapping[str, Any] | None = None,
     ) -> Row | None:
         """Apply a partial update; returns the row's Public columns, or None if absent.
 
@@ -340,6 +467,8 @@ class Repository(Generic[ModelT]):
             data: only the fields to change (`update.model_dump(exclude_unset=True)`).
             version: for a versioned model, the version the client read; the update
                 is refused if the row has moved on.
+            scope: the row must have these values (else it is absent), and they
+                cannot be changed.
 
         Raises:
             StaleVersion: `version` is not the row's current version.
@@ -349,15 +478,25 @@ class Repository(Generic[ModelT]):
             raise ValueError(
                 f"Not columns of {self.table.name}: {', '.join(sorted(unknown))}"
             )
+        moved = {k for k in data if scope and k in scope and data[k] != scope[k]}
+        if moved:
+            raise ValueError(
+                f"Scoped columns cannot be changed: {', '.join(sorted(moved))}"
+            )
         if not data and self.version is None:
-            return self.read(session, id)
+            return self.read(session, id, scope=scope)
         connection = connection_of(session)
         returning = connection.dialect.update_returning
+        shape = self._shape(scope)
         statement = self._update_statement(
-            tuple(sorted(data)), check=version is not None, returning=returning
+            tuple(sorted(data)),
+            check=version is not None,
+            returning=returning,
+            shape=shape,
         )
         p = self._parameter
         params = {f"{p}set_{name}": value for name, value in data.items()}
+        params.update(self._scoped(scope))
         params[f"{p}pk"] = id
         if version is not None:
             params[f"{p}expected_version"] = version
@@ -366,9 +505,9 @@ class Repository(Generic[ModelT]):
             row = result.mappings().first()
             found = dict(row) if row is not None else None
         else:
-            found = self.read(session, id) if result.rowcount else None
+            found = self.read(session, id, scope=scope) if result.rowcount else None
         if found is None and version is not None:
-            current = self.read(session, id)
+            current = self.read(session, id, scope=scope)
             if current is not None:
                 raise StaleVersion(
                     current.get(self.version.name) if self.version is not None else None
@@ -376,7 +515,7 @@ class Repository(Generic[ModelT]):
         return found
 
     def _update_statement(
-        self, names: tuple[str, ...], *, check: bool, returning: bool
+        self, names: tuple[str, ...], *, check: bool, returning: bool, shape: _Shape
     ) -> sa.Update:
         """The UPDATE of the columns `names` by primary key, built once per shape.
 
@@ -391,7 +530,9 @@ class Repository(Generic[ModelT]):
                 name: sa.bindparam(f"{p}set_{name}", type_=self.table.c[name].type)
                 for name in names
             }
-            statement = sa.update(self.table).where(self.pk == sa.bindparam(f"{p}pk"))
+            statement = sa.update(self.table).where(
+                self.pk == sa.bindparam(f"{p}pk"), *self._criteria(shape)
+            )
             if self.version is not None:
                 values[self.version.name] = self.version + 1
                 if check:
@@ -401,11 +542,52 @@ class Repository(Generic[ModelT]):
             statement = statement.values(values)
             return statement.returning(*self.columns) if returning else statement
 
-        return _cached(self._updates, (names, check, returning), build)
+        return _cached(self._updates, (names, check, returning, shape), build)
 
-    def delete(self, session: Target, id: Any) -> bool:
-        """Delete one row; False if there was none."""
-        return connection_of(session).execute(self._delete, {"pk": id}).rowcount > 0
+    def delete(
+        self, session: Target, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Delete one row (with soft delete: mark it deleted, now); False if there was none."""
+        shape = self._shape(scope)
+
+        def build() -> sa.Delete | sa.Update:
+            where = [
+                self.pk == sa.bindparam(f"{self._parameter}pk"),
+                *self._criteria(shape),
+            ]
+            if self.deleted_at is None:
+                return sa.delete(self.table).where(*where)
+            return (
+                sa.update(self.table)
+                .where(*where)
+                .values({self.deleted_at.name: utcnow()})
+            )
+
+        statement = _cached(self._deletes, shape, build)
+        params = {f"{self._parameter}pk": id, **self._scoped(scope)}
+        return connection_of(session).execute(statement, params).rowcount > 0
+
+    def restore(
+        self, session: Target, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        """Unmark a soft-deleted row; its Public columns, or None if no deleted row has this key."""
+        if self.deleted_at is None:
+            raise TypeError(f"{self.model.__name__} has no soft delete to restore from")
+        shape = self._shape(scope, "only")
+        deleted_at = self.deleted_at
+
+        def build() -> sa.Update:
+            where = [
+                self.pk == sa.bindparam(f"{self._parameter}pk"),
+                *self._criteria(shape),
+            ]
+            return sa.update(self.table).where(*where).values({deleted_at.name: None})
+
+        statement = _cached(self._restores, shape, build)
+        params = {f"{self._parameter}pk": id, **self._scoped(scope)}
+        if connection_of(session).execute(statement, params).rowcount == 0:
+            return None
+        return self.read(session, id, scope=scope)
 
     def upsert(
         self,
@@ -418,12 +600,13 @@ class Repository(Generic[ModelT]):
 
         One statement on every backend (`ON CONFLICT DO UPDATE` on PostgreSQL and
         SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB); no check-then-insert race.
+        It takes no `scope`: the row it updates could be another scope's.
         """
         if self.version is not None:
             raise TypeError(
                 "upsert would bypass optimistic locking; use create and update on versioned models"
             )
-        values = self._values(data)
+        values = self._values(data, {})
         missing = set(on) - set(values)
         if missing:
             raise ValueError(
@@ -435,12 +618,15 @@ class Repository(Generic[ModelT]):
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _values(self, data: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
-        """The column values to insert, with the table model's defaults applied.
+    def _values(
+        self, data: SQLModel | Mapping[str, Any], stamp: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The column values to insert, with the table model's defaults and `stamp` applied.
 
         A mapping is validated against the table model. A schema instance (the
         Create body FastAPI just validated) is not validated a second time: its
         fields only get the table model's defaults for what it does not carry.
+        The `stamp` (a scope's values) wins over whatever the data says.
         """
         if (
             self._defaults is not None
@@ -451,13 +637,14 @@ class Repository(Generic[ModelT]):
             for name, default in self._defaults.items():
                 if name not in values:
                     values[name] = default()
+            values.update(stamp)
         else:
             source = (
                 data.model_dump(exclude_unset=True)
                 if isinstance(data, BaseModel)
                 else data
             )
-            row = self.model.model_validate(source)
+            row = self.model.model_validate({**source, **stamp} if stamp else source)
             values = {
                 column.name: getattr(row, column.key, None)
                 for column in self.table.columns
@@ -465,7 +652,7 @@ class Repository(Generic[ModelT]):
         return self._finish(values)
 
     def _values_many(
-        self, items: Sequence[SQLModel | Mapping[str, Any]]
+        self, items: Sequence[SQLModel | Mapping[str, Any]], stamp: Mapping[str, Any]
     ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
         """`_values` of every item, or the errors of every invalid field, `loc` = (index, field)."""
         values: builtins.list[dict[str, Any]] = []
@@ -473,7 +660,7 @@ class Repository(Generic[ModelT]):
             errors: builtins.list[dict[str, Any]] = []
             for index, item in enumerate(items):
                 try:
-                    values.append(self._values(item))
+                    values.append(self._values(item, stamp))
                 except ValidationError as exc:
                     errors += [
                         {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
@@ -487,17 +674,23 @@ class Repository(Generic[ModelT]):
             indexes, mappings = [], []
             for index, item in enumerate(items):
                 if isinstance(item, BaseModel) and not isinstance(item, self.model):
-                    values.append(self._values(item))
+                    values.append(self._values(item, stamp))
                     continue
                 indexes.append(index)
-                mappings.append(
+                mapping = (
                     item.model_dump(exclude_unset=True)
                     if isinstance(item, BaseModel)
                     else item
                 )
+                mappings.append({**mapping, **stamp} if stamp else mapping)
                 values.append({})
         else:
-            indexes, mappings = range(len(items)), list(items)
+            indexes = range(len(items))
+            mappings = (
+                [{**cast(Mapping[str, Any], item), **stamp} for item in items]
+                if stamp
+                else list(items)
+            )
             values = [{}] * len(items)  # each replaced below
         try:
             rows = self._rows.validate_python(mappings)

@@ -1,0 +1,152 @@
+"""`Repository` scopes (owner / tenant) and soft delete, on every backend and driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from sqlmodel_production import Database
+from sqlmodel_production.crud import Repository
+from sqlmodel_production.models import SoftDelete
+from tests.conftest import Target, run_on_connection
+
+
+class ScLoan(SoftDelete, table=True):
+    __tablename__ = "sc_loan"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+    title: str = Field(max_length=50)
+
+
+class ScDoc(SQLModel, table=True):
+    __tablename__ = "sc_doc"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=20, index=True)
+    title: str = Field(max_length=50)
+
+
+TABLES = [ScLoan.__table__, ScDoc.__table__]  # type: ignore[attr-defined]
+loans = Repository(ScLoan, order_by=["title"])
+docs = Repository(ScDoc, order_by=["title"])
+ALICE, BOB = {"owner_id": 1}, {"owner_id": 2}
+
+
+@pytest.fixture
+def tables(target: Target, database: Database) -> Iterator[None]:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    yield
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+
+
+def test_a_scope_hides_other_owners_rows(
+    target: Target, database: Database, tables: None
+) -> None:
+    def work(conn: sa.Connection) -> None:
+        # The stamp wins over what the data says.
+        mine = loans.create(conn, {"title": "a", "owner_id": 2}, scope=ALICE)
+        loans.create(conn, {"title": "b"}, scope=ALICE)
+        theirs = loans.create(conn, {"title": "c"}, scope=BOB)
+        assert mine["owner_id"] == 1
+        assert [r["title"] for r in loans.list(conn, scope=ALICE).rows] == ["a", "b"]
+        assert loans.count(conn, scope=ALICE) == 2
+        assert loans.list(conn, scope=ALICE, with_total=True).total == 2
+        assert loans.read(conn, theirs["id"], scope=ALICE) is None
+        assert loans.update(conn, theirs["id"], {"title": "x"}, scope=ALICE) is None
+        assert loans.delete(conn, theirs["id"], scope=ALICE) is False
+        assert loans.read(conn, theirs["id"], scope=BOB) == theirs  # untouched
+        with pytest.raises(
+            ValueError, match="Scoped columns cannot be changed: owner_id"
+        ):
+            loans.update(conn, mine["id"], {"owner_id": 2}, scope=ALICE)
+        updated = loans.update(conn, mine["id"], {"title": "a2"}, scope=ALICE)
+        assert updated is not None and updated["title"] == "a2"
+
+    run_on_connection(database, target.async_, work)
+
+
+def test_a_tenant_scope_on_filters_pages_and_bulk(
+    target: Target, database: Database, tables: None
+) -> None:
+    def work(conn: sa.Connection) -> None:
+        docs.create_many(
+            conn,
+            [{"title": f"t{i}", "tenant": "b"} for i in range(5)],
+            scope={"tenant": "a"},
+        )
+        docs.create_many(
+            conn, [{"title": f"t{i}"} for i in range(3)], scope={"tenant": "b"}
+        )
+        seen, cursor = [], None
+        while True:  # cursor pages inside the scope
+            page = docs.list(conn, scope={"tenant": "a"}, limit=2, cursor=cursor)
+            seen += [(r["tenant"], r["title"]) for r in page.rows]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == [("a", f"t{i}") for i in range(5)]
+        assert docs.count(conn, scope={"tenant": "b"}) == 3
+
+    run_on_connection(database, target.async_, work)
+
+
+def test_soft_delete_hides_and_restores(
+    target: Target, database: Database, tables: None
+) -> None:
+    def work(conn: sa.Connection) -> None:
+        gone = loans.create(conn, {"title": "gone"}, scope=ALICE)
+        loans.create(conn, {"title": "kept"}, scope=ALICE)
+        assert loans.delete(conn, gone["id"], scope=ALICE) is True
+        assert loans.delete(conn, gone["id"], scope=ALICE) is False  # already deleted
+        # Still in the table, marked, by the database's clock.
+        marked = conn.execute(
+            sa.select(ScLoan.deleted_at).where(ScLoan.id == gone["id"])
+        ).scalar_one()  # type: ignore[arg-type]
+        assert marked is not None
+        assert loans.read(conn, gone["id"], scope=ALICE) is None
+        assert loans.update(conn, gone["id"], {"title": "x"}, scope=ALICE) is None
+        assert [r["title"] for r in loans.list(conn, scope=ALICE).rows] == ["kept"]
+        assert loans.count(conn, scope=ALICE) == 1
+        assert [
+            r["title"] for r in loans.list(conn, scope=ALICE, deleted="only").rows
+        ] == ["gone"]
+        assert loans.count(conn, scope=ALICE, deleted="include") == 2
+        assert loans.read(conn, gone["id"], scope=ALICE, deleted="include") is not None
+        assert loans.restore(conn, gone["id"], scope=BOB) is None  # not theirs
+        restored = loans.restore(conn, gone["id"], scope=ALICE)
+        assert restored is not None and restored["deleted_at"] is None
+        assert loans.restore(conn, gone["id"], scope=ALICE) is None  # not deleted now
+        assert loans.read(conn, gone["id"], scope=ALICE) == restored
+
+    run_on_connection(database, target.async_, work)
+
+
+def test_hard_delete_with_soft_delete_off(
+    target: Target, database: Database, tables: None
+) -> None:
+    hard = Repository(ScLoan, soft_delete=False)
+
+    def work(conn: sa.Connection) -> None:
+        row = hard.create(conn, {"title": "a"}, scope=ALICE)
+        assert hard.delete(conn, row["id"], scope=ALICE) is True
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(ScLoan)).scalar_one()
+            == 0
+        )
+
+    run_on_connection(database, target.async_, work)
+
+
+def test_scope_names_columns() -> None:
+    engine = sa.create_engine("sqlite://")
+    with (
+        engine.connect() as conn,
+        pytest.raises(ValueError, match="Not a column of sc_doc: 'owner'"),
+    ):
+        docs.count(conn, scope={"owner": 1})
+    engine.dispose()
