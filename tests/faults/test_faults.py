@@ -1,0 +1,39 @@
+"""Real faults on throwaway servers, under load, through the async and the sync router.
+
+Each scenario serves the reference service as a uvicorn process in production
+settings, creates teams from a few client threads, does its fault, and then
+asserts counts only: no 500, no acknowledged write lost, every 503 with
+`Retry-After`, no request cut off unanswered after its write, the service
+answering 2xx again, and a trace of the fault (it really happened).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faults._faults import FAULTS, Fault
+from faults._run import run_fault
+from faults._servers import Server
+from faults._service import create_schema
+from faults._table import Row, problems
+
+pytestmark = pytest.mark.faults
+
+_schemas: set[str] = set()
+
+
+@pytest.mark.parametrize("router", ["async", "sync"])
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.key for f in FAULTS])
+def test_fault(
+    server: Server, router: str, fault: Fault, fault_rows: list[Row], tmp_path: Path
+) -> None:
+    if server.name not in fault.backends:
+        pytest.skip(f"{fault.key} does not apply to {server.name}")
+    if server.url not in _schemas:
+        create_schema(server.url)
+        _schemas.add(server.url)
+    row = run_fault(fault, server, router, logs=tmp_path)
+    fault_rows.append(row)
+    assert problems(row, shows=fault.shows) == []
