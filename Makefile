@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench
+.PHONY: demo test lint venv bench faults
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check sqlmodel_production tests examples scripts bench
-	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench
+	$(BIN)/ruff check sqlmodel_production tests examples scripts bench faults
+	$(BIN)/ruff format --check sqlmodel_production tests examples scripts bench faults
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
 	$(BIN)/sqlmodel-production doctor sqlmodel_production examples docs_src
@@ -31,3 +31,7 @@ lint: venv
 ## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Real faults on throwaway PostgreSQL and MariaDB servers; prints the fault table (docs/reliability.md).
+faults: venv
+	$(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,18 +14,13 @@ from pathlib import Path
 
 from ._servers import free_port
 from ._service import FACTORIES
+from ._table import exception_names
 
 __all__ = ["App"]
 
 ROOT = Path(__file__).resolve().parent.parent
 START_BOUND = 60.0  # seconds the app may take to answer after start
 STOP_BOUND = 60.0  # seconds a SIGTERMed app may take to finish its requests
-
-# An exception line of a traceback: at the start of the line, `name: message` or `name`.
-_EXCEPTION = re.compile(
-    r"^((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Warning))(?::|$)",
-    re.MULTILINE,
-)
 
 
 class App:
@@ -40,7 +34,12 @@ class App:
     """
 
     def __init__(
-        self, router: str, database_url: str, *, log: Path, env: Mapping[str, str] = {}
+        self,
+        router: str,
+        database_url: str,
+        *,
+        log: Path,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.router = router
         self.port = free_port()
@@ -52,7 +51,7 @@ class App:
             "ENVIRONMENT": "production",
             "PYTHONPATH": str(ROOT),
             "PYTHONDONTWRITEBYTECODE": "1",
-            **env,
+            **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -111,5 +110,4 @@ class App:
         """The exception names in the app's log, with how often each appeared."""
         if not self.log.exists():
             return Counter()
-        text = self.log.read_text(errors="replace")
-        return Counter(match.group(1) for match in _EXCEPTION.finditer(text))
+        return exception_names(self.log.read_text(errors="replace"))

@@ -213,9 +213,13 @@ class PostgresServer(Server):
             )
 
     def lock_table(self, table: str, seconds: float) -> None:
-        with self.connect() as conn, conn.begin():
+        with self.connect() as conn:  # autocommit: the transaction is spelled out
+            conn.exec_driver_sql("BEGIN")
             conn.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            time.sleep(seconds)
+            try:
+                time.sleep(seconds)
+            finally:
+                conn.exec_driver_sql("COMMIT")
 
 
 class MariaDBServer(Server):

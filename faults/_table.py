@@ -9,11 +9,26 @@ service back after the fault), and `render` prints the rows as a Markdown table.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["COLUMNS", "Outcome", "Row", "problems", "render", "tally"]
+__all__ = [
+    "COLUMNS",
+    "Outcome",
+    "Row",
+    "exception_names",
+    "problems",
+    "render",
+    "tally",
+]
+
+# The exception line of a traceback: `name: message` or `name` at the start of a line.
+_EXCEPTION = re.compile(
+    r"^((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt))(?::|$)",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,11 @@ def tally(
         causes=dict(causes or {}),
         **counts,
     )
+
+
+def exception_names(log: str) -> Counter[str]:
+    """The exceptions of the tracebacks in `log`, with how often each appeared."""
+    return Counter(match.group(1) for match in _EXCEPTION.finditer(log))
 
 
 def problems(row: Row, *, shows: Iterable[str] = ()) -> list[str]:

@@ -19,9 +19,6 @@ ROWS = pytest.StashKey[list[Row]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "faults: induces real faults on throwaway servers (`make faults`)"
-    )
     config.stash[ROWS] = []
 
 
