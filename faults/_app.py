@@ -73,7 +73,9 @@ class App:
                     f"the {self.router} app exited with {self.process.returncode}; see {self.log}"
                 )
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the {self.router} app did not answer within {START_BOUND:g} s")
+                raise RuntimeError(
+                    f"the {self.router} app did not answer within {START_BOUND:g} s"
+                )
             time.sleep(0.05)
 
     def _answers(self) -> bool:

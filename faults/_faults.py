@@ -97,7 +97,12 @@ FAULTS = [
         "pool exhausted: pool of 2, 8 clients, table locked 2 s",
         _exhaust_pool,
         shows=("unavailable",),
-        env={"POOL_SIZE": "2", "MAX_OVERFLOW": "0", "POOL_TIMEOUT": "0.5", "STATEMENT_TIMEOUT": "10"},
+        env={
+            "POOL_SIZE": "2",
+            "MAX_OVERFLOW": "0",
+            "POOL_TIMEOUT": "0.5",
+            "STATEMENT_TIMEOUT": "10",
+        },
         clients=8,
     ),
     Fault(

@@ -13,7 +13,9 @@ from ._table import Outcome
 __all__ = ["Load", "wait_for_2xx"]
 
 REQUEST_TIMEOUT = 30.0  # seconds a client waits for an answer before counting none
-BACKOFF = 0.05  # seconds a client waits after getting no answer, so a dead app is not spun on
+BACKOFF = (
+    0.05  # seconds a client waits after getting no answer, so a dead app is not spun on
+)
 
 
 def _create_team(connection: http.client.HTTPConnection, name: str) -> Outcome:
@@ -63,7 +65,9 @@ class Load:
 
     def _client(self, index: int) -> None:
         outcomes = self._outcomes[index]
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
+        connection = http.client.HTTPConnection(
+            self.host, self.port, timeout=REQUEST_TIMEOUT
+        )
         try:
             for number in range(self.max_requests):
                 if self._stop.is_set():

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,11 +39,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until(check: object, what: str, bound: float = START_BOUND) -> None:
+def _wait_until(
+    check: Callable[[], bool], what: str, bound: float = START_BOUND
+) -> None:
     deadline = time.monotonic() + bound
     while True:
         try:
-            if check():  # type: ignore[operator]
+            if check():
                 return
         except Exception:  # not up yet
             pass
@@ -125,7 +128,7 @@ class Server:
             return {row[0] for row in rows}
 
     @contextlib.contextmanager
-    def connect(self, database: str | None = DATABASE):  # type: ignore[no-untyped-def]
+    def connect(self, database: str | None = DATABASE) -> Iterator[sa.Connection]:
         url = sa.make_url(self.admin_url).set(database=database or self.system_database)
         engine = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
         try:
@@ -137,7 +140,7 @@ class Server:
     def _wait_ready(self) -> None:
         def answers() -> bool:
             with self.connect(None) as conn:
-                return conn.exec_driver_sql("SELECT 1").scalar() == 1
+                return bool(conn.exec_driver_sql("SELECT 1").scalar() == 1)
 
         _wait_until(answers, f"{self.name} did not accept connections")
 
@@ -156,7 +159,18 @@ class PostgresServer(Server):
         try:
             if os.geteuid() == 0:
                 shutil.chown(self.root, "postgres")
-            self._pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-N", "-E", "UTF8")
+            self._pg(
+                "initdb",
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-N",
+                "-E",
+                "UTF8",
+            )
             self.start()
             with self.connect(None) as conn:
                 conn.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
@@ -176,10 +190,14 @@ class PostgresServer(Server):
         command = [str(self.bin / program), *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
 
     def _ctl(self, action: str, *args: str) -> None:
-        self._pg("pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", *args)
+        self._pg(
+            "pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", *args
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
@@ -229,7 +247,9 @@ class MariaDBServer(Server):
     system_database = "mysql"
 
     def __init__(self) -> None:
-        self.mariadbd = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin")
+        self.mariadbd = shutil.which("mariadbd") or shutil.which(
+            "mariadbd", path="/usr/sbin"
+        )
         install = shutil.which("mariadb-install-db")
         if self.mariadbd is None or install is None:
             raise ServerMissing("mariadbd and mariadb-install-db are not installed")
@@ -321,7 +341,11 @@ class MariaDBServer(Server):
 
 def _postgres_bin() -> Path:
     found = os.environ.get("SMP_FAULTS_PG_BIN")
-    candidates = [found] if found else sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    candidates = (
+        [found]
+        if found
+        else sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    )
     for candidate in candidates:
         if candidate and (Path(candidate) / "pg_ctl").exists():
             return Path(candidate)
@@ -330,4 +354,3 @@ def _postgres_bin() -> Path:
     raise ServerMissing(
         "PostgreSQL's initdb and pg_ctl were not found; set SMP_FAULTS_PG_BIN to their directory"
     )
-

@@ -31,7 +31,7 @@ FACTORIES = {"async": f"{__name__}:router_async", "sync": f"{__name__}:router_sy
 
 def create_schema(database_url: str) -> None:
     """Create the service's tables on `database_url`."""
-    database = Database(DatabaseSettings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
+    database = Database(DatabaseSettings(_env_file=None, database_url=database_url))
     try:
         create_tables(database)
     finally:

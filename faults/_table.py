@@ -26,7 +26,7 @@ __all__ = [
 
 # The exception line of a traceback: `name: message` or `name` at the start of a line.
 _EXCEPTION = re.compile(
-    r"^((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt))(?::|$)",
+    r"^((?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception|Exit|Interrupt))(?::|$)",
     re.MULTILINE,
 )
 

@@ -7,7 +7,9 @@ The scenarios carry the `faults` marker and run only when asked for with
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from faults._table import Row, render
 
 SERVERS = {"postgresql": PostgresServer, "mariadb": MariaDBServer}
 ROWS = pytest.StashKey[list[Row]]()
+LOGS = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +53,16 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
         made.close()
 
 
+@pytest.fixture(scope="session")
+def app_logs(request: pytest.FixtureRequest) -> Path:
+    """Where the apps write their output: kept after the run, named in the summary."""
+    chosen = os.environ.get("SMP_FAULTS_LOGS")
+    logs = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="smp-faults-logs-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    request.config.stash[LOGS] = logs
+    return logs
+
+
 @pytest.fixture
 def fault_rows(request: pytest.FixtureRequest) -> list[Row]:
     """The table's rows; each scenario adds its own before judging it."""
@@ -61,3 +74,5 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  #
     if rows:
         terminalreporter.section("fault table")
         terminalreporter.write(render(rows))
+        if LOGS in config.stash:
+            terminalreporter.write(f"\nThe apps' logs: {config.stash[LOGS]}\n")

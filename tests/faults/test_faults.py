@@ -54,7 +54,7 @@ def test_fault(
     router: str,
     fault: Fault,
     fault_rows: list[Row],
-    tmp_path: Path,
+    app_logs: Path,
     request: pytest.FixtureRequest,
 ) -> None:
     if server.name not in fault.backends:
@@ -70,6 +70,6 @@ def test_fault(
     if server.url not in _schemas:
         create_schema(server.url)
         _schemas.add(server.url)
-    row = run_fault(fault, server, router, logs=tmp_path)
+    row = run_fault(fault, server, router, logs=app_logs)
     fault_rows.append(row)
     judge(row, fault)

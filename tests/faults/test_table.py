@@ -5,10 +5,22 @@ from __future__ import annotations
 from faults._table import Outcome, Row, exception_names, problems, render, tally
 
 
-def _row(outcomes: list[Outcome], stored: set[str], **kwargs: object) -> Row:
+def _row(
+    outcomes: list[Outcome],
+    stored: set[str],
+    *,
+    recovered: bool = True,
+    causes: dict[str, int] | None = None,
+) -> Row:
     return tally(
-        outcomes, stored, database="PostgreSQL", router="async", fault="restart", **kwargs
-    )  # type: ignore[arg-type]
+        outcomes,
+        stored,
+        database="PostgreSQL",
+        router="async",
+        fault="restart",
+        recovered=recovered,
+        causes=causes,
+    )
 
 
 def test_each_answer_is_counted_in_its_column() -> None:
@@ -22,7 +34,13 @@ def test_each_answer_is_counted_in_its_column() -> None:
         Outcome("g", None),
     ]
     row = _row(outcomes, {"a", "b"})
-    assert (row.requests, row.ok, row.unavailable, row.timeout, row.error) == (7, 2, 1, 1, 1)
+    assert (row.requests, row.ok, row.unavailable, row.timeout, row.error) == (
+        7,
+        2,
+        1,
+        1,
+        1,
+    )
     assert (row.other, row.no_answer, row.lost, row.no_retry_after) == (1, 1, 0, 0)
 
 
@@ -64,7 +82,9 @@ def test_500s_name_what_the_app_logged() -> None:
 
 def test_a_fault_that_left_no_trace_proves_nothing() -> None:
     row = _row([Outcome("a", 201)], {"a"})
-    assert problems(row, shows=("timeout",)) == ["the fault left no trace (none of timeout)"]
+    assert problems(row, shows=("timeout",)) == [
+        "the fault left no trace (none of timeout)"
+    ]
     assert problems(row, shows=("ok",)) == []
 
 
