@@ -26,9 +26,11 @@ __all__ = [
 
 # The exception line of a traceback: `name: message` or `name` at the start of a line.
 _EXCEPTION = re.compile(
-    r"^((?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception|Exit|Interrupt))(?::|$)",
-    re.MULTILINE,
+    r"^((?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception|Exit|Interrupt))(?::|$)"
 )
+# What uvicorn and the error handlers log before the traceback of a 500.
+_SERVER_ERROR = ("Exception in ASGI application", "Unclassified database error")
+_CHAINED = ("The above exception", "During handling of the above exception")
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,24 @@ def tally(
 
 
 def exception_names(log: str) -> Counter[str]:
-    """The exceptions of the tracebacks in `log`, with how often each appeared."""
-    return Counter(match.group(1) for match in _EXCEPTION.finditer(log))
+    """The exceptions behind the 500s logged in `log`, with how often each appeared.
+
+    A traceback counts when the line before it is one that uvicorn or the error
+    handlers write for a 500; the exceptions chained to it count with it. Other
+    tracebacks (a pool failing to reset a dead connection, say) are not answers.
+    """
+    found: Counter[str] = Counter()
+    counting = False
+    previous = ""
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            if not previous.startswith(_CHAINED):
+                counting = any(marker in previous for marker in _SERVER_ERROR)
+        elif counting and (match := _EXCEPTION.match(line)):
+            found[match.group(1)] += 1
+        if line.strip():
+            previous = line
+    return found
 
 
 def problems(row: Row, *, shows: Iterable[str] = ()) -> list[str]:
@@ -210,5 +228,5 @@ def render(rows: Iterable[Row]) -> str:
         if row.causes
     ]
     if notes:
-        lines += ["", "Exceptions in the app's log:", *notes]
+        lines += ["", "The exceptions behind the 500s, from the app's log:", *notes]
     return "\n".join(lines) + "\n"

@@ -113,32 +113,39 @@ def test_render_prints_one_line_per_row_and_the_logged_exceptions() -> None:
         "| PostgreSQL | async | restart | 1,500 | 1,500 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
         "| MariaDB | sync | crash | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |\n"
         "\n"
-        "Exceptions in the app's log:\n"
+        "The exceptions behind the 500s, from the app's log:\n"
         "- MariaDB, sync, crash: KeyError x 2\n"
     )
 
 
 LOG = """\
-Unclassified database error
+ERROR:    Exception in ASGI application
 Traceback (most recent call last):
   File "/app/x.py", line 1, in connect
     raise ConnectionRefusedError(111, "refused")
 ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5432)
+Exception during reset or similar
+Traceback (most recent call last):
+  File "/app/pool.py", line 3, in reset
+pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query')
+Unclassified database error
+Traceback (most recent call last):
+  File "/app/z.py", line 3, in connect
+asyncpg.exceptions.CannotConnectNowError: the database system is starting up
 
 The above exception was the direct cause of the following exception:
 
 Traceback (most recent call last):
   File "/app/y.py", line 2, in run
     await conn.execute(sql)
-sqlalchemy.exc.DBAPIError: (sqlalchemy.dialects.postgresql.asyncpg.Error) <class 'asyncpg.exceptions.CannotConnectNowError'>: the database system is starting up
-asyncio.exceptions.CancelledError
+sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_dbapi.Error: the database system is starting up
 WARNING:  ValueError: not at the start of a line
 """
 
 
-def test_exception_names_are_read_from_tracebacks() -> None:
+def test_the_exceptions_behind_500s_are_read_from_the_log() -> None:
     assert exception_names(LOG) == {
         "ConnectionRefusedError": 1,
-        "sqlalchemy.exc.DBAPIError": 1,
-        "asyncio.exceptions.CancelledError": 1,
+        "asyncpg.exceptions.CannotConnectNowError": 1,
+        "sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_dbapi.Error": 1,
     }
