@@ -7,6 +7,7 @@ counts of which one at least must be non-zero if the fault really happened.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,11 +20,20 @@ __all__ = ["FAULTS", "Fault", "FaultContext"]
 
 @dataclass(frozen=True)
 class FaultContext:
-    """What a fault can act on: the database server and the app (with its connection name)."""
+    """What a fault can act on.
+
+    Attributes:
+        server: the database server.
+        app: the app process.
+        application_name: the name the app's PostgreSQL connections carry.
+        mark: marks the fault's moment in the load (requests in flight then are
+            counted as `in_flight`, and must be answered).
+    """
 
     server: Server
     app: App
     application_name: str
+    mark: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,23 @@ def _exhaust_pool(ctx: FaultContext) -> None:
 
 
 def _sigterm_app(ctx: FaultContext) -> None:
+    # Requests pile up behind a lock first, so that some are surely in flight at the SIGTERM.
+    failed: list[BaseException] = []
+
+    def lock() -> None:
+        try:
+            ctx.server.lock_table("team", 1.5)
+        except BaseException as exc:  # raised again in the fault's own thread
+            failed.append(exc)
+
+    locker = threading.Thread(target=lock)
+    locker.start()
+    time.sleep(0.5)
+    ctx.mark()
     ctx.app.terminate()  # a deploy: the app finishes what it has, then exits
+    locker.join()
+    if failed:
+        raise failed[0]
     ctx.app.start()  # what the process manager does next
 
 
@@ -107,9 +133,9 @@ FAULTS = [
     ),
     Fault(
         "sigterm",
-        "app stopped with SIGTERM under load, then started",
+        "app stopped with SIGTERM under load (requests in flight), then started",
         _sigterm_app,
-        shows=("no_answer",),
+        shows=("in_flight",),
     ),
 ]
 """Every fault, in the order of the table."""

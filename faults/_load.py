@@ -18,14 +18,15 @@ BACKOFF = (
 )
 
 
-def _create_team(connection: http.client.HTTPConnection, name: str) -> Outcome:
+def _create_team(connection: http.client.HTTPConnection, name: str) -> tuple[int, bool]:
+    """POST one team; the status and whether `Retry-After` came with it."""
     body = json.dumps({"name": name, "headquarters": "Loopback"})
     connection.request(
         "POST", "/teams/", body=body, headers={"Content-Type": "application/json"}
     )
     response = connection.getresponse()
     response.read()
-    return Outcome(name, response.status, response.getheader("Retry-After") is not None)
+    return response.status, response.getheader("Retry-After") is not None
 
 
 class Load:
@@ -46,6 +47,7 @@ class Load:
         self.prefix = prefix
         self.max_requests = max_requests
         self._stop = threading.Event()
+        self._marks = 0
         self._outcomes: list[list[Outcome]] = [[] for _ in range(clients)]
         self._threads = [
             threading.Thread(target=self._client, args=(i,), daemon=True)
@@ -55,6 +57,10 @@ class Load:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
+
+    def mark(self) -> None:
+        """Mark this moment: requests in flight now are counted as `in_flight`."""
+        self._marks += 1
 
     def stop(self) -> list[Outcome]:
         """Stop sending, wait for the answers still due, and return every outcome."""
@@ -73,12 +79,16 @@ class Load:
                 if self._stop.is_set():
                     break
                 name = f"{self.prefix}-{index}-{number}"
+                marks = self._marks
                 try:
-                    outcomes.append(_create_team(connection, name))
+                    status, retry_after = _create_team(connection, name)
                 except (OSError, http.client.HTTPException):
-                    outcomes.append(Outcome(name, None))
+                    outcomes.append(Outcome(name, None, spans_mark=self._marks > marks))
                     connection.close()
                     time.sleep(BACKOFF)
+                else:
+                    spans = self._marks > marks
+                    outcomes.append(Outcome(name, status, retry_after, spans))
         finally:
             connection.close()
 
@@ -93,8 +103,8 @@ def wait_for_2xx(base_url: str, prefix: str, *, bound: float = 60.0) -> bool:
             parts.hostname or "127.0.0.1", parts.port or 80, timeout=REQUEST_TIMEOUT
         )
         try:
-            outcome = _create_team(connection, f"{prefix}-{number}")
-            if outcome.status is not None and 200 <= outcome.status < 300:
+            status, _ = _create_team(connection, f"{prefix}-{number}")
+            if 200 <= status < 300:
                 return True
         except (OSError, http.client.HTTPException):
             pass

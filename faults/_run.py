@@ -39,7 +39,7 @@ def run_fault(fault: Fault, server: Server, router: str, *, logs: Path) -> Row:
         load.start()
         try:
             time.sleep(WARMUP)
-            fault.inject(FaultContext(server, app, application_name))
+            fault.inject(FaultContext(server, app, application_name, load.mark))
             time.sleep(TAIL)
         finally:
             outcomes = load.stop()

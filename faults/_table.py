@@ -41,11 +41,14 @@ class Outcome:
         name: the unique team name sent.
         status: the HTTP status, or None when no answer came (refused, reset, timed out).
         retry_after: whether the answer carried a `Retry-After` header.
+        spans_mark: whether the request was in flight when the fault marked its
+            moment (sent before it, answered or given up after it).
     """
 
     name: str
     status: int | None
     retry_after: bool = False
+    spans_mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class Row:
         no_retry_after: 503s without a `Retry-After` header.
         unanswered_written: got no answer but are in the database (a request the
             app finished without telling the client).
+        in_flight: in flight at the fault's marked moment (a SIGTERM, say).
+        cut_off: in flight at that moment and never answered.
         recovered: whether the service answered 2xx again after the fault.
         causes: exception names in the app's log and how often each appeared.
     """
@@ -84,6 +89,8 @@ class Row:
     lost: int = 0
     no_retry_after: int = 0
     unanswered_written: int = 0
+    in_flight: int = 0
+    cut_off: int = 0
     recovered: bool = True
     causes: Mapping[str, int] = field(default_factory=dict)
 
@@ -119,6 +126,9 @@ def tally(
     for outcome in outcomes:
         counts["requests"] += 1
         status = outcome.status
+        if outcome.spans_mark:
+            counts["in_flight"] += 1
+            counts["cut_off"] += status is None
         if status is None:
             counts["no_answer"] += 1
             counts["unanswered_written"] += outcome.name in in_database
@@ -191,6 +201,8 @@ def problems(row: Row, *, shows: Iterable[str] = ()) -> list[str]:
         found.append(
             f"{row.unanswered_written} writes done but never answered (in-flight requests cut off)"
         )
+    if row.cut_off:
+        found.append(f"{row.cut_off} requests in flight at the fault never answered")
     if not row.recovered:
         found.append("the service did not answer 2xx again after the fault")
     wanted = tuple(shows)

@@ -149,3 +149,18 @@ def test_the_exceptions_behind_500s_are_read_from_the_log() -> None:
         "asyncpg.exceptions.CannotConnectNowError": 1,
         "sqlalchemy.dialects.postgresql.asyncpg.AsyncAdapt_asyncpg_dbapi.Error": 1,
     }
+
+
+def test_a_request_in_flight_at_the_fault_must_be_answered() -> None:
+    row = _row(
+        [
+            Outcome("a", 201, spans_mark=True),
+            Outcome("b", None, spans_mark=True),
+            Outcome("c", None),
+        ],
+        {"a"},
+    )
+    assert (row.in_flight, row.cut_off, row.no_answer) == (2, 1, 2)
+    assert problems(row, shows=("in_flight",)) == [
+        "1 requests in flight at the fault never answered"
+    ]
