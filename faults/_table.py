@@ -240,5 +240,5 @@ def render(rows: Iterable[Row]) -> str:
         if row.causes
     ]
     if notes:
-        lines += ["", "The exceptions behind the 500s, from the app's log:", *notes]
+        lines += ["", "The exceptions behind the 500s, from the app's log:", "", *notes]
     return "\n".join(lines) + "\n"

@@ -114,6 +114,7 @@ def test_render_prints_one_line_per_row_and_the_logged_exceptions() -> None:
         "| MariaDB | sync | crash | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |\n"
         "\n"
         "The exceptions behind the 500s, from the app's log:\n"
+        "\n"
         "- MariaDB, sync, crash: KeyError x 2\n"
     )
 
