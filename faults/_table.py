@@ -70,6 +70,8 @@ class Row:
         no_retry_after: 503s without a `Retry-After` header.
         unanswered_written: got no answer but are in the database (a request the
             app finished without telling the client).
+        unavailable_written: answered 503 but in the database (a commit whose
+            outcome the client could not know; a retry must be idempotent).
         in_flight: in flight at the fault's marked moment (a SIGTERM, say).
         cut_off: in flight at that moment and never answered.
         recovered: whether the service answered 2xx again after the fault.
@@ -89,6 +91,7 @@ class Row:
     lost: int = 0
     no_retry_after: int = 0
     unanswered_written: int = 0
+    unavailable_written: int = 0
     in_flight: int = 0
     cut_off: int = 0
     recovered: bool = True
@@ -138,6 +141,7 @@ def tally(
         elif status == 503:
             counts["unavailable"] += 1
             counts["no_retry_after"] += not outcome.retry_after
+            counts["unavailable_written"] += outcome.name in in_database
         elif status == 504:
             counts["timeout"] += 1
         elif status == 500:
@@ -226,19 +230,36 @@ def _cells(row: Row) -> list[str]:
 
 
 def render(rows: Iterable[Row]) -> str:
-    """The rows as a Markdown table, then one line per row whose app logged errors."""
+    """The rows as a Markdown table, then notes: the exceptions behind 500s, 503s that wrote."""
     rows = list(rows)
     lines = [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * 3 + "---:|" * (len(COLUMNS) - 3),
     ]
     lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
-    notes = [
+    causes = [
         f"- {row.database}, {row.router}, {row.fault}: "
         + ", ".join(f"{name} x {n}" for name, n in sorted(row.causes.items()))
         for row in rows
         if row.causes
     ]
-    if notes:
-        lines += ["", "The exceptions behind the 500s, from the app's log:", "", *notes]
+    if causes:
+        lines += [
+            "",
+            "The exceptions behind the 500s, from the app's log:",
+            "",
+            *causes,
+        ]
+    written = [
+        f"- {row.database}, {row.router}, {row.fault}: {row.unavailable_written}"
+        for row in rows
+        if row.unavailable_written
+    ]
+    if written:
+        lines += [
+            "",
+            "Answered 503, yet written (the commit's outcome was unknown):",
+            "",
+        ]
+        lines += written
     return "\n".join(lines) + "\n"

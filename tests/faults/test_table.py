@@ -50,10 +50,10 @@ def test_an_acknowledged_name_missing_from_the_database_is_lost() -> None:
     assert problems(row) == ["1 acknowledged writes lost"]
 
 
-def test_a_503_or_an_unanswered_request_may_or_may_not_have_written() -> None:
-    # A 503 for a commit whose outcome is unknown may have written: not a loss, not a problem.
+def test_a_503_may_have_written() -> None:
+    # A 503 for a commit whose outcome is unknown may have written: counted, not a problem.
     row = _row([Outcome("a", 503, True), Outcome("b", 503, True)], {"a"})
-    assert (row.lost, problems(row)) == (0, [])
+    assert (row.lost, row.unavailable_written, problems(row)) == (0, 1, [])
 
 
 def test_an_unanswered_request_whose_write_landed_was_cut_off() -> None:
@@ -99,8 +99,8 @@ def test_render_prints_one_line_per_row_and_the_logged_exceptions() -> None:
     rows = [
         _row([Outcome("a", 201)] * 1500, {"a"}),
         tally(
-            [Outcome("b", 500)],
-            set(),
+            [Outcome("b", 500), Outcome("c", 503, True)],
+            {"c"},
             database="MariaDB",
             router="sync",
             fault="crash",
@@ -111,11 +111,15 @@ def test_render_prints_one_line_per_row_and_the_logged_exceptions() -> None:
         "| database | router | fault | requests | 2xx | 503 | 504 | 500 | other | no answer | acknowledged but lost |\n"
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         "| PostgreSQL | async | restart | 1,500 | 1,500 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
-        "| MariaDB | sync | crash | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |\n"
+        "| MariaDB | sync | crash | 2 | 0 | 1 | 0 | 1 | 0 | 0 | 0 |\n"
         "\n"
         "The exceptions behind the 500s, from the app's log:\n"
         "\n"
         "- MariaDB, sync, crash: KeyError x 2\n"
+        "\n"
+        "Answered 503, yet written (the commit's outcome was unknown):\n"
+        "\n"
+        "- MariaDB, sync, crash: 1\n"
     )
 
 
