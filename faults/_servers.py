@@ -8,6 +8,7 @@ MariaDB runs with `--no-defaults`, so no configuration file of the machine appli
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import glob
 import os
@@ -39,8 +40,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _run(command: list[str]) -> None:
+    """Run a server tool; its error output in the exception when it fails."""
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {stderr}")
+
+
 def _wait_until(
-    check: Callable[[], bool], what: str, bound: float = START_BOUND
+    check: Callable[[], bool],
+    what: str,
+    bound: float = START_BOUND,
+    *,
+    gone: Callable[[], bool] = lambda: False,
 ) -> None:
     deadline = time.monotonic() + bound
     while True:
@@ -49,6 +62,8 @@ def _wait_until(
                 return
         except Exception:  # not up yet
             pass
+        if gone():
+            raise RuntimeError(f"{what}: the server exited")
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} within {bound:g} s")
         time.sleep(0.05)
@@ -70,12 +85,17 @@ def _kill_tree(pid: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
     _wait_until(
-        lambda: not any(Path(f"/proc/{p}").exists() for p in doomed),
+        lambda: not any(map(_alive, doomed)),
         "the killed server's processes did not exit",
     )
 
 
-class Server:
+def _alive(pid: int) -> bool:
+    # A zombie counts: PostgreSQL refuses to start while its old postmaster's PID exists.
+    return Path(f"/proc/{pid}").exists()
+
+
+class Server(abc.ABC):
     """A database server of our own: start it, restart it, crash it, lock a table on it."""
 
     name = "server"
@@ -84,39 +104,41 @@ class Server:
     def __init__(self) -> None:
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="smp-faults-"))
+        self.log = self.root / "server.log"
 
     @property
+    @abc.abstractmethod
     def url(self) -> str:
         """The URL the app connects with (the library picks the driver)."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def admin_url(self) -> str:
         """A sync URL for the harness's own statements."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the server and return once it accepts connections."""
 
+    @abc.abstractmethod
     def restart(self) -> None:
         """A clean, fast restart: connections are closed, the server comes back."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def crash(self) -> None:
         """SIGKILL the server and its processes, then start it again."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Stop the server and delete its files."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def kill_connections(self, application_name: str) -> int:
         """Terminate the app's connections; how many were terminated."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def lock_table(self, table: str, seconds: float) -> None:
         """Hold an exclusive lock on `table` for `seconds`, then release it."""
-        raise NotImplementedError
 
     def names(self, prefix: str) -> set[str]:
         """The team names in the database that start with `prefix`."""
@@ -137,12 +159,23 @@ class Server:
         finally:
             engine.dispose()
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, gone: Callable[[], bool] = lambda: False) -> None:
         def answers() -> bool:
             with self.connect(None) as conn:
                 return bool(conn.exec_driver_sql("SELECT 1").scalar() == 1)
 
-        _wait_until(answers, f"{self.name} did not accept connections")
+        try:
+            _wait_until(answers, f"{self.name} did not accept connections", gone=gone)
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"{exc}\nThe end of the server's log:\n{self._log_tail()}"
+            ) from None
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-15:])
+        except OSError:
+            return "(no log)"
 
 
 class PostgresServer(Server):
@@ -155,22 +188,12 @@ class PostgresServer(Server):
         self.bin = _postgres_bin()
         super().__init__()
         self.data = self.root / "data"
-        self.log = self.root / "server.log"
         try:
             if os.geteuid() == 0:
                 shutil.chown(self.root, "postgres")
             self._pg(
-                "initdb",
-                "-D",
-                str(self.data),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-N",
-                "-E",
-                "UTF8",
-            )
+                "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-N", "-E", "UTF8"
+            )  # fmt: skip
             self.start()
             with self.connect(None) as conn:
                 conn.exec_driver_sql(f"CREATE DATABASE {DATABASE}")
@@ -190,14 +213,24 @@ class PostgresServer(Server):
         command = [str(self.bin / program), *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(
-            command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        done = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace").strip()
+            raise RuntimeError(
+                f"{program} {args[0]} failed ({done.returncode}): {stderr}"
+            )
 
     def _ctl(self, action: str, *args: str) -> None:
-        self._pg(
-            "pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", *args
-        )
+        try:
+            self._pg(
+                "pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", *args
+            )
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"{exc}\nThe end of the server's log:\n{self._log_tail()}"
+            ) from None
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
@@ -214,7 +247,7 @@ class PostgresServer(Server):
         self.start()
 
     def close(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):  # not running, or never initialized
             self._ctl("stop", "-m", "immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -255,14 +288,13 @@ class MariaDBServer(Server):
             raise ServerMissing("mariadbd and mariadb-install-db are not installed")
         super().__init__()
         self.data = self.root / "data"
-        self.log = self.root / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
         user = ["--user=root"] if os.geteuid() == 0 else []
         try:
-            subprocess.run(
-                [install, "--no-defaults", f"--datadir={self.data}", "--auth-root-authentication-method=normal", "--skip-test-db", *user],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )  # fmt: skip
+            _run([
+                install, "--no-defaults", f"--datadir={self.data}",
+                "--auth-root-authentication-method=normal", "--skip-test-db", *user,
+            ])  # fmt: skip
             self.start()
             with self.connect(None) as conn:
                 conn.exec_driver_sql(
@@ -289,10 +321,11 @@ class MariaDBServer(Server):
             f"--log-error={self.log}", "--skip-name-resolve", "--skip-log-bin",
             "--innodb-buffer-pool-size=64M", *user,
         ]  # fmt: skip
-        self.process = subprocess.Popen(
+        process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        self._wait_ready()
+        self.process = process
+        self._wait_ready(gone=lambda: process.poll() is not None)
 
     def _stop(self, sig: signal.Signals) -> None:
         if self.process is None:
