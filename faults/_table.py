@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "COLUMNS",
@@ -20,6 +20,7 @@ __all__ = [
     "Row",
     "exception_names",
     "problems",
+    "problems_besides_500s",
     "render",
     "tally",
 ]
@@ -213,6 +214,15 @@ def problems(row: Row, *, shows: Iterable[str] = ()) -> list[str]:
     if wanted and not any(getattr(row, name) for name in wanted):
         found.append(f"the fault left no trace (none of {', '.join(wanted)})")
     return found
+
+
+def problems_besides_500s(row: Row, *, shows: Iterable[str] = ()) -> list[str]:
+    """`problems` of `row` as if none of its answers had been a 500.
+
+    Empty for a run whose only problem is 500s (a row that waits for errors to be
+    classified); anything else (a lost write, a 503 without `Retry-After`) remains.
+    """
+    return problems(replace(row, error=0, causes={}), shows=shows)
 
 
 def _cells(row: Row) -> list[str]:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from faults._table import Outcome, Row, exception_names, problems, render, tally
+from faults._table import (
+    Outcome,
+    Row,
+    exception_names,
+    problems,
+    problems_besides_500s,
+    render,
+    tally,
+)
 
 
 def _row(
@@ -169,3 +177,11 @@ def test_a_request_in_flight_at_the_fault_must_be_answered() -> None:
     assert problems(row, shows=("in_flight",)) == [
         "1 requests in flight at the fault never answered"
     ]
+
+
+def test_problems_besides_500s_keep_everything_else() -> None:
+    only_500s = _row([Outcome("a", 500), Outcome("b", 503, True)], set())
+    assert problems(only_500s) == ["1 x 500"]
+    assert problems_besides_500s(only_500s, shows=("unavailable",)) == []
+    with_loss = _row([Outcome("a", 500), Outcome("b", 201)], set())
+    assert problems_besides_500s(with_loss) == ["1 acknowledged writes lost"]
