@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench dist-check docs docs-serve
+.PHONY: demo test lint venv bench dist-check docs docs-serve faults
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check sqlmodel_production tests scripts bench
-	$(BIN)/ruff format --check sqlmodel_production tests scripts bench
+	$(BIN)/ruff check sqlmodel_production tests scripts bench faults
+	$(BIN)/ruff format --check sqlmodel_production tests scripts bench faults
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
 	$(BIN)/sqlmodel-production doctor sqlmodel_production docs_src
@@ -46,3 +46,7 @@ docs: venv
 ## Serve the documentation on http://127.0.0.1:8001, rebuilt on every change.
 docs-serve: venv
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+## Real faults on throwaway PostgreSQL and MariaDB servers; prints the fault table (docs/reliability.md).
+faults: venv
+	$(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)
