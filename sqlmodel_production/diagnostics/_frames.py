@@ -15,18 +15,34 @@ __all__ = ["Caller", "caller_in_traceback", "find_caller"]
 _CORE = ("sqlalchemy", "sqlmodel", "sqlmodel_production", "greenlet")
 # Frames of these are skipped too, but one of them is reported when no user frame
 # exists (a relationship touched while FastAPI serializes the response, say).
+# HTTP clients and servers are here so that a request served in the test's own
+# event loop (`httpx.AsyncClient(transport=httpx.ASGITransport(app))`) names
+# the test's line, not the transport's.
 _FRAMEWORK = (
     "asyncio",
     "anyio",
     "concurrent",
     "contextlib",
+    "contextvars",
     "fastapi",
     "functools",
+    "h11",
+    "httpcore",
+    "httpcore2",
+    "httpx",
+    "httpx2",
+    "hypercorn",
     "pydantic",
     "pydantic_core",
+    "queue",
+    "selectors",
+    "sniffio",
     "starlette",
     "threading",
+    "trio",
     "typing",
+    "uvicorn",
+    "uvloop",
 )
 _is_core: dict[CodeType, bool] = {}
 _is_library: dict[CodeType, bool] = {}
