@@ -115,8 +115,14 @@ def test_tutorial001_cursor_pages(authors: TestClient) -> None:
         "Mary Shelley",
         "Anonymous",
     ]
-    bad = authors.get("/authors/", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 422
+    first = authors.get("/authors/", params={"order_by": "-born", "limit": 2})
+    cursor = first.headers["X-Next-Cursor"]
+    for refused in (
+        {"cursor": "not-a-cursor"},
+        {"cursor": cursor, "order_by": "name"},  # made for another order
+        {"cursor": cursor, "order_by": "-born", "offset": 2},
+    ):
+        assert authors.get("/authors/", params=refused).status_code == 422, refused
 
 
 @pytest.fixture
