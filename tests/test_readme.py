@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from sqlmodel_production.db import Backend
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -16,13 +16,19 @@ CHECK = """
 from fastapi.testclient import TestClient
 from readme_example import Hero, app, database
 
-with database.engine.begin() as conn:
-    Hero.__table__.create(conn)
-with TestClient(app) as client:
-    created = client.post("/heroes/", json={"name": "Deadpond", "age": 48, "secret_name": "Dive"})
-    assert created.json() == {"id": 1, "name": "Deadpond", "age": 48}, created.text
-    assert client.post("/heroes/", json={"name": "Deadpond", "secret_name": "x"}).status_code == 409
-    assert client.get("/heroes/", params={"age__gt": 40}).json() == [created.json()]
+try:
+    with TestClient(app) as client:
+        hero = {"name": "Deadpond", "age": 48, "secret_name": "Dive Wilson"}
+        created = client.post("/heroes/", json=hero)
+        assert created.status_code == 200, created.text
+        assert created.json() == {"id": 1, "name": "Deadpond", "age": 48}
+        assert client.get("/heroes/1").json() == created.json()
+        duplicate = client.post("/heroes/", json={"name": "Deadpond", "secret_name": "x"})
+        assert duplicate.status_code == 409, duplicate.text
+        assert client.get("/heroes/", params={"age__gt": 40}).json() == [created.json()]
+finally:
+    Hero.__table__.drop(database.engine)
+    database.engine.dispose()
 print("ok")
 """
 
@@ -34,8 +40,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands == ["make demo", "make test"]
 
 
-@pytest.mark.sqlite
-def test_twenty_line_example(tmp_path: Path) -> None:
+def test_twenty_line_example(
+    backend: Backend, database_url: str, tmp_path: Path
+) -> None:
+    """The snippet as written, its table made by its own create_all, on each database."""
     section = README.read_text().split("## Twenty lines", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None and len(code[1].splitlines()) <= 25
@@ -45,7 +53,7 @@ def test_twenty_line_example(tmp_path: Path) -> None:
         [sys.executable, "-W", "error", "check.py"],
         cwd=tmp_path,
         env={
-            "DATABASE_URL": f"sqlite:///{tmp_path}/readme.db",
+            "DATABASE_URL": database_url,
             "PATH": "/usr/bin:/bin",
         },
         capture_output=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
@@ -26,7 +28,7 @@ from ._findings import (
 from ._fingerprint import fingerprint
 from ._frames import Caller, find_caller
 
-__all__ = ["NPlusOneDetector", "detect_n_plus_one"]
+__all__ = ["NPlusOneDetector", "detect_n_plus_one", "watch_thread"]
 
 logger = logging.getLogger("sqlmodel_production.diagnostics")
 
@@ -136,8 +138,28 @@ def detect_n_plus_one(
 _detectors: ContextVar[tuple[NPlusOneDetector, ...]] = ContextVar(
     "smp_n_plus_one", default=()
 )
+# Detectors watching a whole thread, whatever context its code runs in.
+_threads = threading.local()
 _lock = threading.Lock()
 _installed = False
+
+
+@contextmanager
+def watch_thread(detector: NPlusOneDetector) -> Iterator[NPlusOneDetector]:
+    """Make `detector` see everything this thread runs in the block, in any context.
+
+    A detector entered with `with` sees its own context and the tasks started
+    from it; a pytest fixture cannot reach the context that an async test
+    runner (anyio's, pytest-asyncio's) gives the test, but the runner's event
+    loop runs in the fixture's thread.
+    """
+    install()
+    previous: tuple[NPlusOneDetector, ...] = getattr(_threads, "detectors", ())
+    _threads.detectors = (*previous, detector)
+    try:
+        yield detector
+    finally:
+        _threads.detectors = previous
 
 
 def install() -> None:
@@ -151,6 +173,9 @@ def install() -> None:
 
 def _on_orm_execute(state: ORMExecuteState) -> None:
     detectors = _detectors.get()
+    watching: tuple[NPlusOneDetector, ...] = getattr(_threads, "detectors", ())
+    if watching:
+        detectors = (*detectors, *(d for d in watching if d not in detectors))
     if not detectors or not state.is_select:
         return
     caller = find_caller()

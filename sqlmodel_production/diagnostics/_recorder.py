@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from types import TracebackType
 from typing import Any
@@ -29,7 +29,7 @@ class Query:
     statement: str
     """The SQL as the driver received it (placeholders, never values)."""
     duration: float
-    """Seconds from cursor execute to its return."""
+    """Seconds from cursor execute to its return; 0.0 for a statement the database refused."""
     caller: Caller | None
     """The line of the user's code that caused it."""
     executemany: bool = False
@@ -99,7 +99,10 @@ _scopes: ContextVar[tuple[QueryRecording, ...]] = ContextVar(
 class record_queries:
     """Record the statements run inside a block, on every engine, sync or async.
 
-    Transaction control (`BEGIN`, `SAVEPOINT`, ...) is not recorded. Nested blocks each see their own statements and those of blocks they contain.
+    Transaction control (`BEGIN`, `SAVEPOINT`, ...) is not recorded. A
+    statement that fails (a duplicate key, say) is recorded all the same, with
+    no duration. Nested blocks each see their own statements and those of
+    blocks they contain.
 
     Example:
         ```python
@@ -157,8 +160,16 @@ def _before(
     context: ExecutionContext | None,
     executemany: bool,
 ) -> tuple[str, Any]:
-    if _scopes.get() and context is not None:
-        context._smp_started = perf_counter()  # type: ignore[attr-defined]
+    # Recorded before it runs: SQLAlchemy calls no statement listener after a
+    # statement that fails, and a failed INSERT is still a query the request made.
+    scopes = _scopes.get()
+    if not scopes or statement.lstrip()[:17].upper().startswith(_TRANSACTION_CONTROL):
+        return statement, parameters
+    query = Query(statement, 0.0, find_caller(), executemany)
+    for recording in scopes:
+        recording.queries.append(query)
+    if context is not None:
+        context._smp_running = (query, scopes, perf_counter())  # type: ignore[attr-defined]
     return statement, parameters
 
 
@@ -171,11 +182,14 @@ def _after(
     context: ExecutionContext | None,
     executemany: bool,
 ) -> None:
-    scopes = _scopes.get()
-    if not scopes or statement.lstrip()[:17].upper().startswith(_TRANSACTION_CONTROL):
+    running = getattr(context, "_smp_running", None)
+    if running is None:
         return
-    started = getattr(context, "_smp_started", None)
-    duration = perf_counter() - started if started is not None else 0.0
-    query = Query(statement, duration, find_caller(), executemany)
+    query, scopes, started = running
+    done = replace(query, duration=perf_counter() - started)
     for recording in scopes:
-        recording.queries.append(query)
+        queries = recording.queries
+        for i in range(len(queries) - 1, -1, -1):  # most often the last one
+            if queries[i] is query:
+                queries[i] = done
+                break

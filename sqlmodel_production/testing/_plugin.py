@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sqlmodel_production.diagnostics import LeakDetector, Mode, NPlusOneDetector
+from sqlmodel_production.diagnostics._n_plus_one import watch_thread
 
 __all__ = ["n_plus_one", "no_connection_leaks"]
 
@@ -20,12 +21,16 @@ def n_plus_one() -> Iterator[NPlusOneDetector]:
 
     The lazy load that makes the repetition raises `NPlusOneError` at the
     user's line; should the code under test swallow it, the test fails at
-    teardown all the same. Covers code run in the test's own context (a
-    request served by `TestClient` runs in another thread: give that app
-    `DiagnosticsMiddleware(n_plus_one="raise")`).
+    teardown all the same. Covers sync and async tests (`@pytest.mark.anyio`,
+    pytest-asyncio), and an app served in the test's own event loop
+    (`httpx.AsyncClient(transport=httpx.ASGITransport(app))`); a request
+    served by `TestClient` runs in another thread: give that app
+    `DiagnosticsMiddleware(n_plus_one="raise")`.
     """
     detector = NPlusOneDetector(Mode.RAISE)
-    with detector:
+    # The context covers threads started from the test's context; the thread
+    # covers async tests, which runners run in a context of their own.
+    with detector, watch_thread(detector):
         yield detector
     if detector.n_plus_one:
         pytest.fail("\n".join(str(f) for f in detector.n_plus_one), pytrace=False)

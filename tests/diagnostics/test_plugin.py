@@ -66,11 +66,11 @@ def test_n_plus_one_fixture_clean(
         assert run(database, target.async_, team_rosters_fixed, async_fn) == ROSTERS
 
 
-def run_pytest(tmp_path: Path, source: str) -> str:
+def run_pytest(tmp_path: Path, source: str, **env_vars: str) -> str:
     """Run a test file in a fresh pytest process (the plugin loads by its entry point)."""
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(source))
     root = Path(__file__).parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root), **env_vars}
     result = subprocess.run(
         [
             sys.executable,
@@ -126,6 +126,70 @@ def test_n_plus_one_fixture_fails_the_test(tmp_path: Path) -> None:
         "in team_rosters; load it with the query that fetched the parents: "
         ".options(selectinload(DgTeam.heroes))."
     ) in output
+
+
+ASYNC_TESTS_WITH_N_PLUS_ONE = """
+import os
+
+import pytest
+
+from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.diagnostics import NPlusOneError
+from tests.diagnostics._app import seeded
+from tests.diagnostics.test_n_plus_one import team_rosters, team_rosters_fixed
+
+pytestmark = pytest.mark.anyio
+ASYNC = os.environ["INNER_ASYNC"] == "1"
+
+
+@pytest.fixture
+async def database():  # async, and set up before n_plus_one
+    url = os.environ["INNER_DATABASE_URL"]
+    database = Database(DatabaseSettings(_env_file=None, database_url=url))
+    with seeded(database):
+        yield database
+    await database.dispose()
+
+
+async def rosters(database, fn):
+    if ASYNC:
+        async with database.async_session() as session:
+            return await session.run_sync(fn)
+    with database.session() as session:
+        return fn(session)
+
+
+async def test_raises_at_the_lazy_load(database, n_plus_one):
+    with pytest.raises(NPlusOneError, match="DgTeam.heroes was lazy-loaded 2 times"):
+        await rosters(database, team_rosters)
+
+
+async def test_swallowed(database, n_plus_one):
+    try:
+        await rosters(database, team_rosters)
+    except NPlusOneError:
+        pass  # the fixture fails the test all the same
+
+
+async def test_fixed(database, n_plus_one):
+    await rosters(database, team_rosters_fixed)
+"""
+
+
+def test_n_plus_one_fixture_fails_async_tests(
+    target: Target, database_url: str, tmp_path: Path
+) -> None:
+    output = run_pytest(
+        tmp_path,
+        ASYNC_TESTS_WITH_N_PLUS_ONE,
+        INNER_ASYNC="1" if target.async_ else "0",
+        INNER_DATABASE_URL=database_url,
+    )
+    # Raised at the lazy load, and each test with an N+1 fails at teardown.
+    assert output.splitlines()[-1].startswith("3 passed, 2 errors"), output
+    assert "ERROR at teardown of test_raises_at_the_lazy_load" in output
+    assert "ERROR at teardown of test_swallowed" in output
+    assert "N+1 queries: DgTeam.heroes was lazy-loaded 2 times from " in output
 
 
 @pytest.mark.sqlite

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sqlmodel_production import Database
+from sqlmodel_production import Database, crud_router, install_error_handlers
 from sqlmodel_production.api import AsyncSessionDep, SessionDep
 from sqlmodel_production.diagnostics import (
     DiagnosticsMiddleware,
+    QueryRecording,
     log_slow_queries,
     record_queries,
 )
@@ -191,3 +195,68 @@ def test_slow_query_log(
         assert (record.caller.filename, record.caller.lineno) == (filename, lineno)
         assert "dghero" in record.fingerprint.lower()
         assert "?" in record.fingerprint and "= 1" not in record.fingerprint
+
+
+class DgTag(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, unique=True)
+
+
+@contextmanager
+def tags_table(database: Database) -> Iterator[None]:
+    table = DgTag.__table__  # type: ignore[attr-defined]
+    with database.engine.begin() as conn:
+        table.create(conn)
+    try:
+        yield
+    finally:
+        with database.engine.begin() as conn:
+            table.drop(conn)
+
+
+def add_tag(session: Session) -> None:
+    session.add(DgTag(name="duplicate"))
+    session.commit()
+
+
+async def add_tag_async(session: AsyncSession) -> None:
+    session.add(DgTag(name="duplicate"))
+    await session.commit()
+
+
+def test_a_failed_statement_is_recorded(target: Target, database: Database) -> None:
+    def sync_fn(session: Session) -> QueryRecording:
+        add_tag(session)
+        with record_queries() as recording, pytest.raises(IntegrityError):
+            add_tag(session)
+        return recording
+
+    async def async_fn(session: AsyncSession) -> QueryRecording:
+        await add_tag_async(session)
+        with record_queries() as recording, pytest.raises(IntegrityError):
+            await add_tag_async(session)
+        return recording
+
+    with tags_table(database):
+        recording = run(database, target.async_, sync_fn, async_fn)
+    assert recording.count == 1, recording.report()
+    (query,) = recording
+    assert query.statement.startswith("INSERT INTO dgtag")
+    assert query.duration == 0.0
+    fn = add_tag_async if target.async_ else add_tag
+    assert query.caller is not None and query.caller.function == fn.__name__
+
+
+def test_server_timing_counts_the_insert_of_a_409(
+    target: Target, database: Database
+) -> None:
+    app = FastAPI(lifespan=database.lifespan)
+    app.include_router(crud_router(DgTag, prefix="/tags", async_=target.async_))
+    install_error_handlers(app)
+    app.add_middleware(DiagnosticsMiddleware, server_timing=True)
+    with tags_table(database), TestClient(app) as client:
+        created = client.post("/tags/", json={"name": "duplicate"})
+        refused = client.post("/tags/", json={"name": "duplicate"})
+    assert (created.status_code, refused.status_code) == (200, 409), refused.text
+    assert created.headers["server-timing"].endswith(';desc="1 query"')
+    assert refused.headers["server-timing"] == 'db;dur=0.000;desc="1 query"'

@@ -1,0 +1,248 @@
+"""docs/crud.md: crud_router, filters and caps, cursor pages, ETags, nested reads, links, the repository."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from docs_src.crud import tutorial001, tutorial002, tutorial003, tutorial004
+from sqlmodel_production import Backend, Database
+from sqlmodel_production.testing import assert_queries
+from tests.conftest import Target
+from tests.test_docs._helpers import tables
+
+AUTHORS = [
+    {"name": "Terry Pratchett", "born": 1948},
+    {"name": "Ursula K. Le Guin", "born": 1929},
+    {"name": "Iain M. Banks", "born": 1954},
+    {"name": "Anonymous", "born": None},
+    {"name": "Mary Shelley", "born": 1797},
+]
+
+
+@pytest.fixture
+def authors(target: Target, database: Database) -> Iterator[TestClient]:
+    app = tutorial001.create_app(database, async_=target.async_)
+    with tables(database, tutorial001.DocAuthor), TestClient(app) as client:
+        created = client.post("/authors/bulk", json=AUTHORS)
+        assert created.status_code == 200, created.text
+        yield client
+
+
+def names(response: object) -> list[str]:
+    return [row["name"] for row in response.json()]  # type: ignore[attr-defined]
+
+
+def test_tutorial001_the_seed_endpoints(authors: TestClient) -> None:
+    created = authors.post("/authors/", json={"name": "Mervyn Peake", "notes": "x"})
+    assert created.status_code == 200
+    author = created.json()
+    assert author == {
+        "id": 6,
+        "name": "Mervyn Peake",
+        "born": None,
+    }  # notes: write-only
+    assert authors.get("/authors/6").json() == author
+    patched = authors.patch("/authors/6", json={"born": 1911})
+    assert patched.json() == {**author, "born": 1911}
+    assert authors.delete("/authors/6").json() == {"ok": True}
+    assert authors.get("/authors/6").json() == {"detail": "DocAuthor not found"}
+    assert authors.post("/authors/", json={"name": "X", "id": 9}).status_code == 422
+
+
+def test_tutorial001_a_duplicate_is_a_409(authors: TestClient) -> None:
+    refused = authors.post("/authors/", json={"name": "Mary Shelley"})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "unique_violation"
+
+
+def test_tutorial001_filters_and_order(authors: TestClient) -> None:
+    get = authors.get
+    assert names(get("/authors/", params={"born__ge": 1930, "order_by": "born"})) == [
+        "Terry Pratchett",
+        "Iain M. Banks",
+    ]
+    assert names(get("/authors/", params={"name__ilike": "%LE%"})) == [
+        "Ursula K. Le Guin",
+        "Mary Shelley",
+    ]
+    assert names(get("/authors/", params={"born__is_null": True})) == ["Anonymous"]
+    assert names(
+        get("/authors/", params={"born__in": [1797, 1954], "order_by": "-name"})
+    ) == ["Mary Shelley", "Iain M. Banks"]
+    assert names(get("/authors/", params={"name": "Mary Shelley"})) == ["Mary Shelley"]
+    counted = get("/authors/", params={"born__le": 1950, "limit": 1, "count": True})
+    assert counted.headers["X-Total-Count"] == "3"
+
+
+def test_tutorial001_caps(authors: TestClient) -> None:
+    assert authors.get("/authors/", params={"limit": 50}).status_code == 200
+    too_big = authors.get("/authors/", params={"limit": 51})
+    assert too_big.status_code == 422
+    assert authors.get("/authors/", params={"offset": -1}).status_code == 422
+    too_many = authors.get("/authors/", params={"born__in": list(range(101))})
+    assert too_many.status_code == 422
+    assert too_many.json()["detail"][0]["msg"] == "give at most 100 values, not 101"
+    bulk = authors.post("/authors/bulk", json=[{"name": f"a{i}"} for i in range(1001)])
+    assert bulk.status_code == 422
+    assert bulk.json()["detail"][0]["type"] == "too_long"
+    order = authors.get("/authors/", params={"order_by": "notes"})
+    assert order.status_code == 422
+
+
+def test_tutorial001_cursor_pages(authors: TestClient) -> None:
+    seen: list[str] = []
+    params: dict[str, object] = {"order_by": "-born", "limit": 2}
+    pages = 0
+    while True:
+        page = authors.get("/authors/", params=params)
+        assert page.status_code == 200, page.text
+        seen += names(page)
+        pages += 1
+        cursor = page.headers.get("X-Next-Cursor")
+        if cursor is None:
+            break
+        params["cursor"] = cursor
+        # A row inserted before the cursor moves no row across pages.
+        authors.post("/authors/", json={"name": f"new {pages}", "born": 2000 + pages})
+    assert pages == 3
+    assert seen == [
+        "Iain M. Banks",
+        "Terry Pratchett",
+        "Ursula K. Le Guin",
+        "Mary Shelley",
+        "Anonymous",
+    ]
+    first = authors.get("/authors/", params={"order_by": "-born", "limit": 2})
+    cursor = first.headers["X-Next-Cursor"]
+    for refused in (
+        {"cursor": "not-a-cursor"},
+        {"cursor": cursor, "order_by": "name"},  # made for another order
+        {"cursor": cursor, "order_by": "-born", "offset": 2},
+    ):
+        assert authors.get("/authors/", params=refused).status_code == 422, refused
+
+
+@pytest.fixture
+def drafts(target: Target, database: Database) -> Iterator[TestClient]:
+    app = tutorial002.create_app(database, async_=target.async_)
+    with tables(database, tutorial002.DocDraft), TestClient(app) as client:
+        yield client
+
+
+def test_tutorial002_etag_and_if_match(drafts: TestClient) -> None:
+    created = drafts.post("/drafts/", json={"title": "Chapter 1"})
+    assert created.headers["ETag"] == '"1"'
+    draft_id = created.json()["id"]
+    read = drafts.get(f"/drafts/{draft_id}")
+    assert read.headers["ETag"] == '"1"'
+
+    saved = drafts.patch(
+        f"/drafts/{draft_id}",
+        json={"body": "It was a dark night."},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert saved.status_code == 200
+    assert saved.headers["ETag"] == '"2"'
+    assert saved.json()["version"] == 2
+
+    stale = drafts.patch(
+        f"/drafts/{draft_id}",
+        json={"body": "It was a stormy night."},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert stale.status_code == 412
+    assert stale.json() == {
+        "detail": "DocDraft was changed by someone else; read it again"
+    }
+    assert drafts.get(f"/drafts/{draft_id}").json()["body"] == "It was a dark night."
+    unversioned = drafts.patch(f"/drafts/{draft_id}", json={"title": "One"})
+    assert unversioned.headers["ETag"] == '"3"'  # no If-Match: last write wins
+
+
+SHELF_TABLES = (
+    tutorial003.DocPublisher,
+    tutorial003.DocBook,
+    tutorial003.DocShelf,
+    tutorial003.DocShelfBook,
+)
+
+
+@pytest.fixture
+def library(target: Target, database: Database) -> Iterator[TestClient]:
+    app = tutorial003.create_app(database, async_=target.async_)
+    with tables(database, *SHELF_TABLES), TestClient(app) as client:
+        publisher = client.post("/publishers/", json={"name": "Gollancz"}).json()
+        for title in ("Mort", "Guards! Guards!", "Eric"):
+            book = {"title": title, "publisher_id": publisher["id"]}
+            assert client.post("/books/", json=book).status_code == 200
+        assert client.post("/shelves/", json={"name": "Fantasy"}).status_code == 200
+        yield client
+
+
+def test_tutorial003_nested_reads_in_two_queries(library: TestClient) -> None:
+    with assert_queries(2):
+        publisher = library.get("/publishers/1").json()
+    assert publisher["name"] == "Gollancz"
+    assert [b["title"] for b in publisher["books"]] == [
+        "Mort",
+        "Guards! Guards!",
+        "Eric",
+    ]
+    book = library.get("/books/2").json()
+    assert book["publisher"] == {"id": 1, "name": "Gollancz"}
+    missing_parent = library.post("/books/", json={"title": "X", "publisher_id": 9})
+    assert missing_parent.status_code == 422
+
+
+def test_tutorial003_links_with_data(library: TestClient) -> None:
+    linked = library.put("/shelves/1/books/3", json={"position": 1})
+    assert linked.json() == {"shelf_id": 1, "book_id": 3, "position": 1}
+    assert library.put("/shelves/1/books/1", json={}).json()["position"] == 0
+    moved = library.put("/shelves/1/books/3", json={"position": 2})  # no duplicate
+    assert moved.json()["position"] == 2
+    with assert_queries(2):
+        shelf = library.get("/shelves/1").json()
+    assert [(b["title"], b["position"]) for b in shelf["books"]] == [
+        ("Mort", 0),
+        ("Eric", 2),
+    ]
+    assert library.get("/books/3/shelves").json() == [
+        {"id": 1, "name": "Fantasy", "position": 2}
+    ]
+    assert library.delete("/shelves/1/books/3").json() == {"ok": True}
+    assert library.get("/books/3/shelves").json() == []
+    assert library.put("/shelves/1/books/99", json={}).json() == {
+        "detail": "DocBook not found"
+    }
+
+
+def test_tutorial004_the_repository_in_your_endpoints(
+    backend: Backend, database: Database
+) -> None:
+    app = tutorial004.create_app(database)
+    with tables(database, tutorial001.DocAuthor), TestClient(app) as client:
+        with database.session() as session:
+            tutorial004.authors.create_many(session, AUTHORS)
+            session.commit()
+        first = client.get("/eldest", params={"born_from": 1900}).json()
+        assert [a["name"] for a in first["authors"]] == [
+            "Ursula K. Le Guin",
+            "Terry Pratchett",
+        ]
+        assert "notes" not in first["authors"][0]
+        second = client.get(
+            "/eldest", params={"born_from": 1900, "cursor": first["next"]}
+        )
+        assert [a["name"] for a in second.json()["authors"]] == ["Iain M. Banks"]
+        assert second.json()["next"] is None
+        bad = client.get("/eldest", params={"cursor": "nope"})
+        assert bad.json() == {"detail": "cursor: not a valid cursor"}
+
+        renamed = client.post("/authors/1/rename", params={"name": "Sir Terry"})
+        assert renamed.json() == {"id": 1, "name": "Sir Terry", "born": 1948}
+        assert (
+            client.post("/authors/99/rename", params={"name": "X"}).status_code == 404
+        )
