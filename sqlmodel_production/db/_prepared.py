@@ -38,7 +38,7 @@ NO_PARAMS: Mapping[str, Any] = {}
 class Prepared:
     """A Core statement that returns rows, built once, compiled at most once per dialect.
 
-    A SELECT, or an INSERT / UPDATE / DELETE ... RETURNING (run on `DirectReads`
+    A SELECT, or an INSERT / UPDATE / DELETE ... RETURNING (run on a `PooledPlace`
     only by single-statement writes, in autocommit). Parameters are `bindparam`s
     named in the mapping given at execution. Where a dialect must render a
     parameter into the SQL text (an expanding `IN`, a literal `LIMIT`) or compute
@@ -161,7 +161,7 @@ def execute(statement: Prepared | sa.Select[Any]) -> Any:
 
 
 def direct_safe(listener: F) -> F:
-    """Mark a `before/after_cursor_execute` listener that `DirectReads` may call itself.
+    """Mark a `before/after_cursor_execute` listener that `PooledPlace` may call itself.
 
     It is called with `conn=None` and a plain object as `context` (attributes
     may be set on it between the two calls). A `before_cursor_execute` listener
@@ -184,7 +184,7 @@ def run_prepared(
     For statements that return many rows (a bulk INSERT ... RETURNING): no
     `Result` and no `Row` per row, only the dicts, which keeps the garbage
     collector's work down as well. The engine's statement listeners see it as
-    they see `DirectReads`' statements; where `DirectReads` would use a
+    they see `PooledPlace`' statements; where a `PooledPlace` would use a
     `Connection` (see `_direct_listeners`), or for a statement rendered per
     execution, it goes through `connection.execute`.
     """

@@ -100,30 +100,16 @@ async def test_the_next_test_sees_none_of_it(smp_async_session):
     assert (await smp_async_session.exec(COUNT)).one() == 0
 """
 
-POSTGRESQL_WRITES = pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL: a generated router's single-statement writes set the "
-    "isolation level of the test's connection (InvalidRequestError: "
-    "isolation_level may not be altered)",
-)
-
-
-@pytest.fixture
-def inner_target(target: Target, request: pytest.FixtureRequest) -> Target:
-    if target.backend.value == "postgresql":
-        request.applymarker(POSTGRESQL_WRITES)
-    return target
-
 
 def test_a_generated_router_writes_in_the_test_transaction(
-    inner_target: Target, database_url: str, tmp_path: Path
+    target: Target, database_url: str, tmp_path: Path
 ) -> None:
-    tests = ASYNC_ROUTER_TESTS if inner_target.async_ else SYNC_ROUTER_TESTS
+    tests = ASYNC_ROUTER_TESTS if target.async_ else SYNC_ROUTER_TESTS
     result = run_pytest(
         tmp_path,
         ROUTER_APP + tests,
         f"--smp-database-url={database_url}",
-        env={"INNER_ASYNC": "1" if inner_target.async_ else "0"},
+        env={"INNER_ASYNC": "1" if target.async_ else "0"},
     )
     assert result.stdout.splitlines()[-1].startswith("2 passed"), (
         result.stdout + result.stderr
