@@ -48,6 +48,7 @@ class Fault:
         env: app settings for this fault (`POOL_SIZE`, `STATEMENT_TIMEOUT`, ...).
         clients: how many client threads send requests.
         backends: the servers it applies to (`PostgreSQL`, `MariaDB`).
+        pooled: the app reaches the server through PgBouncer (`DATABASE_POOLER=pgbouncer`).
     """
 
     key: str
@@ -57,6 +58,7 @@ class Fault:
     env: Mapping[str, str] = field(default_factory=dict)
     clients: int = 6
     backends: frozenset[str] = frozenset({"PostgreSQL", "MariaDB"})
+    pooled: bool = False
 
 
 def _restart(ctx: FaultContext) -> None:
@@ -72,6 +74,12 @@ def _kill_connections(ctx: FaultContext) -> None:
     for _ in range(5):
         ctx.server.kill_connections(ctx.application_name)
         time.sleep(0.3)
+
+
+def _restart_pooler(ctx: FaultContext) -> None:
+    restart = getattr(ctx.server, "restart_pooler", None)
+    assert restart is not None, f"{ctx.server.name} has no pooler"
+    restart()
 
 
 def _lock_past_timeout(ctx: FaultContext) -> None:
@@ -106,6 +114,13 @@ def _sigterm_app(ctx: FaultContext) -> None:
 FAULTS = [
     Fault("restart", "server restarted (fast shutdown, then start)", _restart),
     Fault("crash", "server killed with SIGKILL, then started", _crash),
+    Fault(
+        "pgbouncer",
+        "PgBouncer (transaction mode) in between, stopped at once, then started",
+        _restart_pooler,
+        backends=frozenset({"PostgreSQL"}),
+        pooled=True,
+    ),
     Fault(
         "kill",
         "app's connections terminated mid-transaction (5 x, 0.3 s apart)",

@@ -27,12 +27,12 @@ def run_fault(fault: Fault, server: Server, router: str, *, logs: Path) -> Row:
     run = uuid.uuid4().hex[:8]
     prefix = f"{fault.key}-{router}-{run}"
     application_name = f"smp-faults-{run}"
-    app = App(
-        router,
-        server.url,
-        log=logs / f"{server.name}-{prefix}.log",
-        env={"APPLICATION_NAME": application_name, **fault.env},
-    )
+    env = {"APPLICATION_NAME": application_name, **fault.env}
+    url = server.url
+    if fault.pooled:
+        url = server.pooled_url  # type: ignore[attr-defined]
+        env["DATABASE_POOLER"] = "pgbouncer"
+    app = App(router, url, log=logs / f"{server.name}-{prefix}.log", env=env)
     app.start()
     try:
         load = Load(app.base_url, prefix, clients=fault.clients)

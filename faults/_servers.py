@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-__all__ = ["MariaDBServer", "PostgresServer", "Server", "ServerMissing"]
+__all__ = ["MariaDBServer", "PgBouncer", "PostgresServer", "Server", "ServerMissing"]
 
 DATABASE = "faults"
 START_BOUND = 60.0  # seconds a server may take to accept connections again
@@ -188,6 +188,7 @@ class PostgresServer(Server):
         self.bin = _postgres_bin()
         super().__init__()
         self.data = self.root / "data"
+        self._pooler: PgBouncer | None = None
         try:
             if os.geteuid() == 0:
                 shutil.chown(self.root, "postgres")
@@ -247,9 +248,25 @@ class PostgresServer(Server):
         self.start()
 
     def close(self) -> None:
+        if self._pooler is not None:
+            self._pooler.stop()
         with contextlib.suppress(RuntimeError):  # not running, or never initialized
             self._ctl("stop", "-m", "immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def pooled_url(self) -> str:
+        """The database through a PgBouncer of its own (transaction mode), started on first use."""
+        if self._pooler is None:
+            self._pooler = PgBouncer(self.root / "pgbouncer", self.port)
+            self._pooler.start()
+        return f"postgresql://postgres@127.0.0.1:{self._pooler.port}/{DATABASE}"
+
+    def restart_pooler(self) -> None:
+        """Stop the PgBouncer at once (its clients' connections drop), then start it again."""
+        assert self._pooler is not None, "restart_pooler before pooled_url"
+        self._pooler.stop()
+        self._pooler.start()
 
     def kill_connections(self, application_name: str) -> int:
         with self.connect() as conn:
@@ -370,6 +387,61 @@ class MariaDBServer(Server):
                 time.sleep(seconds)
             finally:
                 conn.exec_driver_sql("UNLOCK TABLES")
+
+
+class PgBouncer:
+    """PgBouncer in transaction mode in front of a throwaway PostgreSQL, as `docs/scaling.md` sets it up."""
+
+    def __init__(self, folder: Path, server_port: int) -> None:
+        self.folder = folder
+        self.server_port = server_port
+        self.port = free_port()
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        program = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not Path(program).exists():
+            raise ServerMissing(
+                "pgbouncer is not installed (apt-get install pgbouncer)"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = (
+            Path(__file__).parent.parent / "docs_src" / "scaling" / "pgbouncer.ini"
+        ).read_text()
+        config = config.replace("port=5432", f"port={self.server_port}")
+        config = config.replace("listen_port = 6432", f"listen_port = {self.port}")
+        config = config.replace(
+            "auth_file = userlist.txt", f"auth_file = {self.folder}/userlist.txt"
+        )
+        config += (
+            f"logfile = {self.folder}/pgbouncer.log\n"
+            f"pidfile = {self.folder}/pgbouncer.pid\n"
+            "unix_socket_dir =\n"
+        )
+        (self.folder / "pgbouncer.ini").write_text(config)
+        (self.folder / "userlist.txt").write_text('"postgres" ""\n')
+        (self.folder / "pgbouncer.pid").unlink(missing_ok=True)
+        command = [program, "-d", str(self.folder / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            shutil.chown(self.folder.parent, "postgres")
+            for path in (self.folder, *self.folder.iterdir()):
+                shutil.chown(path, "postgres")
+            command = ["runuser", "-u", "postgres", "--", *command]
+        _run(command)
+        _wait_until(lambda: self._answers(), "PgBouncer")
+        self.pid = int((self.folder / "pgbouncer.pid").read_text().split()[0])
+
+    def _answers(self) -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)  # immediate shutdown
+            _wait_until(lambda: not _alive(self.pid or 0), "PgBouncer to stop")
+            self.pid = None
 
 
 def _postgres_bin() -> Path:

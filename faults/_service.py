@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.demo.app import create_app
 from sqlmodel_production.demo.sample_data import create_tables
-from sqlmodel_production import Database, DatabaseSettings
 
 __all__ = ["FACTORIES", "create_schema", "router_async", "router_sync"]
 

@@ -31,7 +31,7 @@ pgbouncer_up() {
     cat >> "$dir/pgbouncer.ini" <<CONF
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
-unix_socket_dir = $dir
+unix_socket_dir =
 CONF
     chown -R postgres:postgres "$dir"
     (cd "$dir" && as_postgres pgbouncer -d "$dir/pgbouncer.ini")

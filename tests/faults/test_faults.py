@@ -29,6 +29,7 @@ pytestmark = pytest.mark.faults
 UNCLASSIFIED = {
     ("PostgreSQL", "restart"),
     ("PostgreSQL", "crash"),
+    ("PostgreSQL", "pgbouncer"),
 }
 
 
