@@ -1,4 +1,4 @@
-"""SMP006: `backref` instead of `back_populates` (critical rule 5)."""
+"""SMP006: `backref` instead of `back_populates`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMP010: `commit()` inside a loop (critical rule 9)."""
+"""SMP010: `commit()` inside a loop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMP007: an object read or returned after `commit()` without `refresh()` (critical rule 6)."""
+"""SMP007: an object read or returned after `commit()` without `refresh()`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMP009: an update that dumps its schema without `exclude_unset=True` (critical rule 8)."""
+"""SMP009: an update that dumps its schema without `exclude_unset=True`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMP003: `echo=True` on an engine outside tests (critical rule 2)."""
+"""SMP003: `echo=True` on an engine outside tests."""
 
 from __future__ import annotations
 

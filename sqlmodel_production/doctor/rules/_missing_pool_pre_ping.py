@@ -1,4 +1,4 @@
-"""SMP004: an engine without `pool_pre_ping=True` (critical rule 3)."""
+"""SMP004: an engine without `pool_pre_ping=True`."""
 
 from __future__ import annotations
 

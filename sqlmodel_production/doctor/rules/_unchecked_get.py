@@ -1,4 +1,4 @@
-"""SMP011: `session.get(...)` used without a not-found check (critical rule 10)."""
+"""SMP011: `session.get(...)` used without a not-found check."""
 
 from __future__ import annotations
 
