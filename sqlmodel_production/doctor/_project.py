@@ -180,6 +180,10 @@ class ProjectIndex:
                     found[field_name] = (model, statement)
         return found
 
+    def ancestors(self, name: str) -> list[str]:
+        """The model's base classes among the checked files, nearest first."""
+        return self._ancestors(name)
+
     def _ancestors(self, name: str) -> list[str]:
         order: list[str] = []
         pending = list(self.models[name].bases) if name in self.models else []

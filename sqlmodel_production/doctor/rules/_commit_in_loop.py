@@ -24,7 +24,8 @@ class CommitInLoopRule(Rule):
         "Each commit is a round trip and a durable write (an fsync on the server): committing per "
         "item turns a batch of a thousand rows into a thousand transactions, and a failure halfway "
         "leaves half the batch stored. Add the objects in the loop and commit once after it. A "
-        "retry loop that leaves right after its commit is not flagged."
+        "retry loop that leaves right after its commit is not flagged, nor is a commit guarded by "
+        "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose)."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
@@ -53,7 +54,11 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
 
 
 def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
-    """Whether `call` sits in a loop body that goes on to the next iteration after it."""
+    """Whether `call` sits in a loop body that goes on to the next iteration after it.
+
+    A commit inside a `try` with handlers within the loop commits each item on its own on
+    purpose (one failing item must not undo the others): not flagged.
+    """
     child: ast.AST = call
     parent = file.parents.get(child)
     while parent is not None and not isinstance(
@@ -62,6 +67,12 @@ def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
     ):
         if isinstance(parent, _LOOPS) and child in parent.body:
             return True
+        if (
+            isinstance(parent, ast.Try | ast.TryStar)
+            and parent.handlers
+            and child in parent.body
+        ):
+            return False
         for block in _blocks_after(parent, child):
             if any(isinstance(statement, _EXITS) for statement in block):
                 return False

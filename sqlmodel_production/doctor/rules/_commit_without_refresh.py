@@ -9,7 +9,7 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import method_name
+from sqlmodel_production.doctor._syntax import method_name, route_decorator
 
 from ._orm import is_commit
 
@@ -26,7 +26,9 @@ class CommitWithoutRefreshRule(Rule):
         "backends, server defaults, timestamps set by triggers or `server_default`. With the "
         "default `expire_on_commit=True` its attributes are expired, so the next read is a hidden "
         "query (and on an async session a `MissingGreenlet` error). `session.refresh(obj)` right "
-        "after the commit loads the row as the database stored it, in one explicit query."
+        "after the commit loads the row as the database stored it, in one explicit query. A sync "
+        "function that is not an endpoint and returns the object right after the commit hands "
+        "it to its caller, whose first read reloads it with the same one query: not flagged."
     )
     bad = """\
 @app.post("/heroes/", response_model=HeroPublic)
@@ -48,6 +50,12 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for function in file.functions:
+            # A sync helper returning the object leaves the reload to its caller, in the same
+            # single query refresh() would run; an endpoint's return is serialized unseen.
+            hands_on = (
+                isinstance(function, ast.FunctionDef)
+                and route_decorator(function) is None
+            )
             added: set[str] = set()
             pending: dict[str, ast.Call] = {}
             handled: set[ast.AST] = set()
@@ -70,7 +78,8 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     and node not in handled
                 ):
                     commit = pending.pop(node.id)
-                    if isinstance(node.ctx, ast.Load):
+                    returned = isinstance(file.parents[node], ast.Return)
+                    if isinstance(node.ctx, ast.Load) and not (hands_on and returned):
                         yield self._stale(file, commit, node.id)
                     added.discard(node.id)
 

@@ -9,7 +9,12 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import receiver_name, terminal
+from sqlmodel_production.doctor._syntax import (
+    keyword,
+    method_name,
+    receiver_name,
+    terminal,
+)
 
 _SESSIONS = frozenset({"Session", "AsyncSession"})
 _FACTORIES = frozenset({"sessionmaker", "async_sessionmaker"})
@@ -43,7 +48,7 @@ def count_heroes() -> int:
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         factories = _session_factories(file)
         for call in file.nodes(ast.Call):
-            if not _opens(file, call, factories):
+            if not _opens(file, call, factories) or _on_a_connection(file, call):
                 continue
             user = file.parents[call]
             if isinstance(user, ast.Await):
@@ -103,6 +108,25 @@ def _opens(file: SourceFile, call: ast.Call, factories: set[str]) -> bool:
             ("sqlmodel", "sqlalchemy")
         )
     return False
+
+
+def _on_a_connection(file: SourceFile, call: ast.Call) -> bool:
+    """A session bound to a connection its caller holds (`Session(bind=op.get_bind())`).
+
+    Such a session checks nothing out of a pool: the connection's owner closes it.
+    """
+    bind = keyword(call, "bind") or (call.args[0] if call.args else None)
+    if isinstance(bind, ast.Name):
+        name = bind.id
+        scope = file.enclosing_function(call) or file.tree
+        for node in file.body_nodes(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+                and node.lineno < call.lineno
+            ):
+                bind = node.value
+    return method_name(bind) == "get_bind" if bind is not None else False
 
 
 def _managed(file: SourceFile, scope: ast.AST, name: str) -> bool:
