@@ -25,7 +25,9 @@ class MissingPoolPrePingRule(Rule):
         "Pooled connections die silently: the database restarts or fails over, a proxy or the "
         "server's idle timeout closes them. Without `pool_pre_ping=True` the pool hands such a "
         "connection to the next request, which fails with a connection error instead of "
-        "reconnecting. The ping costs one round trip per checkout and saves those errors."
+        "reconnecting. The ping costs one round trip per checkout and saves those errors. An "
+        "engine made and dropped within one function (a migration run, a start-up probe) is not "
+        "flagged: none of its connections sits idle long enough."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
@@ -57,6 +59,8 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
             url = constant(call.args[0]) if call.args else ...
             if isinstance(url, str) and url.startswith("sqlite"):
                 continue  # a file needs no ping
+            if _short_lived(file, call):
+                continue  # a migration run or a start-up probe: no connection sits idle
             yield self._missing(file, call)
 
     def _missing(self, file: SourceFile, node: ast.AST) -> Finding:
@@ -68,3 +72,38 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
             "of reconnecting.",
             "Pass `pool_pre_ping=True` to the engine.",
         )
+
+
+def _short_lived(file: SourceFile, call: ast.Call) -> bool:
+    """An engine made inside a function and never handed out of it.
+
+    It lives for one call (an Alembic `run_migrations_online`, a readiness probe), so no
+    pooled connection waits long enough to go stale.
+    """
+    function = file.enclosing_function(call)
+    if function is None:
+        return False
+    parent = file.parents.get(call)
+    if isinstance(parent, ast.withitem):
+        return True
+    if not (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return False
+    name = parent.targets[0].id
+    for node in file.body_nodes(function):
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return False
+        if isinstance(node, ast.Return | ast.Yield | ast.YieldFrom) and any(
+            isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node)
+        ):
+            return False
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        ):
+            return False  # stored elsewhere (`self.engine = engine`)
+    return True
