@@ -82,14 +82,33 @@ def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | Non
     return None
 
 
+def relationship_options(call: ast.Call) -> dict[str, ast.expr]:
+    """The literal `sa_relationship_kwargs` of a `Relationship(...)`: `{...}` or `dict(...)`.
+
+    Each value is the expression given; a key is the string node in a `{...}` literal and
+    the value otherwise (what a finding points at).
+    """
+    options = keyword(call, "sa_relationship_kwargs")
+    found: dict[str, ast.expr] = {}
+    if isinstance(options, ast.Dict):
+        for key, value in zip(options.keys, options.values, strict=True):
+            name = constant(key)
+            if isinstance(name, str):
+                found[name] = value
+    elif (
+        isinstance(options, ast.Call)
+        and isinstance(options.func, ast.Name)
+        and options.func.id == "dict"
+    ):
+        found.update({item.arg: item.value for item in options.keywords if item.arg})
+    return found
+
+
 def relationship_lazy(call: ast.Call) -> str:
     """The loader strategy of a relationship declaration (`select` unless configured)."""
     lazy = constant(keyword(call, "lazy"))
-    options = keyword(call, "sa_relationship_kwargs")
-    if isinstance(options, ast.Dict):
-        for key, value in zip(options.keys, options.values, strict=True):
-            if constant(key) == "lazy":
-                lazy = constant(value)
+    if "lazy" in (options := relationship_options(call)):
+        lazy = constant(options["lazy"])
     return lazy if isinstance(lazy, str) else "select"
 
 

@@ -56,8 +56,7 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
                 continue  # **options may carry it
             if terminal(file.resolve(keyword(call, "poolclass") or call)) in _UNPOOLED:
                 continue  # a fresh connection per checkout is never stale
-            url = constant(call.args[0]) if call.args else ...
-            if isinstance(url, str) and url.startswith("sqlite"):
+            if _sqlite(file, call):
                 continue  # a file needs no ping
             if _short_lived(file, call):
                 continue  # a migration run or a start-up probe: no connection sits idle
@@ -107,3 +106,36 @@ def _short_lived(file: SourceFile, call: ast.Call) -> bool:
         ):
             return False  # stored elsewhere (`self.engine = engine`)
     return True
+
+
+def _sqlite(file: SourceFile, call: ast.Call) -> bool:
+    """An engine on SQLite: a `sqlite` URL (literal, f-string, or a name bound to one in
+    this module) or SQLite's own `check_same_thread` connect argument."""
+    connect_args = keyword(call, "connect_args")
+    if isinstance(connect_args, ast.Dict) and any(
+        constant(key) == "check_same_thread" for key in connect_args.keys
+    ):
+        return True
+    url = call.args[0] if call.args else keyword(call, "url")
+    return url is not None and _starts_with_sqlite(file, url, depth=0)
+
+
+def _starts_with_sqlite(file: SourceFile, node: ast.expr, depth: int) -> bool:
+    if depth > 3:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.startswith("sqlite")
+    if isinstance(node, ast.JoinedStr):
+        return bool(node.values) and _starts_with_sqlite(file, node.values[0], depth)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _starts_with_sqlite(file, node.left, depth + 1)
+    if isinstance(node, ast.Name):
+        values = [
+            assign.value
+            for assign in file.nodes(ast.Assign)
+            if any(isinstance(t, ast.Name) and t.id == node.id for t in assign.targets)
+        ]
+        return bool(values) and all(
+            _starts_with_sqlite(file, value, depth + 1) for value in values
+        )
+    return False
