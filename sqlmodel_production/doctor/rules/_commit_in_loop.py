@@ -8,11 +8,73 @@ from collections.abc import Iterator
 from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
-from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._source import LoopNode, SourceFile
+from sqlmodel_production.doctor._syntax import terminal
 
 from ._orm import is_commit
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_PLAIN = frozenset(
+    {
+        "len",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "print",
+        "setattr",
+        "getattr",
+        "hasattr",
+        "isinstance",
+        "range",
+        "enumerate",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "sorted",
+        "zip",
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+    }
+)
+_STATEMENTS = frozenset({"select", "insert", "update", "delete", "text", "and_", "or_"})
+# Methods on collections, rows and loggers that do no outside work.
+_HARMLESS = frozenset(
+    {
+        "append",
+        "extend",
+        "add",
+        "remove",
+        "discard",
+        "pop",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "format",
+        "strip",
+        "lower",
+        "upper",
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+        "critical",
+        "model_dump",
+        "model_validate",
+        "sqlmodel_update",
+        "utcnow",
+        "now",
+        "isoformat",
+    }
+)
 _EXITS = (ast.Return, ast.Break, ast.Raise)
 
 
@@ -25,7 +87,9 @@ class CommitInLoopRule(Rule):
         "item turns a batch of a thousand rows into a thousand transactions, and a failure halfway "
         "leaves half the batch stored. Add the objects in the loop and commit once after it. A "
         "retry loop that leaves right after its commit is not flagged, nor is a commit guarded by "
-        "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose)."
+        "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose), "
+        "nor a loop that also calls other services (an API, a plugin, a mailer): there a commit per "
+        "item is a checkpoint that later failures must not undo."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
@@ -42,7 +106,10 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for call in file.nodes(ast.Call):
-            if is_commit(call) and _in_repeating_loop(file, call):
+            if not is_commit(call):
+                continue
+            loop = _repeating_loop(file, call)
+            if loop is not None and _database_only(file, loop, call):
                 session = ast.unparse(call.func).removesuffix(".commit")
                 yield self.finding(
                     file,
@@ -53,7 +120,7 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
                 )
 
 
-def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
+def _repeating_loop(file: SourceFile, call: ast.Call) -> LoopNode | None:
     """Whether `call` sits in a loop body that goes on to the next iteration after it.
 
     A commit inside a `try` with handlers within the loop commits each item on its own on
@@ -66,18 +133,55 @@ def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
         ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda | ast.Module,
     ):
         if isinstance(parent, _LOOPS) and child in parent.body:
-            return True
+            after = parent.body[parent.body.index(child) + 1 :]
+            if any(isinstance(statement, _EXITS) for statement in after):
+                return None
+            return parent
         if (
             isinstance(parent, ast.Try | ast.TryStar)
             and parent.handlers
             and child in parent.body
         ):
-            return False
+            return None
         for block in _blocks_after(parent, child):
             if any(isinstance(statement, _EXITS) for statement in block):
-                return False
+                return None
         child, parent = parent, file.parents.get(parent)
-    return False
+    return None
+
+
+def _database_only(file: SourceFile, loop: LoopNode, commit: ast.Call) -> bool:
+    """Whether an iteration does nothing but database work before its commit.
+
+    A loop that also calls other services (an HTTP API, a plugin, a mailer) commits what
+    each item achieved so that later failures do not undo it: a checkpoint, not a batch.
+    """
+    session = _root(commit.func)
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and not _local_call(file, node, session):
+                return False
+    return True
+
+
+def _local_call(file: SourceFile, call: ast.Call, session: str | None) -> bool:
+    func = call.func
+    root = _root(func)
+    if root is not None and (root == session or root[:1].isupper()):
+        return (
+            True  # the session, a model or a class: `Hero(...)`, `Hero.name.in_(...)`
+        )
+    if isinstance(func, ast.Name):
+        return func.id in _PLAIN or terminal(file.resolve(func)) in _STATEMENTS
+    if isinstance(func, ast.Attribute) and func.attr == "get":
+        return isinstance(func.value, ast.Name)  # `row.get(...)`, not `plugin.instance.get`
+    return isinstance(func, ast.Attribute) and func.attr in _HARMLESS
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _blocks_after(parent: ast.AST, child: ast.AST) -> Iterator[list[ast.stmt]]:
