@@ -174,7 +174,9 @@ def _local_call(file: SourceFile, call: ast.Call, session: str | None) -> bool:
     if isinstance(func, ast.Name):
         return func.id in _PLAIN or terminal(file.resolve(func)) in _STATEMENTS
     if isinstance(func, ast.Attribute) and func.attr == "get":
-        return isinstance(func.value, ast.Name)  # `row.get(...)`, not `plugin.instance.get`
+        return isinstance(
+            func.value, ast.Name
+        )  # `row.get(...)`, not `plugin.instance.get`
     return isinstance(func, ast.Attribute) and func.attr in _HARMLESS
 
 

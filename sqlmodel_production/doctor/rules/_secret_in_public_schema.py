@@ -30,6 +30,12 @@ _ISSUING = re.compile(
     r"token|log_?in|sign_?(?:in|up)|auth|credential|regist|refresh|reset|api_?key|secret",
     re.IGNORECASE,
 )
+# Facts about a secret (`password_changed_at`, `token_expires`) are not the secret.
+_ABOUT = re.compile(
+    r"_(?:at|on|date|time|version|count|length|policy|expires?|expiry|changed|required|"
+    r"set|status|type)$",
+    re.IGNORECASE,
+)
 # A flag or a date about a secret (`needs_to_change_password: bool`) is not the secret.
 _NOT_TEXT = frozenset(
     {"bool", "int", "float", "Decimal", "datetime", "date", "time", "timedelta"}
@@ -114,7 +120,9 @@ def _excluded(file: SourceFile, value: ast.expr | None) -> bool:
 
 def _leaks(name: str, statement: ast.AnnAssign | ast.Assign, issuing: bool) -> bool:
     """A field named like a secret that this schema should not hand out."""
-    if not (_STORED.search(name) or (_ISSUED.search(name) and not issuing)):
+    if _ABOUT.search(name) or not (
+        _STORED.search(name) or (_ISSUED.search(name) and not issuing)
+    ):
         return False
     annotation = statement.annotation if isinstance(statement, ast.AnnAssign) else None
     kinds = {terminal(n.id) for n in annotation_names(annotation)}
