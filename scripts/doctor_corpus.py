@@ -108,6 +108,10 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
     return tree
 
 
+def out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -131,19 +135,18 @@ def main() -> None:
         if args.format == "text":
             counts = Counter(f.code for f in report.findings)
             summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
-            print(
+            out(
                 f"== {project.name} ({project.repo}@{project.commit[:12]}, "
                 f"{report.files} files): {len(report.findings)} findings"
                 + (f" ({summary})" if summary else "")
             )
             for finding in results[project.name]:
-                print(
+                out(
                     f"  {finding['path']}:{finding['line']} {finding['code']} "
                     f"{finding['message']}"
                 )
     if args.format == "json":
-        json.dump(results, sys.stdout, indent=2)
-        print()
+        out(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
