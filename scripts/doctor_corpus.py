@@ -69,6 +69,20 @@ PROJECTS = (
         "Apache-2.0",
     ),
     Project(
+        "fastapi-sqlmodel-alembic",
+        "testdrivenio/fastapi-sqlmodel-alembic",
+        "b9f78641513d78ec89954b140efc7ba16a50d1de",
+        ("project",),
+        "MIT",
+    ),
+    Project(
+        "fastapi-async-sqlmodel-boilerplate",
+        "joaoflaviosantos/fastapi-async-sqlmodel-boilerplate",
+        "3bbc66a15be5223d178d17d2bbff2e2506479585",
+        ("backend",),
+        "MIT",
+    ),
+    Project(
         "dispatch",
         "Netflix/dispatch",
         "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",

@@ -16,6 +16,7 @@ _ROOTS = frozenset({"SQLModel", "BaseModel"})
 # even when `sqlmodel_production` itself is not among the checked files.
 _MIXINS = frozenset({"IntPK", "UUIDPK", "Timestamps", "SoftDelete", "Versioned"})
 _PACKAGE = "sqlmodel_production."
+_SERVER_DEFAULTS = frozenset({"server_default", "server_onupdate"})
 # Loader strategies that never emit a lazy SELECT when the attribute is read.
 EAGER_LOADING = frozenset(
     {
@@ -72,6 +73,36 @@ def _has_root_base(file: SourceFile, node: ast.ClassDef) -> bool:
     return False
 
 
+def _filled_by_database(call: ast.Call) -> bool:
+    """A column the database fills in: `server_onupdate`, or a `server_default` without a
+    client-side default (with one, SQLAlchemy sends that value and the server's never runs)
+    on a column other than the primary key.
+    """
+    options = {item.arg: item.value for item in call.keywords if item.arg}
+    extra = options.get("sa_column_kwargs")
+    if isinstance(extra, ast.Dict):
+        for key, value in zip(extra.keys, extra.values, strict=True):
+            name = constant(key)
+            if isinstance(name, str):
+                options.setdefault(name, value)
+    if "server_onupdate" in options:
+        return True
+    client = {"default", "default_factory", "insert_default"}
+    has_default = bool(client.intersection(options)) or (
+        _callee_name(call) == "Field" and bool(call.args)
+    )
+    # A server-generated primary key comes back with the INSERT (RETURNING) anyway.
+    primary = constant(options.get("primary_key")) is True
+    return "server_default" in options and not has_default and not primary
+
+
+def _callee_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
 def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | None:
     """The `Relationship(...)` / `relationship(...)` call a field is declared with, if any."""
     if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) in {
@@ -121,6 +152,10 @@ class ProjectIndex:
     table_bases: set[str] = field(default_factory=set)
     lazy_relationships: set[str] = field(default_factory=set)
     response_models: set[str] = field(default_factory=set)
+    keeps_on_commit: bool = False
+    """Some session is made with `expire_on_commit=False`: objects keep their values."""
+    server_defaults: bool = False
+    """Some column is filled in by the database (`server_default`, `server_onupdate`)."""
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
     @classmethod
@@ -141,6 +176,7 @@ class ProjectIndex:
                 else:
                     candidates.append((file, node, bases))
             index._collect_response_models(file)
+            index._collect_session_facts(file)
         known: set[str] = {*_ROOTS, *(model.name for model in found)}
         while candidates:
             remaining = [c for c in candidates if not known.intersection(c[2])]
@@ -158,6 +194,8 @@ class ProjectIndex:
                 index.models[model.name] = model
             index._by_path.setdefault(model.file.path, []).append(model)
         for model in found:
+            if "Timestamps" in model.bases:
+                index.server_defaults = True
             if model.table:
                 index.tables.add(model.name)
                 index.table_bases.update(index._ancestors(model.name))
@@ -212,6 +250,17 @@ class ProjectIndex:
                 order.append(base)
                 pending.extend(self.models[base].bases)
         return order
+
+    def _collect_session_facts(self, file: SourceFile) -> None:
+        for item in file.nodes(ast.keyword):
+            if item.arg == "expire_on_commit" and constant(item.value) is False:
+                self.keeps_on_commit = True
+        if file.is_migration:
+            return  # a migration's `server_default` is not what the models send
+        for call in file.nodes(ast.Call):
+            if _filled_by_database(call):
+                self.server_defaults = True
+                return
 
     def _collect_response_models(self, file: SourceFile) -> None:
         for function in file.functions:

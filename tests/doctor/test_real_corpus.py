@@ -20,7 +20,11 @@ from sqlmodel_production.doctor import Config, check
 from ._helpers import CORPUS, expected, found
 
 REAL = CORPUS / "real"
-SNIPPETS = sorted(REAL.glob("*.py"))
+# A folder holds one case spread over modules, checked together (`in_tests/` is test code).
+FOLDERS = sorted(
+    path for path in REAL.iterdir() if path.is_dir() and path.name != "in_tests"
+)
+SNIPPETS = sorted(REAL.rglob("*.py"))
 _ORIGIN = re.compile(
     r"^# Origin: (?P<repo>[\w.-]+/[\w.-]+), .*? at (?P<commit>[0-9a-f]{40})\.",
     re.DOTALL,
@@ -44,12 +48,23 @@ def test_each_snippet_names_its_origin_and_licence(path: Path) -> None:
     assert _LICENCE.search(header), header
 
 
-@pytest.mark.parametrize("path", SNIPPETS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", sorted(REAL.glob("*.py")), ids=lambda path: path.stem)
 def test_real_code_is_judged_as_its_maintainers_would(path: Path) -> None:
     marks = expected(path)
     if path.stem.endswith("_py314") and sys.version_info >= (3, 14):
         marks = set()  # the interpreter parses it; nothing else on those lines
     assert found(path) == marks
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda path: path.name)
+def test_real_code_across_modules_is_judged_as_its_maintainers_would(
+    folder: Path,
+) -> None:
+    modules = sorted(folder.glob("*.py"))
+    assert len(modules) >= 2
+    for module in modules:
+        others = [other for other in modules if other != module]
+        assert found(module, *others) == expected(module), module.name
 
 
 def test_test_code_of_a_real_project_is_quiet() -> None:

@@ -30,7 +30,9 @@ class CommitWithoutRefreshRule(Rule):
         "after the commit loads the row as the database stored it, in one explicit query. Checked "
         "in async functions and in endpoints (whose return value is read after they return); in "
         "other sync code the first read reloads the object in the same one query and is not "
-        "flagged, nor are tests."
+        "flagged, nor are tests. A project whose sessions keep objects on commit "
+        "(`expire_on_commit=False`) and whose columns get no server-side defaults has nothing "
+        "to refresh."
     )
     bad = """\
 @app.post("/heroes/", response_model=HeroPublic)
@@ -51,6 +53,9 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if project.keeps_on_commit and not project.server_defaults:
+            # Objects keep every value on commit and the database fills in none of them.
+            return
         for function in file.functions:
             # Elsewhere in sync code the first read reloads the object in one query, the
             # query refresh() would run: nothing breaks and nothing is saved.
