@@ -23,3 +23,17 @@ class Me(SQLModel):
 @app.get("/me", response_model=Me)
 def read_me():
     return None
+
+
+class AccountBase(SQLModel):
+    email: str = Field(max_length=255)
+    api_key: str = Field(max_length=64)
+
+
+class Account(AccountBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# Named for a token, but a view of the row: every reader gets the stored key.
+class AccountTokenRead(AccountBase):  # expect: SMP002
+    id: int

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlmodel import Field, SQLModel
 
 
@@ -20,3 +22,15 @@ class UserPublic(UserBase):
     token_type: str
     secretary: str
     legacy_password: str = Field(default="", exclude=True)
+
+
+class LoginResponse(SQLModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+
+
+class AccountPublic(SQLModel):
+    id: int
+    needs_to_change_password: bool
+    password_changed_at: datetime | None = None

@@ -29,3 +29,19 @@ def with_retry_else(session, work):
             session.rollback()
         else:
             break
+
+
+def import_each(session: Session, heroes: list[HeroCreate]) -> None:
+    for hero in heroes:
+        try:
+            session.add(Hero.model_validate(hero))
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # one duplicate must not undo the others
+
+
+def notify_each(session: Session, heroes: list[Hero], mailer: Mailer) -> None:
+    for hero in heroes:
+        mailer.send(hero.name)
+        hero.notified = True
+        session.commit()  # a checkpoint: the mail went out, whatever happens next
