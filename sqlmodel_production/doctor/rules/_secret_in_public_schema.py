@@ -27,7 +27,7 @@ _ISSUED = re.compile(
 )
 # A schema named for handing out credentials: `Token`, `LoginResponse`, `ApiKeyCreated`.
 _ISSUING = re.compile(
-    r"token|log_?in|sign_?(?:in|up)|auth|credential|regist|refresh|reset|api_?key|secret",
+    r"token|log_?in|sign_?(?:in|up)|auth(?!or)|credential|regist|refresh|reset|api_?key|secret",
     re.IGNORECASE,
 )
 # Facts about a secret (`password_changed_at`, `token_expires`) are not the secret.

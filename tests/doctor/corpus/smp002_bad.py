@@ -37,3 +37,9 @@ class Account(AccountBase, table=True):
 # Named for a token, but a view of the row: every reader gets the stored key.
 class AccountTokenRead(AccountBase):  # expect: SMP002
     id: int
+
+
+# An author is no authentication: a standalone schema handing out a stored secret.
+class AuthorRead(SQLModel):
+    name: str
+    api_key: str  # expect: SMP002
