@@ -83,6 +83,20 @@ PROJECTS = (
         "MIT",
     ),
     Project(
+        "fastapi-sqlmodel-starter",
+        "tyvekzhang/fastapi-sqlmodel-starter",
+        "b7aabf7401d7a4e233ce697a7757b492ee5eaaf1",
+        ("src", "apiserver.py"),
+        "MIT",
+    ),
+    Project(
+        "polar",
+        "polarsource/polar",
+        "c6c3645e639ee8eeaa05aa0835cf8e39e330382f",
+        ("server",),
+        "Apache-2.0",
+    ),
+    Project(
         "dispatch",
         "Netflix/dispatch",
         "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",

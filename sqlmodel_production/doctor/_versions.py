@@ -56,6 +56,11 @@ _FEATURES: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
             r"(?<![\w.])[rRbB]?[fF][rR]?(?P<q>\"|')[^\n]*\{[^}\n]*(?:(?P=q)|\\)"
         ),
     ),
+    (
+        (3, 12),
+        "f-strings whose replacement fields span lines, PEP 701",
+        re.compile(r"(?<![\w.])[rRbB]?[fF][rR]?[\"'][^\"'\n]*\{[^}\n]*(?![^\n])"),
+    ),
 )
 
 

@@ -24,6 +24,7 @@ NEWER = [
     ("def first[T](items: list[T]) -> T:\n    return items[0]\n", (3, 12), "PEP 695"),
     ("class Box[T]:\n    pass\n", (3, 12), "PEP 695"),
     ('row = {\'a\': 1}\nprint(f"{row["a"]}")\n', (3, 12), "PEP 701"),
+    ('text(\n    f"-{\n        amount\n    }"\n)\n', (3, 12), "PEP 701"),
 ]
 
 
