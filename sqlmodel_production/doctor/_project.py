@@ -63,6 +63,21 @@ def _is_table(node: ast.ClassDef) -> bool:
     )
 
 
+def _declares_table_name(node: ast.ClassDef) -> bool:
+    return any(
+        isinstance(statement, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(target, ast.Name) and target.id == "__tablename__"
+            for target in (
+                statement.targets
+                if isinstance(statement, ast.Assign)
+                else [statement.target]
+            )
+        )
+        for statement in node.body
+    )
+
+
 def _has_root_base(file: SourceFile, node: ast.ClassDef) -> bool:
     """A base is `SQLModel`, pydantic's `BaseModel` or one of our mixins."""
     for base in node.bases:
@@ -152,10 +167,12 @@ class ProjectIndex:
     table_bases: set[str] = field(default_factory=set)
     lazy_relationships: set[str] = field(default_factory=set)
     response_models: set[str] = field(default_factory=set)
+    row_classes: set[str] = field(default_factory=set)
+    """SQLAlchemy declarative classes (a `__tablename__` in the body): rows, not schemas."""
     keeps_on_commit: bool = False
     """Some session is made with `expire_on_commit=False`: objects keep their values."""
-    server_defaults: bool = False
-    """Some column is filled in by the database (`server_default`, `server_onupdate`)."""
+    server_filled: set[str] = field(default_factory=set)
+    """Attributes the database fills in (`server_default`, `server_onupdate`)."""
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
     @classmethod
@@ -166,6 +183,8 @@ class ProjectIndex:
         found: list[ModelClass] = []
         for file in files:
             for node in file.nodes(ast.ClassDef):
+                if _declares_table_name(node):
+                    index.row_classes.add(node.name)
                 bases = tuple(terminal(file.resolve(base)) for base in node.bases)
                 # `table=True` is decisive: only SQLModel takes it, whatever the bases are
                 # (mixins, or a base class imported from outside the checked files).
@@ -195,10 +214,12 @@ class ProjectIndex:
             index._by_path.setdefault(model.file.path, []).append(model)
         for model in found:
             if "Timestamps" in model.bases:
-                index.server_defaults = True
+                index.server_filled.update({"created_at", "updated_at"})
             if model.table:
                 index.tables.add(model.name)
-                index.table_bases.update(index._ancestors(model.name))
+                # This table's own bases: another class of the same name elsewhere
+                # (independent apps checked together) must not hide them.
+                index.table_bases.update(index._walk(model.bases))
         for model in found:
             if model.table or model.name in index.table_bases:
                 for name, statement in model.own_fields():
@@ -242,8 +263,11 @@ class ProjectIndex:
         return self._ancestors(name)
 
     def _ancestors(self, name: str) -> list[str]:
+        return self._walk(self.models[name].bases) if name in self.models else []
+
+    def _walk(self, bases: Iterable[str]) -> list[str]:
         order: list[str] = []
-        pending = list(self.models[name].bases) if name in self.models else []
+        pending = list(bases)
         while pending:
             base = pending.pop(0)
             if base in self.models and base not in order:
@@ -257,10 +281,20 @@ class ProjectIndex:
                 self.keeps_on_commit = True
         if file.is_migration:
             return  # a migration's `server_default` is not what the models send
-        for call in file.nodes(ast.Call):
-            if _filled_by_database(call):
-                self.server_defaults = True
-                return
+        for node in file.nodes(ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.AnnAssign | ast.Assign) and any(
+                    isinstance(call, ast.Call) and _filled_by_database(call)
+                    for call in ast.walk(statement.value or statement)
+                ):
+                    targets = (
+                        [statement.target]
+                        if isinstance(statement, ast.AnnAssign)
+                        else statement.targets
+                    )
+                    self.server_filled.update(
+                        t.id for t in targets if isinstance(t, ast.Name)
+                    )
 
     def _collect_response_models(self, file: SourceFile) -> None:
         for function in file.functions:

@@ -9,12 +9,17 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import method_name, route_decorator
+from sqlmodel_production.doctor._syntax import (
+    method_name,
+    receiver_name,
+    route_decorator,
+)
 
 from ._orm import is_commit
 
 # Session methods whose argument is not a read of the object's attributes.
 _HANDLING = frozenset({"add", "refresh", "delete", "expunge", "merge"})
+_BLOCKS = frozenset({"begin_nested", "begin"})
 
 
 class CommitWithoutRefreshRule(Rule):
@@ -53,7 +58,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
-        if project.keeps_on_commit and not project.server_defaults:
+        if project.keeps_on_commit and not project.server_filled:
             # Objects keep every value on commit and the database fills in none of them.
             return
         for function in file.functions:
@@ -64,13 +69,15 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                 and route_decorator(function) is None
             ):
                 continue
+            route = route_decorator(function) is not None
+            savepoints = _savepoints(file, function)
             added: set[str] = set()
             pending: dict[str, ast.Call] = {}
             handled: set[ast.AST] = set()
             for node in file.body_nodes(function):
                 if isinstance(node, ast.Call):
                     method = method_name(node)
-                    if is_commit(node):
+                    if is_commit(node) and receiver_name(node) not in savepoints:
                         pending.update(dict.fromkeys(added, node))
                     elif method in _HANDLING:
                         handled.update(node.args)
@@ -86,7 +93,9 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     and node not in handled
                 ):
                     commit = pending.pop(node.id)
-                    if isinstance(node.ctx, ast.Load):
+                    if isinstance(node.ctx, ast.Load) and _stale_read(
+                        file, node, project, route
+                    ):
                         yield self._stale(file, commit, node.id)
                     added.discard(node.id)
 
@@ -100,3 +109,29 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
             "with a hidden query (`MissingGreenlet` on an async session).",
             f"Call `{session}.refresh({name})` right after the commit.",
         )
+
+
+def _savepoints(file: SourceFile, function: ast.AST) -> set[str]:
+    """Names bound to `session.begin_nested()` / `session.begin()`: their commit ends a
+    savepoint or a block, not the session's transaction, and expires nothing."""
+    names: set[str] = set()
+    for node in file.body_nodes(function):
+        if isinstance(node, ast.Assign) and method_name(node.value) in _BLOCKS:
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _stale_read(
+    file: SourceFile, use: ast.Name, project: ProjectIndex, route: bool
+) -> bool:
+    """Whether this use after the commit can see a stale or expired value.
+
+    With `expire_on_commit=False` nothing is expired: only columns the database fills in
+    are stale, read by name (`obj.created_at`) or all at once when an endpoint returns it.
+    """
+    if not project.keeps_on_commit:
+        return True
+    parent = file.parents.get(use)
+    if isinstance(parent, ast.Attribute):
+        return parent.attr in project.server_filled
+    return route and isinstance(parent, ast.Return)

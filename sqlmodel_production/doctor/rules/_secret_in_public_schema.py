@@ -20,14 +20,10 @@ from sqlmodel_production.doctor._syntax import (
 # Secrets a client never needs back: `password`, `password_hash`, `hashed_anything`.
 _STORED = re.compile(r"(?:^|_)(?:password|passwd)(?:_|$)|^hashed_", re.IGNORECASE)
 # Secrets a client may be handed on purpose (a login answers with its token, a new API key is
-# shown once): `secret_name`, `client_secret`, `access_token`, `api_key` (not `token_type`).
+# shown once): `secret_name`, `access_token`, `api_key` (not `token_type`). A `client_secret`
+# is by its name the client's own (an OAuth client's, a payment's).
 _ISSUED = re.compile(
     r"(?:^|_)secret(?:_|$)|(?:^|_)(?:token|api_?key|private_?key|credentials?)$",
-    re.IGNORECASE,
-)
-# A schema named for handing out credentials: `Token`, `LoginResponse`, `ApiKeyCreated`.
-_ISSUING = re.compile(
-    r"token|log_?in|sign_?(?:in|up)|auth(?!or)|credential|regist|refresh|reset|api_?key|secret",
     re.IGNORECASE,
 )
 # Facts about a secret (`password_changed_at`, `token_expires`) are not the secret.
@@ -51,10 +47,11 @@ class SecretInPublicSchemaRule(Rule):
         "Response schemas are what every client, and every log and cache on the way, gets to see. "
         "A password or a password hash in one of them is always a leak, often inherited from a "
         "shared base class; keep it on the table model and in the Create schema only. A token, an "
-        "API key or a secret is a leak in a view of a row (`UserPublic`), but it is the point of "
-        "a schema that hands credentials out (`Token`, `LoginResponse`, `ApiKeyCreated`): "
-        "those are not flagged, nor are flags and dates about a secret "
-        "(`needs_to_change_password: bool`)."
+        "API key or a secret is a leak in a view of a table's row (`UserPublic`, which shares "
+        "`UserBase` with the `User` table): every reader of the row gets it. Declared on a schema "
+        "of its own (`Token`, `LoginResponse`), it is what that endpoint hands out, and a "
+        "`client_secret` is the client's by name: neither is flagged, nor are flags and dates "
+        "about a secret (`needs_to_change_password: bool`, `password_changed_at`)."
     )
     bad = """\
 class UserBase(SQLModel):
@@ -88,9 +85,9 @@ class UserPublic(UserBase):
                 or model.name in project.response_models
             ):
                 continue
-            issuing = _issues_credentials(model.name, project)
+            row_view = _views_a_row(model.name, project)
             for name, (owner, statement) in project.fields(model.name).items():
-                if not _leaks(name, statement, issuing) or _excluded(
+                if not _leaks(name, statement, row_view) or _excluded(
                     file, statement.value
                 ):
                     continue
@@ -118,30 +115,25 @@ def _excluded(file: SourceFile, value: ast.expr | None) -> bool:
     )
 
 
-def _leaks(name: str, statement: ast.AnnAssign | ast.Assign, issuing: bool) -> bool:
+def _leaks(name: str, statement: ast.AnnAssign | ast.Assign, row_view: bool) -> bool:
     """A field named like a secret that this schema should not hand out."""
-    if _ABOUT.search(name) or not (
-        _STORED.search(name) or (_ISSUED.search(name) and not issuing)
-    ):
+    if _ABOUT.search(name) or name.lower() == "client_secret":
+        return False
+    if not (_STORED.search(name) or (row_view and _ISSUED.search(name))):
         return False
     annotation = statement.annotation if isinstance(statement, ast.AnnAssign) else None
     kinds = {terminal(n.id) for n in annotation_names(annotation)}
     return not (kinds and kinds <= _NOT_TEXT)
 
 
-def _issues_credentials(name: str, project: ProjectIndex) -> bool:
-    """A schema named for handing out credentials that is not a view of a table's row.
-
-    `Token` or `LoginResponse` answers a login with its token; a `UserPublic` that shares
-    `UserBase` with the `User` table sends every reader the row's stored secrets.
-    """
-    if not _ISSUING.search(name):
-        return False
+def _views_a_row(name: str, project: ProjectIndex) -> bool:
+    """A schema that shows a table's row: `HeroPublic` of the `Hero` table, or a schema
+    sharing a base class with a table (`UserPublic(UserBase)` beside `User(UserBase)`)."""
     stem = name
     for suffix in _RESPONSE_SUFFIXES:
         stem = stem.removesuffix(suffix)
-    if project.is_table(stem):
-        return False
-    return not any(
+    if project.is_table(stem) or stem in project.row_classes:
+        return True
+    return any(
         project.is_mapped(ancestor) for ancestor in [name, *project.ancestors(name)]
     )

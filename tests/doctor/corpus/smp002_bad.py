@@ -1,3 +1,5 @@
+from pydantic import BaseModel
+from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 
@@ -10,6 +12,14 @@ class UserPublic(UserBase):  # expect: SMP002
     id: int
 
 
+class Session(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int
+    access_token: str = Field(max_length=255)
+    api_key: str = Field(max_length=64)
+
+
+# The Public view of the `Session` table: every reader gets its stored credentials.
 class SessionRead(SQLModel):
     user_id: int
     access_token: str  # expect: SMP002
@@ -39,7 +49,13 @@ class AccountTokenRead(AccountBase):  # expect: SMP002
     id: int
 
 
-# An author is no authentication: a standalone schema handing out a stored secret.
-class AuthorRead(SQLModel):
+class Author(Base):
+    __tablename__ = "author"
+    id = Column(Integer, primary_key=True)
+    api_key = Column(String(64))
+
+
+# A view of a SQLAlchemy table's row.
+class AuthorOut(BaseModel):
     name: str
     api_key: str  # expect: SMP002

@@ -34,3 +34,14 @@ class AccountPublic(SQLModel):
     id: int
     needs_to_change_password: bool
     password_changed_at: datetime | None = None
+
+
+# A schema of its own that hands a new key out once, and a payment's client secret.
+class ApiKeyCreated(SQLModel):
+    id: int
+    api_key: str
+
+
+class CheckoutPublic(SQLModel):
+    id: int
+    client_secret: str
