@@ -39,6 +39,7 @@ _PLAIN = frozenset(
         "sum",
         "any",
         "all",
+        "cast",
     }
 )
 _STATEMENTS = frozenset({"select", "insert", "update", "delete", "text", "and_", "or_"})
@@ -73,6 +74,19 @@ _HARMLESS = frozenset(
         "utcnow",
         "now",
         "isoformat",
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "scalars",
+        "fetchall",
+        "fetchone",
+        "fetchmany",
+        "mappings",
+        "unique",
     }
 )
 _EXITS = (ast.Return, ast.Break, ast.Raise)
@@ -89,7 +103,9 @@ class CommitInLoopRule(Rule):
         "retry loop that leaves right after its commit is not flagged, nor is a commit guarded by "
         "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose), "
         "nor a loop that also calls other services (an API, a plugin, a mailer): there a commit per "
-        "item is a checkpoint that later failures must not undo."
+        "item is a checkpoint that later failures must not undo. A loop that opens its own "
+        "session per iteration, or reads a page of rows per iteration (`.limit(...)`) and "
+        "commits per batch, is not flagged either."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
@@ -109,7 +125,12 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
             if not is_commit(call):
                 continue
             loop = _repeating_loop(file, call)
-            if loop is not None and _database_only(file, loop, call):
+            if (
+                loop is not None
+                and _database_only(file, loop, call)
+                and not _per_iteration_session(loop, call)
+                and not _pages(loop)
+            ):
                 session = ast.unparse(call.func).removesuffix(".commit")
                 yield self.finding(
                     file,
@@ -164,13 +185,43 @@ def _database_only(file: SourceFile, loop: LoopNode, commit: ast.Call) -> bool:
     return True
 
 
+def _per_iteration_session(loop: LoopNode, commit: ast.Call) -> bool:
+    """The session is opened inside the loop (`with Session(engine) as session:`): each
+    iteration is its own unit of work by construction."""
+    session = _root(commit.func)
+    return any(
+        isinstance(node, ast.With | ast.AsyncWith)
+        and any(
+            isinstance(item.optional_vars, ast.Name)
+            and item.optional_vars.id == session
+            for item in node.items
+        )
+        for statement in loop.body
+        for node in ast.walk(statement)
+    )
+
+
+def _pages(loop: LoopNode) -> bool:
+    """The loop reads a page of rows per iteration (`.limit(...)`): a commit per batch keeps
+    transactions and locks short, on purpose."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "limit"
+        for statement in loop.body
+        for node in ast.walk(statement)
+    )
+
+
 def _local_call(file: SourceFile, call: ast.Call, session: str | None) -> bool:
     func = call.func
     root = _root(func)
-    if root is not None and (root == session or root[:1].isupper()):
-        return (
-            True  # the session, a model or a class: `Hero(...)`, `Hero.name.in_(...)`
-        )
+    # The session, a model or a class (`Hero(...)`, `Hero.name.in_(...)`), or SQL being
+    # built (`select(Hero).where(...).limit(...)`, `func.count()`).
+    if root is not None and (
+        root == session or root[:1].isupper() or root in _STATEMENTS or root == "func"
+    ):
+        return True
     if isinstance(func, ast.Name):
         return func.id in _PLAIN or terminal(file.resolve(func)) in _STATEMENTS
     if isinstance(func, ast.Attribute) and func.attr == "get":
