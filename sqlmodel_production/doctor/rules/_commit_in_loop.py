@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from sqlmodel_production.doctor._findings import Finding, Severity
@@ -42,6 +43,7 @@ _PLAIN = frozenset(
         "cast",
     }
 )
+_SQL_LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
 _STATEMENTS = frozenset({"select", "insert", "update", "delete", "text", "and_", "or_"})
 # Methods on collections, rows and loggers that do no outside work.
 _HARMLESS = frozenset(
@@ -202,12 +204,15 @@ def _per_iteration_session(loop: LoopNode, commit: ast.Call) -> bool:
 
 
 def _pages(loop: LoopNode) -> bool:
-    """The loop reads a page of rows per iteration (`.limit(...)`): a commit per batch keeps
-    transactions and locks short, on purpose."""
+    """The loop reads a page of rows per iteration (`.limit(...)`, `LIMIT` in SQL text): a
+    commit per batch keeps transactions and locks short, on purpose."""
     return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "limit"
+        (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "limit"
+        )
+        or (isinstance(node, ast.Constant) and _SQL_LIMIT.search(str(node.value)))
         for statement in loop.body
         for node in ast.walk(statement)
     )
