@@ -72,3 +72,12 @@ def test_test_code_of_a_real_project_is_quiet() -> None:
     report = check([REAL / "in_tests"], Config())
     assert report.files == 1
     assert report.findings == []
+
+
+def test_a_session_that_keeps_objects_is_named_in_the_message() -> None:
+    (finding,) = check([REAL / "polar.py"], Config()).findings
+    assert finding.code == "SMP007"
+    assert finding.message.endswith(
+        "the session keeps objects on commit (`expire_on_commit=False`), so the columns "
+        "the database fills in still hold what they held before the write."
+    )

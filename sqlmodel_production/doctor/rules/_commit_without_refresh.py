@@ -96,17 +96,25 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     if isinstance(node.ctx, ast.Load) and _stale_read(
                         file, node, project, route
                     ):
-                        yield self._stale(file, commit, node.id)
+                        yield self._stale(file, commit, node.id, project)
                     added.discard(node.id)
 
-    def _stale(self, file: SourceFile, commit: ast.Call, name: str) -> Finding:
+    def _stale(
+        self, file: SourceFile, commit: ast.Call, name: str, project: ProjectIndex
+    ) -> Finding:
         session = ast.unparse(commit.func).removesuffix(".commit")
+        why = (
+            "the session keeps objects on commit (`expire_on_commit=False`), so the columns "
+            "the database fills in still hold what they held before the write."
+            if project.keeps_on_commit
+            else "values the database generated are missing, and an expired object reloads "
+            "itself with a hidden query (`MissingGreenlet` on an async session)."
+        )
         return self.finding(
             file,
             commit,
             f"`{name}` is used after `{session}.commit()` without `{session}.refresh({name})`: "
-            "values the database generated are missing, and an expired object reloads itself "
-            "with a hidden query (`MissingGreenlet` on an async session).",
+            + why,
             f"Call `{session}.refresh({name})` right after the commit.",
         )
 
