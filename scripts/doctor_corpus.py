@@ -1,10 +1,10 @@
 """Run the doctor over public FastAPI + SQLModel / SQLAlchemy projects, at fixed commits.
 
 Run: `python scripts/doctor_corpus.py [--cache DIR] [--project NAME] [--format text|json]`.
-Each project is cloned once into the cache (default `~/.cache/sqlmodel-production/corpus`),
-its pinned commit exported, and the doctor run on it as `sqlmodel-production doctor PATH`
-would, with the default settings. `--mirror DIR` reads bare repositories named
-`owner+name/repo` under DIR instead of cloning.
+Each project's pinned commit is fetched once into the cache (default
+`~/.cache/sqlmodel-production/corpus`), its Python files exported, and the doctor run on
+it as `sqlmodel-production doctor PATH` would, with the default settings. `--mirror DIR`
+reads bare repositories named `owner+name/repo` under DIR instead of fetching.
 
 The verdict on each finding (true or false positive) and the precision per project are in
 `docs/doctor.md`; the snippets behind them are in `tests/doctor/corpus/real/`.
@@ -116,9 +116,20 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
     else:
         git_dir = cache / "git" / project.repo.replace("/", "+")
         if not git_dir.is_dir():
+            # Only the pinned commit, without history (GitHub serves a commit by its id).
             url = f"https://github.com/{project.repo}.git"
             subprocess.run(
-                ["git", "clone", "--bare", "--filter=blob:none", url, str(git_dir)],
+                ["git", "init", "--quiet", "--bare", str(git_dir)], check=True
+            )
+            subprocess.run(
+                [
+                    "git",
+                    f"--git-dir={git_dir}",
+                    "fetch",
+                    "--depth=1",
+                    url,
+                    project.commit,
+                ],
                 check=True,
             )
     tree.mkdir(parents=True)
