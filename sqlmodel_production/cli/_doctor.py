@@ -173,20 +173,19 @@ def _runtime(
     if app_spec is not None:
         runtime.modules = import_app(app_spec, roots)
     if database_url is not None:
+        from sqlmodel_production.db import DatabaseSettings
+        from sqlmodel_production.doctor._source import display_path
+
         runtime.limits = server_limits(database_url)
-        if app_spec is None:
-            from sqlmodel_production.db import DatabaseSettings
-
-            settings = DatabaseSettings(database_url=database_url)
-            from sqlmodel_production.doctor._source import display_path
-
-            where = display_path(
-                config.root / "pyproject.toml" if config.root else targets[0]
-            )
-            label = "DatabaseSettings (POOL_SIZE, MAX_OVERFLOW)"
-            runtime.fallback_pools = [
-                Pool(where, 1, label, settings.pool_size, settings.max_overflow)
-            ]
+        # Used when no engine or `Database` exists at import (none, or made in a factory).
+        settings = DatabaseSettings(database_url=database_url)
+        where = display_path(
+            config.root / "pyproject.toml" if config.root else targets[0]
+        )
+        label = "DatabaseSettings (POOL_SIZE, MAX_OVERFLOW)"
+        runtime.fallback_pools = [
+            Pool(where, 1, label, settings.pool_size, settings.max_overflow)
+        ]
     return runtime
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -14,6 +15,7 @@ from ._findings import Finding, Severity
 from ._project import ProjectIndex
 from ._runtime import Runtime
 from ._source import SourceFile, display_path, parse_noqa
+from ._versions import newer_syntax
 
 __all__ = ["SYNTAX_ERROR", "Report", "check", "discover"]
 
@@ -100,11 +102,12 @@ def check(
     findings: list[Finding] = []
     for done, (path, within) in enumerate(files.items(), start=1):
         shown = display_path(path)
+        text = ""
         try:
             text = path.read_bytes().decode("utf-8")
             sources.append(SourceFile(shown, text, within))
         except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
-            findings.append(_unparsable(shown, exc))
+            findings.append(_unparsable(shown, exc, text))
         if progress is not None:
             progress(done, len(files))
     project = ProjectIndex.build(sources)
@@ -150,9 +153,23 @@ def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Fi
     return sorted(kept.values())
 
 
-def _unparsable(path: str, exc: Exception) -> Finding:
+def _unparsable(path: str, exc: Exception, text: str) -> Finding:
     line = getattr(exc, "lineno", None) or 1
     column = getattr(exc, "offset", None) or 1
+    newer = newer_syntax(text, line, column) if isinstance(exc, SyntaxError) else None
+    if newer is not None:
+        running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        return Finding(
+            path,
+            line,
+            column,
+            SYNTAX_ERROR,
+            Severity.ERROR,
+            f"This file needs {newer.needs} ({newer.feature}); the doctor runs on "
+            f"Python {running}, which cannot parse it, so no rule checked it.",
+            f"Run the doctor on {newer.needs} or newer (install it into the "
+            "environment your project runs on).",
+        )
     reason = getattr(exc, "msg", None) or str(exc)
     return Finding(
         path,

@@ -63,7 +63,7 @@ class Runtime:
     workers: int = 1
     limits: ServerLimits | None = None
     fallback_pools: list[Pool] = field(default_factory=list)
-    """Pools from the environment's settings, used when no app was imported."""
+    """Pools from the environment's settings, used when the app creates none at import."""
 
     def mapped_classes(self) -> list[tuple[type[Any], Table]]:
         """The ORM classes defined in the app's modules, with their tables."""
@@ -124,7 +124,9 @@ class Runtime:
                     continue
                 sizes: tuple[int, int] | None = None
                 if isinstance(value, Database):
-                    if value.backend is not Backend.SQLITE:
+                    if value.backend is not Backend.SQLITE or self._serves_checked(
+                        value
+                    ):
                         sizes = value.settings.pool_size, value.settings.max_overflow
                 else:
                     engine = _engine_of(value)
@@ -139,6 +141,17 @@ class Runtime:
                     )
                 )
         return pools or list(self.fallback_pools)
+
+    def _serves_checked(self, database: Any) -> bool:
+        """A `Database` on the SQLite default only because `DATABASE_URL` was not set.
+
+        In production it reads the server's URL from the environment, so its pool counts
+        against the server given with `--database-url`.
+        """
+        return (
+            self.limits is not None
+            and "database_url" not in database.settings.model_fields_set
+        )
 
     def _inside(self, path: Path) -> bool:
         resolved = path.resolve()

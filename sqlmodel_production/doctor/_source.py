@@ -110,6 +110,14 @@ class SourceFile:
             or any(part in _TEST_DIRS for part in parts[:-1])
         )
 
+    @property
+    def is_migration(self) -> bool:
+        """Whether the file is an Alembic migration or environment (it imports `alembic`)."""
+        return any(
+            target == "alembic" or target.startswith("alembic.")
+            for target in self.imports.values()
+        )
+
     def nodes(self, kind: type[N]) -> list[N]:
         """Every node of exactly this type, in source order."""
         return self._by_type.get(kind, [])  # type: ignore[return-value]

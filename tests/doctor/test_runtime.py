@@ -308,3 +308,89 @@ def test_unreachable_server_is_a_usage_error(
         "Error: Cannot read max_connections from --database-url: "
     )
     assert result.exit_code == 2
+
+
+def test_documented_command_counts_a_database_on_the_default_url(
+    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `database = Database()` with DATABASE_URL unset is SQLite at import; in production
+    # it reads the server's URL, so `--app ... --database-url URL --workers N` counts it.
+    limits = server_limits(database_url)
+    if limits is None:
+        return sqlite_is_never_short_of_connections(database_url, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "POOL_SIZE", "MAX_OVERFLOW"):
+        monkeypatch.delenv(name, raising=False)
+    source = """\
+from fastapi import FastAPI
+
+from sqlmodel_production import Database
+
+database = Database()
+app = FastAPI(lifespan=database.lifespan)
+"""
+    spec = write_module(tmp_path, source)
+    workers = limits.available // 20 + 1  # (15 + 5) per worker, one worker too many
+    args = ["doctor", ".", "--format", "json", "--app", spec, "--database-url"]
+    result = CliRunner().invoke(app, [*args, database_url, "--workers", str(workers)])
+    (finding,) = json.loads(result.stdout)
+    assert (finding["code"], finding["line"]) == ("SMP017", 5)
+    assert finding["message"].startswith(
+        f"{workers} worker(s) x (15 + 5) pooled connections = {workers * 20}, but the "
+        f"{backend.value} server accepts {limits.available}"
+    )
+    assert result.exit_code == 1
+    fits = CliRunner().invoke(app, [*args, database_url, "--workers", str(workers - 1)])
+    assert (fits.exit_code, json.loads(fits.stdout)) == (0, [])
+
+
+def test_an_explicit_sqlite_database_is_not_counted(
+    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = server_limits(database_url)
+    if limits is None:
+        return sqlite_is_never_short_of_connections(database_url, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    source = """\
+from sqlmodel_production import Database, DatabaseSettings
+
+cache = Database(DatabaseSettings(database_url="sqlite:///cache.db", pool_size=900))
+app = object()
+"""
+    spec = write_module(tmp_path, source)
+    roots = (tmp_path.resolve(),)
+    runtime = Runtime(roots, modules=import_app(spec, roots), workers=8, limits=limits)
+    assert runtime.pools() == []
+    assert list(PoolSizingRule().check_runtime(runtime)) == []
+
+
+def test_an_app_whose_pools_are_made_in_a_factory_uses_the_settings(
+    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No engine exists at import: the pool sizes come from DatabaseSettings, as without --app.
+    limits = server_limits(database_url)
+    if limits is None:
+        return sqlite_is_never_short_of_connections(database_url, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POOL_SIZE", "10")
+    monkeypatch.setenv("MAX_OVERFLOW", "10")
+    source = """\
+from sqlmodel_production import Database
+
+
+def create_app():
+    return Database()
+
+
+app = object()
+"""
+    spec = write_module(tmp_path, source)
+    workers = limits.available // 20 + 1
+    result = CliRunner().invoke(
+        app,
+        ["doctor", ".", "--format", "json", "--app", spec]
+        + ["--database-url", database_url, "--workers", str(workers)],
+    )
+    (finding,) = json.loads(result.stdout)
+    assert (finding["code"], finding["path"], finding["line"]) == ("SMP017", ".", 1)
+    assert f"{workers} worker(s) x (10 + 10)" in finding["message"]

@@ -159,11 +159,11 @@ def test_tutorial003_noqa_silences_one_line(tmp_path: Path) -> None:
     source = DOCS_SRC / "tutorial003.py"
     assert check([source], Config()).findings == []
     text = source.read_text()
-    (line,) = [n for n, t in enumerate(text.splitlines(), 1) if "# noqa: SMP004" in t]
+    (line,) = [n for n, t in enumerate(text.splitlines(), 1) if "# noqa: SMP003" in t]
     bare = tmp_path / "tutorial003.py"
-    bare.write_text(text.replace("  # noqa: SMP004", "  # SMP004"))
+    bare.write_text(text.replace("  # noqa: SMP003", "  # SMP003"))
     found = [(f.line, f.code) for f in check([bare], Config()).findings]
-    assert found == [(line, "SMP004")]
+    assert found == [(line, "SMP003")]
 
 
 def test_tutorial003_runs(backend: Backend, database_url: str) -> None:

@@ -1,4 +1,4 @@
-"""SMP006: `backref` instead of `back_populates` (critical rule 5)."""
+"""SMP006: `backref` instead of `back_populates`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from sqlmodel_production.doctor._findings import Finding, Severity
-from sqlmodel_production.doctor._project import ProjectIndex
+from sqlmodel_production.doctor._project import ProjectIndex, relationship_options
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
 from sqlmodel_production.doctor._syntax import constant, keyword, terminal
@@ -53,6 +53,8 @@ class Hero(SQLModel, table=True):
                 for key in options.keys:
                     if constant(key) == "backref":
                         found = key
+            elif "backref" in (kwargs := relationship_options(call)):
+                found = kwargs["backref"]
             if found is not None:
                 yield self.finding(
                     file,

@@ -1,18 +1,96 @@
-"""SMP010: `commit()` inside a loop (critical rule 9)."""
+"""SMP010: `commit()` inside a loop."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
-from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._source import LoopNode, SourceFile
+from sqlmodel_production.doctor._syntax import terminal
 
 from ._orm import is_commit
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_PLAIN = frozenset(
+    {
+        "len",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "print",
+        "setattr",
+        "getattr",
+        "hasattr",
+        "isinstance",
+        "range",
+        "enumerate",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "sorted",
+        "zip",
+        "min",
+        "max",
+        "sum",
+        "any",
+        "all",
+        "cast",
+    }
+)
+_SQL_LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
+_STATEMENTS = frozenset({"select", "insert", "update", "delete", "text", "and_", "or_"})
+# Methods on collections, rows and loggers that do no outside work.
+_HARMLESS = frozenset(
+    {
+        "append",
+        "extend",
+        "add",
+        "remove",
+        "discard",
+        "pop",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "format",
+        "strip",
+        "lower",
+        "upper",
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+        "critical",
+        "model_dump",
+        "model_validate",
+        "sqlmodel_update",
+        "utcnow",
+        "now",
+        "isoformat",
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "scalars",
+        "fetchall",
+        "fetchone",
+        "fetchmany",
+        "mappings",
+        "unique",
+    }
+)
 _EXITS = (ast.Return, ast.Break, ast.Raise)
 
 
@@ -24,7 +102,12 @@ class CommitInLoopRule(Rule):
         "Each commit is a round trip and a durable write (an fsync on the server): committing per "
         "item turns a batch of a thousand rows into a thousand transactions, and a failure halfway "
         "leaves half the batch stored. Add the objects in the loop and commit once after it. A "
-        "retry loop that leaves right after its commit is not flagged."
+        "retry loop that leaves right after its commit is not flagged, nor is a commit guarded by "
+        "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose), "
+        "nor a loop that also calls other services (an API, a plugin, a mailer): there a commit per "
+        "item is a checkpoint that later failures must not undo. A loop that opens its own "
+        "session per iteration, or reads a page of rows per iteration (`.limit(...)`) and "
+        "commits per batch, is not flagged either."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
@@ -41,7 +124,15 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for call in file.nodes(ast.Call):
-            if is_commit(call) and _in_repeating_loop(file, call):
+            if not is_commit(call):
+                continue
+            loop = _repeating_loop(file, call)
+            if (
+                loop is not None
+                and _database_only(file, loop, call)
+                and not _per_iteration_session(loop, call)
+                and not _pages(loop)
+            ):
                 session = ast.unparse(call.func).removesuffix(".commit")
                 yield self.finding(
                     file,
@@ -52,8 +143,12 @@ def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
                 )
 
 
-def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
-    """Whether `call` sits in a loop body that goes on to the next iteration after it."""
+def _repeating_loop(file: SourceFile, call: ast.Call) -> LoopNode | None:
+    """Whether `call` sits in a loop body that goes on to the next iteration after it.
+
+    A commit inside a `try` with handlers within the loop commits each item on its own on
+    purpose (one failing item must not undo the others): not flagged.
+    """
     child: ast.AST = call
     parent = file.parents.get(child)
     while parent is not None and not isinstance(
@@ -61,12 +156,90 @@ def _in_repeating_loop(file: SourceFile, call: ast.Call) -> bool:
         ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda | ast.Module,
     ):
         if isinstance(parent, _LOOPS) and child in parent.body:
-            return True
+            after = parent.body[parent.body.index(child) + 1 :]
+            if any(isinstance(statement, _EXITS) for statement in after):
+                return None
+            return parent
+        if (
+            isinstance(parent, ast.Try | ast.TryStar)
+            and parent.handlers
+            and child in parent.body
+        ):
+            return None
         for block in _blocks_after(parent, child):
             if any(isinstance(statement, _EXITS) for statement in block):
-                return False
+                return None
         child, parent = parent, file.parents.get(parent)
-    return False
+    return None
+
+
+def _database_only(file: SourceFile, loop: LoopNode, commit: ast.Call) -> bool:
+    """Whether an iteration does nothing but database work before its commit.
+
+    A loop that also calls other services (an HTTP API, a plugin, a mailer) commits what
+    each item achieved so that later failures do not undo it: a checkpoint, not a batch.
+    """
+    session = _root(commit.func)
+    for statement in loop.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and not _local_call(file, node, session):
+                return False
+    return True
+
+
+def _per_iteration_session(loop: LoopNode, commit: ast.Call) -> bool:
+    """The session is opened inside the loop (`with Session(engine) as session:`): each
+    iteration is its own unit of work by construction."""
+    session = _root(commit.func)
+    return any(
+        isinstance(node, ast.With | ast.AsyncWith)
+        and any(
+            isinstance(item.optional_vars, ast.Name)
+            and item.optional_vars.id == session
+            for item in node.items
+        )
+        for statement in loop.body
+        for node in ast.walk(statement)
+    )
+
+
+def _pages(loop: LoopNode) -> bool:
+    """The loop reads a page of rows per iteration (`.limit(...)`, `LIMIT` in SQL text): a
+    commit per batch keeps transactions and locks short, on purpose."""
+    return any(
+        (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "limit"
+        )
+        or (isinstance(node, ast.Constant) and _SQL_LIMIT.search(str(node.value)))
+        for statement in loop.body
+        for node in ast.walk(statement)
+    )
+
+
+def _local_call(file: SourceFile, call: ast.Call, session: str | None) -> bool:
+    func = call.func
+    root = _root(func)
+    # The session, a model or a class (`Hero(...)`, `Hero.name.in_(...)`), or SQL being
+    # built (`select(Hero).where(...).limit(...)`, `func.count()`).
+    if root is not None and (
+        root == session or root[:1].isupper() or root in _STATEMENTS or root == "func"
+    ):
+        return True
+    if isinstance(func, ast.Name):
+        return func.id in _PLAIN or terminal(file.resolve(func)) in _STATEMENTS
+    if isinstance(func, ast.Attribute) and func.attr == "get":
+        return isinstance(
+            func.value, ast.Name
+        )  # `row.get(...)`, not `plugin.instance.get`
+    return isinstance(func, ast.Attribute) and func.attr in _HARMLESS
+
+
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _blocks_after(parent: ast.AST, child: ast.AST) -> Iterator[list[ast.stmt]]:

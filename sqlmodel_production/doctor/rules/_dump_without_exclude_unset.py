@@ -1,4 +1,4 @@
-"""SMP009: an update that dumps its schema without `exclude_unset=True` (critical rule 8)."""
+"""SMP009: an update that dumps its schema without `exclude_unset=True`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlmodel_production.doctor._syntax import (
     keyword,
     parameters,
     route_decorator,
+    terminal,
 )
 
 _DUMPS = frozenset({"model_dump", "dict"})
@@ -29,7 +30,10 @@ class DumpWithoutExcludeUnsetRule(Rule):
         "An Update schema has every field optional with a default of `None`. `model_dump()` "
         "returns all of them, so a PATCH that sends only `age` writes `None` over `name` and "
         "every other column: data loss. `model_dump(exclude_unset=True)` returns only the fields "
-        "the client actually sent."
+        "the client actually sent. Not flagged: a schema with required fields outside a PATCH (a "
+        'full replacement, where a field left out means "clear it"), a dump that builds a new '
+        "row (`Profile(**data.model_dump())`) or reads one field, and a loop that skips the "
+        "`None` values itself."
     )
     bad = """\
 @app.patch("/heroes/{hero_id}", response_model=HeroPublic)
@@ -67,6 +71,7 @@ def update_hero(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
                 and any(
                     project.is_schema(name.id)
                     and (patch or "Update" in name.id or "Patch" in name.id)
+                    and _partial(project, name.id, patch)
                     for name in annotation_names(param.annotation)
                 )
             }
@@ -80,6 +85,7 @@ def update_hero(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
                     and isinstance(node.func.value, ast.Name)
                     and node.func.value.id in updates
                     and constant(keyword(node, "exclude_unset")) is not True
+                    and not _not_applied(file, node)
                 ):
                     name, dump = node.func.value.id, node.func.attr
                     yield self.finding(
@@ -89,3 +95,78 @@ def update_hero(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
                         "did not send as `None`: applying it overwrites them.",
                         f"Use `{name}.{dump}(exclude_unset=True)`.",
                     )
+
+
+def _partial(project: ProjectIndex, schema: str, patch: bool) -> bool:
+    """Whether the schema lets a client leave fields out (those dump as their defaults).
+
+    A schema with required fields is a full replacement (a PUT): the client sends the whole
+    object, and an optional field left out means "clear it". On a PATCH any optional field
+    counts.
+    """
+    fields = project.fields(schema)
+    defaults = [
+        _has_default(model.file, statement) for model, statement in fields.values()
+    ]
+    if not defaults:
+        return True
+    return any(defaults) if patch else all(defaults)
+
+
+def _has_default(file: SourceFile, statement: ast.AnnAssign | ast.Assign) -> bool:
+    value = statement.value
+    if value is None:
+        return False
+    if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) == "Field":
+        first = value.args[0] if value.args else keyword(value, "default")
+        if first is not None:
+            return constant(first) is not Ellipsis
+        return keyword(value, "default_factory") is not None
+    return True
+
+
+def _not_applied(file: SourceFile, dump: ast.Call) -> bool:
+    """A dump that builds a new row, reads one field, or drops the `None` values itself."""
+    parent = file.parents.get(dump)
+    if isinstance(parent, ast.keyword) and parent.arg is None:
+        call = file.parents.get(parent)
+        # `Profile(**schema.model_dump())`: a new row, which every field belongs to.
+        return (
+            isinstance(call, ast.Call)
+            and terminal(file.resolve(call.func))[:1].isupper()
+        )
+    if isinstance(parent, ast.Subscript) and parent.value is dump:
+        return True
+    if not (isinstance(parent, ast.Attribute) and parent.attr == "items"):
+        return False
+    loop = file.parents.get(file.parents.get(parent, parent))
+    if isinstance(loop, ast.For | ast.comprehension) and isinstance(
+        loop.target, ast.Tuple
+    ):
+        value = loop.target.elts[-1]
+        if isinstance(value, ast.Name):
+            tests = (
+                [
+                    n.test
+                    for b in loop.body
+                    for n in ast.walk(b)
+                    if isinstance(n, ast.If)
+                ]
+                if isinstance(loop, ast.For)
+                else loop.ifs
+            )
+            return any(_not_none(test, value.id) for test in tests)
+    return False
+
+
+def _not_none(test: ast.expr, name: str) -> bool:
+    """`value is not None`, `value != None` or plain `value`, as a test."""
+    if isinstance(test, ast.Name):
+        return test.id == name
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == name
+        and isinstance(test.ops[0], ast.IsNot | ast.NotEq)
+        and constant(test.comparators[0]) is None
+    )

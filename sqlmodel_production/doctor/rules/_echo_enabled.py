@@ -1,4 +1,4 @@
-"""SMP003: `echo=True` on an engine outside tests (critical rule 2)."""
+"""SMP003: `echo=True` on an engine outside tests."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ class EchoEnabledRule(Rule):
         "`echo=True` logs every statement with its parameters: personal data and secrets end up in "
         "the logs, and every query pays for formatting and writing the log line. Leave it off in "
         "application code and read it from settings that are off in production; to see what runs, "
-        "use a slow-query log or the query recorder in tests."
+        "use a slow-query log or the query recorder in tests. Alembic migrations, whose SQL log "
+        "is the record of what they changed, are not flagged."
     )
     bad = """\
 engine = create_engine(DATABASE_URL, echo=True, pool_pre_ping=True)
@@ -31,6 +32,8 @@ engine = create_engine(DATABASE_URL, echo=settings.echo, pool_pre_ping=True)
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if file.is_migration:
+            return  # a migration's SQL log is its record, shown to whoever runs it
         for call in file.nodes(ast.Call):
             for item in call.keywords:
                 if item.arg == "echo" and constant(item.value) in (True, "debug"):

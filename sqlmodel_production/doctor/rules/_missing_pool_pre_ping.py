@@ -1,4 +1,4 @@
-"""SMP004: an engine without `pool_pre_ping=True` (critical rule 3)."""
+"""SMP004: an engine without `pool_pre_ping=True`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ class MissingPoolPrePingRule(Rule):
         "Pooled connections die silently: the database restarts or fails over, a proxy or the "
         "server's idle timeout closes them. Without `pool_pre_ping=True` the pool hands such a "
         "connection to the next request, which fails with a connection error instead of "
-        "reconnecting. The ping costs one round trip per checkout and saves those errors."
+        "reconnecting. The ping costs one round trip per checkout and saves those errors. An "
+        "engine made and dropped within one function (a migration run, a start-up probe) is not "
+        "flagged: none of its connections sits idle long enough."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
@@ -54,9 +56,10 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
                 continue  # **options may carry it
             if terminal(file.resolve(keyword(call, "poolclass") or call)) in _UNPOOLED:
                 continue  # a fresh connection per checkout is never stale
-            url = constant(call.args[0]) if call.args else ...
-            if isinstance(url, str) and url.startswith("sqlite"):
+            if _sqlite(file, call):
                 continue  # a file needs no ping
+            if _short_lived(file, call):
+                continue  # a migration run or a start-up probe: no connection sits idle
             yield self._missing(file, call)
 
     def _missing(self, file: SourceFile, node: ast.AST) -> Finding:
@@ -68,3 +71,71 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
             "of reconnecting.",
             "Pass `pool_pre_ping=True` to the engine.",
         )
+
+
+def _short_lived(file: SourceFile, call: ast.Call) -> bool:
+    """An engine made inside a function and never handed out of it.
+
+    It lives for one call (an Alembic `run_migrations_online`, a readiness probe), so no
+    pooled connection waits long enough to go stale.
+    """
+    function = file.enclosing_function(call)
+    if function is None:
+        return False
+    parent = file.parents.get(call)
+    if isinstance(parent, ast.withitem):
+        return True
+    if not (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return False
+    name = parent.targets[0].id
+    for node in file.body_nodes(function):
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return False
+        if isinstance(node, ast.Return | ast.Yield | ast.YieldFrom) and any(
+            isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node)
+        ):
+            return False
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == name
+        ):
+            return False  # stored elsewhere (`self.engine = engine`)
+    return True
+
+
+def _sqlite(file: SourceFile, call: ast.Call) -> bool:
+    """An engine on SQLite: a `sqlite` URL (literal, f-string, or a name bound to one in
+    this module) or SQLite's own `check_same_thread` connect argument."""
+    connect_args = keyword(call, "connect_args")
+    if isinstance(connect_args, ast.Dict) and any(
+        constant(key) == "check_same_thread" for key in connect_args.keys
+    ):
+        return True
+    url = call.args[0] if call.args else keyword(call, "url")
+    return url is not None and _starts_with_sqlite(file, url, depth=0)
+
+
+def _starts_with_sqlite(file: SourceFile, node: ast.expr, depth: int) -> bool:
+    if depth > 3:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.startswith("sqlite")
+    if isinstance(node, ast.JoinedStr):
+        return bool(node.values) and _starts_with_sqlite(file, node.values[0], depth)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _starts_with_sqlite(file, node.left, depth + 1)
+    if isinstance(node, ast.Name):
+        values = [
+            assign.value
+            for assign in file.nodes(ast.Assign)
+            if any(isinstance(t, ast.Name) and t.id == node.id for t in assign.targets)
+        ]
+        return bool(values) and all(
+            _starts_with_sqlite(file, value, depth + 1) for value in values
+        )
+    return False

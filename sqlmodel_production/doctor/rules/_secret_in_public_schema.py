@@ -10,15 +10,31 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import constant, keyword, terminal
+from sqlmodel_production.doctor._syntax import (
+    annotation_names,
+    constant,
+    keyword,
+    terminal,
+)
 
-# `secret_name`, `password_hash`, `client_secret`; `access_token`, `api_key` (but not
-# `token_type` or `token_count`); `hashed_anything`.
-_SECRET = re.compile(
-    r"(?:^|_)(?:password|passwd|secret)(?:_|$)"
-    r"|(?:^|_)(?:token|api_?key|private_?key|credentials?)$"
-    r"|^hashed_",
+# Secrets a client never needs back: `password`, `password_hash`, `hashed_anything`.
+_STORED = re.compile(r"(?:^|_)(?:password|passwd)(?:_|$)|^hashed_", re.IGNORECASE)
+# Secrets a client may be handed on purpose (a login answers with its token, a new API key is
+# shown once): `secret_name`, `access_token`, `api_key` (not `token_type`). A `client_secret`
+# is by its name the client's own (an OAuth client's, a payment's).
+_ISSUED = re.compile(
+    r"(?:^|_)secret(?:_|$)|(?:^|_)(?:token|api_?key|private_?key|credentials?)$",
     re.IGNORECASE,
+)
+# Facts about a secret (`password_changed_at`, `token_expires`) are not the secret.
+_ABOUT = re.compile(
+    r"_(?:at|on|date|time|version|count|length|policy|expires?|expiry|changed|required|"
+    r"set|status|type)$",
+    re.IGNORECASE,
+)
+# A flag or a date about a secret (`needs_to_change_password: bool`) is not the secret.
+_NOT_TEXT = frozenset(
+    {"bool", "int", "float", "Decimal", "datetime", "date", "time", "timedelta"}
 )
 _RESPONSE_SUFFIXES = ("Public", "Read", "Out", "Response")
 
@@ -29,9 +45,13 @@ class SecretInPublicSchemaRule(Rule):
     severity = Severity.ERROR
     rationale = (
         "Response schemas are what every client, and every log and cache on the way, gets to see. "
-        "A field named `password`, `secret`, `token` or `hashed_*` in one of them is almost always "
-        "a leak, often inherited from a shared base class. Keep secrets on the table model and in "
-        "the Create schema only."
+        "A password or a password hash in one of them is always a leak, often inherited from a "
+        "shared base class; keep it on the table model and in the Create schema only. A token, an "
+        "API key or a secret is a leak in a view of a table's row (`UserPublic`, which shares "
+        "`UserBase` with the `User` table): every reader of the row gets it. Declared on a schema "
+        "of its own (`Token`, `LoginResponse`), it is what that endpoint hands out, and a "
+        "`client_secret` is the client's by name: neither is flagged, nor are flags and dates "
+        "about a secret (`needs_to_change_password: bool`, `password_changed_at`)."
     )
     bad = """\
 class UserBase(SQLModel):
@@ -65,8 +85,11 @@ class UserPublic(UserBase):
                 or model.name in project.response_models
             ):
                 continue
+            row_view = _views_a_row(model.name, project)
             for name, (owner, statement) in project.fields(model.name).items():
-                if not _SECRET.search(name) or _excluded(file, statement.value):
+                if not _leaks(name, statement, row_view) or _excluded(
+                    file, statement.value
+                ):
                     continue
                 inherited = owner is not model
                 where = f" (inherited from `{owner.name}`)" if inherited else ""
@@ -89,4 +112,28 @@ def _excluded(file: SourceFile, value: ast.expr | None) -> bool:
         isinstance(value, ast.Call)
         and terminal(file.resolve(value.func)) == "Field"
         and constant(keyword(value, "exclude")) is True
+    )
+
+
+def _leaks(name: str, statement: ast.AnnAssign | ast.Assign, row_view: bool) -> bool:
+    """A field named like a secret that this schema should not hand out."""
+    if _ABOUT.search(name) or name.lower() == "client_secret":
+        return False
+    if not (_STORED.search(name) or (row_view and _ISSUED.search(name))):
+        return False
+    annotation = statement.annotation if isinstance(statement, ast.AnnAssign) else None
+    kinds = {terminal(n.id) for n in annotation_names(annotation)}
+    return not (kinds and kinds <= _NOT_TEXT)
+
+
+def _views_a_row(name: str, project: ProjectIndex) -> bool:
+    """A schema that shows a table's row: `HeroPublic` of the `Hero` table, or a schema
+    sharing a base class with a table (`UserPublic(UserBase)` beside `User(UserBase)`)."""
+    stem = name
+    for suffix in _RESPONSE_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    if project.is_table(stem) or stem in project.row_classes:
+        return True
+    return any(
+        project.is_mapped(ancestor) for ancestor in [name, *project.ancestors(name)]
     )

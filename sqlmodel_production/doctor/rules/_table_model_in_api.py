@@ -1,4 +1,4 @@
-"""SMP001: a table model used as a request body or a response model (critical rule 1)."""
+"""SMP001: a table model used as a request body or a response model."""
 
 from __future__ import annotations
 

@@ -43,7 +43,14 @@ class Team(SQLModel, table=True):
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for model in project.models_in(file):
-            if not project.is_mapped(model.name):
+            # A schema sharing a table's name (`Task` in schemas.py) is not that table.
+            if not (
+                model.table
+                or (
+                    model.name in project.table_bases
+                    and not project.is_table(model.name)
+                )
+            ):
                 continue
             for name, statement in model.own_fields():
                 if not isinstance(statement, ast.AnnAssign) or not _is_str(

@@ -1,4 +1,4 @@
-"""SMP005: a foreign key without an index (critical rule 4), in the source and in the metadata."""
+"""SMP005: a foreign key without an index, in the source and in the metadata."""
 
 from __future__ import annotations
 

@@ -9,7 +9,12 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import receiver_name, terminal
+from sqlmodel_production.doctor._syntax import (
+    keyword,
+    method_name,
+    receiver_name,
+    terminal,
+)
 
 _SESSIONS = frozenset({"Session", "AsyncSession"})
 _FACTORIES = frozenset({"sessionmaker", "async_sessionmaker"})
@@ -20,12 +25,15 @@ class UnmanagedSessionRule(Rule):
     code = "SMP016"
     title = "Session or connection opened without a context manager"
     severity = Severity.WARNING
+    #: A test's leak shows up in the test run; fixtures close after their `yield`.
+    skip_tests = True
     rationale = (
         "A session or connection holds a pooled connection until it is closed. Opened without "
         "`with`, an exception before the `close()` call (or a forgotten `close()`) leaves it "
         'checked out; under load the pool runs dry ("QueuePool limit reached") or the server '
         'refuses clients ("too many connections"). Open them with `with`/`async with`, or '
-        "close them in a `finally`."
+        "close them in a `finally`. A session bound to a connection its caller holds "
+        "(`Session(bind=op.get_bind())`) is not flagged, nor is test code."
     )
     bad = """\
 def count_heroes() -> int:
@@ -43,7 +51,7 @@ def count_heroes() -> int:
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         factories = _session_factories(file)
         for call in file.nodes(ast.Call):
-            if not _opens(file, call, factories):
+            if not _opens(file, call, factories) or _on_a_connection(file, call):
                 continue
             user = file.parents[call]
             if isinstance(user, ast.Await):
@@ -103,6 +111,25 @@ def _opens(file: SourceFile, call: ast.Call, factories: set[str]) -> bool:
             ("sqlmodel", "sqlalchemy")
         )
     return False
+
+
+def _on_a_connection(file: SourceFile, call: ast.Call) -> bool:
+    """A session bound to a connection its caller holds (`Session(bind=op.get_bind())`).
+
+    Such a session checks nothing out of a pool: the connection's owner closes it.
+    """
+    bind = keyword(call, "bind") or (call.args[0] if call.args else None)
+    if isinstance(bind, ast.Name):
+        name = bind.id
+        scope = file.enclosing_function(call) or file.tree
+        for node in file.body_nodes(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+                and node.lineno < call.lineno
+            ):
+                bind = node.value
+    return method_name(bind) == "get_bind" if bind is not None else False
 
 
 def _managed(file: SourceFile, scope: ast.AST, name: str) -> bool:

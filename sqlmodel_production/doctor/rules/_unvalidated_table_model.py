@@ -1,4 +1,4 @@
-"""SMP008: a table model built from request data without `model_validate` (critical rule 7)."""
+"""SMP008: a table model built from request data without `model_validate`."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlmodel import Field, SQLModel
 
 
@@ -20,3 +22,26 @@ class UserPublic(UserBase):
     token_type: str
     secretary: str
     legacy_password: str = Field(default="", exclude=True)
+
+
+class LoginResponse(SQLModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+
+
+class AccountPublic(SQLModel):
+    id: int
+    needs_to_change_password: bool
+    password_changed_at: datetime | None = None
+
+
+# A schema of its own that hands a new key out once, and a payment's client secret.
+class ApiKeyCreated(SQLModel):
+    id: int
+    api_key: str
+
+
+class CheckoutPublic(SQLModel):
+    id: int
+    client_secret: str

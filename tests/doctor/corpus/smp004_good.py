@@ -10,3 +10,16 @@ files = sa.create_engine("sqlite:///app.db")
 unpooled = sa.create_engine(DATABASE_URL, poolclass=NullPool)
 configured = sa.create_engine(DATABASE_URL, **options)
 ours = tuned_engine(DatabaseSettings())
+
+
+sqlite_url = f"sqlite:///{FILE_NAME}"
+local_engine = create_engine(sqlite_url)
+test_engine = create_engine(TEST_URL, connect_args={"check_same_thread": False})
+
+
+def wait_for_database(url: str) -> None:
+    # A start-up probe: the engine lives for this call only.
+    probe = create_engine(url)
+    with probe.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    probe.dispose()

@@ -17,8 +17,8 @@ async def create_hero_async(*, session: AsyncSessionDep, hero: HeroCreate):
     return {"id": db_hero.id}
 
 
-def save(session, hero: Hero) -> int | None:
+async def save(session, hero: Hero) -> int | None:
     session.add(hero)
-    session.commit()  # expect: SMP007
+    await session.commit()  # expect: SMP007
     print(hero.id)
     return None

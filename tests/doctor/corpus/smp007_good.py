@@ -34,3 +34,11 @@ def rebind(session, hero: Hero) -> None:
     session.commit()
     hero = Hero(name="Other", secret_name="x")
     print(hero)
+
+
+def save(session, hero: Hero) -> int | None:
+    # A sync helper: reading `hero.id` reloads the row in one query, as refresh() would.
+    session.add(hero)
+    session.commit()
+    print(hero.id)
+    return hero.id

@@ -23,3 +23,26 @@ def replace_hero(*, session: SessionDep, hero_id: int, hero: HeroCreate):
     session.commit()
     session.refresh(db_hero)
     return db_hero
+
+
+class HeroReplace(SQLModel):
+    name: str = Field(max_length=100)
+    age: int | None = None
+
+
+@app.put("/heroes/{hero_id}", response_model=HeroPublic)
+def replace_hero(*, session: SessionDep, hero_id: int, hero: HeroReplace):
+    # A full replacement: the client sends every field; an omitted age means "clear it".
+    db_hero = session.get(Hero, hero_id)
+    if not db_hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump())
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+
+
+def apply_set_fields(db_hero: Hero, hero: HeroUpdate) -> None:
+    for field, value in hero.model_dump().items():
+        if value is not None:
+            setattr(db_hero, field, value)

@@ -29,3 +29,36 @@ def with_retry_else(session, work):
             session.rollback()
         else:
             break
+
+
+def import_each(session: Session, heroes: list[HeroCreate]) -> None:
+    for hero in heroes:
+        try:
+            session.add(Hero.model_validate(hero))
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # one duplicate must not undo the others
+
+
+def notify_each(session: Session, heroes: list[Hero], mailer: Mailer) -> None:
+    for hero in heroes:
+        mailer.send(hero.name)
+        hero.notified = True
+        session.commit()  # a checkpoint: the mail went out, whatever happens next
+
+
+def backfill_ages(session: Session) -> None:
+    while True:
+        heroes = session.exec(select(Hero).where(Hero.age == None).limit(1000)).all()  # noqa: E711
+        if not heroes:
+            break
+        for hero in heroes:
+            hero.age = 0
+        session.commit()  # one transaction per batch of 1,000 rows
+
+
+def import_per_team(engine: Engine, teams: list[Team]) -> None:
+    for team in teams:
+        with Session(engine) as session:  # each team its own unit of work
+            session.add(Team(name=team.name))
+            session.commit()

@@ -25,3 +25,11 @@ def delete_hero(*, session: SessionDep, hero_id: int):
     if hero is None:
         raise HTTPException(status_code=404, detail="Hero not found")
     return {"ok": True}
+
+
+@app.get("/heroes/{hero_id}/other", response_model=HeroPublic)
+def read_other(*, session: SessionDep, hero_id: int, current: CurrentHeroDep):
+    hero = session.get(Hero, hero_id)  # expect: SMP011
+    if hero != current:
+        return hero
+    raise HTTPException(status_code=409, detail="That is you")
