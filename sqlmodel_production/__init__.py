@@ -45,6 +45,7 @@ from .models import derive_schemas as derive_schemas
 if TYPE_CHECKING:
     from .api import AsyncSessionDep as AsyncSessionDep
     from .api import ReadYourWritesMiddleware as ReadYourWritesMiddleware
+    from .api import RowScope as RowScope
     from .api import SessionDep as SessionDep
     from .api import crud_router as crud_router
     from .api import get_async_session as get_async_session
@@ -58,6 +59,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncSessionDep": ".api",
     "ReadYourWritesMiddleware": ".api",
+    "RowScope": ".api",
     "SessionDep": ".api",
     "crud_router": ".api",
     "get_async_session": ".api",
@@ -94,6 +96,7 @@ __all__ = [
     "ReadYourWritesMiddleware",
     "Repository",
     "RetryPolicy",
+    "RowScope",
     "SessionDep",
     "SoftDelete",
     "StringField",

@@ -11,11 +11,13 @@ from ._links import link_router as link_router
 from ._read_your_writes import ReadYourWritesMiddleware as ReadYourWritesMiddleware
 from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
+from ._scope import RowScope as RowScope
 
 __all__ = [
     "AsyncSessionDep",
     "HTTPError",
     "ReadYourWritesMiddleware",
+    "RowScope",
     "SessionDep",
     "crud_router",
     "error_response",

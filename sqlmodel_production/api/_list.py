@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
+from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
 
@@ -68,8 +69,8 @@ def list_parameters(
     return parameters
 
 
-def list_logic(repository: Repository[Any]) -> Logic:
-    """One page of rows, the next cursor and the optional total in headers."""
+def list_logic(repository: Repository[Any], scope: RowScope | None = None) -> Logic:
+    """One page of rows (inside the request's scope), the next cursor and the optional total in headers."""
     filter_names = [p.name for p in repository.filters.params]
 
     @on_reads
@@ -82,6 +83,7 @@ def list_logic(repository: Repository[Any]) -> Logic:
             limit=values["limit"],
             cursor=values["cursor"],
             with_total=values["count"],
+            scope=scope.of(values) if scope is not None else None,
         )
         headers = {}
         if page.next_cursor is not None:

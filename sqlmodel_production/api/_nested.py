@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
+from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._related import related_load
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
@@ -41,9 +42,15 @@ def read_logic(
     *,
     id_name: str,
     not_found: str,
+    scope: RowScope | None = None,
 ) -> Logic:
     """Read one row by key; related rows by Core statements built once, or by the ORM for link tables."""
     model = repository.model
+    scoped = scope.columns if scope is not None else ()
+    criteria = repository.criteria(scoped)
+
+    def scope_of(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return scope.of(values) if scope is not None else None
 
     def missing() -> HTTPException:
         return HTTPException(status_code=404, detail=not_found)
@@ -52,7 +59,7 @@ def read_logic(
 
         @on_reads
         def read_one(reads: Place, **values: Any) -> Any:
-            row = repository.read(reads, values[id_name])
+            row = repository.read(reads, values[id_name], scope=scope_of(values))
             if row is None:
                 raise missing()
             return json_response(row, headers=etag_headers(repository.version, row))
@@ -65,7 +72,13 @@ def read_logic(
         schema = read_model(model, repository.public, include)
 
         def read_with_orm(session: Session, **values: Any) -> Any:
-            obj = session.get(model, values[id_name], options=loaders)
+            query = (
+                sa.select(model)
+                .where(repository.pk == values[id_name], *criteria)
+                .options(*loaders)
+            )
+            params = repository.scope_parameters(scope_of(values))
+            obj = session.scalars(query, params).first()
             if obj is None:
                 raise missing()
             data = schema.model_validate(obj).model_dump(mode="json")
@@ -76,13 +89,19 @@ def read_logic(
     # One statement per relationship, no identity map, no second validation.
     keys = {c for load in loads if load for c in load.keys} - set(repository.columns)
     statement = Prepared(
-        sa.select(*repository.columns, *keys).where(repository.pk == sa.bindparam("pk"))
+        sa.select(*repository.columns, *keys).where(
+            repository.pk == sa.bindparam("pk"), *criteria
+        )
     )
     public_names = [c.name for c in repository.columns]
 
     @on_reads
     def read_with_core(reads: Place, **values: Any) -> Any:
-        found = reads.first(statement, {"pk": values[id_name]})
+        params = {
+            "pk": values[id_name],
+            **repository.scope_parameters(scope_of(values)),
+        }
+        found = reads.first(statement, params)
         if found is None:
             raise missing()
         data = {name: found[name] for name in public_names}

@@ -4,7 +4,7 @@ import inspect
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, HTTPException, params
+from fastapi import APIRouter, Body, Header, HTTPException, Query, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -15,9 +15,10 @@ from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
     make_endpoint,
+    on_reads,
     one_statement,
 )
-from sqlmodel_production.api._list import list_logic, list_parameters
+from sqlmodel_production.api._list import MAX_OFFSET, list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
     BAD_BODY,
@@ -29,17 +30,21 @@ from sqlmodel_production.api._responses import (
     etag_headers,
     snake,
 )
+from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
     StaleVersion,
     Target,
 )
+from sqlmodel_production.db._places import Place
 from sqlmodel_production.models import Schemas, derive_schemas
 
 __all__ = ["Endpoint", "crud_router"]
 
-Endpoint = Literal["create", "list", "read", "update", "delete", "bulk"]
+Endpoint = Literal[
+    "create", "list", "read", "update", "delete", "bulk", "deleted", "restore"
+]
 _KW = inspect.Parameter.KEYWORD_ONLY
 _BULK_BODY = Body(min_length=1, max_length=1000)
 
@@ -63,6 +68,8 @@ def crud_router(
     route_dependencies: Mapping[Endpoint, Sequence[params.Depends]] | None = None,
     created_status: Literal[200, 201] = 200,
     deleted_status: Literal[200, 204] = 200,
+    scope: RowScope | None = None,
+    deleted_rows: Sequence[params.Depends] | None = None,
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
 
@@ -98,13 +105,21 @@ def crud_router(
         route_dependencies: dependencies of some endpoints only.
         created_status: 201 to answer creates with `201 Created` and a `Location`.
         deleted_status: 204 to answer deletes with an empty `204 No Content`.
+        scope: the rows a request may see and write (`RowScope`: an owner, a
+            tenant); a row outside it is a 404 on every endpoint.
+        deleted_rows: for a model with soft delete (`SoftDelete`), the
+            dependencies (an admin check) of two more endpoints:
+            `GET {prefix}/deleted/` lists soft-deleted rows and
+            `POST {prefix}/{id}/restore` restores one. None: no such endpoints;
+            the other endpoints never show soft-deleted rows either way.
 
     Example:
         ```python
         app.include_router(crud_router(Hero, prefix="/heroes", write_only={"secret_name"}))
         ```
     """
-    schemas = schemas or derive_schemas(model, write_only=write_only)
+    scoped = scope.columns if scope is not None else ()
+    schemas = schemas or derive_schemas(model, write_only=write_only, read_only=scoped)
     Create, Public, Update = schemas
     # Runtime classes used as annotations of the generated endpoints.
     list_of_create: Any = list[Create]  # type: ignore[valid-type]
@@ -139,6 +154,8 @@ def crud_router(
     ) -> None:
         if endpoint in exclude:
             return
+        if scope is not None:
+            parameters = [*parameters, scope.parameter()]
         func = make_endpoint(
             logic, parameters, async_=async_, name=func_name, write=method != "GET"
         )
@@ -147,15 +164,18 @@ def crud_router(
             func,
             methods=[method],
             name=func_name,
-            dependencies=list(extra.get(endpoint, ())),
+            dependencies=[*extra.get(endpoint, ()), *options.pop("dependencies", ())],
             **options,
         )
 
     id_param = key_parameter(id_name, repository.pk)
 
+    def scope_of(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return scope.of(values) if scope is not None else None
+
     @one_statement
     def create(session: Target, **values: Any) -> Any:
-        row = repository.create(session, values[singular])
+        row = repository.create(session, values[singular], scope=scope_of(values))
         headers = etag_headers(version, row)
         if created_status == 201:
             headers["Location"] = f"{prefix}/{row[repository.pk.name]}"
@@ -185,7 +205,7 @@ def crud_router(
         f"{prefix}/",
         "GET",
         f"read_{plural}",
-        list_logic(repository),
+        list_logic(repository, scope),
         parameters,
         response_model=list_of_public,
         responses=LIST_HEADERS,
@@ -196,7 +216,9 @@ def crud_router(
         item_path,
         "GET",
         f"read_{singular}",
-        read_logic(repository, include or {}, id_name=id_name, not_found=not_found),
+        read_logic(
+            repository, include or {}, id_name=id_name, not_found=not_found, scope=scope
+        ),
         [id_param],
         response_model=read_model(model, Public, include or {}),
         responses=NOT_FOUND,
@@ -224,9 +246,17 @@ def crud_router(
     @one_statement
     def update(session: Target, **values: Any) -> Any:
         data = values[singular].model_dump(exclude_unset=True)
+        sent = sorted(set(data) & set(scoped))
+        if sent:
+            detail = f"{', '.join(sent)} cannot be changed"
+            raise HTTPException(status_code=422, detail=detail)
         try:
             row = repository.update(
-                session, values[id_name], data, version=_version(values.get("if_match"))
+                session,
+                values[id_name],
+                data,
+                version=_version(values.get("if_match")),
+                scope=scope_of(values),
             )
         except StaleVersion:
             detail = f"{label} was changed by someone else; read it again"
@@ -248,7 +278,7 @@ def crud_router(
 
     @one_statement
     def delete(session: Target, **values: Any) -> Any:
-        if not repository.delete(session, values[id_name]):
+        if not repository.delete(session, values[id_name], scope=scope_of(values)):
             raise HTTPException(status_code=404, detail=not_found)
         if deleted_status == 204:
             return Response(status_code=204)
@@ -268,7 +298,9 @@ def crud_router(
 
     def create_many(session: Session, **values: Any) -> Any:
         try:
-            rows = repository.create_many(session, values[plural])
+            rows = repository.create_many(
+                session, values[plural], scope=scope_of(values)
+            )
         except BulkValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
             raise RequestValidationError(errors) from None
@@ -289,6 +321,68 @@ def crud_router(
         status_code=created_status,
         responses={**CONFLICT, **BAD_BODY},
     )
+    if deleted_rows is not None:
+        if repository.deleted_at is None:
+            raise TypeError(
+                f"deleted_rows needs soft delete: add the SoftDelete mixin to {model.__name__}"
+            )
+
+        @on_reads
+        def read_deleted(reads: Place, **values: Any) -> Any:
+            page = repository.list(
+                reads,
+                offset=values["offset"],
+                limit=values["limit"],
+                scope=scope_of(values),
+                deleted="only",
+            )
+            return json_response(page.rows)
+
+        add(
+            "deleted",
+            f"{prefix}/deleted/",
+            "GET",
+            f"read_deleted_{plural}",
+            read_deleted,
+            [
+                inspect.Parameter(
+                    "offset",
+                    _KW,
+                    annotation=Annotated[int, Query(ge=0, le=MAX_OFFSET)],
+                    default=0,
+                ),
+                inspect.Parameter(
+                    "limit",
+                    _KW,
+                    annotation=Annotated[int, Query(ge=1, le=max_limit)],
+                    default=max_limit,
+                ),
+            ],
+            response_model=list_of_public,
+            dependencies=list(deleted_rows),
+        )
+
+        @one_statement
+        def restore(session: Target, **values: Any) -> Any:
+            row = repository.restore(session, values[id_name], scope=scope_of(values))
+            if row is None:
+                raise HTTPException(
+                    status_code=404,
+                    detail=f"Deleted {not_found[0].lower()}{not_found[1:]}",
+                )
+            return json_response(row, headers=etag_headers(version, row))
+
+        add(
+            "restore",
+            f"{item_path}/restore",
+            "POST",
+            f"restore_{singular}",
+            restore,
+            [id_param],
+            response_model=Public,
+            responses=NOT_FOUND,
+            dependencies=list(deleted_rows),
+        )
     _link_created_rows(
         router, create=f"create_{singular}", pk=repository.pk.name, id_name=id_name
     )

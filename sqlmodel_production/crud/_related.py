@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.db._places import Place
 from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.models import SoftDelete
 
 __all__ = ["RelatedLoad", "related_load"]
 
@@ -59,6 +60,10 @@ def related_load(
     statement = sa.select(*columns).where(
         *[remote == sa.bindparam(f"k{i}") for i, (_, remote) in enumerate(pairs)]
     )
+    if issubclass(relationship.mapper.class_, SoftDelete):
+        statement = statement.where(
+            table.c.deleted_at.is_(None)
+        )  # as the routes leave them out
     # The relationship's own order, else the related key: the same answer every time.
     statement = statement.order_by(
         *(relationship.order_by or table.primary_key.columns)

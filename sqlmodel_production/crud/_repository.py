@@ -268,6 +268,19 @@ class Repository(Generic[ModelT]):
             clauses.append(self.deleted_at.is_not(None))
         return clauses
 
+    def criteria(
+        self, columns: Collection[str] = (), deleted: Deleted = "hide"
+    ) -> builtins.list[sa.ColumnElement[bool]]:
+        """The WHERE clauses of a scope on `columns` (and of soft delete), for statements of your own.
+
+        Their parameters come from `scope_parameters(scope)`.
+        """
+        return self._criteria(self._shape(dict.fromkeys(columns), deleted))
+
+    def scope_parameters(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The parameters of `criteria` for one request's scope."""
+        return self._scoped(scope)
+
     def _scoped(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
         p = self._parameter
         return {f"{p}scope_{name}": value for name, value in (scope or {}).items()}

@@ -1,0 +1,202 @@
+"""`crud_router(scope=RowScope(...))` and soft delete over HTTP, on every backend and driver."""
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi.testclient import TestClient
+from sqlmodel import Field, Relationship, SQLModel
+
+from sqlmodel_production import Database
+from sqlmodel_production.api import RowScope, crud_router, install_error_handlers
+from sqlmodel_production.models import SoftDelete, derive_schemas
+from tests.conftest import Target
+
+
+class SpShelf(SQLModel, table=True):
+    __tablename__ = "sp_shelf"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+    label: str = Field(max_length=50)
+    loans: list["SpLoan"] = Relationship(back_populates="shelf")
+
+
+class SpLoan(SoftDelete, table=True):
+    __tablename__ = "sp_loan"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+    title: str = Field(max_length=50)
+    shelf_id: int | None = Field(default=None, foreign_key="sp_shelf.id", index=True)
+    shelf: SpShelf | None = Relationship(back_populates="loans")
+
+
+TABLES = [SpShelf.__table__, SpLoan.__table__]  # type: ignore[attr-defined]
+
+
+def current_owner(x_user: int = Header()) -> dict[str, int]:
+    """The signed-in user (a header here; a token in a real app)."""
+    return {"owner_id": x_user}
+
+
+def admin(x_admin: str = Header(default="")) -> None:
+    if x_admin != "yes":
+        raise HTTPException(status_code=403, detail="Admins only")
+
+
+ALICE, BOB = {"X-User": "1"}, {"X-User": "2"}
+
+
+@pytest.fixture
+def client(target: Target, database: Database) -> Iterator[TestClient]:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    scope = RowScope(current_owner, "owner_id")
+    app = FastAPI(lifespan=database.lifespan)
+    loan_public = derive_schemas(SpLoan, read_only={"owner_id"}).Public
+    app.include_router(
+        crud_router(
+            SpLoan,
+            prefix="/loans",
+            async_=target.async_,
+            scope=scope,
+            filters=["title"],
+            deleted_rows=[Depends(admin)],
+        )
+    )
+    app.include_router(
+        crud_router(
+            SpShelf,
+            prefix="/shelves",
+            async_=target.async_,
+            scope=scope,
+            include={"loans": loan_public},
+        )
+    )
+    install_error_handlers(app)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        with database.engine.begin() as conn:
+            SQLModel.metadata.drop_all(conn, tables=TABLES)
+        asyncio.run(database.dispose())
+
+
+def titles(response: object) -> list[str]:
+    return [row["title"] for row in response.json()]  # type: ignore[attr-defined]
+
+
+def test_two_users_see_only_their_rows(client: TestClient) -> None:
+    mine = client.post("/loans/", json={"title": "a"}, headers=ALICE).json()
+    client.post("/loans/bulk", json=[{"title": "b"}, {"title": "c"}], headers=ALICE)
+    theirs = client.post("/loans/", json={"title": "z"}, headers=BOB).json()
+    assert mine["owner_id"] == 1 and theirs["owner_id"] == 2
+    assert titles(client.get("/loans/", headers=ALICE)) == ["a", "b", "c"]
+    assert titles(client.get("/loans/?title=z", headers=ALICE)) == []
+    assert (
+        client.get("/loans/?count=true", headers=ALICE).headers["X-Total-Count"] == "3"
+    )
+    # Outside the scope a row is absent: 404, never 403.
+    item = f"/loans/{theirs['id']}"
+    assert client.get(item, headers=ALICE).status_code == 404
+    assert client.patch(item, json={"title": "x"}, headers=ALICE).status_code == 404
+    assert client.delete(item, headers=ALICE).status_code == 404
+    assert client.get(item, headers=BOB).json()["title"] == "z"  # untouched
+
+
+def test_clients_cannot_set_or_change_the_scoped_column(client: TestClient) -> None:
+    created = client.post("/loans/", json={"title": "a", "owner_id": 2}, headers=ALICE)
+    assert created.status_code == 422  # not a field clients send
+    mine = client.post("/loans/", json={"title": "a"}, headers=ALICE).json()
+    moved = client.patch(f"/loans/{mine['id']}", json={"owner_id": 2}, headers=ALICE)
+    assert moved.status_code == 422
+    assert client.get(f"/loans/{mine['id']}", headers=ALICE).json()["owner_id"] == 1
+    assert client.post("/loans/", json={"title": "a"}).status_code == 422  # no user
+
+
+def test_nested_reads_are_scoped(client: TestClient) -> None:
+    shelf = client.post("/shelves/", json={"label": "s"}, headers=ALICE).json()
+    client.post(
+        "/loans/", json={"title": "on it", "shelf_id": shelf["id"]}, headers=ALICE
+    )
+    assert client.get(f"/shelves/{shelf['id']}", headers=BOB).status_code == 404
+    read = client.get(f"/shelves/{shelf['id']}", headers=ALICE).json()
+    assert [loan["title"] for loan in read["loans"]] == ["on it"]
+
+
+def test_soft_delete_hides_rows_and_admins_restore_them(
+    client: TestClient, database: Database
+) -> None:
+    gone = client.post("/loans/", json={"title": "gone"}, headers=ALICE).json()
+    client.post("/loans/", json={"title": "kept"}, headers=ALICE)
+    item = f"/loans/{gone['id']}"
+    assert client.delete(item, headers=ALICE).json() == {"ok": True}
+    with database.engine.connect() as conn:  # still there, marked
+        marked = conn.execute(
+            sa.select(SpLoan.deleted_at).where(SpLoan.id == gone["id"])
+        ).scalar_one()  # type: ignore[arg-type]
+    assert marked is not None
+    assert client.get(item, headers=ALICE).status_code == 404
+    assert client.patch(item, json={"title": "x"}, headers=ALICE).status_code == 404
+    assert client.delete(item, headers=ALICE).status_code == 404
+    assert titles(client.get("/loans/", headers=ALICE)) == ["kept"]
+    # The deleted rows: admins only, inside their scope too.
+    assert client.get("/loans/deleted/", headers=ALICE).status_code == 403
+    admin_alice = {**ALICE, "X-Admin": "yes"}
+    assert titles(client.get("/loans/deleted/", headers=admin_alice)) == ["gone"]
+    assert client.get("/loans/deleted/", headers={**BOB, "X-Admin": "yes"}).json() == []
+    assert client.post(f"{item}/restore", headers=ALICE).status_code == 403
+    assert (
+        client.post(f"{item}/restore", headers={**BOB, "X-Admin": "yes"}).status_code
+        == 404
+    )
+    restored = client.post(f"{item}/restore", headers=admin_alice)
+    assert restored.status_code == 200 and restored.json()["deleted_at"] is None
+    assert client.get(item, headers=ALICE).json()["title"] == "gone"
+
+
+def test_soft_deleted_rows_leave_nested_reads(client: TestClient) -> None:
+    shelf = client.post("/shelves/", json={"label": "s"}, headers=ALICE).json()
+    for title in ("a", "b"):
+        client.post(
+            "/loans/", json={"title": title, "shelf_id": shelf["id"]}, headers=ALICE
+        )
+    first = client.get("/loans/", headers=ALICE).json()[0]
+    client.delete(f"/loans/{first['id']}", headers=ALICE)
+    read = client.get(f"/shelves/{shelf['id']}", headers=ALICE).json()
+    assert [loan["title"] for loan in read["loans"]] == ["b"]
+
+
+def test_deleted_rows_need_soft_delete() -> None:
+    with pytest.raises(TypeError, match="add the SoftDelete mixin to SpShelf"):
+        crud_router(SpShelf, prefix="/s", deleted_rows=[])
+
+
+def test_a_scope_dependency_must_return_its_columns(
+    target: Target, database: Database
+) -> None:
+    wrong: Callable[[], dict[str, int]] = lambda: {"tenant": 1}  # noqa: E731
+    app = FastAPI(lifespan=database.lifespan)
+    app.include_router(
+        crud_router(
+            SpShelf,
+            prefix="/shelves",
+            async_=target.async_,
+            scope=RowScope(wrong, "owner_id"),
+        )
+    )
+    with database.engine.begin() as conn:
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    try:
+        with (
+            TestClient(app, raise_server_exceptions=True) as client,
+            pytest.raises(TypeError, match="not the scoped columns"),
+        ):
+            client.get("/shelves/")
+    finally:
+        with database.engine.begin() as conn:
+            SQLModel.metadata.drop_all(conn, tables=TABLES)
+        asyncio.run(database.dispose())
