@@ -53,7 +53,9 @@ def error_response(error: DatabaseError) -> JSONResponse:
     Unique and still-referenced conflicts are 409; bad values (missing reference,
     null, check, too long) are 422 in FastAPI's validation-error shape with the
     field in `loc`; a statement timeout is 504; transient failures are 503 with
-    `Retry-After`. Bodies name constraints and fields, never values or SQL.
+    `Retry-After`; a connection lost during `COMMIT` says that the outcome is
+    unknown (`"outcome": "unknown"`). Bodies name constraints and fields, never
+    values or SQL.
     """
     kind = error.kind
     fields = list(error.columns)
@@ -90,6 +92,17 @@ def error_response(error: DatabaseError) -> JSONResponse:
             }
         ]
         return JSONResponse({"detail": detail}, status_code=422)
+    if kind is ErrorKind.CONNECTION_LOST and error.outcome_unknown:
+        return JSONResponse(
+            {
+                "detail": "The connection to the database was lost while committing: "
+                "the change may or may not have been saved. Read it back before retrying.",
+                "code": kind.value,
+                "outcome": "unknown",
+            },
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if kind is ErrorKind.STATEMENT_TIMEOUT:
         return JSONResponse(
             {"detail": "The database did not answer in time.", "code": kind.value},
@@ -125,6 +138,13 @@ def install_error_handlers(
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         return error_response(resolve_columns(found, schema))
 
+    async def handle_os_error(request: Request, exc: Exception) -> JSONResponse:
+        # A driver's socket error (asyncpg lets them through); any other OSError is not ours.
+        found = classify(exc)
+        if found is None:
+            raise exc
+        return error_response(found)
+
     async def handle_stale(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             {
@@ -137,4 +157,5 @@ def install_error_handlers(
     app.add_exception_handler(sa_exc.DBAPIError, handle)
     app.add_exception_handler(sa_exc.TimeoutError, handle)
     app.add_exception_handler(OverflowError, handle)
+    app.add_exception_handler(OSError, handle_os_error)
     app.add_exception_handler(orm_exc.StaleDataError, handle_stale)

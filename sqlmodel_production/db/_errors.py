@@ -6,18 +6,39 @@ class alone: asyncpg reports a serialization failure as a plain `DBAPIError`,
 PyMySQL reports a deadlock as an `OperationalError` and SQLite reports every
 constraint as an `IntegrityError`. The result names constraints and columns,
 never row values, so it is safe to show to a client.
+
+A connection can fail in more ways than a driver reports with a code: a
+refused or reset socket surfaces as a plain `OSError` (asyncpg's adapter
+re-raises it unwrapped), a failed connect as an `OperationalError` without a
+SQLSTATE. `mark_lost_connections`, a `handle_error` listener that every engine
+of the package carries, raises all of them as one `ConnectionLost` and tells
+the pool to drop the connection; `classify` recognizes them with or without it.
 """
 
 from __future__ import annotations
 
 import enum
+import errno
 import re
+import socket
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import ExceptionContext
 
-__all__ = ["DatabaseError", "ErrorKind", "classify", "resolve_columns"]
+from sqlmodel_production._exceptions import SQLModelProductionError
+
+__all__ = [
+    "ConnectionLost",
+    "DatabaseError",
+    "ErrorKind",
+    "classify",
+    "connection_failed",
+    "mark_lost_connections",
+    "resolve_columns",
+]
 
 
 class ErrorKind(enum.StrEnum):
@@ -73,6 +94,8 @@ class DatabaseError:
         constraint: the violated constraint or index, when the database names it.
         table: the table the failing statement wrote to, when known.
         columns: the columns involved, when known.
+        outcome_unknown: the connection was lost during `COMMIT`: the
+            transaction may or may not have been committed.
     """
 
     kind: ErrorKind
@@ -80,6 +103,48 @@ class DatabaseError:
     constraint: str | None = None
     table: str | None = None
     columns: tuple[str, ...] = ()
+    outcome_unknown: bool = False
+
+
+class ConnectionLost(SQLModelProductionError, sa_exc.OperationalError):
+    """The connection to the database failed: at connect, at checkout, during a statement or a commit.
+
+    Raised in place of the driver's error (kept as `orig`) by engines made with
+    `create_engine` / `create_async_engine`, whatever form the driver gave it:
+    an SQLSTATE of class 08 or 57P0x, a MariaDB client error 2002-2013, or a
+    plain `OSError`. The pool has dropped the connection; the API answers 503
+    with `Retry-After`.
+
+    Attributes:
+        outcome_unknown: True when the connection died during `COMMIT`: the
+            transaction may or may not have been committed, so read before
+            writing it again.
+    """
+
+    def __init__(
+        self,
+        statement: str | None,
+        params: Any,
+        orig: BaseException,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(statement, params, orig, connection_invalidated=True)
+        self.outcome_unknown = outcome_unknown
+
+    def __reduce__(self) -> Any:
+        return _rebuild_connection_lost, (
+            self.statement,
+            self.params,
+            self.orig,
+            self.outcome_unknown,
+        )
+
+
+def _rebuild_connection_lost(
+    statement: str | None, params: Any, orig: BaseException, outcome_unknown: bool
+) -> ConnectionLost:
+    return ConnectionLost(statement, params, orig, outcome_unknown=outcome_unknown)
 
 
 # PostgreSQL SQLSTATEs; classes ("08") match every code that starts with them.
@@ -100,9 +165,11 @@ _POSTGRES = {
     "55P03": ErrorKind.LOCK_TIMEOUT,
     "57014": ErrorKind.STATEMENT_TIMEOUT,
     "53300": ErrorKind.TOO_MANY_CONNECTIONS,
-    "57P01": ErrorKind.CONNECTION_LOST,  # admin shutdown
+    "57P01": ErrorKind.CONNECTION_LOST,  # admin shutdown (also pg_terminate_backend)
     "57P02": ErrorKind.CONNECTION_LOST,  # crash shutdown
-    "57P03": ErrorKind.CONNECTION_LOST,  # cannot connect now
+    "57P03": ErrorKind.CONNECTION_LOST,  # cannot connect now (starting, stopping, recovering)
+    "57P04": ErrorKind.CONNECTION_LOST,  # database dropped
+    "57P05": ErrorKind.CONNECTION_LOST,  # idle session timeout
     "08": ErrorKind.CONNECTION_LOST,
 }
 
@@ -131,8 +198,14 @@ _MARIADB = {
     2006: ErrorKind.CONNECTION_LOST,  # server has gone away
     2013: ErrorKind.CONNECTION_LOST,  # lost connection during query
     2055: ErrorKind.CONNECTION_LOST,
+    2005: ErrorKind.CONNECTION_LOST,  # unknown server host
+    2014: ErrorKind.CONNECTION_LOST,  # commands out of sync (a half-read answer)
     1927: ErrorKind.CONNECTION_LOST,  # connection was killed
     1053: ErrorKind.CONNECTION_LOST,  # server shutdown in progress
+    1077: ErrorKind.CONNECTION_LOST,  # normal shutdown
+    1079: ErrorKind.CONNECTION_LOST,  # shutdown complete
+    1152: ErrorKind.CONNECTION_LOST,  # aborted connection
+    1184: ErrorKind.CONNECTION_LOST,  # aborted new connection
 }
 
 # SQLite extended result code names (sqlite3 exceptions carry them since Python 3.11).
@@ -164,14 +237,18 @@ def classify(error: BaseException) -> DatabaseError | None:
     """
     if isinstance(error, sa_exc.TimeoutError):
         return DatabaseError(ErrorKind.POOL_TIMEOUT, code="pool_timeout")
+    if isinstance(error, ConnectionLost):
+        code = getattr(_classify_chain(error), "code", "connection_lost")
+        return DatabaseError(
+            ErrorKind.CONNECTION_LOST, code=code, outcome_unknown=error.outcome_unknown
+        )
     if isinstance(error, OverflowError):
         # sqlite3 refuses an integer beyond 64 bits before SQLAlchemy can wrap the error.
         return DatabaseError(ErrorKind.INVALID_DATA, code="overflow")
     statement = error.statement if isinstance(error, sa_exc.StatementError) else None
-    for driver_error in _driver_errors(error):
-        found = _classify_driver_error(driver_error)
-        if found is not None:
-            return _with_statement_table(found, statement)
+    chained = _classify_chain(error)
+    if chained is not None:
+        return _with_statement_table(chained, statement)
     if isinstance(error, sa_exc.DataError) or any(
         type(e).__name__ == "DataError" for e in _driver_errors(error)
     ):
@@ -179,6 +256,109 @@ def classify(error: BaseException) -> DatabaseError | None:
         return DatabaseError(ErrorKind.INVALID_DATA, code="data_error")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return DatabaseError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
+    return None
+
+
+def connection_failed(error: BaseException) -> bool:
+    """True when `error` (a SQLAlchemy, driver or `OSError`) says the connection failed."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    found = _classify_chain(error)
+    return found is not None and found.kind is ErrorKind.CONNECTION_LOST
+
+
+def mark_lost_connections(context: ExceptionContext) -> BaseException | None:
+    """`handle_error` listener: raise every failed connection as `ConnectionLost`.
+
+    It sets `is_disconnect`, so the pool drops the dead connection (and any
+    older one) instead of handing it out again, for the failures the dialect
+    does not recognize itself: SQLSTATEs 57P01-57P03 on asyncpg, plain
+    `OSError`s, a failed connect without a SQLSTATE. Install it with
+    `sqlalchemy.event.listen(engine, "handle_error", mark_lost_connections)`;
+    the package's engines carry it already.
+    """
+    error = context.original_exception
+    if not (
+        context.is_disconnect
+        or connection_failed(error)
+        or _failed_to_connect(context, error)
+    ):
+        return None
+    context.is_disconnect = True
+    if context.is_pre_ping or not isinstance(error, Exception):
+        return None  # the pool reconnects; an exit exception stays what it is
+    return ConnectionLost(
+        context.statement,
+        context.parameters,
+        error,
+        outcome_unknown=_during_commit(error),
+    )
+
+
+def _failed_to_connect(context: ExceptionContext, error: BaseException) -> bool:
+    """A connect that failed without a code (psycopg: "connection failed: ...")."""
+    if context.connection is not None or context.is_pre_ping:
+        return False
+    dbapi = context.dialect.loaded_dbapi
+    return isinstance(error, dbapi.OperationalError) and _classify_chain(error) is None
+
+
+def _during_commit(error: BaseException) -> bool:
+    """Whether `error` was raised inside the dialect's `do_commit`.
+
+    SQLAlchemy reports a failed `COMMIT` with no statement, like a failed
+    rollback; only the frames it passed through tell the two apart.
+    """
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("do_commit", "do_commit_twophase"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+# What an operating system says when the network path to the server fails.
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.ETIMEDOUT,
+        errno.EHOSTUNREACH,
+        errno.EHOSTDOWN,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ENETRESET,
+        errno.EADDRNOTAVAIL,
+        errno.ENOTCONN,
+        errno.ESHUTDOWN,
+    }
+)
+
+
+def _is_network_error(error: BaseException) -> bool:
+    if isinstance(
+        error, ConnectionError | TimeoutError | socket.gaierror | socket.herror
+    ):
+        return True
+    if not isinstance(error, OSError):
+        return False
+    if error.errno is not None:
+        return error.errno in _NETWORK_ERRNOS
+    # asyncio joins the failures of every address it tried into one plain OSError.
+    return "Connect call failed" in str(error)
+
+
+def _classify_chain(error: BaseException) -> DatabaseError | None:
+    """The first classification of the driver's errors under `error`, innermost first."""
+    for driver_error in _driver_errors(error):
+        found = _classify_driver_error(driver_error)
+        if found is not None:
+            return found
+        if _is_network_error(driver_error):
+            name = getattr(driver_error.__class__, "__name__", "OSError")
+            return DatabaseError(ErrorKind.CONNECTION_LOST, code=name)
     return None
 
 

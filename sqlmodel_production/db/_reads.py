@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
+from ._errors import ConnectionLost, connection_failed, mark_lost_connections
+
 __all__ = [
     "ConnectionReads",
     "DirectReads",
@@ -331,7 +333,7 @@ def _run(
             sql, parameters = listener(None, cursor, sql, parameters, context, False)
         try:
             cursor.execute(sql, parameters)
-        except engine.dialect.loaded_dbapi.Error as exc:
+        except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
             raise _error(
                 engine, pooled, exc, cursor, sql, parameters, invalidate
             ) from exc
@@ -354,8 +356,9 @@ def _error(
     """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
     dialect = engine.dialect
     lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
-    if lost:
+    if lost or connection_failed(exc):
         invalidate(exc)
+        return ConnectionLost(sql, parameters, exc)
     error: Exception = sa.exc.DBAPIError.instance(
         sql,
         parameters,
@@ -383,7 +386,10 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
         or options.get("schema_translate_map")
         or dispatch.before_execute
         or dispatch.after_execute
-        or engine.dialect.dispatch.handle_error
+        or any(
+            fn is not mark_lost_connections
+            for fn in engine.dialect.dispatch.handle_error
+        )
     ):
         return None
     before = list(dispatch.before_cursor_execute)
@@ -391,6 +397,16 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
     if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
         return before, after
     return None
+
+
+def _checkout(engine: Engine) -> Any:
+    """`engine.raw_connection()`, its failures raised as `Connection` raises them."""
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        sa.Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
+    except OSError as exc:  # asyncpg's adapter lets socket errors through
+        raise ConnectionLost(None, None, exc) from exc
 
 
 @contextmanager
@@ -402,7 +418,7 @@ def direct_reads(engine: Engine) -> Iterator[DirectReads]:
     MariaDB the reads share one snapshot, rolled back on return; on SQLite each
     read sees the latest commit.
     """
-    pooled = engine.raw_connection()
+    pooled = _checkout(engine)
     dbapi_connection: Any = pooled.dbapi_connection
     dialect = engine.dialect
     autocommit = dialect.name == "postgresql"

@@ -83,3 +83,13 @@ def test_unprocessable_values_use_fastapis_error_shape() -> None:
     }
     unnamed = error_response(DatabaseError(ErrorKind.INVALID_DATA, code="overflow"))
     assert json.loads(unnamed.body)["detail"][0]["loc"] == ["body"]
+
+
+def test_a_commit_with_an_unknown_outcome_says_so() -> None:
+    response = error_response(
+        DatabaseError(ErrorKind.CONNECTION_LOST, code="57P01", outcome_unknown=True)
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    body = json.loads(response.body)
+    assert body["outcome"] == "unknown" and body["code"] == "connection_lost"
+    assert "may or may not have been saved" in body["detail"]
