@@ -118,6 +118,18 @@ def test_killed_connections_are_answered_503_then_the_service_recovers(
     assert client.get("/health/ready").status_code == 200
 
 
+def test_ready_is_200_when_only_pooled_connections_died(
+    target: Target,
+    make_database: Callable[..., Database],
+    make_client: Callable[[Database], TestClient],
+) -> None:
+    database = make_database(pool_pre_ping=False, pool_size=1, max_overflow=0)
+    client = make_client(database)
+    assert client.get("/health/ready").status_code == 200
+    assert kill_all(database, target.backend) >= 1
+    assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+
+
 def test_an_outage_is_503_everywhere_and_the_next_request_after_it_succeeds(
     target: Target,
     database: Database,
