@@ -77,10 +77,11 @@ def list_logic(repository: Repository[Any]) -> Logic:
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},
-            order_by=values.get("order_by"),
+            # An empty `?cursor=` or `?order_by=` is the same as none.
+            order_by=values.get("order_by") or None,
             offset=values["offset"],
             limit=values["limit"],
-            cursor=values["cursor"],
+            cursor=values["cursor"] or None,
             with_total=values["count"],
         )
         headers = {}

@@ -50,6 +50,7 @@ class ErrorKind(enum.StrEnum):
     NOT_NULL_VIOLATION = "not_null_violation"
     CHECK_VIOLATION = "check_violation"
     INVALID_DATA = "invalid_data"
+    INVALID_CHARACTER = "invalid_character"
     SERIALIZATION_FAILURE = "serialization_failure"
     DEADLOCK = "deadlock"
     LOCK_TIMEOUT = "lock_timeout"
@@ -158,8 +159,8 @@ _POSTGRES = {
     "22P02": ErrorKind.INVALID_DATA,  # invalid text representation
     "22007": ErrorKind.INVALID_DATA,  # invalid datetime format
     "22008": ErrorKind.INVALID_DATA,  # datetime out of range
-    "22021": ErrorKind.INVALID_DATA,  # character not in repertoire (a NUL in text)
-    "22P05": ErrorKind.INVALID_DATA,  # untranslatable character
+    "22021": ErrorKind.INVALID_CHARACTER,  # character not in repertoire (a NUL in text)
+    "22P05": ErrorKind.INVALID_CHARACTER,  # untranslatable character
     "40001": ErrorKind.SERIALIZATION_FAILURE,
     "40P01": ErrorKind.DEADLOCK,
     "55P03": ErrorKind.LOCK_TIMEOUT,
@@ -249,6 +250,8 @@ def classify(error: BaseException) -> DatabaseError | None:
     chained = _classify_chain(error)
     if chained is not None:
         return _with_statement_table(chained, statement)
+    if character := _invalid_character(error):
+        return DatabaseError(ErrorKind.INVALID_CHARACTER, code=character)
     if isinstance(error, sa_exc.DataError) or any(
         type(e).__name__ == "DataError" for e in _driver_errors(error)
     ):
@@ -256,6 +259,22 @@ def classify(error: BaseException) -> DatabaseError | None:
         return DatabaseError(ErrorKind.INVALID_DATA, code="data_error")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return DatabaseError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
+    return None
+
+
+def _invalid_character(error: BaseException) -> str | None:
+    """A text the database cannot take, refused before it reached the server.
+
+    psycopg refuses a NUL character in text itself; every driver fails to
+    encode an unpaired surrogate (JSON can carry one: `"\\ud800"`).
+    """
+    for e in _driver_errors(error):
+        if isinstance(e, UnicodeEncodeError):
+            return "unpaired_surrogate" if "surrogate" in e.reason else "unencodable"
+        if type(e).__name__ == "DataError" and "NUL" in str(e):
+            return "nul_character"
+        if "surrogates not allowed" in str(e):  # asyncpg wraps the encoding error
+            return "unpaired_surrogate"
     return None
 
 
