@@ -7,6 +7,7 @@ excerpt of what the client sent, made safe to encode.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
+from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.crud._repository import StaleVersion
 from sqlmodel_production.db._errors import (
     DatabaseError,
     ErrorKind,
     classify,
+    mark_row,
+    offending_values,
     resolve_columns,
 )
 
@@ -71,24 +76,32 @@ def error_response(error: DatabaseError) -> JSONResponse:
     fields = list(error.columns)
     if kind in _CONFLICT:
         if kind is ErrorKind.UNIQUE_VIOLATION and error.table and fields:
-            subject = f"a {error.table} with this {', '.join(fields)}"
+            subject = (
+                f"{article(error.table)} {error.table} with this {', '.join(fields)}"
+            )
         elif error.table:
             subject = f"the {error.table} row"
         else:
             subject = "the row"
+        where = "" if error.row is None else f" (row {error.row})"
         body: dict[str, Any] = {
-            "detail": f"Conflict: {subject} {_CONFLICT[kind]}",
+            "detail": f"Conflict: {subject} {_CONFLICT[kind]}{where}",
             "code": kind.value,
             "constraint": error.constraint,
             "fields": fields,
         }
+        if error.row is not None:
+            body["row"] = error.row
         return JSONResponse(body, status_code=409)
     if kind in _UNPROCESSABLE:
         problem = _UNPROCESSABLE[kind]
+        body_loc: list[str | int] = (
+            ["body"] if error.row is None else ["body", error.row]
+        )
         detail = [
             {
                 "type": kind.value,
-                "loc": ["body", field],
+                "loc": [*body_loc, field],
                 "msg": f"Field {field!r} {problem}",
                 "ctx": {"constraint": error.constraint},
             }
@@ -96,7 +109,7 @@ def error_response(error: DatabaseError) -> JSONResponse:
         ] or [
             {
                 "type": kind.value,
-                "loc": ["body"],
+                "loc": body_loc,
                 "msg": f"A value {problem}",
                 "ctx": {"constraint": error.constraint},
             }
@@ -125,10 +138,76 @@ def error_response(error: DatabaseError) -> JSONResponse:
     )
 
 
+def locate_bulk_row(
+    error: BaseException, rows: Sequence[Any], metadata: sa.MetaData
+) -> None:
+    """Find which of `rows` (written in one statement) a unique or foreign key error is about.
+
+    The database prints the key values of the row at fault (PostgreSQL, MariaDB
+    duplicates); they are matched against the rows sent and only the index is
+    kept, for `classify` and the answer (`"row": 2`, or `loc: ["body", 2, ...]`).
+    Of two rows with the same key, the second is the duplicate.
+    """
+    found = classify(error)
+    if found is None or found.kind not in (
+        ErrorKind.UNIQUE_VIOLATION,
+        ErrorKind.MISSING_REFERENCE,
+    ):
+        return
+    columns = resolve_columns(found, metadata).columns
+    values = offending_values(error)
+    if not values or len(values) != len(columns):
+        return
+    matches = [
+        index
+        for index, row in enumerate(rows)
+        if all(
+            _printed(_value(row, column)) == value
+            for column, value in zip(columns, values, strict=True)
+        )
+    ]
+    if matches:
+        duplicate = found.kind is ErrorKind.UNIQUE_VIOLATION and len(matches) > 1
+        mark_row(error, matches[1] if duplicate else matches[0])
+
+
+def _value(row: Any, column: str) -> Any:
+    return row.get(column) if isinstance(row, Mapping) else getattr(row, column, None)
+
+
+def _printed(value: Any) -> str | None:
+    """`value` as a database prints it in an error, for the types printed alike everywhere."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return str(value) if isinstance(value, int | str) else None
+
+
+def article(word: str) -> str:
+    """ "a" or "an" before `word`, by how it is usually spoken: an author, a user, an item."""
+    lower = word.lower()
+    if lower[:1] in ("a", "e", "i", "o"):
+        return "an"
+    if lower[:1] == "u":
+        # "you" in user, unit, unique, usual; "uh" in update, umbrella, undo.
+        return "a" if lower.startswith(_YOU_SOUNDS) else "an"
+    return "a"
+
+
+_YOU_SOUNDS = ("uni", "use", "usu", "uti", "ure", "uro", "ura")
+
+
 def install_error_handlers(
     app: FastAPI, *, metadata: sa.MetaData | None = None
 ) -> None:
     """Answer database errors with 409 / 422 / 503 / 504 instead of 500.
+
+    Installs handlers for SQLAlchemy's and the drivers' errors (classified by
+    `classify`, answered by `error_response`), socket errors of a lost
+    connection (503), `InvalidQuery` (422 naming the query parameter),
+    `StaleVersion` and SQLAlchemy's `StaleDataError` (412 / 409), and replaces
+    FastAPI's 422 and `HTTPException` handlers with ones that echo only a short,
+    encodable excerpt of the input and list every method of a path in a 405's
+    `Allow`.
 
     Args:
         app: the application.
@@ -164,6 +243,21 @@ def install_error_handlers(
             status_code=409,
         )
 
+    async def handle_invalid_query(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidQuery)
+        error = {
+            "type": "invalid_query",
+            "loc": ["query", exc.param],
+            "msg": exc.message,
+        }
+        return JSONResponse({"detail": [_safe(error)]}, status_code=422)
+
+    async def handle_stale_version(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "The row was changed by someone else; read it again"},
+            status_code=412,
+        )
+
     async def handle_encoding(request: Request, exc: Exception) -> JSONResponse:
         # An unpaired surrogate in a JSON string reaches the driver, which cannot encode it.
         found = classify(exc)
@@ -173,6 +267,8 @@ def install_error_handlers(
 
     app.add_exception_handler(sa_exc.DBAPIError, handle)
     app.add_exception_handler(UnicodeEncodeError, handle_encoding)
+    app.add_exception_handler(InvalidQuery, handle_invalid_query)
+    app.add_exception_handler(StaleVersion, handle_stale_version)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(sa_exc.TimeoutError, handle)

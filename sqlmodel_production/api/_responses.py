@@ -34,6 +34,8 @@ class Conflict(HTTPError):
     code: str
     constraint: str | None = None
     fields: list[str] = []
+    row: int | None = None
+    """In a bulk create, the index of the row at fault, when the database tells."""
 
 
 class Deleted(BaseModel):

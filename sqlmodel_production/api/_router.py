@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, HTTPException, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
@@ -17,6 +18,7 @@ from sqlmodel_production.api._endpoints import (
     make_endpoint,
     one_statement,
 )
+from sqlmodel_production.api._errors import locate_bulk_row
 from sqlmodel_production.api._list import list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
@@ -275,6 +277,9 @@ def crud_router(
         except BulkValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
             raise RequestValidationError(errors) from None
+        except DBAPIError as exc:
+            locate_bulk_row(exc, values[plural], repository.table.metadata)
+            raise
         return json_response(rows, status_code=created_status)
 
     add(

@@ -37,6 +37,8 @@ __all__ = [
     "classify",
     "connection_failed",
     "mark_lost_connections",
+    "mark_row",
+    "offending_values",
     "resolve_columns",
 ]
 
@@ -97,6 +99,7 @@ class DatabaseError:
         columns: the columns involved, when known.
         outcome_unknown: the connection was lost during `COMMIT`: the
             transaction may or may not have been committed.
+        row: the index of the row at fault in a bulk write, when it is known.
     """
 
     kind: ErrorKind
@@ -105,6 +108,7 @@ class DatabaseError:
     table: str | None = None
     columns: tuple[str, ...] = ()
     outcome_unknown: bool = False
+    row: int | None = None
 
 
 class ConnectionLost(SQLModelProductionError, sa_exc.OperationalError):
@@ -249,7 +253,9 @@ def classify(error: BaseException) -> DatabaseError | None:
     statement = error.statement if isinstance(error, sa_exc.StatementError) else None
     chained = _classify_chain(error)
     if chained is not None:
-        return _with_statement_table(chained, statement)
+        found = _with_statement_table(chained, statement)
+        row = getattr(error, _ROW, None)
+        return found if row is None else replace(found, row=row)
     if character := _invalid_character(error):
         return DatabaseError(ErrorKind.INVALID_CHARACTER, code=character)
     if isinstance(error, sa_exc.DataError) or any(
@@ -259,6 +265,42 @@ def classify(error: BaseException) -> DatabaseError | None:
         return DatabaseError(ErrorKind.INVALID_DATA, code="data_error")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return DatabaseError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
+    return None
+
+
+_ROW = "_sqlmodel_production_row"
+
+
+def mark_row(error: BaseException, row: int) -> None:
+    """Note on `error` that row `row` of a bulk write caused it (`classify` reports it)."""
+    setattr(error, _ROW, row)
+
+
+_PG_KEY_VALUES = re.compile(
+    r"Key \((?P<columns>.+?)\)=\((?P<values>.*)\) (?:already exists|is not present)"
+)
+_MARIADB_DUPLICATE = re.compile(r"Duplicate entry '(?P<value>.*)' for key '")
+
+
+def offending_values(error: BaseException) -> tuple[str, ...] | None:
+    """The key values of the row at fault, as the database printed them.
+
+    Only to find that row among those written: never show them to a client.
+    PostgreSQL prints them for unique and foreign key violations, MariaDB for
+    a duplicate; SQLite never.
+    """
+    for e in _driver_errors(error):
+        diag = getattr(e, "diag", None)
+        detail = getattr(diag if diag is not None else e, "message_detail", None)
+        detail = detail or getattr(e, "detail", None)
+        if isinstance(detail, str) and (match := _PG_KEY_VALUES.search(detail)):
+            columns = match["columns"].split(", ")
+            values = tuple(match["values"].split(", "))
+            return values if len(values) == len(columns) else None
+        args: tuple[object, ...] = getattr(e, "args", ())
+        if len(args) >= 2 and args[0] == 1062 and isinstance(args[1], str):
+            if match := _MARIADB_DUPLICATE.search(args[1]):
+                return (match["value"],)
     return None
 
 
@@ -392,7 +434,10 @@ def resolve_columns(error: DatabaseError, metadata: sa.MetaData) -> DatabaseErro
     candidates = [table] if table is not None else list(metadata.tables.values())
     for candidate in candidates:
         for name, columns in _named_column_sets(candidate, error.kind):
-            if error.constraint and name == error.constraint:
+            if error.constraint and (
+                name == error.constraint
+                or (name is None and _mariadb_key_name(error.constraint, columns))
+            ):
                 return replace(
                     error, table=candidate.name, columns=error.columns or columns
                 )
@@ -415,6 +460,17 @@ def resolve_columns(error: DatabaseError, metadata: sa.MetaData) -> DatabaseErro
             columns=tuple(fk.column_keys),
         )
     return error
+
+
+def _mariadb_key_name(key: str, columns: tuple[str, ...]) -> bool:
+    """Whether MariaDB would name an unnamed unique key on `columns` `key`.
+
+    It names it after the first column (`name`, then `name_2`, ... when taken).
+    """
+    return (
+        bool(columns)
+        and re.fullmatch(rf"{re.escape(columns[0])}(_\d+)?", key) is not None
+    )
 
 
 def _named_column_sets(
@@ -550,6 +606,9 @@ _SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<columns>.+)$")
 
 def _classify_sqlite(error: BaseException, name: str) -> DatabaseError | None:
     kind = _SQLITE.get(name)
+    if name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in str(error):
+        # ON DELETE / ON UPDATE RESTRICT fires as a trigger: the parent is still referenced.
+        return DatabaseError(ErrorKind.STILL_REFERENCED, code=name)
     if kind is None:
         return None
     found = DatabaseError(kind, code=name)

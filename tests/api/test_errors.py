@@ -94,3 +94,29 @@ def test_a_commit_with_an_unknown_outcome_says_so() -> None:
     body = json.loads(response.body)
     assert body["outcome"] == "unknown" and body["code"] == "connection_lost"
     assert "may or may not have been saved" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("author", "an author"),
+        ("item", "an item"),
+        ("order", "an order"),
+        ("entry", "an entry"),
+        ("update", "an update"),
+        ("user", "a user"),
+        ("unit", "a unit"),
+        ("team", "a team"),
+        ("hero", "a hero"),
+    ],
+)
+def test_a_conflict_puts_the_right_article_before_the_table(
+    table: str, expected: str
+) -> None:
+    response = error_response(
+        DatabaseError(
+            ErrorKind.UNIQUE_VIOLATION, code="x", table=table, columns=("name",)
+        )
+    )
+    detail = json.loads(response.body)["detail"]
+    assert detail == f"Conflict: {expected} with this name already exists"
