@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._exceptions import SQLModelProductionError as SQLModelProductionError
 from .crud import AsyncRepository as AsyncRepository
 from .crud import InvalidQuery as InvalidQuery
 from .crud import Page as Page
@@ -91,6 +92,7 @@ __all__ = [
     "Page",
     "Repository",
     "RetryPolicy",
+    "SQLModelProductionError",
     "SessionDep",
     "SoftDelete",
     "StringField",

@@ -8,11 +8,15 @@ from ._dependencies import get_session as get_session
 from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
 from ._links import link_router as link_router
+from ._responses import Conflict as Conflict
+from ._responses import ErrorBody as ErrorBody
 from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
 
 __all__ = [
     "AsyncSessionDep",
+    "Conflict",
+    "ErrorBody",
     "HTTPError",
     "SessionDep",
     "crud_router",

@@ -25,7 +25,7 @@ from starlette.routing import Match
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._repository import StaleVersion
 from sqlmodel_production.db._errors import (
-    DatabaseError,
+    ClassifiedError,
     ErrorKind,
     classify,
     mark_row,
@@ -62,7 +62,7 @@ _UNAVAILABLE = {
 }
 
 
-def error_response(error: DatabaseError) -> JSONResponse:
+def error_response(error: ClassifiedError) -> JSONResponse:
     """The HTTP answer for a classified database error.
 
     Unique and still-referenced conflicts are 409; bad values (missing reference,

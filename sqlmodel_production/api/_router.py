@@ -27,7 +27,7 @@ from sqlmodel_production.api._responses import (
     LIST_HEADERS,
     NOT_FOUND,
     Deleted,
-    HTTPError,
+    ErrorBody,
     etag_headers,
     snake,
 )
@@ -222,7 +222,7 @@ def crud_router(
             )
         )
         update_responses[412] = {
-            "model": HTTPError,
+            "model": ErrorBody,
             "description": "If-Match names an older version",
         }
 

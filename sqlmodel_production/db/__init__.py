@@ -3,6 +3,8 @@
 from ._database import Database as Database
 from ._engine import create_async_engine as create_async_engine
 from ._engine import create_engine as create_engine
+from ._errors import ClassifiedError as ClassifiedError
+from ._errors import ConnectionLost as ConnectionLost
 from ._errors import DatabaseError as DatabaseError
 from ._errors import ErrorKind as ErrorKind
 from ._errors import classify as classify
@@ -24,6 +26,8 @@ __all__ = [
     "AsyncAttempt",
     "Attempt",
     "Backend",
+    "ClassifiedError",
+    "ConnectionLost",
     "Database",
     "DatabaseError",
     "DatabaseSettings",

@@ -27,10 +27,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
+from typing_extensions import deprecated
 
 from sqlmodel_production._exceptions import SQLModelProductionError
 
 __all__ = [
+    "ClassifiedError",
     "ConnectionLost",
     "DatabaseError",
     "ErrorKind",
@@ -87,7 +89,7 @@ _TRANSIENT = _RETRYABLE | {
 
 
 @dataclass(frozen=True)
-class DatabaseError:
+class ClassifiedError:
     """A classified database error.
 
     Attributes:
@@ -109,6 +111,13 @@ class DatabaseError:
     columns: tuple[str, ...] = ()
     outcome_unknown: bool = False
     row: int | None = None
+
+
+@deprecated(
+    "DatabaseError is renamed ClassifiedError: it is a classification, not an exception"
+)
+class DatabaseError(ClassifiedError):
+    """Deprecated: the former name of `ClassifiedError`."""
 
 
 class ConnectionLost(SQLModelProductionError, sa_exc.OperationalError):
@@ -229,7 +238,7 @@ _SQLITE = {
 }
 
 
-def classify(error: BaseException) -> DatabaseError | None:
+def classify(error: BaseException) -> ClassifiedError | None:
     """Classify an error raised by SQLAlchemy or a driver; None if it is not a known database error.
 
     Example:
@@ -241,15 +250,15 @@ def classify(error: BaseException) -> DatabaseError | None:
         ```
     """
     if isinstance(error, sa_exc.TimeoutError):
-        return DatabaseError(ErrorKind.POOL_TIMEOUT, code="pool_timeout")
+        return ClassifiedError(ErrorKind.POOL_TIMEOUT, code="pool_timeout")
     if isinstance(error, ConnectionLost):
         code = getattr(_classify_chain(error), "code", "connection_lost")
-        return DatabaseError(
+        return ClassifiedError(
             ErrorKind.CONNECTION_LOST, code=code, outcome_unknown=error.outcome_unknown
         )
     if isinstance(error, OverflowError):
         # sqlite3 refuses an integer beyond 64 bits before SQLAlchemy can wrap the error.
-        return DatabaseError(ErrorKind.INVALID_DATA, code="overflow")
+        return ClassifiedError(ErrorKind.INVALID_DATA, code="overflow")
     statement = error.statement if isinstance(error, sa_exc.StatementError) else None
     chained = _classify_chain(error)
     if chained is not None:
@@ -257,14 +266,14 @@ def classify(error: BaseException) -> DatabaseError | None:
         row = getattr(error, _ROW, None)
         return found if row is None else replace(found, row=row)
     if character := _invalid_character(error):
-        return DatabaseError(ErrorKind.INVALID_CHARACTER, code=character)
+        return ClassifiedError(ErrorKind.INVALID_CHARACTER, code=character)
     if isinstance(error, sa_exc.DataError) or any(
         type(e).__name__ == "DataError" for e in _driver_errors(error)
     ):
         # PEP 249's DataError without a server code: asyncpg checks argument ranges client-side.
-        return DatabaseError(ErrorKind.INVALID_DATA, code="data_error")
+        return ClassifiedError(ErrorKind.INVALID_DATA, code="data_error")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return DatabaseError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
+        return ClassifiedError(ErrorKind.CONNECTION_LOST, code="connection_invalidated")
     return None
 
 
@@ -411,7 +420,7 @@ def _is_network_error(error: BaseException) -> bool:
     return "Connect call failed" in str(error)
 
 
-def _classify_chain(error: BaseException) -> DatabaseError | None:
+def _classify_chain(error: BaseException) -> ClassifiedError | None:
     """The first classification of the driver's errors under `error`, innermost first."""
     for driver_error in _driver_errors(error):
         found = _classify_driver_error(driver_error)
@@ -419,11 +428,11 @@ def _classify_chain(error: BaseException) -> DatabaseError | None:
             return found
         if _is_network_error(driver_error):
             name = getattr(driver_error.__class__, "__name__", "OSError")
-            return DatabaseError(ErrorKind.CONNECTION_LOST, code=name)
+            return ClassifiedError(ErrorKind.CONNECTION_LOST, code=name)
     return None
 
 
-def resolve_columns(error: DatabaseError, metadata: sa.MetaData) -> DatabaseError:
+def resolve_columns(error: ClassifiedError, metadata: sa.MetaData) -> ClassifiedError:
     """Fill in what the database left out, from the declared schema.
 
     PostgreSQL and MariaDB name a violated constraint but not always its columns;
@@ -518,7 +527,7 @@ def _driver_errors(error: BaseException) -> list[BaseException]:
     return chain[::-1]
 
 
-def _classify_driver_error(error: BaseException) -> DatabaseError | None:
+def _classify_driver_error(error: BaseException) -> ClassifiedError | None:
     sqlite_name = getattr(error, "sqlite_errorname", None)
     if isinstance(sqlite_name, str):
         return _classify_sqlite(error, sqlite_name)
@@ -536,7 +545,7 @@ def _classify_driver_error(error: BaseException) -> DatabaseError | None:
 _PG_KEY = re.compile(r"Key \((?P<columns>[^)]+)\)=")
 
 
-def _classify_postgres(error: BaseException, sqlstate: str) -> DatabaseError | None:
+def _classify_postgres(error: BaseException, sqlstate: str) -> ClassifiedError | None:
     kind = _POSTGRES.get(sqlstate) or _POSTGRES.get(sqlstate[:2])
     if kind is None:
         return None
@@ -560,7 +569,7 @@ def _classify_postgres(error: BaseException, sqlstate: str) -> DatabaseError | N
             None,
             (),
         )  # those name the referencing table, not the one written to
-    return DatabaseError(
+    return ClassifiedError(
         kind,
         code=sqlstate,
         constraint=getattr(source, "constraint_name", None),
@@ -577,11 +586,11 @@ _MARIADB_COLUMN = re.compile(r"[Cc]olumn '(?P<column>[^']+)'")
 _MARIADB_CHECK = re.compile(r"CONSTRAINT `(?P<constraint>[^`]+)` failed")
 
 
-def _classify_mariadb(errno: int, message: str) -> DatabaseError | None:
+def _classify_mariadb(errno: int, message: str) -> ClassifiedError | None:
     kind = _MARIADB.get(errno)
     if kind is None:
         return None
-    found = DatabaseError(kind, code=str(errno))
+    found = ClassifiedError(kind, code=str(errno))
     if match := _MARIADB_FK.search(message):
         columns = tuple(c.strip(" `") for c in match["columns"].split(","))
         if kind is ErrorKind.MISSING_REFERENCE:
@@ -604,14 +613,14 @@ def _classify_mariadb(errno: int, message: str) -> DatabaseError | None:
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<columns>.+)$")
 
 
-def _classify_sqlite(error: BaseException, name: str) -> DatabaseError | None:
+def _classify_sqlite(error: BaseException, name: str) -> ClassifiedError | None:
     kind = _SQLITE.get(name)
     if name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in str(error):
         # ON DELETE / ON UPDATE RESTRICT fires as a trigger: the parent is still referenced.
-        return DatabaseError(ErrorKind.STILL_REFERENCED, code=name)
+        return ClassifiedError(ErrorKind.STILL_REFERENCED, code=name)
     if kind is None:
         return None
-    found = DatabaseError(kind, code=name)
+    found = ClassifiedError(kind, code=name)
     match = _SQLITE_COLUMNS.search(str(error))
     if match is None:
         return found
@@ -632,7 +641,9 @@ _STATEMENT_TABLE = re.compile(
 )
 
 
-def _with_statement_table(found: DatabaseError, statement: str | None) -> DatabaseError:
+def _with_statement_table(
+    found: ClassifiedError, statement: str | None
+) -> ClassifiedError:
     """Name the table the statement wrote to when the database did not."""
     if statement is None:
         return found

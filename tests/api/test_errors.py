@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sqlmodel_production.api import error_response
-from sqlmodel_production.db import DatabaseError, ErrorKind
+from sqlmodel_production.db import ClassifiedError, ErrorKind
 
 EXPECTED = {
     ErrorKind.UNIQUE_VIOLATION: 409,
@@ -35,7 +35,7 @@ def test_every_kind_has_an_answer() -> None:
 @pytest.mark.parametrize("kind", list(ErrorKind))
 def test_status_and_retry_after(kind: ErrorKind) -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             kind, code="x", constraint="uq_team_name", table="team", columns=("name",)
         )
     )
@@ -46,7 +46,7 @@ def test_status_and_retry_after(kind: ErrorKind) -> None:
 
 def test_unique_conflict_names_table_field_and_constraint() -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             ErrorKind.UNIQUE_VIOLATION,
             code="23505",
             constraint="uq_team_name",
@@ -64,7 +64,7 @@ def test_unique_conflict_names_table_field_and_constraint() -> None:
 
 def test_unprocessable_values_use_fastapis_error_shape() -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             ErrorKind.MISSING_REFERENCE,
             code="23503",
             constraint="fk",
@@ -82,13 +82,13 @@ def test_unprocessable_values_use_fastapis_error_shape() -> None:
             }
         ]
     }
-    unnamed = error_response(DatabaseError(ErrorKind.INVALID_DATA, code="overflow"))
+    unnamed = error_response(ClassifiedError(ErrorKind.INVALID_DATA, code="overflow"))
     assert json.loads(unnamed.body)["detail"][0]["loc"] == ["body"]
 
 
 def test_a_commit_with_an_unknown_outcome_says_so() -> None:
     response = error_response(
-        DatabaseError(ErrorKind.CONNECTION_LOST, code="57P01", outcome_unknown=True)
+        ClassifiedError(ErrorKind.CONNECTION_LOST, code="57P01", outcome_unknown=True)
     )
     assert response.status_code == 503 and response.headers["Retry-After"]
     body = json.loads(response.body)
@@ -114,7 +114,7 @@ def test_a_conflict_puts_the_right_article_before_the_table(
     table: str, expected: str
 ) -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             ErrorKind.UNIQUE_VIOLATION, code="x", table=table, columns=("name",)
         )
     )
