@@ -8,6 +8,7 @@ from ._errors import ConnectionLost as ConnectionLost
 from ._errors import DatabaseError as DatabaseError
 from ._errors import ErrorKind as ErrorKind
 from ._errors import classify as classify
+from ._errors import mark_lost_connections as mark_lost_connections
 from ._settings import DatabaseSettings as DatabaseSettings
 from ._settings import Environment as Environment
 from ._transaction import AsyncAttempt as AsyncAttempt
@@ -41,6 +42,7 @@ __all__ = [
     "classify",
     "create_async_engine",
     "create_engine",
+    "mark_lost_connections",
     "sync_url",
     "transaction",
     "transactional",
