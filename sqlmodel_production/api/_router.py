@@ -123,10 +123,7 @@ def crud_router(
     plural = prefix.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
     id_name = f"{singular}_id"
     not_found = f"{label} not found"
-    # An integer key only matches digits, so `/heroes/bulk` is never read as an id:
-    # `PATCH /heroes/bulk` is a 405 (the path has POST only), not a 422 on the id.
-    convertor = ":int" if repository.pk.type.python_type is int else ""
-    item_path = f"{prefix}/{{{id_name}{convertor}}}"
+    item_path = f"{prefix}/{{{id_name}}}"
     version = repository.version
     router = APIRouter(
         tags=list(tags or [plural.replace("_", " ")]), dependencies=list(dependencies)
@@ -318,7 +315,7 @@ def _link_created_rows(
             "parameters": {id_name: f"$response.body#/{pk}"},
         }
         for route in routes.values()
-        if "{" + id_name + "}" in route.path_format
+        if "{" + id_name + "}" in route.path
     }
     if links:
         route = routes[create]

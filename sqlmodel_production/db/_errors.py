@@ -38,6 +38,7 @@ __all__ = [
     "ErrorKind",
     "classify",
     "connection_failed",
+    "lost_connection",
     "mark_lost_connections",
     "mark_row",
     "offending_values",
@@ -357,12 +358,39 @@ def mark_lost_connections(context: ExceptionContext) -> BaseException | None:
     context.is_disconnect = True
     if context.is_pre_ping or not isinstance(error, Exception):
         return None  # the pool reconnects; an exit exception stays what it is
-    return ConnectionLost(
-        context.statement,
-        context.parameters,
-        error,
-        outcome_unknown=_during_commit(error),
+    lost = lost_connection(
+        context.statement, context.parameters, error, _dbapi_connection_of(context)
     )
+    lost.outcome_unknown = lost.outcome_unknown or _during_commit(error)
+    return lost
+
+
+def _dbapi_connection_of(context: ExceptionContext) -> Any:
+    connection = context.connection
+    if connection is None or connection.invalidated:
+        return None
+    try:
+        return connection.connection.dbapi_connection
+    except sa_exc.SQLAlchemyError:  # closed meanwhile
+        return None
+
+
+_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE|WITH)\b", re.IGNORECASE)
+
+
+def lost_connection(
+    statement: str | None, params: Any, error: BaseException, dbapi_connection: Any
+) -> ConnectionLost:
+    """The `ConnectionLost` for `error`, raised by `statement` on `dbapi_connection`.
+
+    A write that ran in autocommit was its own commit: its outcome is unknown.
+    """
+    unknown = (
+        getattr(dbapi_connection, "autocommit", None) is True
+        and statement is not None
+        and _WRITE.match(statement) is not None
+    )
+    return ConnectionLost(statement, params, error, outcome_unknown=unknown)
 
 
 def _failed_to_connect(context: ExceptionContext, error: BaseException) -> bool:

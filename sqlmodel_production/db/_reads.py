@@ -24,7 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
-from ._errors import ConnectionLost, connection_failed, mark_lost_connections
+from ._errors import (
+    ConnectionLost,
+    connection_failed,
+    lost_connection,
+    mark_lost_connections,
+)
 
 __all__ = [
     "ConnectionReads",
@@ -357,8 +362,9 @@ def _error(
     dialect = engine.dialect
     lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
     if lost or connection_failed(exc):
+        gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
         invalidate(exc)
-        return ConnectionLost(sql, parameters, exc)
+        return gone
     error: Exception = sa.exc.DBAPIError.instance(
         sql,
         parameters,

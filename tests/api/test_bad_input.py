@@ -71,9 +71,10 @@ def test_every_405_lists_all_methods_of_its_path(
     assert response.json() == {"detail": "Method Not Allowed"}
 
 
-def test_an_id_that_is_not_a_number_finds_nothing(client: TestClient) -> None:
-    assert client.get("/items/abc").status_code == 404
-    assert client.get("/items/-1").status_code == 404
+def test_an_id_that_is_not_a_number_is_still_a_422(client: TestClient) -> None:
+    response = client.patch("/items/abc", json={"name": "x"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "bi_item_id"]
 
 
 def test_a_nul_character_is_refused_where_the_database_cannot_store_it(

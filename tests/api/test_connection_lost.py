@@ -118,6 +118,29 @@ def test_killed_connections_are_answered_503_then_the_service_recovers(
     assert client.get("/health/ready").status_code == 200
 
 
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_a_write_that_loses_its_connection_in_autocommit_has_an_unknown_outcome(
+    target: Target,
+    database: Database,
+    make_client: Callable[[Database], TestClient],
+) -> None:
+    # A single write on PostgreSQL runs in autocommit: the statement is its own commit.
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION cl_die() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER cl_die BEFORE INSERT ON cl_item "
+            "FOR EACH ROW WHEN (NEW.name = 'die') EXECUTE FUNCTION cl_die()"
+        )
+    client = make_client(database)
+    response = client.post("/items/", json={"name": "die"})
+    assert_unavailable(response)
+    assert response.json()["outcome"] == "unknown"
+    assert client.post("/items/", json={"name": "live"}).status_code == 200
+
+
 def test_ready_is_200_when_only_pooled_connections_died(
     target: Target,
     make_database: Callable[..., Database],
