@@ -382,7 +382,8 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
 
     A `Connection` is needed for an unmarked statement listener (another
     library's), for any `before_execute`, `after_execute` or `handle_error`
-    listener (only a `Connection` calls them), for echo (SQLAlchemy logs each
+    listener (only a `Connection` calls them; the package's own
+    `mark_lost_connections` excepted: `_error` does its work), for echo (SQLAlchemy logs each
     statement it runs) and for a `schema_translate_map` (it renders schema names
     at each execution).
     """

@@ -222,3 +222,44 @@ def test_the_listener_is_installed_on_every_engine(
 ) -> None:
     for engine in (database.engine, database.async_engine.sync_engine):
         assert sa.event.contains(engine, "handle_error", mark_lost_connections)
+
+
+SERVER_GOING_AWAY = ["57P01", "57P02", "57P03", "57P04", "57P05", "08006", "08001"]
+
+
+@pytest.mark.parametrize("sqlstate", SERVER_GOING_AWAY)
+def test_asyncpg_errors_of_a_server_going_away_are_connection_lost(
+    sqlstate: str,
+) -> None:
+    asyncpg = pytest.importorskip("asyncpg")
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+
+    raw = asyncpg.exceptions.PostgresError.new(
+        {"C": sqlstate, "M": "the database system is starting up"}
+    )
+    # Raw (as asyncpg raises it while connecting), adapted, and wrapped by SQLAlchemy.
+    adapted = AsyncAdapt_asyncpg_dbapi(asyncpg).Error("adapted", raw)
+    adapted.__cause__ = raw
+    wrapped = sa.exc.DBAPIError(None, None, adapted)
+    for error in (raw, adapted, wrapped):
+        found = classify(error)
+        assert found is not None and found.kind is ErrorKind.CONNECTION_LOST, error
+
+
+@pytest.mark.parametrize("sqlstate", SERVER_GOING_AWAY)
+def test_psycopg_errors_of_a_server_going_away_are_connection_lost(
+    sqlstate: str,
+) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    raw = psycopg.errors.lookup(sqlstate)("terminating connection")
+    for error in (raw, sa.exc.OperationalError(None, None, raw)):
+        found = classify(error)
+        assert found is not None and found.kind is ErrorKind.CONNECTION_LOST, error
+
+
+@pytest.mark.parametrize("errno", [2002, 2003, 2006, 2013, 1927, 1053])
+def test_mariadb_client_errors_are_connection_lost(errno: int) -> None:
+    pymysql = pytest.importorskip("pymysql")
+    raw = pymysql.err.OperationalError(errno, "Lost connection to server")
+    found = classify(sa.exc.OperationalError(None, None, raw))
+    assert found is not None and found.kind is ErrorKind.CONNECTION_LOST
