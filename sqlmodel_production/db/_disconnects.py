@@ -113,7 +113,7 @@ def _dbapi_connection_of(context: ExceptionContext) -> Any:
         return None
 
 
-_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE|WITH)\b", re.IGNORECASE)
+_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 def lost_connection(
