@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._exceptions import SQLModelProductionError as SQLModelProductionError
 from .crud import AsyncRepository as AsyncRepository
 from .crud import InvalidQuery as InvalidQuery
 from .crud import Page as Page
@@ -97,6 +98,7 @@ __all__ = [
     "Repository",
     "RetryPolicy",
     "RowScope",
+    "SQLModelProductionError",
     "SessionDep",
     "SoftDelete",
     "StringField",

@@ -13,6 +13,7 @@ PACKAGES = [
     "sqlmodel_production.models",
     "sqlmodel_production.crud",
     "sqlmodel_production.diagnostics",
+    "sqlmodel_production.errors",
 ]
 
 

@@ -9,12 +9,16 @@ from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
 from ._links import link_router as link_router
 from ._read_your_writes import ReadYourWritesMiddleware as ReadYourWritesMiddleware
+from ._responses import Conflict as Conflict
+from ._responses import ErrorBody as ErrorBody
 from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
 from ._scope import RowScope as RowScope
 
 __all__ = [
     "AsyncSessionDep",
+    "Conflict",
+    "ErrorBody",
     "HTTPError",
     "ReadYourWritesMiddleware",
     "RowScope",

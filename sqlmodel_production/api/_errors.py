@@ -1,21 +1,36 @@
-"""FastAPI exception handlers that turn database errors into clear 4xx / 5xx answers."""
+"""FastAPI exception handlers that turn database errors into clear 4xx / 5xx answers.
+
+The answers about the request itself (422 and 405) are in `_request_errors`.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import exc as orm_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from sqlmodel_production.api._request_errors import (
+    http_error_response,
+    safe,
+    validation_error_response,
+)
+from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.crud._repository import StaleVersion
 from sqlmodel_production.db._errors import (
-    DatabaseError,
+    ClassifiedError,
     ErrorKind,
     classify,
+    mark_row,
+    offending_values,
     resolve_columns,
 )
 
@@ -35,6 +50,7 @@ _UNPROCESSABLE = {
     ErrorKind.NOT_NULL_VIOLATION: "may not be null",
     ErrorKind.CHECK_VIOLATION: "fails a check constraint",
     ErrorKind.INVALID_DATA: "is not valid for its column (too long or out of range)",
+    ErrorKind.INVALID_CHARACTER: "contains a character the database cannot store",
 }
 _UNAVAILABLE = {
     ErrorKind.SERIALIZATION_FAILURE: "The transaction conflicted with a concurrent one; retry.",
@@ -47,36 +63,46 @@ _UNAVAILABLE = {
 }
 
 
-def error_response(error: DatabaseError) -> JSONResponse:
+def error_response(error: ClassifiedError) -> JSONResponse:
     """The HTTP answer for a classified database error.
 
     Unique and still-referenced conflicts are 409; bad values (missing reference,
     null, check, too long) are 422 in FastAPI's validation-error shape with the
     field in `loc`; a statement timeout is 504; transient failures are 503 with
-    `Retry-After`. Bodies name constraints and fields, never values or SQL.
+    `Retry-After`; a connection lost during `COMMIT` says that the outcome is
+    unknown (`"outcome": "unknown"`). Bodies name constraints and fields, never
+    values or SQL.
     """
     kind = error.kind
     fields = list(error.columns)
     if kind in _CONFLICT:
         if kind is ErrorKind.UNIQUE_VIOLATION and error.table and fields:
-            subject = f"a {error.table} with this {', '.join(fields)}"
+            subject = (
+                f"{article(error.table)} {error.table} with this {', '.join(fields)}"
+            )
         elif error.table:
             subject = f"the {error.table} row"
         else:
             subject = "the row"
+        where = "" if error.row is None else f" (row {error.row})"
         body: dict[str, Any] = {
-            "detail": f"Conflict: {subject} {_CONFLICT[kind]}",
+            "detail": f"Conflict: {subject} {_CONFLICT[kind]}{where}",
             "code": kind.value,
             "constraint": error.constraint,
             "fields": fields,
         }
+        if error.row is not None:
+            body["row"] = error.row
         return JSONResponse(body, status_code=409)
     if kind in _UNPROCESSABLE:
         problem = _UNPROCESSABLE[kind]
+        body_loc: list[str | int] = (
+            ["body"] if error.row is None else ["body", error.row]
+        )
         detail = [
             {
                 "type": kind.value,
-                "loc": ["body", field],
+                "loc": [*body_loc, field],
                 "msg": f"Field {field!r} {problem}",
                 "ctx": {"constraint": error.constraint},
             }
@@ -84,12 +110,23 @@ def error_response(error: DatabaseError) -> JSONResponse:
         ] or [
             {
                 "type": kind.value,
-                "loc": ["body"],
+                "loc": body_loc,
                 "msg": f"A value {problem}",
                 "ctx": {"constraint": error.constraint},
             }
         ]
         return JSONResponse({"detail": detail}, status_code=422)
+    if kind is ErrorKind.CONNECTION_LOST and error.outcome_unknown:
+        return JSONResponse(
+            {
+                "detail": "The connection to the database was lost while committing: "
+                "the change may or may not have been saved. Read it back before retrying.",
+                "code": kind.value,
+                "outcome": "unknown",
+            },
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if kind is ErrorKind.STATEMENT_TIMEOUT:
         return JSONResponse(
             {"detail": "The database did not answer in time.", "code": kind.value},
@@ -102,10 +139,76 @@ def error_response(error: DatabaseError) -> JSONResponse:
     )
 
 
+def locate_bulk_row(
+    error: BaseException, rows: Sequence[Any], metadata: sa.MetaData
+) -> None:
+    """Find which of `rows` (written in one statement) a unique or foreign key error is about.
+
+    The database prints the key values of the row at fault (PostgreSQL, MariaDB
+    duplicates); they are matched against the rows sent and only the index is
+    kept, for `classify` and the answer (`"row": 2`, or `loc: ["body", 2, ...]`).
+    Of two rows with the same key, the second is the duplicate.
+    """
+    found = classify(error)
+    if found is None or found.kind not in (
+        ErrorKind.UNIQUE_VIOLATION,
+        ErrorKind.MISSING_REFERENCE,
+    ):
+        return
+    columns = resolve_columns(found, metadata).columns
+    values = offending_values(error)
+    if not values or len(values) != len(columns):
+        return
+    matches = [
+        index
+        for index, row in enumerate(rows)
+        if all(
+            _printed(_value(row, column)) == value
+            for column, value in zip(columns, values, strict=True)
+        )
+    ]
+    if matches:
+        duplicate = found.kind is ErrorKind.UNIQUE_VIOLATION and len(matches) > 1
+        mark_row(error, matches[1] if duplicate else matches[0])
+
+
+def _value(row: Any, column: str) -> Any:
+    return row.get(column) if isinstance(row, Mapping) else getattr(row, column, None)
+
+
+def _printed(value: Any) -> str | None:
+    """`value` as a database prints it in an error, for the types printed alike everywhere."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return str(value) if isinstance(value, int | str) else None
+
+
+def article(word: str) -> str:
+    """The article before `word`, by how it is usually spoken: an author, a user, an item."""
+    lower = word.lower()
+    if lower[:1] in ("a", "e", "i", "o"):
+        return "an"
+    if lower[:1] == "u":
+        # "you" in user, unit, unique, usual; "uh" in update, umbrella, undo.
+        return "a" if lower.startswith(_YOU_SOUNDS) else "an"
+    return "a"
+
+
+_YOU_SOUNDS = ("uni", "use", "usu", "uti", "ure", "uro", "ura")
+
+
 def install_error_handlers(
     app: FastAPI, *, metadata: sa.MetaData | None = None
 ) -> None:
     """Answer database errors with 409 / 422 / 503 / 504 instead of 500.
+
+    Installs handlers for SQLAlchemy's and the drivers' errors (classified by
+    `classify`, answered by `error_response`), socket errors of a lost
+    connection (503), `InvalidQuery` (422 naming the query parameter),
+    `StaleVersion` and SQLAlchemy's `StaleDataError` (412 / 409), and replaces
+    FastAPI's 422 and `HTTPException` handlers with ones that echo only a short,
+    encodable excerpt of the input and list every method of a path in a 405's
+    `Allow`.
 
     Args:
         app: the application.
@@ -125,6 +228,13 @@ def install_error_handlers(
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         return error_response(resolve_columns(found, schema))
 
+    async def handle_os_error(request: Request, exc: Exception) -> JSONResponse:
+        # A driver's socket error (asyncpg lets them through); any other OSError is not ours.
+        found = classify(exc)
+        if found is None:
+            raise exc
+        return error_response(found)
+
     async def handle_stale(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             {
@@ -134,7 +244,35 @@ def install_error_handlers(
             status_code=409,
         )
 
+    async def handle_invalid_query(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidQuery)
+        error = {
+            "type": "invalid_query",
+            "loc": ["query", exc.param],
+            "msg": exc.message,
+        }
+        return JSONResponse({"detail": [safe(error)]}, status_code=422)
+
+    async def handle_stale_version(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "The row was changed by someone else; read it again"},
+            status_code=412,
+        )
+
+    async def handle_encoding(request: Request, exc: Exception) -> JSONResponse:
+        # An unpaired surrogate in a JSON string reaches the driver, which cannot encode it.
+        found = classify(exc)
+        if found is None:
+            raise exc
+        return error_response(found)
+
     app.add_exception_handler(sa_exc.DBAPIError, handle)
+    app.add_exception_handler(UnicodeEncodeError, handle_encoding)
+    app.add_exception_handler(InvalidQuery, handle_invalid_query)
+    app.add_exception_handler(StaleVersion, handle_stale_version)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
+    app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(sa_exc.TimeoutError, handle)
     app.add_exception_handler(OverflowError, handle)
+    app.add_exception_handler(OSError, handle_os_error)
     app.add_exception_handler(orm_exc.StaleDataError, handle_stale)

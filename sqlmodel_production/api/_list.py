@@ -78,10 +78,11 @@ def list_logic(repository: Repository[Any], scope: RowScope | None = None) -> Lo
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},
-            order_by=values.get("order_by"),
+            # An empty `?cursor=` or `?order_by=` is the same as none.
+            order_by=values.get("order_by") or None,
             offset=values["offset"],
             limit=values["limit"],
-            cursor=values["cursor"],
+            cursor=values["cursor"] or None,
             with_total=values["count"],
             scope=scope.of(values) if scope is not None else None,
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from typing_extensions import deprecated
 
 __all__ = [
     "BAD_BODY",
@@ -16,24 +17,34 @@ __all__ = [
     "NOT_FOUND",
     "Conflict",
     "Deleted",
+    "ErrorBody",
     "HTTPError",
     "etag_headers",
     "snake",
 ]
 
 
-class HTTPError(BaseModel):
-    """An error answer: `{"detail": "Hero not found"}`."""
+class ErrorBody(BaseModel):
+    """The body of an error answer: `{"detail": "Hero not found"}` (a model for OpenAPI, not an exception)."""
 
     detail: str
 
 
-class Conflict(HTTPError):
+@deprecated(
+    "HTTPError is renamed ErrorBody: it is a response body model, not an exception"
+)
+class HTTPError(ErrorBody):
+    """Deprecated: the former name of `ErrorBody`."""
+
+
+class Conflict(ErrorBody):
     """A 409: the write conflicts with a constraint (named) or a concurrent change."""
 
     code: str
     constraint: str | None = None
     fields: list[str] = []
+    row: int | None = None
+    """In a bulk create, the index of the row at fault, when the database tells."""
 
 
 class Deleted(BaseModel):
@@ -43,7 +54,7 @@ class Deleted(BaseModel):
 
 
 NOT_FOUND: dict[int | str, Any] = {
-    404: {"model": HTTPError, "description": "Not found"}
+    404: {"model": ErrorBody, "description": "Not found"}
 }
 CONFLICT: dict[int | str, Any] = {
     409: {
@@ -53,7 +64,7 @@ CONFLICT: dict[int | str, Any] = {
 }
 BAD_BODY: dict[int | str, Any] = {
     400: {
-        "model": HTTPError,
+        "model": ErrorBody,
         "description": "The body is not JSON (FastAPI cannot parse it)",
     }
 }

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, HTTPException, Query, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
@@ -18,6 +19,7 @@ from sqlmodel_production.api._endpoints import (
     on_reads,
     one_statement,
 )
+from sqlmodel_production.api._errors import locate_bulk_row
 from sqlmodel_production.api._list import MAX_OFFSET, list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
@@ -26,7 +28,7 @@ from sqlmodel_production.api._responses import (
     LIST_HEADERS,
     NOT_FOUND,
     Deleted,
-    HTTPError,
+    ErrorBody,
     etag_headers,
     snake,
 )
@@ -239,7 +241,7 @@ def crud_router(
             )
         )
         update_responses[412] = {
-            "model": HTTPError,
+            "model": ErrorBody,
             "description": "If-Match names an older version",
         }
 
@@ -304,6 +306,9 @@ def crud_router(
         except BulkValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
             raise RequestValidationError(errors) from None
+        except DBAPIError as exc:
+            locate_bulk_row(exc, values[plural], repository.table.metadata)
+            raise
         return json_response(rows, status_code=created_status)
 
     add(

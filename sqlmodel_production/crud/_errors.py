@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel_production._exceptions import SQLModelProductionError
+
 __all__ = ["InvalidQuery"]
 
 
-class InvalidQuery(ValueError):
+class InvalidQuery(SQLModelProductionError, ValueError):
     """A client's query parameter is not acceptable (the API answers 422).
 
     Attributes:

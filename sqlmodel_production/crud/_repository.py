@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from sqlmodel_production._exceptions import SQLModelProductionError
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
@@ -73,7 +74,7 @@ class Page:
     total: int | None = None
 
 
-class BulkValidationError(ValueError):
+class BulkValidationError(SQLModelProductionError, ValueError):
     """Some rows of a bulk create are invalid; nothing was written.
 
     Attributes:
@@ -85,7 +86,7 @@ class BulkValidationError(ValueError):
         self.errors = errors
 
 
-class StaleVersion(Exception):
+class StaleVersion(SQLModelProductionError):
     """The row's version is not the one the client read: someone else changed it."""
 
     def __init__(self, current: int | None) -> None:
@@ -137,7 +138,7 @@ class Repository(Generic[ModelT]):
         if len(primary_key) != 1:
             raise TypeError(
                 f"Repository needs a single-column primary key; {model.__name__} has "
-                f"{len(primary_key)}. Use LinkRepository for link tables."
+                f"{len(primary_key)}. Serve a link table with link_router."
             )
         self.model = model
         self.table = table

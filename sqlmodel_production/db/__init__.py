@@ -3,9 +3,12 @@
 from ._database import Database as Database
 from ._engine import create_async_engine as create_async_engine
 from ._engine import create_engine as create_engine
+from ._errors import ClassifiedError as ClassifiedError
+from ._errors import ConnectionLost as ConnectionLost
 from ._errors import DatabaseError as DatabaseError
 from ._errors import ErrorKind as ErrorKind
 from ._errors import classify as classify
+from ._errors import mark_lost_connections as mark_lost_connections
 from ._replicas import NodeStatus as NodeStatus
 from ._replicas import Replicas as Replicas
 from ._settings import DatabaseSettings as DatabaseSettings
@@ -27,6 +30,8 @@ __all__ = [
     "AsyncAttempt",
     "Attempt",
     "Backend",
+    "ClassifiedError",
+    "ConnectionLost",
     "Database",
     "DatabaseError",
     "DatabaseSettings",
@@ -43,6 +48,7 @@ __all__ = [
     "classify",
     "create_async_engine",
     "create_engine",
+    "mark_lost_connections",
     "sync_url",
     "transaction",
     "transactional",

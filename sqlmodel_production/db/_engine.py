@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from ._backends import POOLER_OPTION, Backend, Profile, profile_of
+from ._errors import mark_lost_connections
 from ._settings import DatabaseSettings, Pooler
 from ._urls import async_url, backend_of, sync_url
 
@@ -112,6 +113,7 @@ def _tune(
 ) -> None:
     """Install the per-connection settings that connect arguments cannot carry."""
     profile = profile_of(backend_of(engine.url))
+    event.listen(engine, "handle_error", mark_lost_connections)
     ping_after = _ping_after(settings, profile)
     # An explicit `pool_pre_ping=` override takes the ping back from us, either way.
     if ping_after and "pool_pre_ping" not in overrides:

@@ -23,6 +23,7 @@ from ._prepared import (
     NO_PARAMS,
     Prepared,
     Row,
+    checkout,
     dicts,
     execute,
     on_driver,
@@ -149,7 +150,7 @@ def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
     MariaDB the statements share one snapshot, rolled back on return; on SQLite
     each read sees the latest commit.
     """
-    pooled = engine.raw_connection()
+    pooled = checkout(engine)
     dbapi_connection: Any = pooled.dbapi_connection
     dialect = engine.dialect
     autocommit = autocommits(engine)

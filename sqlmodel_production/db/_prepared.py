@@ -18,9 +18,17 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 
+from ._errors import (
+    ConnectionLost,
+    connection_failed,
+    lost_connection,
+    mark_lost_connections,
+)
+
 __all__ = [
     "Prepared",
     "Row",
+    "checkout",
     "dicts",
     "direct_safe",
     "execute",
@@ -231,7 +239,7 @@ def run_on_driver(
             sql, parameters = listener(None, cursor, sql, parameters, context, False)
         try:
             cursor.execute(sql, parameters)
-        except engine.dialect.loaded_dbapi.Error as exc:
+        except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
             raise _error(
                 engine, pooled, exc, cursor, sql, parameters, invalidate
             ) from exc
@@ -254,8 +262,10 @@ def _error(
     """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
     dialect = engine.dialect
     lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
-    if lost:
+    if lost or connection_failed(exc):
+        gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
         invalidate(exc)
+        return gone
     error: Exception = sa.exc.DBAPIError.instance(
         sql,
         parameters,
@@ -273,7 +283,8 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
 
     A `Connection` is needed for an unmarked statement listener (another
     library's), for any `before_execute`, `after_execute` or `handle_error`
-    listener (only a `Connection` calls them), for echo (SQLAlchemy logs each
+    listener (only a `Connection` calls them; the package's own
+    `mark_lost_connections` excepted: `_error` does its work), for echo (SQLAlchemy logs each
     statement it runs) and for a `schema_translate_map` (it renders schema names
     at each execution).
     """
@@ -283,7 +294,10 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
         or options.get("schema_translate_map")
         or dispatch.before_execute
         or dispatch.after_execute
-        or engine.dialect.dispatch.handle_error
+        or any(
+            fn is not mark_lost_connections
+            for fn in engine.dialect.dispatch.handle_error
+        )
     ):
         return None
     before = list(dispatch.before_cursor_execute)
@@ -291,3 +305,13 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
     if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
         return before, after
     return None
+
+
+def checkout(engine: Engine) -> Any:
+    """`engine.raw_connection()`, its failures raised as `Connection` raises them."""
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        sa.Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
+    except OSError as exc:  # asyncpg's adapter lets socket errors through
+        raise ConnectionLost(None, None, exc) from exc

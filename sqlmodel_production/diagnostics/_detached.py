@@ -20,6 +20,8 @@ from types import TracebackType
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm.exc import DetachedInstanceError
 
+from sqlmodel_production._exceptions import SQLModelProductionError
+
 from ._frames import Caller, caller_in_traceback
 
 __all__ = [
@@ -101,7 +103,7 @@ class DetachedAccess:
         )
 
 
-class DetachedObjectError(DetachedInstanceError):
+class DetachedObjectError(SQLModelProductionError, DetachedInstanceError):
     """An expired or detached object was touched after its session closed.
 
     A subclass of SQLAlchemy's `DetachedInstanceError` (so existing `except`

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import MissingGreenlet
 
+from sqlmodel_production._exceptions import SQLModelProductionError
+
 from ._frames import Caller
 
 __all__ = [
@@ -42,7 +44,7 @@ class FindingKind(enum.StrEnum):
     """The same statement run again and again from one line."""
 
 
-class NPlusOneError(Exception):
+class NPlusOneError(SQLModelProductionError):
     """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
 
     def __init__(self, finding: Finding) -> None:
@@ -50,7 +52,7 @@ class NPlusOneError(Exception):
         self.finding = finding
 
 
-class AsyncLazyLoadError(MissingGreenlet):
+class AsyncLazyLoadError(SQLModelProductionError, MissingGreenlet):
     """A relationship was touched on an `AsyncSession` without being loaded.
 
     A subclass of SQLAlchemy's `MissingGreenlet`, with a message that says which

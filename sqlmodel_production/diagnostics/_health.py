@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from sqlmodel_production.db._errors import connection_failed
+
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
@@ -29,7 +31,9 @@ def health_router(
     database (a restart does not fix a database outage). `GET /health/ready`
     answers 200 when the database answers `SELECT 1` within `deadline`
     seconds, else 503 with `Retry-After`, so a load balancer stops sending
-    traffic until it recovers.
+    traffic until it recovers. A pooled connection that the server closed is
+    dropped and the probe tries once more on a new one: a database that is up
+    is reported ready.
 
     Args:
         database: the database to probe.
@@ -49,12 +53,20 @@ def health_router(
 
     router = APIRouter(prefix=prefix, tags=["health"])
 
-    async def ping() -> None:
+    async def ping_once() -> None:
         if async_:
             async with database.async_engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
         else:
             await run_in_threadpool(_ping_sync, database)
+
+    async def ping() -> None:
+        try:
+            await ping_once()
+        except Exception as exc:
+            if not connection_failed(exc):
+                raise
+            await ping_once()  # the pool dropped the dead connection: try a new one
 
     @router.get("/live")
     async def live() -> dict[str, str]:

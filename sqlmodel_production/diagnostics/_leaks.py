@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sqlmodel_production._exceptions import SQLModelProductionError
+
 from ._findings import Mode
 from ._frames import Caller, find_caller
 
@@ -30,7 +32,7 @@ __all__ = [
 logger = logging.getLogger("sqlmodel_production.diagnostics")
 
 
-class ConnectionLeakError(Exception):
+class ConnectionLeakError(SQLModelProductionError):
     """A connection was not returned to the pool (raised in `Mode.RAISE`)."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlmodel_production._exceptions import SQLModelProductionError
+
 __all__ = ["DoctorUsageError"]
 
 
-class DoctorUsageError(Exception):
+class DoctorUsageError(SQLModelProductionError):
     """Bad configuration, an unknown rule code, an app that cannot be imported, ..."""

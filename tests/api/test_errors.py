@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sqlmodel_production.api import error_response
-from sqlmodel_production.db import DatabaseError, ErrorKind
+from sqlmodel_production.db import ClassifiedError, ErrorKind
 
 EXPECTED = {
     ErrorKind.UNIQUE_VIOLATION: 409,
@@ -16,6 +16,7 @@ EXPECTED = {
     ErrorKind.NOT_NULL_VIOLATION: 422,
     ErrorKind.CHECK_VIOLATION: 422,
     ErrorKind.INVALID_DATA: 422,
+    ErrorKind.INVALID_CHARACTER: 422,
     ErrorKind.SERIALIZATION_FAILURE: 503,
     ErrorKind.DEADLOCK: 503,
     ErrorKind.LOCK_TIMEOUT: 503,
@@ -34,7 +35,7 @@ def test_every_kind_has_an_answer() -> None:
 @pytest.mark.parametrize("kind", list(ErrorKind))
 def test_status_and_retry_after(kind: ErrorKind) -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             kind, code="x", constraint="uq_team_name", table="team", columns=("name",)
         )
     )
@@ -45,7 +46,7 @@ def test_status_and_retry_after(kind: ErrorKind) -> None:
 
 def test_unique_conflict_names_table_field_and_constraint() -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             ErrorKind.UNIQUE_VIOLATION,
             code="23505",
             constraint="uq_team_name",
@@ -63,7 +64,7 @@ def test_unique_conflict_names_table_field_and_constraint() -> None:
 
 def test_unprocessable_values_use_fastapis_error_shape() -> None:
     response = error_response(
-        DatabaseError(
+        ClassifiedError(
             ErrorKind.MISSING_REFERENCE,
             code="23503",
             constraint="fk",
@@ -81,5 +82,41 @@ def test_unprocessable_values_use_fastapis_error_shape() -> None:
             }
         ]
     }
-    unnamed = error_response(DatabaseError(ErrorKind.INVALID_DATA, code="overflow"))
+    unnamed = error_response(ClassifiedError(ErrorKind.INVALID_DATA, code="overflow"))
     assert json.loads(unnamed.body)["detail"][0]["loc"] == ["body"]
+
+
+def test_a_commit_with_an_unknown_outcome_says_so() -> None:
+    response = error_response(
+        ClassifiedError(ErrorKind.CONNECTION_LOST, code="57P01", outcome_unknown=True)
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    body = json.loads(response.body)
+    assert body["outcome"] == "unknown" and body["code"] == "connection_lost"
+    assert "may or may not have been saved" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("author", "an author"),
+        ("item", "an item"),
+        ("order", "an order"),
+        ("entry", "an entry"),
+        ("update", "an update"),
+        ("user", "a user"),
+        ("unit", "a unit"),
+        ("team", "a team"),
+        ("hero", "a hero"),
+    ],
+)
+def test_a_conflict_puts_the_right_article_before_the_table(
+    table: str, expected: str
+) -> None:
+    response = error_response(
+        ClassifiedError(
+            ErrorKind.UNIQUE_VIOLATION, code="x", table=table, columns=("name",)
+        )
+    )
+    detail = json.loads(response.body)["detail"]
+    assert detail == f"Conflict: {expected} with this name already exists"

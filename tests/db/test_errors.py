@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._errors import (
-    DatabaseError,
+    ClassifiedError,
     ErrorKind,
     classify,
     resolve_columns,
@@ -39,6 +39,25 @@ child = sa.Table(
     ),
 )
 
+plain_unique = sa.Table(
+    "er_plain_unique",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("code", sa.String(20), unique=True),  # no name: the database picks one
+    sa.Column("label", sa.String(20), unique=True),
+)
+restricted = sa.Table(
+    "er_restricted",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column(
+        "parent_id",
+        sa.Integer,
+        sa.ForeignKey("er_parent.id", ondelete="RESTRICT", onupdate="RESTRICT"),
+        index=True,
+    ),
+)
+
 
 @pytest.fixture
 def tables(database: Database) -> Iterator[Database]:
@@ -47,6 +66,9 @@ def tables(database: Database) -> Iterator[Database]:
         metadata.create_all(conn)
         conn.execute(parent.insert(), [{"id": 1, "name": "one", "score": 1}])
         conn.execute(child.insert(), [{"id": 1, "parent_id": 1}])
+        conn.execute(parent.insert(), [{"id": 3, "name": "three", "score": 3}])
+        conn.execute(restricted.insert(), [{"id": 1, "parent_id": 3}])
+        conn.execute(plain_unique.insert(), [{"id": 1, "code": "c", "label": "l"}])
     yield database
     with database.engine.begin() as conn:
         metadata.drop_all(conn)
@@ -54,7 +76,7 @@ def tables(database: Database) -> Iterator[Database]:
 
 def induce(
     database: Database, target: Target, statement: Callable[[sa.Connection], object]
-) -> DatabaseError:
+) -> ClassifiedError:
     def run(conn: sa.Connection) -> None:
         with conn.begin():
             statement(conn)
@@ -168,4 +190,33 @@ def test_values_never_reach_the_classification(
     found = induce(
         tables, target, lambda c: c.execute(parent.insert().values(id=7, name="one"))
     )
-    assert "one" not in repr(found).replace("er_parent", "")
+    assert "one" not in repr(found).replace("er_parent", "").replace("None", "")
+
+
+@pytest.mark.parametrize("column", ["code", "label"])
+def test_an_unnamed_unique_column_is_named(
+    target: Target, tables: Database, column: str
+) -> None:
+    found = induce(
+        tables,
+        target,
+        lambda c: c.execute(
+            plain_unique.insert().values(
+                id=2, **{"code": "c2", "label": "l2", column: column[0]}
+            )
+        ),
+    )
+    assert (found.kind, found.columns, found.table) == (
+        ErrorKind.UNIQUE_VIOLATION,
+        (column,),
+        "er_plain_unique",
+    )
+
+
+def test_deleting_a_parent_restricted_by_its_children_is_still_referenced(
+    target: Target, tables: Database
+) -> None:
+    found = induce(
+        tables, target, lambda c: c.execute(parent.delete().where(parent.c.id == 3))
+    )
+    assert found.kind is ErrorKind.STILL_REFERENCED

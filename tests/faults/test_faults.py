@@ -21,18 +21,6 @@ from faults._table import Row, problems, problems_besides_500s
 
 pytestmark = pytest.mark.faults
 
-# Rows answered with 500s today because the errors of a server going away are not
-# classified yet: asyncpg raises plain OSErrors (ConnectionRefusedError,
-# ConnectionResetError) and CannotConnectNowError (57P03) while the pool connects,
-# psycopg an OperationalError without a SQLSTATE. Remove an entry once its row passes:
-# the mark is strict, and it only covers 500s (any other problem still fails the test).
-UNCLASSIFIED = {
-    ("PostgreSQL", "restart"),
-    ("PostgreSQL", "crash"),
-    ("PostgreSQL", "pgbouncer"),
-}
-
-
 class AnsweredWith500(AssertionError):
     """The run's only problem: answers with status 500."""
 
@@ -55,18 +43,9 @@ def test_fault(
     fault: Fault,
     fault_rows: list[Row],
     app_logs: Path,
-    request: pytest.FixtureRequest,
 ) -> None:
     if server.name not in fault.backends:
         pytest.skip(f"{fault.key} does not apply to {server.name}")
-    if (server.name, fault.key) in UNCLASSIFIED:
-        request.applymarker(
-            pytest.mark.xfail(
-                raises=AnsweredWith500,
-                strict=True,
-                reason="connection errors at connect are not classified as 503 yet",
-            )
-        )
     if server.url not in _schemas:
         create_schema(server.url)
         _schemas.add(server.url)

@@ -1,0 +1,87 @@
+"""Every exception and warning sqlmodel-production raises, under one root.
+
+Catch `SQLModelProductionError` to handle anything the library itself
+refuses or reports. Where an exception also means what a standard or
+SQLAlchemy exception means, it subclasses that one too, so existing
+`except` clauses keep catching it::
+
+    SQLModelProductionError
+    ├── InvalidQuery (ValueError)         a filter, sort key or cursor a client sent is not
+    │                                     acceptable; the API answers 422 naming the parameter
+    ├── BulkValidationError (ValueError)  rows of a bulk create are invalid; nothing was written
+    ├── StaleVersion                      If-Match / `version=` names an older version; 412
+    ├── ConnectionLost                    the connection failed at connect, at checkout, during
+    │   (sqlalchemy.exc.OperationalError)  a statement or a commit; 503 + Retry-After, and
+    │                                     `outcome_unknown` when it died during COMMIT
+    ├── DetachedObjectError               an expired or detached object was touched after its
+    │   (sqlalchemy.orm.exc.DetachedInstanceError)  session closed
+    ├── AsyncLazyLoadError                a relationship was lazy-loaded on an AsyncSession
+    │   (sqlalchemy.exc.MissingGreenlet)
+    ├── NPlusOneError                     a relationship was lazy-loaded in a loop
+    ├── ConnectionLeakError               a connection was not returned to the pool
+    └── DoctorUsageError                  `sqlmodel-production doctor` was used wrongly (exit 2)
+
+    UserWarning
+    ├── NPlusOneWarning                   an N+1 found in warn mode
+    ├── RepeatedQueryWarning              the same query ran many times from one line
+    └── ConnectionLeakWarning             a leak found in warn mode
+
+Database errors themselves stay SQLAlchemy's (`sqlalchemy.exc.DBAPIError` and
+its subclasses): `classify` turns one into a `ClassifiedError` (what went
+wrong, an `ErrorKind`, and which constraint and fields), which
+`install_error_handlers` answers with 409 / 422 / 503 / 504.
+"""
+
+from __future__ import annotations
+
+from sqlmodel_production._exceptions import (
+    SQLModelProductionError as SQLModelProductionError,
+)
+from sqlmodel_production.crud._errors import InvalidQuery as InvalidQuery
+from sqlmodel_production.crud._repository import (
+    BulkValidationError as BulkValidationError,
+)
+from sqlmodel_production.crud._repository import StaleVersion as StaleVersion
+from sqlmodel_production.db._errors import ClassifiedError as ClassifiedError
+from sqlmodel_production.db._errors import ConnectionLost as ConnectionLost
+from sqlmodel_production.db._errors import ErrorKind as ErrorKind
+from sqlmodel_production.db._errors import classify as classify
+from sqlmodel_production.diagnostics._detached import (
+    DetachedObjectError as DetachedObjectError,
+)
+from sqlmodel_production.diagnostics._findings import (
+    AsyncLazyLoadError as AsyncLazyLoadError,
+)
+from sqlmodel_production.diagnostics._findings import NPlusOneError as NPlusOneError
+from sqlmodel_production.diagnostics._findings import (
+    NPlusOneWarning as NPlusOneWarning,
+)
+from sqlmodel_production.diagnostics._findings import (
+    RepeatedQueryWarning as RepeatedQueryWarning,
+)
+from sqlmodel_production.diagnostics._leaks import (
+    ConnectionLeakError as ConnectionLeakError,
+)
+from sqlmodel_production.diagnostics._leaks import (
+    ConnectionLeakWarning as ConnectionLeakWarning,
+)
+from sqlmodel_production.doctor._errors import DoctorUsageError as DoctorUsageError
+
+__all__ = [
+    "AsyncLazyLoadError",
+    "BulkValidationError",
+    "ClassifiedError",
+    "ConnectionLeakError",
+    "ConnectionLeakWarning",
+    "ConnectionLost",
+    "DetachedObjectError",
+    "DoctorUsageError",
+    "ErrorKind",
+    "InvalidQuery",
+    "NPlusOneError",
+    "NPlusOneWarning",
+    "RepeatedQueryWarning",
+    "SQLModelProductionError",
+    "StaleVersion",
+    "classify",
+]
