@@ -179,6 +179,7 @@ def _runtime(
         runtime.limits = server_limits(database_url)
         # Used when no engine or `Database` exists at import (none, or made in a factory).
         settings = DatabaseSettings(database_url=database_url)
+        runtime.pooler_setting = settings.database_pooler.value
         where = display_path(
             config.root / "pyproject.toml" if config.root else targets[0]
         )

@@ -48,6 +48,8 @@ class ServerLimits:
     max_connections: int
     reserved: int
     """Slots kept for superusers (PostgreSQL's `superuser_reserved_connections` ...)."""
+    pooler: str | None = None
+    """`pgbouncer` when the URL reaches PgBouncer: then the limit is its `max_client_conn`."""
 
     @property
     def available(self) -> int:
@@ -64,6 +66,8 @@ class Runtime:
     limits: ServerLimits | None = None
     fallback_pools: list[Pool] = field(default_factory=list)
     """Pools from the environment's settings, used when the app creates none at import."""
+    pooler_setting: str = "none"
+    """`DATABASE_POOLER` as the environment sets it."""
 
     def mapped_classes(self) -> list[tuple[type[Any], Table]]:
         """The ORM classes defined in the app's modules, with their tables."""
@@ -194,34 +198,34 @@ def import_app(spec: str, roots: tuple[Path, ...]) -> list[ModuleType]:
 def server_limits(url: str) -> ServerLimits | None:
     """Ask the server of `url` how many connections it accepts (None for SQLite).
 
+    Behind PgBouncer that is the pooler's `max_client_conn` (read from its
+    console, which needs the user in `stats_users`), else the database's
+    `max_connections`.
+
     Raises:
         DoctorUsageError: the URL is not supported or the server cannot be reached.
     """
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
-    from sqlmodel_production.db import Backend, backend_of, sync_url
+    from sqlmodel_production.db import backend_of, sync_url
+    from sqlmodel_production.db._backends import profile_of
 
     try:
-        backend = backend_of(url)
+        profile = profile_of(backend_of(url))
     except Exception as exc:
         raise DoctorUsageError(f"--database-url: {exc}") from exc
-    if backend is Backend.SQLITE:
+    if profile.server_limits_sql is None:
         return None
+    pooler = _pgbouncer_limit(sync_url(url))
+    if pooler is not None:
+        return ServerLimits("PgBouncer", pooler, 0, pooler="pgbouncer")
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    maximum_sql, reserved_sql = profile.server_limits_sql
     try:
         with engine.connect() as conn:
-            if backend is Backend.POSTGRESQL:
-                maximum = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
-                reserved = conn.exec_driver_sql(
-                    "SELECT current_setting('superuser_reserved_connections')::int"
-                    " + coalesce(current_setting('reserved_connections', true), '0')::int"
-                ).scalar_one()
-            else:
-                maximum = int(
-                    conn.exec_driver_sql("SELECT @@max_connections").scalar_one()
-                )
-                reserved = 0
+            maximum = int(conn.exec_driver_sql(maximum_sql).scalar_one())
+            reserved = int(conn.exec_driver_sql(reserved_sql).scalar_one())
     except sa.exc.SQLAlchemyError as exc:
         message = str(
             exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
@@ -231,7 +235,35 @@ def server_limits(url: str) -> ServerLimits | None:
         ) from exc
     finally:
         engine.dispose()
-    return ServerLimits(backend.value, maximum, int(reserved))
+    return ServerLimits(profile.backend.value, maximum, reserved)
+
+
+def _pgbouncer_limit(url: Any) -> int | None:
+    """PgBouncer's `max_client_conn` when `url` reaches PgBouncer (its console answers); else None.
+
+    A PostgreSQL server has no `pgbouncer` database; PgBouncer's console
+    answers `SHOW CONFIG` (simple query protocol only) to its `stats_users`,
+    and refuses others with "not allowed": PgBouncer all the same, limit unknown (0).
+    """
+    if url.get_backend_name() != "postgresql":
+        return None
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            dbname="pgbouncer",
+            autocommit=True,
+            connect_timeout=5,
+            cursor_factory=psycopg.ClientCursor,
+        ) as conn:
+            rows = conn.execute("SHOW CONFIG").fetchall()
+    except psycopg.Error as exc:
+        return 0 if "not allowed" in str(exc) else None
+    return next((int(row[1]) for row in rows if row[0] == "max_client_conn"), 0)
 
 
 def _engine_of(value: object) -> Engine | None:

@@ -17,6 +17,7 @@ from sqlmodel_production.db import Backend, sync_url
 from sqlmodel_production.doctor import Config, Runtime, check
 from sqlmodel_production.doctor._runtime import import_app, server_limits
 from sqlmodel_production.doctor.rules import PoolSizingRule
+from tests._topology import at_port, require
 
 DECLARATIVE = """\
 from sqlalchemy import ForeignKey
@@ -394,3 +395,31 @@ app = object()
     (finding,) = json.loads(result.stdout)
     assert (finding["code"], finding["path"], finding["line"]) == ("SMP017", ".", 1)
     assert f"{workers} worker(s) x (10 + 10)" in finding["message"]
+
+
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_pool_sizing_behind_pgbouncer_counts_against_max_client_conn(
+    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("pgbouncer")
+    pooled = at_port(database_url, 6432)
+    limits = server_limits(pooled)
+    assert limits is not None and limits.pooler == "pgbouncer"
+    assert limits.available == 400  # docs_src/scaling/pgbouncer.ini's max_client_conn
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text("x = 1\n")
+    monkeypatch.setenv("POOL_SIZE", "15")
+    monkeypatch.setenv("MAX_OVERFLOW", "5")
+    monkeypatch.setenv("DATABASE_POOLER", "pgbouncer")
+    args = ["doctor", ".", "--database-url", pooled, "--format", "json"]
+    # 20 workers x 20 = 400 fit PgBouncer, though not the server's 97 behind it.
+    assert json.loads(CliRunner().invoke(app, [*args, "--workers", "20"]).stdout) == []
+    (finding,) = json.loads(CliRunner().invoke(app, [*args, "--workers", "21"]).stdout)
+    assert "PgBouncer accepts 400 (max_client_conn)" in finding["message"]
+    monkeypatch.delenv("DATABASE_POOLER")
+    (finding,) = json.loads(CliRunner().invoke(app, [*args, "--workers", "1"]).stdout)
+    assert finding["code"] == "SMP017"
+    assert (
+        "reaches PgBouncer, but DATABASE_POOLER is not `pgbouncer`"
+        in finding["message"]
+    )

@@ -22,6 +22,9 @@ class PoolSizingRule(Rule):
         "minus the slots reserved for superusers), a traffic peak makes new connections fail with "
         '"too many connections" instead of waiting for a pooled one. Size the pools from the '
         "server's limit, leaving room for migrations and admin sessions, or put PgBouncer in front. "
+        "Behind PgBouncer the limit is the pooler's `max_client_conn` (read from its console by a "
+        "user in `stats_users`), and the service must know it talks to a pooler "
+        "(`DATABASE_POOLER=pgbouncer`). "
         "Checked at run time: `doctor --app module:app --database-url URL --workers N`."
     )
     bad = """\
@@ -40,14 +43,28 @@ engine = create_engine(DATABASE_URL, pool_size=5, max_overflow=5, pool_pre_ping=
         pools = runtime.pools()
         if not pools:
             return
+        where = max(pools, key=lambda pool: pool.capacity or 0)
+        if limits.pooler == "pgbouncer" and runtime.pooler_setting != "pgbouncer":
+            yield self.finding(
+                where.path,
+                where.line,
+                "--database-url reaches PgBouncer, but DATABASE_POOLER is not `pgbouncer`: "
+                "the service would send startup options PgBouncer refuses, and prepared "
+                "statements that break in transaction mode.",
+                "Set DATABASE_POOLER=pgbouncer in the service's environment (docs/scaling.md).",
+            )
         available = limits.available
+        if available <= 0:
+            return  # the pooler's console did not tell its limit
         workers = runtime.workers
         per_worker = [pool.capacity for pool in pools]
-        where = max(pools, key=lambda pool: pool.capacity or 0)
-        server = (
-            f"the {limits.backend} server accepts {available} "
-            f"(max_connections {limits.max_connections} - {limits.reserved} reserved)"
-        )
+        if limits.pooler is not None:
+            server = f"{limits.backend} accepts {available} (max_client_conn)"
+        else:
+            server = (
+                f"the {limits.backend} server accepts {available} "
+                f"(max_connections {limits.max_connections} - {limits.reserved} reserved)"
+            )
         if any(capacity is None for capacity in per_worker):
             unbounded = next(pool for pool in pools if pool.capacity is None)
             yield self.finding(
@@ -70,5 +87,10 @@ engine = create_engine(DATABASE_URL, pool_size=5, max_overflow=5, pool_pre_ping=
             f"{workers} worker(s) x {parts} pooled connections = {total}, but {server}: at peak "
             'load connections fail with "too many connections" instead of waiting for the pool.',
             f"Lower pool_size/max_overflow so that {workers} x (pool_size + max_overflow) <= "
-            f"{available}, raise max_connections, or put PgBouncer in front.",
+            f"{available}, "
+            + (
+                "or raise PgBouncer's max_client_conn."
+                if limits.pooler is not None
+                else "raise max_connections, or put PgBouncer in front."
+            ),
         )
