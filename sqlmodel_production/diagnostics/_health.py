@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.util import greenlet_spawn
 
 from sqlmodel_production.db._errors import connection_failed
 
@@ -33,7 +35,9 @@ def health_router(
     seconds, else 503 with `Retry-After`, so a load balancer stops sending
     traffic until it recovers. A pooled connection that the server closed is
     dropped and the probe tries once more on a new one: a database that is up
-    is reported ready.
+    is reported ready. With read replicas (`DATABASE_REPLICA_URLS`) the body
+    also lists each one (`usable`, `lag` in seconds, `error`); readiness is the
+    primary's, since reads fall back to it.
 
     Args:
         database: the database to probe.
@@ -77,16 +81,37 @@ def health_router(
         responses={503: {"description": "The database did not answer in time"}},
     )
     async def ready() -> Any:
+        replicas = await replica_nodes()
         try:
             await asyncio.wait_for(ping(), timeout=deadline)
         except Exception as exc:  # any failure means "not ready"; never a 500
             reason = "timeout" if isinstance(exc, TimeoutError) else "unavailable"
             return JSONResponse(
-                {"status": "unavailable", "database": reason},
+                {"status": "unavailable", "database": reason, **replicas},
                 status_code=503,
                 headers={"Retry-After": str(retry_after)},
             )
-        return {"status": "ok", "database": "ok"}
+        return {"status": "ok", "database": "ok", **replicas}
+
+    async def replica_nodes() -> dict[str, Any]:
+        """Each replica's state (readiness is the primary's: reads fall back to it)."""
+        nodes = database.async_replicas if async_ else database.replicas
+        if not len(nodes):
+            return {}
+
+        def check_all() -> list[dict[str, Any]]:
+            return [asdict(nodes.check(index)) for index in range(len(nodes))]
+
+        try:
+            found = await asyncio.wait_for(
+                greenlet_spawn(check_all) if async_ else run_in_threadpool(check_all),
+                timeout=deadline,
+            )
+        except TimeoutError:
+            found = [asdict(node) for node in nodes.nodes]
+        for node in found:
+            del node["checked_at"]
+        return {"replicas": found}
 
     return router
 

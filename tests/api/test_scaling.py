@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Field, SQLModel
 
-from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production import Database, DatabaseSettings, health_router
 from sqlmodel_production.api import (
     ReadYourWritesMiddleware,
     crud_router,
@@ -289,3 +289,25 @@ def test_read_only_sessions_land_on_the_replica(
         with database.read_only_session() as session:
             assert tuple(session.execute(port).one()) == (5433, True)
         asyncio.run(database.dispose())
+
+
+def test_readiness_reports_each_replica(
+    target: Target, replicated: tuple[str, str], database_url: str
+) -> None:
+    primary, replica = replicated
+    down = at_port(database_url, 1)
+    database = Database(
+        DatabaseSettings(  # type: ignore[call-arg]
+            _env_file=None, database_url=primary, database_replica_urls=[replica, down]
+        )
+    )
+    app = FastAPI(lifespan=database.lifespan)
+    app.include_router(health_router(database, async_=target.async_))
+    with TestClient(app) as client:
+        body = client.get("/health/ready").json()
+    asyncio.run(database.dispose())
+    assert body["status"] == "ok"
+    up, gone = body["replicas"]
+    assert (up["usable"], up["error"]) == (True, None) and up["lag"] >= 0
+    assert gone["usable"] is False and gone["lag"] is None and gone["error"]
+    assert "127.0.0.1:1/" in gone["url"]
