@@ -156,7 +156,8 @@ def _value(target: Target, value: Any) -> sa.BindParameter[Any]:
 def _eq(target: Target, value: Any) -> Clause:
     column = target.column
     if not target.text:
-        return column == value
+        equal: Clause = column == value
+        return equal
     # MariaDB's default collations ignore case and trailing spaces; the plain `=` still
     # finds the candidates through the column's index, the byte comparison keeps the exact ones.
     return _ByDialect(
