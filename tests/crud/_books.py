@@ -87,21 +87,30 @@ def link_rows() -> list[dict[str, Any]]:
     ]
 
 
-@contextmanager
-def books_tables(conn: sa.Connection, *, seed: bool = True) -> Iterator[None]:
-    """Create the tables (with `AUTHORS`, `TAGS`, `BOOKS` unless `seed` is false), drop them afterwards."""
+def create_books(conn: sa.Connection, *, seed: bool = True) -> None:
+    """Create the tables, with `AUTHORS`, `TAGS` and `BOOKS` unless `seed` is false."""
     SQLModel.metadata.drop_all(conn, tables=TABLES)
     SQLModel.metadata.create_all(conn, tables=TABLES)
     conn.commit()
+    if seed:
+        conn.execute(sa.insert(FbAuthor.__table__), AUTHORS)  # type: ignore[attr-defined]
+        conn.execute(sa.insert(FbTag.__table__), TAGS)  # type: ignore[attr-defined]
+        conn.execute(sa.insert(FbBook.__table__), book_rows())  # type: ignore[attr-defined]
+        conn.execute(sa.insert(FbBookTag.__table__), link_rows())  # type: ignore[attr-defined]
+        conn.commit()
+
+
+def drop_books(conn: sa.Connection) -> None:
+    conn.rollback()
+    SQLModel.metadata.drop_all(conn, tables=TABLES)
+    conn.commit()
+
+
+@contextmanager
+def books_tables(conn: sa.Connection, *, seed: bool = True) -> Iterator[None]:
+    """The tables for the block (see `create_books`), dropped afterwards."""
+    create_books(conn, seed=seed)
     try:
-        if seed:
-            conn.execute(sa.insert(FbAuthor.__table__), AUTHORS)  # type: ignore[attr-defined]
-            conn.execute(sa.insert(FbTag.__table__), TAGS)  # type: ignore[attr-defined]
-            conn.execute(sa.insert(FbBook.__table__), book_rows())  # type: ignore[attr-defined]
-            conn.execute(sa.insert(FbBookTag.__table__), link_rows())  # type: ignore[attr-defined]
-            conn.commit()
         yield
     finally:
-        conn.rollback()
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        conn.commit()
+        drop_books(conn)
