@@ -134,7 +134,9 @@ def _unknown(
     label: str,
 ) -> str:
     field, _, op = name.rpartition("__")
-    if op and field in by_field:
+    if name in by_field:  # `eq` of a field that does not allow it
+        field = name
+    if field in by_field:
         return (
             f"{label} cannot be filtered with {name!r}; the filters of "
             f"{field.replace('__', '.')}: {', '.join(by_field[field])}"

@@ -9,16 +9,22 @@ runs one small closure per given parameter. The operators themselves are one tab
 from __future__ import annotations
 
 import functools
-import types
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlmodel import SQLModel
 
+from sqlmodel_production.crud._columns import (
+    column_python_type,
+    is_aware_column,
+    model_column,
+    model_mapper,
+    value_type,
+)
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._operators import (
     ESCAPE,
@@ -267,13 +273,13 @@ def _resolve(model: type[SQLModel], spec: str) -> _Path:
         steps.append((getattr(current, name), bool(relationship.uselist)))
         current = relationship.mapper.class_
     column = model_column(current, field)
-    value_type = _value_type(current, field, column)
+    python_type = value_type(current, field, column)
     return _Path(
         spec,
         tuple(steps),
         column,
-        value_type,
-        Kind.of(value_type),
+        python_type,
+        Kind.of(python_type),
         bool(column.nullable),
         is_aware_column(column),
     )
@@ -390,80 +396,6 @@ def escape_like(text: str) -> str:
         .replace("%", ESCAPE + "%")
         .replace("_", ESCAPE + "_")
     )
-
-
-def model_mapper(model: type[SQLModel]) -> sa.orm.Mapper[Any]:
-    """The mapper of a table model.
-
-    Raises:
-        TypeError: `model` is not a table model.
-    """
-    mapper = sa.inspect(model, raiseerr=False)
-    if not isinstance(mapper, sa.orm.Mapper):
-        raise TypeError(
-            f"{model.__name__} is not a table model (declare it with table=True)"
-        )
-    return mapper
-
-
-def model_column(model: type[SQLModel], field: str) -> sa.Column[Any]:
-    """The table column mapped to a model field.
-
-    Raises:
-        TypeError: `model` is not a table model.
-        ValueError: `field` is not one of its columns.
-    """
-    mapper = model_mapper(model)
-    column = mapper.columns.get(field)
-    if not isinstance(column, sa.Column):
-        known = ", ".join(
-            key for key, c in mapper.columns.items() if isinstance(c, sa.Column)
-        )
-        raise ValueError(
-            f"{model.__name__} has no column {field!r}; its columns: {known}"
-        )
-    return column
-
-
-def _value_type(model: type[SQLModel], field: str, column: sa.Column[Any]) -> type[Any]:
-    """The Python type of the field's values: its annotation without `None`, else the column's."""
-    info = model.model_fields.get(field)
-    annotation: Any = info.annotation if info is not None else None
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [arg for arg in get_args(annotation) if arg is not type(None)]
-        annotation = args[0] if len(args) == 1 else None
-    if isinstance(annotation, type):
-        return annotation
-    python_type = column_python_type(column)
-    if python_type is None:
-        raise ValueError(
-            f"cannot filter on {model.__name__}.{field}: its type {column.type} has no Python type"
-        )
-    return python_type
-
-
-def column_python_type(column: sa.Column[Any]) -> type[Any] | None:
-    """The Python type of a column's values, looking through a `TypeDecorator`; None if unknown."""
-    column_type = column.type
-    if isinstance(column_type, sa.types.TypeDecorator):
-        column_type = column_type.impl_instance
-    try:
-        python_type = column_type.python_type
-    except NotImplementedError:
-        return None
-    return None if python_type is object else python_type
-
-
-def is_aware_column(column: sa.Column[Any]) -> bool:
-    """Whether the column holds time-zone-aware datetimes (`UTCDateTime`, `DateTime(timezone=True)`).
-
-    Such a column must not be compared with a naive datetime: its zone would be a guess.
-    """
-    column_type = column.type
-    impl = getattr(
-        column_type, "impl", column_type
-    )  # a TypeDecorator's underlying type
-    return isinstance(impl, sa.DateTime) and bool(impl.timezone)
 
 
 def _require_aware(name: str, value: Any) -> Any:

@@ -82,6 +82,16 @@ def ids(response: Any) -> list[int]:
             ],
         ),
         (
+            {"price": 10},
+            [
+                (
+                    "price",
+                    "FbBook cannot be filtered with 'price'; "
+                    "the filters of price: price__ge, price__le",
+                )
+            ],
+        ),
+        (
             {"author__name__like": "T%"},
             [
                 (
