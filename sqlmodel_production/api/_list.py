@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Coroutine, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Query
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.crud._repository import Repository
@@ -29,7 +29,7 @@ MAX_OFFSET = 2**31 - 1
 PAGING = frozenset({"offset", "limit", "cursor", "count", "order_by"})
 """The list endpoint's own parameter names; filters may not reuse them."""
 _KW = inspect.Parameter.KEYWORD_ONLY
-_CHECK = "_refuse_unknown_query_parameters"
+_CONNECTION = "_list_request"
 
 
 def list_parameters(
@@ -79,17 +79,16 @@ def list_parameters(
         _query(p.name, p.annotation | None, None, description=p.description)
         for p in repository.filters.params
     ]
-    check = Depends(unknown_parameters(repository, label))
-    parameters.append(
-        inspect.Parameter(_CHECK, _KW, annotation=Annotated[None, check], default=None)
-    )
+    # The request itself (FastAPI passes it without a dependency to solve), for
+    # `unknown_parameters`.
+    parameters.append(inspect.Parameter(_CONNECTION, _KW, annotation=HTTPConnection))
     return parameters
 
 
 def unknown_parameters(
     repository: Repository[Any], label: str
-) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """A dependency refusing query parameters the route does not declare, with a 422 naming each.
+) -> Callable[[HTTPConnection], None]:
+    """A check refusing query parameters the route does not declare, with a 422 naming each.
 
     What the route declares includes the query parameters of its (and its router's)
     dependencies, so an `api_key` a dependency reads passes. Worked out once per route.
@@ -99,7 +98,7 @@ def unknown_parameters(
     for p in repository.filters.params:
         by_field.setdefault(p.field.replace(".", "__"), []).append(p.name)
 
-    async def refuse_unknown_query_parameters(request: Request) -> None:
+    def refuse_unknown_query_parameters(request: HTTPConnection) -> None:
         query = request.query_params
         if not query:
             return
@@ -158,12 +157,17 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
         yield from _query_names(sub)
 
 
-def list_logic(repository: Repository[Any]) -> Logic:
-    """One page of rows, the next cursor and the optional total in headers."""
+def list_logic(repository: Repository[Any], *, label: str | None = None) -> Logic:
+    """One page of rows, the next cursor and the optional total in headers.
+
+    A query parameter the route does not declare is a 422 naming it.
+    """
     filter_names = [p.name for p in repository.filters.params]
+    refuse_unknown = unknown_parameters(repository, label or repository.model.__name__)
 
     @on_reads
     def read_many(reads: Reads, **values: Any) -> Any:
+        refuse_unknown(values[_CONNECTION])
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},

@@ -196,7 +196,7 @@ def crud_router(
         f"{prefix}/",
         "GET",
         f"read_{plural}",
-        list_logic(repository),
+        list_logic(repository, label=label),
         parameters,
         response_model=list_of_public,
         responses=LIST_HEADERS,
