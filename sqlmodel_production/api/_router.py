@@ -92,7 +92,8 @@ def crud_router(
         tags: OpenAPI tags; the last segment of `prefix` by default.
         filters: fields (and operators) clients may filter the list on, the
             model's own (`"age"`) or related ones (`"author.name"`, as
-            `?author__name__ilike=terry%`); any other query parameter is a 422.
+            `?author__name__ilike=terry%`, matched with EXISTS: no row twice); any
+            other query parameter is a 422. Allow only related fields clients may read.
         search: string fields (own or related) the list's `q` parameter searches,
             ignoring case; none: no `q`.
         order_by: fields clients may order the list by (`order_by=-age,name`).

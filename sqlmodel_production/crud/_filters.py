@@ -104,7 +104,10 @@ class FilterSet:
     - `is_null=true` is `IS NULL`, `false` is `IS NOT NULL`.
     - A related field (`"author.name"`, through the model's relationships, as deep as
       needed) filters with `EXISTS`: a row matches when a related row matches, and is
-      never repeated however many related rows do.
+      never repeated however many related rows do. A filter tells clients something
+      about the value, so allow only related fields they may read: unlike the model's
+      own fields (which `Repository` checks against the Public schema), related ones
+      are not checked.
     - The search `q` (with `search` fields) keeps the rows where any of the fields
       contains the text, ignoring case; `%`, `_` and `\\` in the text are literal.
       Blank text searches nothing (every row matches).
