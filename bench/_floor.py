@@ -121,7 +121,11 @@ def create_app() -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(url, min_size=5, max_size=15)
+        # Behind PgBouncer in transaction mode no statement may outlive its transaction.
+        pooled = os.environ.get("DATABASE_POOLER") == "pgbouncer"
+        app.state.pool = await asyncpg.create_pool(
+            url, min_size=5, max_size=15, statement_cache_size=0 if pooled else 100
+        )
         try:
             yield
         finally:

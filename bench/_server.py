@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,9 +43,18 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(
-    factory: str, database_url: str, *, root: Path, probe: str = "/heroes/1"
+    factory: str,
+    database_url: str,
+    *,
+    root: Path,
+    probe: str = "/heroes/1",
+    workers: int = 1,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """Run `uvicorn --factory FACTORY` from `root`; yields its base URL once it answers `probe`."""
+    """Run `uvicorn --factory FACTORY` from `root`; yields its base URL once it answers `probe`.
+
+    `settings` are more environment variables of the app (`DATABASE_POOLER` ...).
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -53,10 +62,11 @@ def serve(
         "ENVIRONMENT": "production",
         "PYTHONPATH": str(root),
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(settings or {}),
     }
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=root, env=env)

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Annotated, Any
 
 from fastapi import Query
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.requests import HTTPConnection
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
 
-__all__ = ["MAX_OFFSET", "PAGING", "list_logic", "list_parameters"]
+__all__ = [
+    "MAX_OFFSET",
+    "PAGING",
+    "list_logic",
+    "list_parameters",
+    "unknown_parameters",
+]
 
 MAX_OFFSET = 2**31 - 1
 """The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
 PAGING = frozenset({"offset", "limit", "cursor", "count", "order_by"})
 """The list endpoint's own parameter names; filters may not reuse them."""
 _KW = inspect.Parameter.KEYWORD_ONLY
+_CONNECTION = "_list_request"
 
 
 def list_parameters(
@@ -31,6 +42,9 @@ def list_parameters(
     label: str,
 ) -> list[inspect.Parameter]:
     """Paging, ordering and the allow-listed filters, as typed query parameters.
+
+    Any other query parameter is refused with a 422 naming it (`unknown_parameters`),
+    so that a misspelt or not allowed filter never silently lists every row.
 
     Raises:
         ValueError: a filter parameter would shadow a paging parameter or another
@@ -66,15 +80,100 @@ def list_parameters(
         _query(p.name, p.annotation | None, None, description=p.description)
         for p in repository.filters.params
     ]
+    # The request itself (FastAPI passes it without a dependency to solve), for
+    # `unknown_parameters`.
+    parameters.append(inspect.Parameter(_CONNECTION, _KW, annotation=HTTPConnection))
     return parameters
 
 
-def list_logic(repository: Repository[Any], scope: RowScope | None = None) -> Logic:
-    """One page of rows (inside the request's scope), the next cursor and the optional total in headers."""
+def unknown_parameters(
+    repository: Repository[Any], label: str
+) -> Callable[[HTTPConnection], None]:
+    """A check refusing query parameters the route does not declare, with a 422 naming each.
+
+    What the route declares includes the query parameters of its (and its router's)
+    dependencies, so an `api_key` a dependency reads passes. Worked out once per route.
+    """
+    declared_by_route: dict[int, tuple[Any, frozenset[str]]] = {}
+    by_field: dict[str, list[str]] = {}
+    for p in repository.filters.params:
+        by_field.setdefault(p.field.replace(".", "__"), []).append(p.name)
+
+    def refuse_unknown_query_parameters(request: HTTPConnection) -> None:
+        query = request.query_params
+        if not query:
+            return
+        route = request.scope.get("route")
+        found = declared_by_route.get(id(route))
+        if found is None:
+            dependant = getattr(route, "dependant", None)
+            names = frozenset(_query_names(dependant)) if dependant else frozenset()
+            found = declared_by_route[id(route)] = (route, names)
+        declared = found[1]
+        unknown = [name for name in query if name not in declared]
+        if unknown:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "unknown_parameter",
+                        "loc": ("query", name),
+                        "msg": _unknown(name, declared, by_field, label),
+                        "input": query[name],
+                    }
+                    for name in unknown
+                ]
+            )
+
+    return refuse_unknown_query_parameters
+
+
+def _unknown(
+    name: str,
+    declared: frozenset[str],
+    by_field: dict[str, list[str]],
+    label: str,
+) -> str:
+    field, _, op = name.rpartition("__")
+    if name in by_field:  # `eq` of a field that does not allow it
+        field = name
+    if field in by_field:
+        return (
+            f"{label} cannot be filtered with {name!r}; the filters of "
+            f"{field.replace('__', '.')}: {', '.join(by_field[field])}"
+        )
+    return f"unknown query parameter {name!r}; this list takes: {', '.join(sorted(declared))}"
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    """The names of every query parameter of a route, its dependencies' included."""
+    for field in dependant.query_params:
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            # A query parameter model: its fields are the parameters.
+            for name, info in annotation.model_fields.items():
+                yield info.alias or name
+        else:
+            yield field.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def list_logic(
+    repository: Repository[Any],
+    *,
+    label: str | None = None,
+    scope: RowScope | None = None,
+) -> Logic:
+    """One page of rows (inside the request's scope), the next cursor and the optional total in headers.
+
+    A query parameter the route does not declare is a 422 naming it.
+    """
     filter_names = [p.name for p in repository.filters.params]
+    refuse_unknown = unknown_parameters(repository, label or repository.model.__name__)
 
     @on_reads
     def read_many(reads: Place, **values: Any) -> Any:
+        refuse_unknown(values[_CONNECTION])
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},

@@ -8,18 +8,22 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import HTTPException
 from pydantic import BaseModel, create_model
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, with_loader_criteria
 from sqlmodel import SQLModel
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud._related import related_load
+from sqlmodel_production.crud._related import INCLUDE_LIMIT, related_load
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
 from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.models import SoftDelete
 
-__all__ = ["read_logic", "read_model"]
+__all__ = ["TRUNCATED", "read_logic", "read_model"]
+
+TRUNCATED = "X-Include-Truncated"
+"""The header naming the included relationships cut at their limit (comma-separated)."""
 
 
 def read_model(
@@ -42,10 +46,18 @@ def read_logic(
     *,
     id_name: str,
     not_found: str,
+    limits: Mapping[str, int] | None = None,
     scope: RowScope | None = None,
 ) -> Logic:
-    """Read one row by key; related rows by Core statements built once, or by the ORM for link tables."""
+    """Read one row by key; related rows by Core statements built once, or by the ORM for nested schemas.
+
+    An included to-many relationship gives at most its limit of rows (`limits`,
+    `INCLUDE_LIMIT` for those it does not name), in the relationship's `order_by`
+    or by the related primary key; the `X-Include-Truncated` header names the
+    relationships that had more.
+    """
     model = repository.model
+    limits = {key: (limits or {}).get(key, INCLUDE_LIMIT) for key in include}
     scoped = scope.columns if scope is not None else ()
     criteria = repository.criteria(scoped)
 
@@ -66,10 +78,19 @@ def read_logic(
 
         return read_one
 
-    loads = [related_load(model, key, schema) for key, schema in include.items()]
+    loads = [
+        related_load(model, key, schema, limit=limits[key])
+        for key, schema in include.items()
+    ]
     if any(load is None for load in loads):
-        loaders = [selectinload(getattr(model, key)) for key in include]
-        schema = read_model(model, repository.public, include)
+        loaders: list[Any] = [selectinload(getattr(model, key)) for key in include]
+        for key in include:  # soft-deleted related rows stay out, as on the Core path
+            related = getattr(model, key).property.mapper.class_
+            if issubclass(related, SoftDelete):
+                loaders.append(
+                    with_loader_criteria(related, related.deleted_at.is_(None))
+                )
+        public = repository.public
 
         def read_with_orm(session: Session, **values: Any) -> Any:
             query = (
@@ -81,8 +102,20 @@ def read_logic(
             obj = session.scalars(query, params).first()
             if obj is None:
                 raise missing()
-            data = schema.model_validate(obj).model_dump(mode="json")
-            return json_response(data, headers=etag_headers(repository.version, data))
+            data = public.model_validate(obj).model_dump(mode="json")
+            cut = []
+            for key, schema in include.items():
+                related = getattr(obj, key)
+                if not isinstance(related, list):
+                    data[key] = _dump(schema, related)
+                    continue
+                if len(related) > limits[key]:
+                    cut.append(key)
+                data[key] = [
+                    _dump(schema, item)
+                    for item in _in_order(model, key, related)[: limits[key]]
+                ]
+            return _answer(data, cut, repository)
 
         return read_with_orm
 
@@ -105,12 +138,35 @@ def read_logic(
         if found is None:
             raise missing()
         data = {name: found[name] for name in public_names}
+        cut = []
         for load in loads:
             assert load is not None
-            data[load.name] = load(reads, found)
-        return json_response(data, headers=etag_headers(repository.version, data))
+            data[load.name], truncated = load(reads, found)
+            if truncated:
+                cut.append(load.name)
+        return _answer(data, cut, repository)
 
     return read_with_core
+
+
+def _answer(data: dict[str, Any], cut: list[str], repository: Repository[Any]) -> Any:
+    headers = etag_headers(repository.version, data)
+    if cut:
+        headers[TRUNCATED] = ", ".join(cut)
+    return json_response(data, headers=headers)
+
+
+def _dump(schema: type[SQLModel], obj: Any) -> Any:
+    return None if obj is None else schema.model_validate(obj).model_dump(mode="json")
+
+
+def _in_order(model: type[SQLModel], key: str, items: list[Any]) -> list[Any]:
+    """Related objects in the relationship's `order_by`, else by primary key (the ORM loads them unordered)."""
+    relationship = getattr(model, key).property
+    if relationship.order_by:
+        return items
+    mapper = relationship.mapper
+    return sorted(items, key=lambda item: mapper.primary_key_from_instance(item))
 
 
 def _annotation(

@@ -33,6 +33,7 @@ from sqlmodel_production.api._responses import (
     snake,
 )
 from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.crud._related import INCLUDE_LIMIT, include_limits
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
     Repository,
@@ -61,10 +62,12 @@ def crud_router(
     name: str | None = None,
     tags: Sequence[str] | None = None,
     filters: Mapping[str, Collection[str]] | Collection[str] = (),
+    search: Collection[str] = (),
     order_by: Collection[str] = (),
     default_order: Sequence[str] = (),
     max_limit: int = 100,
     include: Mapping[str, type[SQLModel]] | None = None,
+    include_limit: int | Mapping[str, int] = INCLUDE_LIMIT,
     exclude: Collection[Endpoint] = (),
     dependencies: Sequence[params.Depends] = (),
     route_dependencies: Mapping[Endpoint, Sequence[params.Depends]] | None = None,
@@ -96,12 +99,20 @@ def crud_router(
         async_: async endpoints (on `AsyncSession`s), or sync ones (on `Session`s).
         name: the model's name in messages and operation ids; the class name by default.
         tags: OpenAPI tags; the last segment of `prefix` by default.
-        filters: fields (and operators) clients may filter the list on.
+        filters: fields (and operators) clients may filter the list on, the
+            model's own (`"age"`) or related ones (`"author.name"`, as
+            `?author__name__ilike=terry%`, matched with EXISTS: no row twice); any
+            other query parameter is a 422. Allow only related fields clients may read.
+        search: string fields (own or related) the list's `q` parameter searches,
+            ignoring case; none: no `q`.
         order_by: fields clients may order the list by (`order_by=-age,name`).
         default_order: the list's order when the client gives none.
         max_limit: the largest page.
         include: relationships the read endpoint returns, each with its schema:
             `{"team": TeamPublic}` or `{"heroes": HeroPublic}`; loaded eagerly.
+        include_limit: the most rows an included to-many relationship returns
+            (100 by default), for all, or by relationship (`{"heroes": 20}`); a cut
+            list is named in the `X-Include-Truncated` header.
         exclude: endpoints not to create.
         dependencies: dependencies of every endpoint (for example auth).
         route_dependencies: dependencies of some endpoints only.
@@ -132,6 +143,7 @@ def crud_router(
         filters=filters,
         order_by=order_by,
         default_order=default_order,
+        search=search,
     )
     label = name or model.__name__
     singular = snake(label)
@@ -207,7 +219,7 @@ def crud_router(
         f"{prefix}/",
         "GET",
         f"read_{plural}",
-        list_logic(repository, scope),
+        list_logic(repository, label=label, scope=scope),
         parameters,
         response_model=list_of_public,
         responses=LIST_HEADERS,
@@ -219,7 +231,12 @@ def crud_router(
         "GET",
         f"read_{singular}",
         read_logic(
-            repository, include or {}, id_name=id_name, not_found=not_found, scope=scope
+            repository,
+            include or {},
+            id_name=id_name,
+            not_found=not_found,
+            limits=include_limits(include or {}, include_limit),
+            scope=scope,
         ),
         [id_param],
         response_model=read_model(model, Public, include or {}),

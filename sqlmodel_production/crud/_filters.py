@@ -1,72 +1,64 @@
 """Filters from an allow-list: `?age__gt=30&name__ilike=%25man` -> WHERE clauses, on every backend.
 
-Everything that depends on the model (columns, operators, value types, OpenAPI descriptions)
-is worked out once when the `FilterSet` is built; a request only runs one small closure per
-given parameter.
+Everything that depends on the model (columns, relationships, operators, value types,
+OpenAPI descriptions) is worked out once when the `FilterSet` is built; a request only
+runs one small closure per given parameter. The operators themselves are one table,
+`OPERATOR_TABLE` in `crud/_operators.py`.
 """
 
 from __future__ import annotations
 
-import enum
-import types
+import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from typing import Any, Union, get_args, get_origin
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlmodel import SQLModel
 
+from sqlmodel_production.crud._columns import (
+    column_python_type,
+    is_aware_column,
+    model_column,
+    model_mapper,
+    value_type,
+)
 from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.crud._operators import (
+    ESCAPE,
+    MAX_IN_VALUES,
+    MAX_PATTERN_LENGTH,
+    OPERATOR_TABLE,
+    Clause,
+    Kind,
+    Operator,
+    Target,
+)
 
 __all__ = [
     "MAX_IN_VALUES",
     "MAX_PATTERN_LENGTH",
     "OPERATORS",
+    "SEARCH",
     "FilterParam",
     "FilterSet",
     "column_python_type",
+    "escape_like",
     "is_aware_column",
     "model_column",
     "model_mapper",
 ]
 
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "like", "ilike", "is_null")
-"""Every filter operator, in the order their parameters are listed."""
+OPERATORS = tuple(OPERATOR_TABLE)
+"""Every filter operator's name, in the order their parameters are listed."""
 
-MAX_IN_VALUES = 100
-"""The most values one `in` filter accepts."""
+SEARCH = "q"
+"""The query parameter of the text search, when a `FilterSet` has `search` fields."""
 
-MAX_PATTERN_LENGTH = 255
-"""The longest `like` / `ilike` pattern accepted."""
-
-_PATTERNS = ("like", "ilike")
-_ORDERED_TYPES = (int, float, Decimal, date, time, timedelta)  # datetime is a date
-_ESCAPE = "\\"
-
-_DESCRIPTIONS = {
-    "eq": "{} equal to",
-    "ne": "{} not equal to",
-    "lt": "{} less than",
-    "le": "{} less than or equal to",
-    "gt": "{} greater than",
-    "ge": "{} greater than or equal to",
-    "in": f"{{}} one of these values (repeat the parameter, at most {MAX_IN_VALUES} values)",
-    "like": (
-        "{} matches this pattern: % any characters, _ one character, \\ escapes them; "
-        "case sensitivity follows the database collation"
-    ),
-    "ilike": (
-        "{} matches this pattern, ignoring case: % any characters, _ one character, "
-        "\\ escapes them"
-    ),
-    "is_null": "{} is null (true) or is not null (false)",
-}
-
-Clause = sa.ColumnElement[bool]
-_Builder = Callable[[Any], Clause]
+_Builder = Callable[[Any], Clause | None]
+_Wrap = Callable[[Clause], Clause]
 
 
 @dataclass(frozen=True)
@@ -74,12 +66,15 @@ class FilterParam:
     """One query parameter a list endpoint exposes, such as `age__gt`.
 
     Attributes:
-        name: the parameter: the field for `eq` (`"age"`), else `"<field>__<op>"`.
-        field: the model field it filters on.
-        op: one of `OPERATORS`.
+        name: the parameter: the field for `eq` (`"age"`), else `"<field>__<op>"`;
+            a dot of a related field becomes `__` (`author__name__ilike`).
+        field: the field it filters on: a model field (`"age"`), or a related one
+            through relationships (`"author.name"`); for the search (`q`), the
+            searched fields joined by commas.
+        op: one of `OPERATORS`, or `"search"` for `q`.
         annotation: the Python type of the parameter's value, for FastAPI: the
             field's type (`AwareDatetime` for time-zone-aware columns), `list[...]`
-            of it for `in`, `bool` for `is_null`, `str` for `like` / `ilike`.
+            of it for `in`, `bool` for `is_null`, `str` for `like` / `ilike` and `q`.
         description: a short description for the OpenAPI document.
     """
 
@@ -96,31 +91,46 @@ class FilterSet:
     Semantics, identical on PostgreSQL, MariaDB and SQLite:
 
     - `eq`, `lt`, `le`, `gt`, `ge`, `in`, `like`, `ilike` never match a NULL.
+    - `eq`, `ne` and `in` on text are exact: case and trailing spaces count on every
+      backend (on MariaDB, whose usual collations ignore both, the column's index
+      finds the candidates and a byte comparison keeps the exact matches).
     - `ne` on a nullable column does match NULLs (`IS DISTINCT FROM`): "not 3" includes
       "no value", as in Python.
     - `like` / `ilike` take the client's pattern: `%` any characters, `_` one character,
       and a backslash escapes either (or itself). `ilike` ignores case everywhere (`ILIKE`
-      on PostgreSQL, `lower() LIKE lower()` elsewhere); `like` follows the column's
-      collation: case-sensitive on PostgreSQL, not on MariaDB's `_ci` collations nor
-      for ASCII on SQLite.
+      on PostgreSQL, `lower() LIKE lower()` elsewhere; SQLite folds ASCII letters only);
+      `like` follows the column's collation: case-sensitive on PostgreSQL, not on
+      MariaDB's `_ci` collations nor for ASCII on SQLite.
     - `is_null=true` is `IS NULL`, `false` is `IS NOT NULL`.
+    - A related field (`"author.name"`, through the model's relationships, as deep as
+      needed) filters with `EXISTS`: a row matches when a related row matches, and is
+      never repeated however many related rows do. A filter tells clients something
+      about the value, so allow only related fields they may read: unlike the model's
+      own fields (which `Repository` checks against the Public schema), related ones
+      are not checked.
+    - The search `q` (with `search` fields) keeps the rows where any of the fields
+      contains the text, ignoring case; `%`, `_` and `\\` in the text are literal.
+      Blank text searches nothing (every row matches).
 
     Args:
         model: the table model.
         allowed: the filterable fields, either with their operators
-            (`{"age": ("eq", "gt", "lt"), "name": ("ilike",)}`) or as a list of fields
-            given the operators that suit their type: `eq`, `ne`, `in` for all
+            (`{"age": ("eq", "gt", "lt"), "author.name": ("ilike",)}`) or as a list of
+            fields given the operators that suit their type: `eq`, `ne`, `in` for all
             but booleans (`eq`, `ne`); `lt`, `le`, `gt`, `ge` for numbers, dates, times
             and durations; `like`, `ilike` for strings; `is_null` for nullable columns.
+        search: string fields (own or related) the `q` parameter searches; none: no `q`.
 
     Raises:
-        ValueError: an unknown field or operator, or an operator that cannot apply
-            to the field (a programming error, reported at start-up).
+        ValueError: an unknown field, relationship or operator, or an operator that
+            cannot apply to the field (a programming error, reported at start-up).
 
     Example:
         ```python
-        filters = FilterSet(Hero, {"age": ("eq", "gt", "lt"), "name": ("ilike",)})
-        statement = select(Hero).where(*filters.clauses({"age__gt": 30, "name__ilike": "%man"}))
+        filters = FilterSet(Book, {"price": ("ge", "le"), "author.name": ("ilike",)},
+                            search=["title", "author.name"])
+        where = filters.clauses({"price__le": 20, "author__name__ilike": "terry%", "q": "disc"})
+        statement = select(Book).where(*where)
         ```
     """
 
@@ -128,10 +138,13 @@ class FilterSet:
         self,
         model: type[SQLModel],
         allowed: Mapping[str, Collection[str]] | Collection[str],
+        *,
+        search: Collection[str] = (),
     ) -> None:
-        if isinstance(allowed, str):
+        if isinstance(allowed, str) or isinstance(search, str):
             raise TypeError(
-                f"allowed filters must be a collection of fields, not the string {allowed!r}"
+                "allowed filters must be a collection of fields, not the string "
+                f"{allowed if isinstance(allowed, str) else search!r}"
             )
         if isinstance(allowed, Mapping):
             wanted: dict[str, Collection[str] | None] = dict(allowed)
@@ -139,26 +152,58 @@ class FilterSet:
             wanted = dict.fromkeys(allowed)
         params: list[FilterParam] = []
         builders: dict[str, _Builder] = {}
+        own: set[str] = set()
+
+        def add(param: FilterParam, builder: _Builder) -> None:
+            if param.name in builders:
+                raise ValueError(
+                    f"two filters of {model.__name__} are named {param.name!r}"
+                )
+            params.append(param)
+            builders[param.name] = builder
+
         for field, ops in wanted.items():
-            column = model_column(model, field)
-            value_type = _value_type(model, field, column)
+            path = _resolve(model, field)
+            if not path.steps:
+                own.add(field)
             if ops is None:
-                ops = _default_operators(value_type, bool(column.nullable))
+                ops = [
+                    op.name
+                    for op in OPERATOR_TABLE.values()
+                    if path.kind in op.default
+                    and (path.nullable or not op.nullable_only)
+                ]
             elif isinstance(ops, str):
                 raise TypeError(
                     f"operators of {field!r} must be a collection, not the string {ops!r}"
                 )
-            for op in dict.fromkeys(ops):
-                _check_operator(model, field, op, value_type, bool(column.nullable))
-                param = _param(field, op, value_type, is_aware_column(column))
-                if param.name in builders:
+            for name in dict.fromkeys(ops):
+                operator = _operator(model, field, name, path)
+                param = _param(field, operator, path)
+                add(param, _builder(param.name, operator, path))
+        if search:
+            paths = [_resolve(model, field) for field in dict.fromkeys(search)]
+            for path in paths:
+                if path.kind is not Kind.STRING:
                     raise ValueError(
-                        f"two filters of {model.__name__} are named {param.name!r}"
+                        f"search needs string fields; {model.__name__}.{path.spec} "
+                        f"holds {path.value_type.__name__}"
                     )
-                params.append(param)
-                builders[param.name] = _builder(param, column)
+                if not path.steps:
+                    own.add(path.spec)
+            fields = ", ".join(path.spec for path in paths)
+            description = (
+                f"Text to search for, ignoring case, anywhere in: {fields} "
+                f"(at most {MAX_PATTERN_LENGTH} characters)"
+            )
+            add(
+                FilterParam(SEARCH, fields, "search", str, description),
+                _search_builder(paths),
+            )
         self.model = model
         self.params: tuple[FilterParam, ...] = tuple(params)
+        self.own_fields: frozenset[str] = frozenset(own)
+        """The model's own fields the filters and the search read (not related ones)."""
         self._builders = builders
 
     def clauses(self, values: Mapping[str, Any]) -> list[Clause]:
@@ -169,196 +214,197 @@ class FilterSet:
                 parameter's `annotation`; `None` means not given.
 
         Returns:
-            One clause per given parameter, in the order of `params`.
+            One clause per given parameter, in the order of `params` (none for a
+            blank search).
 
         Raises:
             InvalidQuery: a value the database must not see: an empty or too long
                 `in` list, a too long or badly escaped pattern, a naive datetime
-                for a time-zone-aware column.
+                for a time-zone-aware column, a too long search text.
             ValueError: a key that is not one of `params` (a programming error).
         """
         if not values.keys() <= self._builders.keys():
             unknown = ", ".join(sorted(values.keys() - self._builders.keys()))
             raise ValueError(f"not filters of {self.model.__name__}: {unknown}")
-        return [
-            build(values[name])
-            for name, build in self._builders.items()
-            if values.get(name) is not None
-        ]
+        clauses = []
+        for name, build in self._builders.items():
+            value = values.get(name)
+            if value is not None:
+                clause = build(value)
+                if clause is not None:
+                    clauses.append(clause)
+        return clauses
 
 
-def model_mapper(model: type[SQLModel]) -> sa.orm.Mapper[Any]:
-    """The mapper of a table model.
+@dataclass(frozen=True)
+class _Path:
+    """A filterable field, maybe through relationships, resolved against the models."""
 
-    Raises:
-        TypeError: `model` is not a table model.
-    """
-    mapper = sa.inspect(model, raiseerr=False)
-    if not isinstance(mapper, sa.orm.Mapper):
-        raise TypeError(
-            f"{model.__name__} is not a table model (declare it with table=True)"
-        )
-    return mapper
+    spec: str  # as configured: "age", "author.name"
+    steps: tuple[
+        tuple[Any, bool], ...
+    ]  # (relationship attribute, to-many) from the model
+    column: sa.Column[Any]
+    value_type: type[Any]
+    kind: Kind
+    nullable: bool
+    aware: bool
 
+    @property
+    def target(self) -> Target:
+        return Target(self.column, self.nullable, self.kind is Kind.STRING)
 
-def model_column(model: type[SQLModel], field: str) -> sa.Column[Any]:
-    """The table column mapped to a model field.
-
-    Raises:
-        TypeError: `model` is not a table model.
-        ValueError: `field` is not one of its columns.
-    """
-    mapper = model_mapper(model)
-    column = mapper.columns.get(field)
-    if not isinstance(column, sa.Column):
-        known = ", ".join(
-            key for key, c in mapper.columns.items() if isinstance(c, sa.Column)
-        )
-        raise ValueError(
-            f"{model.__name__} has no column {field!r}; its columns: {known}"
-        )
-    return column
+    def wrap(self, clause: Clause) -> Clause:
+        """`clause` on the related rows, as EXISTS conditions on the model's rows."""
+        for attribute, to_many in reversed(self.steps):
+            clause = attribute.any(clause) if to_many else attribute.has(clause)
+        return clause
 
 
-def _value_type(model: type[SQLModel], field: str, column: sa.Column[Any]) -> type[Any]:
-    """The Python type of the field's values: its annotation without `None`, else the column's."""
-    info = model.model_fields.get(field)
-    annotation: Any = info.annotation if info is not None else None
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [arg for arg in get_args(annotation) if arg is not type(None)]
-        annotation = args[0] if len(args) == 1 else None
-    if isinstance(annotation, type):
-        return annotation
-    python_type = column_python_type(column)
-    if python_type is None:
-        raise ValueError(
-            f"cannot filter on {model.__name__}.{field}: its type {column.type} has no Python type"
-        )
-    return python_type
+def _resolve(model: type[SQLModel], spec: str) -> _Path:
+    *names, field = spec.split(".")
+    steps: list[tuple[Any, bool]] = []
+    current = model
+    for name in names:
+        relationship = model_mapper(current).relationships.get(name)
+        if relationship is None:
+            known = ", ".join(model_mapper(current).relationships.keys()) or "none"
+            raise ValueError(
+                f"{current.__name__} has no relationship {name!r} (filter {spec!r}); "
+                f"its relationships: {known}"
+            )
+        steps.append((getattr(current, name), bool(relationship.uselist)))
+        current = relationship.mapper.class_
+    column = model_column(current, field)
+    python_type = value_type(current, field, column)
+    return _Path(
+        spec,
+        tuple(steps),
+        column,
+        python_type,
+        Kind.of(python_type),
+        bool(column.nullable),
+        is_aware_column(column),
+    )
 
 
-def column_python_type(column: sa.Column[Any]) -> type[Any] | None:
-    """The Python type of a column's values, looking through a `TypeDecorator`; None if unknown."""
-    column_type = column.type
-    if isinstance(column_type, sa.types.TypeDecorator):
-        column_type = column_type.impl_instance
-    try:
-        python_type = column_type.python_type
-    except NotImplementedError:
-        return None
-    return None if python_type is object else python_type
-
-
-def is_aware_column(column: sa.Column[Any]) -> bool:
-    """Whether the column holds time-zone-aware datetimes (`UTCDateTime`, `DateTime(timezone=True)`).
-
-    Such a column must not be compared with a naive datetime: its zone would be a guess.
-    """
-    column_type = column.type
-    impl = getattr(
-        column_type, "impl", column_type
-    )  # a TypeDecorator's underlying type
-    return isinstance(impl, sa.DateTime) and bool(impl.timezone)
-
-
-def _default_operators(value_type: type[Any], nullable: bool) -> tuple[str, ...]:
-    if issubclass(value_type, bool):
-        ops: tuple[str, ...] = ("eq", "ne")
-    elif issubclass(value_type, enum.Enum):
-        ops = ("eq", "ne", "in")
-    elif issubclass(value_type, str):
-        ops = ("eq", "ne", "in", "like", "ilike")
-    elif issubclass(value_type, _ORDERED_TYPES):
-        ops = ("eq", "ne", "lt", "le", "gt", "ge", "in")
-    else:  # UUID and other unordered types
-        ops = ("eq", "ne", "in")
-    return (*ops, "is_null") if nullable else ops
-
-
-def _check_operator(
-    model: type[SQLModel], field: str, op: str, value_type: type[Any], nullable: bool
-) -> None:
+def _operator(model: type[SQLModel], field: str, name: str, path: _Path) -> Operator:
     where = f"{model.__name__}.{field}"
-    if op not in OPERATORS:
+    operator = OPERATOR_TABLE.get(name)
+    if operator is None:
         raise ValueError(
-            f"unknown filter operator {op!r} for {where}; operators: {', '.join(OPERATORS)}"
+            f"unknown filter operator {name!r} for {where}; operators: {', '.join(OPERATORS)}"
         )
-    if op in _PATTERNS and (
-        issubclass(value_type, enum.Enum) or not issubclass(value_type, str)
-    ):
+    if path.kind not in operator.kinds:
+        if operator.kinds == {Kind.STRING}:
+            needs = "a string column"
+        else:
+            needs = "one of " + ", ".join(kind.value for kind in operator.kinds)
         raise ValueError(
-            f"{op!r} needs a string column; {where} holds {value_type.__name__}"
+            f"{name!r} needs {needs}; {where} holds {path.value_type.__name__}"
         )
-    if op == "is_null" and not nullable:
+    if operator.nullable_only and not path.nullable:
         raise ValueError(
-            f"'is_null' on {where}, which is NOT NULL: it could never match"
+            f"{name!r} on {where}, which is NOT NULL: it could never match"
         )
+    return operator
 
 
-def _param(field: str, op: str, value_type: type[Any], aware: bool) -> FilterParam:
-    if op == "is_null":
-        annotation: Any = bool
-    elif op in _PATTERNS:
+def _param(field: str, operator: Operator, path: _Path) -> FilterParam:
+    annotation: Any
+    if operator.takes == "flag":
+        annotation = bool
+    elif operator.takes == "pattern":
         annotation = str
     else:
         annotation = (
-            AwareDatetime if aware and issubclass(value_type, datetime) else value_type
+            AwareDatetime
+            if path.aware and issubclass(path.value_type, datetime)
+            else path.value_type
         )
-        if op == "in":
+        if operator.takes == "values":
             annotation = list[annotation]
-    name = field if op == "eq" else f"{field}__{op}"
-    return FilterParam(name, field, op, annotation, _DESCRIPTIONS[op].format(field))
+    prefix = field.replace(".", "__")
+    name = prefix if operator.name == "eq" else f"{prefix}__{operator.name}"
+    return FilterParam(
+        name, field, operator.name, annotation, operator.description.format(field)
+    )
 
 
-def _builder(param: FilterParam, column: sa.Column[Any]) -> _Builder:
-    """The function turning one typed value of `param` into its clause."""
-    name, op = param.name, param.op
-    check = _require_aware(name) if is_aware_column(column) else _accept
-    if op == "eq":
-        return lambda value: column == check(value)
-    if op == "ne":
-        if column.nullable:
-            return lambda value: column.is_distinct_from(check(value))
-        return lambda value: column != check(value)
-    if op == "lt":
-        return lambda value: column < check(value)
-    if op == "le":
-        return lambda value: column <= check(value)
-    if op == "gt":
-        return lambda value: column > check(value)
-    if op == "ge":
-        return lambda value: column >= check(value)
-    if op == "in":
+def _builder(name: str, operator: Operator, path: _Path) -> _Builder:
+    """The function turning one typed value of the parameter `name` into its clause."""
+    build = functools.partial(operator.build, path.target)
+    one: Callable[[Any], Clause]
+    if operator.takes == "values":
 
-        def in_(values: Collection[Any]) -> Clause:
+        def one(values: Collection[Any]) -> Clause:
             if not values:
                 raise InvalidQuery(name, "give at least one value")
             if len(values) > MAX_IN_VALUES:
                 raise InvalidQuery(
                     name, f"give at most {MAX_IN_VALUES} values, not {len(values)}"
                 )
-            return column.in_([check(value) for value in values])
+            if path.aware:
+                for value in values:
+                    _require_aware(name, value)
+            return build(values)
 
-        return in_
-    if op == "like":
-        return lambda pattern: column.like(_pattern(name, pattern), escape=_ESCAPE)
-    if op == "ilike":
-        return lambda pattern: column.ilike(_pattern(name, pattern), escape=_ESCAPE)
-    assert op == "is_null", op
-    return lambda is_null: column.is_(None) if is_null else column.is_not(None)
+    elif operator.takes == "pattern":
+
+        def one(pattern: str) -> Clause:
+            return build(_pattern(name, pattern))
+
+    elif operator.takes == "value" and path.aware:
+
+        def one(value: Any) -> Clause:
+            return build(_require_aware(name, value))
+
+    else:
+        one = build
+    if not path.steps:
+        return one
+    return lambda value: path.wrap(one(value))
 
 
-def _accept(value: Any) -> Any:
+def _search_builder(paths: list[_Path]) -> _Builder:
+    """`q`: any of the fields contains the text, ignoring case; related fields through EXISTS."""
+    groups: dict[tuple[Any, ...], list[_Path]] = {}
+    for path in paths:
+        groups.setdefault(path.steps, []).append(path)
+
+    def search(text: str) -> Clause | None:
+        text = text.strip()
+        if not text:
+            return None
+        if len(text) > MAX_PATTERN_LENGTH:
+            raise InvalidQuery(
+                SEARCH, f"give at most {MAX_PATTERN_LENGTH} characters to search for"
+            )
+        pattern = f"%{escape_like(text)}%"
+        conditions = []
+        for group in groups.values():
+            found = sa.or_(
+                *(path.column.ilike(pattern, escape=ESCAPE) for path in group)
+            )
+            conditions.append(group[0].wrap(found))
+        return sa.or_(*conditions)
+
+    return search
+
+
+def escape_like(text: str) -> str:
+    """`text` as a LIKE pattern matching itself: `%`, `_` and `\\` escaped with `\\`."""
+    return (
+        text.replace(ESCAPE, ESCAPE * 2)
+        .replace("%", ESCAPE + "%")
+        .replace("_", ESCAPE + "_")
+    )
+
+
+def _require_aware(name: str, value: Any) -> Any:
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise InvalidQuery(name, "give a time zone, e.g. 2024-01-31T12:00:00Z")
     return value
-
-
-def _require_aware(name: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if isinstance(value, datetime) and value.utcoffset() is None:
-            raise InvalidQuery(name, "give a time zone, e.g. 2024-01-31T12:00:00Z")
-        return value
-
-    return check
 
 
 def _pattern(name: str, pattern: str) -> str:
@@ -375,7 +421,7 @@ def _pattern(name: str, pattern: str) -> str:
     for char in pattern:
         if escaped and char not in "%_\\":
             break
-        escaped = not escaped and char == _ESCAPE
+        escaped = not escaped and char == ESCAPE
     else:
         if not escaped:
             return pattern

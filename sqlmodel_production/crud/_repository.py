@@ -105,6 +105,8 @@ class Repository(Generic[ModelT]):
         order_by: the fields clients may order by.
         default_order: the order when the client gives none (the primary key is
             always the final tie-breaker).
+        search: string fields (own, or related as `"author.name"`) that the `q`
+            filter searches, ignoring case; none: no `q`.
         soft_delete: `delete` marks rows deleted (`deleted_at`) instead of removing
             them, and reads leave marked rows out; by default when `model` has the
             `SoftDelete` mixin.
@@ -132,6 +134,7 @@ class Repository(Generic[ModelT]):
         order_by: Collection[str] = (),
         default_order: Sequence[str] = (),
         soft_delete: bool | None = None,
+        search: Collection[str] = (),
     ) -> None:
         table: sa.Table = model.__table__  # type: ignore[attr-defined]
         primary_key = list(table.primary_key.columns)
@@ -153,10 +156,10 @@ class Repository(Generic[ModelT]):
                 f"{public.__name__} must carry the primary key {self.pk.name!r}"
             )
         self.version: sa.Column[Any] | None = sa.inspect(model).version_id_col
-        self.filters = FilterSet(model, filters)
+        self.filters = FilterSet(model, filters, search=search)
         self.ordering = Ordering(model, order_by, default_order)
         # Filtering or ordering on a field clients cannot read would leak it (`secret__like=a%`).
-        hidden = {p.field for p in self.filters.params} | set(self.ordering.allowed)
+        hidden = set(self.filters.own_fields) | set(self.ordering.allowed)
         hidden |= {key.name for key in self.ordering.parse(None)}
         hidden -= {c.name for c in self.columns}
         if hidden:
