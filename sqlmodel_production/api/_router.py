@@ -1,5 +1,6 @@
 """`crud_router`: the CRUD endpoints of a model, from one call."""
 
+import functools
 import inspect
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
 
+from sqlmodel_production.api._conditional import ANY, if_match_versions, none_match
 from sqlmodel_production.api._endpoints import (
+    Logic,
     json_response,
     key_parameter,
     make_endpoint,
@@ -73,6 +76,7 @@ def crud_router(
     route_dependencies: Mapping[Endpoint, Sequence[params.Depends]] | None = None,
     created_status: Literal[200, 201] = 200,
     deleted_status: Literal[200, 204] = 200,
+    require_if_match: bool = False,
     scope: RowScope | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
 ) -> APIRouter:
@@ -118,6 +122,8 @@ def crud_router(
         route_dependencies: dependencies of some endpoints only.
         created_status: 201 to answer creates with `201 Created` and a `Location`.
         deleted_status: 204 to answer deletes with an empty `204 No Content`.
+        require_if_match: for a versioned model (`Versioned`), answer PATCH and
+            DELETE without `If-Match` with `428 Precondition Required`.
         scope: the rows a request may see and write (`RowScope`: an owner, a
             tenant); a row outside it is a 404 on every endpoint.
         deleted_rows: for a model with soft delete (`SoftDelete`), the
@@ -184,6 +190,16 @@ def crud_router(
 
     id_param = key_parameter(id_name, repository.pk)
 
+    def condition_params(name: str, header: Any) -> list[inspect.Parameter]:
+        """The conditional-request header `name` of a versioned model's endpoint; none otherwise."""
+        if version is None:
+            return []
+        return [
+            inspect.Parameter(
+                name, _KW, annotation=Annotated[str | None, header], default=None
+            )
+        ]
+
     def scope_of(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return scope.of(values) if scope is not None else None
 
@@ -230,37 +246,66 @@ def crud_router(
         item_path,
         "GET",
         f"read_{singular}",
-        read_logic(
-            repository,
-            include or {},
-            id_name=id_name,
-            not_found=not_found,
-            limits=include_limits(include or {}, include_limit),
-            scope=scope,
+        _not_modified(
+            read_logic(
+                repository,
+                include or {},
+                id_name=id_name,
+                not_found=not_found,
+                limits=include_limits(include or {}, include_limit),
+                scope=scope,
+            )
         ),
-        [id_param],
+        [id_param, *condition_params("if_none_match", _IF_NONE_MATCH)],
         response_model=read_model(model, Public, include or {}),
-        responses=NOT_FOUND,
+        responses={
+            **NOT_FOUND,
+            **(
+                {
+                    304: {
+                        "description": "Not modified: If-None-Match names the current ETag"
+                    }
+                }
+                if version is not None
+                else {}
+            ),
+        },
     )
 
-    update_params = [id_param, inspect.Parameter(singular, _KW, annotation=Update)]
+    update_params = [
+        id_param,
+        inspect.Parameter(singular, _KW, annotation=Update),
+        *condition_params("if_match", _IF_MATCH),
+    ]
     update_responses: dict[int | str, Any] = {**NOT_FOUND, **CONFLICT, **BAD_BODY}
     if version is not None:
-        if_match = Header(
-            description="The ETag you read; a stale one is refused with 412"
-        )
-        update_params.append(
-            inspect.Parameter(
-                "if_match",
-                _KW,
-                annotation=Annotated[str | None, if_match],
-                default=None,
-            )
-        )
         update_responses[412] = {
             "model": ErrorBody,
             "description": "If-Match names an older version",
         }
+        if require_if_match:
+            update_responses[428] = {
+                "model": ErrorBody,
+                "description": "If-Match is required",
+            }
+
+    def accepted(values: Mapping[str, Any]) -> tuple[frozenset[int] | None, bool]:
+        """The versions If-Match accepts (None: any), and whether the row must exist (`*`)."""
+        pre = if_match_versions(
+            values.get("if_match"), required=require_if_match and version is not None
+        )
+        if pre.versions == ANY or pre.versions is None:
+            return None, pre.versions == ANY
+        return pre.versions, False
+
+    def changed_by_someone() -> HTTPException:
+        detail = f"{label} was changed by someone else; read it again"
+        return HTTPException(status_code=412, detail=detail)
+
+    def absent(must_exist: bool) -> HTTPException:
+        if must_exist:  # If-Match: * names a row that does not exist (RFC 9110)
+            return HTTPException(status_code=412, detail=not_found)
+        return HTTPException(status_code=404, detail=not_found)
 
     @one_statement
     def update(session: Target, **values: Any) -> Any:
@@ -269,19 +314,15 @@ def crud_router(
         if sent:
             detail = f"{', '.join(sent)} cannot be changed"
             raise HTTPException(status_code=422, detail=detail)
+        versions, must_exist = accepted(values)
         try:
             row = repository.update(
-                session,
-                values[id_name],
-                data,
-                version=_version(values.get("if_match")),
-                scope=scope_of(values),
+                session, values[id_name], data, version=versions, scope=scope_of(values)
             )
         except StaleVersion:
-            detail = f"{label} was changed by someone else; read it again"
-            raise HTTPException(status_code=412, detail=detail) from None
+            raise changed_by_someone() from None
         if row is None:
-            raise HTTPException(status_code=404, detail=not_found)
+            raise absent(must_exist)
         return json_response(row, headers=etag_headers(version, row))
 
     add(
@@ -297,8 +338,15 @@ def crud_router(
 
     @one_statement
     def delete(session: Target, **values: Any) -> Any:
-        if not repository.delete(session, values[id_name], scope=scope_of(values)):
-            raise HTTPException(status_code=404, detail=not_found)
+        versions, must_exist = accepted(values)
+        try:
+            deleted = repository.delete(
+                session, values[id_name], scope=scope_of(values), version=versions
+            )
+        except StaleVersion:
+            raise changed_by_someone() from None
+        if not deleted:
+            raise absent(must_exist)
         if deleted_status == 204:
             return Response(status_code=204)
         return json_response({"ok": True})
@@ -309,9 +357,13 @@ def crud_router(
         "DELETE",
         f"delete_{singular}",
         delete,
-        [id_param],
+        [id_param, *condition_params("if_match", _IF_MATCH)],
         status_code=deleted_status,
-        responses={**NOT_FOUND, **CONFLICT},
+        responses={
+            **{k: v for k, v in update_responses.items() if k in (412, 428)},
+            **NOT_FOUND,
+            **CONFLICT,
+        },
         response_model=None if deleted_status == 204 else Deleted,
     )
 
@@ -433,12 +485,24 @@ def _link_created_rows(
         route.responses.setdefault(route.status_code or 200, {})["links"] = links
 
 
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise HTTPException(
-            status_code=412, detail="If-Match must be an ETag this API sent"
-        )
-    return int(tag)
+_IF_MATCH = Header(
+    description="The ETag you read (or a list of them, or `*`); a stale one is refused with 412"
+)
+_IF_NONE_MATCH = Header(
+    description="The ETag you hold: if it is still current, the answer is 304 without a body"
+)
+
+
+def _not_modified(logic: Logic) -> Logic:
+    """`logic`, answering 304 when the request's `If-None-Match` names the row's ETag."""
+
+    @functools.wraps(logic)
+    def read(target: Any, **values: Any) -> Any:
+        if_none_match = values.pop("if_none_match", None)
+        response = logic(target, **values)
+        etag = response.headers.get("etag")
+        if none_match(if_none_match, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return response
+
+    return read

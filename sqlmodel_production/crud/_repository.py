@@ -182,7 +182,7 @@ class Repository(Generic[ModelT]):
         self._reads: dict[_Shape, Prepared] = {}
         self._counts: dict[_Shape, Prepared] = {}
         self._pages: dict[tuple[Any, ...], Prepared] = {}
-        self._deletes: dict[_Shape, sa.Delete | sa.Update] = {}
+        self._deletes: dict[tuple[_Shape, bool], sa.Delete | sa.Update] = {}
         self._restores: dict[_Shape, sa.Update] = {}
         self._updates: dict[tuple[Any, ...], sa.Update] = {}
         self._inserts: dict[tuple[str, ...], Prepared] = {}
@@ -473,17 +473,19 @@ class Repository(Generic[ModelT]):
         id: Any,
         data: Mapping[str, Any],
         *,
-        version: int | None = None,
+        version: int | Collection[int] | None = None,
         scope: Mapping[str, Any] | None = None,
     ) -> Row | None:
         """Apply a partial update; returns the row's Public columns, or None if absent.
+
+        An empty `data` changes nothing (the version stays) and returns the row.
 
         Args:
             session: the session.
             id: the primary key.
             data: only the fields to change (`update.model_dump(exclude_unset=True)`).
-            version: for a versioned model, the version the client read; the update
-                is refused if the row has moved on.
+            version: for a versioned model, the version the client read (or the
+                versions it accepts); the update is refused if the row has moved on.
             scope: the row must have these values (else it is absent), and they
                 cannot be changed.
 
@@ -500,14 +502,17 @@ class Repository(Generic[ModelT]):
             raise ValueError(
                 f"Scoped columns cannot be changed: {', '.join(sorted(moved))}"
             )
-        if not data and self.version is None:
-            return self.read(session, id, scope=scope)
+        accepted = _versions(version)
+        if not data:
+            row = self.read(session, id, scope=scope)
+            self._check_version(row, accepted)
+            return row
         connection = connection_of(session)
         returning = connection.dialect.update_returning
         shape = self._shape(scope)
         statement = self._update_statement(
             tuple(sorted(data)),
-            check=version is not None,
+            check=accepted is not None,
             returning=returning,
             shape=shape,
         )
@@ -515,21 +520,25 @@ class Repository(Generic[ModelT]):
         params = {f"{p}set_{name}": value for name, value in data.items()}
         params.update(self._scoped(scope))
         params[f"{p}pk"] = id
-        if version is not None:
-            params[f"{p}expected_version"] = version
+        if accepted is not None:
+            params[f"{p}expected_version"] = sorted(accepted)
         result = connection.execute(statement, params)
         if returning:
-            row = result.mappings().first()
-            found = dict(row) if row is not None else None
+            returned = result.mappings().first()
+            found = dict(returned) if returned is not None else None
         else:
             found = self.read(session, id, scope=scope) if result.rowcount else None
-        if found is None and version is not None:
-            current = self.read(session, id, scope=scope)
-            if current is not None:
-                raise StaleVersion(
-                    current.get(self.version.name) if self.version is not None else None
-                )
+        if found is None and accepted is not None:
+            self._check_version(self.read(session, id, scope=scope), accepted)
         return found
+
+    def _check_version(self, row: Row | None, accepted: set[int] | None) -> None:
+        """Raise `StaleVersion` if `row` exists at a version the client did not read."""
+        if row is None or accepted is None or self.version is None:
+            return
+        current = row.get(self.version.name)
+        if current not in accepted:
+            raise StaleVersion(current)
 
     def _update_statement(
         self, names: tuple[str, ...], *, check: bool, returning: bool, shape: _Shape
@@ -554,7 +563,9 @@ class Repository(Generic[ModelT]):
                 values[self.version.name] = self.version + 1
                 if check:
                     statement = statement.where(
-                        self.version == sa.bindparam(f"{p}expected_version")
+                        self.version.in_(
+                            sa.bindparam(f"{p}expected_version", expanding=True)
+                        )
                     )
             statement = statement.values(values)
             return statement.returning(*self.columns) if returning else statement
@@ -562,16 +573,36 @@ class Repository(Generic[ModelT]):
         return _cached(self._updates, (names, check, returning, shape), build)
 
     def delete(
-        self, session: Target, id: Any, *, scope: Mapping[str, Any] | None = None
+        self,
+        session: Target,
+        id: Any,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        version: int | Collection[int] | None = None,
     ) -> bool:
-        """Delete one row (with soft delete: mark it deleted, now); False if there was none."""
+        """Delete one row (with soft delete: mark it deleted, now); False if there was none.
+
+        Raises:
+            StaleVersion: `version` (for a versioned model) is not the row's current version.
+        """
         shape = self._shape(scope)
+        accepted = _versions(version)
+        check = accepted is not None and self.version is not None
 
         def build() -> sa.Delete | sa.Update:
             where = [
                 self.pk == sa.bindparam(f"{self._parameter}pk"),
                 *self._criteria(shape),
             ]
+            if check:
+                assert self.version is not None
+                where.append(
+                    self.version.in_(
+                        sa.bindparam(
+                            f"{self._parameter}expected_version", expanding=True
+                        )
+                    )
+                )
             if self.deleted_at is None:
                 return sa.delete(self.table).where(*where)
             return (
@@ -580,9 +611,15 @@ class Repository(Generic[ModelT]):
                 .values({self.deleted_at.name: utcnow()})
             )
 
-        statement = _cached(self._deletes, shape, build)
+        statement = _cached(self._deletes, (shape, check), build)
         params = {f"{self._parameter}pk": id, **self._scoped(scope)}
-        return connection_of(session).execute(statement, params).rowcount > 0
+        if check:
+            params[f"{self._parameter}expected_version"] = sorted(accepted or ())
+        if connection_of(session).execute(statement, params).rowcount > 0:
+            return True
+        if check:
+            self._check_version(self.read(session, id, scope=scope), accepted)
+        return False
 
     def restore(
         self, session: Target, id: Any, *, scope: Mapping[str, Any] | None = None
@@ -735,6 +772,13 @@ class Repository(Generic[ModelT]):
         if self.version is not None:
             values[self.version.name] = 1
         return values
+
+
+def _versions(version: int | Collection[int] | None) -> set[int] | None:
+    """The versions a client accepts: one, several (an If-Match list), or None (no check)."""
+    if version is None:
+        return None
+    return {version} if isinstance(version, int) else set(version)
 
 
 def _cached(cache: dict[K, V], key: K, build: Callable[[], V]) -> V:

@@ -22,7 +22,15 @@ __all__ = ["IntPK", "SoftDelete", "Timestamps", "UUIDPK", "Versioned"]
 
 
 class IntPK(SQLModel):
-    """An auto-incremented integer primary key `id`, `None` until the row is inserted."""
+    """An auto-incremented integer primary key `id`, `None` until the row is inserted.
+
+    Keys are never reused, on SQLite too (`AUTOINCREMENT`: without it SQLite gives
+    the key of a deleted last row to the next insert, and an ETag or a link a
+    client kept for the deleted row would name the new one). A model that sets
+    `__table_args__` of its own keeps that by adding `{"sqlite_autoincrement": True}`.
+    """
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
 
