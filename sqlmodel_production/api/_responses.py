@@ -66,7 +66,8 @@ BAD_BODY: dict[int | str, Any] = {
     400: {
         "model": ErrorBody,
         "description": "The body is not JSON (FastAPI cannot parse it)",
-    }
+    },
+    413: {"model": ErrorBody, "description": "The body is larger than the limit"},
 }
 LIST_HEADERS: dict[int | str, Any] = {
     200: {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
 
+from sqlmodel_production.api._body_limit import MAX_BODY_SIZE, body_limited_route
 from sqlmodel_production.api._conditional import ANY, if_match_versions, none_match
 from sqlmodel_production.api._endpoints import (
     Logic,
@@ -77,6 +78,7 @@ def crud_router(
     created_status: Literal[200, 201] = 200,
     deleted_status: Literal[200, 204] = 200,
     require_if_match: bool = False,
+    max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
 ) -> APIRouter:
@@ -122,6 +124,8 @@ def crud_router(
         route_dependencies: dependencies of some endpoints only.
         created_status: 201 to answer creates with `201 Created` and a `Location`.
         deleted_status: 204 to answer deletes with an empty `204 No Content`.
+        max_body_size: the largest request body (create, update, bulk), in bytes;
+            a larger one is answered 413 before it is parsed. 2 MiB by default.
         require_if_match: for a versioned model (`Versioned`), answer PATCH and
             DELETE without `If-Match` with `428 Precondition Required`.
         scope: the rows a request may see and write (`RowScope`: an owner, a
@@ -159,7 +163,9 @@ def crud_router(
     item_path = f"{prefix}/{{{id_name}}}"
     version = repository.version
     router = APIRouter(
-        tags=list(tags or [plural.replace("_", " ")]), dependencies=list(dependencies)
+        tags=list(tags or [plural.replace("_", " ")]),
+        dependencies=list(dependencies),
+        route_class=body_limited_route(max_body_size),
     )
     extra = route_dependencies or {}
 
