@@ -7,6 +7,7 @@ from ._ordering import Ordering as Ordering
 from ._repository import BulkValidationError as BulkValidationError
 from ._repository import Page as Page
 from ._repository import Repository as Repository
+from ._repository import Row as Row
 from ._repository import StaleVersion as StaleVersion
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "Ordering",
     "Page",
     "Repository",
+    "Row",
     "StaleVersion",
 ]

@@ -37,7 +37,7 @@ from sqlmodel_production.db._places import (
     connection_of,
     place_of,
 )
-from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.db._prepared import Prepared, Row
 from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
 
 __all__ = [
@@ -45,12 +45,12 @@ __all__ = [
     "Deleted",
     "Page",
     "Repository",
+    "Row",
     "StaleVersion",
     "Target",
 ]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
-Row = dict[str, Any]
 Deleted = Literal["hide", "include", "only"]
 """Which soft-deleted rows a read sees: none (the default), both kinds, or only them."""
 _Shape = tuple[tuple[str, ...], str]  # the scoped columns, and which deleted rows

@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
+"""One row as the repository and the routes return it: a plain dict of column name to value.
+
+Not an ORM object and not a schema instance: read `row["name"]`, not `row.name`
+(mypy reports the latter), or validate it into the Public schema where one is needed."""
 F = TypeVar("F", bound=Callable[..., Any])
 _SAFE = "__smp_direct_safe__"
 NO_PARAMS: Mapping[str, Any] = {}

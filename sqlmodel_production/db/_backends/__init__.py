@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from sqlmodel_production.db._prepared import Row
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -31,8 +33,6 @@ __all__ = [
     "never",
     "profile_of",
 ]
-
-Row = dict[str, Any]
 
 
 class Backend(enum.StrEnum):
