@@ -1,7 +1,7 @@
 """`link_router`: endpoints for a many-to-many link that carries data (a hero's role on a mission)."""
 
 import inspect
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -17,7 +17,9 @@ from sqlmodel_production.api._endpoints import (
     one_statement,
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
+from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._insert import upsert
+from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place, Target, connection_of, place_of
 from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.models import derive_schemas
@@ -42,6 +44,7 @@ def link_router(
     tags: list[str] | None = None,
     exclude: Collection[LinkEndpoint] = (),
     dependencies: Sequence[params.Depends] = (),
+    scope: RowScope | None = None,
 ) -> APIRouter:
     """Endpoints for the rows of a link table between `parent` and `child`.
 
@@ -71,6 +74,10 @@ def link_router(
         tags: OpenAPI tags; the parent's by default.
         exclude: endpoints not to create.
         dependencies: dependencies of every endpoint.
+        scope: the rows a request may see (`RowScope`), applied to the parent and
+            the child tables that have its columns: a parent or child outside it
+            is a 404, and reads list only linked rows inside it. Soft-deleted
+            parents and children (`SoftDelete`) are as absent as missing ones.
     """
     table: sa.Table = link.__table__  # type: ignore[attr-defined]
     parent_table: sa.Table = parent.__table__  # type: ignore[attr-defined]
@@ -112,6 +119,35 @@ def link_router(
     )
     parent_name, child_name = parent.__name__, child.__name__
     parent_id, child_id = f"{snake(parent_name)}_id", f"{snake(child_name)}_id"
+    # Scope and soft delete, per side, as the side's crud_router applies them.
+    sides = {
+        parent_name: Repository(parent, public=parent_public),
+        child_name: Repository(child, public=child_public),
+    }
+    scoped = scope.columns if scope is not None else ()
+    on_side = {
+        name: tuple(c for c in scoped if c in repo.table.c)
+        for name, repo in sides.items()
+    }
+    if missing := [
+        c for c in scoped if not any(c in cols for cols in on_side.values())
+    ]:
+        raise ValueError(
+            f"The scope's {', '.join(missing)} is a column of neither {parent_name} nor {child_name}"
+        )
+    parent_where = sides[parent_name].criteria(on_side[parent_name])
+    child_where = sides[child_name].criteria(on_side[child_name])
+
+    def scope_params(values: Mapping[str, Any]) -> dict[str, Any]:
+        if scope is None:
+            return {}
+        given = scope.of(values)
+        found: dict[str, Any] = {}
+        for name, repo in sides.items():
+            found.update(repo.scope_parameters({c: given[c] for c in on_side[name]}))
+        return found
+
+    guarded = bool(parent_where or child_where)
     parent_columns = [
         parent_table.c[n] for n in parent_public.model_fields if n in parent_table.c
     ]
@@ -120,32 +156,34 @@ def link_router(
     ]
 
     read_parent_statement = Prepared(
-        sa.select(*parent_columns).where(parent_pk == sa.bindparam("id"))
+        sa.select(*parent_columns).where(parent_pk == sa.bindparam("id"), *parent_where)
     )
     children_statement = Prepared(
         sa.select(*child_columns, *data_columns)
         .join(table, child_key == child_pk)
-        .where(parent_key == sa.bindparam("id"))
+        .where(parent_key == sa.bindparam("id"), *child_where)
         .order_by(child_pk)
     )
     parents_statement = Prepared(
         sa.select(*parent_columns, *data_columns)
         .join(table, parent_key == parent_pk)
-        .where(child_key == sa.bindparam("id"))
+        .where(child_key == sa.bindparam("id"), *parent_where)
         .order_by(parent_pk)
     )
     exists = {
         parent_name: Prepared(
-            sa.select(parent_pk).where(parent_pk == sa.bindparam("id"))
+            sa.select(parent_pk).where(parent_pk == sa.bindparam("id"), *parent_where)
         ),
-        child_name: Prepared(sa.select(child_pk).where(child_pk == sa.bindparam("id"))),
+        child_name: Prepared(
+            sa.select(child_pk).where(child_pk == sa.bindparam("id"), *child_where)
+        ),
     }
     unlink_statement = sa.delete(table).where(
         parent_key == sa.bindparam("parent"), child_key == sa.bindparam("child")
     )
 
-    def require(reads: Place, name: str, id: Any) -> None:
-        if reads.first(exists[name], {"id": id}) is None:
+    def require(reads: Place, name: str, id: Any, values: Mapping[str, Any]) -> None:
+        if reads.first(exists[name], {"id": id, **scope_params(values)}) is None:
             raise HTTPException(status_code=404, detail=f"{name} not found")
 
     router = APIRouter(dependencies=list(dependencies))
@@ -163,6 +201,8 @@ def link_router(
         **options: Any,
     ) -> None:
         if endpoint not in exclude:
+            if scope is not None:
+                parameters = [*parameters, scope.parameter()]
             func = make_endpoint(
                 logic, parameters, async_=async_, name=name, write=method != "GET"
             )
@@ -171,10 +211,11 @@ def link_router(
 
     @on_reads
     def read_parent(reads: Place, **values: Any) -> Any:
-        row = reads.first(read_parent_statement, {"id": values[parent_id]})
+        params = {"id": values[parent_id], **scope_params(values)}
+        row = reads.first(read_parent_statement, params)
         if row is None:
             raise HTTPException(status_code=404, detail=f"{parent_name} not found")
-        rows = reads.all(children_statement, {"id": values[parent_id]})
+        rows = reads.all(children_statement, params)
         return json_response({**row, children: rows})
 
     add(
@@ -191,8 +232,8 @@ def link_router(
     @one_statement
     def link_rows(target: Target, **values: Any) -> Any:
         reads = place_of(target)
-        require(reads, parent_name, values[parent_id])
-        require(reads, child_name, values[child_id])
+        require(reads, parent_name, values[parent_id], values)
+        require(reads, child_name, values[child_id], values)
         body = values["link"].model_dump()
         row = {
             parent_key.name: values[parent_id],
@@ -224,6 +265,10 @@ def link_router(
 
     @one_statement
     def unlink(target: Target, **values: Any) -> Any:
+        if guarded:  # both rows must be inside the scope, and not soft-deleted
+            reads = place_of(target)
+            require(reads, parent_name, values[parent_id], values)
+            require(reads, child_name, values[child_id], values)
         result = connection_of(target).execute(
             unlink_statement, {"parent": values[parent_id], "child": values[child_id]}
         )
@@ -247,8 +292,9 @@ def link_router(
 
     @on_reads
     def read_child_parents(reads: Place, **values: Any) -> Any:
-        require(reads, child_name, values[child_id])
-        return json_response(reads.all(parents_statement, {"id": values[child_id]}))
+        require(reads, child_name, values[child_id], values)
+        params = {"id": values[child_id], **scope_params(values)}
+        return json_response(reads.all(parents_statement, params))
 
     add(
         "read_child_parents",

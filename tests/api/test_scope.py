@@ -10,7 +10,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Field, Relationship, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.api import RowScope, crud_router, install_error_handlers
+from sqlmodel_production.api import (
+    RowScope,
+    crud_router,
+    install_error_handlers,
+    link_router,
+)
 from sqlmodel_production.models import SoftDelete, derive_schemas
 from tests.conftest import Target
 
@@ -32,7 +37,21 @@ class SpLoan(SoftDelete, table=True):
     shelf: SpShelf | None = Relationship(back_populates="loans")
 
 
-TABLES = [SpShelf.__table__, SpLoan.__table__]  # type: ignore[attr-defined]
+class SpTag(SQLModel, table=True):
+    __tablename__ = "sp_tag"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+    name: str = Field(max_length=50)
+
+
+class SpLoanTag(SQLModel, table=True):
+    __tablename__ = "sp_loan_tag"
+    tag_id: int = Field(foreign_key="sp_tag.id", primary_key=True)
+    loan_id: int = Field(foreign_key="sp_loan.id", primary_key=True, index=True)
+    weight: int = 1
+
+
+TABLES = [SpShelf.__table__, SpLoan.__table__, SpTag.__table__, SpLoanTag.__table__]  # type: ignore[attr-defined]
 
 
 def current_owner(x_user: int = Header()) -> dict[str, int]:
@@ -73,6 +92,22 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
             async_=target.async_,
             scope=scope,
             include={"loans": loan_public},
+        )
+    )
+    app.include_router(
+        crud_router(
+            SpTag, prefix="/tags", async_=target.async_, scope=scope, exclude={"read"}
+        )
+    )
+    app.include_router(
+        link_router(
+            SpLoanTag,
+            parent=SpTag,
+            child=SpLoan,
+            parent_prefix="/tags",
+            child_prefix="/loans",
+            async_=target.async_,
+            scope=scope,
         )
     )
     install_error_handlers(app)
@@ -200,3 +235,49 @@ def test_a_scope_dependency_must_return_its_columns(
         with database.engine.begin() as conn:
             SQLModel.metadata.drop_all(conn, tables=TABLES)
         asyncio.run(database.dispose())
+
+
+def test_link_endpoints_are_scoped_and_skip_soft_deleted_rows(
+    client: TestClient,
+) -> None:
+    tag = client.post("/tags/", json={"name": "t"}, headers=ALICE).json()
+    mine = client.post("/loans/", json={"title": "a"}, headers=ALICE).json()
+    gone = client.post("/loans/", json={"title": "g"}, headers=ALICE).json()
+    theirs = client.post("/loans/", json={"title": "z"}, headers=BOB).json()
+    link = f"/tags/{tag['id']}/loans"
+    assert (
+        client.put(
+            f"{link}/{mine['id']}", json={"weight": 2}, headers=ALICE
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            f"{link}/{gone['id']}", json={"weight": 1}, headers=ALICE
+        ).status_code
+        == 200
+    )
+    # Another owner's row is absent on either side.
+    assert (
+        client.put(
+            f"{link}/{theirs['id']}", json={"weight": 1}, headers=ALICE
+        ).status_code
+        == 404
+    )
+    assert (
+        client.put(
+            f"{link}/{theirs['id']}", json={"weight": 1}, headers=BOB
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/tags/{tag['id']}", headers=BOB).status_code == 404
+    assert client.get(f"/loans/{mine['id']}/tags", headers=BOB).status_code == 404
+    assert client.delete(f"{link}/{mine['id']}", headers=BOB).status_code == 404
+    # A soft-deleted loan leaves the tag's list.
+    client.delete(f"/loans/{gone['id']}", headers=ALICE)
+    read = client.get(f"/tags/{tag['id']}", headers=ALICE).json()
+    assert [(loan["title"], loan["weight"]) for loan in read["loans"]] == [("a", 2)]
+    assert [
+        t["name"] for t in client.get(f"/loans/{mine['id']}/tags", headers=ALICE).json()
+    ] == ["t"]
+    assert client.delete(f"{link}/{mine['id']}", headers=ALICE).json() == {"ok": True}
