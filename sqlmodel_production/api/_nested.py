@@ -79,7 +79,7 @@ def read_logic(
         return read_one
 
     loads = [
-        related_load(model, key, schema, limit=limits[key])
+        related_load(model, key, schema, limit=limits[key], scope=scoped)
         for key, schema in include.items()
     ]
     if any(load is None for load in loads):
@@ -91,12 +91,32 @@ def read_logic(
                     with_loader_criteria(related, related.deleted_at.is_(None))
                 )
         public = repository.public
+        related_classes = [
+            getattr(model, key).property.mapper.class_ for key in include
+        ]
+
+        def scoped_loaders(scope: Mapping[str, Any] | None) -> list[Any]:
+            """Related rows of another scope stay out, as on the Core path."""
+            return [
+                with_loader_criteria(
+                    related,
+                    sa.and_(
+                        *[
+                            getattr(related, c) == scope[c]
+                            for c in scoped
+                            if c in related.__table__.c
+                        ]
+                    ),
+                )
+                for related in related_classes
+                if scope and any(c in related.__table__.c for c in scoped)
+            ]
 
         def read_with_orm(session: Session, **values: Any) -> Any:
             query = (
                 sa.select(model)
                 .where(repository.pk == values[id_name], *criteria)
-                .options(*loaders)
+                .options(*loaders, *scoped_loaders(scope_of(values)))
             )
             params = repository.scope_parameters(scope_of(values))
             obj = session.scalars(query, params).first()
@@ -141,7 +161,7 @@ def read_logic(
         cut = []
         for load in loads:
             assert load is not None
-            data[load.name], truncated = load(reads, found)
+            data[load.name], truncated = load(reads, found, scope_of(values))
             if truncated:
                 cut.append(load.name)
         return _answer(data, cut, repository)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,18 +35,27 @@ class RelatedLoad:
         keys: list[sa.Column[Any]],
         uselist: bool,
         limit: int,
+        scoped: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.statement = Prepared(statement)
         self.keys = keys
         self.uselist = uselist
         self.limit = limit
+        self.scoped = scoped
 
-    def __call__(self, reads: Place, row: Mapping[Any, Any]) -> tuple[Any, bool]:
-        """The related row(s) of `row`, and whether rows past the limit were left out."""
+    def __call__(
+        self,
+        reads: Place,
+        row: Mapping[Any, Any],
+        scope: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, bool]:
+        """The related row(s) of `row` (inside `scope`), and whether rows past the limit were left out."""
         params = {f"k{i}": row[key.name] for i, key in enumerate(self.keys)}
         if any(value is None for value in params.values()):
             return [] if self.uselist else None, False
+        for column in self.scoped:
+            params[f"scope_{column}"] = (scope or {})[column]
         if not self.uselist:
             return reads.first(self.statement, params), False
         params["limit"] = self.limit + 1
@@ -63,12 +72,15 @@ def related_load(
     schema: type[SQLModel],
     *,
     limit: int = INCLUDE_LIMIT,
+    scope: Collection[str] = (),
 ) -> RelatedLoad | None:
     """A Core loader for `model.key`, or None where only the ORM can load it.
 
     The ORM is needed when `schema` has fields that are not columns of the related
     table (nested relationships), or when the relationship's join is not a plain
-    foreign-key or link-table one.
+    foreign-key or link-table one. The related table's columns among `scope`
+    must equal the request's scope (given at each call): related rows of
+    another owner stay out, as they do on that model's own routes.
     """
     relationship = getattr(model, key).property
     table = relationship.mapper.local_table
@@ -100,6 +112,13 @@ def related_load(
     statement = statement.where(
         *[remote == sa.bindparam(f"k{i}") for i, (_, remote) in enumerate(pairs)]
     )
+    scoped = tuple(column for column in scope if column in table.c)
+    statement = statement.where(
+        *[
+            table.c[c] == sa.bindparam(f"scope_{c}", type_=table.c[c].type)
+            for c in scoped
+        ]
+    )
     if issubclass(relationship.mapper.class_, SoftDelete):
         # Soft-deleted rows are as absent here as on the related model's routes.
         statement = statement.where(table.c.deleted_at.is_(None))
@@ -110,7 +129,12 @@ def related_load(
     if relationship.uselist:
         statement = statement.limit(sa.bindparam("limit", type_=sa.Integer()))
     return RelatedLoad(
-        key, statement, [local for local, _ in pairs], relationship.uselist, limit
+        key,
+        statement,
+        [local for local, _ in pairs],
+        relationship.uselist,
+        limit,
+        scoped,
     )
 
 
