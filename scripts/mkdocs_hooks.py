@@ -36,6 +36,7 @@ AREAS = (
     ("diagnostics", "Query recording, N+1 and leak detection, health, explanations."),
     ("testing", "The pytest plugin: fixtures and query assertions."),
     ("doctor", "The doctor as a library: run the checks, read the findings."),
+    ("errors", "Every exception of the package, under one root."),
 )
 
 _EXPECT = re.compile(r"\s*#\s*expect:\s*(?P<codes>SMP\d{3}(?:\s*,\s*SMP\d{3})*)")

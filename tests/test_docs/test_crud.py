@@ -7,7 +7,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from docs_src.crud import tutorial001, tutorial002, tutorial003, tutorial004
+from docs_src.crud import (
+    tutorial001,
+    tutorial002,
+    tutorial003,
+    tutorial004,
+    tutorial005,
+)
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
 from tests.conftest import Target
@@ -246,3 +252,39 @@ def test_tutorial004_the_repository_in_your_endpoints(
         assert (
             client.post("/authors/99/rename", params={"name": "X"}).status_code == 404
         )
+
+
+@pytest.fixture
+def loans(target: Target, database: Database) -> Iterator[TestClient]:
+    app = tutorial005.create_app(database, async_=target.async_)
+    with tables(database, tutorial005.DocLoan), TestClient(app) as client:
+        yield client
+
+
+def test_tutorial005_owners_see_their_loans(loans: TestClient) -> None:
+    alice, bob = {"X-User": "1"}, {"X-User": "2"}
+    mine = loans.post("/loans/", json={"title": "Dune"}, headers=alice).json()
+    loans.post("/loans/", json={"title": "Emma"}, headers=bob)
+    assert mine["owner_id"] == 1
+    assert [r["title"] for r in loans.get("/loans/", headers=alice).json()] == ["Dune"]
+    assert loans.get(f"/loans/{mine['id']}", headers=bob).status_code == 404
+    assert (
+        loans.post(
+            "/loans/", json={"title": "x", "owner_id": 2}, headers=alice
+        ).status_code
+        == 422
+    )
+
+
+def test_tutorial005_soft_delete_and_restore(loans: TestClient) -> None:
+    alice, admin = {"X-User": "1"}, {"X-User": "1", "X-Role": "admin"}
+    loan = loans.post("/loans/", json={"title": "Dune"}, headers=alice).json()
+    path = f"/loans/{loan['id']}"
+    assert loans.delete(path, headers=alice).json() == {"ok": True}
+    assert loans.get(path, headers=alice).status_code == 404
+    assert loans.get("/loans/deleted/", headers=alice).status_code == 403
+    assert [r["title"] for r in loans.get("/loans/deleted/", headers=admin).json()] == [
+        "Dune"
+    ]
+    assert loans.post(f"{path}/restore", headers=admin).json()["deleted_at"] is None
+    assert loans.get(path, headers=alice).json()["title"] == "Dune"
