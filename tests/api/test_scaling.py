@@ -109,7 +109,7 @@ def test_many_concurrent_clients_through_pgbouncer(
         statuses = [s for result in pool.map(work, range(16)) for s in result]
     assert len(statuses) == 16 * (12 * 4 + 4)
     assert set(statuses) <= {200, 201, 204}, sorted(set(statuses))
-    assert client.get("/items/?limit=1&with_total=true").status_code == 200
+    assert client.get("/items/?limit=1&count=true").status_code == 200
 
 
 @pytest.mark.parametrize("pooled_url", ["500ms"], indirect=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -288,19 +288,6 @@ def _send_binary(connection: sa.Connection) -> None:
         adapters.register_dumper(_BinaryList, ListBinaryDumper)
 
 
-def _upsert(
-    connection: sa.Connection,
-    table: sa.Table,
-    values: Mapping[str, Any],
-    on: Sequence[str],
-    changes: Sequence[str],
-    returning: Sequence[sa.ColumnElement[Any]],
-) -> Row:
-    return upsert_on_conflict(
-        postgresql.insert, connection, table, values, on, changes, returning
-    )
-
-
 PROFILE = Profile(
     backend=Backend.POSTGRESQL,
     url_names=("postgresql", "postgres"),
@@ -310,7 +297,7 @@ PROFILE = Profile(
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
-    upsert=_upsert,
+    upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
     server_limits_sql=(
         "SHOW max_connections",

@@ -9,7 +9,7 @@ left open).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,19 +70,6 @@ def _insert_batch(
     return by_key(table, batch, dicts(result))
 
 
-def _upsert(
-    connection: sa.Connection,
-    table: sa.Table,
-    values: Mapping[str, Any],
-    on: Sequence[str],
-    changes: Sequence[str],
-    returning: Sequence[sa.ColumnElement[Any]],
-) -> Row:
-    return upsert_on_conflict(
-        sqlite.insert, connection, table, values, on, changes, returning
-    )
-
-
 PROFILE = Profile(
     backend=Backend.SQLITE,
     url_names=("sqlite",),
@@ -92,7 +79,7 @@ PROFILE = Profile(
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
-    upsert=_upsert,
+    upsert=functools.partial(upsert_on_conflict, sqlite.insert),
     server_limits_sql=None,
     pinged=False,
 )
