@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench dist-check docs docs-serve faults
+.PHONY: demo test lint venv bench bench-topology dist-check docs docs-serve faults
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ dist-check: venv
 ## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## The router and the raw floor directly, through PgBouncer and on a replica, 1 and 2 workers (docs/scaling.md).
+bench-topology: venv
+	bash scripts/topology.sh all
+	$(BIN)/python -m bench.topology $(BENCH_ARGS)
 
 # Material's banner about its successor is not a problem of this site.
 export NO_MKDOCS_2_WARNING := 1
