@@ -12,11 +12,11 @@ from ._detached import explain_detached as explain_detached
 from ._explain import Explanation as Explanation
 from ._explain import explain_error as explain_error
 from ._findings import AsyncLazyLoadError as AsyncLazyLoadError
-from ._findings import Finding as Finding
-from ._findings import FindingKind as FindingKind
 from ._findings import Mode as Mode
 from ._findings import NPlusOneError as NPlusOneError
 from ._findings import NPlusOneWarning as NPlusOneWarning
+from ._findings import RepeatedLoad as RepeatedLoad
+from ._findings import RepeatedLoadKind as RepeatedLoadKind
 from ._findings import RepeatedQueryWarning as RepeatedQueryWarning
 from ._fingerprint import fingerprint as fingerprint
 from ._frames import Caller as Caller
@@ -48,8 +48,6 @@ __all__ = [
     "DetachedObjectError",
     "DiagnosticsMiddleware",
     "Explanation",
-    "Finding",
-    "FindingKind",
     "Leak",
     "LeakDetector",
     "Mode",
@@ -59,6 +57,8 @@ __all__ = [
     "PoolStats",
     "Query",
     "QueryRecording",
+    "RepeatedLoad",
+    "RepeatedLoadKind",
     "RepeatedQueryWarning",
     "detect_n_plus_one",
     "explain_detached",
@@ -70,3 +70,18 @@ __all__ = [
     "record_queries",
     "server_timing",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The former names, kept for a release: the doctor's findings are `Finding`.
+    renamed = {"Finding": "RepeatedLoad", "FindingKind": "RepeatedLoadKind"}
+    if name in renamed:
+        import warnings
+
+        warnings.warn(
+            f"sqlmodel_production.diagnostics.{name} is renamed {renamed[name]}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[renamed[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,8 @@ from ._frames import Caller
 
 __all__ = [
     "AsyncLazyLoadError",
-    "Finding",
-    "FindingKind",
+    "RepeatedLoad",
+    "RepeatedLoadKind",
     "Mode",
     "NPlusOneError",
     "NPlusOneWarning",
@@ -33,7 +33,7 @@ class Mode(enum.StrEnum):
     """Log a warning on `sqlmodel_production.diagnostics` (production)."""
 
 
-class FindingKind(enum.StrEnum):
+class RepeatedLoadKind(enum.StrEnum):
     LAZY_LOAD = "lazy load"
     """The same relationship lazy-loaded again and again: the N+1."""
     REPEATED_GET = "repeated get"
@@ -47,7 +47,7 @@ class FindingKind(enum.StrEnum):
 class NPlusOneError(SQLModelProductionError):
     """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
 
-    def __init__(self, finding: Finding) -> None:
+    def __init__(self, finding: RepeatedLoad) -> None:
         super().__init__(str(finding))
         self.finding = finding
 
@@ -69,10 +69,10 @@ class RepeatedQueryWarning(UserWarning):
 
 
 @dataclass(eq=False)
-class Finding:
+class RepeatedLoad:
     """One repeated load, where it happened and how to avoid it."""
 
-    kind: FindingKind
+    kind: RepeatedLoadKind
     subject: str
     """`Team.heroes` for a lazy load, the entity for a get or reload, else the statement."""
     caller: Caller | None
@@ -82,7 +82,7 @@ class Finding:
     @property
     def is_n_plus_one(self) -> bool:
         """Only lazy loads are N+1 proper; the other kinds are softer findings."""
-        return self.kind is FindingKind.LAZY_LOAD
+        return self.kind is RepeatedLoadKind.LAZY_LOAD
 
     @property
     def where(self) -> str:
@@ -90,11 +90,11 @@ class Finding:
 
     @property
     def fix(self) -> str:
-        if self.kind is FindingKind.LAZY_LOAD:
+        if self.kind is RepeatedLoadKind.LAZY_LOAD:
             return f"load it with the query that fetched the parents: .options({self.loader}({self.subject}))"
-        if self.kind is FindingKind.REPEATED_GET:
+        if self.kind is RepeatedLoadKind.REPEATED_GET:
             return f"fetch the rows in one query: select({self.subject}).where({self.subject}.id.in_(ids))"
-        if self.kind is FindingKind.ATTRIBUTE_RELOAD:
+        if self.kind is RepeatedLoadKind.ATTRIBUTE_RELOAD:
             return (
                 "expired attributes reload one object at a time: keep expire_on_commit=False, "
                 "or select the objects again in one query (or use RETURNING after a bulk insert)"
@@ -106,11 +106,11 @@ class Finding:
         return "selectinload" if self.collection else "joinedload"
 
     def __str__(self) -> str:
-        if self.kind is FindingKind.LAZY_LOAD:
+        if self.kind is RepeatedLoadKind.LAZY_LOAD:
             head = f"N+1 queries: {self.subject} was lazy-loaded {self.count} times {self.where}"
-        elif self.kind is FindingKind.REPEATED_GET:
+        elif self.kind is RepeatedLoadKind.REPEATED_GET:
             head = f"Repeated query: session.get({self.subject}, ...) ran {self.count} times {self.where}"
-        elif self.kind is FindingKind.ATTRIBUTE_RELOAD:
+        elif self.kind is RepeatedLoadKind.ATTRIBUTE_RELOAD:
             head = f"Repeated query: {self.subject} attributes were reloaded {self.count} times {self.where}"
         else:
             head = (

@@ -17,11 +17,11 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from ._findings import (
     AsyncLazyLoadError,
-    Finding,
-    FindingKind,
     Mode,
     NPlusOneError,
     NPlusOneWarning,
+    RepeatedLoad,
+    RepeatedLoadKind,
     RepeatedQueryWarning,
     async_lazy_load_message,
 )
@@ -63,16 +63,16 @@ class NPlusOneDetector:
             )
         self.mode = Mode(mode)
         self.threshold = threshold
-        self._seen: dict[tuple[FindingKind, str, Caller | None], Finding] = {}
+        self._seen: dict[tuple[RepeatedLoadKind, str, Caller | None], RepeatedLoad] = {}
         self._token: Token[tuple[NPlusOneDetector, ...]] | None = None
 
     @property
-    def findings(self) -> list[Finding]:
+    def findings(self) -> list[RepeatedLoad]:
         """Every repetition at or above the threshold, N+1 and softer findings alike."""
         return [f for f in self._seen.values() if f.count >= self.threshold]
 
     @property
-    def n_plus_one(self) -> list[Finding]:
+    def n_plus_one(self) -> list[RepeatedLoad]:
         """Only the N+1 findings (relationships lazy-loaded in a loop)."""
         return [f for f in self.findings if f.is_n_plus_one]
 
@@ -106,7 +106,7 @@ class NPlusOneDetector:
 
     def observe(
         self,
-        kind: FindingKind,
+        kind: RepeatedLoadKind,
         subject: str,
         caller: Caller | None,
         *,
@@ -116,7 +116,7 @@ class NPlusOneDetector:
         key = (kind, subject, caller)
         finding = self._seen.get(key)
         if finding is None:
-            finding = self._seen[key] = Finding(
+            finding = self._seen[key] = RepeatedLoad(
                 kind, subject, caller, collection=collection
             )
         finding.count += 1
@@ -184,7 +184,7 @@ def _on_orm_execute(state: ORMExecuteState) -> None:
         mapper, prop = state.loader_strategy_path.path[-2:]
         subject = f"{mapper.class_.__name__}.{prop.key}"  # type: ignore[union-attr]
         collection = bool(prop.uselist)  # type: ignore[union-attr]
-        kind = FindingKind.LAZY_LOAD
+        kind = RepeatedLoadKind.LAZY_LOAD
         if _is_async(state) and not in_greenlet():
             raise AsyncLazyLoadError(
                 async_lazy_load_message(subject, caller, collection=collection)
@@ -192,11 +192,14 @@ def _on_orm_execute(state: ORMExecuteState) -> None:
     elif state.is_relationship_load:
         return  # selectinload and friends: one query per parent query, by design
     elif state.is_column_load:
-        kind, subject = FindingKind.ATTRIBUTE_RELOAD, _entity(state)
+        kind, subject = RepeatedLoadKind.ATTRIBUTE_RELOAD, _entity(state)
     elif caller is not None and caller.entry.endswith(".get"):
-        kind, subject = FindingKind.REPEATED_GET, _entity(state)
+        kind, subject = RepeatedLoadKind.REPEATED_GET, _entity(state)
     else:
-        kind, subject = FindingKind.REPEATED_QUERY, fingerprint(str(state.statement))
+        kind, subject = (
+            RepeatedLoadKind.REPEATED_QUERY,
+            fingerprint(str(state.statement)),
+        )
     for detector in detectors:
         detector.observe(kind, subject, caller, collection=collection)
 

@@ -17,7 +17,7 @@ from sqlmodel_production.api import AsyncSessionDep, SessionDep
 from sqlmodel_production.diagnostics import (
     AsyncLazyLoadError,
     DiagnosticsMiddleware,
-    FindingKind,
+    RepeatedLoadKind,
     NPlusOneError,
     NPlusOneWarning,
     RepeatedQueryWarning,
@@ -73,7 +73,7 @@ def test_lazy_load_loop_is_found(target: Target, database: Database) -> None:
     def sync_fn(session: Session) -> None:
         with pytest.raises(NPlusOneError) as raised, detect_n_plus_one("raise"):
             team_rosters(session)
-        assert raised.value.finding.kind is FindingKind.LAZY_LOAD
+        assert raised.value.finding.kind is RepeatedLoadKind.LAZY_LOAD
         assert raised.value.finding.subject == "DgTeam.heroes"
         assert str(raised.value).startswith(
             "N+1 queries: DgTeam.heroes was lazy-loaded 2 times from "
@@ -201,7 +201,7 @@ def test_session_get_loop_is_a_softer_finding(
     def check(detector, caught, fn) -> None:  # type: ignore[no-untyped-def]
         [finding] = detector.findings
         assert (finding.kind, finding.subject, finding.count) == (
-            FindingKind.REPEATED_GET,
+            RepeatedLoadKind.REPEATED_GET,
             "DgHero",
             3,
         )
@@ -269,3 +269,14 @@ def test_middleware_finds_n_plus_one_per_request(
     assert_names_the_problem(
         str(raised.value), team_rosters_async if target.async_ else team_rosters
     )
+
+
+def test_the_former_names_of_a_repeated_load_still_import() -> None:
+    from sqlmodel_production import diagnostics
+
+    with pytest.warns(DeprecationWarning, match="Finding is renamed RepeatedLoad"):
+        assert diagnostics.Finding is diagnostics.RepeatedLoad
+    with pytest.warns(
+        DeprecationWarning, match="FindingKind is renamed RepeatedLoadKind"
+    ):
+        assert diagnostics.FindingKind is diagnostics.RepeatedLoadKind

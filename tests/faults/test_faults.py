@@ -21,6 +21,7 @@ from faults._table import Row, problems, problems_besides_500s
 
 pytestmark = pytest.mark.faults
 
+
 class AnsweredWith500(AssertionError):
     """The run's only problem: answers with status 500."""
 
