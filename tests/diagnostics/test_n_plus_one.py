@@ -17,9 +17,9 @@ from sqlmodel_production.api import AsyncSessionDep, SessionDep
 from sqlmodel_production.diagnostics import (
     AsyncLazyLoadError,
     DiagnosticsMiddleware,
-    RepeatedLoadKind,
     NPlusOneError,
     NPlusOneWarning,
+    RepeatedLoadKind,
     RepeatedQueryWarning,
     detect_n_plus_one,
     record_queries,
