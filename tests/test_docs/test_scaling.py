@@ -55,4 +55,12 @@ def test_read_only_sessions_count_on_a_replica(scaled: Database) -> None:
         if tutorial002.count_notes(scaled) == 2:
             break
     assert tutorial002.count_notes(scaled) == 2
-    assert asyncio.run(tutorial002.count_notes_async(scaled)) == 2
+
+    async def count_async() -> int:
+        try:
+            return await tutorial002.count_notes_async(scaled)
+        finally:
+            # Async connections belong to this event loop: close them before it ends.
+            await scaled.dispose()
+
+    assert asyncio.run(count_async()) == 2
