@@ -29,6 +29,11 @@ def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     if "faults" in (config.getoption("markexpr") or ""):
+        # A fault that does not apply to a server (PgBouncer on MariaDB) is not a test.
+        inapplicable = [item for item in items if not _applies(item)]
+        if inapplicable:
+            config.hook.pytest_deselected(items=inapplicable)
+            items[:] = [item for item in items if _applies(item)]
         return
     chosen = [item for item in items if item.get_closest_marker("faults") is None]
     if len(chosen) < len(items):
@@ -36,6 +41,13 @@ def pytest_collection_modifyitems(
             items=[item for item in items if item.get_closest_marker("faults")]
         )
         items[:] = chosen
+
+
+def _applies(item: pytest.Item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "server" not in params or "fault" not in params:
+        return True
+    return SERVERS[params["server"]].name in params["fault"].backends
 
 
 @pytest.fixture(scope="session", params=list(SERVERS))
