@@ -154,21 +154,15 @@ def make_endpoint(
                         unit.run, given.sync_session, values, _async_sleep
                     )
             database = get_database(request)
-            engine = database.async_engine.sync_engine
-            where = unit.alone(engine, database.async_replicas, request.scope)
-            if where is Where.REPLICA:
-                return await greenlet_spawn(
-                    unit.on_replica,
-                    database.async_replicas,
-                    engine,
-                    values,
-                    _async_sleep,
-                )
-            if where is Where.POOLED:
-                result = await greenlet_spawn(
-                    unit.on_pooled, engine, values, _async_sleep
-                )
-            else:
+            result = await greenlet_spawn(
+                unit.alone,
+                database.async_engine.sync_engine,
+                database.async_replicas,
+                request.scope,
+                values,
+                _async_sleep,
+            )
+            if result is _NEEDS_SESSION:
                 async with database.async_session() as own:
                     result = await greenlet_spawn(
                         unit.run, own.sync_session, values, _async_sleep
@@ -188,13 +182,10 @@ def make_endpoint(
                 with open_override(override, request) as given:
                     return unit.run(given, values, time.sleep)
             database = get_database(request)
-            engine = database.engine
-            where = unit.alone(engine, database.replicas, request.scope)
-            if where is Where.REPLICA:
-                return unit.on_replica(database.replicas, engine, values, time.sleep)
-            if where is Where.POOLED:
-                result = unit.on_pooled(engine, values, time.sleep)
-            else:
+            result = unit.alone(
+                database.engine, database.replicas, request.scope, values, time.sleep
+            )
+            if result is _NEEDS_SESSION:
                 with database.session() as own:
                     result = unit.run(own, values, time.sleep)
             unit.wrote(request.scope)
@@ -209,6 +200,8 @@ def make_endpoint(
 
 
 _REQUEST = "_request"
+_NEEDS_SESSION = object()
+"""What `_Unit.alone` answers when the work needs a session of the endpoint's own."""
 Sleep = Callable[[float], None]
 
 
@@ -224,19 +217,29 @@ class _Unit:
         self.work = work
 
     def alone(
-        self, engine: Engine, replicas: Replicas, scope: MutableMapping[str, Any]
-    ) -> Where:
-        """Where the work runs when the request brings no session.
+        self,
+        engine: Engine,
+        replicas: Replicas,
+        scope: MutableMapping[str, Any],
+        values: dict[str, Any],
+        sleep: Sleep,
+    ) -> Any:
+        """Run the work when the request brings no session; `_NEEDS_SESSION` if it needs one.
 
         A read goes to a replica unless this request, or recently its client
         (`ReadYourWritesMiddleware`), wrote.
         """
-        return choose(
+        where = choose(
             self.work,
             SessionState.NONE,
             autocommit=autocommits(engine),
             replica=bool(len(replicas)) and not scope.get(WROTE),
         )
+        if where is Where.REPLICA:
+            return self.on_replica(replicas, engine, values, sleep)
+        if where is Where.POOLED:
+            return self.on_pooled(engine, values, sleep)
+        return _NEEDS_SESSION
 
     def wrote(self, scope: MutableMapping[str, Any]) -> None:
         """Remember that this request wrote: its later reads go to the primary."""
