@@ -36,6 +36,7 @@ from sqlmodel_production.crud._operators import (
     Operator,
     Target,
 )
+from sqlmodel_production.models import SoftDelete
 
 __all__ = [
     "MAX_IN_VALUES",
@@ -255,8 +256,15 @@ class _Path:
         return Target(self.column, self.nullable, self.kind is Kind.STRING)
 
     def wrap(self, clause: Clause) -> Clause:
-        """`clause` on the related rows, as EXISTS conditions on the model's rows."""
+        """`clause` on the related rows, as EXISTS conditions on the model's rows.
+
+        Soft-deleted related rows (`SoftDelete`) never match, as their own routes
+        do not show them.
+        """
         for attribute, to_many in reversed(self.steps):
+            related = attribute.property.mapper
+            if issubclass(related.class_, SoftDelete):
+                clause = sa.and_(clause, related.local_table.c.deleted_at.is_(None))
             clause = attribute.any(clause) if to_many else attribute.has(clause)
         return clause
 

@@ -92,6 +92,7 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
             async_=target.async_,
             scope=scope,
             include={"loans": loan_public},
+            filters=["loans.title"],
         )
     )
     app.include_router(
@@ -281,3 +282,14 @@ def test_link_endpoints_are_scoped_and_skip_soft_deleted_rows(
         t["name"] for t in client.get(f"/loans/{mine['id']}/tags", headers=ALICE).json()
     ] == ["t"]
     assert client.delete(f"{link}/{mine['id']}", headers=ALICE).json() == {"ok": True}
+
+
+def test_related_filters_never_match_soft_deleted_rows(client: TestClient) -> None:
+    shelf = client.post("/shelves/", json={"label": "s"}, headers=ALICE).json()
+    loan = client.post(
+        "/loans/", json={"title": "x", "shelf_id": shelf["id"]}, headers=ALICE
+    ).json()
+    found = client.get("/shelves/?loans__title=x", headers=ALICE).json()
+    assert [row["label"] for row in found] == ["s"]
+    client.delete(f"/loans/{loan['id']}", headers=ALICE)
+    assert client.get("/shelves/?loans__title=x", headers=ALICE).json() == []
