@@ -2,8 +2,9 @@
 
 A profile names the backend's drivers, how to connect and tune a connection,
 whether a statement can be its own transaction at no cost, how to insert many
-rows and upsert, what a pooler in front of it needs, and how to read the
-server's connection limit. Nothing outside this package asks which database it
+rows and upsert, its error table (codes to `ErrorKind`, and what the messages
+name), what a pooler in front of it needs, and how to read the server's
+connection limit. Nothing outside this package asks which database it
 talks to: it asks the profile. Adding a backend, or a pooler mode, is one module.
 """
 
@@ -22,6 +23,7 @@ from sqlmodel_production.db._prepared import Row
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from sqlmodel_production.db._error_codes import ClassifiedError
     from sqlmodel_production.db._settings import DatabaseSettings
 
 __all__ = [
@@ -92,6 +94,10 @@ class Profile:
     """Install the per-connection settings that connect arguments cannot carry."""
     insert_batch: InsertBatch
     upsert: Upsert
+    read_error: Callable[[BaseException, Any], ClassifiedError | None]
+    """Read the backend's error table: the driver's exception and its code (a SQLSTATE,
+    an error number, a result code name) -> what went wrong, or None for a code it does
+    not know."""
     server_limits_sql: tuple[str, str] | None
     """Queries for the server's `max_connections` and the connections it reserves; None: no server."""
     check: Callable[[sa.Connection, DatabaseSettings], list[str]] | None = None

@@ -10,7 +10,9 @@ round trip. MariaDB has no `INSERT ... RETURNING` for many rows in order nor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._settings import DatabaseSettings
 
 from . import Backend, Profile, Row, never
@@ -72,6 +75,75 @@ def _upsert(
     )
 
 
+# MariaDB / MySQL error numbers.
+_ERRORS = {
+    1062: ErrorKind.UNIQUE_VIOLATION,
+    1586: ErrorKind.UNIQUE_VIOLATION,
+    1452: ErrorKind.MISSING_REFERENCE,
+    1451: ErrorKind.STILL_REFERENCED,
+    1048: ErrorKind.NOT_NULL_VIOLATION,
+    1364: ErrorKind.NOT_NULL_VIOLATION,  # field has no default
+    3819: ErrorKind.CHECK_VIOLATION,  # MySQL
+    4025: ErrorKind.CHECK_VIOLATION,  # MariaDB
+    1406: ErrorKind.INVALID_DATA,  # data too long
+    1264: ErrorKind.INVALID_DATA,  # out of range
+    1366: ErrorKind.INVALID_DATA,  # incorrect value
+    1292: ErrorKind.INVALID_DATA,  # truncated incorrect value
+    1213: ErrorKind.DEADLOCK,
+    1205: ErrorKind.LOCK_TIMEOUT,
+    1969: ErrorKind.STATEMENT_TIMEOUT,  # MariaDB max_statement_time
+    3024: ErrorKind.STATEMENT_TIMEOUT,  # MySQL max_execution_time
+    1040: ErrorKind.TOO_MANY_CONNECTIONS,
+    1203: ErrorKind.TOO_MANY_CONNECTIONS,  # max_user_connections
+    2002: ErrorKind.CONNECTION_LOST,
+    2003: ErrorKind.CONNECTION_LOST,
+    2006: ErrorKind.CONNECTION_LOST,  # server has gone away
+    2013: ErrorKind.CONNECTION_LOST,  # lost connection during query
+    2055: ErrorKind.CONNECTION_LOST,
+    2005: ErrorKind.CONNECTION_LOST,  # unknown server host
+    2014: ErrorKind.CONNECTION_LOST,  # commands out of sync (a half-read answer)
+    1927: ErrorKind.CONNECTION_LOST,  # connection was killed
+    1053: ErrorKind.CONNECTION_LOST,  # server shutdown in progress
+    1077: ErrorKind.CONNECTION_LOST,  # normal shutdown
+    1079: ErrorKind.CONNECTION_LOST,  # shutdown complete
+    1152: ErrorKind.CONNECTION_LOST,  # aborted connection
+    1184: ErrorKind.CONNECTION_LOST,  # aborted new connection
+}
+
+
+_MARIADB_FK = re.compile(
+    r"\(`[^`]*`\.`(?P<table>[^`]+)`, CONSTRAINT `(?P<constraint>[^`]+)` FOREIGN KEY \((?P<columns>[^)]+)\)"
+)
+_MARIADB_KEY = re.compile(r"for key '(?:[^'.]+\.)?(?P<constraint>[^']+)'")
+_MARIADB_COLUMN = re.compile(r"[Cc]olumn '(?P<column>[^']+)'")
+_MARIADB_CHECK = re.compile(r"CONSTRAINT `(?P<constraint>[^`]+)` failed")
+
+
+def _read_error(error: BaseException, errno: int) -> ClassifiedError | None:
+    message = str(error.args[1])
+    kind = _ERRORS.get(errno)
+    if kind is None:
+        return None
+    found = ClassifiedError(kind, code=str(errno))
+    if match := _MARIADB_FK.search(message):
+        columns = tuple(c.strip(" `") for c in match["columns"].split(","))
+        if kind is ErrorKind.MISSING_REFERENCE:
+            return replace(
+                found,
+                constraint=match["constraint"],
+                table=match["table"],
+                columns=columns,
+            )
+        return replace(found, constraint=match["constraint"])
+    if match := _MARIADB_KEY.search(message):
+        return replace(found, constraint=match["constraint"])
+    if match := _MARIADB_CHECK.search(message):
+        return replace(found, constraint=match["constraint"])
+    if match := _MARIADB_COLUMN.search(message):
+        return replace(found, columns=(match["column"],))
+    return found
+
+
 PROFILE = Profile(
     backend=Backend.MARIADB,
     url_names=("mariadb", "mysql"),
@@ -81,6 +153,7 @@ PROFILE = Profile(
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=insert_values,
+    read_error=_read_error,
     upsert=_upsert,
     server_limits_sql=("SELECT @@max_connections", "SELECT 0"),
 )

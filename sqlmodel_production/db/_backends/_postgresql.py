@@ -20,6 +20,7 @@ statements that run in autocommit (see `docs/scaling.md`).
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import Prepared, run_prepared
 from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
@@ -288,6 +290,69 @@ def _send_binary(connection: sa.Connection) -> None:
         adapters.register_dumper(_BinaryList, ListBinaryDumper)
 
 
+# PostgreSQL SQLSTATEs; classes ("08") match every code that starts with them.
+_ERRORS = {
+    "23505": ErrorKind.UNIQUE_VIOLATION,
+    "23503": ErrorKind.MISSING_REFERENCE,  # refined below by the message
+    "23502": ErrorKind.NOT_NULL_VIOLATION,
+    "23514": ErrorKind.CHECK_VIOLATION,
+    "22001": ErrorKind.INVALID_DATA,  # string too long
+    "22003": ErrorKind.INVALID_DATA,  # numeric out of range
+    "22P02": ErrorKind.INVALID_DATA,  # invalid text representation
+    "22007": ErrorKind.INVALID_DATA,  # invalid datetime format
+    "22008": ErrorKind.INVALID_DATA,  # datetime out of range
+    "22021": ErrorKind.INVALID_CHARACTER,  # character not in repertoire (a NUL in text)
+    "22P05": ErrorKind.INVALID_CHARACTER,  # untranslatable character
+    "40001": ErrorKind.SERIALIZATION_FAILURE,
+    "40P01": ErrorKind.DEADLOCK,
+    "55P03": ErrorKind.LOCK_TIMEOUT,
+    "57014": ErrorKind.STATEMENT_TIMEOUT,
+    "53300": ErrorKind.TOO_MANY_CONNECTIONS,
+    "57P01": ErrorKind.CONNECTION_LOST,  # admin shutdown (also pg_terminate_backend)
+    "57P02": ErrorKind.CONNECTION_LOST,  # crash shutdown
+    "57P03": ErrorKind.CONNECTION_LOST,  # cannot connect now (starting, stopping, recovering)
+    "57P04": ErrorKind.CONNECTION_LOST,  # database dropped
+    "57P05": ErrorKind.CONNECTION_LOST,  # idle session timeout
+    "08": ErrorKind.CONNECTION_LOST,
+}
+
+
+_PG_KEY = re.compile(r"Key \((?P<columns>[^)]+)\)=")
+
+
+def _read_error(error: BaseException, sqlstate: str) -> ClassifiedError | None:
+    kind = _ERRORS.get(sqlstate) or _ERRORS.get(sqlstate[:2])
+    if kind is None:
+        return None
+    diag = getattr(
+        error, "diag", None
+    )  # psycopg keeps details on .diag, asyncpg on the error
+    source = diag if diag is not None else error
+    detail = (
+        getattr(source, "message_detail", None) or getattr(source, "detail", None) or ""
+    )
+    if kind is ErrorKind.MISSING_REFERENCE and "still referenced" in detail:
+        kind = ErrorKind.STILL_REFERENCED
+    columns: tuple[str, ...] = ()
+    if match := _PG_KEY.search(detail):
+        columns = tuple(c.strip().strip('"') for c in match["columns"].split(","))
+    elif column := getattr(source, "column_name", None):
+        columns = (column,)
+    table = getattr(source, "table_name", None)
+    if kind is ErrorKind.STILL_REFERENCED:
+        table, columns = (
+            None,
+            (),
+        )  # those name the referencing table, not the one written to
+    return ClassifiedError(
+        kind,
+        code=sqlstate,
+        constraint=getattr(source, "constraint_name", None),
+        table=table,
+        columns=columns,
+    )
+
+
 PROFILE = Profile(
     backend=Backend.POSTGRESQL,
     url_names=("postgresql", "postgres"),
@@ -297,6 +362,7 @@ PROFILE = Profile(
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
+    read_error=_read_error,
     upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
     server_limits_sql=(

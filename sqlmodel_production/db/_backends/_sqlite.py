@@ -10,6 +10,8 @@ left open).
 from __future__ import annotations
 
 import functools
+import re
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import dicts
 from sqlmodel_production.db._settings import DatabaseSettings
 
@@ -70,6 +73,47 @@ def _insert_batch(
     return by_key(table, batch, dicts(result))
 
 
+# SQLite extended result code names (sqlite3 exceptions carry them since Python 3.11).
+_ERRORS = {
+    "SQLITE_CONSTRAINT_UNIQUE": ErrorKind.UNIQUE_VIOLATION,
+    "SQLITE_CONSTRAINT_PRIMARYKEY": ErrorKind.UNIQUE_VIOLATION,
+    "SQLITE_CONSTRAINT_FOREIGNKEY": ErrorKind.MISSING_REFERENCE,  # refined by the statement
+    "SQLITE_CONSTRAINT_NOTNULL": ErrorKind.NOT_NULL_VIOLATION,
+    "SQLITE_CONSTRAINT_CHECK": ErrorKind.CHECK_VIOLATION,
+    "SQLITE_TOOBIG": ErrorKind.INVALID_DATA,
+    "SQLITE_BUSY": ErrorKind.DATABASE_LOCKED,
+    "SQLITE_BUSY_SNAPSHOT": ErrorKind.DATABASE_LOCKED,
+    "SQLITE_BUSY_RECOVERY": ErrorKind.DATABASE_LOCKED,
+    "SQLITE_LOCKED": ErrorKind.DATABASE_LOCKED,
+    "SQLITE_LOCKED_SHAREDCACHE": ErrorKind.DATABASE_LOCKED,
+}
+
+
+_SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<columns>.+)$")
+
+
+def _read_error(error: BaseException, name: str) -> ClassifiedError | None:
+    kind = _ERRORS.get(name)
+    if name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in str(error):
+        # ON DELETE / ON UPDATE RESTRICT fires as a trigger: the parent is still referenced.
+        return ClassifiedError(ErrorKind.STILL_REFERENCED, code=name)
+    if kind is None:
+        return None
+    found = ClassifiedError(kind, code=name)
+    match = _SQLITE_COLUMNS.search(str(error))
+    if match is None:
+        return found
+    if kind is ErrorKind.CHECK_VIOLATION:
+        return replace(found, constraint=match["columns"].strip())
+    qualified = [c.strip() for c in match["columns"].split(",")]
+    tables = {c.partition(".")[0] for c in qualified if "." in c}
+    return replace(
+        found,
+        table=tables.pop() if len(tables) == 1 else None,
+        columns=tuple(c.rpartition(".")[2] for c in qualified),
+    )
+
+
 PROFILE = Profile(
     backend=Backend.SQLITE,
     url_names=("sqlite",),
@@ -79,6 +123,7 @@ PROFILE = Profile(
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
+    read_error=_read_error,
     upsert=functools.partial(upsert_on_conflict, sqlite.insert),
     server_limits_sql=None,
     pinged=False,
