@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from types import CodeType, FrameType, TracebackType
 from typing import NamedTuple
 
@@ -71,8 +70,9 @@ def find_caller() -> Caller | None:
     Under an async session, SQLAlchemy runs the query in a greenlet whose
     frames stop at `greenlet_spawn`; the walk continues in the parent greenlet,
     where the user's `await session.exec(...)` is. With no user frame in the
-    stack (an endpoint made by `crud_router`), the line of a test waiting in
-    `TestClient` for the request stands in.
+    stack (an endpoint made by `crud_router`), the innermost framework frame
+    stands in. Other threads' stacks are never read: a request `TestClient`
+    serves in its own thread names the endpoint's side, not the test's line.
     """
     frame: FrameType | None = sys._getframe(1)
     current = greenlet.getcurrent()
@@ -95,47 +95,8 @@ def find_caller() -> Caller | None:
         if parent is None or not getattr(
             current, "__sqlalchemy_greenlet_provider__", False
         ):
-            return _waiting_client() or fallback
+            return fallback
         frame, current = parent.gr_frame, parent
-
-
-_TEST_CLIENT = "starlette.testclient"
-
-
-def _waiting_client() -> Caller | None:
-    """The user's line in the thread waiting for a `TestClient` request, if one thread is.
-
-    `TestClient` serves the app in a thread of its own while the test's thread
-    waits in the client, so the request's stack holds no line of the test.
-    """
-    if _TEST_CLIENT not in sys.modules:
-        return None  # never imported: not under a TestClient
-    found: Caller | None = None
-    me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        caller = None if ident == me else _above_client(frame)
-        if caller is not None:
-            if found is not None:
-                return None  # two clients waiting: which one ran the query is unknown
-            found = caller
-    return found
-
-
-def _above_client(frame: FrameType | None) -> Caller | None:
-    """The innermost user frame that called into `TestClient`, in one thread's stack."""
-    in_client = False
-    while frame is not None:
-        code = frame.f_code
-        if frame.f_globals.get("__name__") == _TEST_CLIENT:
-            in_client = True
-        elif (
-            in_client
-            and not _in(code, frame, _is_core, _CORE)
-            and not _in(code, frame, _is_library, _FRAMEWORK)
-        ):
-            return Caller(code.co_filename, frame.f_lineno, _function(frame))
-        frame = frame.f_back
-    return None
 
 
 def caller_in_traceback(tb: TracebackType | None) -> Caller | None:

@@ -8,14 +8,12 @@ import os
 import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from sqlmodel_production import Database, crud_router
 from sqlmodel_production.api import AsyncSessionDep
 from sqlmodel_production.db import Backend
 from sqlmodel_production.testing import assert_queries, override_session
-from tests.conftest import Target
 
 from ._app import DgTeam, line_of, seeded
 
@@ -69,31 +67,6 @@ def test_a_hand_written_endpoint_names_its_own_line(
         message = asyncio.run(get_teams(database, "/names"))
     filename, lineno = line_of(teams_app, "endpoint")
     assert message.endswith(f"[{_relative(filename)}:{lineno} in team_names]")
-
-
-def get_teams_through_test_client(database: Database, async_: bool) -> str:
-    """The `assert_queries` failure of a request served by `TestClient` (another thread)."""
-    app = FastAPI(lifespan=database.lifespan)
-    app.include_router(crud_router(DgTeam, prefix="/teams", async_=async_))
-    with TestClient(app) as client:
-        with pytest.raises(AssertionError) as raised, assert_queries(0):
-            response = client.get("/teams/")  # request
-        assert response.status_code == 200, response.text
-    return str(raised.value)
-
-
-def test_a_request_served_by_test_client_names_the_line_of_the_request(
-    target: Target, database: Database
-) -> None:
-    with seeded(database):
-        message = get_teams_through_test_client(database, target.async_)
-    filename, lineno = line_of(get_teams_through_test_client, "request")
-    first, query = message.splitlines()
-    assert first == "1 query ran, expected 0:"
-    assert query.startswith("1. SELECT dgteam.id, dgteam.name")
-    assert query.endswith(
-        f"[{_relative(filename)}:{lineno} in get_teams_through_test_client]"
-    )
 
 
 def _relative(filename: str) -> str:
