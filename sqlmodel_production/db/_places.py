@@ -162,7 +162,12 @@ def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
         yield place
     finally:
         if autocommit and pooled.is_valid:
-            dialect.reset_isolation_level(dbapi_connection)
+            try:
+                dialect.reset_isolation_level(dbapi_connection)
+            except (
+                Exception
+            ) as exc:  # a connection that broke: never raised over the work's error
+                pooled.invalidate(exc)
         if place is not None:
             place.close()
         else:

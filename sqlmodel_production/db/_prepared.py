@@ -265,7 +265,12 @@ def _error(
 ) -> Exception:
     """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
     dialect = engine.dialect
-    lost = dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
+    dbapi_connection = pooled.dbapi_connection
+    lost = (
+        dialect.is_disconnect(exc, dbapi_connection, cursor)
+        # psycopg's "connection socket closed" has no SQLSTATE; the connection knows.
+        or getattr(dbapi_connection, "broken", False) is True
+    )
     if lost or connection_failed(exc):
         gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
         invalidate(exc)
