@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
-from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
 
@@ -183,7 +183,7 @@ def list_logic(
             limit=values["limit"],
             cursor=values["cursor"] or None,
             with_total=values["count"],
-            scope=scope.of(values) if scope is not None else None,
+            scope=scope_of(scope, values),
         )
         headers = {}
         if page.next_cursor is not None:

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
-from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud._related import INCLUDE_LIMIT, related_load
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
@@ -61,9 +61,6 @@ def read_logic(
     scoped = scope.columns if scope is not None else ()
     criteria = repository.criteria(scoped)
 
-    def scope_of(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        return scope.of(values) if scope is not None else None
-
     def missing() -> HTTPException:
         return HTTPException(status_code=404, detail=not_found)
 
@@ -71,7 +68,7 @@ def read_logic(
 
         @on_reads
         def read_one(reads: Place, **values: Any) -> Any:
-            row = repository.read(reads, values[id_name], scope=scope_of(values))
+            row = repository.read(reads, values[id_name], scope=scope_of(scope, values))
             if row is None:
                 raise missing()
             return json_response(row, headers=etag_headers(repository.version, row))
@@ -116,9 +113,9 @@ def read_logic(
             query = (
                 sa.select(model)
                 .where(repository.pk == values[id_name], *criteria)
-                .options(*loaders, *scoped_loaders(scope_of(values)))
+                .options(*loaders, *scoped_loaders(scope_of(scope, values)))
             )
-            params = repository.scope_parameters(scope_of(values))
+            params = repository.scope_parameters(scope_of(scope, values))
             obj = session.scalars(query, params).first()
             if obj is None:
                 raise missing()
@@ -152,7 +149,7 @@ def read_logic(
     def read_with_core(reads: Place, **values: Any) -> Any:
         params = {
             "pk": values[id_name],
-            **repository.scope_parameters(scope_of(values)),
+            **repository.scope_parameters(scope_of(scope, values)),
         }
         found = reads.first(statement, params)
         if found is None:
@@ -161,7 +158,7 @@ def read_logic(
         cut = []
         for load in loads:
             assert load is not None
-            data[load.name], truncated = load(reads, found, scope_of(values))
+            data[load.name], truncated = load(reads, found, scope_of(scope, values))
             if truncated:
                 cut.append(load.name)
         return _answer(data, cut, repository)

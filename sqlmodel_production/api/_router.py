@@ -36,7 +36,7 @@ from sqlmodel_production.api._responses import (
     etag_headers,
     snake,
 )
-from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud._related import INCLUDE_LIMIT, include_limits
 from sqlmodel_production.crud._repository import (
     BulkValidationError,
@@ -206,12 +206,11 @@ def crud_router(
             )
         ]
 
-    def scope_of(values: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        return scope.of(values) if scope is not None else None
-
     @one_statement
     def create(session: Target, **values: Any) -> Any:
-        row = repository.create(session, values[singular], scope=scope_of(values))
+        row = repository.create(
+            session, values[singular], scope=scope_of(scope, values)
+        )
         headers = etag_headers(version, row)
         if created_status == 201:
             headers["Location"] = f"{prefix}/{row[repository.pk.name]}"
@@ -323,7 +322,11 @@ def crud_router(
         versions, must_exist = accepted(values)
         try:
             row = repository.update(
-                session, values[id_name], data, version=versions, scope=scope_of(values)
+                session,
+                values[id_name],
+                data,
+                version=versions,
+                scope=scope_of(scope, values),
             )
         except StaleVersion:
             raise changed_by_someone() from None
@@ -347,7 +350,10 @@ def crud_router(
         versions, must_exist = accepted(values)
         try:
             deleted = repository.delete(
-                session, values[id_name], scope=scope_of(values), version=versions
+                session,
+                values[id_name],
+                scope=scope_of(scope, values),
+                version=versions,
             )
         except StaleVersion:
             raise changed_by_someone() from None
@@ -376,7 +382,7 @@ def crud_router(
     def create_many(session: Session, **values: Any) -> Any:
         try:
             rows = repository.create_many(
-                session, values[plural], scope=scope_of(values)
+                session, values[plural], scope=scope_of(scope, values)
             )
         except BulkValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
@@ -413,7 +419,7 @@ def crud_router(
                 reads,
                 offset=values["offset"],
                 limit=values["limit"],
-                scope=scope_of(values),
+                scope=scope_of(scope, values),
                 deleted="only",
             )
             return json_response(page.rows)
@@ -444,7 +450,9 @@ def crud_router(
 
         @one_statement
         def restore(session: Target, **values: Any) -> Any:
-            row = repository.restore(session, values[id_name], scope=scope_of(values))
+            row = repository.restore(
+                session, values[id_name], scope=scope_of(scope, values)
+            )
             if row is None:
                 raise HTTPException(
                     status_code=404,

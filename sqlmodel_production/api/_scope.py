@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-__all__ = ["RowScope"]
+__all__ = ["RowScope", "scope_of"]
 
 SCOPE = "_scope"
 """The generated endpoints' parameter that receives the scope."""
@@ -70,3 +70,10 @@ class RowScope:
                 f"{sorted(scope)}, not the scoped columns {sorted(self.columns)}"
             )
         return scope
+
+
+def scope_of(
+    scope: RowScope | None, values: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The scope an endpoint of a router with `scope` received; None for an unscoped router."""
+    return scope.of(values) if scope is not None else None
