@@ -11,7 +11,8 @@ connection, so every statement is still seen, logged and translated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from ._errors import (
 
 __all__ = [
     "Prepared",
+    "NativeDriver",
     "Row",
     "checkout",
     "dicts",
@@ -132,13 +134,36 @@ class _Compiled:
             return values
         return tuple(values[name] for name in self.names)
 
+    @property
+    def described(self) -> bool:
+        """Whether the type of each result column is known (from a cursor or `describe`)."""
+        return self._processors is not None
+
+    def describe(self, type_codes: Sequence[Any]) -> None:
+        """Learn the result columns' types: the driver's type code of each, as a cursor's description gives it."""
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, type_ in enumerate(self._types):
+            coltype = type_codes[index] if index < len(type_codes) else None
+            impl = type_.dialect_impl(self._dialect)
+            processor = impl.result_processor(self._dialect, coltype)
+            if processor is not None:
+                processors.append((index, processor))
+        self._processors = processors
+
     def rows(self, cursor: Any) -> list[Row]:
         """The cursor's rows as dicts keyed like `Result.mappings()`, values processed by type."""
+        if self._processors is None:
+            self.describe([column[1] for column in cursor.description or ()])
+        return self.rows_of(cursor.fetchall())
+
+    def rows_of(self, fetched: Iterable[Sequence[Any]]) -> list[Row]:
+        """`fetched` rows (value sequences in column order) as dicts, values processed by type.
+
+        Needs the result columns' types (`described`).
+        """
         processors = self._processors
-        if processors is None:
-            processors = self._processors = self._result_processors(cursor)
         keys = self.keys
-        rows = [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(keys, row, strict=True)) for row in fetched]
         if processors:
             for row in rows:
                 for index, process in processors:
@@ -146,16 +171,22 @@ class _Compiled:
                     row[key] = process(row[key])
         return rows
 
-    def _result_processors(self, cursor: Any) -> list[tuple[int, Callable[[Any], Any]]]:
-        description = cursor.description or ()
-        processors: list[tuple[int, Callable[[Any], Any]]] = []
-        for index, type_ in enumerate(self._types):
-            coltype = description[index][1] if index < len(description) else None
-            impl = type_.dialect_impl(self._dialect)
-            processor = impl.result_processor(self._dialect, coltype)
-            if processor is not None:
-                processors.append((index, processor))
-        return processors
+
+@dataclass(frozen=True)
+class NativeDriver:
+    """A driver's own API for `Prepared` statements, where it takes fewer round trips than SQLAlchemy's adapter.
+
+    Both functions take the DB-API connection (SQLAlchemy's adapter, whose
+    `driver_connection` is the driver's) and raise the DB-API error the adapter
+    would raise.
+    """
+
+    describe: Callable[[Any, str], Sequence[Any]]
+    """(connection, sql) -> the type code of each result column, as a cursor's description gives it."""
+    in_transaction: Callable[[Any], bool]
+    """(connection) -> whether a transaction is open on it (else a statement is its own)."""
+    fetch: Callable[[Any, str, Any], Sequence[Sequence[Any]]]
+    """(connection, sql, parameters) -> the rows, each a sequence of values in column order."""
 
 
 def dicts(result: sa.Result[Any]) -> list[Row]:
@@ -175,8 +206,9 @@ def execute(statement: Prepared | sa.Select[Any]) -> Any:
 def direct_safe(listener: F) -> F:
     """Mark a `before/after_cursor_execute` listener that `PooledPlace` may call itself.
 
-    It is called with `conn=None` and a plain object as `context` (attributes
-    may be set on it between the two calls). A `before_cursor_execute` listener
+    It is called with `conn=None`, a plain object as `context` (attributes
+    may be set on it between the two calls) and, for a statement sent through
+    the driver's own API (asyncpg's `fetch`), `cursor=None`. A `before_cursor_execute` listener
     must be registered with `retval=True` and return `(statement, parameters)`:
     SQLAlchemy wraps any other in a function of its own, which is unmarked. An
     engine with any unmarked listener runs every statement through a
@@ -232,26 +264,47 @@ def run_on_driver(
     engine: Engine,
     pooled: Any,
     invalidate: Callable[[BaseException], None],
+    native: NativeDriver | None = None,
 ) -> list[Row]:
-    """Execute `form` on a cursor of the pooled connection, calling the listeners around it."""
+    """Execute `form` on the pooled connection, calling the listeners around it.
+
+    Through the driver's own API where there is one (`native`; listeners then
+    get no cursor), else on a cursor.
+    """
     before, after = listeners
     sql, parameters = form.sql, form.parameters(params)
-    cursor = pooled.cursor()
+    cursor: Any = None if native is not None else pooled.cursor()
+    own_transaction = native is not None and not native.in_transaction(
+        pooled.dbapi_connection
+    )
     try:
         context = SimpleNamespace() if before or after else None
         for listener in before:
             sql, parameters = listener(None, cursor, sql, parameters, context, False)
         try:
-            cursor.execute(sql, parameters)
+            if native is None:
+                cursor.execute(sql, parameters)
+            else:
+                if not form.described:
+                    form.describe(native.describe(pooled.dbapi_connection, sql))
+                fetched = native.fetch(pooled.dbapi_connection, sql, parameters)
         except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
             raise _error(
-                engine, pooled, exc, cursor, sql, parameters, invalidate
+                engine,
+                pooled,
+                exc,
+                cursor,
+                sql,
+                parameters,
+                invalidate,
+                own_transaction,
             ) from exc
         for listener in after:
             listener(None, cursor, sql, parameters, context, False)
-        return form.rows(cursor)
+        return form.rows(cursor) if native is None else form.rows_of(fetched)
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 def _error(
@@ -262,8 +315,13 @@ def _error(
     sql: str,
     parameters: Any,
     invalidate: Callable[[BaseException], None],
+    own_transaction: bool = False,
 ) -> Exception:
-    """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
+    """The error SQLAlchemy would raise; a lost connection is not given back to the pool.
+
+    `own_transaction`: the statement ran outside a transaction (a write then
+    committed itself, if it ran at all), whether the connection says so or not.
+    """
     dialect = engine.dialect
     dbapi_connection = pooled.dbapi_connection
     lost = (
@@ -272,7 +330,13 @@ def _error(
         or getattr(dbapi_connection, "broken", False) is True
     )
     if lost or connection_failed(exc):
-        gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
+        gone = lost_connection(
+            sql,
+            parameters,
+            exc,
+            pooled.dbapi_connection,
+            autocommit=True if own_transaction else None,
+        )
         invalidate(exc)
         return gone
     error: Exception = sa.exc.DBAPIError.instance(

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sqlmodel_production.db._backends import autocommits
+from sqlmodel_production.db._backends import Autocommit, autocommit_of
 from sqlmodel_production.db._database import Database
 from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._retry import RetryPolicy
@@ -119,7 +119,7 @@ class _Attempt(Generic[S]):
         if (
             self._transaction.single_statement
             and isinstance(bind, Engine)
-            and autocommits(bind)
+            and autocommit_of(bind) is Autocommit.CONNECTION
         ):
             level = "AUTOCOMMIT"
         if level is not None:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from sqlmodel_production import DatabaseSettings
 from sqlmodel_production.db import Backend
-from sqlmodel_production.db._backends import profile_of
+from sqlmodel_production.db._backends import Autocommit, profile_of
 from sqlmodel_production.db._engine import engine_options
 from sqlmodel_production.db._settings import Pooler
 
@@ -37,21 +37,22 @@ def test_an_unknown_database_names_the_supported_ones() -> None:
 @pytest.mark.parametrize(
     ("family", "driver", "pooler", "autocommit"),
     [
-        (Backend.POSTGRESQL, "psycopg", "none", True),
-        (Backend.POSTGRESQL, "asyncpg", "none", True),
-        (Backend.POSTGRESQL, "psycopg", "pgbouncer", True),
-        # asyncpg prepares, then executes: a pooler may split the two outside a transaction.
-        (Backend.POSTGRESQL, "asyncpg", "pgbouncer", False),
-        (Backend.MARIADB, "pymysql", "none", False),
-        (Backend.MARIADB, "asyncmy", "none", False),
-        (Backend.SQLITE, "pysqlite", "none", False),
-        (Backend.SQLITE, "aiosqlite", "none", False),
+        (Backend.POSTGRESQL, "psycopg", "none", Autocommit.CONNECTION),
+        (Backend.POSTGRESQL, "asyncpg", "none", Autocommit.CONNECTION),
+        (Backend.POSTGRESQL, "psycopg", "pgbouncer", Autocommit.CONNECTION),
+        # asyncpg's adapter prepares, then executes: a pooler may split the two
+        # outside a transaction; asyncpg's own `fetch` sends them together.
+        (Backend.POSTGRESQL, "asyncpg", "pgbouncer", Autocommit.DRIVER),
+        (Backend.MARIADB, "pymysql", "none", Autocommit.NO),
+        (Backend.MARIADB, "asyncmy", "none", Autocommit.NO),
+        (Backend.SQLITE, "pysqlite", "none", Autocommit.NO),
+        (Backend.SQLITE, "aiosqlite", "none", Autocommit.NO),
     ],
 )
 def test_which_statements_autocommit(
-    family: Backend, driver: str, pooler: str, autocommit: bool
+    family: Backend, driver: str, pooler: str, autocommit: Autocommit
 ) -> None:
-    assert profile_of(family).autocommit_statements(driver, pooler) is autocommit
+    assert profile_of(family).autocommit(driver, pooler) is autocommit
 
 
 def _settings(**values: object) -> DatabaseSettings:

@@ -31,9 +31,11 @@ from sqlmodel_production.db._places import (
     pooled_place,
     session_state,
 )
-from sqlmodel_production.db._prepared import Prepared, direct_safe, run_prepared
+from sqlmodel_production.db._prepared import Prepared, Row, direct_safe, run_prepared
+from sqlmodel_production.db._settings import Pooler
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime
+from tests._topology import at_port, require
 from tests.conftest import Target
 from tests.db.test_ping import kill, server_id
 
@@ -166,22 +168,27 @@ def every_read(reads: Any) -> dict[str, Any]:
 def test_rows_equal_those_read_through_a_connection(
     target: Target, database: Database
 ) -> None:
-    expected, got = run(
+    """The first read of a statement runs on a cursor, later ones (asyncpg) through the driver's `fetch`."""
+    expected, got, again = run(
         database,
         target.async_,
         connected(lambda conn: every_read(ConnectionPlace(conn))),
+        direct(every_read),
         direct(every_read),
     )
     assert expected["by_token"] == ROWS[2]
     assert expected["missing"] is None
     assert got == expected
-    for name, rows in got.items():
+    assert again == expected
+    for name, rows in (*got.items(), *again.items()):
         if isinstance(rows, list):
             for row, want in zip(rows, expected[name], strict=True):
                 assert list(map(type, row.values())) == list(map(type, want.values()))
-    assert isinstance(got["by_token"]["token"], uuid.UUID)
-    assert got["by_token"]["seen_at"].tzinfo is not None
-    assert got["by_token"]["mood"] is Mood.calm
+    for read in (got, again):
+        assert isinstance(read["by_token"]["token"], uuid.UUID)
+        assert read["by_token"]["seen_at"].tzinfo is not None
+        assert read["by_token"]["mood"] is Mood.calm
+        assert isinstance(read["by_token"]["price"], Decimal)
 
 
 def insert_of(table: sa.Table, names: list[str]) -> Prepared:
@@ -315,6 +322,33 @@ def test_postgresql_reads_outside_a_transaction_and_restores_the_connection(
     assert own_transaction
     # The same server session, back in the pool, runs transactions again.
     assert restored == (first, "READ COMMITTED", 0)
+
+
+@pytest.mark.only(Backend.POSTGRESQL)
+def test_behind_pgbouncer_reads_run_outside_a_transaction(
+    target: Target, database: Database, make_database: Callable[..., Database]
+) -> None:
+    """With a pooler no read begins a transaction (asyncpg: from its second run on, through `fetch`)."""
+    require("pgbouncer")
+    pooled = make_database(
+        database_url=at_port(str(database.settings.database_url), 6432),
+        database_pooler=Pooler.PGBOUNCER,
+    )
+    # A setting made for the rest of the transaction: the next read sees it only in the same one.
+    mark = Prepared(sa.select(sa.func.set_config("smp.mark", "set", True).label("m")))
+    seen = Prepared(sa.select(sa.func.current_setting("smp.mark", True).label("m")))
+
+    def read(reads: PooledPlace) -> tuple[Any, list[Row]]:
+        reads.first(mark)
+        row = reads.first(seen)
+        assert row is not None
+        return row["m"], reads.all(by_mood)
+
+    _, (second, rows), (third, _) = run(
+        pooled, target.async_, direct(read), direct(read), direct(read)
+    )
+    assert second != "set" and third != "set"
+    assert rows == [{"name": "thing 2"}]
 
 
 @pytest.mark.only(Backend.POSTGRESQL, Backend.MARIADB)

@@ -7,6 +7,10 @@ connection of their own and single-statement writes send no `BEGIN` /
 `COMMIT`. Many rows go in one `INSERT ... SELECT FROM unnest(arrays)` per
 `UNNEST_BATCH` rows.
 
+With asyncpg, statements on a pooled connection go through asyncpg's own
+`fetch`: one exchange for a cached statement, where SQLAlchemy's adapter
+prepares, then executes.
+
 Behind a pooler in transaction mode (`DATABASE_POOLER=pgbouncer`) a server
 connection serves another client after every transaction, so nothing may live
 on it between transactions: no named prepared statements (asyncpg's statement
@@ -29,12 +33,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
+from sqlalchemy.util import await_only
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
-from sqlmodel_production.db._prepared import Prepared, run_prepared
+from sqlmodel_production.db._prepared import NativeDriver, Prepared, run_prepared
 from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
-from . import Backend, Profile, Row
+from . import Autocommit, Backend, Profile, Row
 from ._common import by_key, insert_values, upsert_on_conflict
 
 UNNEST_BATCH = 10_000
@@ -73,15 +78,47 @@ def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
     return args
 
 
-def _autocommits(driver: str, pooler: str) -> bool:
-    """Both drivers switch to autocommit for free; behind PgBouncer asyncpg cannot use it.
+def _autocommit(driver: str, pooler: str) -> Autocommit:
+    """Both drivers switch to autocommit for free; behind PgBouncer asyncpg's adapter cannot use it.
 
     SQLAlchemy's asyncpg adapter prepares a statement and then executes it: two
     exchanges, which a transaction-mode pooler may send to two different server
-    connections when no transaction holds them together. psycopg, which never
-    prepares behind the pooler, sends each statement in one exchange.
+    connections when no transaction holds them together. asyncpg's own API
+    sends the statement again with its execution (`_asyncpg_fetch`), so those
+    statements are their own transactions; others run in a transaction.
+    psycopg, which never prepares behind the pooler, sends each statement in
+    one exchange.
     """
-    return pooler == Pooler.NONE or driver != "asyncpg"
+    if pooler != Pooler.NONE and driver == "asyncpg":
+        return Autocommit.DRIVER
+    return Autocommit.CONNECTION
+
+
+def _asyncpg_describe(adapted: Any, sql: str) -> list[int]:
+    """The type OID of each result column of `sql`, from an unnamed statement asyncpg prepares."""
+    try:
+        statement = await_only(adapted.driver_connection.prepare(sql, name=""))
+    except Exception as exc:
+        adapted._handle_exception(exc)  # raises the DB-API error the adapter would
+        raise
+    return [attribute.type.oid for attribute in statement.get_attributes()]
+
+
+def _asyncpg_fetch(adapted: Any, sql: str, parameters: Sequence[Any]) -> Any:
+    """Rows through asyncpg's own `fetch`.
+
+    SQLAlchemy's adapter prepares a statement, then executes it, and (outside
+    autocommit) begins a transaction first. asyncpg's `fetch` executes a cached
+    statement in one exchange; with its cache off (behind a pooler) it sends the
+    unnamed statement again with the execution, so two exchanges may reach two
+    server connections: a read needs no transaction, and leaves no named
+    statement on the server.
+    """
+    try:
+        return await_only(adapted.driver_connection.fetch(sql, *parameters))
+    except Exception as exc:
+        adapted._handle_exception(exc)  # raises the DB-API error the adapter would
+        raise
 
 
 def _unique_statement_name() -> str:
@@ -358,13 +395,22 @@ PROFILE = Profile(
     url_names=("postgresql", "postgres"),
     dialect="postgresql",
     drivers=("psycopg", "asyncpg"),
-    autocommit_statements=_autocommits,
+    autocommit=_autocommit,
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
     read_error=_read_error,
     upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
+    native={
+        "asyncpg": NativeDriver(
+            describe=_asyncpg_describe,
+            in_transaction=lambda adapted: (
+                adapted.driver_connection.is_in_transaction()
+            ),
+            fetch=_asyncpg_fetch,
+        )
+    },
     server_limits_sql=(
         "SHOW max_connections",
         "SELECT current_setting('superuser_reserved_connections')::int"
