@@ -58,8 +58,8 @@ OPERATORS = tuple(OPERATOR_TABLE)
 SEARCH = "q"
 """The query parameter of the text search, when a `FilterSet` has `search` fields."""
 
-_Builder = Callable[[Any], Clause | None]
-_Wrap = Callable[[Clause], Clause]
+_Builder = Callable[[Any, Mapping[str, Any]], Clause | None]
+"""A parameter's typed value and the request's scope -> its clause (None: no condition)."""
 
 
 @dataclass(frozen=True)
@@ -207,12 +207,17 @@ class FilterSet:
         """The model's own fields the filters and the search read (not related ones)."""
         self._builders = builders
 
-    def clauses(self, values: Mapping[str, Any]) -> list[Clause]:
+    def clauses(
+        self, values: Mapping[str, Any], scope: Mapping[str, Any] | None = None
+    ) -> list[Clause]:
         """The WHERE clauses for the parameters a client gave.
 
         Args:
             values: values keyed by `FilterParam.name`, already converted to the
                 parameter's `annotation`; `None` means not given.
+            scope: the request's scope (`RowScope`): through a relationship, only
+                related rows inside it match, where the related table has the
+                scoped columns.
 
         Returns:
             One clause per given parameter, in the order of `params` (none for a
@@ -231,7 +236,7 @@ class FilterSet:
         for name, build in self._builders.items():
             value = values.get(name)
             if value is not None:
-                clause = build(value)
+                clause = build(value, scope or {})
                 if clause is not None:
                     clauses.append(clause)
         return clauses
@@ -255,16 +260,25 @@ class _Path:
     def target(self) -> Target:
         return Target(self.column, self.nullable, self.kind is Kind.STRING)
 
-    def wrap(self, clause: Clause) -> Clause:
+    def wrap(self, clause: Clause, scope: Mapping[str, Any]) -> Clause:
         """`clause` on the related rows, as EXISTS conditions on the model's rows.
 
         Soft-deleted related rows (`SoftDelete`) never match, as their own routes
-        do not show them.
+        do not show them, nor related rows outside the request's `scope` (the
+        scoped columns a related table has: a `tenant_id` is the same everywhere).
         """
         for attribute, to_many in reversed(self.steps):
             related = attribute.property.mapper
+            columns = related.local_table.c
+            bounds = [
+                columns[name] == value
+                for name, value in scope.items()
+                if name in columns
+            ]
             if issubclass(related.class_, SoftDelete):
-                clause = sa.and_(clause, related.local_table.c.deleted_at.is_(None))
+                bounds.append(columns.deleted_at.is_(None))
+            if bounds:
+                clause = sa.and_(clause, *bounds)
             clause = attribute.any(clause) if to_many else attribute.has(clause)
         return clause
 
@@ -370,8 +384,8 @@ def _builder(name: str, operator: Operator, path: _Path) -> _Builder:
     else:
         one = build
     if not path.steps:
-        return one
-    return lambda value: path.wrap(one(value))
+        return lambda value, _scope: one(value)
+    return lambda value, scope: path.wrap(one(value), scope)
 
 
 def _search_builder(paths: list[_Path]) -> _Builder:
@@ -380,7 +394,7 @@ def _search_builder(paths: list[_Path]) -> _Builder:
     for path in paths:
         groups.setdefault(path.steps, []).append(path)
 
-    def search(text: str) -> Clause | None:
+    def search(text: str, scope: Mapping[str, Any]) -> Clause | None:
         text = text.strip()
         if not text:
             return None
@@ -394,7 +408,7 @@ def _search_builder(paths: list[_Path]) -> _Builder:
             found = sa.or_(
                 *(path.column.ilike(pattern, escape=ESCAPE) for path in group)
             )
-            conditions.append(group[0].wrap(found))
+            conditions.append(group[0].wrap(found, scope))
         return sa.or_(*conditions)
 
     return search

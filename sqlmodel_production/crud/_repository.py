@@ -310,7 +310,7 @@ class Repository(Generic[ModelT]):
         if cursor is not None and offset:
             raise InvalidQuery("cursor", "Give either offset or cursor, not both")
         keys = self.ordering.parse(order_by)
-        where = self.filters.clauses(filters or {})
+        where = self.filters.clauses(filters or {}, scope)
         after = decode_cursor(keys, cursor) if cursor is not None else None
         reads = place_of(session)
         shape = self._shape(scope, deleted)
@@ -354,7 +354,7 @@ class Repository(Generic[ModelT]):
         """The number of rows matching `filters` inside `scope`."""
         return self._count(
             place_of(session),
-            self.filters.clauses(filters or {}),
+            self.filters.clauses(filters or {}, scope),
             self._shape(scope, deleted),
             scope,
         )

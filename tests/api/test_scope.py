@@ -51,6 +51,13 @@ class SpLoanTag(SQLModel, table=True):
     weight: int = 1
 
 
+class SpLoanNote(SQLModel):
+    """An included loan with a field that is no column: the ORM reads these."""
+
+    title: str
+    note: str = "on loan"
+
+
 TABLES = [SpShelf.__table__, SpLoan.__table__, SpTag.__table__, SpLoanTag.__table__]  # type: ignore[attr-defined]
 
 
@@ -93,6 +100,15 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
             scope=scope,
             include={"loans": loan_public},
             filters=["loans.title"],
+        )
+    )
+    app.include_router(
+        crud_router(
+            SpShelf,
+            prefix="/orm-shelves",
+            async_=target.async_,
+            scope=scope,
+            include={"loans": SpLoanNote},
         )
     )
     app.include_router(
@@ -293,3 +309,22 @@ def test_related_filters_never_match_soft_deleted_rows(client: TestClient) -> No
     assert [row["label"] for row in found] == ["s"]
     client.delete(f"/loans/{loan['id']}", headers=ALICE)
     assert client.get("/shelves/?loans__title=x", headers=ALICE).json() == []
+
+
+def test_related_filters_and_nested_reads_stay_inside_the_scope(
+    client: TestClient,
+) -> None:
+    """Bob's loan on Alice's shelf: her filters never match it, her nested read never shows it."""
+    shelf = client.post("/shelves/", json={"label": "s"}, headers=ALICE).json()
+    client.post(
+        "/loans/", json={"title": "hers", "shelf_id": shelf["id"]}, headers=ALICE
+    )
+    client.post("/loans/", json={"title": "his", "shelf_id": shelf["id"]}, headers=BOB)
+    assert client.get("/shelves/?loans__title=his", headers=ALICE).json() == []
+    found = client.get("/shelves/?loans__title=hers", headers=ALICE).json()
+    assert [row["label"] for row in found] == ["s"]
+    read = client.get(f"/shelves/{shelf['id']}", headers=ALICE).json()
+    assert [loan["title"] for loan in read["loans"]] == ["hers"]
+    # Through the ORM (an included schema with more than columns) as through Core.
+    read = client.get(f"/orm-shelves/{shelf['id']}", headers=ALICE).json()
+    assert read["loans"] == [{"title": "hers", "note": "on loan"}]
