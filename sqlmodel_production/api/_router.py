@@ -388,7 +388,9 @@ def crud_router(
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
             raise RequestValidationError(errors) from None
         except DBAPIError as exc:
-            locate_bulk_row(exc, values[plural], repository.table.metadata)
+            locate_bulk_row(
+                exc, values[plural], repository.table.metadata, session.connection()
+            )
             raise
         return json_response(rows, status_code=created_status)
 
