@@ -18,15 +18,21 @@ BACKOFF = (
 )
 
 
-def _create_team(connection: http.client.HTTPConnection, name: str) -> tuple[int, bool]:
-    """POST one team; the status and whether `Retry-After` came with it."""
+def _create_team(
+    connection: http.client.HTTPConnection, name: str
+) -> tuple[int, bool, bool]:
+    """POST one team; the status, whether `Retry-After` came with it, and whether the
+    body said the outcome is unknown."""
     body = json.dumps({"name": name, "headquarters": "Loopback"})
     connection.request(
         "POST", "/teams/", body=body, headers={"Content-Type": "application/json"}
     )
     response = connection.getresponse()
-    response.read()
-    return response.status, response.getheader("Retry-After") is not None
+    answer = response.read()
+    unknown = response.status == 503 and b'"outcome":"unknown"' in answer.replace(
+        b" ", b""
+    )
+    return response.status, response.getheader("Retry-After") is not None, unknown
 
 
 class Load:
@@ -81,14 +87,14 @@ class Load:
                 name = f"{self.prefix}-{index}-{number}"
                 marks = self._marks
                 try:
-                    status, retry_after = _create_team(connection, name)
+                    status, retry_after, unknown = _create_team(connection, name)
                 except (OSError, http.client.HTTPException):
                     outcomes.append(Outcome(name, None, spans_mark=self._marks > marks))
                     connection.close()
                     time.sleep(BACKOFF)
                 else:
                     spans = self._marks > marks
-                    outcomes.append(Outcome(name, status, retry_after, spans))
+                    outcomes.append(Outcome(name, status, retry_after, spans, unknown))
         finally:
             connection.close()
 
@@ -103,7 +109,7 @@ def wait_for_2xx(base_url: str, prefix: str, *, bound: float = 60.0) -> bool:
             parts.hostname or "127.0.0.1", parts.port or 80, timeout=REQUEST_TIMEOUT
         )
         try:
-            status, _ = _create_team(connection, f"{prefix}-{number}")
+            status = _create_team(connection, f"{prefix}-{number}")[0]
             if 200 <= status < 300:
                 return True
         except (OSError, http.client.HTTPException):

@@ -44,12 +44,14 @@ class Outcome:
         retry_after: whether the answer carried a `Retry-After` header.
         spans_mark: whether the request was in flight when the fault marked its
             moment (sent before it, answered or given up after it).
+        outcome_unknown: whether a 503's body said the outcome is unknown.
     """
 
     name: str
     status: int | None
     retry_after: bool = False
     spans_mark: bool = False
+    outcome_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Row:
             app finished without telling the client).
         unavailable_written: answered 503 but in the database (a commit whose
             outcome the client could not know; a retry must be idempotent).
+        written_unannounced: of those, the 503s that did not say the outcome was
+            unknown (the client was told the write failed).
         in_flight: in flight at the fault's marked moment (a SIGTERM, say).
         cut_off: in flight at that moment and never answered.
         recovered: whether the service answered 2xx again after the fault.
@@ -93,6 +97,7 @@ class Row:
     no_retry_after: int = 0
     unanswered_written: int = 0
     unavailable_written: int = 0
+    written_unannounced: int = 0
     in_flight: int = 0
     cut_off: int = 0
     recovered: bool = True
@@ -142,7 +147,9 @@ def tally(
         elif status == 503:
             counts["unavailable"] += 1
             counts["no_retry_after"] += not outcome.retry_after
-            counts["unavailable_written"] += outcome.name in in_database
+            written = outcome.name in in_database
+            counts["unavailable_written"] += written
+            counts["written_unannounced"] += written and not outcome.outcome_unknown
         elif status == 504:
             counts["timeout"] += 1
         elif status == 500:
@@ -202,6 +209,11 @@ def problems(row: Row, *, shows: Iterable[str] = ()) -> list[str]:
         found.append(f"{row.lost} acknowledged writes lost")
     if row.no_retry_after:
         found.append(f"{row.no_retry_after} x 503 without Retry-After")
+    if row.written_unannounced:
+        found.append(
+            f"{row.written_unannounced} x 503 whose write landed without saying the "
+            "outcome was unknown"
+        )
     if row.unanswered_written:
         found.append(
             f"{row.unanswered_written} writes done but never answered (in-flight requests cut off)"

@@ -58,10 +58,24 @@ def test_an_acknowledged_name_missing_from_the_database_is_lost() -> None:
     assert problems(row) == ["1 acknowledged writes lost"]
 
 
-def test_a_503_may_have_written() -> None:
+def test_a_503_that_says_the_outcome_is_unknown_may_have_written() -> None:
     # A 503 for a commit whose outcome is unknown may have written: counted, not a problem.
-    row = _row([Outcome("a", 503, True), Outcome("b", 503, True)], {"a"})
+    row = _row(
+        [
+            Outcome("a", 503, True, outcome_unknown=True),
+            Outcome("b", 503, True, outcome_unknown=True),
+        ],
+        {"a"},
+    )
     assert (row.lost, row.unavailable_written, problems(row)) == (0, 1, [])
+
+
+def test_a_503_whose_write_landed_must_say_the_outcome_is_unknown() -> None:
+    row = _row([Outcome("a", 503, True), Outcome("b", 503, True)], {"a"})
+    assert (row.unavailable_written, row.written_unannounced) == (1, 1)
+    assert problems(row) == [
+        "1 x 503 whose write landed without saying the outcome was unknown"
+    ]
 
 
 def test_an_unanswered_request_whose_write_landed_was_cut_off() -> None:
