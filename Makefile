@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench bench-topology dist-check docs docs-serve faults
+.PHONY: demo test lint venv bench bench-topology bench-scoped dist-check docs docs-serve faults
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: venv
 bench-topology: venv
 	bash scripts/topology.sh all
 	$(BIN)/python -m bench.topology $(BENCH_ARGS)
+
+## The routes with a row scope beside the same routes without one, serving the same rows (docs/crud.md).
+bench-scoped: venv
+	$(BIN)/python -m bench.scoped $(BENCH_ARGS)
 
 # Material's banner about its successor is not a problem of this site.
 export NO_MKDOCS_2_WARNING := 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from bench._apps import CONTESTANTS
 from bench._bulk import run_bulk
 from bench._data import create_database, load
 from bench._pagination import run_pagination
-from bench._report import environment, markdown, summarize
+from bench._report import environment, markdown, progress, save, summarize
 from bench._scenarios import SCENARIOS, write_requests
 from bench._server import WrkMissing, serve, wrk, wrk_path
 
@@ -140,13 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                             runs.setdefault(contestant.key, {}).setdefault(
                                 scenario.key, []
                             ).append(run)
-                            errors = sum(run["errors"].values())
-                            print(
-                                f"round {round_ + 1}/{rounds} {contestant.key:18} {scenario.key:12} "
-                                f"{run['rps']:8,.0f} req/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
-                                f"p99 {run['p99_us'] / 1000:6.1f} ms"
-                                + (f"  {errors} ERRORS" if errors else ""),
-                                flush=True,
+                            progress(
+                                f"round {round_ + 1}/{rounds} {contestant.key:18} {scenario.key:12}",
+                                run,
                             )
         result["http"] = summarize(runs)
         result["http_runs"] = runs
@@ -167,15 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         load(url, args.heroes)  # leave the data as the HTTP runs expect it
     result["elapsed_s"] = round(time.monotonic() - started, 1)
 
-    text = markdown(result)
-    print("\n" + text)
-    args.out.mkdir(parents=True, exist_ok=True)
     name = args.name or dt.datetime.now().strftime("%Y-%m-%d-%H%M%S") + (
         "-quick" if quick else ""
     )
-    (args.out / f"{name}.md").write_text(text + "\n")
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Wrote {args.out / name}.md and .json")
+    save(result, markdown(result), args.out, name)
     return 0
 
 

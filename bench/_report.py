@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import json
 import os
 import platform
 import statistics
@@ -17,13 +18,33 @@ from bench._apps import CONTESTANTS
 from bench._data import _conninfo
 from bench._scenarios import SCENARIOS
 
-__all__ = ["environment", "markdown", "summarize"]
+__all__ = ["environment", "markdown", "progress", "save", "summarize"]
 
 PACKAGES = [
     "sqlmodel-production", "fastapi", "starlette", "pydantic", "sqlmodel",
     "sqlalchemy", "asyncpg", "psycopg", "orjson", "uvicorn",
 ]  # fmt: skip
 FLOOR, BASELINE = "floor", "handwritten_sync"
+
+
+def progress(label: str, run: dict[str, Any]) -> None:
+    """Print one wrk run's numbers after `label`, with its errors if it had any."""
+    errors = sum(run["errors"].values())
+    print(
+        f"{label} {run['rps']:8,.0f} req/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
+        f"p99 {run['p99_us'] / 1000:6.1f} ms"
+        + (f"  {errors} ERRORS" if errors else ""),
+        flush=True,
+    )
+
+
+def save(result: dict[str, Any], text: str, out: Path, name: str) -> None:
+    """Print the Markdown `text`, and write it and `result` as `out/name.md` and `.json`."""
+    print("\n" + text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text(text + "\n")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"Wrote {out / name}.md and .json")
 
 
 def _cpu() -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench._data import create_database, load
-from bench._report import environment
+from bench._report import environment, progress, save
 from bench._scenarios import write_requests
 from bench._server import WrkMissing, serve, wrk, wrk_path
 
@@ -68,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--setups",
+        nargs="+",
+        choices=("direct", "pgbouncer", "replica"),
+        default=["direct", "pgbouncer", "replica"],
+        help="which ways of reaching the database to run (default: all)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     return parser
 
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         files = write_requests(Path(folder), args.heroes)
-        for setup in setups(url):
+        for setup in (s for s in setups(url) if s.key in args.setups):
             app_url = (
                 make_url(url).set(port=setup.port).render_as_string(hide_password=False)
             )
@@ -117,32 +123,23 @@ def main(argv: list[str] | None = None) -> int:
                                 seconds=args.seconds,
                                 connections=args.connections,
                             )
-                            errors = sum(run["errors"].values())
                             rows.append(
                                 {
                                     "setup": setup.key, "label": setup.label, "workers": workers,
                                     "contestant": name, "scenario": scenario, **run,
                                 }
                             )  # fmt: skip
-                            print(
-                                f"{setup.key:10} {workers} worker(s) {name:7} {scenario:12} "
-                                f"{run['rps']:8,.0f} req/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
-                                f"p99 {run['p99_us'] / 1000:6.1f} ms"
-                                + (f"  {errors} ERRORS" if errors else ""),
-                                flush=True,
+                            progress(
+                                f"{setup.key:10} {workers} worker(s) {name:7} {scenario:12}",
+                                run,
                             )
     result = {
         "environment": environment(url, ROOT),
         "elapsed_s": round(time.monotonic() - started, 1),
         "runs": rows,
     }
-    text = markdown(result)
-    print("\n" + text)
-    args.out.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S") + "-topology"
-    (args.out / f"{name}.md").write_text(text + "\n")
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"Wrote {args.out / name}.md and .json")
+    save(result, markdown(result), args.out, name)
     return 0
 
 

@@ -1,12 +1,17 @@
--- Replays requests picked at random from a file (one "METHOD<TAB>PATH<TAB>BODY" a line)
--- and prints the run's numbers as one JSON line. Usage: wrk ... -s requests.lua -- FILE
+-- Replays requests picked at random from a file (one "METHOD<TAB>PATH<TAB>BODY" a line,
+-- optionally followed by "<TAB>Name: value", a header) and prints the run's numbers as
+-- one JSON line. Usage: wrk ... -s requests.lua -- FILE
 local requests = {}
 
 function init(args)
   math.randomseed(os.time())
   for line in io.lines(args[1]) do
-    local method, path, body = line:match("^(%u+)\t([^\t]+)\t?(.*)$")
+    local method, path, body, header = line:match("^(%u+)\t([^\t]+)\t?([^\t]*)\t?(.*)$")
     local headers = {}
+    if header ~= "" then
+      local name, value = header:match("^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
     if body == "" then
       body = nil
     else

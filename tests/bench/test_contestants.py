@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +32,15 @@ FACTORIES: dict[str, Callable[[], object]] = {
 }
 
 
+def replay(client: TestClient, line: str) -> Any:
+    """Send one request line of a scenario file (`METHOD<TAB>PATH<TAB>BODY[<TAB>Name: value]`)."""
+    method, path, body, *header = line.split("\t")
+    headers = {"Content-Type": "application/json"} if body else {}
+    for name, value in (h.split(": ", 1) for h in header):
+        headers[name] = value
+    return client.request(method, path, content=body or None, headers=headers)
+
+
 def _answers(
     key: str, database_url: str
 ) -> dict[str, list[tuple[int, bytes, str | None]]]:
@@ -46,11 +56,7 @@ def _answers(
                 continue
             answers[scenario.key] = []
             for line in lines:
-                method, path, body = line.split("\t")
-                response = client.request(
-                    method, path, content=body or None,
-                    headers={"Content-Type": "application/json"} if body else {},
-                )  # fmt: skip
+                response = replay(client, line)
                 answers[scenario.key].append(
                     (
                         response.status_code,
