@@ -33,7 +33,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
-from sqlalchemy.util import await_only
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, run_prepared
@@ -41,6 +40,11 @@ from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
 from . import Autocommit, Backend, Profile, Row
 from ._common import by_key, insert_values, upsert_on_conflict
+
+try:  # SQLAlchemy 2.1's name; 2.0 has only the older one
+    from sqlalchemy.util import await_
+except ImportError:  # pragma: no cover
+    from sqlalchemy.util import await_only as await_  # type: ignore[no-redef, unused-ignore]
 
 UNNEST_BATCH = 10_000
 """Rows per `INSERT ... SELECT FROM unnest(...)` statement."""
@@ -97,7 +101,7 @@ def _autocommit(driver: str, pooler: str) -> Autocommit:
 def _asyncpg_describe(adapted: Any, sql: str) -> list[int]:
     """The type OID of each result column of `sql`, from an unnamed statement asyncpg prepares."""
     try:
-        statement = await_only(adapted.driver_connection.prepare(sql, name=""))
+        statement = await_(adapted.driver_connection.prepare(sql, name=""))
     except Exception as exc:
         adapted._handle_exception(exc)  # raises the DB-API error the adapter would
         raise
@@ -115,7 +119,7 @@ def _asyncpg_fetch(adapted: Any, sql: str, parameters: Sequence[Any]) -> Any:
     statement on the server.
     """
     try:
-        return await_only(adapted.driver_connection.fetch(sql, *parameters))
+        return await_(adapted.driver_connection.fetch(sql, *parameters))
     except Exception as exc:
         adapted._handle_exception(exc)  # raises the DB-API error the adapter would
         raise
