@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench bench-topology bench-scoped dist-check docs docs-serve faults
+.PHONY: demo test lint venv bench bench-main bench-topology bench-scoped dist-check docs docs-serve faults
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,18 +32,21 @@ lint: venv
 dist-check: venv
 	PYTHON=$(CURDIR)/$(BIN)/python scripts/check_dist.sh
 
-## Side-by-side benchmarks on PostgreSQL (needs wrk: apt-get install wrk); see docs/performance.md.
-bench: venv
+## Every benchmark (needs wrk: apt-get install wrk): side by side, topology, row scope; ~15 min.
+bench: bench-main bench-topology bench-scoped
+
+## Side-by-side benchmarks on PostgreSQL; see docs/performance.md.
+bench-main: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## The router and the raw floor directly, through PgBouncer and on a replica, 1 and 2 workers (docs/scaling.md).
 bench-topology: venv
 	bash scripts/topology.sh all
-	$(BIN)/python -m bench.topology $(BENCH_ARGS)
+	$(BIN)/python -m bench.topology
 
 ## The routes with a row scope beside the same routes without one, serving the same rows (docs/crud.md).
 bench-scoped: venv
-	$(BIN)/python -m bench.scoped $(BENCH_ARGS)
+	$(BIN)/python -m bench.scoped
 
 # Material's banner about its successor is not a problem of this site.
 export NO_MKDOCS_2_WARNING := 1
