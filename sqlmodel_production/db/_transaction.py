@@ -379,7 +379,8 @@ def transaction(
             around it are fine). On PostgreSQL it then runs in autocommit, where
             that statement is a transaction of its own: no `BEGIN` and `COMMIT`
             round trips; a second write would not be atomic with the first.
-            Elsewhere it runs in a transaction as usual.
+            Elsewhere (and with asyncpg behind PgBouncer) it runs in a
+            transaction as usual.
 
     Raises:
         sqlalchemy.exc.InvalidRequestError: the session already had a transaction
