@@ -117,22 +117,16 @@ _WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 def lost_connection(
-    statement: str | None,
-    params: Any,
-    error: BaseException,
-    dbapi_connection: Any,
-    *,
-    autocommit: bool | None = None,
+    statement: str | None, params: Any, error: BaseException, dbapi_connection: Any
 ) -> ConnectionLost:
     """The `ConnectionLost` for `error`, raised by `statement` on `dbapi_connection`.
 
-    A write that ran in autocommit (`autocommit`; by default, as the connection
-    says) was its own commit: its outcome is unknown.
+    A write that ran in autocommit was its own commit: its outcome is unknown.
     """
-    if autocommit is None:
-        autocommit = getattr(dbapi_connection, "autocommit", None) is True
     unknown = (
-        autocommit and statement is not None and _WRITE.match(statement) is not None
+        getattr(dbapi_connection, "autocommit", None) is True
+        and statement is not None
+        and _WRITE.match(statement) is not None
     )
     return ConnectionLost(statement, params, error, outcome_unknown=unknown)
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ._backends import Autocommit, autocommit_of, profile_of
+from ._backends import autocommits, profile_of
 from ._prepared import (
     NO_PARAMS,
     Prepared,
@@ -94,11 +94,10 @@ class ConnectionPlace:
 class PooledPlace:
     """Statements on one pooled connection of their own, `Prepared` ones straight on the driver.
 
-    Where the backend's profile allows it (PostgreSQL) each statement is its own
-    transaction, with no `BEGIN`, `COMMIT` or `ROLLBACK` round trips, and reads
-    see the latest committed data (asyncpg behind a pooler: each one sent
-    through asyncpg's own API; others share a transaction, committed at the
-    end). Elsewhere the statements share one transaction, rolled back when the
+    Where the backend's profile allows it (PostgreSQL) the connection is in
+    autocommit: each statement is its own transaction, with no `BEGIN`,
+    `COMMIT` or `ROLLBACK` round trips, and reads see the latest committed data.
+    Elsewhere the statements share one transaction, rolled back when the
     connection goes back to the pool: use it there for reads only. Made by
     `pooled_place(engine)`; not thread-safe, like the connection it holds.
     """
@@ -141,11 +140,6 @@ class PooledPlace:
             self._connection = sa.Connection(self.engine, connection=self._pooled)
         return self._connection
 
-    def commit(self) -> None:
-        """Commit the transaction a statement through the `Connection` began, if any."""
-        if self._connection is not None and self._connection.in_transaction():
-            self._connection.commit()
-
     def close(self) -> None:
         """Give the connection back to the pool (a `Connection` made on it rolls back first)."""
         if self._connection is not None:
@@ -158,28 +152,23 @@ class PooledPlace:
 def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
     """A `PooledPlace` on a connection checked out of `engine`'s pool, returned on exit.
 
-    How its statements are committed follows the backend's profile
-    (`Autocommit`): on PostgreSQL the connection is put in autocommit (no
-    `BEGIN`, no `ROLLBACK` on return) and set back before it goes back to the
-    pool; behind a pooler, asyncpg's own statements commit themselves and a
-    transaction a `Connection` began is committed when the block ends without
-    an error; on MariaDB the statements share one snapshot, rolled back on
-    return; on SQLite each read sees the latest commit.
+    On PostgreSQL the connection is put in autocommit (no `BEGIN`, no
+    `ROLLBACK` on return) and set back before it goes back to the pool; on
+    MariaDB the statements share one snapshot, rolled back on return; on SQLite
+    each read sees the latest commit.
     """
     pooled = checkout(engine)
     dbapi_connection: Any = pooled.dbapi_connection
     dialect = engine.dialect
-    autocommit = autocommit_of(engine)
+    autocommit = autocommits(engine)
     place = None
     try:
-        if autocommit is Autocommit.CONNECTION:
+        if autocommit:
             dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
         place = PooledPlace(engine, pooled)
         yield place
-        if autocommit is Autocommit.DRIVER:
-            place.commit()
     finally:
-        if autocommit is Autocommit.CONNECTION and pooled.is_valid:
+        if autocommit and pooled.is_valid:
             try:
                 dialect.reset_isolation_level(dbapi_connection)
             except (

@@ -183,8 +183,6 @@ class NativeDriver:
 
     describe: Callable[[Any, str], Sequence[Any]]
     """(connection, sql) -> the type code of each result column, as a cursor's description gives it."""
-    in_transaction: Callable[[Any], bool]
-    """(connection) -> whether a transaction is open on it (else a statement is its own)."""
     fetch: Callable[[Any, str, Any], Sequence[Sequence[Any]]]
     """(connection, sql, parameters) -> the rows, each a sequence of values in column order."""
 
@@ -274,9 +272,6 @@ def run_on_driver(
     before, after = listeners
     sql, parameters = form.sql, form.parameters(params)
     cursor: Any = None if native is not None else pooled.cursor()
-    own_transaction = native is not None and not native.in_transaction(
-        pooled.dbapi_connection
-    )
     try:
         context = SimpleNamespace() if before or after else None
         for listener in before:
@@ -290,14 +285,7 @@ def run_on_driver(
                 fetched = native.fetch(pooled.dbapi_connection, sql, parameters)
         except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
             raise _error(
-                engine,
-                pooled,
-                exc,
-                cursor,
-                sql,
-                parameters,
-                invalidate,
-                own_transaction,
+                engine, pooled, exc, cursor, sql, parameters, invalidate
             ) from exc
         for listener in after:
             listener(None, cursor, sql, parameters, context, False)
@@ -315,13 +303,8 @@ def _error(
     sql: str,
     parameters: Any,
     invalidate: Callable[[BaseException], None],
-    own_transaction: bool = False,
 ) -> Exception:
-    """The error SQLAlchemy would raise; a lost connection is not given back to the pool.
-
-    `own_transaction`: the statement ran outside a transaction (a write then
-    committed itself, if it ran at all), whether the connection says so or not.
-    """
+    """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
     dialect = engine.dialect
     dbapi_connection = pooled.dbapi_connection
     lost = (
@@ -330,13 +313,7 @@ def _error(
         or getattr(dbapi_connection, "broken", False) is True
     )
     if lost or connection_failed(exc):
-        gone = lost_connection(
-            sql,
-            parameters,
-            exc,
-            pooled.dbapi_connection,
-            autocommit=True if own_transaction else None,
-        )
+        gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
         invalidate(exc)
         return gone
     error: Exception = sa.exc.DBAPIError.instance(

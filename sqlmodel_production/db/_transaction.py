@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sqlmodel_production.db._backends import Autocommit, autocommit_of
+from sqlmodel_production.db._backends import autocommits
 from sqlmodel_production.db._database import Database
 from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._retry import RetryPolicy
@@ -119,7 +119,7 @@ class _Attempt(Generic[S]):
         if (
             self._transaction.single_statement
             and isinstance(bind, Engine)
-            and autocommit_of(bind) is Autocommit.CONNECTION
+            and autocommits(bind)
         ):
             level = "AUTOCOMMIT"
         if level is not None:
@@ -379,8 +379,7 @@ def transaction(
             around it are fine). On PostgreSQL it then runs in autocommit, where
             that statement is a transaction of its own: no `BEGIN` and `COMMIT`
             round trips; a second write would not be atomic with the first.
-            Elsewhere (and with asyncpg behind PgBouncer) it runs in a
-            transaction as usual.
+            Elsewhere it runs in a transaction as usual.
 
     Raises:
         sqlalchemy.exc.InvalidRequestError: the session already had a transaction

@@ -124,6 +124,55 @@ def test_many_concurrent_clients_through_pgbouncer(
     assert names == expected
 
 
+def test_behind_pgbouncer_no_prepared_statement_stays_on_a_server(
+    target: Target, pooled_url: tuple[str, str]
+) -> None:
+    """Statements in transactions, through SQLAlchemy's adapter, leave nothing on the servers.
+
+    PgBouncer hands a server connection to the next client after each
+    transaction: a named statement left there would stay until the server
+    connection ends, one more per transaction.
+    """
+    _, url = pooled_url
+    database = Database(
+        DatabaseSettings(_env_file=None, database_url=url, database_pooler="pgbouncer")  # type: ignore[call-arg]
+    )
+    items = ScItem.__table__  # type: ignore[attr-defined]
+
+    def work(conn: sa.Connection) -> None:
+        for n in range(30):
+            conn.execute(items.insert(), {"name": f"p{n}"})
+            conn.execute(sa.select(items).where(items.c.name == f"p{n}")).one()
+            conn.commit()
+
+    if target.async_:
+
+        async def main() -> None:
+            try:
+                async with database.async_engine.connect() as conn:
+                    await conn.run_sync(work)
+            finally:
+                await database.async_engine.dispose()
+
+        asyncio.run(main())
+    else:
+        with database.engine.connect() as conn:
+            work(conn)
+        database.engine.dispose()
+    # A new client gets the server connection the work used last (PgBouncer reuses
+    # the most recent one first), and any other on later tries.
+    probe = sa.create_engine(sync_url(url), connect_args={"prepare_threshold": None})
+    try:
+        for _ in range(5):
+            with probe.connect() as conn:
+                left = conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_prepared_statements"
+                ).scalar_one()
+                assert left == 0
+    finally:
+        probe.dispose()
+
+
 @pytest.mark.parametrize("pooled_url", ["500ms"], indirect=True)
 def test_statement_timeout_holds_behind_pgbouncer(
     serve: Callable[..., TestClient], pooled_url: tuple[str, str]

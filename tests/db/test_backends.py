@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from sqlmodel_production import DatabaseSettings
 from sqlmodel_production.db import Backend
-from sqlmodel_production.db._backends import Autocommit, profile_of
+from sqlmodel_production.db._backends import profile_of
 from sqlmodel_production.db._engine import engine_options
 from sqlmodel_production.db._settings import Pooler
 
@@ -37,22 +37,21 @@ def test_an_unknown_database_names_the_supported_ones() -> None:
 @pytest.mark.parametrize(
     ("family", "driver", "pooler", "autocommit"),
     [
-        (Backend.POSTGRESQL, "psycopg", "none", Autocommit.CONNECTION),
-        (Backend.POSTGRESQL, "asyncpg", "none", Autocommit.CONNECTION),
-        (Backend.POSTGRESQL, "psycopg", "pgbouncer", Autocommit.CONNECTION),
-        # asyncpg's adapter prepares, then executes: a pooler may split the two
-        # outside a transaction; asyncpg's own `fetch` sends them together.
-        (Backend.POSTGRESQL, "asyncpg", "pgbouncer", Autocommit.DRIVER),
-        (Backend.MARIADB, "pymysql", "none", Autocommit.NO),
-        (Backend.MARIADB, "asyncmy", "none", Autocommit.NO),
-        (Backend.SQLITE, "pysqlite", "none", Autocommit.NO),
-        (Backend.SQLITE, "aiosqlite", "none", Autocommit.NO),
+        (Backend.POSTGRESQL, "psycopg", "none", True),
+        (Backend.POSTGRESQL, "asyncpg", "none", True),
+        (Backend.POSTGRESQL, "psycopg", "pgbouncer", True),
+        # Behind the pooler asyncpg sends its unnamed statement again with each execution.
+        (Backend.POSTGRESQL, "asyncpg", "pgbouncer", True),
+        (Backend.MARIADB, "pymysql", "none", False),
+        (Backend.MARIADB, "asyncmy", "none", False),
+        (Backend.SQLITE, "pysqlite", "none", False),
+        (Backend.SQLITE, "aiosqlite", "none", False),
     ],
 )
 def test_which_statements_autocommit(
-    family: Backend, driver: str, pooler: str, autocommit: Autocommit
+    family: Backend, driver: str, pooler: str, autocommit: bool
 ) -> None:
-    assert profile_of(family).autocommit(driver, pooler) is autocommit
+    assert profile_of(family).autocommit_statements(driver, pooler) is autocommit
 
 
 def _settings(**values: object) -> DatabaseSettings:
@@ -85,10 +84,8 @@ def test_behind_pgbouncer_nothing_outlives_a_transaction() -> None:
     assert connect["server_settings"] == {"application_name": "sqlmodel-production"}
     assert connect["statement_cache_size"] == 0
     assert connect["prepared_statement_cache_size"] == 0
-    names = {connect["prepared_statement_name_func"]() for _ in range(3)}
-    assert (
-        len(names) == 3
-    )  # unique per statement, never reused on another client's connection
+    # Unnamed: replaced by the next statement, nothing stays on a server connection.
+    assert connect["prepared_statement_name_func"]() == ""
 
 
 def test_a_pooler_is_refused_for_other_databases() -> None:

@@ -28,28 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POOLER_OPTION",
-    "Autocommit",
     "Backend",
     "Profile",
     "Row",
-    "autocommit_of",
     "autocommits",
     "never",
     "profile_of",
 ]
-
-
-class Autocommit(enum.Enum):
-    """How a statement on a pooled connection of its own can be its own transaction."""
-
-    NO = "no"
-    """It cannot at no cost: the statements share a transaction, rolled back when the
-    connection goes back to the pool (reads only)."""
-    CONNECTION = "connection"
-    """The DB-API connection switches to autocommit without a round trip."""
-    DRIVER = "driver"
-    """Statements sent through the driver's own API (`Profile.native`) run as their own
-    transactions; any other begins a transaction, committed when the work ends."""
 
 
 class Backend(enum.StrEnum):
@@ -97,12 +82,12 @@ class Profile:
     """SQLAlchemy's dialect name, as in `engine.dialect.name` and in a URL's driver name."""
     drivers: tuple[str, str]
     """The sync and the async driver."""
-    autocommit: Callable[[str, str], Autocommit]
-    """How, with this driver and pooler (`Pooler` value), a statement on a pooled
-    connection of its own can be its own transaction at no cost.
+    autocommit_statements: Callable[[str, str], bool]
+    """Whether, with this driver and pooler (`Pooler` value), a statement can be its own
+    transaction at no cost (no round trip to switch).
 
-    Reads on such a connection then run without `BEGIN` and `ROLLBACK`, and
-    single-statement writes without `BEGIN` and `COMMIT`."""
+    Reads on a pooled connection of their own then run without `BEGIN` and
+    `ROLLBACK`, and single-statement writes without `BEGIN` and `COMMIT`."""
     connect_args: Callable[[DatabaseSettings, bool], dict[str, Any]]
     """The driver's connect arguments for the settings, sync (False) or async (True)."""
     tune: Callable[[Engine, DatabaseSettings], None]
@@ -128,21 +113,16 @@ POOLER_OPTION = "sqlmodel_production.pooler"
 """The engine's execution option that names its pooler (a `Pooler` value)."""
 
 
-def autocommit_of(bind: Engine | sa.Connection) -> Autocommit:
-    """How a statement on a pooled connection of `bind` can be its own transaction (see `Profile`)."""
+def autocommits(bind: Engine | sa.Connection) -> bool:
+    """Whether a statement can be its own transaction at no cost on `bind` (see `Profile`)."""
     dialect = bind.dialect
     pooler = bind.get_execution_options().get(POOLER_OPTION, "none")
-    return profile_of(dialect.name).autocommit(dialect.driver, pooler)
+    return profile_of(dialect.name).autocommit_statements(dialect.driver, pooler)
 
 
-def autocommits(bind: Engine | sa.Connection) -> bool:
-    """Whether a statement on a pooled connection of `bind` can be its own transaction at no cost."""
-    return autocommit_of(bind) is not Autocommit.NO
-
-
-def never(*_: object) -> Autocommit:
-    """For a profile whose statements never autocommit at no cost."""
-    return Autocommit.NO
+def never(*_: object) -> bool:
+    """For a profile's rule that never holds."""
+    return False
 
 
 @functools.cache

@@ -14,8 +14,8 @@ prepares, then executes.
 Behind a pooler in transaction mode (`DATABASE_POOLER=pgbouncer`) a server
 connection serves another client after every transaction, so nothing may live
 on it between transactions: no named prepared statements (asyncpg's statement
-cache is off and its statements get unique names; psycopg never prepares) and
-no startup options (PgBouncer refuses `options`). The statement timeout is
+cache is off and SQLAlchemy's statements are unnamed; psycopg never prepares)
+and no startup options (PgBouncer refuses `options`). The statement timeout is
 then set with `SET LOCAL` at the start of every transaction the engine begins,
 and checked once at start-up against the role's default, which covers the
 statements that run in autocommit (see `docs/scaling.md`).
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,7 +37,7 @@ from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, run_prepared
 from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
-from . import Autocommit, Backend, Profile, Row
+from . import Backend, Profile, Row
 from ._common import by_key, insert_values, upsert_on_conflict
 
 try:  # SQLAlchemy 2.1's name; 2.0 has only the older one
@@ -65,11 +64,11 @@ def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
             },
         }
         if pooled:
-            # No statement outlives its transaction: asyncpg's cache off, and
-            # SQLAlchemy's prepared statements named uniquely per connection.
+            # No statement outlives its exchange: asyncpg's cache off, and
+            # SQLAlchemy's prepared statements unnamed.
             args["statement_cache_size"] = 0
             args["prepared_statement_cache_size"] = 0
-            args["prepared_statement_name_func"] = _unique_statement_name
+            args["prepared_statement_name_func"] = _unnamed_statement
         return args
     args = {
         "connect_timeout": settings.connect_timeout,
@@ -82,20 +81,16 @@ def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
     return args
 
 
-def _autocommit(driver: str, pooler: str) -> Autocommit:
-    """Both drivers switch to autocommit for free; behind PgBouncer asyncpg's adapter cannot use it.
+def _autocommits(driver: str, pooler: str) -> bool:
+    """Both drivers switch to autocommit for free, directly or behind PgBouncer.
 
-    SQLAlchemy's asyncpg adapter prepares a statement and then executes it: two
-    exchanges, which a transaction-mode pooler may send to two different server
-    connections when no transaction holds them together. asyncpg's own API
-    sends the statement again with its execution (`_asyncpg_fetch`), so those
-    statements are their own transactions; others run in a transaction.
-    psycopg, which never prepares behind the pooler, sends each statement in
-    one exchange.
+    Behind a transaction-mode pooler two exchanges of one statement may reach
+    two server connections when no transaction holds them together: psycopg
+    sends each statement in one exchange (it never prepares there), and asyncpg
+    sends its unnamed statement again with the execution (see
+    `_unnamed_statement`).
     """
-    if pooler != Pooler.NONE and driver == "asyncpg":
-        return Autocommit.DRIVER
-    return Autocommit.CONNECTION
+    return True
 
 
 def _asyncpg_describe(adapted: Any, sql: str) -> list[int]:
@@ -111,12 +106,9 @@ def _asyncpg_describe(adapted: Any, sql: str) -> list[int]:
 def _asyncpg_fetch(adapted: Any, sql: str, parameters: Sequence[Any]) -> Any:
     """Rows through asyncpg's own `fetch`.
 
-    SQLAlchemy's adapter prepares a statement, then executes it, and (outside
-    autocommit) begins a transaction first. asyncpg's `fetch` executes a cached
-    statement in one exchange; with its cache off (behind a pooler) it sends the
-    unnamed statement again with the execution, so two exchanges may reach two
-    server connections: a read needs no transaction, and leaves no named
-    statement on the server.
+    SQLAlchemy's adapter prepares a statement, then executes it: two exchanges.
+    asyncpg's `fetch` executes a cached statement in one; with its cache off
+    (behind a pooler) it describes and then executes the unnamed statement.
     """
     try:
         return await_(adapted.driver_connection.fetch(sql, *parameters))
@@ -125,8 +117,17 @@ def _asyncpg_fetch(adapted: Any, sql: str, parameters: Sequence[Any]) -> Any:
         raise
 
 
-def _unique_statement_name() -> str:
-    return f"__smp_{uuid.uuid4().hex}__"
+def _unnamed_statement() -> str:
+    """The name of every statement SQLAlchemy's asyncpg adapter prepares behind a pooler: none.
+
+    A named statement would stay on the server connection that prepared it
+    after the transaction (PgBouncer 1.18 does not track them), one more per
+    transaction, until that connection ends. The unnamed statement is replaced
+    by the next one, and with its statement cache off asyncpg sends it again
+    with each execution, so no exchange depends on the server the previous one
+    reached.
+    """
+    return ""
 
 
 def _tune(engine: Engine, settings: DatabaseSettings) -> None:
@@ -399,22 +400,14 @@ PROFILE = Profile(
     url_names=("postgresql", "postgres"),
     dialect="postgresql",
     drivers=("psycopg", "asyncpg"),
-    autocommit=_autocommit,
+    autocommit_statements=_autocommits,
     connect_args=_connect_args,
     tune=_tune,
     insert_batch=_insert_batch,
     read_error=_read_error,
     upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
-    native={
-        "asyncpg": NativeDriver(
-            describe=_asyncpg_describe,
-            in_transaction=lambda adapted: (
-                adapted.driver_connection.is_in_transaction()
-            ),
-            fetch=_asyncpg_fetch,
-        )
-    },
+    native={"asyncpg": NativeDriver(describe=_asyncpg_describe, fetch=_asyncpg_fetch)},
     server_limits_sql=(
         "SHOW max_connections",
         "SELECT current_setting('superuser_reserved_connections')::int"
