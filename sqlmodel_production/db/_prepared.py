@@ -206,11 +206,12 @@ def direct_safe(listener: F) -> F:
 
     It is called with `conn=None`, a plain object as `context` (attributes
     may be set on it between the two calls) and, for a statement sent through
-    the driver's own API (asyncpg's `fetch`), `cursor=None`. A `before_cursor_execute` listener
-    must be registered with `retval=True` and return `(statement, parameters)`:
-    SQLAlchemy wraps any other in a function of its own, which is unmarked. An
-    engine with any unmarked listener runs every statement through a
-    `Connection`, so that listener sees each one as usual.
+    the driver's own API (asyncpg's `fetch`), `cursor=None`. A
+    `before_cursor_execute` listener must be registered with `retval=True` and
+    return `(statement, parameters)`: SQLAlchemy wraps any other in a function
+    of its own, which is unmarked. An engine with any unmarked listener runs
+    every statement through a `Connection`, so that listener sees each one as
+    usual.
     """
     setattr(listener, _SAFE, True)
     return listener
