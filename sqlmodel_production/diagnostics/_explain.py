@@ -73,15 +73,19 @@ _RULES = [
         "session per request (SessionDep) so a failed request never poisons the next one.",
     ),
     _rule(
-        r"prepared statement \"?__asyncpg_stmt_\w*\"? already exists|DuplicatePreparedStatementError",
+        r"prepared statement \"?__asyncpg_stmt_\w*\"? (already exists|does not exist)|"
+        r"DuplicatePreparedStatementError|InvalidSQLStatementNameError",
         "pgbouncer-prepared-statements",
         "Connection Leak",
         "asyncpg prepared statements behind PgBouncer",
-        "PgBouncer in transaction mode hands the same server connection to different clients; "
-        "asyncpg's named prepared statements collide there.",
-        "Turn the statement caches off: connect_args={'statement_cache_size': 0, "
-        "'prepared_statement_cache_size': 0} and unique names with "
-        "'prepared_statement_name_func': lambda: f'__asyncpg_{uuid4()}__'; or use session pooling.",
+        "PgBouncer in transaction mode hands a server connection to another client after each "
+        "transaction; asyncpg's named prepared statements collide there, or are missing from the "
+        "server connection the next statement reaches.",
+        "Set DATABASE_POOLER=pgbouncer (the library's engines then run asyncpg without a "
+        "statement cache and with unnamed statements). With SQLAlchemy alone: "
+        "connect_args={'statement_cache_size': 0, 'prepared_statement_cache_size': 0, "
+        "'prepared_statement_name_func': lambda: ''}; unique names instead of '' leave one "
+        "statement per transaction on the server. Or use session pooling.",
     ),
     _rule(
         r"SSL SYSCALL error: EOF|server closed the connection unexpectedly|MySQL server has gone away|"

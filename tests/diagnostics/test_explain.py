@@ -46,6 +46,12 @@ can't call await_() here. Was IO attempted in an unexpected place?
             "Connection Leak",
         ),
         (
+            "asyncpg.exceptions.InvalidSQLStatementNameError: prepared statement "
+            '"__asyncpg_stmt_1d__" does not exist',
+            "pgbouncer-prepared-statements",
+            "Connection Leak",
+        ),
+        (
             "psycopg2.OperationalError: SSL SYSCALL error: EOF detected",
             "stale-connection",
             "Connection Leak",
