@@ -12,12 +12,12 @@ class DocLoan(IntPK, SoftDelete, table=True):
     title: str = Field(max_length=100)
 
 
-def current_owner(x_user: int = Header()) -> dict[str, int]:
+async def current_owner(x_user: int = Header()) -> dict[str, int]:
     # In a real service: the signed-in user, from a token.
     return {"owner_id": x_user}
 
 
-def admin_only(x_role: str = Header(default="")) -> None:
+async def admin_only(x_role: str = Header(default="")) -> None:
     if x_role != "admin":
         raise HTTPException(status_code=403, detail="Admins only")
 

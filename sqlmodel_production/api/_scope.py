@@ -33,7 +33,7 @@ class RowScope:
 
     Example:
         ```python
-        def owner(user: User = Depends(current_user)) -> dict[str, int]:
+        async def owner(user: User = Depends(current_user)) -> dict[str, int]:
             return {"owner_id": user.id}
 
         app.include_router(crud_router(Loan, prefix="/loans", scope=RowScope(owner, "owner_id")))
