@@ -13,11 +13,11 @@ from typing import Any
 
 from bench._apps import CONTESTANTS
 from bench._bulk import run_bulk
-from bench._data import create_database, load
+from bench._data import fresh_database, load
 from bench._pagination import run_pagination
 from bench._report import environment, markdown, progress, save, summarize
 from bench._scenarios import SCENARIOS, write_requests
-from bench._server import WrkMissing, serve, wrk, wrk_path
+from bench._server import has_wrk, serve, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smp_bench"
@@ -91,16 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     scenarios = [s for s in SCENARIOS if not args.scenarios or s.key in args.scenarios]
     url = args.database_url
-    if not args.no_http:
-        try:
-            wrk_path()
-        except WrkMissing as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-
-    create_database(url)
-    print(f"Loading {args.heroes:,} heroes into {url} ...", flush=True)
-    load(url, args.heroes)
+    if not args.no_http and not has_wrk():
+        return 2
+    fresh_database(url, args.heroes)
     result: dict[str, Any] = {
         "environment": environment(url, args.root),
         "config": {

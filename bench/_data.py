@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.demo import models
 
-__all__ = ["TEAMS", "create_database", "load", "reset_tables"]
+__all__ = ["TEAMS", "create_database", "fresh_database", "load", "reset_tables"]
 
 TEAMS = 1000
 TABLES = [
@@ -78,3 +78,10 @@ def load(url: str, heroes: int) -> None:
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE team")
         conn.execute("VACUUM ANALYZE hero")
+
+
+def fresh_database(url: str, heroes: int) -> None:
+    """Create the database `url` names if missing, and load it with `heroes` heroes."""
+    create_database(url)
+    print(f"Loading {heroes:,} heroes into {url} ...", flush=True)
+    load(url, heroes)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["WrkMissing", "serve", "wrk", "wrk_path"]
+__all__ = ["WrkMissing", "has_wrk", "serve", "wrk", "wrk_path"]
 
 LUA = Path(__file__).parent / "lua" / "requests.lua"
 
@@ -33,6 +33,16 @@ def wrk_path() -> str:
     if path is None:
         raise WrkMissing()
     return path
+
+
+def has_wrk() -> bool:
+    """Whether wrk is installed; if not, says on stderr how to install it."""
+    try:
+        wrk_path()
+    except WrkMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _free_port() -> int:

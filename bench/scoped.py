@@ -33,9 +33,9 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
 
-from bench._data import TEAMS, create_database, load
+from bench._data import TEAMS, fresh_database
 from bench._report import environment, progress, save
-from bench._server import WrkMissing, serve, wrk, wrk_path
+from bench._server import has_wrk, serve, wrk
 from sqlmodel_production import Database
 from sqlmodel_production.api import RowScope, crud_router, install_error_handlers
 from sqlmodel_production.demo.app import team_schemas
@@ -141,15 +141,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        wrk_path()
-    except WrkMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if not has_wrk():
         return 2
     url = args.database_url
-    create_database(url)
-    print(f"Loading {args.heroes:,} heroes into {url} ...", flush=True)
-    load(url, args.heroes)
+    fresh_database(url, args.heroes)
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
     started = time.monotonic()
     rng = random.Random(6)

@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bench._data import create_database, load
+from bench._data import fresh_database
 from bench._report import environment, progress, save
 from bench._scenarios import write_requests
-from bench._server import WrkMissing, serve, wrk, wrk_path
+from bench._server import has_wrk, serve, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smp_bench_topology"
@@ -80,15 +80,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        wrk_path()
-    except WrkMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if not has_wrk():
         return 2
     url = args.database_url
-    create_database(url)
-    print(f"Loading {args.heroes:,} heroes into {url} ...", flush=True)
-    load(url, args.heroes)
+    fresh_database(url, args.heroes)
     time.sleep(2)  # the replica replays the load
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
