@@ -18,13 +18,13 @@ import asyncio
 import inspect
 import time
 from collections.abc import Callable, MutableMapping, Sequence
-from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
 import sqlalchemy as sa
 from fastapi import Path
 from fastapi.exceptions import RequestValidationError
+from pydantic_core import to_jsonable_python
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only, greenlet_spawn
@@ -334,17 +334,16 @@ def query_error(exc: InvalidQuery) -> RequestValidationError:
     )
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"Cannot serialize {type(value).__name__}")
-
-
 def json_response(
     content: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """Serialize once with orjson, in the same format pydantic uses (UTC as `Z`, Decimal as a string)."""
-    body = orjson.dumps(content, default=_default, option=orjson.OPT_UTC_Z)
+    """Serialize once with orjson, in the JSON form pydantic gives each value.
+
+    orjson writes what it knows as pydantic does (UTC as `Z`); every other value
+    (`Decimal`, `timedelta`, `bytes`, asyncpg's own `UUID` class) is written by
+    pydantic itself.
+    """
+    body = orjson.dumps(content, default=to_jsonable_python, option=orjson.OPT_UTC_Z)
     return Response(
         body, status_code=status_code, headers=headers, media_type="application/json"
     )

@@ -72,15 +72,19 @@ def value_type(model: type[SQLModel], field: str, column: sa.Column[Any]) -> typ
 
 
 def column_python_type(column: sa.Column[Any]) -> type[Any] | None:
-    """The Python type of a column's values, looking through a `TypeDecorator`; None if unknown."""
+    """The Python type of a column's values (a `TypeDecorator`'s own, else its implementation's); None if unknown."""
     column_type = column.type
+    candidates = [column_type]
     if isinstance(column_type, sa.types.TypeDecorator):
-        column_type = column_type.impl_instance
-    try:
-        python_type = column_type.python_type
-    except NotImplementedError:
-        return None
-    return None if python_type is object else python_type
+        candidates.append(column_type.impl_instance)
+    for candidate in candidates:
+        try:
+            python_type = candidate.python_type
+        except NotImplementedError:
+            continue
+        if python_type is not object:
+            return python_type
+    return None
 
 
 def is_aware_column(column: sa.Column[Any]) -> bool:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +42,7 @@ MAX_CURSOR_LENGTH = 4096
 """The longest cursor accepted, in characters."""
 
 _INT64 = 2**63
+_MICROSECOND = timedelta(microseconds=1)
 
 # Values JSON cannot hold exactly travel as [tag, text].
 _DECODERS: dict[str, Callable[[str], Any]] = {
@@ -50,6 +51,7 @@ _DECODERS: dict[str, Callable[[str], Any]] = {
     "t": time.fromisoformat,
     "u": uuid.UUID,
     "n": Decimal,
+    "td": lambda text: timedelta(microseconds=int(text)),
 }
 
 
@@ -63,7 +65,7 @@ def encode_cursor(keys: tuple[OrderKey, ...], row: Mapping[Any, Any]) -> str:
 
     Raises:
         TypeError: a value of a type a cursor cannot hold; supported: None, bool,
-            int, float, str, Decimal, UUID, date, time, datetime (aware or naive), Enum.
+            int, float, str, Decimal, UUID, date, time, datetime (aware or naive), timedelta, Enum.
         KeyError: the row lacks a key's value (select the sort columns).
     """
     items: list[Any] = [_signature(keys)]
@@ -127,11 +129,11 @@ def keyset_clause(
             # Only NULLs tie with NULL, and nothing sorts after them.
             clause = sa.and_(key.column.is_(None), clause)
         else:
-            clause = sa.or_(_after(key, value), sa.and_(key.column == value, clause))
+            clause = sa.or_(_after(key, value), sa.and_(key.value == value, clause))
     first, value = keys[0], values[0]
     if len(keys) > 1 and value is not None:
         # Implied by the expansion; stated so that an index on the first key bounds the scan.
-        bound = first.column <= value if first.descending else first.column >= value
+        bound = first.value <= value if first.descending else first.value >= value
         if first.nullable:
             bound = sa.or_(bound, first.column.is_(None))
         clause = sa.and_(bound, clause)
@@ -142,7 +144,7 @@ def _after(key: OrderKey, value: Any) -> sa.ColumnElement[bool]:
     """Rows whose `key` sorts strictly after `value`."""
     if value is None:
         return sa.false()
-    after = key.column < value if key.descending else key.column > value
+    after = key.value < value if key.descending else key.value > value
     return sa.or_(after, key.column.is_(None)) if key.nullable else after
 
 
@@ -170,6 +172,8 @@ def _encode_value(key: OrderKey, value: Any) -> Any:
         return ["u", str(value)]
     if isinstance(value, Decimal):
         return ["n", str(value)]
+    if isinstance(value, timedelta):
+        return ["td", str(value // _MICROSECOND)]
     raise TypeError(f"a cursor cannot hold {key.name!r} of type {type(value).__name__}")
 
 
@@ -198,7 +202,7 @@ def _decode_value(key: OrderKey, item: Any) -> Any:
             raise invalid
         try:
             value = decoder(text)
-        except (ValueError, InvalidOperation):
+        except (ValueError, InvalidOperation, OverflowError):
             raise invalid from None
     elif isinstance(item, dict):
         raise invalid

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.crud._columns import model_column, model_mapper
 from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production.db._backends import sort_value
 
 __all__ = ["ORDER_BY", "OrderKey", "Ordering"]
 
@@ -41,6 +42,11 @@ class OrderKey:
     column: sa.Column[Any]
     descending: bool
     nullable: bool
+
+    @property
+    def value(self) -> sa.ColumnElement[Any]:
+        """The column as the database orders and compares it (`sort_value`)."""
+        return sort_value(self.column)
 
 
 class Ordering:
@@ -120,7 +126,7 @@ class Ordering:
         for key in keys:
             if key.nullable:
                 terms.append(key.column.is_(None))
-            terms.append(key.column.desc() if key.descending else key.column.asc())
+            terms.append(key.value.desc() if key.descending else key.value.asc())
         return terms
 
     def _parse_uncached(self, spec: str) -> tuple[OrderKey, ...]:

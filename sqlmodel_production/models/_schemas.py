@@ -17,14 +17,16 @@ The rules, from the table's own columns:
 
 from __future__ import annotations
 
+import copy
 import threading
 import types
 from collections.abc import Callable, Collection, Hashable, Mapping
+from datetime import datetime
 from typing import Annotated, Any, NamedTuple, Union, cast, get_args, get_origin
 
 import annotated_types
 import sqlalchemy as sa
-from pydantic import ConfigDict, Field, create_model
+from pydantic import AwareDatetime, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from sqlalchemy.orm import Mapper
@@ -196,9 +198,12 @@ def _derive(
         if field_name in read_only or _server_generated(column, field, mapper):
             continue
         bounds = _integer_bounds(column, field)
-        create[field_name] = _create_field(field, not_null=not_null, bounds=bounds)
+        written = _aware(field) if _holds_instants(column) else field
+        create[field_name] = _create_field(written, not_null=not_null, bounds=bounds)
         if not column.primary_key:
-            update[field_name] = _update_field(field, not_null=not_null, bounds=bounds)
+            update[field_name] = _update_field(
+                written, not_null=not_null, bounds=bounds
+            )
     public.update(public_extra)
 
     module = model.__module__
@@ -242,6 +247,29 @@ def _integer_bounds(column: sa.Column[Any], field: FieldInfo) -> list[Any]:
     if not kinds & {"Le", "Lt", "Interval"}:
         bounds.append(annotated_types.Le(limits[1]))
     return bounds
+
+
+def _holds_instants(column: sa.Column[Any]) -> bool:
+    """Whether the column stores aware datetimes (`UTCDateTime`, SQLModel's `datetime`)."""
+    impl = getattr(column.type, "impl", column.type)
+    return isinstance(impl, sa.DateTime) and bool(impl.timezone)
+
+
+def _aware(field: FieldInfo) -> FieldInfo:
+    """`field` with `AwareDatetime` for `datetime`: a naive value is a 422, its zone would be a guess."""
+    annotation = field.annotation
+    if annotation is datetime:
+        annotation = AwareDatetime
+    elif get_origin(annotation) in (Union, types.UnionType):
+        args = tuple(
+            AwareDatetime if a is datetime else a for a in get_args(annotation)
+        )
+        annotation = Union[args]  # type: ignore[assignment]  # noqa: UP007 - built from a tuple
+    else:
+        return field
+    aware = copy.copy(field)
+    aware.annotation = annotation
+    return aware
 
 
 def _create_field(

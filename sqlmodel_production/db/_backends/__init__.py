@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from sqlmodel_production.db._prepared import NativeDriver, Row
 
@@ -34,6 +37,7 @@ __all__ = [
     "autocommits",
     "never",
     "profile_of",
+    "sort_value",
 ]
 
 
@@ -148,3 +152,26 @@ def profile_of(name: Backend | str) -> Profile:
     raise ValueError(
         f"Unsupported database {name!r} in DATABASE_URL; use one of: {supported}"
     )
+
+
+class sort_value(FunctionElement[Any]):
+    """A column as a sort key: ordered and compared by one and the same rule.
+
+    Renders the column itself, except where a backend orders a type by one
+    rule and compares it by another (MariaDB orders an `ENUM` by declaration
+    but compares it as text): its profile renders what orders as it compares.
+    Keyset pages depend on it: the page after a row is the rows that compare
+    greater than it.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: sa.ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+        self.column = column
+
+
+@compiles(sort_value)
+def _sort_value(element: sort_value, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)

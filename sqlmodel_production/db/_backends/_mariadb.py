@@ -6,6 +6,14 @@ above the pool's recycle so the server never drops a connection the pool still
 trusts. No autocommit statements: PyMySQL switches with a `SET autocommit`
 round trip. MariaDB has no `INSERT ... RETURNING` for many rows in order nor
 `ON CONFLICT`: upserts read the row back by its key.
+
+Generic column types keep what Python gives them: a `datetime`, `time` or
+`timedelta` (`Interval`) column keeps microseconds (`DATETIME(6)`, `TIME(6)`;
+MariaDB's default drops them), and a `float` column is a `DOUBLE` (a bare
+`FLOAT` is single precision: `0.1234567890123` would read back `0.123457`).
+A type given its precision (`mysql.DATETIME(fsp=3)`, `Float(24)`) keeps it.
+An `ENUM` sorts by its text, as it compares (MariaDB would order it by
+declaration, and a keyset page would skip rows).
 """
 
 from __future__ import annotations
@@ -19,17 +27,46 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import GenericTypeCompiler, SQLCompiler
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._settings import DatabaseSettings
 
-from . import Backend, Profile, Row, never
+from . import Backend, Profile, Row, never, sort_value
 from ._common import insert_values
 
 # Fail on bad data instead of truncating it, whatever the server's default mode.
 SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 # Keep the server from closing an idle connection before the pool recycles it.
 _RECYCLE_MARGIN = 60
+
+
+@compiles(sa.DateTime, "mysql")
+@compiles(sa.DateTime, "mariadb")
+def _datetime(type_: sa.DateTime, compiler: GenericTypeCompiler, **kw: Any) -> str:
+    return "DATETIME(6)"
+
+
+@compiles(sa.Time, "mysql")
+@compiles(sa.Time, "mariadb")
+def _time(type_: sa.Time, compiler: GenericTypeCompiler, **kw: Any) -> str:
+    return "TIME(6)"
+
+
+@compiles(sa.Float, "mysql")
+@compiles(sa.Float, "mariadb")
+def _float(type_: sa.Float[Any], compiler: GenericTypeCompiler, **kw: Any) -> str:
+    if type_.precision is None:
+        return "DOUBLE"
+    return compiler.visit_float(type_, **kw)
+
+
+@compiles(sort_value, "mysql")
+@compiles(sort_value, "mariadb")
+def _sort_value(element: sort_value, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"CAST({column} AS CHAR)" if isinstance(element.type, sa.Enum) else column
 
 
 def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
