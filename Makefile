@@ -17,9 +17,12 @@ venv: $(BIN)/sqlmodel-production
 demo: venv
 	$(BIN)/sqlmodel-production demo --sample-data
 
+# Test workers (pytest-xdist); each has scratch databases of its own. `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= 3
+
 ## Run the whole test suite on SQLite, PostgreSQL and MariaDB.
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check sqlmodel_production tests scripts bench faults
