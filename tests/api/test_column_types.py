@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import NaiveDatetime, TypeAdapter
 from sqlmodel import Field, Relationship, SQLModel
@@ -165,42 +165,40 @@ def typed(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in TYPED}
 
 
-@pytest.fixture
-def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with database.engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        SQLModel.metadata.create_all(conn, tables=TABLES)
-    app = FastAPI(lifespan=database.lifespan)
+def routers(async_: bool) -> list[APIRouter]:
+    """Every generated endpoint over the typed tables."""
     filters = {k: ("eq",) if k == "flag" else ("eq", "in") for k in KEYS}
-    app.include_router(
+    return [
         crud_router(
             CtTeam,
             prefix="/teams",
-            async_=target.async_,
+            async_=async_,
             include={"members": MEMBER.Public},
             order_by=KEYS,
             filters=filters,
-        )
-    )
-    app.include_router(
-        crud_router(CtMember, prefix="/members", async_=target.async_, filters=filters)
-    )
-    app.include_router(crud_router(CtTag, prefix="/tags", async_=target.async_))
-    app.include_router(
-        crud_router(
-            CtProject, prefix="/projects", async_=target.async_, exclude=["read"]
-        )
-    )
-    app.include_router(
+        ),
+        crud_router(CtMember, prefix="/members", async_=async_, filters=filters),
+        crud_router(CtTag, prefix="/tags", async_=async_),
+        crud_router(CtProject, prefix="/projects", async_=async_, exclude=["read"]),
         link_router(
             CtProjectTag,
             parent=CtProject,
             child=CtTag,
             parent_prefix="/projects",
             child_prefix="/tags",
-            async_=target.async_,
-        )
-    )
+            async_=async_,
+        ),
+    ]
+
+
+@pytest.fixture
+def client(target: Target, database: Database) -> Iterator[TestClient]:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    app = FastAPI(lifespan=database.lifespan)
+    for router in routers(target.async_):
+        app.include_router(router)
     install_error_handlers(app)
     try:
         with TestClient(app) as client:

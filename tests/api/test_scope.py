@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -74,59 +74,65 @@ def admin(x_admin: str = Header(default="")) -> None:
 ALICE, BOB = {"X-User": "1"}, {"X-User": "2"}
 
 
-@pytest.fixture
-def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with database.engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        SQLModel.metadata.create_all(conn, tables=TABLES)
+def routers(async_: bool) -> list[APIRouter]:
+    """Scoped routers with soft delete, includes, relationship filters and links."""
+    routers: list[APIRouter] = []
     scope = RowScope(current_owner, "owner_id")
-    app = FastAPI(lifespan=database.lifespan)
     loan_public = derive_schemas(SpLoan, read_only={"owner_id"}).Public
-    app.include_router(
+    routers.append(
         crud_router(
             SpLoan,
             prefix="/loans",
-            async_=target.async_,
+            async_=async_,
             scope=scope,
             filters=["title"],
             deleted_rows=[Depends(admin)],
         )
     )
-    app.include_router(
+    routers.append(
         crud_router(
             SpShelf,
             prefix="/shelves",
-            async_=target.async_,
+            async_=async_,
             scope=scope,
             include={"loans": loan_public},
             filters=["loans.title"],
         )
     )
-    app.include_router(
+    routers.append(
         crud_router(
             SpShelf,
             prefix="/orm-shelves",
-            async_=target.async_,
+            async_=async_,
             scope=scope,
             include={"loans": SpLoanNote},
         )
     )
-    app.include_router(
-        crud_router(
-            SpTag, prefix="/tags", async_=target.async_, scope=scope, exclude={"read"}
-        )
+    routers.append(
+        crud_router(SpTag, prefix="/tags", async_=async_, scope=scope, exclude={"read"})
     )
-    app.include_router(
+    routers.append(
         link_router(
             SpLoanTag,
             parent=SpTag,
             child=SpLoan,
             parent_prefix="/tags",
             child_prefix="/loans",
-            async_=target.async_,
+            async_=async_,
             scope=scope,
         )
     )
+    return routers
+
+
+@pytest.fixture
+def client(target: Target, database: Database) -> Iterator[TestClient]:
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=TABLES)
+        SQLModel.metadata.create_all(conn, tables=TABLES)
+    app = FastAPI(lifespan=database.lifespan)
+    for router in routers(target.async_):
+        app.include_router(router)
     install_error_handlers(app)
     try:
         with TestClient(app) as client:
