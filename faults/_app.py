@@ -61,6 +61,7 @@ class App:
             sys.executable, "-m", "uvicorn", FACTORIES[self.router], "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
             "--no-access-log", "--log-level", "warning",
+            "--timeout-graceful-shutdown", self.env.get("SHUTDOWN_TIMEOUT", "10"),
         ]  # fmt: skip
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(

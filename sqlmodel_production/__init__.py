@@ -45,6 +45,7 @@ from .models import derive_schemas as derive_schemas
 
 if TYPE_CHECKING:
     from .api import AsyncSessionDep as AsyncSessionDep
+    from .api import CancelledRequests as CancelledRequests
     from .api import ReadYourWritesMiddleware as ReadYourWritesMiddleware
     from .api import RowScope as RowScope
     from .api import SessionDep as SessionDep
@@ -59,6 +60,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AsyncSessionDep": ".api",
+    "CancelledRequests": ".api",
     "ReadYourWritesMiddleware": ".api",
     "RowScope": ".api",
     "SessionDep": ".api",
@@ -83,6 +85,7 @@ __all__ = [
     "AsyncRepository",
     "AsyncSessionDep",
     "Backend",
+    "CancelledRequests",
     "Database",
     "DatabaseSettings",
     "DetachedObjectError",

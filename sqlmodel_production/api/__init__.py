@@ -1,5 +1,6 @@
 """FastAPI integration: session dependencies, error handlers, the CRUD router factory."""
 
+from ._cancelled import CancelledRequests as CancelledRequests
 from ._dependencies import AsyncSessionDep as AsyncSessionDep
 from ._dependencies import SessionDep as SessionDep
 from ._dependencies import get_async_session as get_async_session
@@ -17,6 +18,7 @@ from ._scope import RowScope as RowScope
 
 __all__ = [
     "AsyncSessionDep",
+    "CancelledRequests",
     "Conflict",
     "ErrorBody",
     "HTTPError",

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from sqlmodel_production.api._cancelled import CancelledRequests
 from sqlmodel_production.api._request_errors import (
     http_error_response,
     safe,
@@ -263,7 +264,9 @@ def install_error_handlers(
     `StaleVersion` and SQLAlchemy's `StaleDataError` (412 / 409), and replaces
     FastAPI's 422 and `HTTPException` handlers with ones that echo only a short,
     encodable excerpt of the input and list every method of a path in a 405's
-    `Allow`.
+    `Allow`. A request cancelled before its answer (when a server's graceful
+    shutdown runs out of time) is a 503 saying that its outcome is unknown
+    (`CancelledRequests`).
 
     Args:
         app: the application.
@@ -331,3 +334,4 @@ def install_error_handlers(
     app.add_exception_handler(OverflowError, handle)
     app.add_exception_handler(OSError, handle_os_error)
     app.add_exception_handler(orm_exc.StaleDataError, handle_stale)
+    app.add_middleware(CancelledRequests)

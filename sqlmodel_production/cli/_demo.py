@@ -35,11 +35,23 @@ def demo(
             "POOL_SIZE so that workers x (POOL_SIZE + MAX_OVERFLOW) fits the server.",
         ),
     ] = 1,
+    shutdown_timeout: Annotated[
+        int,
+        typer.Option(
+            envvar="SHUTDOWN_TIMEOUT",
+            min=0,
+            help="Seconds a worker waits, after SIGTERM, for the requests in flight and "
+            "open keep-alive connections before it cancels what is left and exits. Keep "
+            "it below the orchestrator's grace period (30 s in Kubernetes).",
+        ),
+    ] = 10,
 ) -> None:
     """Serve the reference Heroes service on DATABASE_URL (a SQLite file by default).
 
     Creates the tables if they do not exist. On SIGTERM or Ctrl+C the requests
-    in flight finish and the pools are closed before the process exits.
+    in flight finish and the pools are closed before the process exits; after
+    `--shutdown-timeout` seconds, what is still running is cancelled (its client
+    sees the connection close, never a success without its write).
     """
     import uvicorn
 
@@ -74,8 +86,13 @@ def demo(
             host=host,
             port=port,
             log_level="info",
+            timeout_graceful_shutdown=shutdown_timeout,
         )
         return
     uvicorn.run(
-        create_app(database, async_=not sync), host=host, port=port, log_level="info"
+        create_app(database, async_=not sync),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=shutdown_timeout,
     )
