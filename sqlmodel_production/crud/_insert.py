@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from sqlmodel_production.db._backends import Row, profile_of
 from sqlmodel_production.db._backends._common import insert_statement
+from sqlmodel_production.db._driver import run_prepared
 
 __all__ = ["insert_rows", "upsert"]
 
@@ -41,7 +42,9 @@ def insert_rows(
     out: list[Row | None] = [None] * len(rows)
     for names, indexes in groups.items():
         batch = [rows[i] for i in indexes] if len(groups) > 1 else rows
-        returned = insert_batch(connection, table, names, batch, returning)
+        returned = insert_batch(
+            connection, table, names, batch, returning, run_prepared
+        )
         for index, row in zip(indexes, returned, strict=True):
             out[index] = row
     return [row for row in out if row is not None]

@@ -17,7 +17,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 
 from sqlmodel_production._exceptions import SQLModelProductionError
-from sqlmodel_production.db._error_codes import ErrorKind, _classify_chain
+from sqlmodel_production.db._classify import classify_chain
+from sqlmodel_production.db._error_codes import ErrorKind
 
 __all__ = [
     "ConnectionLost",
@@ -72,7 +73,7 @@ def connection_failed(error: BaseException) -> bool:
     """True when `error` (a SQLAlchemy, driver or `OSError`) says the connection failed."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
-    found = _classify_chain(error)
+    found = classify_chain(error)
     return found is not None and found.kind is ErrorKind.CONNECTION_LOST
 
 
@@ -136,7 +137,7 @@ def _failed_to_connect(context: ExceptionContext, error: BaseException) -> bool:
     if context.connection is not None or context.is_pre_ping:
         return False
     dbapi = context.dialect.loaded_dbapi
-    return isinstance(error, dbapi.OperationalError) and _classify_chain(error) is None
+    return isinstance(error, dbapi.OperationalError) and classify_chain(error) is None
 
 
 def _during_commit(error: BaseException) -> bool:

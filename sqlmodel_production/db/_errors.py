@@ -17,6 +17,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from sqlmodel_production.db._classify import classify_chain, driver_errors
 from sqlmodel_production.db._disconnects import ConnectionLost as ConnectionLost
 from sqlmodel_production.db._disconnects import (
     connection_failed as connection_failed,
@@ -28,7 +29,6 @@ from sqlmodel_production.db._disconnects import (
 from sqlmodel_production.db._error_codes import ClassifiedError as ClassifiedError
 from sqlmodel_production.db._error_codes import DatabaseError as DatabaseError
 from sqlmodel_production.db._error_codes import ErrorKind as ErrorKind
-from sqlmodel_production.db._error_codes import _classify_chain, _driver_errors
 
 __all__ = [
     "ClassifiedError",
@@ -59,7 +59,7 @@ def classify(error: BaseException) -> ClassifiedError | None:
     if isinstance(error, sa_exc.TimeoutError):
         return ClassifiedError(ErrorKind.POOL_TIMEOUT, code="pool_timeout")
     if isinstance(error, ConnectionLost):
-        code = getattr(_classify_chain(error), "code", "connection_lost")
+        code = getattr(classify_chain(error), "code", "connection_lost")
         return ClassifiedError(
             ErrorKind.CONNECTION_LOST, code=code, outcome_unknown=error.outcome_unknown
         )
@@ -67,7 +67,7 @@ def classify(error: BaseException) -> ClassifiedError | None:
         # sqlite3 refuses an integer beyond 64 bits before SQLAlchemy can wrap the error.
         return ClassifiedError(ErrorKind.INVALID_DATA, code="overflow")
     statement = error.statement if isinstance(error, sa_exc.StatementError) else None
-    chained = _classify_chain(error)
+    chained = classify_chain(error)
     if chained is not None:
         found = _with_statement_table(chained, statement)
         row = getattr(error, _ROW, None)
@@ -75,7 +75,7 @@ def classify(error: BaseException) -> ClassifiedError | None:
     if character := _invalid_character(error):
         return ClassifiedError(ErrorKind.INVALID_CHARACTER, code=character)
     if isinstance(error, sa_exc.DataError) or any(
-        type(e).__name__ == "DataError" for e in _driver_errors(error)
+        type(e).__name__ == "DataError" for e in driver_errors(error)
     ):
         # PEP 249's DataError without a server code: asyncpg checks argument ranges client-side.
         return ClassifiedError(ErrorKind.INVALID_DATA, code="data_error")
@@ -105,7 +105,7 @@ def offending_values(error: BaseException) -> tuple[str, ...] | None:
     PostgreSQL prints them for unique and foreign key violations, MariaDB for
     a duplicate; SQLite never.
     """
-    for e in _driver_errors(error):
+    for e in driver_errors(error):
         diag = getattr(e, "diag", None)
         detail = getattr(diag if diag is not None else e, "message_detail", None)
         detail = detail or getattr(e, "detail", None)
@@ -126,7 +126,7 @@ def _invalid_character(error: BaseException) -> str | None:
     psycopg refuses a NUL character in text itself; every driver fails to
     encode an unpaired surrogate (JSON can carry one: `"\\ud800"`).
     """
-    for e in _driver_errors(error):
+    for e in driver_errors(error):
         if isinstance(e, UnicodeEncodeError):
             return "unpaired_surrogate" if "surrogate" in e.reason else "unencodable"
         if type(e).__name__ == "DataError" and "NUL" in str(e):

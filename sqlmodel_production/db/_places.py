@@ -19,16 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ._backends import autocommits, profile_of
-from ._prepared import (
-    NO_PARAMS,
-    Prepared,
-    Row,
-    checkout,
-    dicts,
-    execute,
-    on_driver,
-    run_on_driver,
-)
+from ._driver import checkout, on_driver, run_on_driver
+from ._prepared import NO_PARAMS, Prepared, Row, dicts, execute
 
 __all__ = [
     "DIRECT_READS",

@@ -1,42 +1,30 @@
-"""Statements built once and run straight on the driver: `Prepared`.
+"""Statements built once, compiled at most once per dialect: `Prepared` (pure: no I/O).
 
 A `Prepared` statement is compiled once per dialect; at execution its
 parameters and rows pass through the column types' processors, and nothing
-else runs: no `Connection`, no `Result`, no cache key. What cannot run that way
-(a statement rendered per execution, an engine with listeners of other
-libraries on its statements or executions, with echo on or with a
-`schema_translate_map`) goes through a `Connection` on the same pooled
-connection, so every statement is still seen, logged and translated.
+else runs: no `Connection`, no `Result`, no cache key. `_driver` runs them;
+what cannot run that way goes through a `Connection`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect, Engine
-
-from ._errors import (
-    ConnectionLost,
-    connection_failed,
-    lost_connection,
-    mark_lost_connections,
-)
+from sqlalchemy.engine import Dialect
 
 __all__ = [
-    "Prepared",
+    "DIRECT_SAFE",
+    "NO_PARAMS",
     "NativeDriver",
+    "Prepared",
     "Row",
-    "checkout",
+    "RunPrepared",
     "dicts",
     "direct_safe",
     "execute",
-    "on_driver",
-    "run_on_driver",
-    "run_prepared",
 ]
 
 Row = dict[str, Any]
@@ -45,7 +33,8 @@ Row = dict[str, Any]
 Not an ORM object and not a schema instance: read `row["name"]`, not `row.name`
 (mypy reports the latter), or validate it into the Public schema where one is needed."""
 F = TypeVar("F", bound=Callable[..., Any])
-_SAFE = "__smp_direct_safe__"
+DIRECT_SAFE = "__smp_direct_safe__"
+"""The attribute `direct_safe` sets on a listener."""
 NO_PARAMS: Mapping[str, Any] = {}
 
 
@@ -213,156 +202,9 @@ def direct_safe(listener: F) -> F:
     every statement through a `Connection`, so that listener sees each one as
     usual.
     """
-    setattr(listener, _SAFE, True)
+    setattr(listener, DIRECT_SAFE, True)
     return listener
 
 
-def run_prepared(
-    connection: sa.Connection,
-    statement: Prepared,
-    params: Mapping[str, Any] = NO_PARAMS,
-) -> list[Row]:
-    """`statement`'s rows, run straight on `connection`'s driver cursor, in its transaction.
-
-    For statements that return many rows (a bulk INSERT ... RETURNING): no
-    `Result` and no `Row` per row, only the dicts, which keeps the garbage
-    collector's work down as well. The engine's statement listeners see it as
-    they see `PooledPlace`' statements; where a `PooledPlace` would use a
-    `Connection` (see `_direct_listeners`), or for a statement rendered per
-    execution, it goes through `connection.execute`.
-    """
-    engine = connection.engine
-    driver = on_driver(statement, engine, connection.get_execution_options())
-    if driver is None:
-        return dicts(connection.execute(statement.statement, params))
-    if not connection.in_transaction():
-        connection.begin()  # as `execute` would: the caller's commit() commits it
-    return run_on_driver(
-        *driver, params, engine, connection.connection, connection.invalidate
-    )
-
-
-_Listeners = tuple[list[Any], list[Any]]
-
-
-def on_driver(
-    statement: Prepared | sa.Select[Any], engine: Engine, options: Mapping[str, Any]
-) -> tuple[_Compiled, _Listeners] | None:
-    """`statement`'s compiled form and the listeners to call, if it can run on the driver; None for a `Connection`."""
-    listeners = _direct_listeners(engine, options)
-    if listeners is None or not isinstance(statement, Prepared):
-        return None
-    form = statement.form(engine.dialect)
-    return None if form is None else (form, listeners)
-
-
-def run_on_driver(
-    form: _Compiled,
-    listeners: _Listeners,
-    params: Mapping[str, Any],
-    engine: Engine,
-    pooled: Any,
-    invalidate: Callable[[BaseException], None],
-    native: NativeDriver | None = None,
-) -> list[Row]:
-    """Execute `form` on the pooled connection, calling the listeners around it.
-
-    Through the driver's own API where there is one (`native`; listeners then
-    get no cursor), else on a cursor.
-    """
-    before, after = listeners
-    sql, parameters = form.sql, form.parameters(params)
-    cursor: Any = None if native is not None else pooled.cursor()
-    try:
-        context = SimpleNamespace() if before or after else None
-        for listener in before:
-            sql, parameters = listener(None, cursor, sql, parameters, context, False)
-        try:
-            if native is None:
-                cursor.execute(sql, parameters)
-            else:
-                if not form.described:
-                    form.describe(native.describe(pooled.dbapi_connection, sql))
-                fetched = native.fetch(pooled.dbapi_connection, sql, parameters)
-        except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
-            raise _error(
-                engine, pooled, exc, cursor, sql, parameters, invalidate
-            ) from exc
-        for listener in after:
-            listener(None, cursor, sql, parameters, context, False)
-        return form.rows(cursor) if native is None else form.rows_of(fetched)
-    finally:
-        if cursor is not None:
-            cursor.close()
-
-
-def _error(
-    engine: Engine,
-    pooled: Any,
-    exc: Any,
-    cursor: Any,
-    sql: str,
-    parameters: Any,
-    invalidate: Callable[[BaseException], None],
-) -> Exception:
-    """The error SQLAlchemy would raise; a lost connection is not given back to the pool."""
-    dialect = engine.dialect
-    dbapi_connection = pooled.dbapi_connection
-    lost = (
-        dialect.is_disconnect(exc, dbapi_connection, cursor)
-        # psycopg's "connection socket closed" has no SQLSTATE; the connection knows.
-        or getattr(dbapi_connection, "broken", False) is True
-    )
-    if lost or connection_failed(exc):
-        gone = lost_connection(sql, parameters, exc, pooled.dbapi_connection)
-        invalidate(exc)
-        return gone
-    error: Exception = sa.exc.DBAPIError.instance(
-        sql,
-        parameters,
-        exc,
-        dialect.loaded_dbapi.Error,
-        hide_parameters=engine.hide_parameters,
-        connection_invalidated=lost,
-        dialect=dialect,
-    )
-    return error
-
-
-def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners | None:
-    """The statement listeners to call around a statement run on the driver; None to use a `Connection`.
-
-    A `Connection` is needed for an unmarked statement listener (another
-    library's), for any `before_execute`, `after_execute` or `handle_error`
-    listener (only a `Connection` calls them; the package's own
-    `mark_lost_connections` excepted: `_error` does its work), for echo (SQLAlchemy logs each
-    statement it runs) and for a `schema_translate_map` (it renders schema names
-    at each execution).
-    """
-    dispatch = engine.dispatch
-    if (
-        engine.echo
-        or options.get("schema_translate_map")
-        or dispatch.before_execute
-        or dispatch.after_execute
-        or any(
-            fn is not mark_lost_connections
-            for fn in engine.dialect.dispatch.handle_error
-        )
-    ):
-        return None
-    before = list(dispatch.before_cursor_execute)
-    after = list(dispatch.after_cursor_execute)
-    if all(getattr(listener, _SAFE, False) for listener in (*before, *after)):
-        return before, after
-    return None
-
-
-def checkout(engine: Engine) -> Any:
-    """`engine.raw_connection()`, its failures raised as `Connection` raises them."""
-    try:
-        return engine.raw_connection()
-    except engine.dialect.loaded_dbapi.Error as exc:
-        sa.Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
-    except OSError as exc:  # asyncpg's adapter lets socket errors through
-        raise ConnectionLost(None, None, exc) from exc
+RunPrepared = Callable[[sa.Connection, Prepared, Mapping[str, Any]], list[Row]]
+"""Runs a `Prepared` statement on a connection, in its transaction (`_driver.run_prepared`)."""

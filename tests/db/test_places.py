@@ -20,6 +20,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
+from sqlmodel_production.db._driver import run_prepared
 from sqlmodel_production.db._places import (
     DIRECT_READS,
     ConnectionPlace,
@@ -31,7 +32,7 @@ from sqlmodel_production.db._places import (
     pooled_place,
     session_state,
 )
-from sqlmodel_production.db._prepared import Prepared, Row, direct_safe, run_prepared
+from sqlmodel_production.db._prepared import Prepared, Row, direct_safe
 from sqlmodel_production.db._settings import Pooler
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime

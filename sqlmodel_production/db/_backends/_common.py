@@ -1,4 +1,4 @@
-"""Statement builders more than one backend shares (pure SQLAlchemy Core, plus running them)."""
+"""Statement builders more than one backend shares (SQLAlchemy Core, run on the `Connection` given)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sqlmodel_production.db._prepared import dicts
-
-from . import Row
+from sqlmodel_production.db._prepared import Row, RunPrepared, dicts
 
 
 @functools.lru_cache(maxsize=256)
@@ -27,8 +25,12 @@ def insert_values(
     names: tuple[str, ...],
     batch: list[Row],
     returning: tuple[sa.ColumnElement[Any], ...],
+    run: RunPrepared,
 ) -> list[Row]:
-    """Batched `INSERT ... VALUES ... RETURNING`, rows returned in parameter order (SQLAlchemy's insertmanyvalues)."""
+    """Batched `INSERT ... VALUES ... RETURNING`, rows returned in parameter order (SQLAlchemy's insertmanyvalues).
+
+    The statement is rendered per batch, so it runs through the `Connection`, not `run`.
+    """
     statement = insert_statement(table, returning, sort=True)
     return dicts(connection.execute(statement, batch))
 

@@ -33,8 +33,8 @@ from sqlalchemy.sql.compiler import GenericTypeCompiler, SQLCompiler
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._settings import DatabaseSettings
 
-from . import Backend, Profile, Row, never, sort_value
 from ._common import insert_values
+from ._profile import Backend, Profile, Row, never, sort_value
 
 # Fail on bad data instead of truncating it, whatever the server's default mode.
 SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"

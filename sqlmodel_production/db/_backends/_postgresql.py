@@ -34,11 +34,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
-from sqlmodel_production.db._prepared import NativeDriver, Prepared, run_prepared
+from sqlmodel_production.db._prepared import NativeDriver, Prepared, RunPrepared
 from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
-from . import Backend, Profile, Row
 from ._common import by_key, insert_values, upsert_on_conflict
+from ._profile import Backend, Profile, Row
 
 try:  # SQLAlchemy 2.1's name; 2.0 has only the older one
     from sqlalchemy.util import await_
@@ -201,6 +201,7 @@ def _insert_batch(
     names: tuple[str, ...],
     batch: list[Row],
     returning: tuple[sa.ColumnElement[Any], ...],
+    run: RunPrepared,
 ) -> list[Row]:
     """Batched inserts: one array parameter per column, one statement per `UNNEST_BATCH` rows.
 
@@ -211,14 +212,14 @@ def _insert_batch(
     key. Rows that cannot go that way take SQLAlchemy's batched VALUES.
     """
     if not _unnest_fits(table, names, returning):
-        return insert_values(connection, table, names, batch, returning)
+        return insert_values(connection, table, names, batch, returning, run)
     statement = _unnest_statement(table, names, returning)
     _send_binary(connection)
     returned: list[Row] = []
     for start in range(0, len(batch), UNNEST_BATCH):
         chunk = batch[start : start + UNNEST_BATCH]
         params = {name: [row[name] for row in chunk] for name in names}
-        returned += by_key(table, chunk, run_prepared(connection, statement, params))
+        returned += by_key(table, chunk, run(connection, statement, params))
     return returned
 
 

@@ -20,11 +20,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
-from sqlmodel_production.db._prepared import dicts
+from sqlmodel_production.db._prepared import RunPrepared, dicts
 from sqlmodel_production.db._settings import DatabaseSettings
 
-from . import Backend, Profile, Row, never
 from ._common import by_key, insert_statement, upsert_on_conflict
+from ._profile import Backend, Profile, Row, never
 
 
 def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
@@ -61,6 +61,7 @@ def _insert_batch(
     names: tuple[str, ...],
     batch: list[Row],
     returning: tuple[sa.ColumnElement[Any], ...],
+    run: RunPrepared,
 ) -> list[Row]:
     """Batched inserts, rows matched back to their parameters by primary key.
 
