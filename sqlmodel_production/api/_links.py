@@ -12,11 +12,11 @@ from sqlmodel import SQLModel
 from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
-    make_endpoint,
     on_reads,
     one_statement,
 )
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
+from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._repository import Repository
@@ -191,23 +191,9 @@ def link_router(
     child_param = key_parameter(child_id, child_pk)
     item_path = f"{parent_prefix}/{{{parent_id}}}/{children}/{{{child_id}}}"
 
-    def add(
-        endpoint: LinkEndpoint,
-        path: str,
-        method: str,
-        name: str,
-        logic: Any,
-        parameters: list[inspect.Parameter],
-        **options: Any,
-    ) -> None:
-        if endpoint not in exclude:
-            if scope is not None:
-                parameters = [*parameters, scope.parameter()]
-            func = make_endpoint(
-                logic, parameters, async_=async_, name=name, write=method != "GET"
-            )
-            options.setdefault("tags", tags or [parents])
-            router.add_api_route(path, func, methods=[method], name=name, **options)
+    routes = Routes(
+        router, async_=async_, scope=scope, exclude=exclude, tags=tags or [parents]
+    )
 
     @on_reads
     def read_parent(reads: Place, **values: Any) -> Any:
@@ -218,7 +204,7 @@ def link_router(
         rows = reads.all(children_statement, params)
         return json_response({**row, children: rows})
 
-    add(
+    routes.add(
         "read_parent",
         f"{parent_prefix}/{{{parent_id}}}",
         "GET",
@@ -252,7 +238,7 @@ def link_router(
         )
         return json_response(found)
 
-    add(
+    routes.add(
         "link",
         item_path,
         "PUT",
@@ -279,7 +265,7 @@ def link_router(
             )
         return json_response({"ok": True})
 
-    add(
+    routes.add(
         "unlink",
         item_path,
         "DELETE",
@@ -296,7 +282,7 @@ def link_router(
         params = {"id": values[child_id], **scope_params(values)}
         return json_response(reads.all(parents_statement, params))
 
-    add(
+    routes.add(
         "read_child_parents",
         f"{child_prefix}/{{{child_id}}}/{parents}",
         "GET",

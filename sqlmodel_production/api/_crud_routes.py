@@ -1,0 +1,428 @@
+"""`crud_router`'s endpoints, one builder each, over one validated `Resource`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Body, Header, HTTPException, Query, params
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+from starlette.responses import Response
+
+from sqlmodel_production.api._conditional import ANY, if_match_versions, none_match
+from sqlmodel_production.api._endpoints import (
+    Logic,
+    json_response,
+    key_parameter,
+    on_reads,
+    one_statement,
+)
+from sqlmodel_production.api._errors import locate_bulk_row
+from sqlmodel_production.api._list import MAX_OFFSET, list_logic, list_parameters
+from sqlmodel_production.api._nested import read_logic, read_model
+from sqlmodel_production.api._responses import (
+    BAD_BODY,
+    CONFLICT,
+    LIST_HEADERS,
+    NOT_FOUND,
+    Deleted,
+    ErrorBody,
+    etag_headers,
+    snake,
+)
+from sqlmodel_production.api._routes import Routes
+from sqlmodel_production.api._scope import RowScope, scope_of
+from sqlmodel_production.crud._related import include_limits
+from sqlmodel_production.crud._repository import (
+    BulkValidationError,
+    Repository,
+    StaleVersion,
+    Target,
+)
+from sqlmodel_production.db._places import Place
+from sqlmodel_production.models import Schemas
+
+__all__ = ["ENDPOINTS", "Resource", "link_created_rows"]
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+_BULK_BODY = Body(min_length=1, max_length=1000)
+_IF_MATCH = Header(
+    description="The ETag you read (or a list of them, or `*`); a stale one is refused with 412"
+)
+_IF_NONE_MATCH = Header(
+    description="The ETag you hold: if it is still current, the answer is 304 without a body"
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One model's router: its options, checked once, and the names derived from them."""
+
+    model: type[SQLModel]
+    schemas: Schemas
+    repository: Repository[Any]
+    prefix: str
+    label: str
+    plural: str
+    scope: RowScope | None
+    order_by: Collection[str]
+    max_limit: int
+    include: Mapping[str, type[SQLModel]]
+    include_limit: int | Mapping[str, int]
+    created_status: int
+    deleted_status: int
+    require_if_match: bool
+    deleted_rows: Sequence[params.Depends] | None
+
+    def __post_init__(self) -> None:
+        if self.deleted_rows is not None and self.repository.deleted_at is None:
+            raise TypeError(
+                f"deleted_rows needs soft delete: add the SoftDelete mixin to {self.model.__name__}"
+            )
+
+    @functools.cached_property
+    def singular(self) -> str:
+        return snake(self.label)
+
+    @property
+    def id_name(self) -> str:
+        return f"{self.singular}_id"
+
+    @property
+    def item_path(self) -> str:
+        return f"{self.prefix}/{{{self.id_name}}}"
+
+    @property
+    def not_found(self) -> str:
+        return f"{self.label} not found"
+
+    @property
+    def version(self) -> sa.Column[Any] | None:
+        return self.repository.version
+
+    @functools.cached_property
+    def id_parameter(self) -> inspect.Parameter:
+        return key_parameter(self.id_name, self.repository.pk)
+
+    @property
+    def public_list(self) -> Any:
+        """The answer of the endpoints that return many rows."""
+        return list[self.schemas.Public]  # type: ignore[name-defined]
+
+    def body(self, annotation: Any) -> inspect.Parameter:
+        return inspect.Parameter(self.singular, _KW, annotation=annotation)
+
+    def condition(self, name: str, header: Any) -> list[inspect.Parameter]:
+        """The conditional-request header `name` of a versioned model's endpoint; none otherwise."""
+        if self.version is None:
+            return []
+        annotation = Annotated[str | None, header]
+        return [inspect.Parameter(name, _KW, annotation=annotation, default=None)]
+
+    def precondition_responses(self) -> dict[int | str, Any]:
+        """The answers of a write that takes `If-Match`."""
+        if self.version is None:
+            return {}
+        found: dict[int | str, Any] = {
+            412: {"model": ErrorBody, "description": "If-Match names an older version"}
+        }
+        if self.require_if_match:
+            found[428] = {"model": ErrorBody, "description": "If-Match is required"}
+        return found
+
+    def accepted(self, values: Mapping[str, Any]) -> tuple[frozenset[int] | None, bool]:
+        """The versions If-Match accepts (None: any), and whether the row must exist (`*`)."""
+        required = self.require_if_match and self.version is not None
+        pre = if_match_versions(values.get("if_match"), required=required)
+        if pre.versions == ANY or pre.versions is None:
+            return None, pre.versions == ANY
+        return pre.versions, False
+
+    def changed_by_someone(self) -> HTTPException:
+        detail = f"{self.label} was changed by someone else; read it again"
+        return HTTPException(status_code=412, detail=detail)
+
+    def absent(self, must_exist: bool) -> HTTPException:
+        if must_exist:  # If-Match: * names a row that does not exist (RFC 9110)
+            return HTTPException(status_code=412, detail=self.not_found)
+        return HTTPException(status_code=404, detail=self.not_found)
+
+
+def _create(res: Resource, routes: Routes) -> None:
+    repository, version = res.repository, res.version
+
+    @one_statement
+    def create(session: Target, **values: Any) -> Any:
+        scope = scope_of(res.scope, values)
+        row = repository.create(session, values[res.singular], scope=scope)
+        headers = etag_headers(version, row)
+        if res.created_status == 201:
+            headers["Location"] = f"{res.prefix}/{row[repository.pk.name]}"
+        return json_response(row, status_code=res.created_status, headers=headers)
+
+    routes.add(
+        "create",
+        f"{res.prefix}/",
+        "POST",
+        f"create_{res.singular}",
+        create,
+        [res.body(res.schemas.Create)],
+        response_model=res.schemas.Public,
+        status_code=res.created_status,
+        responses={**CONFLICT, **BAD_BODY},
+    )
+
+
+def _list(res: Resource, routes: Routes) -> None:
+    parameters = list_parameters(
+        res.repository,
+        max_limit=res.max_limit,
+        order_by=res.order_by,
+        reserved={"session", "if_match", res.id_name, res.singular, res.plural},
+        label=res.label,
+    )
+    routes.add(
+        "list",
+        f"{res.prefix}/",
+        "GET",
+        f"read_{res.plural}",
+        list_logic(res.repository, label=res.label, scope=res.scope),
+        parameters,
+        response_model=res.public_list,
+        responses=LIST_HEADERS,
+    )
+
+
+def _read(res: Resource, routes: Routes) -> None:
+    logic = read_logic(
+        res.repository,
+        res.include,
+        id_name=res.id_name,
+        not_found=res.not_found,
+        limits=include_limits(res.include, res.include_limit),
+        scope=res.scope,
+    )
+    not_modified = {
+        304: {"description": "Not modified: If-None-Match names the current ETag"}
+    }
+    routes.add(
+        "read",
+        res.item_path,
+        "GET",
+        f"read_{res.singular}",
+        _answering_not_modified(logic),
+        [res.id_parameter, *res.condition("if_none_match", _IF_NONE_MATCH)],
+        response_model=read_model(res.model, res.schemas.Public, res.include),
+        responses={**NOT_FOUND, **(not_modified if res.version is not None else {})},
+    )
+
+
+def _update(res: Resource, routes: Routes) -> None:
+    repository, scoped = res.repository, res.scope.columns if res.scope else ()
+
+    @one_statement
+    def update(session: Target, **values: Any) -> Any:
+        data = values[res.singular].model_dump(exclude_unset=True)
+        if sent := sorted(set(data) & set(scoped)):
+            detail = f"{', '.join(sent)} cannot be changed"
+            raise HTTPException(status_code=422, detail=detail)
+        versions, must_exist = res.accepted(values)
+        try:
+            row = repository.update(
+                session,
+                values[res.id_name],
+                data,
+                version=versions,
+                scope=scope_of(res.scope, values),
+            )
+        except StaleVersion:
+            raise res.changed_by_someone() from None
+        if row is None:
+            raise res.absent(must_exist)
+        return json_response(row, headers=etag_headers(res.version, row))
+
+    routes.add(
+        "update",
+        res.item_path,
+        "PATCH",
+        f"update_{res.singular}",
+        update,
+        [
+            res.id_parameter,
+            res.body(res.schemas.Update),
+            *res.condition("if_match", _IF_MATCH),
+        ],
+        response_model=res.schemas.Public,
+        responses={**NOT_FOUND, **CONFLICT, **BAD_BODY, **res.precondition_responses()},
+    )
+
+
+def _delete(res: Resource, routes: Routes) -> None:
+    @one_statement
+    def delete(session: Target, **values: Any) -> Any:
+        versions, must_exist = res.accepted(values)
+        try:
+            deleted = res.repository.delete(
+                session,
+                values[res.id_name],
+                scope=scope_of(res.scope, values),
+                version=versions,
+            )
+        except StaleVersion:
+            raise res.changed_by_someone() from None
+        if not deleted:
+            raise res.absent(must_exist)
+        if res.deleted_status == 204:
+            return Response(status_code=204)
+        return json_response({"ok": True})
+
+    routes.add(
+        "delete",
+        res.item_path,
+        "DELETE",
+        f"delete_{res.singular}",
+        delete,
+        [res.id_parameter, *res.condition("if_match", _IF_MATCH)],
+        status_code=res.deleted_status,
+        responses={**res.precondition_responses(), **NOT_FOUND, **CONFLICT},
+        response_model=None if res.deleted_status == 204 else Deleted,
+    )
+
+
+def _bulk(res: Resource, routes: Routes) -> None:
+    repository, plural = res.repository, res.plural
+
+    def create_many(session: Session, **values: Any) -> Any:
+        try:
+            rows = repository.create_many(
+                session, values[plural], scope=scope_of(res.scope, values)
+            )
+        except BulkValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
+            raise RequestValidationError(errors) from None
+        except DBAPIError as exc:
+            metadata = repository.table.metadata
+            locate_bulk_row(exc, values[plural], metadata, session.connection())
+            raise
+        return json_response(rows, status_code=res.created_status)
+
+    rows: Any = list[res.schemas.Create]  # type: ignore[name-defined]
+    routes.add(
+        "bulk",
+        f"{res.prefix}/bulk",
+        "POST",
+        f"create_{plural}",
+        create_many,
+        [inspect.Parameter(plural, _KW, annotation=Annotated[rows, _BULK_BODY])],
+        response_model=res.public_list,
+        status_code=res.created_status,
+        responses={**CONFLICT, **BAD_BODY},
+    )
+
+
+def _deleted_rows(res: Resource, routes: Routes) -> None:
+    """The list of soft-deleted rows and their restore, for the `deleted_rows` dependencies."""
+    if res.deleted_rows is None:
+        return
+    repository, dependencies = res.repository, list(res.deleted_rows)
+
+    @on_reads
+    def read_deleted(reads: Place, **values: Any) -> Any:
+        page = repository.list(
+            reads,
+            offset=values["offset"],
+            limit=values["limit"],
+            scope=scope_of(res.scope, values),
+            deleted="only",
+        )
+        return json_response(page.rows)
+
+    offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+    limit = Annotated[int, Query(ge=1, le=res.max_limit)]
+    routes.add(
+        "deleted",
+        f"{res.prefix}/deleted/",
+        "GET",
+        f"read_deleted_{res.plural}",
+        read_deleted,
+        [
+            inspect.Parameter("offset", _KW, annotation=offset, default=0),
+            inspect.Parameter("limit", _KW, annotation=limit, default=res.max_limit),
+        ],
+        response_model=res.public_list,
+        dependencies=dependencies,
+    )
+
+    @one_statement
+    def restore(session: Target, **values: Any) -> Any:
+        scope = scope_of(res.scope, values)
+        row = repository.restore(session, values[res.id_name], scope=scope)
+        if row is None:
+            detail = f"Deleted {res.not_found[0].lower()}{res.not_found[1:]}"
+            raise HTTPException(status_code=404, detail=detail)
+        return json_response(row, headers=etag_headers(res.version, row))
+
+    routes.add(
+        "restore",
+        f"{res.item_path}/restore",
+        "POST",
+        f"restore_{res.singular}",
+        restore,
+        [res.id_parameter],
+        response_model=res.schemas.Public,
+        responses=NOT_FOUND,
+        dependencies=dependencies,
+    )
+
+
+ENDPOINTS: tuple[Callable[[Resource, Routes], None], ...] = (
+    _create,
+    _list,
+    _read,
+    _update,
+    _delete,
+    _bulk,
+    _deleted_rows,
+)
+"""The builders of `crud_router`'s endpoints, in the order they are added."""
+
+
+def link_created_rows(routes: Routes, res: Resource) -> None:
+    """Document OpenAPI links from the create answer to the item endpoints (for clients and stateful tests)."""
+    found = {r.name: r for r in routes.router.routes if isinstance(r, APIRoute)}
+    create = found.get(f"create_{res.singular}")
+    if create is None:
+        return
+    links = {
+        route.name: {
+            "operationId": route.unique_id,
+            "parameters": {res.id_name: f"$response.body#/{res.repository.pk.name}"},
+        }
+        for route in found.values()
+        if "{" + res.id_name + "}" in route.path
+    }
+    if links:
+        create.responses.setdefault(create.status_code or 200, {})["links"] = links
+
+
+def _answering_not_modified(logic: Logic) -> Logic:
+    """`logic`, answering 304 when the request's `If-None-Match` names the row's ETag."""
+
+    @functools.wraps(logic)
+    def read(target: Any, **values: Any) -> Any:
+        if_none_match = values.pop("if_none_match", None)
+        response = logic(target, **values)
+        etag = response.headers.get("etag")
+        if none_match(if_none_match, etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return response
+
+    return read
