@@ -4,7 +4,6 @@ import inspect
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, params
 from pydantic import create_model
 from sqlmodel import SQLModel
@@ -18,10 +17,8 @@ from sqlmodel_production.api._endpoints import (
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud._insert import upsert
-from sqlmodel_production.crud._repository import Repository
+from sqlmodel_production.crud._links import LinkTable, Side
 from sqlmodel_production.db._places import Place, Target, connection_of, place_of
-from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
@@ -79,26 +76,24 @@ def link_router(
             is a 404, and reads list only linked rows inside it. Soft-deleted
             parents and children (`SoftDelete`) are as absent as missing ones.
     """
-    table: sa.Table = link.__table__  # type: ignore[attr-defined]
-    parent_table: sa.Table = parent.__table__  # type: ignore[attr-defined]
-    child_table: sa.Table = child.__table__  # type: ignore[attr-defined]
-    parent_key = _foreign_key(table, parent_table)
-    child_key = _foreign_key(table, child_table)
-    (parent_pk,) = parent_table.primary_key.columns
-    (child_pk,) = child_table.primary_key.columns
     parent_public = parent_public or derive_schemas(parent).Public
     child_public = child_public or derive_schemas(child).Public
-    data_columns = [
-        c for c in table.columns if c is not parent_key and c is not child_key
-    ]
+    links = LinkTable(
+        link,
+        parent=parent,
+        child=child,
+        parent_public=parent_public,
+        child_public=child_public,
+        scoped=scope.columns if scope is not None else (),
+    )
+    keys = [links.parent_key.name, links.child_key.name]
     if data is None:
         # PUT replaces the link's data: absent fields take their defaults.
-        keys = [parent_key.name, child_key.name]
         data = derive_schemas(link, exclude=keys, name=f"{link.__name__}Data").Create
     data_fields = {
-        c.name: (link.model_fields[c.name].annotation, ...) for c in data_columns
+        c.name: (link.model_fields[c.name].annotation, ...) for c in links.data_columns
     }
-    suffix = "".join(c.name.title().replace("_", "") for c in data_columns)
+    suffix = "".join(c.name.title().replace("_", "") for c in links.data_columns)
     child_with_data = create_model(  # type: ignore[call-overload]
         f"{child.__name__}With{suffix}",
         __base__=child_public,
@@ -117,98 +112,38 @@ def link_router(
         __base__=parent_public,
         **{children: (list[child_with_data], [])},
     )
-    parent_name, child_name = parent.__name__, child.__name__
-    parent_id, child_id = f"{snake(parent_name)}_id", f"{snake(child_name)}_id"
-    # Scope and soft delete, per side, as the side's crud_router applies them.
-    sides = {
-        parent_name: Repository(parent, public=parent_public),
-        child_name: Repository(child, public=child_public),
-    }
-    scoped = scope.columns if scope is not None else ()
-    on_side = {
-        name: tuple(c for c in scoped if c in repo.table.c)
-        for name, repo in sides.items()
-    }
-    if missing := [
-        c for c in scoped if not any(c in cols for cols in on_side.values())
-    ]:
-        raise ValueError(
-            f"The scope's {', '.join(missing)} is a column of neither {parent_name} nor {child_name}"
-        )
-    parent_where = sides[parent_name].criteria(on_side[parent_name])
-    child_where = sides[child_name].criteria(on_side[child_name])
+    names = {"parent": parent.__name__, "child": child.__name__}
+    parent_id, child_id = (f"{snake(name)}_id" for name in names.values())
 
     def scope_params(values: Mapping[str, Any]) -> dict[str, Any]:
-        if scope is None:
-            return {}
-        given = scope.of(values)
-        found: dict[str, Any] = {}
-        for name, repo in sides.items():
-            found.update(repo.scope_parameters({c: given[c] for c in on_side[name]}))
-        return found
+        return links.scope_parameters(scope.of(values) if scope is not None else None)
 
-    guarded = bool(parent_where or child_where)
-    parent_columns = [
-        parent_table.c[n] for n in parent_public.model_fields if n in parent_table.c
-    ]
-    child_columns = [
-        child_table.c[n] for n in child_public.model_fields if n in child_table.c
-    ]
-
-    read_parent_statement = Prepared(
-        sa.select(*parent_columns).where(parent_pk == sa.bindparam("id"), *parent_where)
-    )
-    children_statement = Prepared(
-        sa.select(*child_columns, *data_columns)
-        .join(table, child_key == child_pk)
-        .where(parent_key == sa.bindparam("id"), *child_where)
-        .order_by(child_pk)
-    )
-    parents_statement = Prepared(
-        sa.select(*parent_columns, *data_columns)
-        .join(table, parent_key == parent_pk)
-        .where(child_key == sa.bindparam("id"), *parent_where)
-        .order_by(parent_pk)
-    )
-    exists = {
-        parent_name: Prepared(
-            sa.select(parent_pk).where(parent_pk == sa.bindparam("id"), *parent_where)
-        ),
-        child_name: Prepared(
-            sa.select(child_pk).where(child_pk == sa.bindparam("id"), *child_where)
-        ),
-    }
-    unlink_statement = sa.delete(table).where(
-        parent_key == sa.bindparam("parent"), child_key == sa.bindparam("child")
-    )
-
-    def require(reads: Place, name: str, id: Any, values: Mapping[str, Any]) -> None:
-        if reads.first(exists[name], {"id": id, **scope_params(values)}) is None:
-            raise HTTPException(status_code=404, detail=f"{name} not found")
+    def require(reads: Place, side: Side, id: Any, values: Mapping[str, Any]) -> None:
+        if not links.exists(reads, side, id, scope_params(values)):
+            raise HTTPException(status_code=404, detail=f"{names[side]} not found")
 
     router = APIRouter(dependencies=list(dependencies))
-    parent_param = key_parameter(parent_id, parent_pk)
-    child_param = key_parameter(child_id, child_pk)
+    parent_param = key_parameter(parent_id, links.parent_pk)
+    child_param = key_parameter(child_id, links.child_pk)
     item_path = f"{parent_prefix}/{{{parent_id}}}/{children}/{{{child_id}}}"
-
     routes = Routes(
         router, async_=async_, scope=scope, exclude=exclude, tags=tags or [parents]
     )
 
     @on_reads
     def read_parent(reads: Place, **values: Any) -> Any:
-        params = {"id": values[parent_id], **scope_params(values)}
-        row = reads.first(read_parent_statement, params)
+        params = scope_params(values)
+        row = links.parent(reads, values[parent_id], params)
         if row is None:
-            raise HTTPException(status_code=404, detail=f"{parent_name} not found")
-        rows = reads.all(children_statement, params)
+            raise HTTPException(status_code=404, detail=f"{names['parent']} not found")
+        rows = links.children(reads, values[parent_id], params)
         return json_response({**row, children: rows})
 
     routes.add(
         "read_parent",
         f"{parent_prefix}/{{{parent_id}}}",
         "GET",
-        f"read_{snake(parent_name)}",
+        f"read_{snake(names['parent'])}",
         read_parent,
         [parent_param],
         response_model=parent_with_children,
@@ -218,31 +153,18 @@ def link_router(
     @one_statement
     def link_rows(target: Target, **values: Any) -> Any:
         reads = place_of(target)
-        require(reads, parent_name, values[parent_id], values)
-        require(reads, child_name, values[child_id], values)
+        require(reads, "parent", values[parent_id], values)
+        require(reads, "child", values[child_id], values)
         body = values["link"].model_dump()
-        row = {
-            parent_key.name: values[parent_id],
-            child_key.name: values[child_id],
-            **body,
-        }
-        row = link.model_validate(row).model_dump(
-            include={c.name for c in table.columns}
-        )
-        found = upsert(
-            connection_of(target),
-            table,
-            row,
-            on=[parent_key.name, child_key.name],
-            returning=list(table.columns),
-        )
+        connection = connection_of(target)
+        found = links.link(connection, values[parent_id], values[child_id], body)
         return json_response(found)
 
     routes.add(
         "link",
         item_path,
         "PUT",
-        f"link_{snake(child_name)}",
+        f"link_{snake(names['child'])}",
         link_rows,
         [parent_param, child_param, inspect.Parameter("link", _KW, annotation=data)],
         response_model=link_public,
@@ -251,17 +173,14 @@ def link_router(
 
     @one_statement
     def unlink(target: Target, **values: Any) -> Any:
-        if guarded:  # both rows must be inside the scope, and not soft-deleted
+        if links.guarded:  # both rows must be inside the scope, and not soft-deleted
             reads = place_of(target)
-            require(reads, parent_name, values[parent_id], values)
-            require(reads, child_name, values[child_id], values)
-        result = connection_of(target).execute(
-            unlink_statement, {"parent": values[parent_id], "child": values[child_id]}
-        )
-        if result.rowcount == 0:
+            require(reads, "parent", values[parent_id], values)
+            require(reads, "child", values[child_id], values)
+        if not links.unlink(connection_of(target), values[parent_id], values[child_id]):
             raise HTTPException(
                 status_code=404,
-                detail=f"{child_name} is not linked to this {snake(parent_name)}",
+                detail=f"{names['child']} is not linked to this {snake(names['parent'])}",
             )
         return json_response({"ok": True})
 
@@ -269,7 +188,7 @@ def link_router(
         "unlink",
         item_path,
         "DELETE",
-        f"unlink_{snake(child_name)}",
+        f"unlink_{snake(names['child'])}",
         unlink,
         [parent_param, child_param],
         response_model=Deleted,
@@ -278,15 +197,16 @@ def link_router(
 
     @on_reads
     def read_child_parents(reads: Place, **values: Any) -> Any:
-        require(reads, child_name, values[child_id], values)
-        params = {"id": values[child_id], **scope_params(values)}
-        return json_response(reads.all(parents_statement, params))
+        require(reads, "child", values[child_id], values)
+        return json_response(
+            links.parents(reads, values[child_id], scope_params(values))
+        )
 
     routes.add(
         "read_child_parents",
         f"{child_prefix}/{{{child_id}}}/{parents}",
         "GET",
-        f"read_{snake(child_name)}_{parents}",
+        f"read_{snake(names['child'])}_{parents}",
         read_child_parents,
         [child_param],
         response_model=list[parent_with_data],
@@ -294,12 +214,3 @@ def link_router(
         tags=tags or [children],
     )
     return router
-
-
-def _foreign_key(table: sa.Table, target: sa.Table) -> sa.Column[Any]:
-    found = [fk.parent for fk in table.foreign_keys if fk.column.table is target]
-    if len(found) != 1:
-        raise ValueError(
-            f"{table.name} needs exactly one foreign key to {target.name}; found {len(found)}"
-        )
-    return found[0]

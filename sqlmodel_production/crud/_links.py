@@ -1,0 +1,179 @@
+"""The rows of a many-to-many link table, inside a row scope: statements built once, thin execution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from sqlmodel_production.crud._insert import upsert
+from sqlmodel_production.crud._repository import Repository, Row
+from sqlmodel_production.db._places import Place
+from sqlmodel_production.db._prepared import Prepared
+
+__all__ = ["LinkTable", "Side"]
+
+Side = Literal["parent", "child"]
+
+
+class LinkTable:
+    """A link table between a parent and a child table, and the statements that read and write it.
+
+    Scope and soft delete apply per side, as each side's own router applies
+    them: a parent or child outside the scope, or soft-deleted, is absent, and
+    reads list only linked rows inside the scope.
+
+    Args:
+        link: the link table model, with one foreign key to each side.
+        parent: the parent table model (its rows list their linked children).
+        child: the child table model.
+        parent_public: the parent's Public schema: the columns a read selects.
+        child_public: the child's Public schema.
+        scoped: the scope's columns (none without a scope); each must be a
+            column of the parent, the child or both.
+
+    Raises:
+        ValueError: a side has no single foreign key in `link`, or a scoped
+            column belongs to neither side.
+    """
+
+    def __init__(
+        self,
+        link: type[SQLModel],
+        *,
+        parent: type[SQLModel],
+        child: type[SQLModel],
+        parent_public: type[SQLModel],
+        child_public: type[SQLModel],
+        scoped: Sequence[str] = (),
+    ) -> None:
+        self.model = link
+        self.table: sa.Table = link.__table__  # type: ignore[attr-defined]
+        parent_table: sa.Table = parent.__table__  # type: ignore[attr-defined]
+        child_table: sa.Table = child.__table__  # type: ignore[attr-defined]
+        self.parent_key = _foreign_key(self.table, parent_table)
+        self.child_key = _foreign_key(self.table, child_table)
+        (self.parent_pk,) = parent_table.primary_key.columns
+        (self.child_pk,) = child_table.primary_key.columns
+        self.data_columns = [
+            c
+            for c in self.table.columns
+            if c is not self.parent_key and c is not self.child_key
+        ]
+        self._sides = {
+            "parent": Repository(parent, public=parent_public),
+            "child": Repository(child, public=child_public),
+        }
+        self._on_side = {
+            side: tuple(c for c in scoped if c in repo.table.c)
+            for side, repo in self._sides.items()
+        }
+        if missing := [
+            c for c in scoped if not any(c in cols for cols in self._on_side.values())
+        ]:
+            raise ValueError(
+                f"The scope's {', '.join(missing)} is a column of neither "
+                f"{parent.__name__} nor {child.__name__}"
+            )
+        parent_where = self._sides["parent"].criteria(self._on_side["parent"])
+        child_where = self._sides["child"].criteria(self._on_side["child"])
+        self.guarded = bool(parent_where or child_where)
+        """Whether a side can be absent for a row that exists (a scope, soft delete)."""
+        parent_columns = _public_columns(parent_table, parent_public)
+        child_columns = _public_columns(child_table, child_public)
+        key: sa.BindParameter[Any] = sa.bindparam("id")
+        self._parent = Prepared(
+            sa.select(*parent_columns).where(self.parent_pk == key, *parent_where)
+        )
+        self._children = Prepared(
+            sa.select(*child_columns, *self.data_columns)
+            .join(self.table, self.child_key == self.child_pk)
+            .where(self.parent_key == key, *child_where)
+            .order_by(self.child_pk)
+        )
+        self._parents = Prepared(
+            sa.select(*parent_columns, *self.data_columns)
+            .join(self.table, self.parent_key == self.parent_pk)
+            .where(self.child_key == key, *parent_where)
+            .order_by(self.parent_pk)
+        )
+        self._exists = {
+            "parent": Prepared(
+                sa.select(self.parent_pk).where(self.parent_pk == key, *parent_where)
+            ),
+            "child": Prepared(
+                sa.select(self.child_pk).where(self.child_pk == key, *child_where)
+            ),
+        }
+        self._unlink = sa.delete(self.table).where(
+            self.parent_key == sa.bindparam("parent"),
+            self.child_key == sa.bindparam("child"),
+        )
+
+    def scope_parameters(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The statements' parameters for the request's scope values (none without a scope)."""
+        if scope is None:
+            return {}
+        found: dict[str, Any] = {}
+        for side, repo in self._sides.items():
+            values = {c: scope[c] for c in self._on_side[side]}
+            found.update(repo.scope_parameters(values))
+        return found
+
+    def exists(
+        self, reads: Place, side: Side, id: Any, scope: Mapping[str, Any]
+    ) -> bool:
+        """Whether the side's row `id` exists inside the scope."""
+        return reads.first(self._exists[side], {"id": id, **scope}) is not None
+
+    def parent(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> Row | None:
+        """The parent's Public columns; None if it is absent."""
+        return reads.first(self._parent, {"id": id, **scope})
+
+    def children(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> list[Row]:
+        """The parent's linked children, each with the link's data, by child key."""
+        return reads.all(self._children, {"id": id, **scope})
+
+    def parents(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> list[Row]:
+        """The child's linked parents, each with the link's data, by parent key."""
+        return reads.all(self._parents, {"id": id, **scope})
+
+    def link(
+        self,
+        connection: sa.Connection,
+        parent: Any,
+        child: Any,
+        data: Mapping[str, Any],
+    ) -> Row:
+        """Link the two rows with `data`, or replace the data of their link (one statement)."""
+        row = {self.parent_key.name: parent, self.child_key.name: child, **data}
+        row = self.model.model_validate(row).model_dump(
+            include={c.name for c in self.table.columns}
+        )
+        return upsert(
+            connection,
+            self.table,
+            row,
+            on=[self.parent_key.name, self.child_key.name],
+            returning=list(self.table.columns),
+        )
+
+    def unlink(self, connection: sa.Connection, parent: Any, child: Any) -> bool:
+        """Remove the link of the two rows; False if there was none."""
+        result = connection.execute(self._unlink, {"parent": parent, "child": child})
+        return bool(result.rowcount)
+
+
+def _public_columns(table: sa.Table, public: type[SQLModel]) -> list[sa.Column[Any]]:
+    return [table.c[name] for name in public.model_fields if name in table.c]
+
+
+def _foreign_key(table: sa.Table, target: sa.Table) -> sa.Column[Any]:
+    found = [fk.parent for fk in table.foreign_keys if fk.column.table is target]
+    if len(found) != 1:
+        raise ValueError(
+            f"{table.name} needs exactly one foreign key to {target.name}; found {len(found)}"
+        )
+    return found[0]
