@@ -10,6 +10,8 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sqlmodel_production._compat import set_request_body
+
 __all__ = ["MAX_BODY_SIZE", "body_limited_route"]
 
 MAX_BODY_SIZE = 2 * 1024 * 1024
@@ -60,7 +62,5 @@ async def _too_large(request: Request, max_bytes: int) -> bool:
         body += chunk
         if len(body) > max_bytes:
             return True
-    request._body = bytes(
-        body
-    )  # what FastAPI reads next, as `Request.body()` caches it
+    set_request_body(request, bytes(body))  # what FastAPI reads next
     return False

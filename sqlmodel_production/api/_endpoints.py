@@ -27,10 +27,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.util import await_only, greenlet_spawn
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sqlmodel_production._compat import await_, greenlet_spawn
 from sqlmodel_production.api._dependencies import (
     get_database,
     open_async_override,
@@ -317,7 +317,7 @@ _POLICY = RetryPolicy()
 
 def _async_sleep(seconds: float) -> None:
     """Sleep without blocking the event loop, from sync code in SQLAlchemy's greenlet."""
-    await_only(asyncio.sleep(seconds))
+    await_(asyncio.sleep(seconds))
 
 
 def query_error(exc: InvalidQuery) -> RequestValidationError:

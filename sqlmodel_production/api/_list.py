@@ -7,11 +7,11 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Annotated, Any
 
 from fastapi import Query
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
+from sqlmodel_production._compat import query_parameters
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud._repository import Repository
@@ -106,8 +106,7 @@ def unknown_parameters(
         route = request.scope.get("route")
         found = declared_by_route.get(id(route))
         if found is None:
-            dependant = getattr(route, "dependant", None)
-            names = frozenset(_query_names(dependant)) if dependant else frozenset()
+            names = frozenset(_query_names(route))
             found = declared_by_route[id(route)] = (route, names)
         declared = found[1]
         unknown = [name for name in query if name not in declared]
@@ -144,18 +143,15 @@ def _unknown(
     return f"unknown query parameter {name!r}; this list takes: {', '.join(sorted(declared))}"
 
 
-def _query_names(dependant: Dependant) -> Iterator[str]:
+def _query_names(route: object) -> Iterator[str]:
     """The names of every query parameter of a route, its dependencies' included."""
-    for field in dependant.query_params:
-        annotation = field.field_info.annotation
+    for name, annotation in query_parameters(route) or ():
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             # A query parameter model: its fields are the parameters.
-            for name, info in annotation.model_fields.items():
-                yield info.alias or name
+            for field_name, info in annotation.model_fields.items():
+                yield info.alias or field_name
         else:
-            yield field.alias
-    for sub in dependant.dependencies:
-        yield from _query_names(sub)
+            yield name
 
 
 def list_logic(

@@ -20,7 +20,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
+
+from sqlmodel_production._compat import implicitly_boolean, traverse_clauses
 
 __all__ = [
     "ESCAPE",
@@ -117,16 +118,13 @@ class Operator:
     nullable_only: bool = False
 
 
+@implicitly_boolean  # a condition: never rendered as `(...) = 1`
+@traverse_clauses("default", "mysql")  # both forms make the cache key
 class _ByDialect(sa.ColumnElement[bool]):
     """A condition written one way for MariaDB / MySQL and another for the other backends."""
 
     inherit_cache = True
     type = sa.Boolean()
-    _is_implicitly_boolean = True  # a condition: never rendered as `(...) = 1`
-    _traverse_internals = [
-        ("default", InternalTraversal.dp_clauseelement),
-        ("mysql", InternalTraversal.dp_clauseelement),
-    ]
 
     def __init__(self, default: Clause, mysql: Clause) -> None:
         self.default = default

@@ -9,6 +9,8 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from sqlmodel import SQLModel
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
+from sqlmodel_production._compat import has_validators
+
 __all__ = ["rows_adapter"]
 
 # SQLModel's own keys in `model_config`, which pydantic does not know.
@@ -26,15 +28,7 @@ def rows_adapter(
     cost far more to build than to validate. None when the model has validators
     or a default factory that reads other fields: those need the model itself.
     """
-    decorators = model.__pydantic_decorators__
-    if any(
-        (
-            decorators.validators,
-            decorators.field_validators,
-            decorators.root_validators,
-            decorators.model_validators,
-        )
-    ):
+    if has_validators(model):
         return None
     fields = {
         name: field for name, field in model.model_fields.items() if name in table.c

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sqlmodel_production._compat import greenlet_spawn
 
 from ._backends import profile_of
 from ._engine import create_async_engine, create_engine

@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production._compat import raise_dbapi_error
+
 from ._errors import (
     ConnectionLost,
     connection_failed,
@@ -182,6 +184,6 @@ def checkout(engine: Engine) -> Any:
     try:
         return engine.raw_connection()
     except engine.dialect.loaded_dbapi.Error as exc:
-        sa.Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
+        raise_dbapi_error(exc, engine)
     except OSError as exc:  # asyncpg's adapter lets socket errors through
         raise ConnectionLost(None, None, exc) from exc

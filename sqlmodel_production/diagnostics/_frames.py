@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import greenlet  # type: ignore[import-untyped]
 
+from sqlmodel_production._compat import is_sqlalchemy_greenlet
+
 __all__ = ["Caller", "caller_in_traceback", "find_caller"]
 
 # Frames of these packages are never "the user's line".
@@ -92,9 +94,7 @@ def find_caller() -> Caller | None:
                 entry = code.co_qualname
             frame = frame.f_back
         parent = current.parent
-        if parent is None or not getattr(
-            current, "__sqlalchemy_greenlet_provider__", False
-        ):
+        if parent is None or not is_sqlalchemy_greenlet(current):
             return fallback
         frame, current = parent.gr_frame, parent
 

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.util import greenlet_spawn
 
+from sqlmodel_production._compat import greenlet_spawn
 from sqlmodel_production.db._errors import connection_failed
 
 if TYPE_CHECKING:

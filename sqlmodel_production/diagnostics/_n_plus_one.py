@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.util.concurrency import in_greenlet
+
+from sqlmodel_production._compat import in_greenlet
 
 from ._findings import (
     AsyncLazyLoadError,

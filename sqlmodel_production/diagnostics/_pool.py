@@ -8,6 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from sqlmodel_production._compat import queue_pool_max_overflow
+
 __all__ = ["PoolStats", "pool_stats"]
 
 
@@ -43,6 +45,6 @@ def pool_stats(engine: Engine | AsyncEngine) -> PoolStats | None:
         checked_out=pool.checkedout(),
         checked_in=pool.checkedin(),
         overflow=pool.overflow(),
-        max_overflow=pool._max_overflow,
+        max_overflow=queue_pool_max_overflow(pool),
         timeout=pool.timeout(),
     )

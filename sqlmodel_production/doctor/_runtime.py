@@ -278,11 +278,12 @@ def _engine_of(value: object) -> Engine | None:
 def _queue_pool_sizes(engine: Engine) -> tuple[int, int] | None:
     from sqlalchemy.pool import QueuePool
 
+    from sqlmodel_production._compat import queue_pool_max_overflow
+
     pool = engine.pool
     if not isinstance(pool, QueuePool):
         return None  # NullPool, StaticPool, SQLite's pools: nothing to size
-    # QueuePool has no public accessor for its overflow limit.
-    return pool.size(), int(getattr(pool, "_max_overflow", 0))
+    return pool.size(), queue_pool_max_overflow(pool)
 
 
 def _source_file(obj: object) -> Path | None:

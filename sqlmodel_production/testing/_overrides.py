@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sqlmodel_production._compat import dependency_calls, expand_included_routers
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -86,11 +88,11 @@ def session_kinds(
     declares none, uses the kind of its own function.
     """
     kinds: set[str] = set()
-    for route in _api_routes(routes):
-        dependant = getattr(route, "dependant", None)
-        if dependant is None:
+    for route in expand_included_routers(routes):
+        found = dependency_calls(route)
+        if found is None:
             continue  # not an APIRoute: a websocket, a static route
-        calls = set(_calls(dependant))
+        calls = set(found)
         if get_session in calls:
             kinds.add(SYNC)
         if get_async_session in calls:
@@ -127,21 +129,3 @@ def check_session_kind(kinds: set[str], given: str) -> None:
         "and run on the app's own database. Pass a Session instead (the "
         "smp_session fixture, with TestClient(app)), or make the endpoints async."
     )
-
-
-def _api_routes(routes: Iterable[Any]) -> Iterator[Any]:
-    """The routes, with those of included routers (FastAPI >= 0.163 keeps them apart)."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _api_routes(included.routes)
-        else:
-            yield route
-
-
-def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
-    """Every dependency callable of a FastAPI `Dependant`, recursively."""
-    for dependency in dependant.dependencies:
-        if dependency.call is not None:
-            yield dependency.call
-        yield from _calls(dependency)

@@ -33,17 +33,13 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production._compat import await_, raise_adapted_error, type_affinity
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, RunPrepared
 from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
 from ._common import by_key, insert_values, upsert_on_conflict
 from ._profile import Backend, Profile, Row
-
-try:  # SQLAlchemy 2.1's name; 2.0 has only the older one
-    from sqlalchemy.util import await_
-except ImportError:  # pragma: no cover
-    from sqlalchemy.util import await_only as await_  # type: ignore[no-redef, unused-ignore]
 
 UNNEST_BATCH = 10_000
 """Rows per `INSERT ... SELECT FROM unnest(...)` statement."""
@@ -98,8 +94,7 @@ def _asyncpg_describe(adapted: Any, sql: str) -> list[int]:
     try:
         statement = await_(adapted.driver_connection.prepare(sql, name=""))
     except Exception as exc:
-        adapted._handle_exception(exc)  # raises the DB-API error the adapter would
-        raise
+        raise_adapted_error(adapted, exc)
     return [attribute.type.oid for attribute in statement.get_attributes()]
 
 
@@ -113,8 +108,7 @@ def _asyncpg_fetch(adapted: Any, sql: str, parameters: Sequence[Any]) -> Any:
     try:
         return await_(adapted.driver_connection.fetch(sql, *parameters))
     except Exception as exc:
-        adapted._handle_exception(exc)  # raises the DB-API error the adapter would
-        raise
+        raise_adapted_error(adapted, exc)
 
 
 def _unnamed_statement() -> str:
@@ -246,7 +240,7 @@ def _unnest_fits(
     if any(c.default is not None for c in table.columns if c.name not in names):
         return False
     return all(
-        issubclass(table.c[name].type._type_affinity or type(None), _ARRAY_SAFE)
+        issubclass(type_affinity(table.c[name].type) or type(None), _ARRAY_SAFE)
         and not isinstance(_impl(table.c[name].type), sa.Enum)
         for name in names
     )

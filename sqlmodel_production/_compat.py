@@ -1,0 +1,295 @@
+"""Every private API of SQLAlchemy, FastAPI, Starlette and pydantic the package uses.
+
+Nothing else in the package reaches past a library's public API: each name
+here wraps one upstream internal, says which versions it was checked on and
+why the package needs it, and is pinned by `tests/test_compat.py`, which fails
+when the upstream behaviour moves. Fix it here, once.
+
+Checked on SQLAlchemy 2.1.9, FastAPI 0.165.0, Starlette 1.10.0, pydantic
+2.14.4, asyncpg 0.32.0 and greenlet 3.5.6. Importing this module imports
+SQLAlchemy only (no FastAPI: the core stays off it) and does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.util import greenlet_spawn as _greenlet_spawn
+from sqlalchemy.util.concurrency import in_greenlet as _in_greenlet
+
+try:  # SQLAlchemy 2.1's name; 2.0 has only `await_only` (an alias from 2.1 on)
+    from sqlalchemy.util import await_ as _await
+except ImportError:  # pragma: no cover
+    from sqlalchemy.util import (  # type: ignore[no-redef, unused-ignore]
+        await_only as _await,
+    )
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import QueuePool
+    from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+    from sqlalchemy.types import TypeEngine
+    from starlette.requests import Request
+
+__all__ = [
+    "await_",
+    "dependency_calls",
+    "expand_included_routers",
+    "greenlet_spawn",
+    "has_validators",
+    "implicitly_boolean",
+    "in_greenlet",
+    "is_sqlalchemy_greenlet",
+    "query_parameters",
+    "queue_pool_max_overflow",
+    "raise_adapted_error",
+    "raise_dbapi_error",
+    "set_request_body",
+    "traverse_clauses",
+    "type_affinity",
+]
+
+T = TypeVar("T")
+C = TypeVar("C", bound="type[ClauseElement]")
+B = TypeVar("B", bound="type[ColumnElement[bool]]")
+
+# SQLAlchemy: the greenlet bridge (`sqlalchemy.util.concurrency`)
+
+
+async def greenlet_spawn(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run the sync `fn` in SQLAlchemy's greenlet, where `await_` works.
+
+    Wraps `sqlalchemy.util.greenlet_spawn` (`sqlalchemy.util.concurrency`,
+    undocumented); checked on SQLAlchemy 2.1.9. Async endpoints and the async
+    health check run the package's sync code there, on the sync side of an
+    `AsyncSession` or `AsyncEngine`: it is how `run_sync` runs code.
+    """
+    return await _greenlet_spawn(fn, *args, **kwargs)
+
+
+def await_(awaitable: Awaitable[T]) -> T:
+    """Wait for `awaitable` from sync code running under `greenlet_spawn`.
+
+    Wraps `sqlalchemy.util.await_` (SQLAlchemy 2.1; `await_only` in 2.0, kept
+    as a deprecated alias); checked on SQLAlchemy 2.1.9. The package's sync
+    code in SQLAlchemy's greenlet sleeps between retries without blocking the
+    loop, and calls asyncpg's own `prepare` / `fetch` this way.
+
+    Raises:
+        sqlalchemy.exc.MissingGreenlet: not called under `greenlet_spawn`.
+    """
+    return _await(awaitable)
+
+
+def in_greenlet() -> bool:
+    """Whether the current code runs in a greenlet `greenlet_spawn` started.
+
+    Wraps `sqlalchemy.util.concurrency.in_greenlet` (undocumented); checked on
+    SQLAlchemy 2.1.9. The N+1 detector tells a lazy load an async session is
+    about to refuse (`MissingGreenlet`) from one run through `run_sync`.
+    """
+    return bool(_in_greenlet())
+
+
+def is_sqlalchemy_greenlet(glet: object) -> bool:
+    """Whether `glet` is a greenlet `greenlet_spawn` started.
+
+    Reads the `__sqlalchemy_greenlet_provider__` marker of SQLAlchemy's
+    `_AsyncIoGreenlet` (`sqlalchemy.util.concurrency`); checked on SQLAlchemy
+    2.1.9. Finding the user's line of a query walks on from such a greenlet to
+    its parent, where the user's `await session.exec(...)` waits.
+    """
+    return bool(getattr(glet, "__sqlalchemy_greenlet_provider__", False))
+
+
+# SQLAlchemy: engine, pool and dialect internals
+
+
+def queue_pool_max_overflow(pool: QueuePool) -> int:
+    """The `max_overflow` a `QueuePool` was made with (-1: unbounded).
+
+    Reads `QueuePool._max_overflow` (private; -1 also when `pool_size` is 0);
+    checked on SQLAlchemy 2.1.9. `pool_stats` and the doctor's pool sizing
+    need it, and `QueuePool` has no public accessor for it.
+    """
+    return int(pool._max_overflow)
+
+
+def raise_dbapi_error(error: BaseException, engine: Engine) -> NoReturn:
+    """Raise `error`, a failed checkout of `engine`, as `engine.connect()` would.
+
+    Wraps the classmethod `Connection._handle_dbapi_exception_noconnection`
+    (private); checked on SQLAlchemy 2.1.9. Call it in the `except` block: it
+    reads `sys.exc_info()`. It wraps a DB-API error in SQLAlchemy's
+    `DBAPIError`, runs the `handle_error` listeners (which may raise another
+    error, as `mark_lost_connections` does) and invalidates the pool on a
+    disconnect. The package checks connections out with `raw_connection()`
+    for statements it runs on the driver, and their failures must look the
+    same as a `Connection`'s.
+    """
+    from sqlalchemy.engine import Connection
+
+    Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
+
+
+def raise_adapted_error(adapted: Any, error: Exception) -> NoReturn:
+    """Raise `error` from the driver as SQLAlchemy's async adapter `adapted` would.
+
+    Calls `AsyncAdapt_dbapi_connection._handle_exception` (private), for
+    asyncpg `AsyncAdapt_asyncpg_connection._handle_exception`: asyncpg's own
+    exception becomes the adapter's DB-API exception (`IntegrityError` with
+    its `sqlstate`, the asyncpg error as its `__cause__`), and a closed
+    connection forgets its transaction. Checked on SQLAlchemy 2.1.9 with
+    asyncpg 0.32.0. The package runs statements through asyncpg's own
+    `prepare` / `fetch`, past the adapter, and its errors must be the same.
+    """
+    adapted._handle_exception(error)
+    raise AssertionError("unreachable: the adapter raises")  # pragma: no cover
+
+
+def type_affinity(type_: TypeEngine[Any]) -> type[TypeEngine[Any]] | None:
+    """The generic class of a column type (`String` for `VARCHAR(30)` or `Text`).
+
+    Reads `TypeEngine._type_affinity` (private; a `TypeDecorator` answers for
+    its `impl`); checked on SQLAlchemy 2.1.9. The PostgreSQL bulk insert sends
+    columns of some generic types as arrays through `unnest`, whatever the
+    dialect-specific class of the column.
+    """
+    return type_._type_affinity
+
+
+# SQLAlchemy: custom SQL constructs
+
+
+def traverse_clauses(*attributes: str) -> Callable[[C], C]:
+    """Class decorator: the construct's `attributes` hold child clauses.
+
+    Sets `_traverse_internals` (private) to an `InternalTraversal.dp_clauseelement`
+    entry per attribute (`sqlalchemy.sql.visitors`); checked on SQLAlchemy
+    2.1.9. With `inherit_cache = True`, the children then make the statement
+    cache key and carry their bound values (a cached statement gets this
+    execution's values), and `get_children` / cloning see them. The package's
+    filter constructs are made of other clauses.
+    """
+    internals = [(name, InternalTraversal.dp_clauseelement) for name in attributes]
+
+    def decorate(cls: C) -> C:
+        cls._traverse_internals = internals
+        return cls
+
+    return decorate
+
+
+def implicitly_boolean(cls: B) -> B:
+    """Class decorator: the construct is a condition, rendered as is in `WHERE`.
+
+    Sets `ColumnElement._is_implicitly_boolean` (private); checked on
+    SQLAlchemy 2.1.9. On a backend without a native boolean (MariaDB, MySQL)
+    a `Boolean` expression that is not implicitly boolean is rendered
+    `(...) = 1` in `WHERE`, and its negation `(...) = 0`: a comparison no index
+    serves. The package's filter constructs are conditions.
+    """
+    cls._is_implicitly_boolean = True
+    return cls
+
+
+# pydantic
+
+
+def has_validators(model: type[BaseModel]) -> bool:
+    """Whether `model` or a base of it declares a validator of any style.
+
+    Reads `BaseModel.__pydantic_decorators__`, a `DecoratorInfos` of the private
+    `pydantic._internal._decorators` (its `validators`, `field_validators`,
+    `root_validators` and `model_validators`); checked on pydantic 2.14.4. Bulk
+    creates validate rows as plain dicts, without building the model, which
+    only holds for a model no validator of its own reads.
+    """
+    decorators = model.__pydantic_decorators__
+    return any(
+        (
+            decorators.validators,
+            decorators.field_validators,
+            decorators.root_validators,
+            decorators.model_validators,
+        )
+    )
+
+
+# Starlette
+
+
+def set_request_body(request: Request, body: bytes) -> None:
+    """Hand `body`, already read from the stream, to whoever reads the request next.
+
+    Sets `Request._body` (private), the cache `Request.body()` fills and
+    `body()`, `json()`, `form()` and `stream()` read first; checked on
+    Starlette 1.10.0. The body size limit reads a chunked body itself, up to
+    the limit, before FastAPI parses it; the stream cannot be read twice.
+    """
+    request._body = body
+
+
+# FastAPI: routes and their dependencies
+
+
+def expand_included_routers(routes: Iterable[Any]) -> Iterator[Any]:
+    """The routes, each router added by `include_router` replaced by its own routes.
+
+    Reads `original_router` of FastAPI's private `fastapi.routing._IncludedRouter`:
+    from FastAPI 0.163 on, an included router stays one entry of `app.routes`
+    (before, its routes were copied in). Checked on FastAPI 0.165.0.
+    `override_session` looks at every endpoint of the app.
+    """
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from expand_included_routers(included.routes)
+        else:
+            yield route
+
+
+def dependency_calls(route: object) -> list[Callable[..., Any]] | None:
+    """Every dependency callable of `route`, recursively; None for a route that is no `APIRoute`.
+
+    Reads `APIRoute.dependant`, a `Dependant` of the internal
+    `fastapi.dependencies.models`, and its `dependencies` and `call`; checked on
+    FastAPI 0.165.0. `override_session` finds the kind of session (sync or
+    async) the app's endpoints depend on.
+    """
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    calls: list[Callable[..., Any]] = []
+    pending = list(dependant.dependencies)
+    while pending:
+        dependency = pending.pop(0)
+        if dependency.call is not None:
+            calls.append(dependency.call)
+        pending[:0] = dependency.dependencies  # depth first, in declaration order
+    return calls
+
+
+def query_parameters(route: object) -> list[tuple[str, Any]] | None:
+    """Name and annotation of each query parameter of `route` and its dependencies.
+
+    None for a route that is no `APIRoute`. A query parameter model (`Annotated[Filters, Query()]`) is one entry, its
+    annotation the model. Reads `APIRoute.dependant` (`Dependant` of the internal
+    `fastapi.dependencies.models`), its `query_params` and `dependencies`, and
+    the `alias` and `field_info` of each `ModelField` (private `fastapi._compat`);
+    checked on FastAPI 0.165.0. A list endpoint refuses a query parameter none
+    of these declares (a misspelt filter would silently return every row).
+    """
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    found: list[tuple[str, Any]] = []
+    pending = [dependant]
+    while pending:
+        current = pending.pop(0)
+        found += [(f.alias, f.field_info.annotation) for f in current.query_params]
+        pending[:0] = current.dependencies
+    return found

@@ -1,0 +1,480 @@
+"""Pins of the upstream internals `sqlmodel_production._compat` wraps: each fails when one moves.
+
+Each test checks what the package relies on: the private name is there, with
+the signature it is called with, and a small real call behaves as the package
+expects. No database server: SQLite in memory where a test needs one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import sqlite3
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import greenlet  # type: ignore[import-untyped]
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.util
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import (
+    BaseModel,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import event, exc
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import Message
+
+from sqlmodel_production import _compat
+from sqlmodel_production.models import UTCDateTime
+
+
+def _parameters(fn: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+# SQLAlchemy: the greenlet bridge
+
+
+def test_greenlet_spawn_runs_sync_code_that_awaits() -> None:
+    assert _parameters(sqlalchemy.util.greenlet_spawn) == [
+        "fn",
+        "args",
+        "_require_await",
+        "kwargs",
+    ]
+
+    def work(a: int, *, b: int) -> int:
+        return _compat.await_(asyncio.sleep(0, result=a)) + b
+
+    assert asyncio.run(_compat.greenlet_spawn(work, 2, b=3)) == 5
+
+
+def test_greenlet_spawn_passes_errors_through() -> None:
+    def fail() -> None:
+        _compat.await_(asyncio.sleep(0))
+        raise LookupError("from the greenlet")
+
+    with pytest.raises(LookupError, match="from the greenlet"):
+        asyncio.run(_compat.greenlet_spawn(fail))
+
+
+def test_await_outside_the_greenlet_raises_missing_greenlet() -> None:
+    # SQLAlchemy 2.1's name; the package falls back to `await_only` on 2.0.
+    assert _parameters(sqlalchemy.util.await_) == ["awaitable"]
+    coroutine = asyncio.sleep(0)
+    with pytest.raises(exc.MissingGreenlet):
+        _compat.await_(coroutine)
+    assert coroutine.cr_frame is None  # closed: no "never awaited" warning
+
+
+def test_in_greenlet_only_under_greenlet_spawn() -> None:
+    from sqlalchemy.util.concurrency import in_greenlet
+
+    assert _parameters(in_greenlet) == []
+    assert _compat.in_greenlet() is False
+    assert asyncio.run(_compat.greenlet_spawn(_compat.in_greenlet)) is True
+
+
+def test_greenlets_of_greenlet_spawn_carry_the_marker() -> None:
+    def current_and_parent() -> tuple[Any, Any]:
+        current = greenlet.getcurrent()
+        return current, current.parent
+
+    spawned, parent = asyncio.run(_compat.greenlet_spawn(current_and_parent))
+    assert _compat.is_sqlalchemy_greenlet(spawned) is True
+    # The walk to the user's line goes on in the parent, where the event loop runs.
+    assert parent is greenlet.getcurrent()
+    assert _compat.is_sqlalchemy_greenlet(parent) is False
+    assert _compat.is_sqlalchemy_greenlet(greenlet.greenlet(lambda: None)) is False
+
+
+# SQLAlchemy: engine, pool and dialect internals
+
+
+def test_queue_pool_max_overflow_is_the_overflow_limit() -> None:
+    engine = sa.create_engine(
+        "sqlite://", poolclass=QueuePool, pool_size=1, max_overflow=1, pool_timeout=0.01
+    )
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert _compat.queue_pool_max_overflow(pool) == 1
+    first, second = engine.raw_connection(), engine.raw_connection()
+    with pytest.raises(exc.TimeoutError):  # pool_size + max_overflow are out
+        engine.raw_connection()
+    first.close()
+    second.close()
+    engine.dispose()
+    unbounded = sa.create_engine("sqlite://", poolclass=QueuePool, pool_size=0)
+    assert isinstance(unbounded.pool, QueuePool)
+    assert _compat.queue_pool_max_overflow(unbounded.pool) == -1
+
+
+def test_raise_dbapi_error_wraps_and_runs_handle_error_listeners() -> None:
+    assert _parameters(sa.Connection._handle_dbapi_exception_noconnection)[:3] == [
+        "e",
+        "dialect",
+        "engine",
+    ]
+    engine = sa.create_engine("sqlite://")
+    seen: list[sa.engine.ExceptionContext] = []
+    event.listen(engine, "handle_error", seen.append)
+    error = sqlite3.OperationalError("unable to open database file")
+    with pytest.raises(exc.OperationalError) as raised:
+        try:
+            raise error
+        except sqlite3.Error as caught:
+            _compat.raise_dbapi_error(caught, engine)
+    assert raised.value.orig is error
+    assert raised.value.connection_invalidated is False
+    (context,) = seen
+    assert context.engine is engine
+    assert context.connection is None
+    assert context.original_exception is error
+    assert context.sqlalchemy_exception is raised.value
+
+
+def test_raise_dbapi_error_raises_what_a_listener_returns_and_flags_disconnects() -> (
+    None
+):
+    engine = sa.create_engine("sqlite://")
+
+    class Lost(Exception):
+        pass
+
+    disconnects: list[bool] = []
+
+    @event.listens_for(engine, "handle_error")
+    def replace(context: sa.engine.ExceptionContext) -> Exception:
+        disconnects.append(context.is_disconnect)
+        return Lost()  # what `mark_lost_connections` does
+
+    # SQLite's dialect recognizes this message as a disconnect.
+    error = sqlite3.ProgrammingError("Cannot operate on a closed database.")
+    with pytest.raises(Lost):
+        try:
+            raise error
+        except sqlite3.Error as caught:
+            _compat.raise_dbapi_error(caught, engine)
+    assert disconnects == [True]
+
+
+def test_raise_adapted_error_translates_asyncpg_errors() -> None:
+    asyncpg = pytest.importorskip("asyncpg")
+    from sqlalchemy.dialects.postgresql.asyncpg import (
+        AsyncAdapt_asyncpg_connection,
+        PGDialect_asyncpg,
+    )
+
+    assert _parameters(AsyncAdapt_asyncpg_connection._handle_exception) == [
+        "self",
+        "error",
+    ]
+
+    class ClosedConnection:
+        """Stands in for an asyncpg connection the server closed: the adapter asks only this."""
+
+        def is_closed(self) -> bool:
+            return True
+
+    dbapi = PGDialect_asyncpg.import_dbapi()
+    adapted = AsyncAdapt_asyncpg_connection(dbapi, ClosedConnection())
+    adapted._transaction = object()
+    error = asyncpg.exceptions.UniqueViolationError("duplicate key value")
+    with pytest.raises(dbapi.IntegrityError) as raised:
+        _compat.raise_adapted_error(adapted, error)
+    assert raised.value.__cause__ is error
+    assert raised.value.sqlstate == "23505"
+    assert adapted._transaction is None  # a closed connection has no transaction
+    with pytest.raises(dbapi.InterfaceError):
+        _compat.raise_adapted_error(
+            adapted, asyncpg.exceptions.InterfaceError("connection is closed")
+        )
+    socket_error = ConnectionResetError("reset by peer")
+    with pytest.raises(ConnectionResetError) as passed:  # OSErrors pass through
+        _compat.raise_adapted_error(adapted, socket_error)
+    assert passed.value is socket_error
+
+
+@pytest.mark.parametrize(
+    ("type_", "affinity"),
+    [
+        (sa.String(30), sa.String),
+        (sa.Text(), sa.String),
+        (postgresql.VARCHAR(3), sa.String),
+        (sa.Enum("a", "b"), sa.String),  # hence the package's own Enum check
+        (sa.BigInteger(), sa.Integer),
+        (sa.Boolean(), sa.Boolean),
+        (sa.Numeric(10, 2), sa.Numeric),
+        (sa.Double(), sa.Float),
+        (postgresql.TIMESTAMP(), sa.DateTime),
+        (mysql.DATETIME(fsp=6), sa.DateTime),
+        (UTCDateTime(), sa.DateTime),  # a TypeDecorator answers for its impl
+        (sa.Date(), sa.Date),
+        (sa.Time(), sa.Time),
+        (postgresql.UUID(), sa.Uuid),
+        (sa.Interval(), sa.Interval),
+        (sa.JSON(), sa.JSON),
+        (postgresql.ARRAY(sa.Integer), sa.ARRAY),
+    ],
+    ids=repr,
+)
+def test_type_affinity_is_the_generic_type(
+    type_: sa.types.TypeEngine[Any], affinity: type[Any]
+) -> None:
+    assert _compat.type_affinity(type_) is affinity
+
+
+# SQLAlchemy: custom SQL constructs
+
+
+@_compat.traverse_clauses("left", "right")
+class _Either(sa.ColumnElement[bool]):
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(
+        self, left: sa.ColumnElement[bool], right: sa.ColumnElement[bool]
+    ) -> None:
+        self.left = left
+        self.right = right
+
+
+@_compat.implicitly_boolean
+class _Condition(_Either):
+    inherit_cache = True
+
+
+@compiles(_Either)
+def _compile_either(element: _Either, compiler: SQLCompiler, **kw: Any) -> str:
+    left = compiler.process(element.left, **kw)
+    return f"({left} OR {compiler.process(element.right, **kw)})"
+
+
+_numbers = sa.Table("numbers", sa.MetaData(), sa.Column("n", sa.Integer))
+
+
+def test_traverse_clauses_makes_children_part_of_the_cache_key() -> None:
+    from sqlalchemy.sql.visitors import InternalTraversal
+
+    n = _numbers.c.n
+    left, right = n == 1, n == 2
+    assert _Either._traverse_internals == [
+        ("left", InternalTraversal.dp_clauseelement),
+        ("right", InternalTraversal.dp_clauseelement),
+    ]
+    assert list(_Either(left, right).get_children()) == [left, right]
+    same_shape = _Either(n == 3, n == 4)._generate_cache_key()
+    assert same_shape is not None  # without its children, a construct is not cached
+    assert _Either(left, right)._generate_cache_key() == same_shape
+    assert _Either(left, n > 2)._generate_cache_key() != same_shape
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as connection:
+        _numbers.create(connection)
+        connection.execute(_numbers.insert(), [{"n": i} for i in range(1, 6)])
+
+        def numbers(condition: _Either) -> list[int]:
+            query = sa.select(n).where(condition).order_by(n)
+            return list(connection.scalars(query))
+
+        # The second statement comes from the cache: with this execution's values.
+        assert numbers(_Either(n == 1, n == 2)) == [1, 2]
+        assert numbers(_Either(n == 4, n == 5)) == [4, 5]
+        assert numbers(_Either(n == 1, n > 3)) == [1, 4, 5]
+    engine.dispose()
+
+
+def test_implicitly_boolean_renders_the_condition_as_is() -> None:
+    n = _numbers.c.n
+    dialect = mysql.dialect()
+    assert not dialect.supports_native_boolean
+
+    def where(condition: sa.ColumnElement[bool]) -> str:
+        sql = str(sa.select(n).where(condition).compile(dialect=dialect))
+        return sql.partition("WHERE ")[2]
+
+    assert where(_Either(n == 1, n == 2)).endswith(") = 1")  # without the flag
+    assert where(_Condition(n == 1, n == 2)) == ("(numbers.n = %s OR numbers.n = %s)")
+    assert _Condition._is_implicitly_boolean is True
+
+
+# pydantic
+
+
+def test_has_validators_reads_every_validator_style() -> None:
+    from pydantic._internal._decorators import DecoratorInfos
+
+    names = {field.name for field in dataclasses.fields(DecoratorInfos)}
+    assert {
+        "validators",
+        "field_validators",
+        "root_validators",
+        "model_validators",
+    } <= names
+
+    class Plain(BaseModel):
+        name: str = Field(max_length=5)
+
+        @field_serializer("name")
+        def shout(self, name: str) -> str:  # serializers do not validate
+            return name.upper()
+
+    class FieldChecked(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def strip(cls, name: str) -> str:
+            return name.strip()
+
+    class ModelChecked(BaseModel):
+        name: str
+
+        @model_validator(mode="after")
+        def check(self) -> ModelChecked:
+            return self
+
+    class Inherited(FieldChecked):
+        age: int = 0
+
+    assert _compat.has_validators(Plain) is False
+    assert _compat.has_validators(FieldChecked) is True
+    assert _compat.has_validators(ModelChecked) is True
+    assert _compat.has_validators(Inherited) is True
+
+
+# Starlette
+
+
+def test_set_request_body_is_what_the_request_reads_next() -> None:
+    async def receive() -> Message:
+        raise AssertionError("the stream was read again")
+
+    async def read() -> tuple[bytes, Any, list[bytes]]:
+        request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+        _compat.set_request_body(request, b'{"name": "Deadpond"}')
+        chunks = [chunk async for chunk in request.stream()]
+        return await request.body(), await request.json(), chunks
+
+    body, json, chunks = asyncio.run(read())
+    assert body == b'{"name": "Deadpond"}'
+    assert json == {"name": "Deadpond"}
+    assert b"".join(chunks) == body
+
+
+# FastAPI
+
+
+def _ping() -> dict[str, str]:
+    return {}
+
+
+def test_expand_included_routers_lists_every_route() -> None:
+    inner = APIRouter()
+    inner.add_api_route("/inner", _ping, name="inner")
+    outer = APIRouter()
+    outer.add_api_route("/outer", _ping, name="outer")
+    outer.include_router(inner, prefix="/in")
+    app = FastAPI()
+    app.add_api_route("/top", _ping, name="top")
+    app.include_router(outer, prefix="/out")
+    # FastAPI >= 0.163 keeps an included router as one entry (0.165.0 here).
+    included = [r for r in app.routes if hasattr(r, "original_router")]
+    assert [r.original_router for r in included] == [outer]
+    names = [
+        getattr(r, "name", None) for r in _compat.expand_included_routers(app.routes)
+    ]
+    assert names[-3:] == ["top", "outer", "inner"]
+
+
+def _b() -> int:
+    return 1
+
+
+def _a(b: Annotated[int, Depends(_b)], page: int = 1) -> int:
+    return b
+
+
+def _c() -> None:
+    return None
+
+
+class _Filters(BaseModel):
+    name: str | None = None
+    min_age: int | None = Field(default=None, alias="min-age")
+
+
+def _endpoint(
+    a: Annotated[int, Depends(_a)],
+    q: str | None = None,
+    size: Annotated[int, Query(alias="page-size")] = 10,
+) -> int:
+    return a
+
+
+def _with_model(filters: Annotated[_Filters, Query()]) -> None:
+    return None
+
+
+def _route(path: str, endpoint: Callable[..., Any], **kw: Any) -> Any:
+    router = APIRouter()
+    router.add_api_route(path, endpoint, **kw)
+    (route,) = router.routes
+    return route
+
+
+def test_dependency_calls_walks_the_dependency_tree() -> None:
+    route = _route("/x", _endpoint, dependencies=[Depends(_c)])
+    assert route.dependant.call is _endpoint
+    assert _compat.dependency_calls(route) == [_c, _a, _b]
+    assert _compat.dependency_calls(Route("/plain", _ping)) is None
+    assert _compat.dependency_calls(None) is None
+
+
+def test_query_parameters_of_the_route_and_its_dependencies() -> None:
+    route = _route("/x", _endpoint)
+    assert _compat.query_parameters(route) == [
+        ("q", str | None),
+        ("page-size", int),
+        ("page", int),
+    ]
+    # A query parameter model is one entry: its fields are the parameters.
+    assert _compat.query_parameters(_route("/m", _with_model)) == [
+        ("filters", _Filters)
+    ]
+    assert _compat.query_parameters(Route("/plain", _ping)) is None
+
+
+def test_scope_route_is_the_api_route_with_its_dependant() -> None:
+    """The list endpoint finds the route of the request in `scope["route"]`."""
+    from fastapi.testclient import TestClient
+
+    found: list[Any] = []
+
+    def capture(request: Request) -> None:
+        found.append(request.scope.get("route"))
+
+    router = APIRouter()
+    router.add_api_route("/x", _ping, dependencies=[Depends(capture)])
+    app = FastAPI()
+    app.include_router(router, prefix="/r")
+    with TestClient(app) as client:
+        assert client.get("/r/x").status_code == 200
+    (route,) = found
+    assert _compat.dependency_calls(route) == [capture]
+
+
+def test_every_name_says_where_it_was_checked() -> None:
+    for name in _compat.__all__:
+        doc = inspect.getdoc(getattr(_compat, name)) or ""
+        assert "checked on" in doc.lower(), name
