@@ -2,6 +2,7 @@
 
 import inspect
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, params
@@ -86,131 +87,196 @@ def link_router(
         child_public=child_public,
         scoped=scope.columns if scope is not None else (),
     )
-    keys = [links.parent_key.name, links.child_key.name]
     if data is None:
         # PUT replaces the link's data: absent fields take their defaults.
+        keys = [links.parent_key.name, links.child_key.name]
         data = derive_schemas(link, exclude=keys, name=f"{link.__name__}Data").Create
-    data_fields = {
-        c.name: (link.model_fields[c.name].annotation, ...) for c in links.data_columns
-    }
-    suffix = "".join(c.name.title().replace("_", "") for c in links.data_columns)
-    child_with_data = create_model(  # type: ignore[call-overload]
-        f"{child.__name__}With{suffix}",
-        __base__=child_public,
-        **data_fields,
+    res = _Link(
+        links=links,
+        names={"parent": parent.__name__, "child": child.__name__},
+        publics={"parent": parent_public, "child": child_public},
+        data=data,
+        parent_prefix=parent_prefix,
+        child_prefix=child_prefix,
+        scope=scope,
     )
-    parent_with_data = create_model(  # type: ignore[call-overload]
-        f"{parent.__name__}With{suffix}",
-        __base__=parent_public,
-        **data_fields,
-    )
-    link_public = derive_schemas(link).Public
-    parents = parent_prefix.rstrip("/").rsplit("/", 1)[-1]
-    children = child_prefix.rstrip("/").rsplit("/", 1)[-1]
-    parent_with_children = create_model(  # type: ignore[call-overload]
-        f"{parent_public.__name__}With{children.title()}",
-        __base__=parent_public,
-        **{children: (list[child_with_data], [])},
-    )
-    names = {"parent": parent.__name__, "child": child.__name__}
-    parent_id, child_id = (f"{snake(name)}_id" for name in names.values())
-
-    def scope_params(values: Mapping[str, Any]) -> dict[str, Any]:
-        return links.scope_parameters(scope.of(values) if scope is not None else None)
-
-    def require(reads: Place, side: Side, id: Any, values: Mapping[str, Any]) -> None:
-        if not links.exists(reads, side, id, scope_params(values)):
-            raise HTTPException(status_code=404, detail=f"{names[side]} not found")
-
     router = APIRouter(dependencies=list(dependencies))
-    parent_param = key_parameter(parent_id, links.parent_pk)
-    child_param = key_parameter(child_id, links.child_pk)
-    item_path = f"{parent_prefix}/{{{parent_id}}}/{children}/{{{child_id}}}"
     routes = Routes(
-        router, async_=async_, scope=scope, exclude=exclude, tags=tags or [parents]
+        router, async_=async_, scope=scope, exclude=exclude, tags=tags or [res.parents]
     )
+    _read_parent(res, routes)
+    _link(res, routes)
+    _unlink(res, routes)
+    _read_child_parents(res, routes, tags=tags or [res.children])
+    return router
+
+
+@dataclass(frozen=True)
+class _Link:
+    """One link table's router: its statements, names and schemas, derived once."""
+
+    links: LinkTable
+    names: Mapping[Side, str]
+    publics: Mapping[Side, type[SQLModel]]
+    data: type[SQLModel]
+    parent_prefix: str
+    child_prefix: str
+    scope: RowScope | None
+
+    @property
+    def parents(self) -> str:
+        return self.parent_prefix.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def children(self) -> str:
+        return self.child_prefix.rstrip("/").rsplit("/", 1)[-1]
+
+    def id_name(self, side: Side) -> str:
+        return f"{snake(self.names[side])}_id"
+
+    def id_parameter(self, side: Side) -> inspect.Parameter:
+        pk = self.links.parent_pk if side == "parent" else self.links.child_pk
+        return key_parameter(self.id_name(side), pk)
+
+    @property
+    def item_path(self) -> str:
+        parent, child = self.id_name("parent"), self.id_name("child")
+        return f"{self.parent_prefix}/{{{parent}}}/{self.children}/{{{child}}}"
+
+    def with_data(self, side: Side) -> type[SQLModel]:
+        """A side's Public schema with the link's data fields."""
+        link = self.links.model
+        fields = {
+            c.name: (link.model_fields[c.name].annotation, ...)
+            for c in self.links.data_columns
+        }
+        suffix = "".join(
+            c.name.title().replace("_", "") for c in self.links.data_columns
+        )
+        return create_model(  # type: ignore[call-overload, no-any-return]
+            f"{self.names[side]}With{suffix}", __base__=self.publics[side], **fields
+        )
+
+    def scope_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        scope = self.scope.of(values) if self.scope is not None else None
+        return self.links.scope_parameters(scope)
+
+    def require(self, reads: Place, side: Side, values: Mapping[str, Any]) -> None:
+        """A 404 naming the side unless its row of the request exists inside the scope."""
+        id = values[self.id_name(side)]
+        if not self.links.exists(reads, side, id, self.scope_params(values)):
+            raise HTTPException(status_code=404, detail=f"{self.names[side]} not found")
+
+
+def _read_parent(res: _Link, routes: Routes) -> None:
+    parent_id, links = res.id_name("parent"), res.links
 
     @on_reads
     def read_parent(reads: Place, **values: Any) -> Any:
-        params = scope_params(values)
+        params = res.scope_params(values)
         row = links.parent(reads, values[parent_id], params)
         if row is None:
-            raise HTTPException(status_code=404, detail=f"{names['parent']} not found")
+            raise HTTPException(
+                status_code=404, detail=f"{res.names['parent']} not found"
+            )
         rows = links.children(reads, values[parent_id], params)
-        return json_response({**row, children: rows})
+        return json_response({**row, res.children: rows})
 
+    parent_public = res.publics["parent"]
+    with_children = create_model(  # type: ignore[call-overload]
+        f"{parent_public.__name__}With{res.children.title()}",
+        __base__=parent_public,
+        **{res.children: (list[res.with_data("child")], [])},  # type: ignore[misc]
+    )
     routes.add(
         "read_parent",
-        f"{parent_prefix}/{{{parent_id}}}",
+        f"{res.parent_prefix}/{{{parent_id}}}",
         "GET",
-        f"read_{snake(names['parent'])}",
+        f"read_{snake(res.names['parent'])}",
         read_parent,
-        [parent_param],
-        response_model=parent_with_children,
+        [res.id_parameter("parent")],
+        response_model=with_children,
         responses=NOT_FOUND,
     )
+
+
+def _link(res: _Link, routes: Routes) -> None:
+    parent_id, child_id = res.id_name("parent"), res.id_name("child")
 
     @one_statement
     def link_rows(target: Target, **values: Any) -> Any:
         reads = place_of(target)
-        require(reads, "parent", values[parent_id], values)
-        require(reads, "child", values[child_id], values)
+        res.require(reads, "parent", values)
+        res.require(reads, "child", values)
         body = values["link"].model_dump()
         connection = connection_of(target)
-        found = links.link(connection, values[parent_id], values[child_id], body)
-        return json_response(found)
+        row = res.links.link(connection, values[parent_id], values[child_id], body)
+        return json_response(row)
 
     routes.add(
         "link",
-        item_path,
+        res.item_path,
         "PUT",
-        f"link_{snake(names['child'])}",
+        f"link_{snake(res.names['child'])}",
         link_rows,
-        [parent_param, child_param, inspect.Parameter("link", _KW, annotation=data)],
-        response_model=link_public,
+        [
+            res.id_parameter("parent"),
+            res.id_parameter("child"),
+            inspect.Parameter("link", _KW, annotation=res.data),
+        ],
+        response_model=derive_schemas(res.links.model).Public,
         responses={**NOT_FOUND, **BAD_BODY},
+    )
+
+
+def _unlink(res: _Link, routes: Routes) -> None:
+    parent_id, child_id = res.id_name("parent"), res.id_name("child")
+    not_linked = (
+        f"{res.names['child']} is not linked to this {snake(res.names['parent'])}"
     )
 
     @one_statement
     def unlink(target: Target, **values: Any) -> Any:
-        if links.guarded:  # both rows must be inside the scope, and not soft-deleted
+        if (
+            res.links.guarded
+        ):  # both rows must be inside the scope, and not soft-deleted
             reads = place_of(target)
-            require(reads, "parent", values[parent_id], values)
-            require(reads, "child", values[child_id], values)
-        if not links.unlink(connection_of(target), values[parent_id], values[child_id]):
-            raise HTTPException(
-                status_code=404,
-                detail=f"{names['child']} is not linked to this {snake(names['parent'])}",
-            )
+            res.require(reads, "parent", values)
+            res.require(reads, "child", values)
+        connection = connection_of(target)
+        if not res.links.unlink(connection, values[parent_id], values[child_id]):
+            raise HTTPException(status_code=404, detail=not_linked)
         return json_response({"ok": True})
 
     routes.add(
         "unlink",
-        item_path,
+        res.item_path,
         "DELETE",
-        f"unlink_{snake(names['child'])}",
+        f"unlink_{snake(res.names['child'])}",
         unlink,
-        [parent_param, child_param],
+        [res.id_parameter("parent"), res.id_parameter("child")],
         response_model=Deleted,
         responses=NOT_FOUND,
     )
 
+
+def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
+    child_id = res.id_name("child")
+
     @on_reads
     def read_child_parents(reads: Place, **values: Any) -> Any:
-        require(reads, "child", values[child_id], values)
-        return json_response(
-            links.parents(reads, values[child_id], scope_params(values))
-        )
+        res.require(reads, "child", values)
+        params = res.scope_params(values)
+        return json_response(res.links.parents(reads, values[child_id], params))
 
     routes.add(
         "read_child_parents",
-        f"{child_prefix}/{{{child_id}}}/{parents}",
+        f"{res.child_prefix}/{{{child_id}}}/{res.parents}",
         "GET",
-        f"read_{snake(names['child'])}_{parents}",
+        f"read_{snake(res.names['child'])}_{res.parents}",
         read_child_parents,
-        [child_param],
-        response_model=list[parent_with_data],
+        [res.id_parameter("child")],
+        response_model=list[res.with_data("parent")],  # type: ignore[misc]
         responses=NOT_FOUND,
-        tags=tags or [children],
+        tags=tags,
     )
-    return router

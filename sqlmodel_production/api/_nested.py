@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud._related import INCLUDE_LIMIT, related_load
+from sqlmodel_production.crud._related import INCLUDE_LIMIT, RelatedLoad, related_load
 from sqlmodel_production.crud._repository import Repository
 from sqlmodel_production.db._places import Place
 from sqlmodel_production.db._prepared import Prepared
@@ -56,109 +57,141 @@ def read_logic(
     or by the related primary key; the `X-Include-Truncated` header names the
     relationships that had more.
     """
-    model = repository.model
-    limits = {key: (limits or {}).get(key, INCLUDE_LIMIT) for key in include}
-    scoped = scope.columns if scope is not None else ()
-    criteria = repository.criteria(scoped)
-
-    def missing() -> HTTPException:
-        return HTTPException(status_code=404, detail=not_found)
-
+    read = _Read(
+        repository,
+        include,
+        id_name=id_name,
+        not_found=not_found,
+        limits={key: (limits or {}).get(key, INCLUDE_LIMIT) for key in include},
+        scope=scope,
+    )
     if not include:
-
-        @on_reads
-        def read_one(reads: Place, **values: Any) -> Any:
-            row = repository.read(reads, values[id_name], scope=scope_of(scope, values))
-            if row is None:
-                raise missing()
-            return json_response(row, headers=etag_headers(repository.version, row))
-
-        return read_one
-
+        return _read_one(read)
     loads = [
-        related_load(model, key, schema, limit=limits[key], scope=scoped)
+        related_load(
+            repository.model, key, schema, limit=read.limits[key], scope=read.scoped
+        )
         for key, schema in include.items()
     ]
     if any(load is None for load in loads):
-        loaders: list[Any] = [selectinload(getattr(model, key)) for key in include]
-        for key in include:  # soft-deleted related rows stay out, as on the Core path
-            related = getattr(model, key).property.mapper.class_
-            if issubclass(related, SoftDelete):
-                loaders.append(
-                    with_loader_criteria(related, related.deleted_at.is_(None))
-                )
-        public = repository.public
-        related_classes = [
-            getattr(model, key).property.mapper.class_ for key in include
+        return _read_with_orm(read)
+    return _read_with_core(read, [load for load in loads if load is not None])
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a read endpoint needs, whichever way it loads the included rows."""
+
+    repository: Repository[Any]
+    include: Mapping[str, type[SQLModel]]
+    id_name: str
+    not_found: str
+    limits: Mapping[str, int]
+    scope: RowScope | None
+
+    @property
+    def scoped(self) -> tuple[str, ...]:
+        return self.scope.columns if self.scope is not None else ()
+
+    def missing(self) -> HTTPException:
+        return HTTPException(status_code=404, detail=self.not_found)
+
+
+def _read_one(read: _Read) -> Logic:
+    repository, scope = read.repository, read.scope
+
+    @on_reads
+    def read_one(reads: Place, **values: Any) -> Any:
+        row = repository.read(
+            reads, values[read.id_name], scope=scope_of(scope, values)
+        )
+        if row is None:
+            raise read.missing()
+        return json_response(row, headers=etag_headers(repository.version, row))
+
+    return read_one
+
+
+def _read_with_orm(read: _Read) -> Logic:
+    """Included schemas the Core path cannot fill (nested ones): the ORM loads the objects."""
+    repository, model, include = read.repository, read.repository.model, read.include
+    criteria = repository.criteria(read.scoped)
+    loaders: list[Any] = [selectinload(getattr(model, key)) for key in include]
+    related_classes = [getattr(model, key).property.mapper.class_ for key in include]
+    for (
+        related
+    ) in related_classes:  # soft-deleted related rows stay out, as on the Core path
+        if issubclass(related, SoftDelete):
+            loaders.append(with_loader_criteria(related, related.deleted_at.is_(None)))
+
+    def scoped_loaders(scope: Mapping[str, Any] | None) -> list[Any]:
+        """Related rows of another scope stay out, as on the Core path."""
+        return [
+            with_loader_criteria(
+                related,
+                sa.and_(
+                    *[
+                        getattr(related, c) == scope[c]
+                        for c in read.scoped
+                        if c in related.__table__.c
+                    ]
+                ),
+            )
+            for related in related_classes
+            if scope and any(c in related.__table__.c for c in read.scoped)
         ]
 
-        def scoped_loaders(scope: Mapping[str, Any] | None) -> list[Any]:
-            """Related rows of another scope stay out, as on the Core path."""
-            return [
-                with_loader_criteria(
-                    related,
-                    sa.and_(
-                        *[
-                            getattr(related, c) == scope[c]
-                            for c in scoped
-                            if c in related.__table__.c
-                        ]
-                    ),
-                )
-                for related in related_classes
-                if scope and any(c in related.__table__.c for c in scoped)
+    def read_with_orm(session: Session, **values: Any) -> Any:
+        scope = scope_of(read.scope, values)
+        query = (
+            sa.select(model)
+            .where(repository.pk == values[read.id_name], *criteria)
+            .options(*loaders, *scoped_loaders(scope))
+        )
+        params = repository.scope_parameters(scope)
+        obj = session.scalars(query, params).first()
+        if obj is None:
+            raise read.missing()
+        data = repository.public.model_validate(obj).model_dump(mode="json")
+        cut = []
+        for key, schema in include.items():
+            related = getattr(obj, key)
+            if not isinstance(related, list):
+                data[key] = _dump(schema, related)
+                continue
+            if len(related) > read.limits[key]:
+                cut.append(key)
+            data[key] = [
+                _dump(schema, item)
+                for item in _in_order(model, key, related)[: read.limits[key]]
             ]
+        return _answer(data, cut, repository)
 
-        def read_with_orm(session: Session, **values: Any) -> Any:
-            query = (
-                sa.select(model)
-                .where(repository.pk == values[id_name], *criteria)
-                .options(*loaders, *scoped_loaders(scope_of(scope, values)))
-            )
-            params = repository.scope_parameters(scope_of(scope, values))
-            obj = session.scalars(query, params).first()
-            if obj is None:
-                raise missing()
-            data = public.model_validate(obj).model_dump(mode="json")
-            cut = []
-            for key, schema in include.items():
-                related = getattr(obj, key)
-                if not isinstance(related, list):
-                    data[key] = _dump(schema, related)
-                    continue
-                if len(related) > limits[key]:
-                    cut.append(key)
-                data[key] = [
-                    _dump(schema, item)
-                    for item in _in_order(model, key, related)[: limits[key]]
-                ]
-            return _answer(data, cut, repository)
+    return read_with_orm
 
-        return read_with_orm
 
-    # One statement per relationship, no identity map, no second validation.
-    keys = {c for load in loads if load for c in load.keys} - set(repository.columns)
+def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
+    """One statement per relationship, no identity map, no second validation."""
+    repository = read.repository
+    keys = {c for load in loads for c in load.keys} - set(repository.columns)
     statement = Prepared(
         sa.select(*repository.columns, *keys).where(
-            repository.pk == sa.bindparam("pk"), *criteria
+            repository.pk == sa.bindparam("pk"), *repository.criteria(read.scoped)
         )
     )
     public_names = [c.name for c in repository.columns]
 
     @on_reads
     def read_with_core(reads: Place, **values: Any) -> Any:
-        params = {
-            "pk": values[id_name],
-            **repository.scope_parameters(scope_of(scope, values)),
-        }
+        scope = scope_of(read.scope, values)
+        params = {"pk": values[read.id_name], **repository.scope_parameters(scope)}
         found = reads.first(statement, params)
         if found is None:
-            raise missing()
+            raise read.missing()
         data = {name: found[name] for name in public_names}
         cut = []
         for load in loads:
-            assert load is not None
-            data[load.name], truncated = load(reads, found, scope_of(scope, values))
+            data[load.name], truncated = load(reads, found, scope)
             if truncated:
                 cut.append(load.name)
         return _answer(data, cut, repository)
