@@ -9,6 +9,8 @@ SQLAlchemy exception means, it subclasses that one too, so existing
     ├── InvalidQuery (ValueError)         a filter, sort key or cursor a client sent is not
     │                                     acceptable; the API answers 422 naming the parameter
     ├── BulkValidationError (ValueError)  rows of a bulk create are invalid; nothing was written
+    ├── InvalidScope                      a RowScope's dependency returned no usable scope
+    │                                     (None, {}, a None value); 500 naming the dependency
     ├── StaleVersion                      If-Match / `version=` names an older version; 412
     ├── ConnectionLost                    the connection failed at connect, at checkout, during
     │   (sqlalchemy.exc.OperationalError)  a statement or a commit; 503 + Retry-After, and
@@ -34,6 +36,7 @@ wrong, an `ErrorKind`, and which constraint and fields), which
 
 from __future__ import annotations
 
+from sqlmodel_production._exceptions import InvalidScope as InvalidScope
 from sqlmodel_production._exceptions import (
     SQLModelProductionError as SQLModelProductionError,
 )
@@ -78,6 +81,7 @@ __all__ = [
     "DoctorUsageError",
     "ErrorKind",
     "InvalidQuery",
+    "InvalidScope",
     "NPlusOneError",
     "NPlusOneWarning",
     "RepeatedQueryWarning",

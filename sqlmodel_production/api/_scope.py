@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
 
-__all__ = ["RowScope", "scope_of"]
+from sqlmodel_production._exceptions import InvalidScope
+
+__all__ = ["InvalidScope", "RowScope", "scope_of"]
 
 SCOPE = "_scope"
 """The generated endpoints' parameter that receives the scope."""
@@ -62,14 +64,35 @@ class RowScope:
         )
 
     def of(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The scope the endpoint received, checked against `columns`."""
-        scope: Mapping[str, Any] = values[SCOPE]
-        if set(scope) != set(self.columns):
-            raise TypeError(
-                f"{getattr(self.dependency, '__qualname__', self.dependency)} returned "
-                f"{sorted(scope)}, not the scoped columns {sorted(self.columns)}"
+        """The scope the endpoint received, checked against `columns`.
+
+        Raises:
+            InvalidScope: the dependency returned something else than one value
+                (not None) for each scoped column.
+        """
+        scope: Any = values[SCOPE]
+        if not isinstance(scope, Mapping) or set(scope) != set(self.columns):
+            shown = sorted(scope) if isinstance(scope, Mapping) else repr(scope)
+            raise InvalidScope(
+                f"{self.name} returned {shown}, not a mapping of the scoped "
+                f"columns {sorted(self.columns)} to one value each"
             )
+        for column, value in scope.items():
+            if (
+                value is None
+                or isinstance(value, Collection)
+                and not isinstance(value, str | bytes)
+            ):
+                raise InvalidScope(
+                    f"{self.name} returned {type(value).__name__} for {column!r}: "
+                    "give one value (never None, whose rows would be everyone's)"
+                )
         return scope
+
+    @property
+    def name(self) -> str:
+        """The dependency's name, for messages."""
+        return str(getattr(self.dependency, "__qualname__", self.dependency))
 
 
 def scope_of(

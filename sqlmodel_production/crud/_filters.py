@@ -36,7 +36,7 @@ from sqlmodel_production.crud._operators import (
     Operator,
     Target,
 )
-from sqlmodel_production.models import SoftDelete
+from sqlmodel_production.models import WRITE_ONLY, SoftDelete
 
 __all__ = [
     "MAX_IN_VALUES",
@@ -298,6 +298,14 @@ def _resolve(model: type[SQLModel], spec: str) -> _Path:
         steps.append((getattr(current, name), bool(relationship.uselist)))
         current = relationship.mapper.class_
     column = model_column(current, field)
+    info = current.model_fields.get(field)
+    if names and (column.info.get(WRITE_ONLY) or (info is not None and info.exclude)):
+        # The model's own fields are checked against the router's Public schema.
+        raise ValueError(
+            f"{current.__name__}.{field} is write-only (not in {current.__name__}Public): "
+            f"clients cannot filter or search on it (filter {spec!r}), or they could "
+            "guess its values one character at a time"
+        )
     python_type = value_type(current, field, column)
     return _Path(
         spec,

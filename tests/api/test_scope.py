@@ -1,7 +1,8 @@
 """`crud_router(scope=RowScope(...))` and soft delete over HTTP, on every backend and driver."""
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -233,27 +234,58 @@ def test_deleted_rows_need_soft_delete() -> None:
         crud_router(SpShelf, prefix="/s", deleted_rows=[])
 
 
-def test_a_scope_dependency_must_return_its_columns(
-    target: Target, database: Database
+BAD_SCOPES: list[Any] = [
+    None,
+    {},
+    {"tenant": 1},
+    {"owner_id": 1, "tenant": 1},
+    {"owner_id": None},
+    {"owner_id": [1, 2]},
+    [("owner_id", 1)],
+]
+
+
+@pytest.mark.parametrize(
+    "returned",
+    BAD_SCOPES,
+    ids=["none", "empty", "other", "more", "null", "list", "pairs"],
+)
+def test_a_scope_the_dependency_gets_wrong_is_a_500_naming_it_and_writes_nothing(
+    target: Target, database: Database, returned: Any
 ) -> None:
-    wrong: Callable[[], dict[str, int]] = lambda: {"tenant": 1}  # noqa: E731
+    def tenant_of_request() -> Any:
+        return returned
+
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(
             SpShelf,
             prefix="/shelves",
             async_=target.async_,
-            scope=RowScope(wrong, "owner_id"),
+            scope=RowScope(tenant_of_request, "owner_id"),
         )
     )
+    install_error_handlers(app)
     with database.engine.begin() as conn:
         SQLModel.metadata.create_all(conn, tables=TABLES)
+        conn.execute(sa.insert(SpShelf.__table__).values(id=1, owner_id=1, label="x"))  # type: ignore[attr-defined]
     try:
-        with (
-            TestClient(app, raise_server_exceptions=True) as client,
-            pytest.raises(TypeError, match="not the scoped columns"),
-        ):
-            client.get("/shelves/")
+        with TestClient(app) as client:
+            answers = [
+                client.get("/shelves/"),
+                client.get("/shelves/1"),
+                client.post("/shelves/", json={"label": "y"}),
+                client.post("/shelves/bulk", json=[{"label": "y"}]),
+                client.patch("/shelves/1", json={"label": "y"}),
+                client.delete("/shelves/1"),
+            ]
+        for answer in answers:
+            assert answer.status_code == 500, answer.text
+            assert answer.json()["code"] == "invalid_scope"
+            assert "tenant_of_request returned" in answer.json()["detail"]
+        with database.engine.connect() as conn:
+            rows = conn.execute(sa.select(SpShelf.__table__)).all()  # type: ignore[attr-defined]
+        assert [(r.id, r.owner_id, r.label) for r in rows] == [(1, 1, "x")]
     finally:
         with database.engine.begin() as conn:
             SQLModel.metadata.drop_all(conn, tables=TABLES)

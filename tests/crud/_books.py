@@ -7,6 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
+from sqlmodel_production.models import WRITE_ONLY
+
 
 class FbBookTag(SQLModel, table=True):
     __tablename__ = "fb_book_tag"
@@ -37,6 +39,26 @@ class FbBook(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="fb_author.id", index=True)
     author: FbAuthor | None = Relationship(back_populates="books")
     tags: list[FbTag] = Relationship(back_populates="books", link_model=FbBookTag)
+
+
+class WoUser(SQLModel, table=True):
+    """A user whose password hash is write-only: marked on the column, and excluded."""
+
+    __tablename__ = "wo_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50)
+    password_hash: str = Field(
+        max_length=100, sa_column_kwargs={"info": {WRITE_ONLY: True}}
+    )
+    api_token: str | None = Field(default=None, max_length=100, exclude=True)
+    posts: list["WoPost"] = Relationship(back_populates="author")
+
+
+class WoPost(SQLModel, table=True):
+    __tablename__ = "wo_post"
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="wo_user.id", index=True)
+    author: WoUser | None = Relationship(back_populates="posts")
 
 
 TABLES: list[sa.Table] = [

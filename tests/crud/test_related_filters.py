@@ -20,7 +20,7 @@ from sqlmodel_production.crud._operators import OPERATOR_TABLE, Kind, Operator
 from sqlmodel_production.db import Backend
 from sqlmodel_production.testing import assert_queries
 from tests.conftest import Target, run_on_connection
-from tests.crud._books import FbAuthor, FbBook, books_tables
+from tests.crud._books import FbAuthor, FbBook, WoPost, books_tables
 
 BOOK = FbBook.__table__  # type: ignore[attr-defined]
 AUTHOR = FbAuthor.__table__  # type: ignore[attr-defined]
@@ -315,3 +315,14 @@ def test_exact_eq_still_finds_rows_through_the_index_on_mariadb(
         "ix_fb_author_name",
         "ix_fb_author_name",
     ]
+
+
+@pytest.mark.parametrize("field", ["password_hash", "api_token"])
+def test_a_write_only_related_column_cannot_be_filtered_or_searched(field: str) -> None:
+    """Else a client could guess a secret one character at a time with `__like`."""
+    message = f"WoUser.{field} is write-only"
+    with pytest.raises(ValueError, match=message):
+        FilterSet(WoPost, {f"author.{field}": ("like",)})
+    with pytest.raises(ValueError, match=message):
+        FilterSet(WoPost, (), search=[f"author.{field}"])
+    assert FilterSet(WoPost, {"author.name": ("like",)}, search=["author.name"])
