@@ -28,9 +28,11 @@ from contextlib import (
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, cast, overload
 
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
+from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -65,6 +67,54 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Set in `Session.info` while one of our attempts owns the session's transaction.
 _ACTIVE = "sqlmodel_production.transaction"
+
+
+# Set in `Session.info` from a write (a flush, an ORM INSERT / UPDATE / DELETE) until
+# the session's transaction ends.
+_WROTE = "sqlmodel_production.wrote_in_transaction"
+
+
+@event.listens_for(SASession, "after_flush")
+def _flushed(session: SASession, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(SASession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(SASession, "after_transaction_end")
+def _ended(session: SASession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def _end_reads(session: SASession) -> None:
+    """End the transaction a session began before the retry loop, if it only read.
+
+    Reads (an auth dependency loading the user) are over once they answered:
+    their transaction is committed without expiring what they loaded, and the
+    unit of work begins a transaction of its own, which it can run again.
+    Writes cannot be run again by the loop: they must be committed first.
+
+    Raises:
+        sqlalchemy.exc.InvalidRequestError: the transaction holds writes, pending
+            or flushed.
+    """
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        raise sa_exc.InvalidRequestError(
+            "transaction() must begin the transaction itself, but this session has "
+            "writes in progress (added, changed or flushed before the retry loop), "
+            "which a retry could not repeat. Commit them first (session.commit()), "
+            "or move them into the unit of work."
+        )
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 class _Outcome(enum.Enum):
@@ -104,12 +154,7 @@ class _Attempt(Generic[S]):
             self._outcome = _Outcome.JOINED
             return
         if session.in_transaction():
-            raise sa_exc.InvalidRequestError(
-                "transaction() must begin the transaction itself, but this session already "
-                "has one in progress (it ran a statement before the retry loop), and that "
-                "earlier work could not be retried. Commit or roll back first, or move the "
-                "earlier statements into the unit of work."
-            )
+            _end_reads(session)
         session.begin()
         session.info[_ACTIVE] = True
         level: str | None = self._transaction.isolation_level
@@ -381,10 +426,17 @@ def transaction(
             round trips; a second write would not be atomic with the first.
             Elsewhere it runs in a transaction as usual.
 
+    A session that already read (a dependency that loaded the current user
+    from the request's session) is fine: that read-only transaction is
+    committed, without expiring what it loaded, and the unit of work begins
+    its own. Inside another attempt on the same session the unit of work
+    joins the outer one.
+
     Raises:
-        sqlalchemy.exc.InvalidRequestError: the session already had a transaction
-            in progress (that earlier work could not be retried). Inside another
-            attempt on the same session the unit of work joins the outer one.
+        sqlalchemy.exc.InvalidRequestError: the session holds writes from before
+            the loop (added, changed or flushed objects, an ORM `update()`), which
+            a retry could not repeat: commit them first, or move them into the
+            unit of work.
 
     Example:
         ```python

@@ -73,6 +73,18 @@ _RULES = [
         "session per request (SessionDep) so a failed request never poisons the next one.",
     ),
     _rule(
+        r"transaction\(\) must begin the transaction itself",
+        "transaction-after-writes",
+        "Transactions",
+        "A retried unit of work after writes of the same session (transaction())",
+        "transaction() runs its unit of work again after a deadlock or serialization failure, and "
+        "it can only run again what is inside it. Reads before it are fine (a dependency that "
+        "loaded the current user); writes before it (objects added or changed, a flush, an ORM "
+        "update()) could not be repeated.",
+        "Commit the earlier writes first (session.commit()), or move them into the unit of work; "
+        "pass ids into it, not objects loaded before it.",
+    ),
+    _rule(
         r"prepared statement \"?__asyncpg_stmt_\w*\"? (already exists|does not exist)|"
         r"DuplicatePreparedStatementError|InvalidSQLStatementNameError",
         "pgbouncer-prepared-statements",

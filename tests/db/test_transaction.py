@@ -625,20 +625,6 @@ def test_nested_unit_of_work_joins_the_outer_transaction(
 
 
 @pytest.mark.only(Backend.SQLITE)
-def test_a_transaction_already_in_progress_is_refused(
-    backend: Backend, database: Database
-) -> None:
-    with database.session() as session:
-        session.connection()  # begins a transaction the retry loop could not re-run
-        with pytest.raises(
-            sa.exc.InvalidRequestError, match="Commit or roll back first"
-        ):
-            for attempt in transaction(session):
-                with attempt:
-                    pass
-
-
-@pytest.mark.only(Backend.SQLITE)
 def test_misuse_is_explained(backend: Backend, database: Database) -> None:
     with database.session() as session:
         with pytest.raises(RuntimeError, match="Each attempt must be entered"):

@@ -98,6 +98,12 @@ can't call await_() here. Was IO attempted in an unexpected place?
             "stale-data",
             "Stale Data",
         ),
+        (
+            "sqlalchemy.exc.InvalidRequestError: transaction() must begin the transaction "
+            "itself, but this session has writes in progress",
+            "transaction-after-writes",
+            "Transactions",
+        ),
     ],
 )
 def test_recognizes(text: str, key: str, problem: str) -> None:
