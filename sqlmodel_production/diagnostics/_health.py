@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from sqlmodel_production._compat import greenlet_spawn
 from sqlmodel_production.db._errors import connection_failed
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter
+    from fastapi import APIRouter, params
 
     from sqlmodel_production.db import Database
 
@@ -26,6 +27,7 @@ def health_router(
     retry_after: int = 5,
     async_: bool = True,
     prefix: str = "/health",
+    details: Sequence[params.Depends] | None = None,
 ) -> APIRouter:
     """A router with a liveness and a readiness probe.
 
@@ -35,20 +37,26 @@ def health_router(
     seconds, else 503 with `Retry-After`, so a load balancer stops sending
     traffic until it recovers. A pooled connection that the server closed is
     dropped and the probe tries once more on a new one: a database that is up
-    is reported ready. With read replicas (`DATABASE_REPLICA_URLS`) the body
-    also lists each one (`usable`, `lag` in seconds, `error`); readiness is the
-    primary's, since reads fall back to it.
+    is reported ready. Readiness is the primary's, since reads fall back to it,
+    and its answer says no more than that (it is public: whatever reaches the
+    port can read it).
+
+    With `details`, `GET /health/details` answers the same status with each
+    read replica (`DATABASE_REPLICA_URLS`): its URL without the password,
+    whether it serves reads, its `lag` in seconds and its `error`; only for
+    requests that pass those dependencies (an admin check, a token).
 
     Args:
         database: the database to probe.
         deadline: seconds the database has to answer.
         retry_after: the `Retry-After` value of a 503, in seconds.
         async_: probe through the async engine (else the sync one, in a thread).
-        prefix: where to mount both paths.
+        prefix: where to mount the paths.
+        details: the dependencies of `GET /health/details`; None: no such endpoint.
 
     Example:
         ```python
-        app.include_router(health_router(database))
+        app.include_router(health_router(database, details=[Depends(require_admin)]))
         ```
     """
     from fastapi import APIRouter
@@ -76,22 +84,35 @@ def health_router(
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get(
-        "/ready",
-        responses={503: {"description": "The database did not answer in time"}},
-    )
-    async def ready() -> Any:
-        replicas = await replica_nodes()
+    async def status() -> tuple[dict[str, Any], int]:
         try:
             await asyncio.wait_for(ping(), timeout=deadline)
         except Exception as exc:  # any failure means "not ready"; never a 500
             reason = "timeout" if isinstance(exc, TimeoutError) else "unavailable"
-            return JSONResponse(
-                {"status": "unavailable", "database": reason, **replicas},
-                status_code=503,
-                headers={"Retry-After": str(retry_after)},
-            )
-        return {"status": "ok", "database": "ok", **replicas}
+            return {"status": "unavailable", "database": reason}, 503
+        return {"status": "ok", "database": "ok"}, 200
+
+    def answer(body: dict[str, Any], status_code: int) -> Any:
+        if status_code == 200:
+            return body
+        headers = {"Retry-After": str(retry_after)}
+        return JSONResponse(body, status_code=status_code, headers=headers)
+
+    unavailable: dict[int | str, dict[str, Any]] = {
+        503: {"description": "The database did not answer in time"}
+    }
+
+    @router.get("/ready", responses=unavailable)
+    async def ready() -> Any:
+        return answer(*await status())
+
+    if details is not None:
+
+        @router.get("/details", responses=unavailable, dependencies=list(details))
+        async def ready_in_detail() -> Any:
+            replicas = await replica_nodes()
+            body, status_code = await status()
+            return answer({**body, **replicas}, status_code)
 
     async def replica_nodes() -> dict[str, Any]:
         """Each replica's state (readiness is the primary's: reads fall back to it)."""

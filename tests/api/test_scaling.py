@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 from sqlmodel import Field, SQLModel
 
@@ -354,7 +354,7 @@ def test_read_only_sessions_land_on_the_replica(
         asyncio.run(database.dispose())
 
 
-def test_readiness_reports_each_replica(
+def test_readiness_details_each_replica_only_behind_its_dependency(
     target: Target, replicated: tuple[str, str], database_url: str
 ) -> None:
     primary, replica = replicated
@@ -364,11 +364,25 @@ def test_readiness_reports_each_replica(
             _env_file=None, database_url=primary, database_replica_urls=[replica, down]
         )
     )
+
+    def operator(x_token: str = Header(default="")) -> None:
+        if x_token != "ops":
+            raise HTTPException(status_code=403, detail="Operators only")
+
     app = FastAPI(lifespan=database.lifespan)
-    app.include_router(health_router(database, async_=target.async_))
+    app.include_router(
+        health_router(database, async_=target.async_, details=[Depends(operator)])
+    )
     with TestClient(app) as client:
-        body = client.get("/health/ready").json()
+        public = client.get("/health/ready")
+        refused = client.get("/health/details")
+        body = client.get("/health/details", headers={"X-Token": "ops"}).json()
     asyncio.run(database.dispose())
+    assert public.json() == {
+        "status": "ok",
+        "database": "ok",
+    }  # no hosts, users, errors
+    assert refused.status_code == 403
     assert body["status"] == "ok"
     up, gone = body["replicas"]
     assert (up["usable"], up["error"]) == (True, None) and up["lag"] >= 0
