@@ -9,16 +9,19 @@ from fastapi import APIRouter, HTTPException, params
 from pydantic import create_model
 from sqlmodel import SQLModel
 
+from sqlmodel_production.api._body_limit import MAX_BODY_SIZE, body_limited_route
 from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
     on_reads,
     one_statement,
 )
+from sqlmodel_production.api._nested import TRUNCATED
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._links import LinkTable, Side
+from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.db._places import Place, Target, connection_of, place_of
 from sqlmodel_production.models import derive_schemas
 
@@ -43,6 +46,8 @@ def link_router(
     exclude: Collection[LinkEndpoint] = (),
     dependencies: Sequence[params.Depends] = (),
     scope: RowScope | None = None,
+    limit: int = INCLUDE_LIMIT,
+    max_body_size: int = MAX_BODY_SIZE,
 ) -> APIRouter:
     """Endpoints for the rows of a link table between `parent` and `child`.
 
@@ -76,6 +81,10 @@ def link_router(
             the child tables that have its columns: a parent or child outside it
             is a 404, and reads list only linked rows inside it. Soft-deleted
             parents and children (`SoftDelete`) are as absent as missing ones.
+        limit: the most linked rows a read returns (100 by default), by key; a
+            cut list is named in the `X-Include-Truncated` header.
+        max_body_size: the largest `PUT` body, in bytes; a larger one is
+            answered 413 before it is parsed. 2 MiB by default.
     """
     parent_public = parent_public or derive_schemas(parent).Public
     child_public = child_public or derive_schemas(child).Public
@@ -86,6 +95,7 @@ def link_router(
         parent_public=parent_public,
         child_public=child_public,
         scoped=scope.columns if scope is not None else (),
+        limit=limit,
     )
     if data is None:
         # PUT replaces the link's data: absent fields take their defaults.
@@ -100,7 +110,9 @@ def link_router(
         child_prefix=child_prefix,
         scope=scope,
     )
-    router = APIRouter(dependencies=list(dependencies))
+    router = APIRouter(
+        dependencies=list(dependencies), route_class=body_limited_route(max_body_size)
+    )
     routes = Routes(
         router, async_=async_, scope=scope, exclude=exclude, tags=tags or [res.parents]
     )
@@ -179,8 +191,9 @@ def _read_parent(res: _Link, routes: Routes) -> None:
             raise HTTPException(
                 status_code=404, detail=f"{res.names['parent']} not found"
             )
-        rows = links.children(reads, values[parent_id], params)
-        return json_response({**row, res.children: rows})
+        rows, cut = links.children(reads, values[parent_id], params)
+        headers = {TRUNCATED: res.children} if cut else None
+        return json_response({**row, res.children: rows}, headers=headers)
 
     parent_public = res.publics["parent"]
     with_children = create_model(  # type: ignore[call-overload]
@@ -267,7 +280,8 @@ def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
     def read_child_parents(reads: Place, **values: Any) -> Any:
         res.require(reads, "child", values)
         params = res.scope_params(values)
-        return json_response(res.links.parents(reads, values[child_id], params))
+        rows, cut = res.links.parents(reads, values[child_id], params)
+        return json_response(rows, headers={TRUNCATED: res.parents} if cut else None)
 
     routes.add(
         "read_child_parents",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from sqlmodel_production.crud._insert import upsert
+from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Repository, Row
 from sqlmodel_production.db._places import Place
 from sqlmodel_production.db._prepared import Prepared
@@ -33,6 +34,8 @@ class LinkTable:
         child_public: the child's Public schema.
         scoped: the scope's columns (none without a scope); each must be a
             column of the parent, the child or both.
+        limit: the most linked rows a read returns; one more is read to tell
+            whether there were more.
 
     Raises:
         ValueError: a side has no single foreign key in `link`, or a scoped
@@ -48,7 +51,9 @@ class LinkTable:
         parent_public: type[SQLModel],
         child_public: type[SQLModel],
         scoped: Sequence[str] = (),
+        limit: int = INCLUDE_LIMIT,
     ) -> None:
+        self.limit = limit
         self.model = link
         self.table: sa.Table = link.__table__  # type: ignore[attr-defined]
         parent_table: sa.Table = parent.__table__  # type: ignore[attr-defined]
@@ -92,12 +97,14 @@ class LinkTable:
             .join(self.table, self.child_key == self.child_pk)
             .where(self.parent_key == key, *child_where)
             .order_by(self.child_pk)
+            .limit(limit + 1)
         )
         self._parents = Prepared(
             sa.select(*parent_columns, *self.data_columns)
             .join(self.table, self.parent_key == self.parent_pk)
             .where(self.child_key == key, *parent_where)
             .order_by(self.parent_pk)
+            .limit(limit + 1)
         )
         self._exists = {
             "parent": Prepared(
@@ -132,13 +139,20 @@ class LinkTable:
         """The parent's Public columns; None if it is absent."""
         return reads.first(self._parent, {"id": id, **scope})
 
-    def children(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> list[Row]:
-        """The parent's linked children, each with the link's data, by child key."""
-        return reads.all(self._children, {"id": id, **scope})
+    def children(
+        self, reads: Place, id: Any, scope: Mapping[str, Any]
+    ) -> tuple[list[Row], bool]:
+        """The parent's first `limit` linked children, each with the link's data, by child key; whether there were more."""
+        return self._bounded(reads.all(self._children, {"id": id, **scope}))
 
-    def parents(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> list[Row]:
-        """The child's linked parents, each with the link's data, by parent key."""
-        return reads.all(self._parents, {"id": id, **scope})
+    def parents(
+        self, reads: Place, id: Any, scope: Mapping[str, Any]
+    ) -> tuple[list[Row], bool]:
+        """The child's first `limit` linked parents, each with the link's data, by parent key; whether there were more."""
+        return self._bounded(reads.all(self._parents, {"id": id, **scope}))
+
+    def _bounded(self, rows: list[Row]) -> tuple[list[Row], bool]:
+        return rows[: self.limit], len(rows) > self.limit
 
     def link(
         self,
