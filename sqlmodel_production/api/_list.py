@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable, Collection, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
@@ -94,7 +95,7 @@ def unknown_parameters(
     What the route declares includes the query parameters of its (and its router's)
     dependencies, so an `api_key` a dependency reads passes. Worked out once per route.
     """
-    declared_by_route: dict[int, tuple[Any, frozenset[str]]] = {}
+    declared_by_route: dict[int, tuple[Any, frozenset[str], frozenset[str]]] = {}
     by_field: dict[str, list[str]] = {}
     for p in repository.filters.params:
         by_field.setdefault(p.field.replace(".", "__"), []).append(p.name)
@@ -106,10 +107,29 @@ def unknown_parameters(
         route = request.scope.get("route")
         found = declared_by_route.get(id(route))
         if found is None:
-            names = frozenset(_query_names(route))
-            found = declared_by_route[id(route)] = (route, names)
-        declared = found[1]
+            names = dict(_query_names(route))
+            several = frozenset(name for name, many in names.items() if many)
+            found = declared_by_route[id(route)] = (route, frozenset(names), several)
+        declared, several = found[1], found[2]
         unknown = [name for name in query if name not in declared]
+        repeated = [
+            name
+            for name in dict.fromkeys(query)
+            if name in declared and name not in several and len(query.getlist(name)) > 1
+        ]
+        if repeated and not unknown:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "repeated_parameter",
+                        "loc": ("query", name),
+                        "msg": f"{name!r} takes one value; it was given "
+                        f"{len(query.getlist(name))}",
+                        "input": query.getlist(name),
+                    }
+                    for name in repeated
+                ]
+            )
         if unknown:
             raise RequestValidationError(
                 [
@@ -143,15 +163,29 @@ def _unknown(
     return f"unknown query parameter {name!r}; this list takes: {', '.join(sorted(declared))}"
 
 
-def _query_names(route: object) -> Iterator[str]:
-    """The names of every query parameter of a route, its dependencies' included."""
+def _query_names(route: object) -> Iterator[tuple[str, bool]]:
+    """The name of every query parameter of a route, its dependencies' included, and whether it takes several values."""
     for name, annotation in query_parameters(route) or ():
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             # A query parameter model: its fields are the parameters.
             for field_name, info in annotation.model_fields.items():
-                yield info.alias or field_name
+                yield info.alias or field_name, _takes_several(info.annotation)
         else:
-            yield name
+            yield name, _takes_several(annotation)
+
+
+def _takes_several(annotation: Any) -> bool:
+    """Whether a query parameter of this type takes repeated values (`?tag=a&tag=b`)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_several(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return any(_takes_several(arg) for arg in get_args(annotation))
+    return (
+        isinstance(origin, type)
+        and issubclass(origin, Collection)
+        and origin is not str
+    )
 
 
 def list_logic(

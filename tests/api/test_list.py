@@ -158,6 +158,20 @@ def test_without_search_q_is_unknown(make_client: Callable[..., TestClient]) -> 
         assert response.json()["detail"][0]["loc"] == ["query", name]
 
 
+def test_a_single_valued_parameter_given_twice_is_a_422(client: TestClient) -> None:
+    for name, values in (
+        ("limit", ["1", "2"]),
+        ("order_by", ["price", "-price"]),
+        ("author__name", ["Terry Pratchett", "Neil Gaiman"]),
+    ):
+        response = client.get("/books/", params={name: values})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert (error["type"], error["loc"]) == ("repeated_parameter", ["query", name])
+    both = client.get("/books/", params={"tags__name__in": ["fantasy", "comic"]})
+    assert both.status_code == 200  # a list parameter takes repeated values
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
