@@ -17,11 +17,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
-__all__ = ["EXCERPT_LENGTH", "http_error_response", "safe", "validation_error_response"]
+__all__ = [
+    "EXCERPT_LENGTH",
+    "MAX_ERRORS",
+    "http_error_response",
+    "safe",
+    "validation_error_response",
+]
 
 
 EXCERPT_LENGTH = 80
 """The most characters of a client's input that a 422 echoes back."""
+
+MAX_ERRORS = 100
+"""The most validation errors a 422 lists; `X-Error-Count` gives the number when there were more."""
 
 
 async def validation_error_response(request: Request, exc: Exception) -> JSONResponse:
@@ -30,7 +39,9 @@ async def validation_error_response(request: Request, exc: Exception) -> JSONRes
     A JSON body can hold an unpaired surrogate, which FastAPI's own handler fails
     to encode (a 500), and a whole body can be echoed back; here a string input
     is cut to `EXCERPT_LENGTH` characters with unencodable ones replaced, and a
-    list or object input longer than that is left out.
+    list or object input longer than that is left out. At most `MAX_ERRORS`
+    errors are listed (a bulk body of 5,000 bad rows would answer one each);
+    `X-Error-Count` then gives how many there were.
     """
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -40,7 +51,9 @@ async def validation_error_response(request: Request, exc: Exception) -> JSONRes
         methods = _literal_methods(request)
         if methods and request.method not in methods:
             return _method_not_allowed(methods)
-    return JSONResponse({"detail": [_safe_error(e) for e in errors]}, 422)
+    listed = [_safe_error(e) for e in errors[:MAX_ERRORS]]
+    headers = {"X-Error-Count": str(len(errors))} if len(errors) > MAX_ERRORS else None
+    return JSONResponse({"detail": listed}, 422, headers=headers)
 
 
 async def http_error_response(request: Request, exc: Exception) -> Response:

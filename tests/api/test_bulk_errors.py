@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
 from sqlmodel_production.api import crud_router, install_error_handlers
+from sqlmodel_production.api._request_errors import MAX_ERRORS
 from sqlmodel_production.db import Backend
 from tests.conftest import Target
 
@@ -102,3 +103,19 @@ def test_a_missing_parent_among_repeated_ones_names_its_first_row(
     response = client.post("/heroes/bulk", json=heroes)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", 1, "team_id"]
+
+
+def test_a_bulk_of_many_bad_rows_lists_the_first_errors_and_counts_them(
+    client: TestClient,
+) -> None:
+    rows = [{"name": "x" * 60} for _ in range(1000)]  # every name too long
+    response = client.post("/teams/bulk", json=rows)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == MAX_ERRORS
+    assert [e["loc"][:2] for e in detail[:2]] == [["body", 0], ["body", 1]]
+    assert response.headers["X-Error-Count"] == "1000"
+    assert len(response.content) < 30_000
+    few = client.post("/teams/bulk", json=rows[:3])
+    assert len(few.json()["detail"]) == 3 and "X-Error-Count" not in few.headers
+    assert client.get("/teams/").json() == []
