@@ -10,12 +10,13 @@ SMP_REQUIRE_BACKENDS=1): in CI a skipped backend is a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -212,3 +213,40 @@ def run_on_connection(
             await database.async_engine.dispose()
 
     return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def serving(
+    database: Database,
+    tables: Sequence[sa.Table],
+    routers: Iterable[Any],
+    *,
+    rows: Callable[[sa.Connection], object] | None = None,
+) -> Iterator[Any]:
+    """A `TestClient` of an app with `routers` and the error handlers, on fresh `tables`.
+
+    The tables are created empty (then `rows(connection)` may fill them), and
+    dropped with the database's pools disposed at the end.
+    """
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlmodel import SQLModel
+
+    from sqlmodel_production.api import install_error_handlers
+
+    with database.engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn, tables=tables)
+        SQLModel.metadata.create_all(conn, tables=tables)
+        if rows is not None:
+            rows(conn)
+    app = FastAPI(lifespan=database.lifespan)
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        with database.engine.begin() as conn:
+            SQLModel.metadata.drop_all(conn, tables=tables)
+        asyncio.run(database.dispose())

@@ -8,7 +8,6 @@ for: UUID, Decimal, date, time, naive datetime, Enum (with names that differ
 from their values), float, bool, big integers, JSON and bytes.
 """
 
-import asyncio
 import enum
 import uuid
 from collections.abc import Iterator
@@ -18,15 +17,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import NaiveDatetime, TypeAdapter
 from sqlmodel import Field, Relationship, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.api import crud_router, install_error_handlers, link_router
+from sqlmodel_production.api import crud_router, link_router
 from sqlmodel_production.models import UUIDPK, UTCDateTime, derive_schemas
-from tests.conftest import Target
+from tests.conftest import Target, serving
 
 
 class CtColour(enum.Enum):
@@ -193,20 +192,8 @@ def routers(async_: bool) -> list[APIRouter]:
 
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with database.engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        SQLModel.metadata.create_all(conn, tables=TABLES)
-    app = FastAPI(lifespan=database.lifespan)
-    for router in routers(target.async_):
-        app.include_router(router)
-    install_error_handlers(app)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        with database.engine.begin() as conn:
-            SQLModel.metadata.drop_all(conn, tables=TABLES)
-        asyncio.run(database.dispose())
+    with serving(database, TABLES, routers(target.async_)) as client:
+        yield client
 
 
 def create(client: TestClient, values: dict[str, Any]) -> dict[str, Any]:

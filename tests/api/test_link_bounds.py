@@ -1,17 +1,15 @@
 """`link_router` is bounded like `crud_router`: reads return at most `limit` linked rows, bodies are capped."""
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.api import install_error_handlers, link_router
-from tests.conftest import Target
+from sqlmodel_production.api import link_router
+from tests.conftest import Target, serving
 
 
 class LbTag(SQLModel, table=True):
@@ -36,41 +34,27 @@ class LbTaskTag(SQLModel, table=True):
 TABLES = [LbTag.__table__, LbTask.__table__, LbTaskTag.__table__]  # type: ignore[attr-defined]
 
 
+def fill(conn: sa.Connection) -> None:
+    conn.execute(sa.insert(LbTag), [{"id": i, "name": f"t{i}"} for i in (1, 2)])
+    conn.execute(sa.insert(LbTask), [{"id": i, "title": f"k{i}"} for i in range(1, 6)])
+    links = [{"tag_id": 1, "task_id": i} for i in range(1, 6)]
+    conn.execute(sa.insert(LbTaskTag), [*links, {"tag_id": 2, "task_id": 1}])
+
+
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with database.engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        SQLModel.metadata.create_all(conn, tables=TABLES)
-        conn.execute(sa.insert(LbTag), [{"id": i, "name": f"t{i}"} for i in (1, 2)])
-        conn.execute(
-            sa.insert(LbTask), [{"id": i, "title": f"k{i}"} for i in range(1, 6)]
-        )
-        conn.execute(
-            sa.insert(LbTaskTag),
-            [{"tag_id": 1, "task_id": i} for i in range(1, 6)]
-            + [{"tag_id": 2, "task_id": 1}],
-        )
-    app = FastAPI(lifespan=database.lifespan)
-    app.include_router(
-        link_router(
-            LbTaskTag,
-            parent=LbTag,
-            child=LbTask,
-            parent_prefix="/tags",
-            child_prefix="/tasks",
-            async_=target.async_,
-            limit=3,
-            max_body_size=1024,
-        )
+    router = link_router(
+        LbTaskTag,
+        parent=LbTag,
+        child=LbTask,
+        parent_prefix="/tags",
+        child_prefix="/tasks",
+        async_=target.async_,
+        limit=3,
+        max_body_size=1024,
     )
-    install_error_handlers(app)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        with database.engine.begin() as conn:
-            SQLModel.metadata.drop_all(conn, tables=TABLES)
-        asyncio.run(database.dispose())
+    with serving(database, TABLES, [router], rows=fill) as client:
+        yield client
 
 
 def test_a_parent_read_returns_at_most_the_limit_and_says_it_cut(

@@ -18,7 +18,7 @@ from sqlmodel_production.api import (
     link_router,
 )
 from sqlmodel_production.models import SoftDelete, derive_schemas
-from tests.conftest import Target
+from tests.conftest import Target, serving
 
 
 class SpShelf(SQLModel, table=True):
@@ -128,20 +128,8 @@ def routers(async_: bool) -> list[APIRouter]:
 
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with database.engine.begin() as conn:
-        SQLModel.metadata.drop_all(conn, tables=TABLES)
-        SQLModel.metadata.create_all(conn, tables=TABLES)
-    app = FastAPI(lifespan=database.lifespan)
-    for router in routers(target.async_):
-        app.include_router(router)
-    install_error_handlers(app)
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        with database.engine.begin() as conn:
-            SQLModel.metadata.drop_all(conn, tables=TABLES)
-        asyncio.run(database.dispose())
+    with serving(database, TABLES, routers(target.async_)) as client:
+        yield client
 
 
 def titles(response: object) -> list[str]:
