@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import Body, Header, HTTPException, Query, params
+from fastapi import Body, Header, HTTPException, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
@@ -22,11 +22,10 @@ from sqlmodel_production.api._endpoints import (
     Logic,
     json_response,
     key_parameter,
-    on_reads,
     one_statement,
 )
 from sqlmodel_production.api._errors import locate_bulk_row
-from sqlmodel_production.api._list import MAX_OFFSET, list_logic, list_parameters
+from sqlmodel_production.api._list import list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
     BAD_BODY,
@@ -47,7 +46,6 @@ from sqlmodel_production.crud._repository import (
     StaleVersion,
     Target,
 )
-from sqlmodel_production.db._places import Place
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]
@@ -181,14 +179,18 @@ def _create(res: Resource, routes: Routes) -> None:
     )
 
 
-def _list(res: Resource, routes: Routes) -> None:
-    parameters = list_parameters(
+def _list_parameters(res: Resource) -> list[inspect.Parameter]:
+    return list_parameters(
         res.repository,
         max_limit=res.max_limit,
         order_by=res.order_by,
         reserved={"session", "if_match", res.id_name, res.singular, res.plural},
         label=res.label,
     )
+
+
+def _list(res: Resource, routes: Routes) -> None:
+    parameters = _list_parameters(res)
     routes.add(
         "list",
         f"{res.prefix}/",
@@ -334,30 +336,15 @@ def _deleted_rows(res: Resource, routes: Routes) -> None:
         return
     repository, dependencies = res.repository, list(res.deleted_rows)
 
-    @on_reads
-    def read_deleted(reads: Place, **values: Any) -> Any:
-        page = repository.list(
-            reads,
-            offset=values["offset"],
-            limit=values["limit"],
-            scope=scope_of(res.scope, values),
-            deleted="only",
-        )
-        return json_response(page.rows)
-
-    offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
-    limit = Annotated[int, Query(ge=1, le=res.max_limit)]
     routes.add(
         "deleted",
         f"{res.prefix}/deleted/",
         "GET",
         f"read_deleted_{res.plural}",
-        read_deleted,
-        [
-            inspect.Parameter("offset", _KW, annotation=offset, default=0),
-            inspect.Parameter("limit", _KW, annotation=limit, default=res.max_limit),
-        ],
+        list_logic(repository, label=res.label, scope=res.scope, deleted="only"),
+        _list_parameters(res),
         response_model=res.public_list,
+        responses=LIST_HEADERS,
         dependencies=dependencies,
     )
 

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from sqlmodel_production._compat import query_parameters
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud._repository import Repository
+from sqlmodel_production.crud._repository import Deleted, Repository
 from sqlmodel_production.db._places import Place
 
 __all__ = [
@@ -193,10 +193,12 @@ def list_logic(
     *,
     label: str | None = None,
     scope: RowScope | None = None,
+    deleted: Deleted = "hide",
 ) -> Logic:
     """One page of rows (inside the request's scope), the next cursor and the optional total in headers.
 
-    A query parameter the route does not declare is a 422 naming it.
+    A query parameter the route does not declare is a 422 naming it. `deleted`:
+    which rows of a soft-delete model it lists (the live ones by default).
     """
     filter_names = [p.name for p in repository.filters.params]
     refuse_unknown = unknown_parameters(repository, label or repository.model.__name__)
@@ -214,6 +216,7 @@ def list_logic(
             cursor=values["cursor"] or None,
             with_total=values["count"],
             scope=scope_of(scope, values),
+            deleted=deleted,
         )
         headers = {}
         if page.next_cursor is not None:

@@ -97,7 +97,8 @@ def crud_router(
             tenant); a row outside it is a 404 on every endpoint.
         deleted_rows: for a model with soft delete (`SoftDelete`), the
             dependencies (an admin check) of two more endpoints:
-            `GET {prefix}/deleted/` lists soft-deleted rows and
+            `GET {prefix}/deleted/` lists soft-deleted rows (with the
+            list's filters, search, order, pages and count) and
             `POST {prefix}/{id}/restore` restores one. None: no such endpoints;
             the other endpoints never show soft-deleted rows either way.
 

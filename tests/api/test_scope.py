@@ -87,6 +87,7 @@ def routers(async_: bool) -> list[APIRouter]:
             async_=async_,
             scope=scope,
             filters=["title"],
+            order_by=["title"],
             deleted_rows=[Depends(admin)],
         )
     )
@@ -203,6 +204,29 @@ def test_soft_delete_hides_rows_and_admins_restore_them(
     restored = client.post(f"{item}/restore", headers=admin_alice)
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
     assert client.get(item, headers=ALICE).json()["title"] == "gone"
+
+
+def test_the_deleted_list_takes_the_lists_parameters(client: TestClient) -> None:
+    admin_alice = {**ALICE, "X-Admin": "yes"}
+    for title in ("c", "a", "b", "live"):
+        loan = client.post("/loans/", json={"title": title}, headers=ALICE).json()
+        if title != "live":
+            client.delete(f"/loans/{loan['id']}", headers=ALICE)
+    deleted = "/loans/deleted/"
+    page = client.get(
+        deleted, params={"title__ne": "c", "count": True}, headers=admin_alice
+    )
+    assert sorted(titles(page)) == ["a", "b"]
+    assert page.headers["X-Total-Count"] == "2"
+    first = client.get(
+        deleted, params={"limit": 1, "order_by": "title"}, headers=admin_alice
+    )
+    assert titles(first) == ["a"]
+    cursor = {"limit": 1, "cursor": first.headers["X-Next-Cursor"], "order_by": "title"}
+    assert titles(client.get(deleted, params=cursor, headers=admin_alice)) == ["b"]
+    unknown = client.get(deleted, params={"colour": "red"}, headers=admin_alice)
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "colour"]
 
 
 def test_soft_deleted_rows_leave_nested_reads(client: TestClient) -> None:
