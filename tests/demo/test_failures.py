@@ -165,11 +165,14 @@ def test_sqlite_database_locked_is_retried_then_503(
 LOCK = {
     Backend.POSTGRESQL: (
         "LOCK TABLE team IN SHARE MODE",
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'team'::regclass",
+        # This database's only: tests of other workers lock tables of the same OIDs.
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'team'::regclass "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     ),
     Backend.MARIADB: (
         "LOCK TABLES team READ",
-        "SELECT count(*) FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'",
+        "SELECT count(*) FROM information_schema.processlist "
+        "WHERE state LIKE 'Waiting for table%' AND db = DATABASE()",
     ),
 }
 
@@ -258,7 +261,10 @@ def test_a_single_statement_write_that_deadlocks_is_retried(
             client.patch, f"/heroes/{hero['id']}", json={"team_id": team["id"]}
         )
         for _ in range(200):
-            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            waiting = (  # behind this connection: other test workers wait on locks too
+                "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                "AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
             if other.exec_driver_sql(waiting).scalar_one() >= 1:
                 break
             time.sleep(0.05)
