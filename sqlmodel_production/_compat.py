@@ -37,17 +37,23 @@ if TYPE_CHECKING:
 __all__ = [
     "await_",
     "dependency_calls",
+    "effective_route",
+    "embeds_body_fields",
     "expand_included_routers",
+    "fail_request_body",
+    "solve_route_dependencies",
     "greenlet_spawn",
     "has_validators",
     "implicitly_boolean",
     "in_greenlet",
+    "is_json_parameter",
     "is_sqlalchemy_greenlet",
     "query_parameters",
     "queue_pool_max_overflow",
     "raise_adapted_error",
     "raise_dbapi_error",
     "set_request_body",
+    "takes_several_values",
     "traverse_clauses",
     "type_affinity",
 ]
@@ -233,7 +239,98 @@ def set_request_body(request: Request, body: bytes) -> None:
     request._body = body
 
 
+def fail_request_body(request: Request, error: BaseException) -> None:
+    """Make the next `request.body()` raise `error` again, as reading the stream just did.
+
+    Shadows `Request.body` on this request object (checked on Starlette
+    1.10.0, which reads the stream once). The short way of a generated route reads the body first;
+    when reading fails, FastAPI's handler reads it again and answers the error
+    as it always does (413 past its own body limit, else 400).
+    """
+
+    async def body() -> bytes:
+        raise error
+
+    request.body = body  # type: ignore[method-assign]
+
+
 # FastAPI: routes and their dependencies
+
+
+def effective_route(route: Any) -> Any:
+    """What `route` is while FastAPI builds its handler: itself, or the copy `include_router` made.
+
+    From FastAPI 0.163 on, including a router does not copy its routes: each
+    route's handler is built again, once per inclusion, with the private
+    context variable `fastapi.routing._effective_route_context_var` set to an
+    `_EffectiveRouteContext` holding the merged dependencies and overrides;
+    `APIRoute.get_route_handler` reads it. Checked on FastAPI 0.165.0. The
+    short way of a generated route must see the dependencies the inclusion added.
+    """
+    from fastapi import routing
+
+    context = routing._effective_route_context_var.get()
+    if context is not None and context.original_route is route:
+        return context
+    return route
+
+
+async def solve_route_dependencies(route: Any, request: Request) -> Any:
+    """Run `route`'s dependencies (not its own parameters) as FastAPI's handler runs them.
+
+    Builds a `Dependant` (internal `fastapi.dependencies.models`) holding only
+    the route's sub-dependencies and calls the internal
+    `fastapi.dependencies.utils.solve_dependencies` with the route's override
+    provider and the request's exit stacks; checked on FastAPI 0.165.0.
+    Returns FastAPI's `SolvedDependency` (`values`, `errors`,
+    `background_tasks`). The short way of a generated route with a scope or
+    dependencies validates its own parameters itself and leaves the
+    dependencies, their overrides, caching and exits to FastAPI.
+    """
+    from fastapi.dependencies.models import Dependant
+    from fastapi.dependencies.utils import solve_dependencies
+
+    dependant = route.dependant
+    only = Dependant(dependencies=dependant.dependencies, path=dependant.path)
+    return await solve_dependencies(
+        request=request,
+        dependant=only,
+        dependency_overrides_provider=route.dependency_overrides_provider,
+        async_exit_stack=request.scope["fastapi_inner_astack"],
+        embed_body_fields=False,
+    )
+
+
+def embeds_body_fields(route: Any) -> bool:
+    """Whether FastAPI expects `route`'s body fields embedded under their names.
+
+    Reads `APIRoute._embed_body_fields` (private); checked on FastAPI 0.165.0.
+    The short way of a generated route takes only a body that is not embedded.
+    """
+    return bool(route._embed_body_fields)
+
+
+def is_json_parameter(field: Any) -> bool:
+    """Whether a parameter's `ModelField` is declared `Json[...]` (its value is JSON text).
+
+    Calls `fastapi.dependencies.utils._is_json_field` (private); checked on
+    FastAPI 0.165.0. The short way of a generated route leaves such
+    parameters to FastAPI.
+    """
+    from fastapi.dependencies.utils import _is_json_field
+
+    return bool(_is_json_field(field))
+
+
+def takes_several_values(annotation: Any) -> bool:
+    """Whether FastAPI reads a query or header parameter of this type from every repeated value.
+
+    `fastapi._compat.shared.field_annotation_is_sequence` (private), as FastAPI's
+    own parameter reading calls it; checked on FastAPI 0.165.0.
+    """
+    from fastapi._compat.shared import field_annotation_is_sequence
+
+    return bool(field_annotation_is_sequence(annotation))
 
 
 def expand_included_routers(routes: Iterable[Any]) -> Iterator[Any]:

@@ -19,9 +19,11 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.util
 from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.routing import APIRoute
 from pydantic import (
     BaseModel,
     Field,
+    Json,
     field_serializer,
     field_validator,
     model_validator,
@@ -472,6 +474,80 @@ def test_scope_route_is_the_api_route_with_its_dependant() -> None:
         assert client.get("/r/x").status_code == 200
     (route,) = found
     assert _compat.dependency_calls(route) == [capture]
+
+
+def test_fail_request_body_makes_the_next_read_raise() -> None:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    error = RuntimeError("lost")
+    _compat.fail_request_body(request, error)
+    with pytest.raises(RuntimeError) as caught:
+        asyncio.run(request.body())
+    assert caught.value is error
+
+
+def test_effective_route_is_the_inclusion_while_its_handler_is_built() -> None:
+    """FastAPI builds an included route's handler again, with the inclusion's dependencies."""
+    seen: list[tuple[Any, list[Any]]] = []
+
+    class Recording(APIRoute):
+        def get_route_handler(self) -> Any:
+            route = _compat.effective_route(self)
+            calls = [d.call for d in route.dependant.dependencies]
+            seen.append((route, calls))
+            return super().get_route_handler()
+
+    router = APIRouter(route_class=Recording)
+    router.add_api_route("/x", _ping)
+    (original,) = router.routes
+    app = FastAPI()
+    app.include_router(router, prefix="/r", dependencies=[Depends(_c)])
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        assert client.get("/r/x").status_code == 200
+    assert seen[0] == (original, [])
+    assert any(route is not original and calls == [_c] for route, calls in seen)
+    assert _compat.effective_route(original) is original  # outside a build
+
+
+def _with_body(hero: _Filters) -> None:
+    return None
+
+
+def _with_two_bodies(hero: _Filters, team: _Filters) -> None:
+    return None
+
+
+def _with_json(data: Annotated[Json[list[int]], Query()]) -> None:
+    return None
+
+
+def test_embeds_body_fields_and_is_json_parameter() -> None:
+    assert not _compat.embeds_body_fields(_route("/b", _with_body, methods=["POST"]))
+    assert _compat.embeds_body_fields(_route("/b", _with_two_bodies, methods=["POST"]))
+    (json_field,) = _route("/j", _with_json).dependant.query_params
+    (plain_field, *_) = _route("/x", _endpoint).dependant.query_params
+    assert _compat.is_json_parameter(json_field)
+    assert not _compat.is_json_parameter(plain_field)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "several"),
+    [
+        (list[int], True),
+        (list[str] | None, True),
+        (set[str], True),
+        (str, False),
+        (str | None, False),
+        (bytes, False),
+        (int, False),
+    ],
+)
+def test_takes_several_values(annotation: Any, several: bool) -> None:
+    assert _compat.takes_several_values(annotation) is several
 
 
 def test_every_name_says_where_it_was_checked() -> None:

@@ -38,6 +38,7 @@ from sqlmodel_production.api._dependencies import (
     opened_session,
     session_override,
 )
+from sqlmodel_production.api._fast_route import mark_generated
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._backends import autocommits
 from sqlmodel_production.db._errors import classify
@@ -196,6 +197,7 @@ def make_endpoint(
     )
     endpoint.__signature__ = inspect.Signature([*parameters, request])  # type: ignore[union-attr]
     endpoint.__name__ = endpoint.__qualname__ = name
+    mark_generated(endpoint)
     return endpoint
 
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, HTTPException, params
 from pydantic import create_model
 from sqlmodel import SQLModel
 
-from sqlmodel_production.api._body_limit import MAX_BODY_SIZE, body_limited_route
+from sqlmodel_production.api._body_limit import MAX_BODY_SIZE
 from sqlmodel_production.api._endpoints import (
     json_response,
     key_parameter,
     on_reads,
     one_statement,
 )
+from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._nested import TRUNCATED
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.api._routes import Routes
@@ -111,7 +112,7 @@ def link_router(
         scope=scope,
     )
     router = APIRouter(
-        dependencies=list(dependencies), route_class=body_limited_route(max_body_size)
+        dependencies=list(dependencies), route_class=generated_route(max_body_size)
     )
     routes = Routes(
         router, async_=async_, scope=scope, exclude=exclude, tags=tags or [res.parents]

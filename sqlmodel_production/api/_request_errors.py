@@ -7,6 +7,7 @@ methods of the first route whose path matched; these replace them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -128,7 +129,7 @@ def _excerpt(value: Any) -> Any:
         text = safe(value)
         return text if len(text) <= EXCERPT_LENGTH else text[:EXCERPT_LENGTH] + "…"
     if value is None or isinstance(value, bool | int | float):
-        return value
+        return safe(value)
     try:
         encoded = safe(jsonable_encoder(value))
     except Exception:  # an input that cannot be encoded is not echoed
@@ -137,13 +138,18 @@ def _excerpt(value: Any) -> Any:
 
 
 def safe(value: Any) -> Any:
-    """`value` with every string made encodable (unpaired surrogates replaced)."""
+    """`value` with every string made encodable (unpaired surrogates replaced), and NaN and infinities as strings."""
     if isinstance(value, str):
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {safe(k): safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or Infinity: say it as JavaScript (and Python's json) write it.
+        return (
+            "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        )
     if value is None or isinstance(value, bool | int | float):
         return value
     return safe(str(value))

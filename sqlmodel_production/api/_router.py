@@ -6,8 +6,9 @@ from typing import Literal
 from fastapi import APIRouter, params
 from sqlmodel import SQLModel
 
-from sqlmodel_production.api._body_limit import MAX_BODY_SIZE, body_limited_route
+from sqlmodel_production.api._body_limit import MAX_BODY_SIZE
 from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_created_rows
+from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
@@ -138,7 +139,7 @@ def crud_router(
     router = APIRouter(
         tags=list(tags or [plural.replace("_", " ")]),
         dependencies=list(dependencies),
-        route_class=body_limited_route(max_body_size),
+        route_class=generated_route(max_body_size),
     )
     routes = Routes(
         router,

@@ -123,3 +123,20 @@ def test_a_422_echoes_only_a_short_excerpt(client: TestClient) -> None:
 
     short = client.post("/items/", json={"name": 5})
     assert short.json()["detail"][0]["input"] == 5
+
+
+@pytest.mark.parametrize(
+    ("literal", "echo"),
+    [(b"NaN", "NaN"), (b"Infinity", "Infinity"), (b"-Infinity", "-Infinity")],
+)
+def test_nan_or_infinity_in_a_body_is_a_422_that_names_it(
+    client: TestClient, literal: bytes, echo: str
+) -> None:
+    """Python's JSON parser (FastAPI's) reads these non-JSON literals; the 422 that echoes them must encode."""
+    response = client.post(
+        "/items/", content=b'{"name": ' + literal + b"}", headers=JSON
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "name"] and error["input"] == echo
+    assert client.get("/items/").json() == []

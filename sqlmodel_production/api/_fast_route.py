@@ -1,0 +1,335 @@
+"""The route class of generated endpoints: FastAPI's own route, with a shorter way through.
+
+FastAPI's request handler is general: for every request it walks the
+endpoint's dependency tree, validates each parameter with its own validator,
+parses a JSON body into Python objects and validates those, and serializes
+what the endpoint returns. A generated endpoint needs little of that, so
+its route (`GeneratedRoute`) builds at start-up:
+
+- one validator for all its path, query and header parameters;
+- the body's Create / Update validator, run on the request's bytes
+  (`validate_json`, no intermediate Python objects);
+
+and calls the endpoint with what they give. The endpoint answers with a
+response it serialized itself (`json_response`), so nothing is validated twice.
+
+A route's dependencies (the router's, the row scope's, an app's) are still
+solved by FastAPI, with their overrides, caching and exits, once the
+endpoint's own parameters are valid. Any request the short way cannot take as
+it is (a parameter or body that fails validation, a body that is not JSON)
+goes FastAPI's whole way, before anything has run: its answer, a 422 for
+instance, is byte for byte FastAPI's.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.message
+import enum
+import inspect
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, NotRequired
+
+from fastapi import params
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from typing_extensions import TypedDict
+
+from sqlmodel_production._compat import (
+    effective_route,
+    embeds_body_fields,
+    fail_request_body,
+    is_json_parameter,
+    solve_route_dependencies,
+    takes_several_values,
+)
+from sqlmodel_production.api._body_limit import too_large
+
+__all__ = ["GeneratedRoute", "generated_route", "mark_generated"]
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+_GENERATED = "__smp_generated__"
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset, enum.Enum)
+_ALIASES = ("alias", "validation_alias", "serialization_alias", "alias_priority")
+
+
+def mark_generated(endpoint: Callable[..., Any]) -> None:
+    """Mark an endpoint of the package's: it answers with a `Response` of its own."""
+    setattr(endpoint, _GENERATED, True)
+
+
+class GeneratedRoute(APIRoute):
+    """An `APIRoute` whose generated endpoints take the short way when they can.
+
+    The body size limit (`max_body_size`) is checked first, on every route of
+    the router. Routes of the user's own on the same router keep FastAPI's
+    handler.
+    """
+
+    max_body_bytes: int
+
+    def get_route_handler(self) -> Handler:
+        full = super().get_route_handler()
+        short = ShortWay.of(effective_route(self))
+        handler = full if short is None else short.handler(full)
+        limit = self.max_body_bytes
+
+        async def limited(request: Request) -> Response:
+            if request.method in _WITH_BODY and await too_large(request, limit):
+                detail = f"The request body is larger than {limit} bytes"
+                return JSONResponse({"detail": detail}, status_code=413)
+            return await handler(request)
+
+        return limited
+
+
+def generated_route(max_body_size: int) -> type[GeneratedRoute]:
+    """The route class of a generated router whose endpoints answer 413 to a body over `max_body_size`.
+
+    A declared `Content-Length` over the limit is refused before anything is
+    read; a body without one (chunked) is read up to the limit and refused as
+    soon as it passes it. Nothing over the limit is parsed, validated or echoed.
+
+    Raises:
+        ValueError: `max_body_size` is not a positive number of bytes.
+    """
+    if max_body_size < 1:
+        raise ValueError("max_body_size must be a positive number of bytes")
+    return type("GeneratedRoute", (GeneratedRoute,), {"max_body_bytes": max_body_size})
+
+
+class _Fallback(Exception):
+    """The short way cannot take this request: FastAPI's handler answers it."""
+
+
+@dataclass(frozen=True)
+class _Param:
+    """One path, query or header parameter: where it is read and what it is when absent."""
+
+    name: str
+    key: str
+    source: str  # "path", "query" or "header"
+    several: bool  # a list of values (`?tag=a&tag=b`)
+    required: bool
+    default: Any
+
+    def absent(self) -> Any:
+        if self.required:
+            raise _Fallback
+        default = self.default
+        return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
+
+
+@dataclass(frozen=True)
+class ShortWay:
+    """What a route's requests go through when FastAPI's dependency solving is not needed."""
+
+    call: Callable[..., Any]
+    is_coroutine: bool
+    with_dependencies: Any | None  # the route, where it has dependencies to solve
+    request_names: tuple[str, ...]
+    parameters: tuple[_Param, ...]
+    validator: TypeAdapter[dict[str, Any]]
+    body_name: str | None
+    body: TypeAdapter[Any] | None
+
+    @classmethod
+    def of(cls, route: Any) -> ShortWay | None:
+        """The short way of `route`; None where it has a parameter it cannot read as FastAPI does."""
+        dependant = route.dependant
+        call = dependant.call
+        if (
+            not getattr(call, _GENERATED, False)
+            or dependant.cookie_params
+            or dependant.response_param_name
+            or dependant.background_tasks_param_name
+            or dependant.security_scopes_param_name
+            or dependant.websocket_param_name
+            or len(dependant.body_params) > 1
+            or embeds_body_fields(route)
+            or (route.body_field is not None and not dependant.body_params)
+        ):
+            return None
+        sources = {
+            "path": dependant.path_params,
+            "query": dependant.query_params,
+            "header": dependant.header_params,
+        }
+        parameters: list[_Param] = []
+        fields: dict[str, Any] = {}
+        for source, found in sources.items():
+            for field in found:
+                param = _parameter(field, source)
+                if param is None:
+                    return None
+                parameters.append(param)
+                fields[param.name] = NotRequired[
+                    _annotation(field.field_info, params=True)
+                ]
+        body_name, body = None, None
+        if dependant.body_params:
+            field = dependant.body_params[0]
+            if isinstance(field.field_info, params.Form):
+                return None
+            body_name, body = field.name, TypeAdapter(_annotation(field.field_info))
+        return cls(
+            call=call,
+            is_coroutine=inspect.iscoroutinefunction(call),
+            with_dependencies=route if dependant.dependencies else None,
+            request_names=tuple(
+                name
+                for name in (
+                    dependant.request_param_name,
+                    dependant.http_connection_param_name,
+                )
+                if name is not None
+            ),
+            parameters=tuple(parameters),
+            validator=TypeAdapter(TypedDict("Parameters", fields, total=False)),  # type: ignore[operator]
+            body_name=body_name,
+            body=body,
+        )
+
+    def handler(self, full: Handler) -> Handler:
+        """The request handler: the short way, or `full` for what it cannot take."""
+
+        async def handle(request: Request) -> Response:
+            try:
+                values = self.parameter_values(request)
+                if self.body is not None:
+                    values[self.body_name] = await self.body_value(request)  # type: ignore[index]
+            except _Fallback:
+                return await full(request)
+            background = None
+            if self.with_dependencies is not None:
+                solved = await solve_route_dependencies(self.with_dependencies, request)
+                if solved.errors:
+                    raise RequestValidationError(solved.errors)
+                values.update(solved.values)
+                background = solved.background_tasks
+            for name in self.request_names:
+                values[name] = request
+            if self.is_coroutine:
+                response = await self.call(**values)
+            else:
+                response = await run_in_threadpool(self.call, **values)
+            if not isinstance(response, Response):  # pragma: no cover - a package bug
+                raise TypeError(
+                    f"{self.call.__name__} returned {type(response).__name__}, not a Response"
+                )
+            if response.background is None:
+                response.background = background
+            return response
+
+        return handle
+
+    def parameter_values(self, request: Request) -> dict[str, Any]:
+        """Every path, query and header parameter, validated at once.
+
+        Raises:
+            _Fallback: one is missing or invalid.
+        """
+        given: dict[str, Any] = {}
+        sources: dict[str, Mapping[str, Any]] = {
+            "path": request.path_params,
+            "query": request.query_params,
+            "header": request.headers,
+        }
+        for param in self.parameters:
+            source = sources[param.source]
+            if param.several:
+                value: Any = source.getlist(param.key)  # type: ignore[attr-defined]
+                if value:
+                    given[param.name] = value
+            else:
+                value = source.get(param.key)
+                if value is not None:
+                    given[param.name] = value
+        try:
+            values = self.validator.validate_python(given)
+        except ValidationError:
+            raise _Fallback from None
+        for param in self.parameters:
+            if param.name not in values:
+                values[param.name] = param.absent()
+        return values
+
+    async def body_value(self, request: Request) -> Any:
+        """The body, validated from its bytes.
+
+        Raises:
+            _Fallback: the body is empty, not JSON, or invalid.
+        """
+        try:
+            body = await request.body()
+        except Exception as exc:
+            # FastAPI's handler reads it again and answers the error its way.
+            fail_request_body(request, exc)
+            raise _Fallback from None
+        if not body or not _is_json(request.headers.get("content-type")):
+            raise _Fallback
+        try:
+            return self.body.validate_json(body)  # type: ignore[union-attr]
+        except ValidationError:
+            raise _Fallback from None
+
+
+def _parameter(field: Any, source: str) -> _Param | None:
+    """How to read `field` from the request; None where the short way does not read it as FastAPI would."""
+    info = field.field_info
+    annotation = info.annotation
+    if (
+        info.validation_alias is not None
+        or info.validate_default
+        or is_json_parameter(field)
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    ):
+        return None
+    key = field.alias
+    if source == "header" and getattr(info, "convert_underscores", True):
+        if key == field.name:
+            key = key.replace("_", "-")
+    required = info.is_required()
+    return _Param(
+        name=field.name,
+        key=key,
+        source=source,
+        several=source != "path" and takes_several_values(annotation),
+        required=required,
+        default=None if required else info.get_default(call_default_factory=True),
+    )
+
+
+def _annotation(info: Any, *, params: bool = False) -> Any:
+    """The validated type of a FastAPI parameter or body, as FastAPI builds it for its own validator.
+
+    Aliases are left out: the short way reads each value by its request key
+    and validates it under its parameter's name. So are a parameter's
+    defaults: an absent one gets its default unvalidated, as in FastAPI.
+    """
+    found = info.asdict()
+    left_out = {*_ALIASES, "default", "default_factory"} if params else {*_ALIASES}
+    attributes = {k: v for k, v in found["attributes"].items() if k not in left_out}
+    args = (found["annotation"], *found["metadata"], Field(**attributes))
+    return Annotated[args]
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of this content type as JSON."""
+    if content_type is None:
+        return False
+    if content_type == "application/json":
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
