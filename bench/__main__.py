@@ -111,9 +111,14 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(rounds):
                 order = contestants if round_ % 2 == 0 else contestants[::-1]
                 for contestant in order:
-                    with serve(contestant.factory, url, root=args.root) as base:
+                    with serve(
+                        contestant.factory,
+                        url,
+                        root=args.root,
+                        server=contestant.server,
+                    ) as base:
                         for scenario in scenarios:
-                            if scenario.cursor and not contestant.cursor:
+                            if not contestant.serves(scenario):
                                 continue
                             file = files[scenario.key]
                             if warmup:

@@ -6,6 +6,8 @@ Every app reads `DATABASE_URL` and `ENVIRONMENT` from the environment, as
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from sqlmodel_production import Database
@@ -36,13 +38,36 @@ def handwritten_async() -> FastAPI:
 
 
 class Contestant:
-    """One app under test: a label and the `module:factory` uvicorn serves."""
+    """One app under test: a label, the `module:factory` served, and by which server.
 
-    def __init__(self, key: str, label: str, factory: str, *, cursor: bool) -> None:
+    `scenarios`: the only scenarios it serves (None: every one); a peer serves
+    heroes only. `cursor`: whether it serves keyset pages.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        label: str,
+        factory: str,
+        *,
+        cursor: bool,
+        server: str = "uvicorn",
+        scenarios: frozenset[str] | None = None,
+    ) -> None:
         self.key = key
         self.label = label
         self.factory = factory
-        self.cursor = cursor  # whether it serves keyset pages
+        self.cursor = cursor
+        self.server = server
+        self.scenarios = scenarios
+
+    def serves(self, scenario: Any) -> bool:
+        if scenario.cursor and not self.cursor:
+            return False
+        return self.scenarios is None or scenario.key in self.scenarios
+
+
+_HEROES = frozenset({"get_one", "list_offset", "create", "patch"})
 
 
 CONTESTANTS = [
@@ -67,5 +92,35 @@ CONTESTANTS = [
         "hand-written, sync",
         "bench._apps:handwritten_sync",
         cursor=False,
+    ),
+    Contestant(
+        "fastcrud",
+        "FastCRUD 0.23 crud_router (peer)",
+        "bench._peers:fastcrud",
+        cursor=False,
+        scenarios=_HEROES,
+    ),
+    Contestant(
+        "advanced_alchemy",
+        "Advanced Alchemy 1.12 service (peer)",
+        "bench._peers:advanced_alchemy",
+        cursor=False,
+        scenarios=_HEROES,
+    ),
+    Contestant(
+        "floor_granian",
+        "raw floor on granian",
+        "bench._floor:create_app",
+        cursor=True,
+        server="granian",
+        scenarios=_HEROES,
+    ),
+    Contestant(
+        "router_async_granian",
+        "router, async, on granian",
+        "bench._apps:router_async",
+        cursor=True,
+        server="granian",
+        scenarios=_HEROES,
     ),
 ]

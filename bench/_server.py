@@ -60,8 +60,9 @@ def serve(
     probe: str = "/heroes/1",
     workers: int = 1,
     settings: Mapping[str, str] | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[str]:
-    """Run `uvicorn --factory FACTORY` from `root`; yields its base URL once it answers `probe`.
+    """Run `uvicorn --factory FACTORY` (or granian) from `root`; yields its base URL once it answers `probe`.
 
     `settings` are more environment variables of the app (`DATABASE_POOLER` ...).
     """
@@ -79,6 +80,12 @@ def serve(
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
+    if server == "granian":
+        command = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--no-access-log", "--log-level", "warning", factory,
+        ]  # fmt: skip
     process = subprocess.Popen(command, cwd=root, env=env)
     try:
         deadline = time.monotonic() + 30
