@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InvalidScope", "SQLModelProductionError"]
+__all__ = ["InvalidScope", "ReferenceNotFound", "SQLModelProductionError"]
 
 
 class SQLModelProductionError(Exception):
@@ -21,3 +21,37 @@ class InvalidScope(SQLModelProductionError):
     with this message (it names the dependency and the columns, never values)
     and nothing is read or written.
     """
+
+
+class ReferenceNotFound(SQLModelProductionError):
+    """A scoped write's foreign key names no live row inside the request's scope.
+
+    Raised by `Repository.create`, `create_many` and `update` with a `scope`,
+    for a foreign key whose target table carries the scoped columns: another
+    tenant's project is as absent as a project that does not exist.
+    `install_error_handlers` answers it exactly as the database's own missing
+    reference (422, the field in `loc`), so that the two cannot be told apart.
+
+    Attributes:
+        table: the table written to.
+        columns: the foreign key columns at fault.
+        constraint: the foreign key constraint's declared name, if it has one.
+        row: the index of the row at fault in a bulk create.
+    """
+
+    def __init__(
+        self,
+        table: str,
+        columns: tuple[str, ...],
+        *,
+        constraint: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        where = "" if row is None else f" (row {row})"
+        super().__init__(
+            f"{', '.join(columns)} of {table}{where} names no row inside the scope"
+        )
+        self.table = table
+        self.columns = columns
+        self.constraint = constraint
+        self.row = row

@@ -11,6 +11,8 @@ SQLAlchemy exception means, it subclasses that one too, so existing
     ├── BulkValidationError (ValueError)  rows of a bulk create are invalid; nothing was written
     ├── InvalidScope                      a RowScope's dependency returned no usable scope
     │                                     (None, {}, a None value); 500 naming the dependency
+    ├── ReferenceNotFound                 a scoped write's foreign key names no row inside the
+    │                                     scope; 422, as a reference to a missing row
     ├── StaleVersion                      If-Match / `version=` names an older version; 412
     ├── ConnectionLost                    the connection failed at connect, at checkout, during
     │   (sqlalchemy.exc.OperationalError)  a statement or a commit; 503 + Retry-After, and
@@ -37,6 +39,7 @@ wrong, an `ErrorKind`, and which constraint and fields), which
 from __future__ import annotations
 
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
+from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
 from sqlmodel_production._exceptions import (
     SQLModelProductionError as SQLModelProductionError,
 )
@@ -84,6 +87,7 @@ __all__ = [
     "InvalidScope",
     "NPlusOneError",
     "NPlusOneWarning",
+    "ReferenceNotFound",
     "RepeatedQueryWarning",
     "SQLModelProductionError",
     "StaleVersion",

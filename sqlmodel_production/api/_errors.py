@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sqlmodel_production._exceptions import InvalidScope
+from sqlmodel_production._exceptions import InvalidScope, ReferenceNotFound
 from sqlmodel_production.api._cancelled import CancelledRequests
 from sqlmodel_production.api._request_errors import (
     http_error_response,
@@ -262,7 +262,9 @@ def install_error_handlers(
     Installs handlers for SQLAlchemy's and the drivers' errors (classified by
     `classify`, answered by `error_response`), socket errors of a lost
     connection (503), `InvalidQuery` (422 naming the query parameter),
-    `InvalidScope` (500 naming the row scope's dependency), `StaleVersion` and SQLAlchemy's `StaleDataError` (412 / 409), and replaces
+    `InvalidScope` (500 naming the row scope's dependency), `ReferenceNotFound`
+    (422, as a missing reference), `StaleVersion` and SQLAlchemy's `StaleDataError`
+    (412 / 409), and replaces
     FastAPI's 422 and `HTTPException` handlers with ones that echo only a short,
     encodable excerpt of the input and list every method of a path in a 405's
     `Allow`. A request cancelled before its answer (when a server's graceful
@@ -318,6 +320,20 @@ def install_error_handlers(
             {"detail": str(exc), "code": "invalid_scope"}, status_code=500
         )
 
+    async def handle_reference_not_found(
+        request: Request, exc: Exception
+    ) -> JSONResponse:
+        assert isinstance(exc, ReferenceNotFound)
+        found = ClassifiedError(
+            kind=ErrorKind.MISSING_REFERENCE,
+            code="scope",
+            constraint=exc.constraint,
+            table=exc.table,
+            columns=exc.columns,
+            row=exc.row,
+        )
+        return error_response(found)
+
     async def handle_stale_version(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             {"detail": "The row was changed by someone else; read it again"},
@@ -342,4 +358,5 @@ def install_error_handlers(
     app.add_exception_handler(OSError, handle_os_error)
     app.add_exception_handler(orm_exc.StaleDataError, handle_stale)
     app.add_exception_handler(InvalidScope, handle_invalid_scope)
+    app.add_exception_handler(ReferenceNotFound, handle_reference_not_found)
     app.add_middleware(CancelledRequests)

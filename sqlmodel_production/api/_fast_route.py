@@ -105,8 +105,8 @@ def generated_route(max_body_size: int) -> type[GeneratedRoute]:
     return type("GeneratedRoute", (GeneratedRoute,), {"max_body_bytes": max_body_size})
 
 
-class _Fallback(Exception):
-    """The short way cannot take this request: FastAPI's handler answers it."""
+_FULL_WAY: Any = object()
+"""What the short way answers for a request it cannot take: FastAPI's handler takes it."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,9 @@ class _Param:
     default: Any
 
     def absent(self) -> Any:
+        """Its value when the request does not send it (`_FULL_WAY` if it must)."""
         if self.required:
-            raise _Fallback
+            return _FULL_WAY
         default = self.default
         return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
 
@@ -201,12 +202,14 @@ class ShortWay:
         """The request handler: the short way, or `full` for what it cannot take."""
 
         async def handle(request: Request) -> Response:
-            try:
-                values = self.parameter_values(request)
-                if self.body is not None:
-                    values[self.body_name] = await self.body_value(request)  # type: ignore[index]
-            except _Fallback:
+            values = self.parameter_values(request)
+            if values is _FULL_WAY:
                 return await full(request)
+            if self.body is not None:
+                body = await self.body_value(request)
+                if body is _FULL_WAY:
+                    return await full(request)
+                values[self.body_name] = body  # type: ignore[index]
             background = None
             if self.with_dependencies is not None:
                 solved = await solve_route_dependencies(self.with_dependencies, request)
@@ -231,11 +234,7 @@ class ShortWay:
         return handle
 
     def parameter_values(self, request: Request) -> dict[str, Any]:
-        """Every path, query and header parameter, validated at once.
-
-        Raises:
-            _Fallback: one is missing or invalid.
-        """
+        """Every path, query and header parameter, validated at once; `_FULL_WAY` if one is missing or invalid."""
         given: dict[str, Any] = {}
         sources: dict[str, Mapping[str, Any]] = {
             "path": request.path_params,
@@ -255,30 +254,28 @@ class ShortWay:
         try:
             values = self.validator.validate_python(given)
         except ValidationError:
-            raise _Fallback from None
+            return _FULL_WAY  # type: ignore[no-any-return]
         for param in self.parameters:
             if param.name not in values:
                 values[param.name] = param.absent()
+                if values[param.name] is _FULL_WAY:
+                    return _FULL_WAY  # type: ignore[no-any-return]
         return values
 
     async def body_value(self, request: Request) -> Any:
-        """The body, validated from its bytes.
-
-        Raises:
-            _Fallback: the body is empty, not JSON, or invalid.
-        """
+        """The body, validated from its bytes; `_FULL_WAY` if it is empty, not JSON, or invalid."""
         try:
             body = await request.body()
         except Exception as exc:
             # FastAPI's handler reads it again and answers the error its way.
             fail_request_body(request, exc)
-            raise _Fallback from None
+            return _FULL_WAY
         if not body or not _is_json(request.headers.get("content-type")):
-            raise _Fallback
+            return _FULL_WAY
         try:
             return self.body.validate_json(body)  # type: ignore[union-attr]
         except ValidationError:
-            raise _Fallback from None
+            return _FULL_WAY
 
 
 def _parameter(field: Any, source: str) -> _Param | None:

@@ -23,12 +23,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from sqlmodel_production._exceptions import SQLModelProductionError
+from sqlmodel_production._exceptions import ReferenceNotFound, SQLModelProductionError
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
+from sqlmodel_production.crud._references import ScopedReference, scoped_references
 from sqlmodel_production.crud._validation import rows_adapter
 from sqlmodel_production.db._places import (
     Place,
@@ -186,6 +187,8 @@ class Repository(Generic[ModelT]):
         self._restores: dict[_Shape, sa.Update] = {}
         self._updates: dict[tuple[Any, ...], sa.Update] = {}
         self._inserts: dict[tuple[str, ...], Prepared] = {}
+        self._guarded_inserts: dict[tuple[tuple[str, ...], ...], Prepared] = {}
+        self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
         # The table model's Python defaults, for columns a schema instance does not carry.
         fields = {
             n: f
@@ -425,6 +428,11 @@ class Repository(Generic[ModelT]):
             pydantic.ValidationError: `data` does not validate against the table model.
         """
         values = self._values(data, scope or {})
+        checked = self._referring(scope, [values])
+        if checked and connection_of(session).dialect.insert_returning:
+            return self._insert_inside_scope(session, values, checked)
+        if checked:  # no INSERT ... RETURNING: check with the targets locked
+            self._check_references(session, [values], checked, scope or {})
         if isinstance(session, PooledPlace):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
@@ -443,6 +451,130 @@ class Repository(Generic[ModelT]):
             )
 
         return _cached(self._inserts, names, build)
+
+    # --- foreign keys inside the scope (see `_references`) -----------------------------
+
+    def _referring(
+        self, scope: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[ScopedReference, ...]:
+        """The scoped references some of `rows` set to a value (NULL needs no check)."""
+        if not scope:
+            return ()
+        names = tuple(sorted(scope))
+        references = self._references.get(names)
+        if references is None:
+            references = self._references[names] = scoped_references(self.table, names)
+        return tuple(
+            r
+            for r in references
+            if any(row.get(r.column.name) is not None for row in rows)
+        )
+
+    def _insert_inside_scope(
+        self,
+        session: Target,
+        values: dict[str, Any],
+        checked: Sequence[ScopedReference],
+    ) -> Row:
+        """`INSERT ... SELECT ... WHERE` each reference is inside the scope, `RETURNING` the row."""
+        names = tuple(values)
+
+        def build() -> Prepared:
+            columns = self.table.c
+            select = sa.select(
+                *(sa.bindparam(n, type_=columns[n].type) for n in names)
+            ).where(*self._inside(checked, self._column_value, self._column_value))
+            return Prepared(
+                sa.insert(self.table)
+                .from_select(list(names), select)
+                .returning(*self.columns)
+            )
+
+        key = (names, tuple(r.column.name for r in checked))
+        rows = place_of(session).all(_cached(self._guarded_inserts, key, build), values)
+        if not rows:
+            raise self._not_found(
+                session, values, checked, self._column_value, self._column_value
+            )
+        return rows[0]
+
+    def _column_value(self, name: str) -> sa.BindParameter[Any]:
+        """The parameter of a column's value in an INSERT (the scope's, for a scoped column)."""
+        return sa.bindparam(name, type_=self.table.c[name].type)
+
+    @staticmethod
+    def _inside(
+        checked: Sequence[ScopedReference],
+        value: Callable[[str], sa.ColumnElement[Any]],
+        scope: Callable[[str], sa.BindParameter[Any]],
+    ) -> builtins.list[sa.ColumnElement[bool]]:
+        """Each checked reference's condition, on the values `value` names."""
+        return [r.condition(value(r.column.name), scope) for r in checked]
+
+    def _not_found(
+        self,
+        session: Target,
+        params: Mapping[str, Any],
+        checked: Sequence[ScopedReference],
+        value: Callable[[str], sa.ColumnElement[Any]],
+        scope: Callable[[str], sa.BindParameter[Any]],
+    ) -> ReferenceNotFound:
+        """Which of the `checked` references failed: each one's condition, read back."""
+        conditions = self._inside(checked, value, scope)
+        labels: builtins.list[Any] = [
+            c.label(f"c{i}") for i, c in enumerate(conditions)
+        ]
+        select: sa.Select[Any] = sa.select(*labels)
+        row = place_of(session).first(select, params) or {}
+        failing = [r for i, r in enumerate(checked) if not row.get(f"c{i}")]
+        failing = failing or list(checked)  # moved into the scope since: say all
+        return ReferenceNotFound(
+            self.table.name,
+            tuple(r.column.name for r in failing),
+            constraint=failing[0].constraint,
+        )
+
+    def _check_references(
+        self,
+        session: Target,
+        rows: Sequence[Mapping[str, Any]],
+        checked: Sequence[ScopedReference],
+        scope: Mapping[str, Any],
+    ) -> None:
+        """Check every row's references before a write that cannot carry the conditions.
+
+        The targets found are locked (`FOR SHARE`; SQLite locks the whole
+        database for a writer) until the transaction ends, so none can leave
+        the scope or be deleted before the write commits.
+
+        Raises:
+            ReferenceNotFound: naming the first row at fault.
+        """
+        params = {f"scope_{name}": value for name, value in scope.items()}
+        for reference in checked:
+            name = reference.column.name
+            wanted = {row[name] for row in rows if row.get(name) is not None}
+            select = (
+                sa.select(reference.target)
+                .where(
+                    reference.target.in_(sa.bindparam("wanted", expanding=True)),
+                    *reference.inside(lambda n: sa.bindparam(f"scope_{n}")),
+                )
+                .with_for_update(read=True)
+            )
+            params["wanted"] = sorted(wanted)
+            found = {
+                row[reference.target.name]
+                for row in place_of(session).all(select, params)
+            }
+            for index, row in enumerate(rows):
+                if row.get(name) is not None and row[name] not in found:
+                    raise ReferenceNotFound(
+                        self.table.name,
+                        (name,),
+                        constraint=reference.constraint,
+                        row=index if len(rows) > 1 else None,
+                    )
 
     def create_many(
         self,
@@ -463,6 +595,8 @@ class Repository(Generic[ModelT]):
             raise BulkValidationError(errors)
         if not values:
             return []
+        if checked := self._referring(scope, values):
+            self._check_references(session, values, checked, scope or {})
         return insert_rows(
             connection_of(session), self.table, values, returning=self.columns
         )
@@ -510,11 +644,13 @@ class Repository(Generic[ModelT]):
         connection = connection_of(session)
         returning = connection.dialect.update_returning
         shape = self._shape(scope)
+        checked = self._referring(scope, [data])
         statement = self._update_statement(
             tuple(sorted(data)),
             check=accepted is not None,
             returning=returning,
             shape=shape,
+            checked=checked,
         )
         p = self._parameter
         params = {f"{p}set_{name}": value for name, value in data.items()}
@@ -528,8 +664,13 @@ class Repository(Generic[ModelT]):
             found = dict(returned) if returned is not None else None
         else:
             found = self.read(session, id, scope=scope) if result.rowcount else None
-        if found is None and accepted is not None:
-            self._check_version(self.read(session, id, scope=scope), accepted)
+        if found is None and (checked or accepted is not None):
+            row = self.read(session, id, scope=scope)
+            if row is not None and checked:
+                raise self._not_found(
+                    session, params, checked, self._set_value, self._scope_value
+                )
+            self._check_version(row, accepted)
         return found
 
     def _check_version(self, row: Row | None, accepted: set[int] | None) -> None:
@@ -540,24 +681,41 @@ class Repository(Generic[ModelT]):
         if current not in accepted:
             raise StaleVersion(current)
 
+    def _set_value(self, name: str) -> sa.BindParameter[Any]:
+        """The parameter of a column's new value in an UPDATE."""
+        return sa.bindparam(
+            f"{self._parameter}set_{name}", type_=self.table.c[name].type
+        )
+
+    def _scope_value(self, name: str) -> sa.BindParameter[Any]:
+        """The parameter of a scoped column's value (`_criteria`'s)."""
+        return sa.bindparam(
+            f"{self._parameter}scope_{name}", type_=self.table.c[name].type
+        )
+
     def _update_statement(
-        self, names: tuple[str, ...], *, check: bool, returning: bool, shape: _Shape
+        self,
+        names: tuple[str, ...],
+        *,
+        check: bool,
+        returning: bool,
+        shape: _Shape,
+        checked: Sequence[ScopedReference] = (),
     ) -> sa.Update:
         """The UPDATE of the columns `names` by primary key, built once per shape.
 
         Parameters, after the table's `_parameter` prefix: `pk`, `set_<name>` per
         column and, with `check`, `expected_version`; a versioned model's version
-        goes up by one.
+        goes up by one. A `checked` reference must stay inside the scope.
         """
         p = self._parameter
 
         def build() -> sa.Update:
-            values: dict[str, Any] = {
-                name: sa.bindparam(f"{p}set_{name}", type_=self.table.c[name].type)
-                for name in names
-            }
+            values: dict[str, Any] = {name: self._set_value(name) for name in names}
             statement = sa.update(self.table).where(
-                self.pk == sa.bindparam(f"{p}pk"), *self._criteria(shape)
+                self.pk == sa.bindparam(f"{p}pk"),
+                *self._criteria(shape),
+                *self._inside(checked, self._set_value, self._scope_value),
             )
             if self.version is not None:
                 values[self.version.name] = self.version + 1
@@ -570,7 +728,8 @@ class Repository(Generic[ModelT]):
             statement = statement.values(values)
             return statement.returning(*self.columns) if returning else statement
 
-        return _cached(self._updates, (names, check, returning, shape), build)
+        key = (names, check, returning, shape, tuple(r.column.name for r in checked))
+        return _cached(self._updates, key, build)
 
     def delete(
         self,
