@@ -1,8 +1,20 @@
-"""The root of the package's exceptions (a leaf module, so every layer can import it)."""
+"""Every exception the package defines, under one root (a leaf module, so every layer can import it).
+
+The public face is `sqlmodel_production.errors`, which documents the tree.
+"""
 
 from __future__ import annotations
 
-__all__ = ["InvalidScope", "ReferenceNotFound", "SQLModelProductionError"]
+from typing import Any
+
+__all__ = [
+    "BulkValidationError",
+    "InvalidQuery",
+    "InvalidScope",
+    "ReferenceNotFound",
+    "SQLModelProductionError",
+    "StaleVersion",
+]
 
 
 class SQLModelProductionError(Exception):
@@ -55,3 +67,41 @@ class ReferenceNotFound(SQLModelProductionError):
         self.columns = columns
         self.constraint = constraint
         self.row = row
+
+
+class BulkValidationError(SQLModelProductionError, ValueError):
+    """Some rows of a bulk create are invalid; nothing was written.
+
+    Attributes:
+        errors: pydantic-style errors whose `loc` starts with the row's index.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s) in the rows to create")
+        self.errors = errors
+
+
+class StaleVersion(SQLModelProductionError):
+    """The row's version is not the one the client read: someone else changed it."""
+
+    def __init__(self, current: int | None) -> None:
+        super().__init__("the row was changed by someone else")
+        self.current = current
+
+
+class InvalidQuery(SQLModelProductionError, ValueError):
+    """A client's query parameter is not acceptable (the API answers 422).
+
+    Attributes:
+        param: the query parameter at fault, e.g. `"order_by"`, `"cursor"`, `"age__in"`.
+        message: what is wrong with it, for the client; never SQL, never row values.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[InvalidQuery], tuple[str, str]]:
+        # Exceptions pickle as `cls(*self.args)`; ours has two arguments, not one.
+        return type(self), (self.param, self.message)

@@ -38,16 +38,16 @@ wrong, an `ErrorKind`, and which constraint and fields), which
 
 from __future__ import annotations
 
+from sqlmodel_production._exceptions import (
+    BulkValidationError as BulkValidationError,
+)
+from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
 from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
 from sqlmodel_production._exceptions import (
     SQLModelProductionError as SQLModelProductionError,
 )
-from sqlmodel_production.crud._errors import InvalidQuery as InvalidQuery
-from sqlmodel_production.crud._repository import (
-    BulkValidationError as BulkValidationError,
-)
-from sqlmodel_production.crud._repository import StaleVersion as StaleVersion
+from sqlmodel_production._exceptions import StaleVersion as StaleVersion
 from sqlmodel_production.db._errors import ClassifiedError as ClassifiedError
 from sqlmodel_production.db._errors import ConnectionLost as ConnectionLost
 from sqlmodel_production.db._errors import ErrorKind as ErrorKind

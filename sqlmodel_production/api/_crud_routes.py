@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 from starlette.responses import Response
 
+from sqlmodel_production._exceptions import BulkValidationError, StaleVersion
 from sqlmodel_production.api._conditional import ANY, if_match_versions, none_match
 from sqlmodel_production.api._endpoints import (
     Logic,
@@ -40,12 +41,7 @@ from sqlmodel_production.api._responses import (
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud._related import include_limits
-from sqlmodel_production.crud._repository import (
-    BulkValidationError,
-    Repository,
-    StaleVersion,
-    Target,
-)
+from sqlmodel_production.crud._repository import Repository, Target
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sqlmodel_production._compat import await_, greenlet_spawn
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.api._dependencies import (
     get_database,
     open_async_override,
@@ -39,7 +40,6 @@ from sqlmodel_production.api._dependencies import (
     session_override,
 )
 from sqlmodel_production.api._fast_route import mark_generated
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._backends import autocommits
 from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._places import (

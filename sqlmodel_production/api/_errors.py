@@ -18,15 +18,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sqlmodel_production._exceptions import InvalidScope, ReferenceNotFound
+from sqlmodel_production._exceptions import (
+    InvalidQuery,
+    InvalidScope,
+    ReferenceNotFound,
+    StaleVersion,
+)
 from sqlmodel_production.api._cancelled import CancelledRequests
 from sqlmodel_production.api._request_errors import (
     http_error_response,
     safe,
     validation_error_response,
 )
-from sqlmodel_production.crud._errors import InvalidQuery
-from sqlmodel_production.crud._repository import StaleVersion
 from sqlmodel_production.db._errors import (
     ClassifiedError,
     ErrorKind,

@@ -1,14 +1,15 @@
 """The repository: pure statement building and thin sync / async executors."""
 
+from sqlmodel_production._exceptions import BulkValidationError as BulkValidationError
+from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
+from sqlmodel_production._exceptions import StaleVersion as StaleVersion
+
 from ._async_repository import AsyncRepository as AsyncRepository
-from ._errors import InvalidQuery as InvalidQuery
 from ._filters import FilterSet as FilterSet
 from ._ordering import Ordering as Ordering
-from ._repository import BulkValidationError as BulkValidationError
 from ._repository import Page as Page
 from ._repository import Repository as Repository
 from ._repository import Row as Row
-from ._repository import StaleVersion as StaleVersion
 
 __all__ = [
     "AsyncRepository",

@@ -23,8 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._columns import column_python_type, is_aware_column
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._ordering import OrderKey
 
 __all__ = [

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlmodel import SQLModel
 
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._columns import (
     column_python_type,
     is_aware_column,
@@ -25,7 +26,6 @@ from sqlmodel_production.crud._columns import (
     model_mapper,
     value_type,
 )
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._operators import (
     ESCAPE,
     MAX_IN_VALUES,

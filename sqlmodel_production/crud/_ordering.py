@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._columns import model_column, model_mapper
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.db._backends import sort_value
 
 __all__ = ["ORDER_BY", "OrderKey", "Ordering"]

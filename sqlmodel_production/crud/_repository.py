@@ -12,25 +12,26 @@ in the same round trip. Every method takes a sync `Session`; async code uses
 from __future__ import annotations
 
 import builtins
-import copy
-import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from sqlmodel_production._exceptions import ReferenceNotFound, SQLModelProductionError
+from sqlmodel_production._exceptions import (
+    BulkValidationError,
+    InvalidQuery,
+    ReferenceNotFound,
+    StaleVersion,
+)
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from sqlmodel_production.crud._references import ScopedReference, scoped_references
-from sqlmodel_production.crud._validation import rows_adapter
+from sqlmodel_production.crud._values import RowValues
 from sqlmodel_production.db._places import (
     Place,
     PooledPlace,
@@ -41,15 +42,7 @@ from sqlmodel_production.db._places import (
 from sqlmodel_production.db._prepared import Prepared, Row
 from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
 
-__all__ = [
-    "BulkValidationError",
-    "Deleted",
-    "Page",
-    "Repository",
-    "Row",
-    "StaleVersion",
-    "Target",
-]
+__all__ = ["Deleted", "Page", "Repository", "Row", "Target"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Deleted = Literal["hide", "include", "only"]
@@ -73,26 +66,6 @@ class Page:
     rows: list[Row]
     next_cursor: str | None
     total: int | None = None
-
-
-class BulkValidationError(SQLModelProductionError, ValueError):
-    """Some rows of a bulk create are invalid; nothing was written.
-
-    Attributes:
-        errors: pydantic-style errors whose `loc` starts with the row's index.
-    """
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(errors)} invalid field(s) in the rows to create")
-        self.errors = errors
-
-
-class StaleVersion(SQLModelProductionError):
-    """The row's version is not the one the client read: someone else changed it."""
-
-    def __init__(self, current: int | None) -> None:
-        super().__init__("the row was changed by someone else")
-        self.current = current
 
 
 class Repository(Generic[ModelT]):
@@ -189,36 +162,7 @@ class Repository(Generic[ModelT]):
         self._inserts: dict[tuple[str, ...], Prepared] = {}
         self._guarded_inserts: dict[tuple[tuple[str, ...], ...], Prepared] = {}
         self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
-        # The table model's Python defaults, for columns a schema instance does not carry.
-        fields = {
-            n: f
-            for n, f in model.model_fields.items()
-            if n in table.c and not f.is_required()
-        }
-        self._defaults: dict[str, Callable[[], Any]] | None = {
-            name: cast(Callable[[], Any], field.default_factory)
-            if field.default_factory is not None
-            else functools.partial(copy.copy, field.default)
-            for name, field in fields.items()
-        }
-        if any(
-            getattr(f, "default_factory_takes_validated_data", False)
-            for f in fields.values()
-        ):
-            self._defaults = (
-                None  # a factory that reads other fields needs full validation
-            )
-        self._skip_when_none = {
-            c.name
-            for c in table.columns
-            if c.server_default is not None
-            or (c is self.pk and c.autoincrement in (True, "auto"))
-        }
-        # Bulk creates validate all their mappings in one call (None: one by one).
-        self._rows = rows_adapter(model, table)
-        self._rows_by_key = not set(table.c.keys()) <= set(model.model_fields) or any(
-            c.name != c.key for c in table.columns
-        )
+        self._prepare = RowValues(model, table, self.version)
 
     # --- reads -----------------------------------------------------------------------
 
@@ -427,7 +371,7 @@ class Repository(Generic[ModelT]):
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        values = self._values(data, scope or {})
+        values = self._prepare.one(data, scope or {})
         checked = self._referring(scope, [values])
         if checked and connection_of(session).dialect.insert_returning:
             return self._insert_inside_scope(session, values, checked)
@@ -590,7 +534,7 @@ class Repository(Generic[ModelT]):
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values, errors = self._values_many(items, scope or {})
+        values, errors = self._prepare.many(items, scope or {})
         if errors:
             raise BulkValidationError(errors)
         if not values:
@@ -819,7 +763,7 @@ class Repository(Generic[ModelT]):
             raise TypeError(
                 "upsert would bypass optimistic locking; use create and update on versioned models"
             )
-        values = self._values(data, {})
+        values = self._prepare.one(data, {})
         missing = set(on) - set(values)
         if missing:
             raise ValueError(
@@ -830,107 +774,6 @@ class Repository(Generic[ModelT]):
         )
 
     # --- helpers ---------------------------------------------------------------------
-
-    def _values(
-        self, data: SQLModel | Mapping[str, Any], stamp: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """The column values to insert, with the table model's defaults and `stamp` applied.
-
-        A mapping is validated against the table model. A schema instance (the
-        Create body FastAPI just validated) is not validated a second time: its
-        fields only get the table model's defaults for what it does not carry.
-        The `stamp` (a scope's values) wins over whatever the data says.
-        """
-        if (
-            self._defaults is not None
-            and isinstance(data, BaseModel)
-            and not isinstance(data, self.model)
-        ):
-            values = {k: v for k, v in data.model_dump().items() if k in self.table.c}
-            for name, default in self._defaults.items():
-                if name not in values:
-                    values[name] = default()
-            values.update(stamp)
-        else:
-            source = (
-                data.model_dump(exclude_unset=True)
-                if isinstance(data, BaseModel)
-                else data
-            )
-            row = self.model.model_validate({**source, **stamp} if stamp else source)
-            values = {
-                column.name: getattr(row, column.key, None)
-                for column in self.table.columns
-            }
-        return self._finish(values)
-
-    def _values_many(
-        self, items: Sequence[SQLModel | Mapping[str, Any]], stamp: Mapping[str, Any]
-    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
-        """`_values` of every item, or the errors of every invalid field, `loc` = (index, field)."""
-        values: builtins.list[dict[str, Any]] = []
-        if self._rows is None:
-            errors: builtins.list[dict[str, Any]] = []
-            for index, item in enumerate(items):
-                try:
-                    values.append(self._values(item, stamp))
-                except ValidationError as exc:
-                    errors += [
-                        {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
-                        for e in exc.errors(include_url=False, include_input=False)
-                    ]
-            return values, errors
-        # Mappings are validated all in one call; a schema instance is not validated again.
-        indexes: Sequence[int]
-        mappings: Sequence[Any]
-        if any(isinstance(item, BaseModel) for item in items):
-            indexes, mappings = [], []
-            for index, item in enumerate(items):
-                if isinstance(item, BaseModel) and not isinstance(item, self.model):
-                    values.append(self._values(item, stamp))
-                    continue
-                indexes.append(index)
-                mapping = (
-                    item.model_dump(exclude_unset=True)
-                    if isinstance(item, BaseModel)
-                    else item
-                )
-                mappings.append({**mapping, **stamp} if stamp else mapping)
-                values.append({})
-        else:
-            indexes = range(len(items))
-            mappings = (
-                [{**cast(Mapping[str, Any], item), **stamp} for item in items]
-                if stamp
-                else list(items)
-            )
-            values = [{}] * len(items)  # each replaced below
-        try:
-            rows = self._rows.validate_python(mappings)
-        except ValidationError as exc:
-            return [], [
-                {
-                    "type": e["type"],
-                    "loc": [indexes[e["loc"][0]], *e["loc"][1:]],  # type: ignore[index]
-                    "msg": e["msg"],
-                }
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-        columns = self.table.columns
-        for index, row in zip(indexes, rows, strict=True):
-            if self._rows_by_key:
-                row = {c.name: row.get(c.key) for c in columns}
-            values[index] = self._finish(row)
-        return values, []
-
-    def _finish(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Leave server-generated values to the server; start the version at 1."""
-        for name in self._skip_when_none:
-            if values.get(name, 0) is None:
-                del values[name]
-        if self.version is not None:
-            values[self.version.name] = 1
-        return values
 
 
 def _versions(version: int | Collection[int] | None) -> set[int] | None:

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._cursor import (
     MAX_CURSOR_LENGTH,
     decode_cursor,
     encode_cursor,
     keyset_clause,
 )
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._ordering import Ordering
 from sqlmodel_production.models import UTCDateTime

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._filters import (
     MAX_IN_VALUES,
     MAX_PATTERN_LENGTH,

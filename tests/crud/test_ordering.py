@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.crud._errors import InvalidQuery
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from tests.conftest import Target, run_on_connection
 from tests.crud import QX_TABLE, ROWS, QxItem, python_order, qx_table

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from sqlmodel_production import Database
+from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud import Repository
-from sqlmodel_production.crud._errors import InvalidQuery
 from sqlmodel_production.crud._filters import (
     MAX_PATTERN_LENGTH,
     FilterParam,
