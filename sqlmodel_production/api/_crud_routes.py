@@ -40,8 +40,9 @@ from sqlmodel_production.api._responses import (
 )
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud._related import include_limits
-from sqlmodel_production.crud._repository import Repository, Target
+from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud.internal import include_limits
+from sqlmodel_production.db.internal import Target
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]

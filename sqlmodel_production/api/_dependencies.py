@@ -14,7 +14,8 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
-from sqlmodel_production.db._database import STATE_KEY, Database
+from sqlmodel_production.db import Database
+from sqlmodel_production.db.internal import STATE_KEY
 
 __all__ = [
     "AsyncSessionDep",

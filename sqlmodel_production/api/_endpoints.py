@@ -40,22 +40,20 @@ from sqlmodel_production.api._dependencies import (
     session_override,
 )
 from sqlmodel_production.api._fast_route import mark_generated
-from sqlmodel_production.db._backends import autocommits
-from sqlmodel_production.db._errors import classify
-from sqlmodel_production.db._places import (
+from sqlmodel_production.db import Replicas, RetryingTransaction, RetryPolicy, classify
+from sqlmodel_production.db.internal import (
     WROTE,
     WROTE_NOW,
     SessionState,
     Where,
     Work,
+    autocommits,
     choose,
     place_of,
     pooled_place,
+    retrying,
     session_state,
 )
-from sqlmodel_production.db._replicas import Replicas
-from sqlmodel_production.db._retry import RetryPolicy
-from sqlmodel_production.db._transaction import RetryingTransaction, retrying
 from sqlmodel_production.models import integer_range
 
 __all__ = [

@@ -30,14 +30,8 @@ from sqlmodel_production.api._request_errors import (
     safe,
     validation_error_response,
 )
-from sqlmodel_production.db._errors import (
-    ClassifiedError,
-    ErrorKind,
-    classify,
-    mark_row,
-    offending_values,
-    resolve_columns,
-)
+from sqlmodel_production.db import ClassifiedError, ErrorKind, classify
+from sqlmodel_production.db.internal import mark_row, offending_values, resolve_columns
 
 __all__ = ["RETRY_AFTER_SECONDS", "error_response", "install_error_handlers"]
 

@@ -21,9 +21,8 @@ from sqlmodel_production.api._nested import TRUNCATED
 from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud._links import LinkTable, Side
-from sqlmodel_production.crud._related import INCLUDE_LIMIT
-from sqlmodel_production.db._places import Place, Target, connection_of, place_of
+from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkTable, Side
+from sqlmodel_production.db.internal import Place, Target, connection_of, place_of
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]

@@ -15,8 +15,8 @@ from starlette.requests import HTTPConnection
 from sqlmodel_production._compat import query_parameters
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud._repository import Deleted, Repository
-from sqlmodel_production.db._places import Place
+from sqlmodel_production.crud import Deleted, Repository
+from sqlmodel_production.db.internal import Place
 
 __all__ = [
     "MAX_OFFSET",

@@ -15,10 +15,9 @@ from sqlmodel import SQLModel
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud._related import INCLUDE_LIMIT, RelatedLoad, related_load
-from sqlmodel_production.crud._repository import Repository
-from sqlmodel_production.db._places import Place
-from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud.internal import INCLUDE_LIMIT, RelatedLoad, related_load
+from sqlmodel_production.db.internal import Place, Prepared
 from sqlmodel_production.models import SoftDelete
 
 __all__ = ["TRUNCATED", "read_logic", "read_model"]

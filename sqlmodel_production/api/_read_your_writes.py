@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sqlmodel_production.db._places import WROTE, WROTE_NOW, WROTE_RECENTLY
+from sqlmodel_production.db.internal import WROTE, WROTE_NOW, WROTE_RECENTLY
 
 __all__ = ["ReadYourWritesMiddleware"]
 

@@ -11,8 +11,8 @@ from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_creat
 from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud._related import INCLUDE_LIMIT
-from sqlmodel_production.crud._repository import Repository
+from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud.internal import INCLUDE_LIMIT
 from sqlmodel_production.models import Schemas, derive_schemas
 
 __all__ = ["Endpoint", "crud_router"]

@@ -12,9 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sqlmodel_production.db._backends import Row, profile_of
-from sqlmodel_production.db._backends._common import insert_statement
-from sqlmodel_production.db._driver import run_prepared
+from sqlmodel_production.db.internal import (
+    Row,
+    insert_statement,
+    profile_of,
+    run_prepared,
+)
 
 __all__ = ["insert_rows", "upsert"]
 

@@ -11,8 +11,7 @@ from sqlmodel import SQLModel
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Repository, Row
-from sqlmodel_production.db._places import Place
-from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.db.internal import Place, Prepared
 
 __all__ = ["LinkTable", "Side"]
 

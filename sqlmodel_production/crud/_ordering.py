@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production._exceptions import InvalidQuery
 from sqlmodel_production.crud._columns import model_column, model_mapper
-from sqlmodel_production.db._backends import sort_value
+from sqlmodel_production.db.internal import sort_value
 
 __all__ = ["ORDER_BY", "OrderKey", "Ordering"]
 

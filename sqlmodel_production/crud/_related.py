@@ -8,8 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from sqlmodel_production.db._places import Place
-from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.db.internal import Place, Prepared
 from sqlmodel_production.models import SoftDelete
 
 __all__ = ["INCLUDE_LIMIT", "RelatedLoad", "include_limits", "related_load"]

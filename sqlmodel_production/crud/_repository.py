@@ -32,14 +32,15 @@ from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from sqlmodel_production.crud._references import ScopedReference, scoped_references
 from sqlmodel_production.crud._values import RowValues
-from sqlmodel_production.db._places import (
+from sqlmodel_production.db.internal import (
     Place,
     PooledPlace,
+    Prepared,
+    Row,
     Target,
     connection_of,
     place_of,
 )
-from sqlmodel_production.db._prepared import Prepared, Row
 from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
 
 __all__ = ["Deleted", "Page", "Repository", "Row", "Target"]

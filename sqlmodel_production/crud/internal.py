@@ -1,0 +1,22 @@
+"""What the package's routes (`api`) use of `crud` beyond its public API.
+
+The statements of related rows and of link tables, built once per router.
+The routes import them from here, never from `crud`'s private modules. Not
+public: names here may change in any release.
+"""
+
+from sqlmodel_production.crud._links import LinkTable as LinkTable
+from sqlmodel_production.crud._links import Side as Side
+from sqlmodel_production.crud._related import INCLUDE_LIMIT as INCLUDE_LIMIT
+from sqlmodel_production.crud._related import RelatedLoad as RelatedLoad
+from sqlmodel_production.crud._related import include_limits as include_limits
+from sqlmodel_production.crud._related import related_load as related_load
+
+__all__ = [
+    "INCLUDE_LIMIT",
+    "LinkTable",
+    "RelatedLoad",
+    "Side",
+    "include_limits",
+    "related_load",
+]
