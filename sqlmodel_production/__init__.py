@@ -46,6 +46,7 @@ from .models import derive_schemas as derive_schemas
 if TYPE_CHECKING:
     from .api import AsyncSessionDep as AsyncSessionDep
     from .api import CancelledRequests as CancelledRequests
+    from .api import Conventions as Conventions
     from .api import ReadYourWritesMiddleware as ReadYourWritesMiddleware
     from .api import RowScope as RowScope
     from .api import SessionDep as SessionDep
@@ -61,6 +62,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncSessionDep": ".api",
     "CancelledRequests": ".api",
+    "Conventions": ".api",
     "ReadYourWritesMiddleware": ".api",
     "RowScope": ".api",
     "SessionDep": ".api",
@@ -86,6 +88,7 @@ __all__ = [
     "AsyncSessionDep",
     "Backend",
     "CancelledRequests",
+    "Conventions",
     "Database",
     "DatabaseSettings",
     "DetachedObjectError",

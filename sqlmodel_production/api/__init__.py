@@ -1,6 +1,7 @@
 """FastAPI integration: session dependencies, error handlers, the CRUD router factory."""
 
 from ._cancelled import CancelledRequests as CancelledRequests
+from ._conventions import Conventions as Conventions
 from ._dependencies import AsyncSessionDep as AsyncSessionDep
 from ._dependencies import SessionDep as SessionDep
 from ._dependencies import get_async_session as get_async_session
@@ -20,6 +21,7 @@ __all__ = [
     "AsyncSessionDep",
     "CancelledRequests",
     "Conflict",
+    "Conventions",
     "ErrorBody",
     "HTTPError",
     "ReadYourWritesMiddleware",

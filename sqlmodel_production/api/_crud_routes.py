@@ -19,6 +19,11 @@ from starlette.responses import Response
 
 from sqlmodel_production._exceptions import BulkValidationError, StaleVersion
 from sqlmodel_production.api._conditional import ANY, if_match_versions, none_match
+from sqlmodel_production.api._conventions import (
+    DEFAULT_CONVENTIONS,
+    Conventions,
+    outside_or_missing,
+)
 from sqlmodel_production.api._endpoints import (
     Logic,
     json_response,
@@ -76,6 +81,7 @@ class Resource:
     deleted_status: int
     require_if_match: bool
     deleted_rows: Sequence[params.Depends] | None
+    conventions: Conventions = DEFAULT_CONVENTIONS
 
     def __post_init__(self) -> None:
         if self.deleted_rows is not None and self.repository.deleted_at is None:
@@ -89,7 +95,7 @@ class Resource:
 
     @property
     def id_name(self) -> str:
-        return f"{self.singular}_id"
+        return self.conventions.id_name or f"{self.singular}_id"
 
     @property
     def item_path(self) -> str:
@@ -107,10 +113,10 @@ class Resource:
     def id_parameter(self) -> inspect.Parameter:
         return key_parameter(self.id_name, self.repository.pk)
 
-    @property
+    @functools.cached_property
     def public_list(self) -> Any:
-        """The answer of the endpoints that return many rows."""
-        return list[self.schemas.Public]  # type: ignore[name-defined]
+        """The answer of the list endpoints: the rows, or the envelope of the conventions."""
+        return self.conventions.list_model(self.label, self.schemas.Public)
 
     def body(self, annotation: Any) -> inspect.Parameter:
         return inspect.Parameter(self.singular, _KW, annotation=annotation)
@@ -145,10 +151,20 @@ class Resource:
         detail = f"{self.label} was changed by someone else; read it again"
         return HTTPException(status_code=412, detail=detail)
 
-    def absent(self, must_exist: bool) -> HTTPException:
+    def absent(
+        self, session: Target, values: Mapping[str, Any], must_exist: bool = False
+    ) -> HTTPException:
+        """The answer for a row the request cannot find: 404 (403 outside the scope, by the conventions)."""
         if must_exist:  # If-Match: * names a row that does not exist (RFC 9110)
             return HTTPException(status_code=412, detail=self.not_found)
-        return HTTPException(status_code=404, detail=self.not_found)
+        return outside_or_missing(
+            self.repository,
+            self.conventions,
+            self.scope,
+            session,
+            values[self.id_name],
+            self.not_found,
+        )
 
 
 def _create(res: Resource, routes: Routes) -> None:
@@ -183,6 +199,7 @@ def _list_parameters(res: Resource) -> list[inspect.Parameter]:
         order_by=res.order_by,
         reserved={"session", "if_match", res.id_name, res.singular, res.plural},
         label=res.label,
+        conventions=res.conventions,
     )
 
 
@@ -193,7 +210,12 @@ def _list(res: Resource, routes: Routes) -> None:
         f"{res.prefix}/",
         "GET",
         f"read_{res.plural}",
-        list_logic(res.repository, label=res.label, scope=res.scope),
+        list_logic(
+            res.repository,
+            label=res.label,
+            scope=res.scope,
+            conventions=res.conventions,
+        ),
         parameters,
         response_model=res.public_list,
         responses=LIST_HEADERS,
@@ -208,6 +230,7 @@ def _read(res: Resource, routes: Routes) -> None:
         not_found=res.not_found,
         limits=include_limits(res.include, res.include_limit),
         scope=res.scope,
+        conventions=res.conventions,
     )
     not_modified = {
         304: {"description": "Not modified: If-None-Match names the current ETag"}
@@ -245,23 +268,33 @@ def _update(res: Resource, routes: Routes) -> None:
         except StaleVersion:
             raise res.changed_by_someone() from None
         if row is None:
-            raise res.absent(must_exist)
+            raise res.absent(session, values, must_exist)
         return json_response(row, headers=etag_headers(res.version, row))
 
-    routes.add(
-        "update",
-        res.item_path,
-        "PATCH",
-        f"update_{res.singular}",
-        update,
-        [
-            res.id_parameter,
-            res.body(res.schemas.Update),
-            *res.condition("if_match", _IF_MATCH),
-        ],
-        response_model=res.schemas.Public,
-        responses={**NOT_FOUND, **CONFLICT, **BAD_BODY, **res.precondition_responses()},
-    )
+    methods = res.conventions.update_methods
+    for method in methods:
+        name = f"update_{res.singular}"
+        if len(methods) > 1 and method == "PUT":
+            name = f"update_{res.singular}_put"
+        routes.add(
+            "update",
+            res.item_path,
+            method,
+            name,
+            update,
+            [
+                res.id_parameter,
+                res.body(res.schemas.Update),
+                *res.condition("if_match", _IF_MATCH),
+            ],
+            response_model=res.schemas.Public,
+            responses={
+                **NOT_FOUND,
+                **CONFLICT,
+                **BAD_BODY,
+                **res.precondition_responses(),
+            },
+        )
 
 
 def _delete(res: Resource, routes: Routes) -> None:
@@ -278,10 +311,12 @@ def _delete(res: Resource, routes: Routes) -> None:
         except StaleVersion:
             raise res.changed_by_someone() from None
         if not deleted:
-            raise res.absent(must_exist)
+            raise res.absent(session, values, must_exist)
         if res.deleted_status == 204:
             return Response(status_code=204)
-        return json_response({"ok": True})
+        return json_response(dict(res.conventions.deleted_body or {"ok": True}))
+
+    deleted_model = res.conventions.deleted_model(res.label) or Deleted
 
     routes.add(
         "delete",
@@ -292,7 +327,7 @@ def _delete(res: Resource, routes: Routes) -> None:
         [res.id_parameter, *res.condition("if_match", _IF_MATCH)],
         status_code=res.deleted_status,
         responses={**res.precondition_responses(), **NOT_FOUND, **CONFLICT},
-        response_model=None if res.deleted_status == 204 else Deleted,
+        response_model=None if res.deleted_status == 204 else deleted_model,
     )
 
 
@@ -338,7 +373,13 @@ def _deleted_rows(res: Resource, routes: Routes) -> None:
         f"{res.prefix}/deleted/",
         "GET",
         f"read_deleted_{res.plural}",
-        list_logic(repository, label=res.label, scope=res.scope, deleted="only"),
+        list_logic(
+            repository,
+            label=res.label,
+            scope=res.scope,
+            deleted="only",
+            conventions=res.conventions,
+        ),
         _list_parameters(res),
         response_model=res.public_list,
         responses=LIST_HEADERS,

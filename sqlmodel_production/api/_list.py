@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from sqlmodel_production._compat import query_parameters
+from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import Deleted, Repository
@@ -20,7 +21,6 @@ from sqlmodel_production.db.internal import Place
 
 __all__ = [
     "MAX_OFFSET",
-    "PAGING",
     "list_logic",
     "list_parameters",
     "unknown_parameters",
@@ -28,8 +28,6 @@ __all__ = [
 
 MAX_OFFSET = 2**31 - 1
 """The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
-PAGING = frozenset({"offset", "limit", "cursor", "count", "order_by"})
-"""The list endpoint's own parameter names; filters may not reuse them."""
 _KW = inspect.Parameter.KEYWORD_ONLY
 _CONNECTION = "_list_request"
 
@@ -41,6 +39,7 @@ def list_parameters(
     order_by: Collection[str],
     reserved: Collection[str],
     label: str,
+    conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> list[inspect.Parameter]:
     """Paging, ordering and the allow-listed filters, as typed query parameters.
 
@@ -52,14 +51,15 @@ def list_parameters(
             parameter of the router (`reserved`).
     """
     names = [p.name for p in repository.filters.params]
-    if clashes := (PAGING | set(reserved)) & set(names):
+    if clashes := (conventions.paging | set(reserved)) & set(names):
         raise ValueError(
             f"Filter parameters {', '.join(sorted(clashes))} of {label} clash with the "
             "list endpoint's own parameters; leave those fields out of `filters`"
         )
+    offset, limit = conventions.offset_name, conventions.limit_name
     parameters = [
-        _query("offset", int, 0, ge=0, le=MAX_OFFSET),
-        _query("limit", int, max_limit, ge=1, le=max_limit),
+        _query("offset", int, 0, ge=0, le=MAX_OFFSET, **_alias("offset", offset)),
+        _query("limit", int, max_limit, ge=1, le=max_limit, **_alias("limit", limit)),
         _query(
             "cursor",
             str | None,
@@ -194,6 +194,7 @@ def list_logic(
     label: str | None = None,
     scope: RowScope | None = None,
     deleted: Deleted = "hide",
+    conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> Logic:
     """One page of rows (inside the request's scope), the next cursor and the optional total in headers.
 
@@ -214,7 +215,7 @@ def list_logic(
             offset=values["offset"],
             limit=values["limit"],
             cursor=values["cursor"] or None,
-            with_total=values["count"],
+            with_total=values["count"] or conventions.list_envelope is not None,
             scope=scope_of(scope, values),
             deleted=deleted,
         )
@@ -223,9 +224,15 @@ def list_logic(
             headers["X-Next-Cursor"] = page.next_cursor
         if page.total is not None:
             headers["X-Total-Count"] = str(page.total)
-        return json_response(page.rows, headers=headers)
+        return json_response(
+            conventions.list_body(page.rows, page.total), headers=headers
+        )
 
     return read_many
+
+
+def _alias(name: str, alias: str) -> dict[str, str]:
+    return {} if alias == name else {"alias": alias}
 
 
 def _query(

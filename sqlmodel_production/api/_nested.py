@@ -12,6 +12,11 @@ from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session, selectinload, with_loader_criteria
 from sqlmodel import SQLModel
 
+from sqlmodel_production.api._conventions import (
+    DEFAULT_CONVENTIONS,
+    Conventions,
+    outside_or_missing,
+)
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope, scope_of
@@ -48,6 +53,7 @@ def read_logic(
     not_found: str,
     limits: Mapping[str, int] | None = None,
     scope: RowScope | None = None,
+    conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> Logic:
     """Read one row by key; related rows by Core statements built once, or by the ORM for nested schemas.
 
@@ -63,6 +69,7 @@ def read_logic(
         not_found=not_found,
         limits={key: (limits or {}).get(key, INCLUDE_LIMIT) for key in include},
         scope=scope,
+        conventions=conventions,
     )
     if not include:
         return _read_one(read)
@@ -87,13 +94,21 @@ class _Read:
     not_found: str
     limits: Mapping[str, int]
     scope: RowScope | None
+    conventions: Conventions
 
     @property
     def scoped(self) -> tuple[str, ...]:
         return self.scope.columns if self.scope is not None else ()
 
-    def missing(self) -> HTTPException:
-        return HTTPException(status_code=404, detail=self.not_found)
+    def missing(self, target: Any, values: Mapping[str, Any]) -> HTTPException:
+        return outside_or_missing(
+            self.repository,
+            self.conventions,
+            self.scope,
+            target,
+            values[self.id_name],
+            self.not_found,
+        )
 
 
 def _read_one(read: _Read) -> Logic:
@@ -105,7 +120,7 @@ def _read_one(read: _Read) -> Logic:
             reads, values[read.id_name], scope=scope_of(scope, values)
         )
         if row is None:
-            raise read.missing()
+            raise read.missing(reads, values)
         return json_response(row, headers=etag_headers(repository.version, row))
 
     return read_one
@@ -150,7 +165,7 @@ def _read_with_orm(read: _Read) -> Logic:
         params = repository.scope_parameters(scope)
         obj = session.scalars(query, params).first()
         if obj is None:
-            raise read.missing()
+            raise read.missing(session, values)
         data = repository.public.model_validate(obj).model_dump(mode="json")
         cut = []
         for key, schema in include.items():
@@ -186,7 +201,7 @@ def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
         params = {"pk": values[read.id_name], **repository.scope_parameters(scope)}
         found = reads.first(statement, params)
         if found is None:
-            raise read.missing()
+            raise read.missing(reads, values)
         data = {name: found[name] for name in public_names}
         cut = []
         for load in loads:

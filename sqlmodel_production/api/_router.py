@@ -7,6 +7,7 @@ from fastapi import APIRouter, params
 from sqlmodel import SQLModel
 
 from sqlmodel_production.api._body_limit import MAX_BODY_SIZE
+from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_created_rows
 from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
@@ -47,6 +48,7 @@ def crud_router(
     max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
+    conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
 
@@ -102,6 +104,9 @@ def crud_router(
             list's filters, search, order, pages and count) and
             `POST {prefix}/{id}/restore` restores one. None: no such endpoints;
             the other endpoints never show soft-deleted rows either way.
+        conventions: the shape clients expect where it is not the package's
+            (`Conventions`: a list envelope, `PUT`, the delete's body, the path
+            parameter's and paging parameters' names, 403 outside the scope).
 
     Example:
         ```python
@@ -135,6 +140,7 @@ def crud_router(
         deleted_status=deleted_status,
         require_if_match=require_if_match,
         deleted_rows=deleted_rows,
+        conventions=conventions,
     )
     router = APIRouter(
         tags=list(tags or [plural.replace("_", " ")]),

@@ -13,6 +13,7 @@ from docs_src.crud import (
     tutorial003,
     tutorial004,
     tutorial005,
+    tutorial006,
 )
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
@@ -288,3 +289,25 @@ def test_tutorial005_soft_delete_and_restore(loans: TestClient) -> None:
     ]
     assert loans.post(f"{path}/restore", headers=admin).json()["deleted_at"] is None
     assert loans.get(path, headers=alice).json()["title"] == "Dune"
+
+
+def test_tutorial006_the_template_s_conventions(
+    target: Target, database: Database
+) -> None:
+    app = tutorial006.create_app(database, async_=target.async_)
+    ann, bob = {"X-User": "1"}, {"X-User": "2"}
+    with tables(database, tutorial006.TemplateItem), TestClient(app) as client:
+        item = client.post("/items/", json={"title": "Milk"}, headers=ann).json()
+        client.post("/items/", json={"title": "Eggs"}, headers=ann)
+        page = client.get("/items/?skip=1&limit=10", headers=ann).json()
+        assert page["count"] == 2 and len(page["data"]) == 1
+        updated = client.put(
+            f"/items/{item['id']}", json={"description": "2 l"}, headers=ann
+        )
+        assert updated.json()["title"] == "Milk"
+        assert updated.json()["description"] == "2 l"
+        other = client.get(f"/items/{item['id']}", headers=bob)
+        assert other.status_code == 403
+        assert other.json() == {"detail": "Not enough permissions"}
+        deleted = client.delete(f"/items/{item['id']}", headers=ann)
+        assert deleted.json() == {"message": "Item deleted successfully"}
