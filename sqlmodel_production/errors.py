@@ -10,7 +10,8 @@ SQLAlchemy exception means, it subclasses that one too, so existing
     │                                     acceptable; the API answers 422 naming the parameter
     ├── BulkValidationError (ValueError)  rows of a bulk create are invalid; nothing was written
     ├── InvalidScope                      a RowScope's dependency returned no usable scope
-    │                                     (None, {}, a None value); 500 naming the dependency
+    │                                     (None, {}, a None value, no stamp for a
+    │                                     create); 500 naming the dependency
     ├── ReferenceNotFound                 a scoped write's foreign key names no row inside the
     │                                     scope; 422, as a reference to a missing row
     ├── StaleVersion                      If-Match / `version=` names an older version; 412

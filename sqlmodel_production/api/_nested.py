@@ -162,7 +162,9 @@ def _read_with_orm(read: _Read) -> Logic:
             .where(repository.pk == values[read.id_name], *criteria)
             .options(*loaders, *scoped_loaders(scope))
         )
-        params = repository.scope_parameters(scope)
+        params = repository.scope_parameters(
+            scope, where="A read with included relationships"
+        )
         obj = session.scalars(query, params).first()
         if obj is None:
             raise read.missing(session, values)
@@ -198,7 +200,12 @@ def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
     @on_reads
     def read_with_core(reads: Place, **values: Any) -> Any:
         scope = scope_of(read.scope, values)
-        params = {"pk": values[read.id_name], **repository.scope_parameters(scope)}
+        params = {
+            "pk": values[read.id_name],
+            **repository.scope_parameters(
+                scope, where="A read with included relationships"
+            ),
+        }
         found = reads.first(statement, params)
         if found is None:
             raise read.missing(reads, values)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends
 
 from sqlmodel_production._exceptions import InvalidScope
+from sqlmodel_production.crud.internal import ScopeValues, scope_value
 
 __all__ = ["InvalidScope", "RowScope", "scope_of"]
 
@@ -29,6 +30,14 @@ class RowScope:
     are stamped with them, and clients can neither send nor change them (they
     are read-only in the derived schemas).
 
+    For each column the dependency returns one value, several (a list or a set:
+    a user in several orgs sees the rows of each), or `RowScope.ALL` (every
+    row: a super-admin). A create writes one value: with several or all, give
+    it as the stamp (`RowScope.any_of(7, 9, stamp=7)`,
+    `RowScope.all(stamp=user.id)`); without a stamp a create is refused
+    (`InvalidScope`). Included relationships (`include=`) and `link_router`
+    take one value per column.
+
     Args:
         dependency: returns `{column: value}` for the current request.
         *columns: the scoped columns, exactly the keys the dependency returns.
@@ -44,6 +53,21 @@ class RowScope:
 
     dependency: Callable[..., Mapping[str, Any]]
     columns: tuple[str, ...]
+
+    ALL: ClassVar[ScopeValues] = ScopeValues()
+    """Every value of a column: no condition on it (a super-admin); a create is refused."""
+
+    @staticmethod
+    def all(*, stamp: Any) -> ScopeValues:
+        """Every value of a column; a create writes `stamp`."""
+        return ScopeValues(stamp=stamp)
+
+    @staticmethod
+    def any_of(*values: Any, stamp: Any = None) -> ScopeValues:
+        """Any of `values`; a create writes `stamp` (one of them), or is refused without one."""
+        if stamp is None:
+            return ScopeValues(frozenset(values))
+        return ScopeValues(frozenset(values), stamp=stamp)
 
     def __init__(
         self, dependency: Callable[..., Mapping[str, Any]], *columns: str
@@ -67,27 +91,30 @@ class RowScope:
         """The scope the endpoint received, checked against `columns`.
 
         Raises:
-            InvalidScope: the dependency returned something else than one value
-                (not None) for each scoped column.
+            InvalidScope: the dependency returned something else than one value,
+                several values or `RowScope.ALL` (never None) for each scoped column.
         """
         scope: Any = values[SCOPE]
         if not isinstance(scope, Mapping) or set(scope) != set(self.columns):
             shown = sorted(scope) if isinstance(scope, Mapping) else repr(scope)
             raise InvalidScope(
                 f"{self.name} returned {shown}, not a mapping of the scoped "
-                f"columns {sorted(self.columns)} to one value each"
+                f"columns {sorted(self.columns)} to their values"
             )
+        checked = {}
         for column, value in scope.items():
-            if (
-                value is None
-                or isinstance(value, Collection)
-                and not isinstance(value, str | bytes)
-            ):
+            if value is None:
                 raise InvalidScope(
-                    f"{self.name} returned {type(value).__name__} for {column!r}: "
-                    "give one value (never None, whose rows would be everyone's)"
+                    f"{self.name} returned None for {column!r}: give a value, several, "
+                    "or RowScope.ALL (never None, whose rows would be everyone's)"
                 )
-        return scope
+            try:
+                checked[column] = scope_value(value)
+            except InvalidScope as exc:
+                raise InvalidScope(
+                    f"{self.name} returned an unusable value for {column!r}: {exc}"
+                ) from None
+        return checked
 
     @property
     def name(self) -> str:

@@ -36,6 +36,7 @@ from sqlmodel_production.crud._operators import (
     Operator,
     Target,
 )
+from sqlmodel_production.crud._scope import ScopeValues, scope_value
 from sqlmodel_production.models import WRITE_ONLY, SoftDelete
 
 __all__ = [
@@ -271,9 +272,10 @@ class _Path:
             related = attribute.property.mapper
             columns = related.local_table.c
             bounds = [
-                columns[name] == value
+                bound
                 for name, value in scope.items()
                 if name in columns
+                and (bound := _scoped(columns[name], value)) is not None
             ]
             if issubclass(related.class_, SoftDelete):
                 bounds.append(columns.deleted_at.is_(None))
@@ -458,3 +460,14 @@ def _pattern(name: str, pattern: str) -> str:
     raise InvalidQuery(
         name, "a backslash must be followed by %, _ or another backslash"
     )
+
+
+def _scoped(column: sa.ColumnElement[Any], given: Any) -> Clause | None:
+    """A related row's condition for one scoped column (None: every value)."""
+    value = scope_value(given)
+    if not isinstance(value, ScopeValues):
+        equal: Clause = column == value
+        return equal
+    if value.values is None:
+        return None
+    return column.in_(list(value.values))

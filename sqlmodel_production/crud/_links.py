@@ -125,7 +125,7 @@ class LinkTable:
         found: dict[str, Any] = {}
         for side, repo in self._sides.items():
             values = {c: scope[c] for c in self._on_side[side]}
-            found.update(repo.scope_parameters(values))
+            found.update(repo.scope_parameters(values, where="A link route"))
         return found
 
     def exists(

@@ -1,7 +1,7 @@
 """Foreign keys inside a row scope: the conditions a scoped write must meet (statements only, no I/O).
 
 A table scoped on `org_id` whose `project_id` refers to a table that also has
-`org_id` may only point at projects of the request's org. A foreign key
+`org_id` may only point at projects of the row's own org (the request's). A foreign key
 constraint checks that the project exists, not whose it is: these conditions
 check the rest, in the write statement itself (`INSERT ... SELECT ... WHERE`,
 `UPDATE ... WHERE`), so there is no window between a check and the write.
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 __all__ = ["ScopedReference", "scoped_references"]
 
-Parameter = Callable[[str], sa.BindParameter[Any]]
-"""The bound parameter of a scoped column's value, by column name."""
+Parameter = Callable[[str], sa.ColumnElement[Any]]
+"""A scoped column's value in a statement (a parameter, or the written row's column), by name."""
 
 
 @dataclass(frozen=True)

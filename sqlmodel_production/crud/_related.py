@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from sqlmodel_production.crud._scope import one_value_each
 from sqlmodel_production.db.internal import Place, Prepared
 from sqlmodel_production.models import SoftDelete
 
@@ -53,8 +54,9 @@ class RelatedLoad:
         params = {f"k{i}": row[key.name] for i, key in enumerate(self.keys)}
         if any(value is None for value in params.values()):
             return [] if self.uselist else None, False
+        given = one_value_each(scope, "An included relationship") if self.scoped else {}
         for column in self.scoped:
-            params[f"scope_{column}"] = (scope or {})[column]
+            params[f"scope_{column}"] = given[column]
         if not self.uselist:
             return reads.first(self.statement, params), False
         params["limit"] = self.limit + 1

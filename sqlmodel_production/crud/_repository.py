@@ -31,6 +31,16 @@ from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
 from sqlmodel_production.crud._references import ScopedReference, scoped_references
+from sqlmodel_production.crud._scope import (
+    ScopeValues,
+    ShapeNames,
+    one_value_each,
+    scope_clause,
+    scope_parameters,
+    scope_shape,
+    scope_stamp,
+    scope_value,
+)
 from sqlmodel_production.crud._values import RowValues
 from sqlmodel_production.db.internal import (
     Place,
@@ -48,7 +58,9 @@ __all__ = ["Deleted", "Page", "Repository", "Row", "Target"]
 ModelT = TypeVar("ModelT", bound=SQLModel)
 Deleted = Literal["hide", "include", "only"]
 """Which soft-deleted rows a read sees: none (the default), both kinds, or only them."""
-_Shape = tuple[tuple[str, ...], str]  # the scoped columns, and which deleted rows
+_Shape = tuple[
+    ShapeNames, str
+]  # the scoped columns' conditions, and which deleted rows
 _SHAPES = 256  # statements kept per repository and kind (page, INSERT, UPDATE)
 K = TypeVar("K")
 V = TypeVar("V")
@@ -197,22 +209,20 @@ class Repository(Generic[ModelT]):
     def _shape(
         self, scope: Mapping[str, Any] | None, deleted: Deleted = "hide"
     ) -> _Shape:
-        names = tuple(sorted(scope)) if scope else ()
-        for name in names:
+        for name in scope or ():
             if name not in self.table.c:
                 raise ValueError(
                     f"Not a column of {self.table.name}: {name!r} in scope"
                 )
+        names = scope_shape(scope)
         return names, deleted if self.deleted_at is not None else "include"
 
     def _criteria(self, shape: _Shape) -> builtins.list[sa.ColumnElement[bool]]:
         """The WHERE clauses of a shape; parameters `<prefix>scope_<column>` (see `_scoped`)."""
         names, deleted = shape
-        p = self._parameter
         clauses = [
-            self.table.c[name]
-            == sa.bindparam(f"{p}scope_{name}", type_=self.table.c[name].type)
-            for name in names
+            scope_clause(self.table.c[name], many, self._scope_parameter(name))
+            for name, many in names
         ]
         if self.deleted_at is not None and deleted == "hide":
             clauses.append(self.deleted_at.is_(None))
@@ -229,13 +239,29 @@ class Repository(Generic[ModelT]):
         """
         return self._criteria(self._shape(dict.fromkeys(columns), deleted))
 
-    def scope_parameters(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The parameters of `criteria` for one request's scope."""
-        return self._scoped(scope)
+    def scope_parameters(
+        self, scope: Mapping[str, Any] | None, *, where: str = "This statement"
+    ) -> dict[str, Any]:
+        """The parameters of `criteria` for one request's scope, of one value per column.
+
+        Raises:
+            InvalidScope: the scope gives several values or all for a column
+                (`where` names the statement's use in the message).
+        """
+        return self._scoped(one_value_each(scope, where))
 
     def _scoped(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
-        p = self._parameter
-        return {f"{p}scope_{name}": value for name, value in (scope or {}).items()}
+        return scope_parameters(scope, f"{self._parameter}scope_")
+
+    def _scope_parameter(self, name: str) -> Callable[[bool], sa.BindParameter[Any]]:
+        """The parameter of the scoped column `name`'s value(s) (`_scoped`'s names)."""
+        column = self.table.c[name]
+
+        def parameter(expanding: bool) -> sa.BindParameter[Any]:
+            key = f"{self._parameter}scope_{name}"
+            return sa.bindparam(key, type_=column.type, expanding=expanding)
+
+        return parameter
 
     def list(
         self,
@@ -372,12 +398,12 @@ class Repository(Generic[ModelT]):
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        values = self._prepare.one(data, scope or {})
+        values = self._prepare.one(data, scope_stamp(scope))
         checked = self._referring(scope, [values])
         if checked and connection_of(session).dialect.insert_returning:
             return self._insert_inside_scope(session, values, checked)
         if checked:  # no INSERT ... RETURNING: check with the targets locked
-            self._check_references(session, [values], checked, scope or {})
+            self._check_references(session, [values], checked)
         if isinstance(session, PooledPlace):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
@@ -451,7 +477,7 @@ class Repository(Generic[ModelT]):
     def _inside(
         checked: Sequence[ScopedReference],
         value: Callable[[str], sa.ColumnElement[Any]],
-        scope: Callable[[str], sa.BindParameter[Any]],
+        scope: Callable[[str], sa.ColumnElement[Any]],
     ) -> builtins.list[sa.ColumnElement[bool]]:
         """Each checked reference's condition, on the values `value` names."""
         return [r.condition(value(r.column.name), scope) for r in checked]
@@ -462,14 +488,17 @@ class Repository(Generic[ModelT]):
         params: Mapping[str, Any],
         checked: Sequence[ScopedReference],
         value: Callable[[str], sa.ColumnElement[Any]],
-        scope: Callable[[str], sa.BindParameter[Any]],
+        scope: Callable[[str], sa.ColumnElement[Any]],
+        where: sa.ColumnElement[bool] | None = None,
     ) -> ReferenceNotFound:
-        """Which of the `checked` references failed: each one's condition, read back."""
+        """Which of the `checked` references failed: each one's condition, read back (on the row `where` names)."""
         conditions = self._inside(checked, value, scope)
         labels: builtins.list[Any] = [
             c.label(f"c{i}") for i, c in enumerate(conditions)
         ]
         select: sa.Select[Any] = sa.select(*labels)
+        if where is not None:
+            select = select.select_from(self.table).where(where)
         row = place_of(session).first(select, params) or {}
         failing = [r for i, r in enumerate(checked) if not row.get(f"c{i}")]
         failing = failing or list(checked)  # moved into the scope since: say all
@@ -484,7 +513,6 @@ class Repository(Generic[ModelT]):
         session: Target,
         rows: Sequence[Mapping[str, Any]],
         checked: Sequence[ScopedReference],
-        scope: Mapping[str, Any],
     ) -> None:
         """Check every row's references before a write that cannot carry the conditions.
 
@@ -495,10 +523,14 @@ class Repository(Generic[ModelT]):
         Raises:
             ReferenceNotFound: naming the first row at fault.
         """
-        params = {f"scope_{name}": value for name, value in scope.items()}
         for reference in checked:
             name = reference.column.name
-            wanted = {row[name] for row in rows if row.get(name) is not None}
+            # Each row's own scoped values (the stamp): rows of one create share them.
+            by_scope: dict[tuple[Any, ...], set[Any]] = {}
+            for row in rows:
+                if row.get(name) is not None:
+                    key = tuple(row[n] for n in reference.scope)
+                    by_scope.setdefault(key, set()).add(row[name])
             select = (
                 sa.select(reference.target)
                 .where(
@@ -507,13 +539,18 @@ class Repository(Generic[ModelT]):
                 )
                 .with_for_update(read=True)
             )
-            params["wanted"] = sorted(wanted)
-            found = {
-                row[reference.target.name]
-                for row in place_of(session).all(select, params)
-            }
+            found: set[tuple[Any, ...]] = set()
+            for key, wanted in by_scope.items():
+                params = dict(
+                    zip((f"scope_{n}" for n in reference.scope), key, strict=True)
+                )
+                params["wanted"] = list(wanted)
+                for hit in place_of(session).all(select, params):
+                    found.add((*key, hit[reference.target.name]))
             for index, row in enumerate(rows):
-                if row.get(name) is not None and row[name] not in found:
+                value = row.get(name)
+                own = tuple(row[n] for n in reference.scope)
+                if value is not None and (*own, value) not in found:
                     raise ReferenceNotFound(
                         self.table.name,
                         (name,),
@@ -535,13 +572,13 @@ class Repository(Generic[ModelT]):
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values, errors = self._prepare.many(items, scope or {})
+        values, errors = self._prepare.many(items, scope_stamp(scope))
         if errors:
             raise BulkValidationError(errors)
         if not values:
             return []
         if checked := self._referring(scope, values):
-            self._check_references(session, values, checked, scope or {})
+            self._check_references(session, values, checked)
         return insert_rows(
             connection_of(session), self.table, values, returning=self.columns
         )
@@ -576,7 +613,13 @@ class Repository(Generic[ModelT]):
             raise ValueError(
                 f"Not columns of {self.table.name}: {', '.join(sorted(unknown))}"
             )
-        moved = {k for k in data if scope and k in scope and data[k] != scope[k]}
+        moved = {
+            k
+            for k in data
+            if scope
+            and k in scope
+            and (isinstance(scope_value(scope[k]), ScopeValues) or data[k] != scope[k])
+        }
         if moved:
             raise ValueError(
                 f"Scoped columns cannot be changed: {', '.join(sorted(moved))}"
@@ -613,7 +656,12 @@ class Repository(Generic[ModelT]):
             row = self.read(session, id, scope=scope)
             if row is not None and checked:
                 raise self._not_found(
-                    session, params, checked, self._set_value, self._scope_value
+                    session,
+                    params,
+                    checked,
+                    self._set_value,
+                    self._own_value,
+                    where=self.pk == sa.bindparam(f"{p}pk"),
                 )
             self._check_version(row, accepted)
         return found
@@ -632,11 +680,9 @@ class Repository(Generic[ModelT]):
             f"{self._parameter}set_{name}", type_=self.table.c[name].type
         )
 
-    def _scope_value(self, name: str) -> sa.BindParameter[Any]:
-        """The parameter of a scoped column's value (`_criteria`'s)."""
-        return sa.bindparam(
-            f"{self._parameter}scope_{name}", type_=self.table.c[name].type
-        )
+    def _own_value(self, name: str) -> sa.ColumnElement[Any]:
+        """The updated row's own value of a scoped column."""
+        return self.table.c[name]
 
     def _update_statement(
         self,
@@ -660,7 +706,7 @@ class Repository(Generic[ModelT]):
             statement = sa.update(self.table).where(
                 self.pk == sa.bindparam(f"{p}pk"),
                 *self._criteria(shape),
-                *self._inside(checked, self._set_value, self._scope_value),
+                *self._inside(checked, self._set_value, self._own_value),
             )
             if self.version is not None:
                 values[self.version.name] = self.version + 1

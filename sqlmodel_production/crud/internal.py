@@ -1,6 +1,7 @@
 """What the package's routes (`api`) use of `crud` beyond its public API.
 
-The statements of related rows and of link tables, built once per router.
+The statements of related rows and of link tables, built once per router,
+and the values a row scope can give.
 The routes import them from here, never from `crud`'s private modules. Not
 public: names here may change in any release.
 """
@@ -11,12 +12,16 @@ from sqlmodel_production.crud._related import INCLUDE_LIMIT as INCLUDE_LIMIT
 from sqlmodel_production.crud._related import RelatedLoad as RelatedLoad
 from sqlmodel_production.crud._related import include_limits as include_limits
 from sqlmodel_production.crud._related import related_load as related_load
+from sqlmodel_production.crud._scope import ScopeValues as ScopeValues
+from sqlmodel_production.crud._scope import scope_value as scope_value
 
 __all__ = [
     "INCLUDE_LIMIT",
     "LinkTable",
     "RelatedLoad",
+    "ScopeValues",
     "Side",
     "include_limits",
     "related_load",
+    "scope_value",
 ]

@@ -252,7 +252,8 @@ BAD_SCOPES: list[Any] = [
     {"tenant": 1},
     {"owner_id": 1, "tenant": 1},
     {"owner_id": None},
-    {"owner_id": [1, 2]},
+    {"owner_id": []},
+    {"owner_id": [1, None]},
     [("owner_id", 1)],
 ]
 
@@ -260,7 +261,16 @@ BAD_SCOPES: list[Any] = [
 @pytest.mark.parametrize(
     "returned",
     BAD_SCOPES,
-    ids=["none", "empty", "other", "more", "null", "list", "pairs"],
+    ids=[
+        "none",
+        "empty",
+        "other",
+        "more",
+        "null",
+        "no-values",
+        "a-null-value",
+        "pairs",
+    ],
 )
 def test_a_scope_the_dependency_gets_wrong_is_a_500_naming_it_and_writes_nothing(
     target: Target, database: Database, returned: Any

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import Header
 from fastapi.testclient import TestClient
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Relationship, SQLModel
 
 from sqlmodel_production import Database
 from sqlmodel_production.api import RowScope, crud_router
@@ -53,6 +53,7 @@ class SrTask(SQLModel, table=True):
         default=None, foreign_key="sr_member.id", index=True
     )
     label_id: int | None = Field(default=None, foreign_key="sr_label.id", index=True)
+    project: SrProject | None = Relationship()
 
 
 TABLES = [t.__table__ for t in (SrProject, SrMember, SrLabel, SrTask)]  # type: ignore[attr-defined]

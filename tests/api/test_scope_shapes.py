@@ -1,0 +1,143 @@
+"""Scope shapes: several values (a user in several orgs) and every row (a super-admin), on six targets."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import Header
+from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
+
+from sqlmodel_production import Database
+from sqlmodel_production.api import RowScope, crud_router
+from tests.api.test_scope_references import TABLES, SrTask, _rows
+from tests.conftest import Target, serving
+
+
+def orgs(x_orgs: str = Header(), x_stamp: str = Header(default="")) -> dict[str, Any]:
+    """`X-Orgs: 1,2` (several), `X-Orgs: *` (every org); `X-Stamp`: a create's org."""
+    stamp = {"stamp": int(x_stamp)} if x_stamp else {}
+    if x_orgs == "*":
+        return {"org_id": RowScope.all(**stamp) if stamp else RowScope.ALL}
+    values = [int(v) for v in x_orgs.split(",")]
+    if len(values) == 1:
+        return {"org_id": values[0]}
+    return {"org_id": RowScope.any_of(*values, **stamp)}
+
+
+class SrProjectPublic(SQLModel):
+    id: int
+    name: str
+
+
+@pytest.fixture
+def client(target: Target, database: Database) -> Iterator[TestClient]:
+    tasks = crud_router(
+        SrTask,
+        prefix="/tasks",
+        async_=target.async_,
+        scope=RowScope(orgs, "org_id"),
+        filters={"title": ["eq"]},
+        include={"project": SrProjectPublic},
+    )
+    plain = crud_router(
+        SrTask, prefix="/plain", async_=target.async_, scope=RowScope(orgs, "org_id")
+    )
+    with serving(database, TABLES, [tasks, plain], rows=_rows) as client:
+        for org, title in ((1, "a"), (2, "b"), (3, "c")):
+            created = client.post(
+                "/plain/", json={"title": title}, headers={"X-Orgs": str(org)}
+            )
+            assert created.status_code == 200, created.text
+        yield client
+
+
+def titles(response: Any) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {row["title"] for row in response.json()}
+
+
+def test_several_values_see_the_rows_of_each(client: TestClient) -> None:
+    both = {"X-Orgs": "1,2"}
+    assert titles(client.get("/plain/", headers=both)) == {"a", "b"}
+    assert titles(client.get("/plain/?count=true", headers=both)) == {"a", "b"}
+    rows = {
+        r["title"]: r["id"]
+        for r in client.get("/plain/", headers={"X-Orgs": "*"}).json()
+    }
+    assert client.get(f"/plain/{rows['b']}", headers=both).status_code == 200
+    assert client.get(f"/plain/{rows['c']}", headers=both).status_code == 404
+    assert (
+        client.patch(
+            f"/plain/{rows['a']}", json={"title": "a2"}, headers=both
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            f"/plain/{rows['c']}", json={"title": "c2"}, headers=both
+        ).status_code
+        == 404
+    )
+    # A create needs one org: the stamp, one of them.
+    refused = client.post("/plain/", json={"title": "d"}, headers=both)
+    assert refused.status_code == 500 and refused.json()["code"] == "invalid_scope"
+    created = client.post(
+        "/plain/", json={"title": "d"}, headers={**both, "X-Stamp": "2"}
+    )
+    assert created.status_code == 200 and created.json()["org_id"] == 2
+    bulk = client.post(
+        "/plain/bulk", json=[{"title": "e"}], headers={**both, "X-Stamp": "1"}
+    )
+    assert bulk.status_code == 200 and bulk.json()[0]["org_id"] == 1
+    assert client.delete(f"/plain/{rows['b']}", headers=both).status_code == 200
+    assert titles(client.get("/plain/", headers=both)) == {"a2", "d", "e"}
+
+
+def test_every_row_for_a_super_admin(client: TestClient) -> None:
+    admin = {"X-Orgs": "*"}
+    assert titles(client.get("/plain/", headers=admin)) == {"a", "b", "c"}
+    assert titles(client.get("/tasks/?title=c", headers=admin)) == {"c"}
+    c = client.get("/tasks/?title=c", headers=admin).json()[0]
+    assert (
+        client.patch(
+            f"/plain/{c['id']}", json={"title": "c2"}, headers=admin
+        ).status_code
+        == 200
+    )
+    refused = client.post("/plain/", json={"title": "d"}, headers=admin)
+    assert refused.status_code == 500 and refused.json()["code"] == "invalid_scope"
+    created = client.post(
+        "/plain/", json={"title": "d"}, headers={**admin, "X-Stamp": "5"}
+    )
+    assert created.json()["org_id"] == 5
+    assert client.delete(f"/plain/{c['id']}", headers=admin).status_code == 200
+    assert titles(client.get("/plain/", headers=admin)) == {"a", "b", "d"}
+
+
+def test_references_stay_in_the_row_s_own_org(client: TestClient) -> None:
+    """Project 1 is org 1's, project 2 org 2's: an admin's task of org 1 may not name project 2."""
+    admin = {"X-Orgs": "*", "X-Stamp": "1"}
+    refused = client.post(
+        "/plain/", json={"title": "x", "project_id": 2}, headers=admin
+    )
+    assert refused.status_code == 422, refused.text
+    task = client.post(
+        "/plain/", json={"title": "x", "project_id": 1}, headers=admin
+    ).json()
+    moved = client.patch(
+        f"/plain/{task['id']}", json={"project_id": 2}, headers={"X-Orgs": "*"}
+    )
+    assert moved.status_code == 422, moved.text
+    assert (
+        client.get(f"/plain/{task['id']}", headers={"X-Orgs": "1"}).json()["project_id"]
+        == 1
+    )
+
+
+def test_included_relationships_take_one_value_per_column(client: TestClient) -> None:
+    one = client.get("/tasks/", headers={"X-Orgs": "1"}).json()[0]
+    assert client.get(f"/tasks/{one['id']}", headers={"X-Orgs": "1"}).status_code == 200
+    answer = client.get(f"/tasks/{one['id']}", headers={"X-Orgs": "1,2"})
+    assert answer.status_code == 500
+    assert "takes one value per scoped column" in answer.json()["detail"]
