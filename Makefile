@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql]" --group dev --group docs
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,telemetry]" --group dev --group docs
 	touch $@
 
 venv: $(BIN)/sqlmodel-production
