@@ -38,6 +38,7 @@ __all__ = [
     "await_",
     "dependency_calls",
     "expand_included_routers",
+    "fastapi_telemetry_config",
     "greenlet_spawn",
     "has_validators",
     "implicitly_boolean",
@@ -265,6 +266,22 @@ def set_request_body(request: Request, body: bytes) -> None:
 
 
 # FastAPI: routes and their dependencies
+
+
+def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:
+    """The telemetry settings of a FastAPI app (`FastAPI(telemetry={...})`), to change in place; None before FastAPI had them.
+
+    Reads `FastAPI._telemetry` (private: the dict the app's `NativeTelemetry`
+    reads on every request); checked on FastAPI 0.165.0. FastAPI's own HTTP
+    telemetry (a server span named `{method} {route}`, `http.server.request.duration`,
+    trace context in and out) is the one the package's telemetry uses, given its
+    providers, so that a request never has two server spans; apps built before
+    `instrument` is called take no constructor argument for it.
+    """
+    config = getattr(app, "_telemetry", None)
+    if not isinstance(config, dict) or "tracer_provider" not in config:
+        return None
+    return config
 
 
 def expand_included_routers(routes: Iterable[Any]) -> Iterator[Any]:

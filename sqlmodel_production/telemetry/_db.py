@@ -149,6 +149,7 @@ class EngineTelemetry:
 
         wrap(info.engine)
         event.listen(info.engine, "engine_disposed", lambda conn: wrap(info.engine))
+        timeouts.add(0, attributes)  # the series exists from the start: rate() works
 
     # --- statements -----------------------------------------------------------------
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import NoOpTracerProvider, Tracer
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sqlmodel_production._compat import fastapi_telemetry_config
 from sqlmodel_production.db import Database
 from sqlmodel_production.db._observers import add_observer
 
@@ -94,7 +96,7 @@ class Telemetry:
 
 
 def instrument(
-    app: FastAPI | None = None,
+    app: Starlette | None = None,
     database: Database | None = None,
     *,
     prometheus: bool = False,
@@ -104,18 +106,20 @@ def instrument(
     service_name: str | None = None,
     tracer_provider: TracerProvider | None = None,
     metric_readers: Sequence[MetricReader] = (),
+    operation_spans: bool = False,
 ) -> Telemetry:
     """Trace and measure an app and its database with OpenTelemetry; exporters from `OTEL_*`.
 
     Adds a server span per request (`GET /heroes/{item_id}`) and
-    `http.server.request.duration`; a client span per statement under it (the
+    `http.server.request.duration` (FastAPI's own HTTP telemetry, given these
+    providers; a middleware of the package's for Starlette apps and older FastAPI); a client span per statement under it (the
     router's statements on the driver included) and `db.client.operation.duration`;
     pool usage, waits and timeouts of the primary and each replica; retries,
     classified errors, replica lag and slow statements (docs/telemetry.md lists
     every metric and attribute).
 
     Args:
-        app: the FastAPI app; None to instrument only the database.
+        app: the FastAPI (or Starlette) app; None to instrument only the database.
         database: the app's `Database`; None to instrument only the app.
         prometheus: serve the metrics at `metrics_path` in Prometheus' text
             format (also on when `OTEL_METRICS_EXPORTER` names `prometheus`).
@@ -127,6 +131,8 @@ def instrument(
         tracer_provider: where spans go; by default the global SDK provider
             if one is set, else one made from `OTEL_TRACES_EXPORTER` (none: no spans).
         metric_readers: more readers for the metrics (tests use an in-memory one).
+        operation_spans: FastAPI's spans for dependencies, the endpoint and
+            serialization under each request span (FastAPI 0.165 and later).
 
     Returns:
         The `Telemetry`, whose `shutdown()` undoes the call.
@@ -159,12 +165,25 @@ def instrument(
     if database is not None:
         telemetry.watch(database)
     if app is not None:
-        app.add_middleware(
-            TelemetryMiddleware,
-            tracer=telemetry.tracer,
-            meter=telemetry.meter,
-            exclude={metrics_path} if registry is not None else (),
-        )
+        excluded = {metrics_path} if registry is not None else set()
+        config = fastapi_telemetry_config(app)
+        if config is not None:
+            # FastAPI's own HTTP telemetry, given these providers: one server span per request.
+            config.update(
+                tracer_provider=tracer_provider or NoOpTracerProvider(),
+                meter_provider=meter_provider or NoOpMeterProvider(),
+                tracing=tracer_provider is not None,
+                metrics=meter_provider is not None,
+                operation_spans=operation_spans,
+                exclude=_excluding(excluded, config.get("exclude")),
+            )
+        else:
+            app.add_middleware(
+                TelemetryMiddleware,
+                tracer=telemetry.tracer,
+                meter=telemetry.meter,
+                exclude=excluded,
+            )
         if registry is not None:
             app.add_route(
                 metrics_path,
@@ -175,6 +194,19 @@ def instrument(
     if json_logs:
         use_json_logs()
     return telemetry
+
+
+def _excluding(
+    paths: set[str], other: Callable[[Any], bool] | None
+) -> Callable[[Any], bool] | None:
+    """FastAPI's `exclude`: the scrape path, and whatever the app excluded itself."""
+    if not paths:
+        return other
+
+    def exclude(scope: Any) -> bool:
+        return scope.get("path") in paths or (other is not None and other(scope))
+
+    return exclude
 
 
 def _tracer_provider(service_name: str | None) -> TracerProvider | None:

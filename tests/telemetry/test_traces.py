@@ -17,11 +17,12 @@ import pytest
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanKind, StatusCode
 
+from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._driver import _direct_listeners
 from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.diagnostics import log_slow_queries
-from sqlmodel_production.telemetry import JsonFormatter
+from sqlmodel_production.telemetry import JsonFormatter, instrument
 from sqlmodel_production.telemetry._db import _SUPPRESS
 from tests.conftest import Target
 from tests.telemetry.conftest import Served
@@ -218,3 +219,64 @@ def test_the_suppression_key_is_opentelemetry_s() -> None:
         assert opentelemetry.context.get_value(_SUPPRESS) is True
     finally:
         opentelemetry.context.detach(token)
+
+
+@pytest.mark.only(Backend.SQLITE)
+def test_a_starlette_app_gets_the_package_s_middleware(
+    target: Target, database: Database
+) -> None:
+    """Without FastAPI's own telemetry (Starlette, FastAPI before 0.165), a middleware of the package's does its work."""
+    import sqlalchemy as sa
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    def item(request: Request) -> JSONResponse:
+        with database.engine.connect() as conn:
+            value = conn.execute(sa.text("SELECT 1")).scalar_one()
+        return JSONResponse({"id": request.path_params["item_id"], "one": value})
+
+    app = Starlette(routes=[Route("/items/{item_id}", item)])
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    telemetry = instrument(
+        app, database, tracer_provider=provider, metric_readers=[reader]
+    )
+    try:
+        with TestClient(app) as client:
+            assert client.get("/items/7").status_code == 200
+    finally:
+        telemetry.shutdown()
+    finished = spans.get_finished_spans()
+    (server,) = [s for s in finished if s.kind is SpanKind.SERVER]
+    assert server.name == "GET /items/{item_id}"
+    (statement,) = [s for s in finished if s.name == "SELECT"]
+    assert statement.kind is SpanKind.CLIENT
+    assert statement.parent is not None
+    assert statement.parent.span_id == server.context.span_id
+    data = reader.get_metrics_data()
+    assert data is not None
+    (duration,) = [
+        point
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "http.server.request.duration"
+        for point in metric.data.data_points
+    ]
+    assert dict(duration.attributes) == {
+        "http.request.method": "GET",
+        "http.route": "/items/{item_id}",
+        "http.response.status_code": 200,
+        "url.scheme": "http",
+    }
