@@ -58,7 +58,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def use_json_logs(level: int | None = None) -> logging.Handler:
-    """Log JSON lines to stderr: the root logger's handlers are replaced by one with `JsonFormatter`.
+    """Log JSON lines to stderr from the root logger (`JsonFormatter`).
+
+    Plain stream handlers already on the root logger (`logging.basicConfig`'s)
+    are replaced; other handlers (files, a test runner's) stay. Loggers that do
+    not propagate to the root (uvicorn's access log) keep their own format.
+    Calling it again changes nothing.
 
     Args:
         level: the root logger's level; unchanged when None.
@@ -66,12 +71,17 @@ def use_json_logs(level: int | None = None) -> logging.Handler:
     Returns:
         The handler, to remove or reconfigure it.
     """
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+        if isinstance(old.formatter, JsonFormatter):
+            handler = old
+            break
+        if type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
     if level is not None:
         root.setLevel(level)
     return handler

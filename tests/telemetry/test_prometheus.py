@@ -25,6 +25,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from sqlmodel_production.db import Backend, sync_url
 from tests._topology import at_port, require, scratch_database
@@ -34,6 +35,7 @@ from tests.telemetry.test_metrics import check_with_promtool
 pytestmark = pytest.mark.only(Backend.POSTGRESQL)
 
 DASHBOARD = Path(__file__).parents[2] / "docs" / "telemetry" / "grafana-dashboard.json"
+SAMPLE_CONFIG = Path(__file__).parents[2] / "docs_src" / "telemetry" / "prometheus.yml"
 RATE_INTERVAL = "1m"
 """What Grafana's `$__rate_interval` becomes in the queries run here."""
 
@@ -135,11 +137,11 @@ def prometheus(
     """The base URL of a Prometheus scraping `service` every second."""
     target = service[0].removeprefix("http://")
     config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        "scrape_configs:\n  - job_name: heroes\n"
-        f"    static_configs:\n      - targets: ['{target}']\n"
-    )
+    # The configuration docs/telemetry.md shows, scraping this service every second.
+    sample = yaml.safe_load(SAMPLE_CONFIG.read_text())
+    sample["global"]["scrape_interval"] = "1s"
+    sample["scrape_configs"][0]["static_configs"] = [{"targets": [target]}]
+    config.write_text(yaml.safe_dump(sample))
     port = _free_port()
     log = tmp_path / "prometheus.log"
     with log.open("wb") as out:
