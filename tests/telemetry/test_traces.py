@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._driver import _direct_listeners
-from sqlmodel_production.db._prepared import Prepared
+from sqlmodel_production.db._prepared import Prepared, direct_safe
 from sqlmodel_production.diagnostics import log_slow_queries
 from sqlmodel_production.telemetry import JsonFormatter, instrument
 from sqlmodel_production.telemetry._db import _SUPPRESS
@@ -280,3 +280,31 @@ def test_a_starlette_app_gets_the_package_s_middleware(
         "http.response.status_code": 200,
         "url.scheme": "http",
     }
+
+
+def test_other_instrumentations_are_told_to_stay_quiet_during_a_statement(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    """While a statement runs under the package's span, OpenTelemetry's "suppress instrumentation"
+    key is set: asyncpg's and SQLAlchemy's instrumentations check it (`is_instrumentation_enabled`)
+    and add no second span. Checked by hand with opentelemetry-instrumentation-asyncpg and
+    -sqlalchemy 0.66b1, which pin another semantic-conventions release than the SDK here."""
+    import sqlalchemy as sa
+
+    served = serve()
+    engine = _engine(served, target)
+    seen: list[object] = []
+
+    @direct_safe
+    def look(*args: object) -> tuple[object, object]:
+        seen.append(opentelemetry.context.get_value(_SUPPRESS))
+        return args[2], args[3]
+
+    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
+    try:
+        served.client.get("/heroes/")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", look)
+    assert seen and all(value is True for value in seen)
+    assert opentelemetry.context.get_value(_SUPPRESS) is None  # detached after each one
+    assert [s for s in served.finished() if s.kind is SpanKind.CLIENT]
