@@ -43,7 +43,7 @@ _ENV_TRACER_PROVIDER: list[TracerProvider] = []
 
 
 class Telemetry:
-    """What `instrument` set up: providers, the Prometheus registry, the listeners; `shutdown()` undoes it.
+    """What `instrument` set up: providers, the Prometheus registry, the listeners; `shutdown()` stops it.
 
     Attributes:
         tracer_provider: where spans go; None without tracing.
@@ -86,7 +86,12 @@ class Telemetry:
         return generate_latest(self.registry)
 
     def shutdown(self) -> None:
-        """Stop observing, flush what is pending and close the providers made here."""
+        """Stop observing the database and the package's decisions; flush and close the meter provider.
+
+        The app keeps its `/metrics` route and its request telemetry (Starlette
+        cannot remove a middleware): its metrics stop with the meter provider,
+        its request spans go on while the tracer provider does.
+        """
         for undo in self._undo:
             undo()
         self._undo.clear()
@@ -135,7 +140,7 @@ def instrument(
             serialization under each request span (FastAPI 0.165 and later).
 
     Returns:
-        The `Telemetry`, whose `shutdown()` undoes the call.
+        The `Telemetry`, whose `shutdown()` stops it.
 
     Example:
         ```python

@@ -23,4 +23,5 @@ def test_the_overhead_is_a_share_of_the_router_with_telemetry_off() -> None:
 
 
 def test_no_section_without_telemetry_contestants() -> None:
-    assert _telemetry_overhead(summarize({"router_async": {"get_one": [_run(1)]}})) == []  # type: ignore[dict-item]
+    runs = {"router_async": {"get_one": [_run(1)]}}
+    assert _telemetry_overhead(summarize(runs)) == []  # type: ignore[arg-type]

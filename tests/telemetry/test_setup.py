@@ -1,0 +1,66 @@
+"""The `OTEL_*` environment variables `instrument` reads."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from sqlmodel_production.telemetry import instrument
+from sqlmodel_production.telemetry._setup import disabled, exporters
+
+
+def test_exporters_default_to_otlp_only_with_an_endpoint() -> None:
+    assert exporters("TRACES", {}) == []
+    assert exporters("TRACES", {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}) == [
+        "otlp"
+    ]
+    assert exporters(
+        "METRICS", {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://c:4318"}
+    ) == ["otlp"]
+    assert exporters("TRACES", {"OTEL_TRACES_EXPORTER": "none"}) == []
+    assert exporters(
+        "METRICS", {"OTEL_METRICS_EXPORTER": "Console, prometheus ,none"}
+    ) == ["console", "prometheus"]
+
+
+def test_an_unknown_exporter_is_refused() -> None:
+    with pytest.raises(
+        ValueError, match="OTEL_TRACES_EXPORTER names unknown exporters: jaeger"
+    ):
+        exporters("TRACES", {"OTEL_TRACES_EXPORTER": "jaeger"})
+
+
+def test_sdk_disabled() -> None:
+    assert disabled({"OTEL_SDK_DISABLED": "TRUE"})
+    assert not disabled({"OTEL_SDK_DISABLED": "false"})
+    assert not disabled({})
+
+
+def test_disabled_instrument_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    app = FastAPI()
+    telemetry = instrument(app, prometheus=True)
+    assert telemetry.meter_provider is None and telemetry.tracer_provider is None
+    with TestClient(app) as client:
+        assert client.get("/metrics").status_code == 404
+
+
+def test_prometheus_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "prometheus")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    telemetry = instrument(app)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/ping").status_code == 200
+            text = client.get("/metrics").text
+        assert 'http_route="/ping"' in text
+        assert 'service_name="from-env"' in text
+    finally:
+        telemetry.shutdown()
