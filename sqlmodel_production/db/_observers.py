@@ -10,6 +10,7 @@ costs one check of an empty list.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -65,31 +66,48 @@ class Observer:
         """A database error was answered with HTTP `status` (`install_error_handlers`)."""
 
 
-_OBSERVERS: list[Observer] = []
+_OBSERVERS: list[weakref.ref[Observer]] = []
 
 
 def add_observer(observer: Observer) -> Callable[[], None]:
-    """Tell `observer` what the package decides, from now on.
+    """Tell `observer` what the package decides, from now on, for as long as it lives.
+
+    The observer is held weakly: keep a reference to it (`instrument` keeps its
+    `Telemetry` on the app), and once nothing does it is told nothing more.
 
     Returns:
         A function that removes it.
     """
-    _OBSERVERS.append(observer)
+    ref = weakref.ref(observer)
+    _OBSERVERS.append(ref)
 
     def remove() -> None:
-        if observer in _OBSERVERS:
-            _OBSERVERS.remove(observer)
+        if ref in _OBSERVERS:
+            _OBSERVERS.remove(ref)
 
     return remove
 
 
+def _alive() -> list[Observer]:
+    alive = []
+    for ref in list(_OBSERVERS):
+        observer = ref()
+        if observer is None:
+            _OBSERVERS.remove(ref)
+        else:
+            alive.append(observer)
+    return alive
+
+
 def report_retry(error: ClassifiedError, attempt: int, wait: float | None) -> None:
     """Tell every observer that a transaction failed with a retryable error."""
-    for observer in _OBSERVERS:
-        observer.retry(error, attempt, wait)
+    if _OBSERVERS:
+        for observer in _alive():
+            observer.retry(error, attempt, wait)
 
 
 def report_error_answered(error: ClassifiedError, status: int) -> None:
     """Tell every observer that a database error became an HTTP answer."""
-    for observer in _OBSERVERS:
-        observer.error_answered(error, status)
+    if _OBSERVERS:
+        for observer in _alive():
+            observer.error_answered(error, status)

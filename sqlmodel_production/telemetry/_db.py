@@ -30,7 +30,7 @@ from sqlmodel_production.db._errors import classify
 from sqlmodel_production.db._observers import EngineInfo
 from sqlmodel_production.db._prepared import direct_safe
 
-from ._statements import summarize
+from ._statements import Summary, summarize
 
 __all__ = ["EngineTelemetry"]
 
@@ -59,13 +59,20 @@ class EngineTelemetry:
         meter: where the metrics go; None for no metrics.
         tracer: where the spans go; None for no spans.
         slow_threshold: seconds from which a statement counts as slow.
+        sql_comments: append each sampled statement's `traceparent` as a SQL comment.
     """
 
     def __init__(
-        self, meter: Meter | None, tracer: Tracer | None, *, slow_threshold: float
+        self,
+        meter: Meter | None,
+        tracer: Tracer | None,
+        *,
+        slow_threshold: float,
+        sql_comments: bool = False,
     ) -> None:
         self.tracer = tracer
         self.slow_threshold = slow_threshold
+        self.sql_comments = sql_comments
         self.engines: list[EngineInfo] = []
         self._removers: list[Callable[[], None]] = []
         self.meter = meter
@@ -168,7 +175,8 @@ class EngineTelemetry:
         if info.node == "replica":
             span_base["sqlmodel_production.db.replica"] = info.index
         tracer, meter_on = self.tracer, self.meter is not None
-        slow_threshold = self.slow_threshold
+        slow_threshold, comments = self.slow_threshold, self.sql_comments
+        metric_attributes: dict[Summary, dict[str, Any]] = {}
 
         @direct_safe
         def before(
@@ -181,11 +189,11 @@ class EngineTelemetry:
         ) -> tuple[str, Any]:
             if context is None:
                 return statement, parameters
+            summary = summarize(statement)
             span = token = None
             if tracer is not None:
                 parent = trace.get_current_span().get_span_context()
                 if not parent.is_valid or parent.trace_flags.sampled:
-                    summary = summarize(statement)
                     span = tracer.start_span(
                         summary.text,
                         kind=SpanKind.CLIENT,
@@ -202,15 +210,17 @@ class EngineTelemetry:
                             _SUPPRESS, True, trace.set_span_in_context(span)
                         )
                     )
-            setattr(context, _STATE, (perf_counter(), span, token))
+                    if comments and span.get_span_context().trace_flags.sampled:
+                        statement = statement + _traceparent(span)
+            setattr(context, _STATE, (perf_counter(), span, token, summary))
             return statement, parameters
 
-        def finish(context: Any, statement: str, error: BaseException | None) -> None:
+        def finish(context: Any, error: BaseException | None) -> None:
             state = getattr(context, _STATE, None)
             if state is None:
                 return
             setattr(context, _STATE, None)
-            started, span, token = state
+            started, span, token, summary = state
             seconds = perf_counter() - started
             if token is not None:
                 otel_context.detach(token)
@@ -229,14 +239,15 @@ class EngineTelemetry:
                     span.set_status(Status(StatusCode.ERROR))
                 span.end()
             if meter_on:
-                summary = summarize(statement)
-                attributes = {
-                    **metric_base,
-                    "db.operation.name": summary.operation,
-                    **_collection(summary.collection),
-                }
+                attributes = metric_attributes.get(summary)
+                if attributes is None:
+                    attributes = metric_attributes[summary] = {
+                        **metric_base,
+                        "db.operation.name": summary.operation,
+                        **_collection(summary.collection),
+                    }
                 if error_type is not None:
-                    attributes["error.type"] = error_type
+                    attributes = {**attributes, "error.type": error_type}
                 self.duration.record(seconds, attributes)
                 if seconds >= slow_threshold:
                     self.slow.add(1, attributes)
@@ -250,14 +261,14 @@ class EngineTelemetry:
             context: Any,
             executemany: bool,
         ) -> None:
-            finish(context, statement, None)
+            finish(context, None)
 
         @direct_safe
         def failed(failure: Any) -> None:
             context = failure.execution_context
             if context is not None:
                 error = failure.sqlalchemy_exception or failure.original_exception
-                finish(context, failure.statement or "", error)
+                finish(context, error)
 
         return before, after, failed
 
@@ -295,6 +306,15 @@ class EngineTelemetry:
                 yield Observation(
                     pool.size() + overflow, {"db.client.connection.pool.name": name}
                 )
+
+
+def _traceparent(span: Any) -> str:
+    """The statement's trace context as a SQL comment (sqlcommenter): the server's logs can name the trace."""
+    context = span.get_span_context()
+    return (
+        f" /*traceparent='00-{context.trace_id:032x}-{context.span_id:016x}"
+        f"-{int(context.trace_flags):02x}'*/"
+    )
 
 
 def _collection(name: str | None) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """Retries, classified errors and replicas as metrics and span events.
 
-The package reports its decisions to an `Observer` (`db/_observers.py`); this
-one counts them (`sqlmodel_production.transaction.retries`,
-`sqlmodel_production.db.errors`) and marks them on the current span (the
-request's), where a trace shows why a request took three attempts or ended in
-a 503. Replica lag and whether each replica serves reads are read from the
+The package reports its decisions to an `Observer` (`db/_observers.py`): each
+`Telemetry` counts them (`sqlmodel_production.transaction.retries`,
+`sqlmodel_production.db.errors`; observers are per process, so every instrumented
+app of a process counts them all), and one observer per process marks them on the
+current span (the request's), where a trace shows why a request took three
+attempts or ended in a 503. Replica lag and whether each replica serves reads are read from the
 `Database` when metrics are collected.
 """
 
@@ -18,39 +19,47 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from sqlmodel_production.db import Database
 from sqlmodel_production.db._error_codes import ClassifiedError
-from sqlmodel_production.db._observers import Observer
+from sqlmodel_production.db._observers import Observer, add_observer
 
-__all__ = ["TelemetryObserver", "observe_replicas"]
+__all__ = ["SPAN_EVENTS", "TelemetryObserver", "add_span_events", "observe_replicas"]
 
 
 class TelemetryObserver(Observer):
-    """Counts retries and classified errors, and marks each on the current span."""
+    """Counts retries and classified errors (one per `Telemetry`, for its meter)."""
 
-    def __init__(self, meter: Meter | None) -> None:
-        self.retries = self.errors = None
-        if meter is not None:
-            self.retries = meter.create_counter(
-                "sqlmodel_production.transaction.retries",
-                unit="{attempt}",
-                description="Transaction attempts that failed with a retryable error, "
-                "by reason (error.type) and outcome (retried or gave_up).",
-            )
-            self.errors = meter.create_counter(
-                "sqlmodel_production.db.errors",
-                unit="{error}",
-                description="Database errors answered with a 4xx or 5xx, by kind (error.type) and status.",
-            )
+    def __init__(self, meter: Meter) -> None:
+        self.retries = meter.create_counter(
+            "sqlmodel_production.transaction.retries",
+            unit="{attempt}",
+            description="Transaction attempts that failed with a retryable error, "
+            "by reason (error.type) and outcome (retried or gave_up).",
+        )
+        self.errors = meter.create_counter(
+            "sqlmodel_production.db.errors",
+            unit="{error}",
+            description="Database errors answered with a 4xx or 5xx, by kind (error.type) and status.",
+        )
 
     def retry(self, error: ClassifiedError, attempt: int, wait: float | None) -> None:
         outcome = "gave_up" if wait is None else "retried"
-        if self.retries is not None:
-            self.retries.add(1, {"error.type": error.kind.value, "outcome": outcome})
+        self.retries.add(1, {"error.type": error.kind.value, "outcome": outcome})
+
+    def error_answered(self, error: ClassifiedError, status: int) -> None:
+        self.errors.add(
+            1, {"error.type": error.kind.value, "http.response.status_code": status}
+        )
+
+
+class SpanEvents(Observer):
+    """Marks retries and classified errors on the current span: one for the process, whatever the number of apps."""
+
+    def retry(self, error: ClassifiedError, attempt: int, wait: float | None) -> None:
         span = trace.get_current_span()
         if span.is_recording():
             attributes: dict[str, Any] = {
                 "error.type": error.kind.value,
                 "sqlmodel_production.attempt": attempt,
-                "sqlmodel_production.outcome": outcome,
+                "sqlmodel_production.outcome": "gave_up" if wait is None else "retried",
             }
             if error.code:
                 attributes["db.response.status_code"] = str(error.code)
@@ -59,10 +68,6 @@ class TelemetryObserver(Observer):
             span.add_event("sqlmodel_production.retry", attributes)
 
     def error_answered(self, error: ClassifiedError, status: int) -> None:
-        if self.errors is not None:
-            self.errors.add(
-                1, {"error.type": error.kind.value, "http.response.status_code": status}
-            )
         span = trace.get_current_span()
         if span.is_recording():
             attributes: dict[str, Any] = {
@@ -75,6 +80,17 @@ class TelemetryObserver(Observer):
                 attributes["db.response.status_code"] = str(error.code)
             span.add_event("sqlmodel_production.db_error", attributes)
             span.set_attribute("error.type", error.kind.value)
+
+
+SPAN_EVENTS = SpanEvents()
+_span_events_added: list[bool] = []
+
+
+def add_span_events() -> None:
+    """Mark retries and errors on spans from now on (once per process)."""
+    if not _span_events_added:
+        add_observer(SPAN_EVENTS)
+        _span_events_added.append(True)
 
 
 def observe_replicas(meter: Meter, database: Database) -> None:

@@ -23,7 +23,7 @@ from sqlmodel_production.db import Database
 from sqlmodel_production.db._observers import add_observer
 
 from ._db import EngineTelemetry
-from ._events import TelemetryObserver, observe_replicas
+from ._events import TelemetryObserver, add_span_events, observe_replicas
 from ._http import TelemetryMiddleware
 from ._logs import use_json_logs
 from ._setup import (
@@ -58,6 +58,7 @@ class Telemetry:
         registry: CollectorRegistry | None,
         *,
         slow_threshold: float,
+        sql_comments: bool = False,
     ) -> None:
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
@@ -67,11 +68,17 @@ class Telemetry:
         )
         self.meter = None if meter_provider is None else meter_provider.get_meter(SCOPE)
         self.engines = EngineTelemetry(
-            self.meter, self.tracer, slow_threshold=slow_threshold
+            self.meter,
+            self.tracer,
+            slow_threshold=slow_threshold,
+            sql_comments=sql_comments,
         )
-        self._undo: list[Callable[[], None]] = [
-            add_observer(TelemetryObserver(self.meter))
-        ]
+        self._undo: list[Callable[[], None]] = []
+        if self.meter is not None:
+            self._observer = TelemetryObserver(self.meter)
+            self._undo.append(add_observer(self._observer))
+        if self.tracer is not None:
+            add_span_events()
 
     def watch(self, database: Database) -> None:
         """Trace and measure the statements and pools of `database`'s engines, made now or later."""
@@ -112,6 +119,7 @@ def instrument(
     tracer_provider: TracerProvider | None = None,
     metric_readers: Sequence[MetricReader] = (),
     operation_spans: bool = False,
+    sql_comments: bool = False,
 ) -> Telemetry:
     """Trace and measure an app and its database with OpenTelemetry; exporters from `OTEL_*`.
 
@@ -138,6 +146,11 @@ def instrument(
         metric_readers: more readers for the metrics (tests use an in-memory one).
         operation_spans: FastAPI's spans for dependencies, the endpoint and
             serialization under each request span (FastAPI 0.165 and later).
+        sql_comments: append `/*traceparent='...'*/` to each statement of a
+            sampled trace (sqlcommenter), so the database's own logs (slow query
+            log, `pg_stat_activity`) name the trace. Each such statement's text is
+            new to the server: drivers that cache prepared statements (asyncpg)
+            prepare it again.
 
     Returns:
         The `Telemetry`, whose `shutdown()` stops it.
@@ -165,11 +178,18 @@ def instrument(
         else None
     )
     telemetry = Telemetry(
-        tracer_provider, meter_provider, registry, slow_threshold=slow_threshold
+        tracer_provider,
+        meter_provider,
+        registry,
+        slow_threshold=slow_threshold,
+        sql_comments=sql_comments,
     )
     if database is not None:
         telemetry.watch(database)
     if app is not None:
+        app.state.sqlmodel_production_telemetry = (
+            telemetry  # it lives as long as the app
+        )
         excluded = {metrics_path} if registry is not None else set()
         config = fastapi_telemetry_config(app)
         if config is not None:

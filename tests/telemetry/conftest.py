@@ -57,7 +57,11 @@ def serve(
     opened: list[Served] = []
 
     def serve(
-        *, create: bool = True, sampler: Sampler | None = None, **settings: object
+        *,
+        create: bool = True,
+        sampler: Sampler | None = None,
+        options: dict[str, Any] | None = None,
+        **settings: object,
     ) -> Served:
         database = make_database(**settings)
         if create:
@@ -73,6 +77,7 @@ def serve(
             prometheus=True,
             tracer_provider=provider,
             metric_readers=[reader],
+            **(options or {}),
         )
         client = TestClient(app).__enter__()
         served = Served(client, database, telemetry, spans, reader)

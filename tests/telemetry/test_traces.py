@@ -308,3 +308,35 @@ def test_other_instrumentations_are_told_to_stay_quiet_during_a_statement(
     assert seen and all(value is True for value in seen)
     assert opentelemetry.context.get_value(_SUPPRESS) is None  # detached after each one
     assert [s for s in served.finished() if s.kind is SpanKind.CLIENT]
+
+
+def test_sql_comments_carry_the_statement_s_trace_context(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    """sqlcommenter: the statement the server receives names its span; it still runs."""
+    import sqlalchemy as sa
+
+    served = serve(options={"sql_comments": True})
+    hero = served.client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
+    engine = _engine(served, target)
+    sent: list[str] = []
+
+    @direct_safe
+    def look(*args: object) -> tuple[object, object]:
+        sent.append(str(args[2]))
+        return args[2], args[3]
+
+    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
+    served.spans.clear()
+    try:
+        assert served.client.get(f"/heroes/{hero['id']}").json()["name"] == "A"
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", look)
+    (read,) = [s for s in served.finished() if s.name == "SELECT hero"]
+    expected = (
+        f"/*traceparent='00-{read.context.trace_id:032x}-{read.context.span_id:016x}-"
+    )
+    last = [sql for sql in sent if sql.startswith("SELECT")][-1]
+    assert expected in last
+    flags = int(last.rsplit("-", 1)[1].removesuffix("'*/"), 16)
+    assert flags & 0x01  # sampled
