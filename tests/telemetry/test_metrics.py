@@ -260,3 +260,17 @@ def test_without_the_extra_the_demo_imports_no_opentelemetry(tmp_path: Path) -> 
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_statements_from_the_threshold_on_count_as_slow(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    served = serve(options={"slow_threshold": 0.0})
+    served.client.get("/heroes/")
+    slow = [
+        p
+        for p in served.points("sqlmodel_production.db.slow_statements")
+        if p.attributes.get("db.collection.name") == "hero"
+    ]
+    assert [p.attributes["db.operation.name"] for p in slow] == ["SELECT"]
+    assert slow[0].value == 1
