@@ -38,6 +38,8 @@ __all__ = ["Telemetry", "instrument"]
 SCOPE = "sqlmodel_production"
 """The instrumentation scope of every span and metric (`otel_scope_name` in Prometheus)."""
 
+_STATE_KEY = "sqlmodel_production_telemetry"
+"""Where the app keeps its `Telemetry` (`app.state`)."""
 _ENV_TRACER_PROVIDER: list[TracerProvider] = []
 """The tracer provider made from the environment, made once per process."""
 
@@ -153,7 +155,11 @@ def instrument(
             prepare it again.
 
     Returns:
-        The `Telemetry`, whose `shutdown()` stops it.
+        The `Telemetry`, whose `shutdown()` stops it; the app keeps it in
+        `app.state.sqlmodel_production_telemetry`.
+
+    Raises:
+        RuntimeError: the app is instrumented already.
 
     Example:
         ```python
@@ -162,6 +168,12 @@ def instrument(
         instrument(app, database, prometheus=True)
         ```
     """
+    if app is not None and getattr(app.state, _STATE_KEY, None) is not None:
+        raise RuntimeError(
+            "This app is instrumented already (instrument() was called on it, or the "
+            "reference service's create_app did): keep the Telemetry that call returned "
+            "(app.state.sqlmodel_production_telemetry)"
+        )
     if disabled():
         return Telemetry(None, None, None, slow_threshold=slow_threshold)
     if tracer_provider is None:

@@ -64,3 +64,14 @@ def test_prometheus_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
         assert 'service_name="from-env"' in text
     finally:
         telemetry.shutdown()
+
+
+def test_an_app_is_instrumented_once() -> None:
+    app = FastAPI()
+    telemetry = instrument(app, prometheus=True)
+    try:
+        assert app.state.sqlmodel_production_telemetry is telemetry
+        with pytest.raises(RuntimeError, match="instrumented already"):
+            instrument(app, prometheus=True)
+    finally:
+        telemetry.shutdown()
