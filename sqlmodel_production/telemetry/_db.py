@@ -116,7 +116,12 @@ class EngineTelemetry:
     # --- engines --------------------------------------------------------------------
 
     def add(self, info: EngineInfo) -> None:
-        """Watch `info.engine`: its statements, its pool and the pools it gets after `dispose()`."""
+        """Watch `info.engine`: its statements, its pool and the pools it gets after `dispose()`.
+
+        An engine made again after `Database.dispose()` replaces the one of the same
+        pool name in the pool metrics.
+        """
+        self.engines = [e for e in self.engines if e.pool_name != info.pool_name]
         self.engines.append(info)
         engine = info.engine
         before, after, failed = self._listeners(info)

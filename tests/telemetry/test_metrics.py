@@ -274,3 +274,23 @@ def test_statements_from_the_threshold_on_count_as_slow(
     ]
     assert [p.attributes["db.operation.name"] for p in slow] == ["SELECT"]
     assert slow[0].value == 1
+
+
+def test_an_engine_made_again_after_dispose_replaces_the_old_one(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    """The pool metrics follow the engines a `Database` makes again after `dispose()`."""
+    served = serve()
+    served.client.get("/heroes/")
+    asyncio.run(served.database.dispose())
+    served.client.get("/heroes/")
+    pool = "primary-async" if target.async_ else "primary"
+    states = [
+        p.attributes["db.client.connection.state"]
+        for p in served.points("db.client.connection.count")
+        if p.attributes["db.client.connection.pool.name"] == pool
+    ]
+    assert sorted(states) == ["idle", "used"]
+    assert (
+        len([i for i in served.telemetry.engines.engines if i.pool_name == pool]) == 1
+    )
