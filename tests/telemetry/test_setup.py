@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from sqlmodel_production import Database
+from sqlmodel_production.db import Backend
 from sqlmodel_production.telemetry import instrument
 from sqlmodel_production.telemetry._setup import disabled, exporters
 
@@ -75,3 +78,36 @@ def test_an_app_is_instrumented_once() -> None:
             instrument(app, prometheus=True)
     finally:
         telemetry.shutdown()
+
+
+@pytest.mark.only(Backend.SQLITE)
+def test_a_database_without_an_app(backend: Backend, database: Database) -> None:
+    """A worker or a script: `instrument(database=...)` traces and measures its statements."""
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    telemetry = instrument(
+        database=database, tracer_provider=provider, metric_readers=[reader]
+    )
+    try:
+        with database.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+        data = reader.get_metrics_data()
+    finally:
+        telemetry.shutdown()
+    assert "SELECT" in [s.name for s in spans.get_finished_spans()]
+    names = {
+        metric.name
+        for resource in (data.resource_metrics if data else [])
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+    assert {"db.client.operation.duration", "db.client.connection.count"} <= names
