@@ -127,8 +127,9 @@ def instrument(
 
     Adds a server span per request (`GET /heroes/{item_id}`) and
     `http.server.request.duration` (FastAPI's own HTTP telemetry, given these
-    providers; a middleware of the package's for Starlette apps and older FastAPI); a client span per statement under it (the
-    router's statements on the driver included) and `db.client.operation.duration`;
+    providers; a middleware of the package's for Starlette apps and older
+    FastAPI); a client span per statement under it (the router's statements on
+    the driver included) and `db.client.operation.duration`;
     pool usage, waits and timeouts of the primary and each replica; retries,
     classified errors, replica lag and slow statements (docs/telemetry.md lists
     every metric and attribute).
@@ -199,38 +200,46 @@ def instrument(
     if database is not None:
         telemetry.watch(database)
     if app is not None:
-        app.state.sqlmodel_production_telemetry = (
-            telemetry  # it lives as long as the app
+        _instrument_app(
+            app, telemetry, metrics_path=metrics_path, operation_spans=operation_spans
         )
-        excluded = {metrics_path} if registry is not None else set()
-        config = fastapi_telemetry_config(app)
-        if config is not None:
-            # FastAPI's own HTTP telemetry, given these providers: one server span per request.
-            config.update(
-                tracer_provider=tracer_provider or NoOpTracerProvider(),
-                meter_provider=meter_provider or NoOpMeterProvider(),
-                tracing=tracer_provider is not None,
-                metrics=meter_provider is not None,
-                operation_spans=operation_spans,
-                exclude=_excluding(excluded, config.get("exclude")),
-            )
-        else:
-            app.add_middleware(
-                TelemetryMiddleware,
-                tracer=telemetry.tracer,
-                meter=telemetry.meter,
-                exclude=excluded,
-            )
-        if registry is not None:
-            app.add_route(
-                metrics_path,
-                _metrics_endpoint(registry),
-                methods=["GET"],
-                include_in_schema=False,
-            )
     if json_logs:
         use_json_logs()
     return telemetry
+
+
+def _instrument_app(
+    app: Starlette, telemetry: Telemetry, *, metrics_path: str, operation_spans: bool
+) -> None:
+    """Request spans and `http.server.request.duration` for `app`, and its `/metrics`."""
+    setattr(app.state, _STATE_KEY, telemetry)  # the Telemetry lives as long as the app
+    registry = telemetry.registry
+    excluded = {metrics_path} if registry is not None else set()
+    config = fastapi_telemetry_config(app)
+    if config is not None:
+        # FastAPI's own HTTP telemetry, given these providers: one server span per request.
+        config.update(
+            tracer_provider=telemetry.tracer_provider or NoOpTracerProvider(),
+            meter_provider=telemetry.meter_provider or NoOpMeterProvider(),
+            tracing=telemetry.tracer_provider is not None,
+            metrics=telemetry.meter_provider is not None,
+            operation_spans=operation_spans,
+            exclude=_excluding(excluded, config.get("exclude")),
+        )
+    else:
+        app.add_middleware(
+            TelemetryMiddleware,
+            tracer=telemetry.tracer,
+            meter=telemetry.meter,
+            exclude=excluded,
+        )
+    if registry is not None:
+        app.add_route(
+            metrics_path,
+            _metrics_endpoint(registry),
+            methods=["GET"],
+            include_in_schema=False,
+        )
 
 
 def _excluding(
