@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,8 +21,9 @@ from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.demo.app import create_app
 from sqlmodel_production.telemetry import instrument
-from tests.conftest import REQUIRE_ALL, Target
+from tests.conftest import Target
 from tests.demo.conftest import create_tables, drop_tables
+from tests.telemetry._promtool import check_with_promtool
 from tests.telemetry.conftest import Served
 
 
@@ -127,33 +127,6 @@ def test_metrics_in_prometheus_text_format(
     # The scrape itself is neither traced nor measured.
     assert 'http_route="/metrics"' not in served.client.get("/metrics").text
     check_with_promtool(text)
-
-
-KNOWN_LINT = 'db_client_connection_count non-histogram and non-summary metrics should not have "_count" suffix'
-"""promtool's one complaint: the semantic conventions' `db.client.connection.count` keeps its name."""
-
-
-def check_with_promtool(text: str) -> None:
-    """`promtool check metrics` parses `text`; its lint may only name `db_client_connection_count`."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        message = "promtool is not installed (apt-get install prometheus)"
-        if REQUIRE_ALL:
-            pytest.fail(message)
-        pytest.skip(message)
-    result = subprocess.run(
-        [promtool, "check", "metrics"], input=text, capture_output=True, text=True
-    )
-    problems = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if line.strip() and line.strip() != KNOWN_LINT
-    ]
-    assert problems == [], problems
-    assert result.returncode in (
-        0,
-        3,
-    )  # 3: lint findings only (the known one); 1: unparsable
 
 
 def test_a_checkout_that_times_out_is_counted(

@@ -30,7 +30,7 @@ import yaml
 from sqlmodel_production.db import Backend, sync_url
 from tests._topology import at_port, require, scratch_database
 from tests.conftest import REQUIRE_ALL
-from tests.telemetry.test_metrics import check_with_promtool
+from tests.telemetry._promtool import check_with_promtool
 
 pytestmark = pytest.mark.only(Backend.POSTGRESQL)
 

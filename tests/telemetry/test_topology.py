@@ -15,8 +15,8 @@ from opentelemetry.trace import SpanKind
 from sqlmodel_production.db import Backend, Pooler
 from tests._topology import at_port, require
 from tests.conftest import Target
+from tests.telemetry._promtool import check_with_promtool
 from tests.telemetry.conftest import Served
-from tests.telemetry.test_metrics import check_with_promtool
 
 pytestmark = pytest.mark.only(Backend.POSTGRESQL)
 
