@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql]" --group dev --group docs --group bench
+	$(BIN)/python -m pip install --quiet -e ".[postgres,mysql,telemetry]" --group dev --group docs --group bench
 	touch $@
 
 venv: $(BIN)/sqlmodel-production
@@ -65,3 +65,4 @@ docs-serve: venv
 ## Real faults on throwaway PostgreSQL and MariaDB servers; prints the fault table (docs/reliability.md).
 faults: venv
 	$(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)
+

@@ -6,9 +6,13 @@ Every app reads `DATABASE_URL` and `ENVIRONMENT` from the environment, as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from sqlmodel_production import Database
 from sqlmodel_production.demo.app import create_app
@@ -18,13 +22,38 @@ __all__ = ["CONTESTANTS", "Contestant"]
 
 
 def router_async() -> FastAPI:
-    """Our router factory, async endpoints (the `demo` default)."""
-    return create_app(Database(), async_=True)
+    """Our router factory, async endpoints (the `demo` default), telemetry off."""
+    return create_app(Database(), async_=True, telemetry=False)
 
 
 def router_sync() -> FastAPI:
-    """Our router factory, sync endpoints (`demo --sync`)."""
-    return create_app(Database(), async_=False)
+    """Our router factory, sync endpoints (`demo --sync`), telemetry off."""
+    return create_app(Database(), async_=False, telemetry=False)
+
+
+def router_metrics() -> FastAPI:
+    """`router_async` with telemetry's metrics on (what `demo` does with the extra): no tracing."""
+    from sqlmodel_production.telemetry import instrument
+
+    database = Database()
+    app = create_app(database, async_=True, telemetry=False)
+    instrument(app, database, prometheus=True, tracer_provider=None)
+    return app
+
+
+def router_traced() -> FastAPI:
+    """`router_metrics` with tracing too, 10 % of requests sampled, spans batched to an exporter that drops them."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from sqlmodel_production.telemetry import instrument
+
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
+    provider.add_span_processor(BatchSpanProcessor(_Dropped()))
+    database = Database()
+    app = create_app(database, async_=True, telemetry=False)
+    instrument(app, database, prometheus=True, tracer_provider=provider)
+    return app
 
 
 def handwritten_sync() -> FastAPI:
@@ -35,6 +64,13 @@ def handwritten_sync() -> FastAPI:
 def handwritten_async() -> FastAPI:
     """The hand-written async endpoints (`AsyncSession`)."""
     return create_handwritten_app(Database(), async_=True)
+
+
+class _Dropped(SpanExporter):
+    """Takes every batch of spans and sends it nowhere: the cost measured is the service's, not a collector's."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
 
 
 class Contestant:
@@ -81,6 +117,20 @@ CONTESTANTS = [
         "router_async", "router, async", "bench._apps:router_async", cursor=True
     ),
     Contestant("router_sync", "router, sync", "bench._apps:router_sync", cursor=True),
+    Contestant(
+        "router_metrics",
+        "router, async, metrics on",
+        "bench._apps:router_metrics",
+        cursor=True,
+        scenarios=_HEROES,
+    ),
+    Contestant(
+        "router_traced",
+        "router, async, metrics + tracing at 10 %",
+        "bench._apps:router_traced",
+        cursor=True,
+        scenarios=_HEROES,
+    ),
     Contestant(
         "handwritten_async",
         "hand-written, async",

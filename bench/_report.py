@@ -25,6 +25,10 @@ PACKAGES = [
     "sqlalchemy", "asyncpg", "psycopg", "orjson", "uvicorn",
 ]  # fmt: skip
 FLOOR, BASELINE = "floor", "handwritten_sync"
+TELEMETRY_OFF = "router_async"
+"""What the telemetry contestants (`router_metrics`, `router_traced`) are measured against."""
+TELEMETRY_GOALS = {"router_metrics": 0.05, "router_traced": 0.10}
+"""The largest share of req/s each may cost (docs/telemetry.md)."""
 
 
 def progress(label: str, run: dict[str, Any]) -> None:
@@ -115,6 +119,8 @@ def summarize(
                 cell["of_floor"] = cell["rps"] / cells[FLOOR]["rps"]
             if BASELINE in cells:
                 cell["of_handwritten_sync"] = cell["rps"] / cells[BASELINE]["rps"]
+            if TELEMETRY_OFF in cells:
+                cell["of_telemetry_off"] = cell["rps"] / cells[TELEMETRY_OFF]["rps"]
         table[scenario.key] = cells
     return table
 
@@ -161,6 +167,7 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{cell['p99_ms']:.1f} | {_ratio(cell, 'of_floor')} | {_ratio(cell, 'of_handwritten_sync')} |"
                 )
             lines.append("")
+    lines += _telemetry_overhead(result.get("http") or {})
     if result.get("bulk"):
         bulk = result["bulk"]
         rounds = config.get("bulk_rounds", 1)
@@ -203,3 +210,32 @@ def markdown(result: dict[str, Any]) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _telemetry_overhead(http: dict[str, dict[str, dict[str, float]]]) -> list[str]:
+    """The req/s telemetry costs the async router, per scenario, against its goal."""
+    rows = []
+    for scenario in SCENARIOS:
+        cells = http.get(scenario.key, {})
+        if TELEMETRY_OFF not in cells or not any(k in cells for k in TELEMETRY_GOALS):
+            continue
+        row = f"| {scenario.label} | {cells[TELEMETRY_OFF]['rps']:,.0f} |"
+        for key, goal in TELEMETRY_GOALS.items():
+            cell = cells.get(key)
+            if cell is None:
+                row += " - |"
+                continue
+            cost = 1 - cell["of_telemetry_off"]
+            verdict = "within" if cost <= goal else "over"
+            row += f" {cell['rps']:,.0f} ({cost:+.1%} cost, {verdict} {goal:.0%}) |"
+        rows.append(row)
+    if not rows:
+        return []
+    return [
+        "## Telemetry overhead (router, async)",
+        "",
+        "| scenario | telemetry off, req/s | metrics on | metrics + tracing at 10 % |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+    ]

@@ -35,6 +35,10 @@ AREAS = (
     ("api", "FastAPI integration: session dependencies, routers, error handlers."),
     ("diagnostics", "Query recording, N+1 and leak detection, health, explanations."),
     ("testing", "The pytest plugin: fixtures and query assertions."),
+    (
+        "telemetry",
+        "OpenTelemetry traces and metrics, Prometheus, JSON logs (the `telemetry` extra).",
+    ),
     ("doctor", "The doctor as a library: run the checks, read the findings."),
     ("errors", "Every exception of the package, under one root."),
 )

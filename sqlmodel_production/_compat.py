@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.engine import Engine
-    from sqlalchemy.pool import QueuePool
+    from sqlalchemy.pool import Pool, QueuePool
     from sqlalchemy.sql.elements import ClauseElement, ColumnElement
     from sqlalchemy.types import TypeEngine
     from starlette.requests import Request
@@ -41,18 +41,20 @@ __all__ = [
     "embeds_body_fields",
     "expand_included_routers",
     "fail_request_body",
-    "solve_route_dependencies",
+    "fastapi_telemetry_config",
     "greenlet_spawn",
     "has_validators",
     "implicitly_boolean",
     "in_greenlet",
     "is_json_parameter",
     "is_sqlalchemy_greenlet",
+    "observe_pool_waits",
     "query_parameters",
     "queue_pool_max_overflow",
     "raise_adapted_error",
     "raise_dbapi_error",
     "set_request_body",
+    "solve_route_dependencies",
     "takes_several_values",
     "traverse_clauses",
     "type_affinity",
@@ -122,6 +124,36 @@ def queue_pool_max_overflow(pool: QueuePool) -> int:
     need it, and `QueuePool` has no public accessor for it.
     """
     return int(pool._max_overflow)
+
+
+def observe_pool_waits(
+    pool: Pool, record: Callable[[float, BaseException | None], None]
+) -> None:
+    """Call `record(seconds, error)` after each checkout from `pool` got a connection or failed.
+
+    Wraps `Pool._do_get` (private: the one call every checkout makes to wait
+    for a connection, or to open one, and the one that raises the pool's
+    `TimeoutError`) on this pool object; checked on SQLAlchemy 2.1.9.
+    SQLAlchemy's pool events fire only once a connection was obtained, so the
+    wait before it (`db.client.connection.wait_time`) and the checkouts that
+    timed out cannot be seen otherwise. `engine.dispose()` makes a new pool:
+    wrap that one too (telemetry does, on `engine_disposed`).
+    """
+    from time import perf_counter
+
+    do_get = pool._do_get
+
+    def timed_do_get() -> Any:
+        started = perf_counter()
+        try:
+            got = do_get()
+        except BaseException as error:
+            record(perf_counter() - started, error)
+            raise
+        record(perf_counter() - started, None)
+        return got
+
+    pool._do_get = timed_do_get  # type: ignore[method-assign]
 
 
 def raise_dbapi_error(error: BaseException, engine: Engine) -> NoReturn:
@@ -331,6 +363,22 @@ def takes_several_values(annotation: Any) -> bool:
     from fastapi._compat.shared import field_annotation_is_sequence
 
     return bool(field_annotation_is_sequence(annotation))
+
+
+def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:
+    """The telemetry settings of a FastAPI app (`FastAPI(telemetry={...})`), to change in place; None before FastAPI had them.
+
+    Reads `FastAPI._telemetry` (private: the dict the app's `NativeTelemetry`
+    reads on every request); checked on FastAPI 0.165.0. FastAPI's own HTTP
+    telemetry (a server span named `{method} {route}`, `http.server.request.duration`,
+    trace context in and out) is the one the package's telemetry uses, given its
+    providers, so that a request never has two server spans; apps built before
+    `instrument` is called take no constructor argument for it.
+    """
+    config = getattr(app, "_telemetry", None)
+    if not isinstance(config, dict) or "tracer_provider" not in config:
+        return None
+    return config
 
 
 def expand_included_routers(routes: Iterable[Any]) -> Iterator[Any]:

@@ -554,3 +554,35 @@ def test_every_name_says_where_it_was_checked() -> None:
     for name in _compat.__all__:
         doc = inspect.getdoc(getattr(_compat, name)) or ""
         assert "checked on" in doc.lower(), name
+
+
+def test_observe_pool_waits_times_every_checkout_and_its_timeout() -> None:
+    engine = sa.create_engine(
+        "sqlite://", poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=0.05
+    )
+    seen: list[tuple[float, BaseException | None]] = []
+    _compat.observe_pool_waits(engine.pool, lambda s, e: seen.append((s, e)))
+    held = engine.raw_connection()
+    assert len(seen) == 1 and seen[0][1] is None
+    with pytest.raises(exc.TimeoutError):
+        engine.raw_connection()
+    assert len(seen) == 2
+    waited, error = seen[1]
+    assert isinstance(error, exc.TimeoutError) and waited >= 0.05
+    held.close()
+    engine.dispose()
+
+
+def test_fastapi_telemetry_config_is_the_dict_the_app_reads() -> None:
+    app = FastAPI()
+    config = _compat.fastapi_telemetry_config(app)
+    assert config is not None
+    assert {
+        "tracer_provider",
+        "meter_provider",
+        "tracing",
+        "metrics",
+        "exclude",
+    } <= set(config)
+    assert config is app._native_telemetry.config  # changed in place, read per request
+    assert _compat.fastapi_telemetry_config(object()) is None

@@ -31,7 +31,12 @@ from sqlmodel_production.api._request_errors import (
     validation_error_response,
 )
 from sqlmodel_production.db import ClassifiedError, ErrorKind, classify
-from sqlmodel_production.db.internal import mark_row, offending_values, resolve_columns
+from sqlmodel_production.db.internal import (
+    mark_row,
+    offending_values,
+    report_error_answered,
+    resolve_columns,
+)
 
 __all__ = ["RETRY_AFTER_SECONDS", "error_response", "install_error_handlers"]
 
@@ -60,6 +65,13 @@ _UNAVAILABLE = {
     ErrorKind.TOO_MANY_CONNECTIONS: "The database has no free connection; retry.",
     ErrorKind.POOL_TIMEOUT: "No database connection became free in time; retry.",
 }
+
+
+def _answer(error: ClassifiedError) -> JSONResponse:
+    """`error_response`, reported to the observers (telemetry counts errors by kind)."""
+    response = error_response(error)
+    report_error_answered(error, response.status_code)
+    return response
 
 
 def error_response(error: ClassifiedError) -> JSONResponse:
@@ -284,14 +296,14 @@ def install_error_handlers(
         if found is None:
             logger.exception("Unclassified database error", exc_info=exc)
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-        return error_response(resolve_columns(found, schema))
+        return _answer(resolve_columns(found, schema))
 
     async def handle_os_error(request: Request, exc: Exception) -> JSONResponse:
         # A driver's socket error (asyncpg lets them through); any other OSError is not ours.
         found = classify(exc)
         if found is None:
             raise exc
-        return error_response(found)
+        return _answer(found)
 
     async def handle_stale(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
@@ -342,7 +354,7 @@ def install_error_handlers(
         found = classify(exc)
         if found is None:
             raise exc
-        return error_response(found)
+        return _answer(found)
 
     app.add_exception_handler(sa_exc.DBAPIError, handle)
     app.add_exception_handler(UnicodeEncodeError, handle_encoding)

@@ -9,6 +9,9 @@ from ._errors import DatabaseError as DatabaseError
 from ._errors import ErrorKind as ErrorKind
 from ._errors import classify as classify
 from ._errors import mark_lost_connections as mark_lost_connections
+from ._observers import EngineInfo as EngineInfo
+from ._observers import Observer as Observer
+from ._observers import add_observer as add_observer
 from ._replicas import NodeStatus as NodeStatus
 from ._replicas import Replicas as Replicas
 from ._settings import DatabaseSettings as DatabaseSettings
@@ -35,14 +38,17 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabaseSettings",
+    "EngineInfo",
     "Environment",
     "ErrorKind",
     "IsolationLevel",
     "NodeStatus",
+    "Observer",
     "Pooler",
     "Replicas",
     "RetryPolicy",
     "RetryingTransaction",
+    "add_observer",
     "async_url",
     "backend_of",
     "classify",

@@ -20,8 +20,9 @@ from sqlmodel_production._compat import greenlet_spawn
 
 from ._backends import profile_of
 from ._engine import create_async_engine, create_engine
+from ._observers import EngineInfo
 from ._places import DIRECT_READS
-from ._replicas import Replicas
+from ._replicas import NodeStatus, Replicas
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
 
@@ -60,6 +61,7 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._replicas: Replicas | None = None
         self._async_replicas: Replicas | None = None
+        self._engine_listeners: list[Callable[[EngineInfo], None]] = []
 
     def __repr__(self) -> str:
         url = self.engine_url.render_as_string(hide_password=True)
@@ -74,6 +76,7 @@ class Database:
         """The sync engine, created on first use."""
         if self._engine is None:
             self._engine = create_engine(self.settings, **self._engine_options)
+            self._made(EngineInfo(self._engine, "primary"))
         return self._engine
 
     @property
@@ -83,6 +86,9 @@ class Database:
             self._async_engine = create_async_engine(
                 self.settings, **self._engine_options
             )
+            self._made(
+                EngineInfo(self._async_engine.sync_engine, "primary", async_=True)
+            )
         return self._async_engine
 
     @property
@@ -90,7 +96,8 @@ class Database:
         """The read replicas (`DATABASE_REPLICA_URLS`) as sync engines; empty without any."""
         if self._replicas is None:
             self._replicas = self._replica_set(
-                lambda settings: create_engine(settings, **self._engine_options)
+                lambda settings: create_engine(settings, **self._engine_options),
+                async_=False,
             )
         return self._replicas
 
@@ -101,20 +108,30 @@ class Database:
             self._async_replicas = self._replica_set(
                 lambda settings: (
                     create_async_engine(settings, **self._engine_options).sync_engine
-                )
+                ),
+                async_=True,
             )
         return self._async_replicas
 
-    def _replica_set(self, make: Callable[[DatabaseSettings], Engine]) -> Replicas:
+    def _replica_set(
+        self, make: Callable[[DatabaseSettings], Engine], *, async_: bool
+    ) -> Replicas:
         urls = self.settings.database_replica_urls
+
+        def make_replica(index: int, settings: DatabaseSettings) -> Engine:
+            engine = make(settings)
+            self._made(EngineInfo(engine, "replica", index, async_))
+            return engine
+
         makers = [
             functools.partial(
-                make,
+                make_replica,
+                index,
                 self.settings.model_copy(
                     update={"database_url": url, "database_replica_urls": []}
                 ),
             )
-            for url in urls
+            for index, url in enumerate(urls)
         ]
         return Replicas(
             makers,
@@ -122,6 +139,52 @@ class Database:
             max_lag=self.settings.replica_max_lag,
             interval=self.settings.replica_check_interval,
         )
+
+    def on_engine(self, listener: Callable[[EngineInfo], None]) -> Callable[[], None]:
+        """Call `listener` with every engine this database made so far, and each one it makes later.
+
+        Engines are made on first use (the async one by an async service, a
+        replica's on its first read), and again after `dispose()`; a listener
+        that adds SQLAlchemy event listeners or reads pool statistics sees every
+        one of them, with the node it reaches (`EngineInfo`). Telemetry uses it.
+
+        Returns:
+            A function that stops the calls.
+        """
+        for info in self._engines_made():
+            listener(info)
+        self._engine_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._engine_listeners:
+                self._engine_listeners.remove(listener)
+
+        return remove
+
+    def replica_status(self) -> list[NodeStatus]:
+        """What the last check found of each replica (of the async engines when an async service made them)."""
+        replicas = self._async_replicas or self._replicas
+        return list(replicas.nodes) if replicas is not None else []
+
+    def _made(self, info: EngineInfo) -> None:
+        for listener in self._engine_listeners:
+            listener(info)
+
+    def _engines_made(self) -> list[EngineInfo]:
+        made = []
+        if self._engine is not None:
+            made.append(EngineInfo(self._engine, "primary"))
+        if self._async_engine is not None:
+            made.append(
+                EngineInfo(self._async_engine.sync_engine, "primary", async_=True)
+            )
+        for replicas, async_ in ((self._replicas, False), (self._async_replicas, True)):
+            if replicas is not None:
+                made.extend(
+                    EngineInfo(engine, "replica", index, async_)
+                    for index, engine in replicas.made()
+                )
+        return made
 
     @contextmanager
     def read_only_session(self) -> Iterator[Session]:

@@ -63,7 +63,8 @@ def run_prepared(
     )
 
 
-_Listeners = tuple[list[Any], list[Any]]
+_Listeners = tuple[list[Any], list[Any], list[Any]]
+"""The `before_cursor_execute`, `after_cursor_execute` and `handle_error` listeners to call."""
 
 
 def on_driver(
@@ -91,7 +92,7 @@ def run_on_driver(
     Through the driver's own API where there is one (`native`; listeners then
     get no cursor), else on a cursor.
     """
-    before, after = listeners
+    before, after, on_error = listeners
     sql, parameters = form.sql, form.parameters(params)
     cursor: Any = None if native is not None else pooled.cursor()
     try:
@@ -106,15 +107,44 @@ def run_on_driver(
                     form.describe(native.describe(pooled.dbapi_connection, sql))
                 fetched = native.fetch(pooled.dbapi_connection, sql, parameters)
         except (engine.dialect.loaded_dbapi.Error, OSError) as exc:
-            raise _error(
-                engine, pooled, exc, cursor, sql, parameters, invalidate
-            ) from exc
+            error = _error(engine, pooled, exc, cursor, sql, parameters, invalidate)
+            if on_error:
+                _report(on_error, exc, error, context, sql, parameters, engine)
+            raise error from exc
         for listener in after:
             listener(None, cursor, sql, parameters, context, False)
         return form.rows(cursor) if native is None else form.rows_of(fetched)
     finally:
         if cursor is not None:
             cursor.close()
+
+
+def _report(
+    listeners: list[Any],
+    exc: BaseException,
+    error: Exception,
+    context: Any,
+    sql: str,
+    parameters: Any,
+    engine: Engine,
+) -> None:
+    """Call the marked `handle_error` listeners with what SQLAlchemy's `ExceptionContext` would carry."""
+    failure = SimpleNamespace(
+        original_exception=exc,
+        sqlalchemy_exception=error,
+        execution_context=context,
+        statement=sql,
+        parameters=parameters,
+        engine=engine,
+        connection=None,
+        cursor=None,
+        dialect=engine.dialect,
+        is_disconnect=isinstance(error, ConnectionLost),
+        invalidate_pool_on_disconnect=True,
+        is_pre_ping=False,
+    )
+    for listener in listeners:
+        listener(failure)
 
 
 def _error(
@@ -154,9 +184,9 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
     """The statement listeners to call around a statement run on the driver; None to use a `Connection`.
 
     A `Connection` is needed for an unmarked statement listener (another
-    library's), for any `before_execute`, `after_execute` or `handle_error`
-    listener (only a `Connection` calls them; the package's own
-    `mark_lost_connections` excepted: `_error` does its work), for echo (SQLAlchemy logs each
+    library's), for any `before_execute` or `after_execute` listener and any
+    unmarked `handle_error` listener (only a `Connection` calls them; the
+    package's own `mark_lost_connections` excepted: `_error` does its work), for echo (SQLAlchemy logs each
     statement it runs) and for a `schema_translate_map` (it renders schema names
     at each execution).
     """
@@ -166,16 +196,20 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
         or options.get("schema_translate_map")
         or dispatch.before_execute
         or dispatch.after_execute
-        or any(
-            fn is not mark_lost_connections
-            for fn in engine.dialect.dispatch.handle_error
-        )
     ):
         return None
+    on_error = [
+        fn
+        for fn in engine.dialect.dispatch.handle_error
+        if fn is not mark_lost_connections
+    ]
     before = list(dispatch.before_cursor_execute)
     after = list(dispatch.after_cursor_execute)
-    if all(getattr(listener, DIRECT_SAFE, False) for listener in (*before, *after)):
-        return before, after
+    if all(
+        getattr(listener, DIRECT_SAFE, False)
+        for listener in (*before, *after, *on_error)
+    ):
+        return before, after, on_error
     return None
 
 

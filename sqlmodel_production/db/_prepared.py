@@ -201,6 +201,12 @@ def direct_safe(listener: F) -> F:
     of its own, which is unmarked. An engine with any unmarked listener runs
     every statement through a `Connection`, so that listener sees each one as
     usual.
+
+    A marked `handle_error` listener is called, for a statement that failed on
+    the driver, with a plain object carrying what SQLAlchemy's
+    `ExceptionContext` would: `original_exception`, `sqlalchemy_exception`,
+    `execution_context` (the same plain object as `context`), `statement`,
+    `parameters`, `engine` and `is_disconnect`; its return value is ignored.
     """
     setattr(listener, DIRECT_SAFE, True)
     return listener

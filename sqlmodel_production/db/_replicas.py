@@ -86,6 +86,10 @@ class Replicas:
             engine = self._engines[index] = self._makers[index]()
         return engine
 
+    def made(self) -> list[tuple[int, Engine]]:
+        """The engines made so far, with their index."""
+        return [(i, e) for i, e in enumerate(self._engines) if e is not None]
+
     def pick(self) -> Engine | None:
         """A replica that may serve a read now (in turn), or None for the primary.
 

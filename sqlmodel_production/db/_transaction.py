@@ -40,6 +40,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel_production.db._backends import autocommits
 from sqlmodel_production.db._database import Database
 from sqlmodel_production.db._errors import classify
+from sqlmodel_production.db._observers import report_retry
 from sqlmodel_production.db._retry import RetryPolicy
 
 __all__ = [
@@ -212,6 +213,7 @@ def retry_delay(policy: RetryPolicy, error: BaseException, number: int) -> float
     if found is None or not found.kind.retryable:
         return None
     wait = policy.delay(error, number, jitter=random.random())
+    report_retry(found, number, wait)
     extra = {
         "transaction_attempts": number,
         "error_kind": found.kind.value,

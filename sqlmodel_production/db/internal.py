@@ -20,6 +20,9 @@ from sqlmodel_production.db._errors import connection_failed as connection_faile
 from sqlmodel_production.db._errors import mark_row as mark_row
 from sqlmodel_production.db._errors import offending_values as offending_values
 from sqlmodel_production.db._errors import resolve_columns as resolve_columns
+from sqlmodel_production.db._observers import (
+    report_error_answered as report_error_answered,
+)
 from sqlmodel_production.db._places import WROTE as WROTE
 from sqlmodel_production.db._places import WROTE_NOW as WROTE_NOW
 from sqlmodel_production.db._places import WROTE_RECENTLY as WROTE_RECENTLY
@@ -63,6 +66,7 @@ __all__ = [
     "place_of",
     "pooled_place",
     "profile_of",
+    "report_error_answered",
     "resolve_columns",
     "retrying",
     "run_prepared",

@@ -1,5 +1,7 @@
 """The reference service, built by the router factory (the hand-written twin is `handwritten.py`)."""
 
+import importlib.util
+
 from fastapi import FastAPI
 
 from sqlmodel_production import Database, DiagnosticsMiddleware, Environment
@@ -17,12 +19,15 @@ team_schemas = derive_schemas(Team)
 mission_schemas = derive_schemas(Mission)
 
 
-def create_app(database: Database | None = None, *, async_: bool = True) -> FastAPI:
+def create_app(
+    database: Database | None = None, *, async_: bool = True, telemetry: bool = True
+) -> FastAPI:
     """Build the reference service from `crud_router` and `link_router`.
 
     Args:
         database: where the data lives; `DATABASE_URL` from the environment when omitted.
         async_: async endpoints (AsyncSession) or sync ones (Session).
+        telemetry: instrument it (`add_telemetry`) when the `telemetry` extra is installed.
     """
     database = database or Database()
     app = FastAPI(title="Heroes", description=DESCRIPTION, lifespan=database.lifespan)
@@ -75,7 +80,22 @@ def create_app(database: Database | None = None, *, async_: bool = True) -> Fast
     )
     install_error_handlers(app)
     add_diagnostics(app, database)
+    if telemetry:
+        add_telemetry(app, database)
     return app
+
+
+def add_telemetry(app: FastAPI, database: Database) -> None:
+    """With the `telemetry` extra installed: traces and metrics (`OTEL_*`), Prometheus at `/metrics`.
+
+    Without it nothing is imported and nothing changes; `OTEL_SDK_DISABLED=true`
+    turns it off too.
+    """
+    if importlib.util.find_spec("opentelemetry.sdk") is None:
+        return
+    from sqlmodel_production.telemetry import instrument
+
+    instrument(app, database, prometheus=True, service_name="heroes")
 
 
 def add_diagnostics(app: FastAPI, database: Database) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from sqlmodel_production._compat import greenlet_spawn
-from sqlmodel_production.db._errors import connection_failed
+from sqlmodel_production.db.internal import connection_failed
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, params

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 
-from sqlmodel_production.db._prepared import direct_safe
+from sqlmodel_production.db.internal import direct_safe
 
 from ._fingerprint import fingerprint
 from ._frames import Caller, find_caller

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sqlmodel_production.db._prepared import direct_safe
+from sqlmodel_production.db.internal import direct_safe
 
 from ._fingerprint import fingerprint
 from ._frames import find_caller

@@ -28,6 +28,8 @@ FACTORIES: dict[str, Callable[[], object]] = {
     "floor": _floor.create_app,
     "router_async": _apps.router_async,
     "router_sync": _apps.router_sync,
+    "router_metrics": _apps.router_metrics,
+    "router_traced": _apps.router_traced,
     "handwritten_async": _apps.handwritten_async,
     "handwritten_sync": _apps.handwritten_sync,
 }

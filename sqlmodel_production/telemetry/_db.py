@@ -1,0 +1,325 @@
+"""Statements and pools of a `Database`'s engines as OpenTelemetry spans and metrics.
+
+Every engine the `Database` makes (`Database.on_engine`: the primary, each
+replica, sync or the async engine's sync side) gets three listeners marked
+`direct_safe`, so the router's statements keep running straight on the driver
+(asyncpg's own `fetch` included) and are seen all the same: a client span per
+statement and `db.client.operation.duration`. Its pool is read when metrics are
+collected (`db.client.connection.count`, `.max`) and its checkouts are timed
+(`db.client.connection.wait_time`, `.timeouts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from time import perf_counter
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
+
+from sqlmodel_production._compat import observe_pool_waits, queue_pool_max_overflow
+from sqlmodel_production.db import EngineInfo, classify
+from sqlmodel_production.db.internal import direct_safe
+
+from ._statements import Summary, summarize
+
+__all__ = ["EngineTelemetry"]
+
+_STATE = "_smp_telemetry"
+"""The execution context's attribute holding (start, span, token) between the listeners."""
+_SUPPRESS = _SUPPRESS_INSTRUMENTATION_KEY
+"""OpenTelemetry's key for "do not instrument below" (private to opentelemetry-api; pinned by
+tests/telemetry/test_traces.py): asyncpg's instrumentation honours it."""
+
+OPERATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
+"""`db.client.operation.duration` buckets, as the semantic conventions advise."""
+WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
+"""`db.client.connection.wait_time` buckets: most checkouts find an idle connection at once."""
+_SYSTEMS = {
+    "postgresql": "postgresql",
+    "mysql": "mariadb",
+    "mariadb": "mariadb",
+    "sqlite": "sqlite",
+}
+
+
+class EngineTelemetry:
+    """The instruments for statements and pools, and the engines they watch.
+
+    Args:
+        meter: where the metrics go; None for no metrics.
+        tracer: where the spans go; None for no spans.
+        slow_threshold: seconds from which a statement counts as slow.
+        sql_comments: append each sampled statement's `traceparent` as a SQL comment.
+    """
+
+    def __init__(
+        self,
+        meter: Meter | None,
+        tracer: Tracer | None,
+        *,
+        slow_threshold: float,
+        sql_comments: bool = False,
+    ) -> None:
+        self.tracer = tracer
+        self.slow_threshold = slow_threshold
+        self.sql_comments = sql_comments
+        self.engines: list[EngineInfo] = []
+        self._removers: list[Callable[[], None]] = []
+        self.meter = meter
+        if meter is None:
+            return
+        self.duration = meter.create_histogram(
+            "db.client.operation.duration",
+            unit="s",
+            description="Duration of database client operations.",
+            explicit_bucket_boundaries_advisory=OPERATION_BUCKETS,
+        )
+        self.slow = meter.create_counter(
+            "sqlmodel_production.db.slow_statements",
+            unit="{statement}",
+            description="Statements that ran at least the slow threshold.",
+        )
+        self.wait_time = meter.create_histogram(
+            "db.client.connection.wait_time",
+            unit="s",
+            description="The time it took to obtain an open connection from the pool.",
+            explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+        )
+        self.timeouts = meter.create_counter(
+            "db.client.connection.timeouts",
+            unit="{timeout}",
+            description="Checkouts that timed out waiting for a connection from the pool.",
+        )
+        meter.create_observable_up_down_counter(
+            "db.client.connection.count",
+            callbacks=[self._observe_count],
+            unit="{connection}",
+            description="Connections in the pool now, by state (idle or used).",
+        )
+        meter.create_observable_up_down_counter(
+            "db.client.connection.max",
+            callbacks=[self._observe_max],
+            unit="{connection}",
+            description="The most connections the pool may hold.",
+        )
+
+    # --- engines --------------------------------------------------------------------
+
+    def add(self, info: EngineInfo) -> None:
+        """Watch `info.engine`: its statements, its pool and the pools it gets after `dispose()`.
+
+        An engine made again after `Database.dispose()` replaces the one of the same
+        pool name in the pool metrics.
+        """
+        self.engines = [e for e in self.engines if e.pool_name != info.pool_name]
+        self.engines.append(info)
+        engine = info.engine
+        before, after, failed = self._listeners(info)
+        event.listen(engine, "before_cursor_execute", before, retval=True)
+        event.listen(engine, "after_cursor_execute", after)
+        # First: the package's own handler raises `ConnectionLost`, which stops the others.
+        event.listen(engine, "handle_error", failed, insert=True)
+
+        def remove() -> None:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+            event.remove(engine, "handle_error", failed)
+
+        self._removers.append(remove)
+        if self.meter is not None:
+            self._time_checkouts(info)
+
+    def remove_all(self) -> None:
+        """Stop watching every engine (the pools' timing goes with their next `dispose()`)."""
+        for remove in self._removers:
+            remove()
+        self._removers.clear()
+        self.engines.clear()
+
+    def _time_checkouts(self, info: EngineInfo) -> None:
+        attributes = {"db.client.connection.pool.name": info.pool_name}
+        wait_time, timeouts = self.wait_time, self.timeouts
+
+        def record(seconds: float, error: BaseException | None) -> None:
+            wait_time.record(seconds, attributes)
+            if isinstance(error, sa_exc.TimeoutError):
+                timeouts.add(1, attributes)
+
+        def wrap(engine: Engine) -> None:
+            if isinstance(engine.pool, QueuePool):
+                observe_pool_waits(engine.pool, record)
+
+        wrap(info.engine)
+        event.listen(info.engine, "engine_disposed", lambda conn: wrap(info.engine))
+        timeouts.add(0, attributes)  # the series exists from the start: rate() works
+
+    # --- statements -----------------------------------------------------------------
+
+    def _listeners(self, info: EngineInfo) -> tuple[Any, Any, Any]:
+        engine = info.engine
+        url = engine.url
+        system = _SYSTEMS.get(engine.dialect.name, engine.dialect.name)
+        base: dict[str, Any] = {"db.system.name": system}
+        if url.host:
+            base["server.address"] = url.host
+            base["server.port"] = url.port or engine.dialect.default_port()  # type: ignore[attr-defined]
+        if url.database and system != "sqlite":
+            base["db.namespace"] = url.database
+        metric_base = {**base, "db.client.connection.pool.name": info.pool_name}
+        span_base = {**base, "sqlmodel_production.db.node": info.node}
+        if info.node == "replica":
+            span_base["sqlmodel_production.db.replica"] = info.index
+        tracer, meter_on = self.tracer, self.meter is not None
+        slow_threshold, comments = self.slow_threshold, self.sql_comments
+        metric_attributes: dict[Summary, dict[str, Any]] = {}
+
+        @direct_safe
+        def before(
+            conn: Any,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: Any,
+            executemany: bool,
+        ) -> tuple[str, Any]:
+            if context is None:
+                return statement, parameters
+            summary = summarize(statement)
+            span = token = None
+            if tracer is not None:
+                parent = trace.get_current_span().get_span_context()
+                if not parent.is_valid or parent.trace_flags.sampled:
+                    span = tracer.start_span(
+                        summary.text,
+                        kind=SpanKind.CLIENT,
+                        attributes={
+                            **span_base,
+                            "db.operation.name": summary.operation,
+                            "db.query.summary": summary.text,
+                            **_collection(summary.collection),
+                        },
+                    )
+                    # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
+                    token = otel_context.attach(
+                        otel_context.set_value(
+                            _SUPPRESS, True, trace.set_span_in_context(span)
+                        )
+                    )
+                    if comments and span.get_span_context().trace_flags.sampled:
+                        statement = statement + _traceparent(span)
+            setattr(context, _STATE, (perf_counter(), span, token, summary))
+            return statement, parameters
+
+        def finish(context: Any, error: BaseException | None) -> None:
+            state = getattr(context, _STATE, None)
+            if state is None:
+                return
+            setattr(context, _STATE, None)
+            started, span, token, summary = state
+            seconds = perf_counter() - started
+            if token is not None:
+                otel_context.detach(token)
+            found = classify(error) if error is not None else None
+            error_type = (
+                None
+                if error is None
+                else (found.kind.value if found else type(error).__name__)
+            )
+            if span is not None:
+                if error is not None:
+                    span.set_attribute("error.type", error_type or "")
+                    if found is not None and found.code:
+                        span.set_attribute("db.response.status_code", str(found.code))
+                    span.record_exception(error)
+                    span.set_status(Status(StatusCode.ERROR))
+                span.end()
+            if meter_on:
+                attributes = metric_attributes.get(summary)
+                if attributes is None:
+                    attributes = metric_attributes[summary] = {
+                        **metric_base,
+                        "db.operation.name": summary.operation,
+                        **_collection(summary.collection),
+                    }
+                if error_type is not None:
+                    attributes = {**attributes, "error.type": error_type}
+                self.duration.record(seconds, attributes)
+                if seconds >= slow_threshold:
+                    self.slow.add(1, attributes)
+
+        @direct_safe
+        def after(
+            conn: Any,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: Any,
+            executemany: bool,
+        ) -> None:
+            finish(context, None)
+
+        @direct_safe
+        def failed(failure: Any) -> None:
+            context = failure.execution_context
+            if context is not None:
+                error = failure.sqlalchemy_exception or failure.original_exception
+                finish(context, error)
+
+        return before, after, failed
+
+    # --- pools ----------------------------------------------------------------------
+
+    def _pools(self) -> Iterable[tuple[str, QueuePool]]:
+        for info in self.engines:
+            pool = info.engine.pool
+            if isinstance(pool, QueuePool):
+                yield info.pool_name, pool
+
+    def _observe_count(self, options: CallbackOptions) -> Iterable[Observation]:
+        for name, pool in self._pools():
+            used = pool.checkedout()
+            idle = pool.checkedin()
+            yield Observation(
+                used,
+                {
+                    "db.client.connection.pool.name": name,
+                    "db.client.connection.state": "used",
+                },
+            )
+            yield Observation(
+                idle,
+                {
+                    "db.client.connection.pool.name": name,
+                    "db.client.connection.state": "idle",
+                },
+            )
+
+    def _observe_max(self, options: CallbackOptions) -> Iterable[Observation]:
+        for name, pool in self._pools():
+            overflow = queue_pool_max_overflow(pool)
+            if overflow >= 0:
+                yield Observation(
+                    pool.size() + overflow, {"db.client.connection.pool.name": name}
+                )
+
+
+def _traceparent(span: Any) -> str:
+    """The statement's trace context as a SQL comment (sqlcommenter): the server's logs can name the trace."""
+    context = span.get_span_context()
+    return (
+        f" /*traceparent='00-{context.trace_id:032x}-{context.span_id:016x}"
+        f"-{int(context.trace_flags):02x}'*/"
+    )
+
+
+def _collection(name: str | None) -> dict[str, str]:
+    return {} if name is None else {"db.collection.name": name}
