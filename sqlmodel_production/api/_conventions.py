@@ -31,7 +31,9 @@ class Conventions:
         update_methods: the update endpoint's methods; `PUT` updates partially,
             as `PATCH` does (only the fields sent change).
         deleted_body: a successful delete's body (with `deleted_status=200`),
-            e.g. `{"message": "Item deleted successfully"}`.
+            e.g. `{"message": "Item deleted successfully"}`, or an instance of
+            your own model, whose schema OpenAPI then shows
+            (`Message(message="Item deleted successfully")`).
         id_name: the path parameter's name, e.g. `"id"`.
         offset_name: the list's offset parameter, e.g. `"skip"`.
         limit_name: the list's page size parameter.
@@ -39,6 +41,9 @@ class Conventions:
             scope: 404, as if absent (the default: nothing is disclosed), or 403
             with `outside_scope_detail` (it discloses that the row exists).
         outside_scope_detail: the 403's detail.
+        list_schema: the OpenAPI name of the list envelope's schema, `{label}`
+            standing for the router's name (`"{label}sPublic"`: `ItemsPublic`).
+        deleted_schema: the OpenAPI name of `deleted_body`'s schema (`"Message"`).
 
     Example:
         ```python
@@ -60,12 +65,14 @@ class Conventions:
 
     list_envelope: tuple[str, str] | None = None
     update_methods: tuple[Method, ...] = ("PATCH",)
-    deleted_body: Mapping[str, Any] | None = None
+    deleted_body: Mapping[str, Any] | BaseModel | None = None
     id_name: str | None = None
     offset_name: str = "offset"
     limit_name: str = "limit"
     outside_scope: Literal[403, 404] = 404
     outside_scope_detail: str = "Not enough permissions"
+    list_schema: str = "{label}List"
+    deleted_schema: str = "{label}Deleted"
 
     def __post_init__(self) -> None:
         names = [self.offset_name, self.limit_name]
@@ -95,8 +102,12 @@ class Conventions:
             )
         if self.outside_scope not in (403, 404):
             raise ValueError(f"outside_scope is 403 or 404, not {self.outside_scope!r}")
-        if self.deleted_body is not None and not isinstance(self.deleted_body, Mapping):
-            raise ValueError("deleted_body is a mapping, e.g. {'message': 'Deleted'}")
+        if self.deleted_body is not None and not isinstance(
+            self.deleted_body, Mapping | BaseModel
+        ):
+            raise ValueError(
+                "deleted_body is a mapping ({'message': 'Deleted'}) or a model instance"
+            )
 
     @property
     def paging(self) -> frozenset[str]:
@@ -111,21 +122,29 @@ class Conventions:
             return list[public]  # type: ignore[valid-type]
         rows, count = self.list_envelope
         fields: dict[str, Any] = {rows: (list[public], ...), count: (int, ...)}  # type: ignore[valid-type]
-        return create_model(f"{label}List", **fields)
+        return create_model(self.list_schema.format(label=label), **fields)
 
     def list_body(self, rows: list[Any], total: int | None) -> Any:
         if self.list_envelope is None:
             return rows
         return {self.list_envelope[0]: rows, self.list_envelope[1]: total}
 
+    def deleted_answer(self) -> dict[str, Any]:
+        """A successful delete's body."""
+        if isinstance(self.deleted_body, BaseModel):
+            return self.deleted_body.model_dump(mode="json")
+        return dict(self.deleted_body or {"ok": True})
+
     def deleted_model(self, label: str) -> type[BaseModel] | None:
         """The model of `deleted_body`; None for the default `{"ok": true}`."""
         if self.deleted_body is None:
             return None
+        if isinstance(self.deleted_body, BaseModel):
+            return type(self.deleted_body)
         fields: dict[str, Any] = {
             key: (type(value), value) for key, value in self.deleted_body.items()
         }
-        return create_model(f"{label}Deleted", **fields)
+        return create_model(self.deleted_schema.format(label=label), **fields)
 
 
 DEFAULT_CONVENTIONS = Conventions()

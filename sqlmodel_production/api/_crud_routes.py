@@ -314,7 +314,7 @@ def _delete(res: Resource, routes: Routes) -> None:
             raise res.absent(session, values, must_exist)
         if res.deleted_status == 204:
             return Response(status_code=204)
-        return json_response(dict(res.conventions.deleted_body or {"ok": True}))
+        return json_response(res.conventions.deleted_answer())
 
     deleted_model = res.conventions.deleted_model(res.label) or Deleted
 

@@ -177,3 +177,27 @@ def test_a_filter_may_not_take_a_paging_name() -> None:
             filters={"skip": ["eq"]},
             conventions=Conventions(offset_name="skip"),
         )
+
+
+class CvMessage(SQLModel):
+    message: str
+
+
+@pytest.mark.only("sqlite")
+def test_schemas_can_keep_the_names_clients_know(
+    target: Target, database: Database
+) -> None:
+    named = Conventions(
+        list_envelope=("data", "count"),
+        list_schema="{label}sPublic",
+        deleted_body=CvMessage(message="Item deleted successfully"),
+    )
+    with serving(database, TABLES, [_router(target.async_, named)]) as client:
+        key = client.post("/items/", json={"title": "a"}, headers=ANN).json()["id"]
+        answer = client.delete(f"/items/{key}", headers=ANN)
+        assert answer.json() == {"message": "Item deleted successfully"}
+        spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "ItemsPublic" in schemas and "CvMessage" in schemas
+    listed = spec["paths"]["/items/"]["get"]["responses"]["200"]["content"]
+    assert listed["application/json"]["schema"]["$ref"].endswith("/ItemsPublic")
