@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench bench-main bench-topology bench-scoped dist-check docs docs-serve faults
+.PHONY: demo test lint venv bench bench-main bench-topology bench-scoped dist-check docs docs-serve faults template-acceptance
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,15 @@ docs-serve: venv
 faults: venv
 	$(BIN)/python -m pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)
 
+TEMPLATE := acceptance/full-stack-fastapi-template
+TEMPLATE_VENV := .venv-template
+
+$(TEMPLATE_VENV)/bin/python: pyproject.toml $(TEMPLATE)/requirements.txt
+	$(PYTHON) -m venv $(TEMPLATE_VENV)
+	$(TEMPLATE_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(TEMPLATE_VENV)/bin/python -m pip install --quiet -e ".[postgres]" -r $(TEMPLATE)/requirements.txt
+	touch $@
+
+## FastAPI's full-stack template ported onto the package: its own backend tests, on PostgreSQL.
+template-acceptance: $(TEMPLATE_VENV)/bin/python
+	$(TEMPLATE_VENV)/bin/python acceptance/run_template.py -q

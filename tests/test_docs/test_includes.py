@@ -155,11 +155,15 @@ def test_docs_exist_and_include_every_tutorial() -> None:
     assert tutorials - included == set()  # no tutorial left out of the docs
     # Besides tutorials: the reference service, and configuration files the tests run
     # on (docs_src/scaling/pgbouncer.ini is the PgBouncer that scripts/topology.sh starts,
-    # docs_src/telemetry/prometheus.yml the Prometheus of tests/telemetry/test_prometheus.py).
+    # docs_src/telemetry/prometheus.yml the Prometheus of tests/telemetry/test_prometheus.py),
+    # and the port of FastAPI's full-stack template, which `make template-acceptance` tests.
     assert included - tutorials <= {
         str(path.relative_to(ROOT))
         for path in (
             *(ROOT / "sqlmodel_production" / "demo").rglob("*.py"),
+            *(
+                ROOT / "acceptance" / "full-stack-fastapi-template" / "backend" / "app"
+            ).rglob("*.py"),
             *(ROOT / "docs_src").glob("*/*.ini"),
             *(ROOT / "docs_src").glob("*/*.yml"),
         )

@@ -5,8 +5,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
+from sqlmodel_production import install_error_handlers
+
 from app.api.main import api_router
 from app.core.config import settings
+from app.core.db import database
 
 FRONTEND_DIR = Path(__file__).parent / "frontend"
 
@@ -22,7 +25,9 @@ app = FastAPI(
     title=settings.PROJECT_NAME,
     openapi_url=f"{settings.API_V1_STR}/openapi.json",
     generate_unique_id_function=custom_generate_unique_id,
+    lifespan=database.lifespan,
 )
+install_error_handlers(app)
 
 app.add_middleware(
     CORSMiddleware,

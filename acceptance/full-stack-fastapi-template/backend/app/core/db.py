@@ -1,10 +1,12 @@
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, select
+from sqlmodel_production import Database, DatabaseSettings
 
 from app import crud
 from app.core.config import settings
 from app.models import User, UserCreate
 
-engine = create_engine(str(settings.DATABASE_URL))
+database = Database(DatabaseSettings(database_url=str(settings.DATABASE_URL)))
+engine = database.engine
 
 
 # make sure all SQLModel models are imported (app.models) before initializing DB
