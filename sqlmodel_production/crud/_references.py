@@ -1,4 +1,4 @@
-"""Foreign keys inside a row scope: the conditions a scoped write must meet (statements only, no I/O).
+"""Foreign keys inside a row scope: the conditions a scoped write must meet, and their checks.
 
 A table scoped on `org_id` whose `project_id` refers to a table that also has
 `org_id` may only point at projects of the row's own org (the request's). A foreign key
@@ -8,17 +8,22 @@ check the rest, in the write statement itself (`INSERT ... SELECT ... WHERE`,
 
 A reference that fails its condition is answered as a reference to a row that
 does not exist (the same 422), so that ids of other tenants cannot be probed.
+`ReferenceGuard` runs the checks where the write runs (a session, a connection
+or a pooled `Place`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["ScopedReference", "scoped_references"]
+from sqlmodel_production._exceptions import ReferenceNotFound
+from sqlmodel_production.db.internal import Prepared, Row, Target, place_of
+
+__all__ = ["ReferenceGuard", "ScopedReference", "scoped_references"]
 
 Parameter = Callable[[str], sa.ColumnElement[Any]]
 """A scoped column's value in a statement (a parameter, or the written row's column), by name."""
@@ -89,3 +94,160 @@ def _constraint_order(constraint: sa.ForeignKeyConstraint) -> list[str]:
 
 def _name(name: Any) -> str | None:
     return None if name is None or not isinstance(name, str) else str(name)
+
+
+class ReferenceGuard:
+    """A table's scoped references: which a write must check, and the checks, run where the write runs."""
+
+    def __init__(
+        self, table: sa.Table, returning: Sequence[sa.ColumnElement[Any]]
+    ) -> None:
+        self.table = table
+        self.returning = tuple(returning)
+        self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
+        self._inserts: dict[tuple[tuple[str, ...], ...], Prepared] = {}
+
+    def referring(
+        self, scope: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[ScopedReference, ...]:
+        """The scoped references some of `rows` set to a value (NULL needs no check)."""
+        if not scope:
+            return ()
+        names = tuple(sorted(scope))
+        references = self._references.get(names)
+        if references is None:
+            references = self._references[names] = scoped_references(self.table, names)
+        return tuple(
+            r
+            for r in references
+            if any(row.get(r.column.name) is not None for row in rows)
+        )
+
+    def conditions(
+        self,
+        checked: Sequence[ScopedReference],
+        value: Callable[[str], sa.ColumnElement[Any]],
+        *,
+        own: bool = False,
+    ) -> list[sa.ColumnElement[bool]]:
+        """Each checked reference's condition on the values `value` names.
+
+        The scope is the written row's: its values' parameters in an INSERT,
+        its own columns (`own`) in an UPDATE.
+        """
+        scope = self._column if own else self._value
+        return [r.condition(value(r.column.name), scope) for r in checked]
+
+    def insert(
+        self,
+        session: Target,
+        values: dict[str, Any],
+        checked: Sequence[ScopedReference],
+    ) -> Row:
+        """`INSERT ... SELECT ... WHERE` each reference is inside the scope, `RETURNING` the row.
+
+        Raises:
+            ReferenceNotFound: a reference names no live row inside the scope.
+        """
+        names = tuple(values)
+        key = (names, tuple(r.column.name for r in checked))
+        statement = self._inserts.get(key)
+        if statement is None:
+            select = sa.select(*(self._value(n) for n in names)).where(
+                *self.conditions(checked, self._value)
+            )
+            statement = self._inserts[key] = Prepared(
+                sa.insert(self.table)
+                .from_select(list(names), select)
+                .returning(*self.returning)
+            )
+        rows = place_of(session).all(statement, values)
+        if not rows:
+            raise self.not_found(session, values, checked, self._value)
+        return rows[0]
+
+    def not_found(
+        self,
+        session: Target,
+        params: Mapping[str, Any],
+        checked: Sequence[ScopedReference],
+        value: Callable[[str], sa.ColumnElement[Any]],
+        *,
+        where: sa.ColumnElement[bool] | None = None,
+    ) -> ReferenceNotFound:
+        """Which of the `checked` references failed: each one's condition, read back.
+
+        With `where` (an UPDATE's row), the conditions are read on that row, in
+        its own scope.
+        """
+        conditions = self.conditions(checked, value, own=where is not None)
+        labels: list[Any] = [c.label(f"c{i}") for i, c in enumerate(conditions)]
+        select: sa.Select[Any] = sa.select(*labels)
+        if where is not None:
+            select = select.select_from(self.table).where(where)
+        row = place_of(session).first(select, params) or {}
+        failing = [r for i, r in enumerate(checked) if not row.get(f"c{i}")]
+        failing = failing or list(checked)  # moved into the scope since: say all
+        return ReferenceNotFound(
+            self.table.name,
+            tuple(r.column.name for r in failing),
+            constraint=failing[0].constraint,
+        )
+
+    def check_rows(
+        self,
+        session: Target,
+        rows: Sequence[Mapping[str, Any]],
+        checked: Sequence[ScopedReference],
+    ) -> None:
+        """Check every row's references before a write that cannot carry the conditions.
+
+        The targets found are locked (`FOR SHARE`; SQLite locks the whole
+        database for a writer) until the transaction ends, so none can leave
+        the scope or be deleted before the write commits.
+
+        Raises:
+            ReferenceNotFound: naming the first row at fault.
+        """
+        for reference in checked:
+            name = reference.column.name
+            # Each row's own scoped values (the stamp): rows of one create share them.
+            by_scope: dict[tuple[Any, ...], set[Any]] = {}
+            for row in rows:
+                if row.get(name) is not None:
+                    key = tuple(row[n] for n in reference.scope)
+                    by_scope.setdefault(key, set()).add(row[name])
+            select = (
+                sa.select(reference.target)
+                .where(
+                    reference.target.in_(sa.bindparam("wanted", expanding=True)),
+                    *reference.inside(lambda n: sa.bindparam(f"scope_{n}")),
+                )
+                .with_for_update(read=True)
+            )
+            found: set[tuple[Any, ...]] = set()
+            for key, wanted in by_scope.items():
+                params = dict(
+                    zip((f"scope_{n}" for n in reference.scope), key, strict=True)
+                )
+                params["wanted"] = list(wanted)
+                for hit in place_of(session).all(select, params):
+                    found.add((*key, hit[reference.target.name]))
+            for index, row in enumerate(rows):
+                value = row.get(name)
+                own = tuple(row[n] for n in reference.scope)
+                if value is not None and (*own, value) not in found:
+                    raise ReferenceNotFound(
+                        self.table.name,
+                        (name,),
+                        constraint=reference.constraint,
+                        row=index if len(rows) > 1 else None,
+                    )
+
+    def _value(self, name: str) -> sa.BindParameter[Any]:
+        """The parameter of a column's value in an INSERT (the stamp, for a scoped column)."""
+        return sa.bindparam(name, type_=self.table.c[name].type)
+
+    def _column(self, name: str) -> sa.ColumnElement[Any]:
+        """The written row's own column (in an UPDATE)."""
+        return self.table.c[name]

@@ -23,14 +23,13 @@ from sqlmodel import SQLModel
 from sqlmodel_production._exceptions import (
     BulkValidationError,
     InvalidQuery,
-    ReferenceNotFound,
     StaleVersion,
 )
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
-from sqlmodel_production.crud._references import ScopedReference, scoped_references
+from sqlmodel_production.crud._references import ReferenceGuard, ScopedReference
 from sqlmodel_production.crud._scope import (
     ScopeValues,
     ShapeNames,
@@ -173,8 +172,7 @@ class Repository(Generic[ModelT]):
         self._restores: dict[_Shape, sa.Update] = {}
         self._updates: dict[tuple[Any, ...], sa.Update] = {}
         self._inserts: dict[tuple[str, ...], Prepared] = {}
-        self._guarded_inserts: dict[tuple[tuple[str, ...], ...], Prepared] = {}
-        self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
+        self._guard = ReferenceGuard(table, self.columns)
         self._prepare = RowValues(model, table, self.version)
 
     # --- reads -----------------------------------------------------------------------
@@ -399,11 +397,11 @@ class Repository(Generic[ModelT]):
             pydantic.ValidationError: `data` does not validate against the table model.
         """
         values = self._prepare.one(data, scope_stamp(scope))
-        checked = self._referring(scope, [values])
+        checked = self._guard.referring(scope, [values])
         if checked and connection_of(session).dialect.insert_returning:
-            return self._insert_inside_scope(session, values, checked)
+            return self._guard.insert(session, values, checked)
         if checked:  # no INSERT ... RETURNING: check with the targets locked
-            self._check_references(session, [values], checked)
+            self._guard.check_rows(session, [values], checked)
         if isinstance(session, PooledPlace):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
@@ -422,141 +420,6 @@ class Repository(Generic[ModelT]):
             )
 
         return _cached(self._inserts, names, build)
-
-    # --- foreign keys inside the scope (see `_references`) -----------------------------
-
-    def _referring(
-        self, scope: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
-    ) -> tuple[ScopedReference, ...]:
-        """The scoped references some of `rows` set to a value (NULL needs no check)."""
-        if not scope:
-            return ()
-        names = tuple(sorted(scope))
-        references = self._references.get(names)
-        if references is None:
-            references = self._references[names] = scoped_references(self.table, names)
-        return tuple(
-            r
-            for r in references
-            if any(row.get(r.column.name) is not None for row in rows)
-        )
-
-    def _insert_inside_scope(
-        self,
-        session: Target,
-        values: dict[str, Any],
-        checked: Sequence[ScopedReference],
-    ) -> Row:
-        """`INSERT ... SELECT ... WHERE` each reference is inside the scope, `RETURNING` the row."""
-        names = tuple(values)
-
-        def build() -> Prepared:
-            columns = self.table.c
-            select = sa.select(
-                *(sa.bindparam(n, type_=columns[n].type) for n in names)
-            ).where(*self._inside(checked, self._column_value, self._column_value))
-            return Prepared(
-                sa.insert(self.table)
-                .from_select(list(names), select)
-                .returning(*self.columns)
-            )
-
-        key = (names, tuple(r.column.name for r in checked))
-        rows = place_of(session).all(_cached(self._guarded_inserts, key, build), values)
-        if not rows:
-            raise self._not_found(
-                session, values, checked, self._column_value, self._column_value
-            )
-        return rows[0]
-
-    def _column_value(self, name: str) -> sa.BindParameter[Any]:
-        """The parameter of a column's value in an INSERT (the scope's, for a scoped column)."""
-        return sa.bindparam(name, type_=self.table.c[name].type)
-
-    @staticmethod
-    def _inside(
-        checked: Sequence[ScopedReference],
-        value: Callable[[str], sa.ColumnElement[Any]],
-        scope: Callable[[str], sa.ColumnElement[Any]],
-    ) -> builtins.list[sa.ColumnElement[bool]]:
-        """Each checked reference's condition, on the values `value` names."""
-        return [r.condition(value(r.column.name), scope) for r in checked]
-
-    def _not_found(
-        self,
-        session: Target,
-        params: Mapping[str, Any],
-        checked: Sequence[ScopedReference],
-        value: Callable[[str], sa.ColumnElement[Any]],
-        scope: Callable[[str], sa.ColumnElement[Any]],
-        where: sa.ColumnElement[bool] | None = None,
-    ) -> ReferenceNotFound:
-        """Which of the `checked` references failed: each one's condition, read back (on the row `where` names)."""
-        conditions = self._inside(checked, value, scope)
-        labels: builtins.list[Any] = [
-            c.label(f"c{i}") for i, c in enumerate(conditions)
-        ]
-        select: sa.Select[Any] = sa.select(*labels)
-        if where is not None:
-            select = select.select_from(self.table).where(where)
-        row = place_of(session).first(select, params) or {}
-        failing = [r for i, r in enumerate(checked) if not row.get(f"c{i}")]
-        failing = failing or list(checked)  # moved into the scope since: say all
-        return ReferenceNotFound(
-            self.table.name,
-            tuple(r.column.name for r in failing),
-            constraint=failing[0].constraint,
-        )
-
-    def _check_references(
-        self,
-        session: Target,
-        rows: Sequence[Mapping[str, Any]],
-        checked: Sequence[ScopedReference],
-    ) -> None:
-        """Check every row's references before a write that cannot carry the conditions.
-
-        The targets found are locked (`FOR SHARE`; SQLite locks the whole
-        database for a writer) until the transaction ends, so none can leave
-        the scope or be deleted before the write commits.
-
-        Raises:
-            ReferenceNotFound: naming the first row at fault.
-        """
-        for reference in checked:
-            name = reference.column.name
-            # Each row's own scoped values (the stamp): rows of one create share them.
-            by_scope: dict[tuple[Any, ...], set[Any]] = {}
-            for row in rows:
-                if row.get(name) is not None:
-                    key = tuple(row[n] for n in reference.scope)
-                    by_scope.setdefault(key, set()).add(row[name])
-            select = (
-                sa.select(reference.target)
-                .where(
-                    reference.target.in_(sa.bindparam("wanted", expanding=True)),
-                    *reference.inside(lambda n: sa.bindparam(f"scope_{n}")),
-                )
-                .with_for_update(read=True)
-            )
-            found: set[tuple[Any, ...]] = set()
-            for key, wanted in by_scope.items():
-                params = dict(
-                    zip((f"scope_{n}" for n in reference.scope), key, strict=True)
-                )
-                params["wanted"] = list(wanted)
-                for hit in place_of(session).all(select, params):
-                    found.add((*key, hit[reference.target.name]))
-            for index, row in enumerate(rows):
-                value = row.get(name)
-                own = tuple(row[n] for n in reference.scope)
-                if value is not None and (*own, value) not in found:
-                    raise ReferenceNotFound(
-                        self.table.name,
-                        (name,),
-                        constraint=reference.constraint,
-                        row=index if len(rows) > 1 else None,
-                    )
 
     def create_many(
         self,
@@ -577,8 +440,8 @@ class Repository(Generic[ModelT]):
             raise BulkValidationError(errors)
         if not values:
             return []
-        if checked := self._referring(scope, values):
-            self._check_references(session, values, checked)
+        if checked := self._guard.referring(scope, values):
+            self._guard.check_rows(session, values, checked)
         return insert_rows(
             connection_of(session), self.table, values, returning=self.columns
         )
@@ -632,7 +495,7 @@ class Repository(Generic[ModelT]):
         connection = connection_of(session)
         returning = connection.dialect.update_returning
         shape = self._shape(scope)
-        checked = self._referring(scope, [data])
+        checked = self._guard.referring(scope, [data])
         statement = self._update_statement(
             tuple(sorted(data)),
             check=accepted is not None,
@@ -655,12 +518,11 @@ class Repository(Generic[ModelT]):
         if found is None and (checked or accepted is not None):
             row = self.read(session, id, scope=scope)
             if row is not None and checked:
-                raise self._not_found(
+                raise self._guard.not_found(
                     session,
                     params,
                     checked,
                     self._set_value,
-                    self._own_value,
                     where=self.pk == sa.bindparam(f"{p}pk"),
                 )
             self._check_version(row, accepted)
@@ -679,10 +541,6 @@ class Repository(Generic[ModelT]):
         return sa.bindparam(
             f"{self._parameter}set_{name}", type_=self.table.c[name].type
         )
-
-    def _own_value(self, name: str) -> sa.ColumnElement[Any]:
-        """The updated row's own value of a scoped column."""
-        return self.table.c[name]
 
     def _update_statement(
         self,
@@ -706,7 +564,7 @@ class Repository(Generic[ModelT]):
             statement = sa.update(self.table).where(
                 self.pk == sa.bindparam(f"{p}pk"),
                 *self._criteria(shape),
-                *self._inside(checked, self._set_value, self._own_value),
+                *self._guard.conditions(checked, self._set_value, own=True),
             )
             if self.version is not None:
                 values[self.version.name] = self.version + 1
