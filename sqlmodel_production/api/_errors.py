@@ -5,6 +5,7 @@ The answers about the request itself (422 and 405) are in `_request_errors`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -289,83 +290,80 @@ def install_error_handlers(
         from sqlmodel import SQLModel
 
         metadata = SQLModel.metadata
-    schema = metadata
-
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
-        found = classify(exc)
-        if found is None:
-            logger.exception("Unclassified database error", exc_info=exc)
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-        return _answer(resolve_columns(found, schema))
-
-    async def handle_os_error(request: Request, exc: Exception) -> JSONResponse:
-        # A driver's socket error (asyncpg lets them through); any other OSError is not ours.
-        found = classify(exc)
-        if found is None:
-            raise exc
-        return _answer(found)
-
-    async def handle_stale(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {
-                "detail": "Conflict: the row was changed by someone else; read it again",
-                "code": "stale_version",
-            },
-            status_code=409,
-        )
-
-    async def handle_invalid_query(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, InvalidQuery)
-        error = {
-            "type": "invalid_query",
-            "loc": ["query", exc.param],
-            "msg": exc.message,
-        }
-        return JSONResponse({"detail": [safe(error)]}, status_code=422)
-
-    async def handle_invalid_scope(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("%s", exc)
-        return JSONResponse(
-            {"detail": str(exc), "code": "invalid_scope"}, status_code=500
-        )
-
-    async def handle_reference_not_found(
-        request: Request, exc: Exception
-    ) -> JSONResponse:
-        assert isinstance(exc, ReferenceNotFound)
-        found = ClassifiedError(
-            kind=ErrorKind.MISSING_REFERENCE,
-            code="scope",
-            constraint=exc.constraint,
-            table=exc.table,
-            columns=exc.columns,
-            row=exc.row,
-        )
-        return error_response(found)
-
-    async def handle_stale_version(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "The row was changed by someone else; read it again"},
-            status_code=412,
-        )
-
-    async def handle_encoding(request: Request, exc: Exception) -> JSONResponse:
-        # An unpaired surrogate in a JSON string reaches the driver, which cannot encode it.
-        found = classify(exc)
-        if found is None:
-            raise exc
-        return _answer(found)
-
+    handle = functools.partial(_database_error, metadata)
     app.add_exception_handler(sa_exc.DBAPIError, handle)
-    app.add_exception_handler(UnicodeEncodeError, handle_encoding)
-    app.add_exception_handler(InvalidQuery, handle_invalid_query)
-    app.add_exception_handler(StaleVersion, handle_stale_version)
+    app.add_exception_handler(UnicodeEncodeError, _driver_error)
+    app.add_exception_handler(InvalidQuery, _invalid_query)
+    app.add_exception_handler(StaleVersion, _stale_version)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(sa_exc.TimeoutError, handle)
     app.add_exception_handler(OverflowError, handle)
-    app.add_exception_handler(OSError, handle_os_error)
-    app.add_exception_handler(orm_exc.StaleDataError, handle_stale)
-    app.add_exception_handler(InvalidScope, handle_invalid_scope)
-    app.add_exception_handler(ReferenceNotFound, handle_reference_not_found)
+    app.add_exception_handler(OSError, _driver_error)
+    app.add_exception_handler(orm_exc.StaleDataError, _stale_row)
+    app.add_exception_handler(InvalidScope, _invalid_scope)
+    app.add_exception_handler(ReferenceNotFound, _reference_not_found)
     app.add_middleware(CancelledRequests)
+
+
+# --- the handlers install_error_handlers adds -----------------------------------------
+
+
+async def _database_error(
+    metadata: sa.MetaData, request: Request, exc: Exception
+) -> JSONResponse:
+    found = classify(exc)
+    if found is None:
+        logger.exception("Unclassified database error", exc_info=exc)
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    return _answer(resolve_columns(found, metadata))
+
+
+async def _driver_error(request: Request, exc: Exception) -> JSONResponse:
+    # A driver's socket error (asyncpg lets them through), or an unpaired surrogate
+    # the driver could not encode; any other OSError or UnicodeEncodeError is not ours.
+    found = classify(exc)
+    if found is None:
+        raise exc
+    return _answer(found)
+
+
+async def _stale_row(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": "Conflict: the row was changed by someone else; read it again",
+            "code": "stale_version",
+        },
+        status_code=409,
+    )
+
+
+async def _invalid_query(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidQuery)
+    error = {"type": "invalid_query", "loc": ["query", exc.param], "msg": exc.message}
+    return JSONResponse({"detail": [safe(error)]}, status_code=422)
+
+
+async def _invalid_scope(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s", exc)
+    return JSONResponse({"detail": str(exc), "code": "invalid_scope"}, status_code=500)
+
+
+async def _reference_not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ReferenceNotFound)
+    found = ClassifiedError(
+        kind=ErrorKind.MISSING_REFERENCE,
+        code="scope",
+        constraint=exc.constraint,
+        table=exc.table,
+        columns=exc.columns,
+        row=exc.row,
+    )
+    return _answer(found)
+
+
+async def _stale_version(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "The row was changed by someone else; read it again"},
+        status_code=412,
+    )
