@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv bench bench-main bench-topology bench-scoped dist-check docs docs-serve faults template-acceptance
+.PHONY: demo test lint venv bench bench-main bench-topology bench-scoped dist-check docs docs-serve faults template-acceptance bench-template
 
 $(BIN)/sqlmodel-production: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,3 +78,7 @@ $(TEMPLATE_VENV)/bin/python: pyproject.toml $(TEMPLATE)/requirements.txt
 ## FastAPI's full-stack template ported onto the package: its own backend tests, on PostgreSQL.
 template-acceptance: $(TEMPLATE_VENV)/bin/python
 	$(TEMPLATE_VENV)/bin/python acceptance/run_template.py -q
+
+## The template's item routes as published and as ported, side by side (needs wrk).
+bench-template: $(TEMPLATE_VENV)/bin/python
+	$(TEMPLATE_VENV)/bin/python acceptance/bench_template.py
