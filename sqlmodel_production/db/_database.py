@@ -264,13 +264,16 @@ class Database:
             return []
 
     async def dispose(self) -> None:
-        """Close every pooled connection of both engines."""
+        """Close every pooled connection of both engines.
+
+        The engines stay: `database.engine` is the same object for the life of
+        the `Database`, and opens new connections when next used, so that a
+        module-level `engine = database.engine` never becomes a second pool.
+        """
         if self._engine is not None:
             self._engine.dispose()
-            self._engine = None
         if self._async_engine is not None:
             await self._async_engine.dispose()
-            self._async_engine = None
         if self._replicas is not None:
             for engine in self._replicas.dispose():
                 engine.dispose()

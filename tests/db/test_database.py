@@ -36,8 +36,14 @@ def test_lifespan_attaches_and_disposes(backend: Backend, database: Database) ->
     with TestClient(app) as client:
         assert client.get("/sync").json() == 1
         assert client.get("/async").json() == 2
-        assert database._engine is not None and database._async_engine is not None
-    assert database._engine is None and database._async_engine is None
+        engine, async_engine = database.engine, database.async_engine
+        assert engine.pool.checkedin() >= 1
+    # The pools are closed, the engines stay: a module-level `engine = database.engine`
+    # is still the database's, and opens a connection when used again.
+    assert engine.pool.checkedin() == 0
+    assert database.engine is engine and database.async_engine is async_engine
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 3").scalar() == 3
 
 
 @pytest.mark.only(Backend.SQLITE)
