@@ -16,6 +16,7 @@ from sqlmodel_production.doctor._syntax import (
 )
 
 from ._orm import is_commit
+from ._receivers import Receivers
 
 # Session methods whose argument is not a read of the object's attributes.
 _HANDLING = frozenset({"add", "refresh", "delete", "expunge", "merge"})
@@ -37,7 +38,8 @@ class CommitWithoutRefreshRule(Rule):
         "other sync code the first read reloads the object in the same one query and is not "
         "flagged, nor are tests. A project whose sessions keep objects on commit "
         "(`expire_on_commit=False`) and whose columns get no server-side defaults has nothing "
-        "to refresh."
+        "to refresh; nor has an object whose class (known from how it was made) has no "
+        "server-filled columns in a project that keeps objects on commit."
     )
     bad = """\
 @app.post("/heroes/", response_model=HeroPublic)
@@ -70,6 +72,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
             ):
                 continue
             route = route_decorator(function) is not None
+            receivers: Receivers | None = None
             savepoints = _savepoints(file, function)
             added: set[str] = set()
             pending: dict[str, ast.Call] = {}
@@ -96,6 +99,15 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     if isinstance(node.ctx, ast.Load) and _stale_read(
                         file, node, project, route
                     ):
+                        if project.keeps_on_commit:
+                            # Nothing is expired: only a class the database fills
+                            # columns of can be stale.
+                            receivers = receivers or Receivers(file, function, project)
+                            model = receivers.model_of(node.id)
+                            if model is not None and not project.server_filled_of(
+                                model
+                            ):
+                                continue
                         yield self._stale(file, commit, node.id, project)
                     added.discard(node.id)
 

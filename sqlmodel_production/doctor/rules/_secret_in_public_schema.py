@@ -78,7 +78,7 @@ class UserPublic(UserBase):
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for model in project.models_in(file):
-            if model.table:
+            if model.table or model.declarative:
                 continue
             if not (
                 model.name.endswith(_RESPONSE_SUFFIXES)

@@ -28,7 +28,8 @@ class UnboundedStringRule(Rule):
         "VARCHAR(255) on MariaDB, where SQLModel must pick a length: a 300-character value that "
         'works in development fails in production with "Data too long", and the API accepts any '
         "length instead of answering 422. State the bound with `Field(max_length=...)`, or "
-        "`sa_type=Text` for long text."
+        "`sa_type=Text` for long text. A project whose code names PostgreSQL (driver or "
+        "dialect imports, database URLs) and no MariaDB or MySQL is not checked."
     )
     bad = """\
 class Team(SQLModel, table=True):
@@ -42,6 +43,10 @@ class Team(SQLModel, table=True):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if "postgresql" in project.databases and "mysql" not in project.databases:
+            # The project names PostgreSQL (drivers, dialects, URLs) and not MariaDB or
+            # MySQL: the column is unbounded everywhere it runs (SQLite in tests too).
+            return
         for model in project.models_in(file):
             # A schema sharing a table's name (`Task` in schemas.py) is not that table.
             if not (
@@ -53,10 +58,13 @@ class Team(SQLModel, table=True):
             ):
                 continue
             for name, statement in model.own_fields():
-                if not isinstance(statement, ast.AnnAssign) or not _is_str(
-                    statement.annotation
+                if (
+                    not isinstance(statement, ast.AnnAssign)
+                    or name.startswith("__")
+                    or _is_class_var(file, statement.annotation)
+                    or not _is_str(statement.annotation)
                 ):
-                    continue
+                    continue  # `__tablename__: str`, a `ClassVar[str]`: no columns
                 value = statement.value
                 if relationship_call(file, value) is not None:
                     continue
@@ -113,6 +121,11 @@ def _unbounded_column_type(file: SourceFile, field: ast.Call) -> bool:
     return (
         column_type is not None and terminal(file.resolve(column_type)) in _LENGTH_TYPES
     )
+
+
+def _is_class_var(file: SourceFile, annotation: ast.expr) -> bool:
+    node = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    return terminal(file.resolve(node)) == "ClassVar"
 
 
 def _is_str(annotation: ast.expr) -> bool:

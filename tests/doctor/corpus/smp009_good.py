@@ -46,3 +46,15 @@ def apply_set_fields(db_hero: Hero, hero: HeroUpdate) -> None:
     for field, value in hero.model_dump().items():
         if value is not None:
             setattr(db_hero, field, value)
+
+
+@app.patch("/heroes/{hero_id}/lenient", response_model=HeroPublic)
+def update_hero_lenient(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
+    # The None values are left out: a field the client did not send is not overwritten.
+    db_hero = session.get(Hero, hero_id)
+    if not db_hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump(exclude_none=True))
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero

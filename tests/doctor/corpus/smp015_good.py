@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
 from sqlalchemy import Column, String, Text
@@ -34,3 +34,10 @@ class Squad(IntPK, Timestamps, table=True):
 
 class MissionCreate(MissionBase):
     briefing: str
+
+
+class Outpost(SQLModel, table=True):
+    # Not columns: the table's name, and a class variable.
+    __tablename__: str = "outposts"
+    kind: ClassVar[str] = "outpost"
+    id: int | None = Field(default=None, primary_key=True)
