@@ -190,18 +190,36 @@ def _relationship_target(call: ast.Call, annotation: ast.expr | None) -> str | N
 
 
 def _declarative(file: SourceFile, node: ast.ClassDef, rows: set[str]) -> bool:
-    """A SQLAlchemy declarative class: a `__tablename__`, or a base that is one or is
-    `DeclarativeBase` (with mapped attributes in the body)."""
+    """A SQLAlchemy declarative class: a `__tablename__`, or a declarative base among its
+    bases (`DeclarativeBase`, `declarative_base()`) and mapped attributes in its body."""
     if _declares_table_name(node):
         return True
     bases = {terminal(file.resolve(base)) for base in node.bases}
     return bool(bases & rows) and any(
-        isinstance(statement, ast.AnnAssign)
+        isinstance(statement, ast.AnnAssign | ast.Assign)
         and isinstance(statement.value, ast.Call)
         and terminal(file.resolve(statement.value.func))
         in {"mapped_column", "Column", "relationship"}
         for statement in node.body
     )
+
+
+def _declarative_bases(file: SourceFile) -> set[str]:
+    """Names of declarative bases a file makes: `Base = declarative_base()`,
+    `class Base(DeclarativeBase)`."""
+    found: set[str] = set()
+    for node in file.nodes(ast.Assign):
+        if isinstance(node.value, ast.Call) and terminal(
+            file.resolve(node.value.func)
+        ) in {"declarative_base", "generate_base"}:
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for cls in file.nodes(ast.ClassDef):
+        if any(
+            terminal(file.resolve(base)) in {"DeclarativeBase", "DeclarativeBaseNoMeta"}
+            for base in cls.bases
+        ):
+            found.add(cls.name)
+    return found
 
 
 def _databases_in(file: SourceFile) -> set[str]:
@@ -287,6 +305,8 @@ class ProjectIndex:
         found: list[ModelClass] = []
         files = list(files)
         rows: set[str] = {"DeclarativeBase", "DeclarativeBaseNoMeta", "Base"}
+        for file in files:
+            rows |= _declarative_bases(file)
         orm: list[ModelClass] = []
         for file in files:
             for node in file.nodes(ast.ClassDef):
@@ -299,7 +319,9 @@ class ProjectIndex:
                     found.append(
                         ModelClass(node.name, file, node, bases, _is_table(node))
                     )
-                elif _declarative(file, node, rows):
+                elif not file.is_migration and _declarative(file, node, rows):
+                    # (A migration's classes are snapshots for its data changes, not the
+                    # models: their indexes are the migration's own business.)
                     orm.append(ModelClass(node.name, file, node, bases, False, True))
                 else:
                     candidates.append((file, node, bases))
@@ -374,6 +396,10 @@ class ProjectIndex:
         local = [m for m in candidates if m.file is file]
         if local:
             return local[0]
+        if any(node.name == name for node in file.nodes(ast.ClassDef)):
+            return (
+                None  # a class of this file that is not a model (or a migration's copy)
+            )
         target = file.imports.get(name)
         if target is not None:
             module = target.rpartition(".")[0].lstrip(".")

@@ -292,3 +292,43 @@ def test_rules_know_the_projects_databases(tmp_path: Path) -> None:
     assert codes("postgresql+asyncpg://app@db/app") == ["SMP005"]
     assert codes("mysql+pymysql://app@db/app") == ["SMP015"]
     assert codes("sqlite:///app.db") == ["SMP005", "SMP015"]
+
+
+def test_assigning_an_attribute_does_not_rebind_the_name(tmp_path: Path) -> None:
+    code = """\
+    from sqlmodel import Session, select
+
+    from app.models import Hero
+
+
+    def rename(session: Session) -> None:
+        for hero in session.exec(select(Hero)).all():
+            hero.name = hero.team.name
+    """
+    findings = run(tmp_path, {"app/models.py": MODELS, "app/code.py": code}, "SMP013")
+    assert where(findings) == [("code.py", 8, "SMP013")]
+
+
+def test_data_migrations_are_not_production_paths(tmp_path: Path) -> None:
+    migration = """\
+    from alembic import op
+    from sqlalchemy import Column, ForeignKey, Integer
+    from sqlalchemy.orm import Session, declarative_base, relationship
+
+    Base = declarative_base()
+
+
+    class Hero(Base):
+        __tablename__ = "hero"
+        id = Column(Integer, primary_key=True)
+        team_id = Column(Integer, ForeignKey("team.id"))
+        team = relationship("Team")
+
+
+    def upgrade():
+        session = Session(bind=op.get_bind())
+        for hero in session.query(Hero).all():
+            hero.team
+    """
+    files = {"app/models.py": MODELS, "migrations/versions/001_data.py": migration}
+    assert run(tmp_path, files, "SMP005", "SMP013") == []

@@ -103,9 +103,10 @@ class Receivers:
                     self._bind(arg.arg, self._annotated(arg.annotation))
             for target, value, annotation, each in pending:
                 if not isinstance(target, ast.Name):
-                    for inner in ast.walk(target):
-                        if isinstance(inner, ast.Name):
-                            self._bind(inner.id, None)
+                    # `a, b = ...` binds both (to something unknown); `obj.attr = ...`
+                    # and `rows[0] = ...` bind no name.
+                    for inner in _unpacked(target):
+                        self._bind(inner.id, None)
                 elif annotation is not None:
                     self._bind(target.id, self._annotated(annotation))
                 elif value is None:
@@ -250,3 +251,13 @@ class Receivers:
 def _is_class(node: ast.expr) -> bool:
     name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
     return isinstance(node, ast.Name | ast.Attribute) and name[:1].isupper()
+
+
+def _unpacked(target: ast.expr) -> list[ast.Name]:
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, ast.Starred):
+        return _unpacked(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _unpacked(element)]
+    return []
