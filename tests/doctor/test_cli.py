@@ -156,7 +156,7 @@ def test_sarif_has_what_github_code_scanning_requires(project: Path) -> None:
     assert driver["name"] == "sqlmodel-production doctor"
     assert driver["semanticVersion"] == __version__
     rule_ids = [rule["id"] for rule in driver["rules"]]
-    assert rule_ids == [f"SMP{n:03d}" for n in range(1, 18)]
+    assert rule_ids == [f"SMP{n:03d}" for n in range(1, 20)]
     assert driver["rules"][3]["shortDescription"] == {
         "text": "Engine without pool_pre_ping"
     }
@@ -213,7 +213,7 @@ def test_explain_prints_rationale_and_examples() -> None:
         (["--explain", "SMP999"], "Error: --explain: unknown rule code 'SMP999'\n"),
         (
             ["--select", "SMP1"],
-            "Error: --select: unknown rule code 'SMP1'; codes run from SMP001 to SMP017\n",
+            "Error: --select: unknown rule code 'SMP1'; codes run from SMP001 to SMP019\n",
         ),
         (
             ["--severity", "fatal"],
