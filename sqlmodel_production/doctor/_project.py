@@ -73,6 +73,17 @@ def _module_matches(module: str, imported: str) -> bool:
     return f".{imported}." in "." + module.removesuffix(".__init__") + "."
 
 
+_LIBRARY_BASES = ("pydantic.", "sqlmodel.", "sqlalchemy.")
+
+
+def _base_name(file: SourceFile, base: ast.expr) -> str:
+    """A base class's name: its own name, or the dotted one for a library class
+    (`pydantic.BaseModel`), so that a project class of the same name (a SQLModel
+    `BaseModel` of the project) is not taken for it."""
+    dotted = file.resolve(base) or ""
+    return dotted if dotted.startswith(_LIBRARY_BASES) else terminal(dotted)
+
+
 def _is_table(node: ast.ClassDef) -> bool:
     return any(
         item.arg == "table" and constant(item.value) is True for item in node.keywords
@@ -232,6 +243,8 @@ def _databases_in(file: SourceFile) -> set[str]:
         elif target.startswith("sqlalchemy.dialects."):
             dialect = target.split(".")[2]
             found.add(_DIALECTS.get(dialect, dialect))
+        elif target.startswith("langgraph.checkpoint.postgres"):
+            found.add("postgresql")
     for node in file.nodes(ast.Constant):
         if isinstance(node.value, str) and "://" in node.value[:40]:
             match = _URL.match(node.value)
@@ -244,6 +257,7 @@ _DRIVERS = {
     "asyncpg": "postgresql",
     "psycopg": "postgresql",
     "psycopg2": "postgresql",
+    "psycopg_pool": "postgresql",
     "pg8000": "postgresql",
     "pymysql": "mysql",
     "asyncmy": "mysql",
@@ -312,7 +326,7 @@ class ProjectIndex:
             for node in file.nodes(ast.ClassDef):
                 if _declares_table_name(node):
                     index.row_classes.add(node.name)
-                bases = tuple(terminal(file.resolve(base)) for base in node.bases)
+                bases = tuple(_base_name(file, base) for base in node.bases)
                 # `table=True` is decisive: only SQLModel takes it, whatever the bases are
                 # (mixins, or a base class imported from outside the checked files).
                 if _is_table(node) or _has_root_base(file, node):

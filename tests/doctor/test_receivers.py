@@ -332,3 +332,114 @@ def test_data_migrations_are_not_production_paths(tmp_path: Path) -> None:
     """
     files = {"app/models.py": MODELS, "migrations/versions/001_data.py": migration}
     assert run(tmp_path, files, "SMP005", "SMP013") == []
+
+
+def test_model_snapshots_in_a_migrations_folder_are_not_the_models(
+    tmp_path: Path,
+) -> None:
+    snapshot = """\
+    from sqlalchemy import Column, ForeignKey, Integer
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+
+
+    class OldHero(Base):
+        __tablename__ = "hero"
+        id = Column(Integer, primary_key=True)
+        team_id = Column(Integer, ForeignKey("team.id"))
+    """
+    files = {"api/migrations/core/old_models.py": snapshot}
+    assert run(tmp_path / "a", files, "SMP005") == []
+    files = {"api/models/old_models.py": snapshot}
+    assert where(run(tmp_path / "b", files, "SMP005")) == [
+        ("old_models.py", 10, "SMP005")
+    ]
+
+
+def test_a_project_class_named_like_pydantics_base_model(tmp_path: Path) -> None:
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class BaseModel(SQLModel):
+        id: int | None = Field(default=None, primary_key=True)
+
+
+    class User(BaseModel, table=True):
+        email: str = Field(max_length=100)
+        password: str = Field(max_length=100)
+    """
+    schemas = """\
+    from pydantic import BaseModel
+
+
+    class SignInResponse(BaseModel):
+        access_token: str
+    """
+    assert (
+        run(tmp_path, {"app/models.py": models, "app/schemas.py": schemas}, "SMP002")
+        == []
+    )
+
+
+def test_issued_tokens_are_an_info_passwords_an_error(tmp_path: Path) -> None:
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class UserBase(SQLModel):
+        email: str = Field(max_length=100)
+
+
+    class User(UserBase, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        hashed_password: str = Field(max_length=100)
+        api_key: str = Field(max_length=100)
+
+
+    class UserPublic(UserBase):
+        id: int
+        hashed_password: str
+        api_key: str
+    """
+    findings = run(tmp_path, {"app/models.py": models}, "SMP002")
+    assert [(f.code, f.severity.value) for f in findings] == [
+        ("SMP002", "error"),
+        ("SMP002", "info"),
+    ]
+
+
+def test_sessions_and_engines_that_hold_no_pool_of_their_own(tmp_path: Path) -> None:
+    code = """\
+    from sqlalchemy import Connection, create_engine, event
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.orm import Session
+
+
+    def recount(session: Session) -> None:
+        local = Session(bind=session.connection())
+        try:
+            local.commit()
+        finally:
+            local.close()
+
+
+    def after_update(mapper, connection: Connection, target) -> None:
+        session = Session(bind=connection)
+        session.commit()
+
+
+    async def create_database(url: str) -> None:
+        async with create_async_engine(url, isolation_level="AUTOCOMMIT").begin() as conn:
+            await conn.exec_driver_sql("CREATE DATABASE app")
+    """
+    assert run(tmp_path, {"app/code.py": code}, "SMP004", "SMP016") == []
+
+
+def test_a_langgraph_postgres_checkpointer_names_postgresql(tmp_path: Path) -> None:
+    files = {
+        "models.py": UNBOUNDED,
+        "graph.py": "from psycopg_pool import AsyncConnectionPool\n",
+    }
+    assert run(tmp_path, files, "SMP015") == []

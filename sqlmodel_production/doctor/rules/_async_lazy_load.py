@@ -79,9 +79,13 @@ async def read_hero_team(*, session: AsyncSessionDep, hero_id: int):
                 reported.add((owner, node.attr))
                 # `awaitable_attrs` exists only on classes with SQLAlchemy's AsyncAttrs mixin.
                 awaitable = "AsyncAttrs" in {
-                    model.name,
-                    *model.bases,
-                    *project.ancestors(model.name),
+                    base.rpartition(".")[2]
+                    for name in [model.name, *project.ancestors(model.name)]
+                    for base in (
+                        project.models[name].bases
+                        if name in project.models
+                        else model.bases
+                    )
                 }
                 also = (
                     f", or `await {owner}.awaitable_attrs.{node.attr}`"
