@@ -257,7 +257,16 @@ def create_note(session: Session, text: str) -> Note:
 
 @app.post("/events/")
 def create_event(session: Session) -> Event:
+    # A new row: SQLAlchemy 2.0 fetches its server defaults with RETURNING on INSERT.
     event = Event()
+    session.add(event)
+    session.commit()
+    return event
+
+
+@app.put("/events/{event_id}")
+def touch_event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
     session.add(event)
     session.commit()
     return event
@@ -268,7 +277,17 @@ def test_commit_without_refresh_knows_which_classes_the_database_fills(
     tmp_path: Path,
 ) -> None:
     findings = run(tmp_path, {"app/models.py": FILLED, "app/api.py": KEEPS}, "SMP007")
-    assert where(findings) == [("api.py", 23, "SMP007")]
+    assert where(findings) == [("api.py", 32, "SMP007")]
+    # On MySQL (no RETURNING) the new row's server defaults are not fetched either.
+    mysql = {
+        "app/models.py": FILLED,
+        "app/api.py": KEEPS,
+        "app/db.py": 'URL = "mysql://db/app"\n',
+    }
+    assert where(run(tmp_path / "mysql", mysql, "SMP007")) == [
+        ("api.py", 24, "SMP007"),
+        ("api.py", 32, "SMP007"),
+    ]
 
 
 UNBOUNDED = """\
