@@ -39,14 +39,15 @@ CORPUS = ROOT / "tests" / "doctor" / "corpus"
 SAMPLE = 40
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SMP\d{3}(?:\s*,\s*SMP\d{3})*)")
 
-# Not in scripts/doctor_corpus.py; SQLModel and SQLAlchemy 2.0, sync and async.
+# Not in scripts/doctor_corpus.py; SQLModel and SQLAlchemy 2.0, sync and async. The licence
+# is the repository's (only for the record: nothing of them is copied into this repository).
 PROJECTS = (
     Project(
         "fastapi-backend-template",
         "Aeternalis-Ingenium/FastAPI-Backend-Template",
         "d2e931b9639aa5fbca2a85c1711e47c8ee39b254",
         ("backend",),
-        "MIT",
+        "GPL-3.0",
     ),
     Project(
         "agenta",
@@ -88,7 +89,7 @@ PROJECTS = (
         "jujumilk3/fastapi-clean-architecture",
         "a2232480d10965b2d712850252096c1ee460ffc1",
         ("app",),
-        "MIT",
+        "none stated",
     ),
     Project(
         "mealie",
@@ -109,14 +110,14 @@ PROJECTS = (
         "teamhide/fastapi-boilerplate",
         "df4e6d4f817ec187eeaf2d1c5a877b27c06bb77b",
         ("app", "core"),
-        "MIT",
+        "none stated",
     ),
     Project(
         "fastapi-langgraph-agent-template",
         "wassim249/fastapi-langgraph-agent-production-ready-template",
         "9ed5fdc1c93d37f44e51a34942a598d50f1f46a8",
         ("app",),
-        "MIT",
+        "none stated",
     ),
     Project(
         "tracecat",
