@@ -68,7 +68,7 @@ PROJECTS = (
         "fief-dev/fief",
         "a77e7fb65fc54d7994740619684a87e85d1293ed",
         ("fief",),
-        "MIT",
+        "Elastic-2.0",
     ),
     Project(
         "fastapi-boilerplate-igorbenav",
