@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ._databases import databases_in
+from ._relationships import (
+    EAGER_LOADING,
+    RelationshipInfo,
+    relationship_call,
+    relationship_lazy,
+    relationship_options,
+    relationship_target,
+)
 from ._source import FunctionNode, SourceFile
 from ._syntax import annotation_names, constant, keyword, route_decorator, terminal
 
-__all__ = ["EAGER_LOADING", "ModelClass", "ProjectIndex", "RelationshipInfo"]
+__all__ = [
+    "EAGER_LOADING",
+    "ModelClass",
+    "ProjectIndex",
+    "RelationshipInfo",
+    "relationship_call",
+    "relationship_lazy",
+    "relationship_options",
+]
 
 _ROOTS = frozenset({"SQLModel", "BaseModel"})
 # Our column mixins, all `SQLModel` subclasses: a class built only from them is a model
@@ -18,19 +34,6 @@ _ROOTS = frozenset({"SQLModel", "BaseModel"})
 _MIXINS = frozenset({"IntPK", "UUIDPK", "Timestamps", "SoftDelete", "Versioned"})
 _PACKAGE = "sqlmodel_production."
 _SERVER_DEFAULTS = frozenset({"server_default", "server_onupdate"})
-# Loader strategies that never emit a lazy SELECT when the attribute is read.
-EAGER_LOADING = frozenset(
-    {
-        "selectin",
-        "joined",
-        "subquery",
-        "immediate",
-        "noload",
-        "raise",
-        "raise_on_sql",
-        "write_only",
-    }
-)
 
 
 @dataclass(eq=False)
@@ -145,61 +148,6 @@ def _callee_name(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | None:
-    """The `Relationship(...)` / `relationship(...)` call a field is declared with, if any."""
-    if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) in {
-        "Relationship",
-        "relationship",
-    }:
-        return value
-    return None
-
-
-def relationship_options(call: ast.Call) -> dict[str, ast.expr]:
-    """The literal `sa_relationship_kwargs` of a `Relationship(...)`: `{...}` or `dict(...)`.
-
-    Each value is the expression given; a key is the string node in a `{...}` literal and
-    the value otherwise (what a finding points at).
-    """
-    options = keyword(call, "sa_relationship_kwargs")
-    found: dict[str, ast.expr] = {}
-    if isinstance(options, ast.Dict):
-        for key, value in zip(options.keys, options.values, strict=True):
-            name = constant(key)
-            if isinstance(name, str):
-                found[name] = value
-    elif (
-        isinstance(options, ast.Call)
-        and isinstance(options.func, ast.Name)
-        and options.func.id == "dict"
-    ):
-        found.update({item.arg: item.value for item in options.keywords if item.arg})
-    return found
-
-
-@dataclass(frozen=True)
-class RelationshipInfo:
-    """A relationship attribute of a mapped class: its loader strategy and target class."""
-
-    lazy: str
-    target: str | None
-
-    @property
-    def lazy_loaded(self) -> bool:
-        """Reading it runs a query when it is not loaded yet."""
-        return self.lazy not in EAGER_LOADING
-
-
-def _relationship_target(call: ast.Call, annotation: ast.expr | None) -> str | None:
-    first = call.args[0] if call.args else keyword(call, "argument")
-    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-        return first.value.rpartition(".")[2]
-    if isinstance(first, ast.Name):
-        return first.id
-    names = [name.id for name in annotation_names(annotation)]
-    return names[0] if len(names) == 1 else None
-
-
 def _declarative(file: SourceFile, node: ast.ClassDef, rows: set[str]) -> bool:
     """A SQLAlchemy declarative class: a `__tablename__`, or a declarative base among its
     bases (`DeclarativeBase`, `declarative_base()`) and mapped attributes in its body."""
@@ -231,53 +179,6 @@ def _declarative_bases(file: SourceFile) -> set[str]:
         ):
             found.add(cls.name)
     return found
-
-
-def _databases_in(file: SourceFile) -> set[str]:
-    """The database backends a file names: driver imports, dialect imports, URL schemes."""
-    found: set[str] = set()
-    for target in file.imports.values():
-        root = target.lstrip(".").partition(".")[0]
-        if root in _DRIVERS:
-            found.add(_DRIVERS[root])
-        elif target.startswith("sqlalchemy.dialects."):
-            dialect = target.split(".")[2]
-            found.add(_DIALECTS.get(dialect, dialect))
-        elif target.startswith("langgraph.checkpoint.postgres"):
-            found.add("postgresql")
-    for node in file.nodes(ast.Constant):
-        if isinstance(node.value, str) and "://" in node.value[:40]:
-            match = _URL.match(node.value)
-            if match:
-                found.add(_DIALECTS.get(match["dialect"], match["dialect"]))
-    return found
-
-
-_DRIVERS = {
-    "asyncpg": "postgresql",
-    "psycopg": "postgresql",
-    "psycopg2": "postgresql",
-    "psycopg_pool": "postgresql",
-    "pg8000": "postgresql",
-    "pymysql": "mysql",
-    "asyncmy": "mysql",
-    "aiomysql": "mysql",
-    "MySQLdb": "mysql",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "aiosqlite": "sqlite",
-    "sqlite3": "sqlite",
-}
-_DIALECTS = {"postgres": "postgresql", "mariadb": "mysql"}
-_URL = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)(\+\w+)?://")
-
-
-def relationship_lazy(call: ast.Call) -> str:
-    """The loader strategy of a relationship declaration (`select` unless configured)."""
-    lazy = constant(keyword(call, "lazy"))
-    if "lazy" in (options := relationship_options(call)):
-        lazy = constant(options["lazy"])
-    return lazy if isinstance(lazy, str) else "select"
 
 
 @dataclass
@@ -341,7 +242,7 @@ class ProjectIndex:
                     candidates.append((file, node, bases))
             for function in file.functions:
                 index.functions.setdefault(function.name, []).append((file, function))
-            index.databases.update(_databases_in(file))
+            index.databases.update(databases_in(file))
             index._collect_response_models(file)
             index._collect_session_facts(file)
         for model in orm:
@@ -389,7 +290,7 @@ class ProjectIndex:
                         else None
                     )
                     info = RelationshipInfo(
-                        relationship_lazy(call), _relationship_target(call, annotation)
+                        relationship_lazy(call), relationship_target(call, annotation)
                     )
                     own[name] = info
                     if info.lazy_loaded:
