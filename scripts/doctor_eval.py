@@ -133,6 +133,35 @@ PROJECTS = (
         ("src/py",),
         "MIT",
     ),
+    # Added after the first measurement and the fixes it led to, and measured once, unseen.
+    Project(
+        "fastapi-sqlalchemy-asyncpg",
+        "grillazz/fastapi-sqlalchemy-asyncpg",
+        "5d0207cb9b531f4dde28dec62fd5505e9e9c24b5",
+        ("app",),
+        "MIT",
+    ),
+    Project(
+        "async-fastapi-sqlalchemy",
+        "rhoboro/async-fastapi-sqlalchemy",
+        "6c08827241e9737487905c62d8834edc2a0da8e7",
+        ("app",),
+        "MIT",
+    ),
+    Project(
+        "ultimate-fastapi-tutorial",
+        "ChristopherGS/ultimate-fastapi-tutorial",
+        "c8a0c69d895df57d3d77a21de817ed7ddc71f183",
+        ("part-14-send-email-in-background",),
+        "none stated",
+    ),
+    Project(
+        "demo-fastapi-async-sqlalchemy",
+        "ThomasAitken/demo-fastapi-async-sqlalchemy",
+        "1d5d5b1789944ab2d9659af94b60568a49fe62cc",
+        ("backend",),
+        "MIT",
+    ),
 )
 
 
