@@ -54,16 +54,26 @@ class ModelClass:
         return self.file.path.removesuffix(".py").replace("/", ".")
 
     def own_fields(self) -> Iterator[tuple[str, ast.AnnAssign | ast.Assign]]:
-        """The fields declared in the class body itself, with their statements."""
+        """The fields declared in the class body itself, with their statements
+        (`__table_args__` included; pydantic's `model_config` and `ClassVar`s are not fields)."""
         for statement in self.node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(
                 statement.target, ast.Name
             ):
+                annotation = statement.annotation
+                outer = (
+                    annotation.value
+                    if isinstance(annotation, ast.Subscript)
+                    else annotation
+                )
+                if terminal(self.file.resolve(outer)) == "ClassVar":
+                    continue
                 yield statement.target.id, statement
             elif (
                 isinstance(statement, ast.Assign)
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id != "model_config"
             ):
                 yield statement.targets[0].id, statement
 
