@@ -122,6 +122,11 @@ def doctor(
         typer.echo(render_sarif(report.findings, config.rules, __version__))
     else:
         render_text(report, config.severity, console)
+    if output_format is not OutputFormat.TEXT:
+        for notice in report.notices:
+            errors.print(
+                f"Note: {notice}", soft_wrap=True, markup=False, highlight=False
+            )
     if report.failing(config.severity):
         raise typer.Exit(1)
 

@@ -29,15 +29,37 @@ def _rule(
 
 _RULES = [
     _rule(
+        r"no attribute '?awaitable_attrs'?",
+        "missing-async-attrs",
+        "Async Lazy Load",
+        "awaitable_attrs needs SQLAlchemy's AsyncAttrs mixin",
+        "obj.awaitable_attrs comes from sqlalchemy.ext.asyncio.AsyncAttrs; SQLModel tables do not "
+        "inherit it, so the attribute does not exist.",
+        "Load the relationship with the query (.options(selectinload(Model.rel))), or explicitly "
+        "with await session.refresh(obj, ['rel']); or add the mixin: "
+        "class Hero(AsyncAttrs, SQLModel, table=True).",
+    ),
+    _rule(
         r"MissingGreenlet|greenlet_spawn has not been called|AsyncLazyLoadError|\bxd2s\b",
         "missing-greenlet",
-        "N+1 Queries",
+        "Async Lazy Load",
         "Lazy load in async code (MissingGreenlet)",
         "An AsyncSession cannot load a relationship or an expired attribute when it is touched: "
-        "that would be hidden I/O outside the event loop's control.",
+        "that would be hidden I/O outside the event loop's control. Often the attribute was "
+        "expired by commit(), or the relationship was never loaded by the query.",
         "Load what the response needs with the query: .options(selectinload(Parent.children)) for "
         "collections, joinedload for many-to-one; keep expire_on_commit=False; or load explicitly "
         "with await session.refresh(obj, ['children']).",
+    ),
+    _rule(
+        r"N\+1 queries: \S+ was lazy-loaded",
+        "n-plus-one",
+        "N+1 Queries",
+        "Relationship lazy-loaded in a loop (NPlusOneError)",
+        "Each object of a result loaded the same relationship with a query of its own: one query "
+        "for the parents, then one per parent.",
+        "Load it with the query that fetched the parents: .options(selectinload(Parent.children)) "
+        "for collections, joinedload for many-to-one.",
     ),
     _rule(
         r"DetachedInstanceError|is not bound to a Session|\bbhk3\b",
@@ -85,31 +107,153 @@ _RULES = [
         "pass ids into it, not objects loaded before it.",
     ),
     _rule(
-        r"prepared statement \"?__asyncpg_stmt_\w*\"? (already exists|does not exist)|"
-        r"DuplicatePreparedStatementError|InvalidSQLStatementNameError",
+        r"Each attempt must be entered|An AsyncSession needs `async for attempt|"
+        r"A sync Session needs `for attempt|@transactional needs a Session or AsyncSession",
+        "transaction-usage",
+        "Transactions",
+        "transaction() / @transactional used the wrong way",
+        "transaction() retries a unit of work: each attempt is a block that must be entered "
+        "(sync and async spellings differ), and @transactional finds the session among the "
+        "function's arguments.",
+        "Write `for attempt in transaction(session): with attempt: ...` for a Session, "
+        "`async for attempt in transaction(session): async with attempt: ...` for an "
+        "AsyncSession; pass the session to a @transactional function as an argument.",
+    ),
+    _rule(
+        r"unsupported startup parameter",
+        "pgbouncer-startup-parameter",
+        "PgBouncer",
+        "PgBouncer refused a startup parameter",
+        "PgBouncer accepts only a few startup parameters (client_encoding, DateStyle, TimeZone, "
+        "application_name, ...); a statement_timeout, search_path, jit or options=-c ... sent "
+        "when connecting fails the connection.",
+        "Set DATABASE_POOLER=pgbouncer (the library then sets timeouts with SET after "
+        "connecting, not as startup parameters). With SQLAlchemy alone: drop "
+        "server_settings / options from connect_args and run SET in a connect event, or list "
+        "the parameter in PgBouncer's ignore_startup_parameters.",
+    ),
+    _rule(
+        r"prepared statement \"?(__asyncpg_stmt_|_pg3_)\w*\"? (already exists|does not exist)|"
+        r"DuplicatePreparedStatement|InvalidSQLStatementNameError",
         "pgbouncer-prepared-statements",
-        "Connection Leak",
-        "asyncpg prepared statements behind PgBouncer",
+        "PgBouncer",
+        "Prepared statements behind PgBouncer (asyncpg, psycopg)",
         "PgBouncer in transaction mode hands a server connection to another client after each "
-        "transaction; asyncpg's named prepared statements collide there, or are missing from the "
-        "server connection the next statement reaches.",
+        "transaction; named prepared statements (asyncpg's always, psycopg's after "
+        "prepare_threshold runs) collide there, or are missing from the server connection the "
+        "next statement reaches.",
         "Set DATABASE_POOLER=pgbouncer (the library's engines then run asyncpg without a "
-        "statement cache and with unnamed statements). With SQLAlchemy alone: "
-        "connect_args={'statement_cache_size': 0, 'prepared_statement_cache_size': 0, "
-        "'prepared_statement_name_func': lambda: ''}; unique names instead of '' leave one "
-        "statement per transaction on the server. Or use session pooling.",
+        "statement cache and with unnamed statements, psycopg with prepare_threshold=None). "
+        "With SQLAlchemy alone: connect_args={'statement_cache_size': 0, "
+        "'prepared_statement_cache_size': 0, 'prepared_statement_name_func': lambda: ''} for "
+        "asyncpg, connect_args={'prepare_threshold': None} for psycopg. Or use session pooling, "
+        "or PgBouncer 1.21+ with max_prepared_statements.",
+    ),
+    _rule(
+        r"query_wait_timeout|no more connections allowed \(max_client_conn\)",
+        "pgbouncer-pool-full",
+        "PgBouncer",
+        "PgBouncer's pool is full",
+        "PgBouncer queued the client longer than query_wait_timeout (every server connection of "
+        "the pool was busy), or refused it at max_client_conn: transactions are held too long, "
+        "or too many application connections point at it.",
+        "Keep transactions short (no slow work between BEGIN and COMMIT); size default_pool_size "
+        "for the work, and the application's pools (summed over workers) under max_client_conn.",
     ),
     _rule(
         r"SSL SYSCALL error: EOF|server closed the connection unexpectedly|MySQL server has gone away|"
-        r"Lost connection to (MySQL )?server|connection was closed in the middle of operation|\be3q8\b",
+        r"Lost connection to (MySQL )?server|connection was closed in the middle of operation|"
+        r"terminating connection due to administrator command|\b57P01\b|\(2006\b|\(2013\b|\be3q8\b",
         "stale-connection",
-        "Connection Leak",
+        "Connections",
         "Stale pooled connection (server closed it)",
         "The pool handed out a connection the server (or a firewall, or a failover) had already "
         "closed while it sat idle.",
         "Keep pool_pre_ping=True (a checkout is tested once it sat idle POOL_PING_AFTER seconds; "
         "0 tests every checkout), and pool_recycle below the server's "
         "and the network's idle timeouts (MariaDB wait_timeout, load-balancer idle limits).",
+    ),
+    _rule(
+        r"Connection refused|Connect call failed|Can't connect to (MySQL|MariaDB) server|"
+        r"could not translate host name|Name or service not known|pgbouncer cannot connect to server|"
+        r"unable to open database file|\(2003\b|\(2005\b",
+        "connection-refused",
+        "Connections",
+        "Cannot reach the database server",
+        "Nothing answered at the host and port of the URL (server down or still starting, wrong "
+        "host or port, a container's name not resolvable from here), or SQLite cannot create "
+        "the file (its directory is missing or read-only).",
+        "Check DATABASE_URL's host and port from where the app runs (in Docker, the service "
+        "name, not localhost); wait for the database to accept connections before start-up "
+        "(a readiness check); for SQLite, create the directory.",
+    ),
+    _rule(
+        r"password authentication failed|Access denied for user|role \"[^\"]*\" does not exist|"
+        r"database \"[^\"]*\" does not exist|Unknown database|no pg_hba\.conf entry|\(1045\b|\(1049\b|"
+        r"\b28P01\b|\b3D000\b",
+        "authentication-failed",
+        "Connections",
+        "The server refused the login (user, password or database)",
+        "The server answered, but the user, its password or the database name in the URL is "
+        "wrong, or the server does not allow this client to log in.",
+        "Check DATABASE_URL's user, password (URL-encode special characters) and database name; "
+        "create the database and grant the user access; on PostgreSQL check pg_hba.conf.",
+    ),
+    _rule(
+        r"too many connections|too many clients already|remaining connection slots are reserved|"
+        r"\b53300\b|\(1040\b",
+        "too-many-connections",
+        "Connections",
+        "Too many connections",
+        "The server refused a new connection: every worker's pool_size + max_overflow, summed "
+        "over all processes, exceeds max_connections, or connections are leaked.",
+        "Size pools against max_connections across all workers (or put PgBouncer in front), and "
+        "find leaks with LeakDetector.",
+    ),
+    _rule(
+        r"no active connection|Cannot operate on a closed database|connection is closed",
+        "closed-connection",
+        "Connections",
+        "Connection used after it was closed",
+        "The code used a connection (or the session holding it) after it was closed: a session "
+        "kept past its `with` block or request, an engine disposed while still in use, a "
+        "background task using the request's session.",
+        "Open a session where the work happens (with Session(engine) / async with "
+        "AsyncSession(engine)) and never keep one beyond its block; give background tasks ids "
+        "and a session of their own; dispose engines only at shutdown.",
+    ),
+    _rule(
+        r"is provisioning a new connection; concurrent operations are not permitted|"
+        r"another operation is in progress|IllegalStateChangeError|method '\w+\(\)' is already in progress|"
+        r"\bisce\b",
+        "concurrent-session",
+        "Session Misuse",
+        "One session used by concurrent tasks",
+        "A Session (and its AsyncSession) is one connection and one transaction, and is not safe "
+        "for concurrent use: asyncio.gather() over one AsyncSession, or a session shared between "
+        "threads or requests, runs two operations at once.",
+        "Give each concurrent task a session of its own (async with AsyncSession(engine) as s:), "
+        "or run the statements one after the other; never share a session across requests.",
+    ),
+    _rule(
+        r"is already attached to session",
+        "object-in-other-session",
+        "Session Misuse",
+        "Object attached to another session",
+        "An object loaded by one session was added to another while the first one is still "
+        "open: an object cached or passed between requests or tasks.",
+        "Pass ids between sessions and load the object again (session.get), or "
+        "session.merge(obj) into the new session; close (or expunge from) the first one.",
+    ),
+    _rule(
+        r"SQLite objects created in a thread can only be used in that same thread",
+        "sqlite-thread",
+        "Session Misuse",
+        "SQLite connection used from another thread",
+        "sqlite3 refuses a connection made in another thread; FastAPI runs sync endpoints and "
+        "dependencies in a thread pool, so a pooled connection moves between threads.",
+        "Create the engine with connect_args={'check_same_thread': False} (the library's "
+        "engines do), and keep one session per request so one thread uses it at a time.",
     ),
     _rule(
         r"deadlock detected|Deadlock found when trying to get lock|\b40P01\b|\(1213\b",
@@ -121,26 +265,41 @@ _RULES = [
         "and retry the whole unit of work with a bound (the transactional helper).",
     ),
     _rule(
-        r"could not serialize access|SerializationFailure|\b40001\b|Lock wait timeout exceeded|\(1205\b",
+        r"could not serialize access|SerializationFailure|SerializationError|\b40001\b",
         "serialization-failure",
-        "Transaction Deadlock",
-        "Serialization failure or lock wait timeout",
+        "Transaction Conflict",
+        "Serialization failure",
         "A concurrent transaction changed what this one read (SERIALIZABLE / REPEATABLE READ), "
-        "or a lock was held past the wait limit.",
+        "and the database aborted this one rather than let it act on stale reads.",
         "Retry the whole transaction with jittered backoff and a bound (the transactional helper); "
         "keep transactions short so that conflicts stay rare.",
     ),
     _rule(
-        r"database is locked",
-        "sqlite-locked",
-        "Transaction Deadlock",
-        "SQLite database is locked",
-        "Another connection held SQLite's write lock longer than the busy timeout.",
-        "Keep write transactions short, use WAL mode and a busy timeout (the engine defaults), "
-        "and never hold a write transaction open across slow work.",
+        r"Lock wait timeout exceeded|canceling statement due to lock timeout|"
+        r"could not obtain lock on|\b55P03\b|\(1205\b",
+        "lock-wait-timeout",
+        "Lock Contention",
+        "Lock wait timeout",
+        "A statement waited for a row or table lock longer than the lock timeout "
+        "(innodb_lock_wait_timeout, lock_timeout): another transaction held it, usually one left "
+        "open across slow work or idle in transaction.",
+        "Find the holder (PostgreSQL pg_locks / pg_blocking_pids, MariaDB "
+        "information_schema.innodb_trx), keep transactions short, and retry with a bound.",
     ),
     _rule(
-        r"StaleDataError|expected to update \d+ row\(s\); 0 were matched",
+        r"database is locked|database table is locked|SQLITE_BUSY",
+        "sqlite-locked",
+        "Lock Contention",
+        "SQLite database is locked",
+        "Another connection held SQLite's single write lock longer than the busy timeout: "
+        "one writer at a time, and a long write transaction (or a read transaction that "
+        "turned into a write) blocks every other writer. Not a deadlock.",
+        "Keep write transactions short, use WAL mode and a busy timeout (the engine defaults), "
+        "never hold a write transaction open across slow work, and keep one process writing.",
+    ),
+    _rule(
+        r"StaleDataError|expected to update \d+ row\(s\); 0 were matched|"
+        r"expected to delete \d+ row\(s\); 0 were matched",
         "stale-data",
         "Stale Data",
         "Row changed or deleted underneath (StaleDataError)",
@@ -170,31 +329,79 @@ _RULES = [
         "constraint; delete children first (or declare ON DELETE) when removing a parent.",
     ),
     _rule(
-        r"too many connections|remaining connection slots are reserved|\b53300\b|\(1040\b",
-        "too-many-connections",
-        "Connection Leak",
-        "Too many connections",
-        "The server refused a new connection: every worker's pool_size + max_overflow, summed "
-        "over all processes, exceeds max_connections, or connections are leaked.",
-        "Size pools against max_connections across all workers (or put PgBouncer in front), and "
-        "find leaks with LeakDetector.",
+        r"violates not-null constraint|NOT NULL constraint failed|Column '[^']*' cannot be null|"
+        r"\b23502\b|\(1048\b",
+        "not-null-violation",
+        "Data integrity",
+        "NULL in a NOT NULL column",
+        "A required column got no value: a field left None in the table model, or a column "
+        "added to the table without a server default.",
+        "Validate input with the Create schema (required fields, table=True models do not "
+        "validate), give the column a default or server_default, and answer 422, not 500.",
+    ),
+    _rule(
+        r"violates check constraint|CHECK constraint failed|CONSTRAINT `[^`]*` failed for|"
+        r"Check constraint '[^']*' is violated|\b23514\b|\(4025\b|\(3819\b",
+        "check-violation",
+        "Data integrity",
+        "Check constraint violated",
+        "A value broke a CHECK constraint of the table.",
+        "Validate the same rule in the Create/Update schema (Field(gt=0), ...) so the client gets "
+        "a 422 naming the field; keep the constraint as the last line of defence.",
+    ),
+    _rule(
+        r"value too long for type|Data too long for column|String data, right truncated|"
+        r"\b22001\b|\(1406\b",
+        "value-too-long",
+        "Data integrity",
+        "Value too long for the column",
+        "A string is longer than its VARCHAR(n) column (SQLite does not check lengths, so it "
+        "shows on PostgreSQL and MariaDB only).",
+        "Give the field the column's bound (Field(max_length=n)) so the schema answers 422 "
+        "before the database refuses the row.",
     ),
     _rule(
         r"canceling statement due to statement timeout|max_statement_time exceeded|"
-        r"Query execution was interrupted|\b57014\b|\(1969\b|\(3024\b",
+        r"maximum statement execution time exceeded|\b57014\b|\(1969\b|\(3024\b",
         "statement-timeout",
-        "N+1 Queries",
+        "Slow Query",
         "Statement timeout",
         "A statement ran longer than the statement timeout: a missing index, a huge result, or "
         "a lock wait.",
         "Find it in the slow-query log (fingerprint and caller), add the index or a LIMIT, and "
         "check for N+1 loops that make many small queries slow together.",
     ),
+    _rule(
+        r"relation \"[^\"]*\" does not exist|column \"[^\"]*\" (of relation \"[^\"]*\" )?does not exist|"
+        r"column [\w.]+ does not exist|Table '[^']*' doesn't exist|Unknown column|no such table|"
+        r"no such column|has no column named|\b42P01\b|\b42703\b|\(1146\b|\(1054\b",
+        "schema-mismatch",
+        "Schema",
+        "Table or column missing (migrations not applied?)",
+        "The models and the database disagree: a table or column the code uses was never "
+        "created there (a migration not run, the wrong database or schema, a renamed field).",
+        "Run the migrations against this database (alembic upgrade head), check that DATABASE_URL "
+        "names the database you think, and generate a migration for model changes.",
+    ),
+    _rule(
+        r"No row was found when one was required|NoResultFound",
+        "no-result",
+        "Not Found",
+        "No row where one was required (NoResultFound)",
+        "result.one() (or scalar_one()) found no row: an id that does not exist is a normal "
+        "request, not a server error.",
+        "Use session.get(Model, id) or .first() / one_or_none() and answer 404 when it is None.",
+    ),
 ]
 
 
 def explain_error(text: str) -> list[Explanation]:
-    """Every known problem recognized in `text` (a traceback, its last line, an error code)."""
+    """Every known problem recognized in `text` (a traceback, its last line, an error code).
+
+    Whitespace is normalized first, so a message wrapped by a terminal or a log
+    viewer matches as well as the original line.
+    """
+    text = " ".join(text.split())
     return [explanation for pattern, explanation in _RULES if pattern.search(text)]
 
 

@@ -78,11 +78,14 @@ class RepeatedLoad:
     caller: Caller | None
     count: int = 0
     collection: bool = True
+    in_loop: bool = False
+    """A get or statement that one running function repeated from one line (a loop)."""
 
     @property
     def is_n_plus_one(self) -> bool:
-        """Only lazy loads are N+1 proper; the other kinds are softer findings."""
-        return self.kind is RepeatedLoadKind.LAZY_LOAD
+        """Lazy loads are N+1 proper, and gets or statements repeated in a loop when
+        the detector counts them (`repeated_queries=True`); the rest are softer findings."""
+        return self.kind is RepeatedLoadKind.LAZY_LOAD or self.in_loop
 
     @property
     def where(self) -> str:
@@ -115,6 +118,10 @@ class RepeatedLoad:
         else:
             head = (
                 f"Repeated query: ran {self.count} times {self.where}: {self.subject}"
+            )
+        if self.in_loop:
+            head = "N+1 queries: " + head.removeprefix("Repeated query: ").replace(
+                f" times {self.where}", f" times in a loop {self.where}"
             )
         return f"{head}; {self.fix}."
 

@@ -11,7 +11,7 @@ import greenlet  # type: ignore[import-untyped]
 
 from sqlmodel_production._compat import is_sqlalchemy_greenlet
 
-__all__ = ["Caller", "caller_in_traceback", "find_caller"]
+__all__ = ["Caller", "caller_in_traceback", "find_caller", "find_caller_frame"]
 
 # Frames of these packages are never "the user's line".
 _CORE = ("sqlalchemy", "sqlmodel", "sqlmodel_production", "greenlet")
@@ -76,7 +76,21 @@ def find_caller() -> Caller | None:
     stands in. Other threads' stacks are never read: a request `TestClient`
     serves in its own thread names the endpoint's side, not the test's line.
     """
-    frame: FrameType | None = sys._getframe(1)
+    return _walk(sys._getframe(1))[0]
+
+
+def find_caller_frame() -> tuple[Caller | None, FrameType | None]:
+    """`find_caller()` and the user's frame itself, when the statement came straight from it.
+
+    The frame is None when a framework stood between the user's line and the
+    statement (a request served by an HTTP client in the test, an endpoint of
+    `crud_router`): the same frame running the same line again is then a new
+    request, not a loop.
+    """
+    return _walk(sys._getframe(1))
+
+
+def _walk(frame: FrameType | None) -> tuple[Caller | None, FrameType | None]:
     current = greenlet.getcurrent()
     fallback: Caller | None = None
     entry = ""
@@ -88,14 +102,14 @@ def find_caller() -> Caller | None:
                     code.co_filename, frame.f_lineno, _function(frame), entry
                 )
                 if not _in(code, frame, _is_library, _FRAMEWORK):
-                    return caller
+                    return caller, (frame if fallback is None else None)
                 fallback = fallback or caller
             elif fallback is None:
                 entry = code.co_qualname
             frame = frame.f_back
         parent = current.parent
         if parent is None or not is_sqlalchemy_greenlet(current):
-            return fallback
+            return fallback, None
         frame, current = parent.gr_frame, parent
 
 

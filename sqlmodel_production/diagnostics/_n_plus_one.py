@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from sqlalchemy import event
@@ -27,7 +27,7 @@ from ._findings import (
     async_lazy_load_message,
 )
 from ._fingerprint import fingerprint
-from ._frames import Caller, find_caller
+from ._frames import Caller, find_caller_frame
 
 __all__ = ["NPlusOneDetector", "detect_n_plus_one", "watch_thread"]
 
@@ -42,8 +42,11 @@ class NPlusOneDetector:
     user's own statements and never patches SQLAlchemy. A relationship
     lazy-loaded `threshold` times from the same line is an N+1; a `session.get`
     loop, repeated attribute reloads and a repeated statement are softer
-    findings, warned about (or logged) but never raised. Inserts and other
-    writes are never findings.
+    findings, warned about (or logged) but never raised. With
+    `repeated_queries=True`, the same `session.get` or statement run
+    `threshold` times by one running function from one line (a loop, not
+    two calls or two requests) is an N+1 too, raised in raise mode. Inserts
+    and other writes are never findings.
 
     Inside the block, a lazy load on an `AsyncSession` raises
     `AsyncLazyLoadError`, naming the relationship and the fix, instead of a bare
@@ -57,14 +60,27 @@ class NPlusOneDetector:
         ```
     """
 
-    def __init__(self, mode: Mode | str = Mode.RAISE, *, threshold: int = 2) -> None:
+    def __init__(
+        self,
+        mode: Mode | str = Mode.RAISE,
+        *,
+        threshold: int = 2,
+        repeated_queries: bool = False,
+    ) -> None:
         if threshold < 2:
             raise ValueError(
                 "threshold must be at least 2: one load is not a repetition"
             )
         self.mode = Mode(mode)
         self.threshold = threshold
+        self.repeated_queries = repeated_queries
+        """Count a `session.get` or a statement repeated in a loop as an N+1."""
         self._seen: dict[tuple[RepeatedLoadKind, str, Caller | None], RepeatedLoad] = {}
+        # The running frame that last issued each repeated statement, and how many
+        # times in a row it did: held (not its id) so that its address is not reused.
+        self._loops: dict[
+            tuple[RepeatedLoadKind, str, Caller | None], tuple[FrameType, int]
+        ] = {}
         self._token: Token[tuple[NPlusOneDetector, ...]] | None = None
 
     @property
@@ -91,6 +107,7 @@ class NPlusOneDetector:
         assert self._token is not None
         _detectors.reset(self._token)
         self._token = None
+        self._loops.clear()
         if exc_type is None:
             self.report()
 
@@ -112,8 +129,14 @@ class NPlusOneDetector:
         caller: Caller | None,
         *,
         collection: bool = True,
+        frame: FrameType | None = None,
     ) -> None:
-        """Count one load; raise at the threshold in raise mode."""
+        """Count one load; raise at the threshold in raise mode.
+
+        `frame` is the user's running frame that issued a repeated get or
+        statement (None when a framework stood between): the same frame
+        issuing it `threshold` times in a row is a loop.
+        """
         key = (kind, subject, caller)
         finding = self._seen.get(key)
         if finding is None:
@@ -121,19 +144,35 @@ class NPlusOneDetector:
                 kind, subject, caller, collection=collection
             )
         finding.count += 1
+        if self.repeated_queries and frame is not None and kind in _LOOPABLE:
+            last = self._loops.get(key)
+            in_row = last[1] + 1 if last is not None and last[0] is frame else 1
+            self._loops[key] = (frame, in_row)
+            if in_row >= self.threshold and not finding.in_loop:
+                finding.in_loop = True
+                finding.count = in_row
+                if self.mode is Mode.RAISE:
+                    raise NPlusOneError(finding)
+                return
         if (
             self.mode is Mode.RAISE
             and finding.is_n_plus_one
+            and not finding.in_loop
             and finding.count == self.threshold
         ):
             raise NPlusOneError(finding)
 
 
+_LOOPABLE = (RepeatedLoadKind.REPEATED_GET, RepeatedLoadKind.REPEATED_QUERY)
+
+
 def detect_n_plus_one(
-    mode: Mode | str = Mode.RAISE, *, threshold: int = 2
+    mode: Mode | str = Mode.RAISE, *, threshold: int = 2, repeated_queries: bool = False
 ) -> NPlusOneDetector:
     """A context manager detecting N+1 queries in its block; see `NPlusOneDetector`."""
-    return NPlusOneDetector(mode, threshold=threshold)
+    return NPlusOneDetector(
+        mode, threshold=threshold, repeated_queries=repeated_queries
+    )
 
 
 _detectors: ContextVar[tuple[NPlusOneDetector, ...]] = ContextVar(
@@ -179,7 +218,7 @@ def _on_orm_execute(state: ORMExecuteState) -> None:
         detectors = (*detectors, *(d for d in watching if d not in detectors))
     if not detectors or not state.is_select:
         return
-    caller = find_caller()
+    caller, frame = find_caller_frame()
     collection = True
     if state.lazy_loaded_from is not None and state.loader_strategy_path is not None:
         mapper, prop = state.loader_strategy_path.path[-2:]
@@ -201,8 +240,10 @@ def _on_orm_execute(state: ORMExecuteState) -> None:
             RepeatedLoadKind.REPEATED_QUERY,
             fingerprint(str(state.statement)),
         )
+    if kind is RepeatedLoadKind.LAZY_LOAD or kind is RepeatedLoadKind.ATTRIBUTE_RELOAD:
+        frame = None
     for detector in detectors:
-        detector.observe(kind, subject, caller, collection=collection)
+        detector.observe(kind, subject, caller, collection=collection, frame=frame)
 
 
 def _entity(state: ORMExecuteState) -> str:

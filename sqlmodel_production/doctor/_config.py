@@ -23,7 +23,7 @@ class Config:
     """Which rules run, on which files, and which severity fails the check.
 
     Args:
-        select: codes or code prefixes to run (`SMP01` runs SMP010-SMP017); all when empty.
+        select: codes or code prefixes to run (`SMP01` runs SMP010-SMP019); all when empty.
         ignore: codes or code prefixes never to run; wins over `select`.
         severity: findings at or above it make the exit code 1.
         exclude: glob patterns of paths (relative to `root`) not to check.

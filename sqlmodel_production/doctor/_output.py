@@ -119,6 +119,8 @@ def render_text(report: Report, threshold: Severity, console: Console) -> None:
             fix.append(finding.fix, style="default")
             console.print(fix, soft_wrap=True)
         console.print()
+    for notice in report.notices:
+        console.print(Text(f"Note: {notice}", style="yellow"), soft_wrap=True)
     style = "bold red" if report.failing(threshold) else "bold green"
     console.print(Text(_summary(report, threshold), style=style), soft_wrap=True)
 

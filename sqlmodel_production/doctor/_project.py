@@ -6,10 +6,27 @@ import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ._source import SourceFile
+from ._databases import databases_in
+from ._relationships import (
+    EAGER_LOADING,
+    RelationshipInfo,
+    relationship_call,
+    relationship_lazy,
+    relationship_options,
+    relationship_target,
+)
+from ._source import FunctionNode, SourceFile
 from ._syntax import annotation_names, constant, keyword, route_decorator, terminal
 
-__all__ = ["EAGER_LOADING", "ModelClass", "ProjectIndex"]
+__all__ = [
+    "EAGER_LOADING",
+    "ModelClass",
+    "ProjectIndex",
+    "RelationshipInfo",
+    "relationship_call",
+    "relationship_lazy",
+    "relationship_options",
+]
 
 _ROOTS = frozenset({"SQLModel", "BaseModel"})
 # Our column mixins, all `SQLModel` subclasses: a class built only from them is a model
@@ -17,44 +34,67 @@ _ROOTS = frozenset({"SQLModel", "BaseModel"})
 _MIXINS = frozenset({"IntPK", "UUIDPK", "Timestamps", "SoftDelete", "Versioned"})
 _PACKAGE = "sqlmodel_production."
 _SERVER_DEFAULTS = frozenset({"server_default", "server_onupdate"})
-# Loader strategies that never emit a lazy SELECT when the attribute is read.
-EAGER_LOADING = frozenset(
-    {
-        "selectin",
-        "joined",
-        "subquery",
-        "immediate",
-        "noload",
-        "raise",
-        "raise_on_sql",
-        "write_only",
-    }
-)
 
 
 @dataclass(eq=False)
 class ModelClass:
-    """A class deriving (directly or not) from `SQLModel` or pydantic's `BaseModel`."""
+    """A class deriving (directly or not) from `SQLModel` or pydantic's `BaseModel`, or a
+    SQLAlchemy declarative class (`declarative`: a `__tablename__`, `mapped_column`s)."""
 
     name: str
     file: SourceFile
     node: ast.ClassDef
     bases: tuple[str, ...]
     table: bool
+    declarative: bool = False
+
+    @property
+    def module(self) -> str:
+        """The dotted module path of its file (`app/models/hero.py` -> `app.models.hero`)."""
+        return self.file.path.removesuffix(".py").replace("/", ".")
 
     def own_fields(self) -> Iterator[tuple[str, ast.AnnAssign | ast.Assign]]:
-        """The fields declared in the class body itself, with their statements."""
+        """The fields declared in the class body itself, with their statements
+        (`__table_args__` included; pydantic's `model_config` and `ClassVar`s are not fields)."""
         for statement in self.node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(
                 statement.target, ast.Name
             ):
+                annotation = statement.annotation
+                outer = (
+                    annotation.value
+                    if isinstance(annotation, ast.Subscript)
+                    else annotation
+                )
+                if terminal(self.file.resolve(outer)) == "ClassVar":
+                    continue
                 yield statement.target.id, statement
             elif (
                 isinstance(statement, ast.Assign)
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id != "model_config"
             ):
                 yield statement.targets[0].id, statement
+
+
+def _module_matches(module: str, imported: str) -> bool:
+    """Whether a file's module is the imported one, or inside that package
+    (`app.models.hero` for `from app.models import Hero`; a relative import by suffix)."""
+    if not imported:
+        return False
+    return f".{imported}." in "." + module.removesuffix(".__init__") + "."
+
+
+_LIBRARY_BASES = ("pydantic.", "sqlmodel.", "sqlalchemy.")
+
+
+def _base_name(file: SourceFile, base: ast.expr) -> str:
+    """A base class's name: its own name, or the dotted one for a library class
+    (`pydantic.BaseModel`), so that a project class of the same name (a SQLModel
+    `BaseModel` of the project) is not taken for it."""
+    dotted = file.resolve(base) or ""
+    return dotted if dotted.startswith(_LIBRARY_BASES) else terminal(dotted)
 
 
 def _is_table(node: ast.ClassDef) -> bool:
@@ -118,44 +158,37 @@ def _callee_name(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def relationship_call(file: SourceFile, value: ast.AST | None) -> ast.Call | None:
-    """The `Relationship(...)` / `relationship(...)` call a field is declared with, if any."""
-    if isinstance(value, ast.Call) and terminal(file.resolve(value.func)) in {
-        "Relationship",
-        "relationship",
-    }:
-        return value
-    return None
+def _declarative(file: SourceFile, node: ast.ClassDef, rows: set[str]) -> bool:
+    """A SQLAlchemy declarative class: a `__tablename__`, or a declarative base among its
+    bases (`DeclarativeBase`, `declarative_base()`) and mapped attributes in its body."""
+    if _declares_table_name(node):
+        return True
+    bases = {terminal(file.resolve(base)) for base in node.bases}
+    return bool(bases & rows) and any(
+        isinstance(statement, ast.AnnAssign | ast.Assign)
+        and isinstance(statement.value, ast.Call)
+        and terminal(file.resolve(statement.value.func))
+        in {"mapped_column", "Column", "relationship"}
+        for statement in node.body
+    )
 
 
-def relationship_options(call: ast.Call) -> dict[str, ast.expr]:
-    """The literal `sa_relationship_kwargs` of a `Relationship(...)`: `{...}` or `dict(...)`.
-
-    Each value is the expression given; a key is the string node in a `{...}` literal and
-    the value otherwise (what a finding points at).
-    """
-    options = keyword(call, "sa_relationship_kwargs")
-    found: dict[str, ast.expr] = {}
-    if isinstance(options, ast.Dict):
-        for key, value in zip(options.keys, options.values, strict=True):
-            name = constant(key)
-            if isinstance(name, str):
-                found[name] = value
-    elif (
-        isinstance(options, ast.Call)
-        and isinstance(options.func, ast.Name)
-        and options.func.id == "dict"
-    ):
-        found.update({item.arg: item.value for item in options.keywords if item.arg})
+def _declarative_bases(file: SourceFile) -> set[str]:
+    """Names of declarative bases a file makes: `Base = declarative_base()`,
+    `class Base(DeclarativeBase)`."""
+    found: set[str] = set()
+    for node in file.nodes(ast.Assign):
+        if isinstance(node.value, ast.Call) and terminal(
+            file.resolve(node.value.func)
+        ) in {"declarative_base", "generate_base"}:
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for cls in file.nodes(ast.ClassDef):
+        if any(
+            terminal(file.resolve(base)) in {"DeclarativeBase", "DeclarativeBaseNoMeta"}
+            for base in cls.bases
+        ):
+            found.add(cls.name)
     return found
-
-
-def relationship_lazy(call: ast.Call) -> str:
-    """The loader strategy of a relationship declaration (`select` unless configured)."""
-    lazy = constant(keyword(call, "lazy"))
-    if "lazy" in (options := relationship_options(call)):
-        lazy = constant(options["lazy"])
-    return lazy if isinstance(lazy, str) else "select"
 
 
 @dataclass
@@ -173,6 +206,20 @@ class ProjectIndex:
     """Some session is made with `expire_on_commit=False`: objects keep their values."""
     server_filled: set[str] = field(default_factory=set)
     """Attributes the database fills in (`server_default`, `server_onupdate`)."""
+    server_filled_by_class: dict[str, set[str]] = field(default_factory=dict)
+    """The same, by the class that declares them."""
+    orm_models: dict[str, ModelClass] = field(default_factory=dict)
+    """SQLAlchemy declarative classes, by name (not schemas, not SQLModel tables)."""
+    relationships: dict[str, dict[str, RelationshipInfo]] = field(default_factory=dict)
+    """Each mapped class's own relationships (SQLModel tables, their bases, declarative)."""
+    functions: dict[str, list[tuple[SourceFile, FunctionNode]]] = field(
+        default_factory=dict
+    )
+    """Every function and method of the checked files, by name."""
+    databases: set[str] = field(default_factory=set)
+    """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
+    dialect imports, URL schemes in string literals."""
+    _by_name: dict[str, list[ModelClass]] = field(default_factory=dict)
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
     @classmethod
@@ -181,21 +228,37 @@ class ProjectIndex:
         index = cls()
         candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
         found: list[ModelClass] = []
+        files = list(files)
+        rows: set[str] = {"DeclarativeBase", "DeclarativeBaseNoMeta", "Base"}
+        for file in files:
+            rows |= _declarative_bases(file)
+        orm: list[ModelClass] = []
         for file in files:
             for node in file.nodes(ast.ClassDef):
                 if _declares_table_name(node):
                     index.row_classes.add(node.name)
-                bases = tuple(terminal(file.resolve(base)) for base in node.bases)
+                bases = tuple(_base_name(file, base) for base in node.bases)
                 # `table=True` is decisive: only SQLModel takes it, whatever the bases are
                 # (mixins, or a base class imported from outside the checked files).
                 if _is_table(node) or _has_root_base(file, node):
                     found.append(
                         ModelClass(node.name, file, node, bases, _is_table(node))
                     )
+                elif not file.is_migration and _declarative(file, node, rows):
+                    # (A migration's classes are snapshots for its data changes, not the
+                    # models: their indexes are the migration's own business.)
+                    orm.append(ModelClass(node.name, file, node, bases, False, True))
                 else:
                     candidates.append((file, node, bases))
+            for function in file.functions:
+                index.functions.setdefault(function.name, []).append((file, function))
+            index.databases.update(databases_in(file))
             index._collect_response_models(file)
             index._collect_session_facts(file)
+        for model in orm:
+            index.orm_models.setdefault(model.name, model)
+            index._by_path.setdefault(model.file.path, []).append(model)
+            index._by_name.setdefault(model.name, []).append(model)
         known: set[str] = {*_ROOTS, *(model.name for model in found)}
         while candidates:
             remaining = [c for c in candidates if not known.intersection(c[2])]
@@ -212,24 +275,92 @@ class ProjectIndex:
             if model.table or model.name not in index.models:
                 index.models[model.name] = model
             index._by_path.setdefault(model.file.path, []).append(model)
+            index._by_name.setdefault(model.name, []).append(model)
         for model in found:
             if "Timestamps" in model.bases:
                 index.server_filled.update({"created_at", "updated_at"})
+                index.server_filled_by_class.setdefault(model.name, set()).update(
+                    {"created_at", "updated_at"}
+                )
             if model.table:
                 index.tables.add(model.name)
                 # This table's own bases: another class of the same name elsewhere
                 # (independent apps checked together) must not hide them.
                 index.table_bases.update(index._walk(model.bases))
-        for model in found:
-            if model.table or model.name in index.table_bases:
+        for model in [*found, *orm]:
+            if model.table or model.declarative or model.name in index.table_bases:
+                own = index.relationships.setdefault(model.name, {})
                 for name, statement in model.own_fields():
                     call = relationship_call(model.file, statement.value)
-                    if (
-                        call is not None
-                        and relationship_lazy(call) not in EAGER_LOADING
-                    ):
+                    if call is None:
+                        continue
+                    annotation = (
+                        statement.annotation
+                        if isinstance(statement, ast.AnnAssign)
+                        else None
+                    )
+                    info = RelationshipInfo(
+                        relationship_lazy(call), relationship_target(call, annotation)
+                    )
+                    own[name] = info
+                    if info.lazy_loaded:
                         index.lazy_relationships.add(name)
         return index
+
+    def resolve_model(self, file: SourceFile, name: str) -> ModelClass | None:
+        """The model or declarative class `name` stands for in `file`, through its imports.
+
+        A class of that name in the file itself wins; else the one in the module the
+        name is imported from (or a module of that package); else the only class of
+        that name. None when the name is not a model, or stays ambiguous (a pydantic
+        `User` beside a table `User`, imported from outside the checked files).
+        """
+        candidates = self._by_name.get(name)
+        if not candidates:
+            return None
+        local = [m for m in candidates if m.file is file]
+        if local:
+            return local[0]
+        if any(node.name == name for node in file.nodes(ast.ClassDef)):
+            return (
+                None  # a class of this file that is not a model (or a migration's copy)
+            )
+        target = file.imports.get(name)
+        if target is not None:
+            module = target.rpartition(".")[0].lstrip(".")
+            matches = [m for m in candidates if _module_matches(m.module, module)]
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                candidates = matches
+        if len(candidates) == 1:
+            return candidates[0]
+        mapped = [m for m in candidates if m.table or m.declarative]
+        if len(mapped) == len(candidates) and len({m.name for m in mapped}) == 1:
+            return mapped[0]  # tables of one name in independent apps: alike enough
+        return None
+
+    def server_filled_of(self, model: ModelClass) -> set[str]:
+        """The attributes the database fills in for a class, inherited ones included."""
+        found: set[str] = set()
+        for name in [model.name, *self._walk(model.bases)]:
+            found |= self.server_filled_by_class.get(name, set())
+        unknown = [b for b in model.bases if b not in self.models and b not in _ROOTS]
+        if "Timestamps" in unknown or "TimestampMixin" in unknown:
+            found |= {"created_at", "updated_at"}
+        return found
+
+    def relationship(
+        self, model: ModelClass, attribute: str
+    ) -> RelationshipInfo | None:
+        """The relationship `attribute` of a mapped class, its own or inherited."""
+        if not (model.table or model.declarative or model.name in self.table_bases):
+            return None
+        for name in [model.name, *self._walk(model.bases)]:
+            found = self.relationships.get(name, {}).get(attribute)
+            if found is not None:
+                return found
+        return None
 
     def models_in(self, file: SourceFile) -> list[ModelClass]:
         """The models declared in one file."""
@@ -292,8 +423,10 @@ class ProjectIndex:
                         if isinstance(statement, ast.AnnAssign)
                         else statement.targets
                     )
-                    self.server_filled.update(
-                        t.id for t in targets if isinstance(t, ast.Name)
+                    names = {t.id for t in targets if isinstance(t, ast.Name)}
+                    self.server_filled.update(names)
+                    self.server_filled_by_class.setdefault(node.name, set()).update(
+                        names
                     )
 
     def _collect_response_models(self, file: SourceFile) -> None:

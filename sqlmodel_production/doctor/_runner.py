@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
 from ._config import Config
 from ._errors import DoctorUsageError
 from ._findings import Finding, Severity
+from ._notices import missing_models
 from ._project import ProjectIndex
 from ._runtime import Runtime
 from ._source import SourceFile, display_path, parse_noqa
@@ -41,6 +42,8 @@ class Report:
 
     findings: list[Finding]
     files: int
+    notices: list[str] = field(default_factory=list)
+    """What the run could not check (models the endpoints use, not among the files)."""
 
     def failing(self, threshold: Severity) -> list[Finding]:
         """The findings at or above `threshold`: these make the exit code 1."""
@@ -118,7 +121,8 @@ def check(
     if runtime is not None:
         for rule in config.rules:
             findings.extend(rule.check_runtime(runtime))
-    return Report(_suppress(findings, sources), len(files))
+    notice = missing_models(sources)
+    return Report(_suppress(findings, sources), len(files), [notice] if notice else [])
 
 
 def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Finding]:

@@ -21,6 +21,7 @@ _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
 _TEST_DIRS = {"tests", "test", "testing"}
+_MIGRATION_DIRS = frozenset({"migrations", "alembic"})
 
 
 def parse_noqa(lines: list[str]) -> dict[int, frozenset[str] | None]:
@@ -112,8 +113,10 @@ class SourceFile:
 
     @property
     def is_migration(self) -> bool:
-        """Whether the file is an Alembic migration or environment (it imports `alembic`)."""
-        return any(
+        """Whether the file belongs to migrations: it imports `alembic`, or it sits in a
+        `migrations/` or `alembic/` folder (model snapshots kept for data migrations)."""
+        folders = PurePosixPath(self.within or self.path).parts[:-1]
+        return bool(_MIGRATION_DIRS.intersection(folders)) or any(
             target == "alembic" or target.startswith("alembic.")
             for target in self.imports.values()
         )

@@ -24,7 +24,20 @@ ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
 )
 _WRAPPERS = frozenset(
-    {"Optional", "Union", "list", "List", "Sequence", "set", "Set", "tuple", "Iterable"}
+    {
+        "Optional",
+        "Union",
+        "list",
+        "List",
+        "Sequence",
+        "set",
+        "Set",
+        "tuple",
+        "Iterable",
+        "Mapped",
+        "WriteOnlyMapped",
+        "DynamicMapped",
+    }
 )
 
 

@@ -25,6 +25,8 @@ from ._database import smp_tables as smp_tables
 from ._overrides import override_session as override_session
 from ._plugin import n_plus_one as n_plus_one
 from ._plugin import no_connection_leaks as no_connection_leaks
+from ._plugin import pytest_configure as pytest_configure
+from ._plugin import pytest_runtest_makereport as pytest_runtest_makereport
 
 __all__ = [
     "assert_max_queries",
@@ -33,6 +35,8 @@ __all__ = [
     "no_connection_leaks",
     "override_session",
     "pytest_addoption",
+    "pytest_configure",
+    "pytest_runtest_makereport",
     "smp_async_session",
     "smp_connection",
     "smp_database",

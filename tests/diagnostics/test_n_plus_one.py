@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 from fastapi import FastAPI
@@ -230,6 +231,49 @@ def test_session_get_loop_is_a_softer_finding(
 
     with seeded(database):
         run(database, target.async_, sync_fn, async_fn)
+
+
+def hero_name(session: Session, hero_id: int) -> str:
+    return session.get(DgHero, hero_id).name  # type: ignore[union-attr]  # helper
+
+
+def two_hero_names(session: Session) -> list[str]:
+    return [hero_name(session, 1), hero_name(session, 2)]
+
+
+def test_repeated_get_in_a_loop_raises_when_counted(
+    target: Target, database: Database
+) -> None:
+    def sync_fn(session: Session) -> str:
+        # Two calls of a helper are not a loop: a softer finding, warned about.
+        with (
+            pytest.warns(RepeatedQueryWarning, match="in hero_name"),
+            detect_n_plus_one("raise", repeated_queries=True),
+        ):
+            assert two_hero_names(session) == ["hero 0.0", "hero 0.1"]
+            with pytest.raises(NPlusOneError) as raised:
+                heroes_by_id(session)
+        return str(raised.value)
+
+    async def async_fn(session: AsyncSession) -> str:
+        with (
+            pytest.warns(RepeatedQueryWarning, match="in hero_name"),
+            detect_n_plus_one("raise", repeated_queries=True),
+        ):
+            await session.run_sync(two_hero_names)
+            with pytest.raises(NPlusOneError) as raised:
+                await heroes_by_id_async(session)
+        return str(raised.value)
+
+    with seeded(database):
+        message = run(database, target.async_, sync_fn, async_fn)
+    fn = heroes_by_id_async if target.async_ else heroes_by_id
+    file, line = line_of(fn, "get")
+    assert message.startswith(
+        "N+1 queries: session.get(DgHero, ...) ran 2 times in a loop from "
+    ), message
+    assert f"{os.path.relpath(file)}:{line} in " in message
+    assert message.endswith("select(DgHero).where(DgHero.id.in_(ids)).")
 
 
 def make_app(database: Database) -> FastAPI:

@@ -116,16 +116,89 @@ def test_n_plus_one_fixture_fails_the_test(tmp_path: Path) -> None:
             with seeded(database), database.session() as session:
                 team_rosters_fixed(session)
             database.engine.dispose()
+
+        def test_uncaught(tmp_path, n_plus_one):
+            database = make(tmp_path)
+            try:
+                with seeded(database), database.session() as session:
+                    team_rosters(session)
+            finally:
+                database.engine.dispose()
         """,
     )
-    assert "2 passed, 1 error" in output, output
+    # Swallowed: an error at teardown; uncaught: a failure, and no second report.
+    assert "1 failed, 2 passed, 1 error" in output, output
     assert "ERROR at teardown of test_problem" in output
+    assert "FAILED test_inner.py::test_uncaught" in output
+    assert "ERROR at teardown of test_uncaught" not in output
     assert "N+1 queries: DgTeam.heroes was lazy-loaded 2 times from " in output
     assert "test_n_plus_one.py:" in output
     assert (
         "in team_rosters; load it with the query that fetched the parents: "
         ".options(selectinload(DgTeam.heroes))."
     ) in output
+
+
+@pytest.mark.sqlite
+def test_n_plus_one_fixture_repeated_statements(tmp_path: Path) -> None:
+    output = run_pytest(
+        tmp_path,
+        """
+        import asyncio
+
+        import pytest
+        from sqlmodel import select
+
+        from sqlmodel_production import Database, DatabaseSettings
+        from tests.diagnostics._app import DgHero, seeded
+
+        def make(tmp_path):
+            return Database(DatabaseSettings(_env_file=None, database_url=f"sqlite:///{tmp_path}/t.db"))
+
+        async def six_gets(database):
+            async with database.async_session() as session:
+                for hero_id in range(1, 7):
+                    await session.get(DgHero, hero_id)
+            await database.dispose()
+
+        def test_async_get_loop(tmp_path, n_plus_one):
+            database = make(tmp_path)
+            with seeded(database):
+                asyncio.run(six_gets(database))
+
+        def test_select_loop(tmp_path, n_plus_one):
+            database = make(tmp_path)
+            with seeded(database), database.session() as session:
+                for hero_id in range(1, 4):
+                    session.exec(select(DgHero).where(DgHero.id == hero_id)).one()
+            database.engine.dispose()
+
+        @pytest.mark.n_plus_one(repeated_queries=False)
+        def test_opted_out(tmp_path, n_plus_one):
+            database = make(tmp_path)
+            with seeded(database):
+                asyncio.run(six_gets(database))
+
+        def one_hero(session, hero_id):
+            return session.exec(select(DgHero).where(DgHero.id == hero_id)).one()
+
+        def test_two_calls_are_no_loop(tmp_path, n_plus_one):
+            database = make(tmp_path)
+            with seeded(database), database.session() as session:
+                one_hero(session, 1)
+                one_hero(session, 2)
+            database.engine.dispose()
+        """,
+    )
+    # Each N+1 is reported once: the test fails at the statement, not again at teardown.
+    assert output.splitlines()[-1].startswith("2 failed, 2 passed"), output
+    assert "error" not in output.splitlines()[-1], output
+    assert "FAILED test_inner.py::test_async_get_loop" in output
+    assert "FAILED test_inner.py::test_select_loop" in output
+    assert (
+        "N+1 queries: session.get(DgHero, ...) ran 2 times in a loop from test_inner.py:"
+    ) in output
+    assert "N+1 queries: ran 2 times in a loop from test_inner.py:" in output
 
 
 ASYNC_TESTS_WITH_N_PLUS_ONE = """

@@ -70,6 +70,45 @@ def test_clean_project_exits_0(project: Path) -> None:
     assert result.exit_code == 0
 
 
+ENDPOINTS = """\
+from fastapi import FastAPI
+from sqlmodel import Session, select
+
+from app.models import Hero, HeroPublic
+
+app = FastAPI()
+
+
+@app.get("/heroes/", response_model=list[HeroPublic])
+def read_heroes(session: Session):
+    return session.exec(select(Hero)).all()
+"""
+
+NOT_READ = (
+    "Note: Endpoints use models that are not among the files read: Hero (app.models), "
+    "HeroPublic (app.models). The rules about models (lengths, foreign keys, "
+    "relationships, secrets in schemas) did not check them: run the doctor on the whole "
+    "project (`sqlmodel-production doctor .`).\n"
+)
+
+
+def test_models_not_among_the_files_read_are_named(project: Path) -> None:
+    (project / "api.py").write_text(ENDPOINTS)
+    result = doctor("api.py", COLUMNS="400")
+    assert result.stdout == NOT_READ + "No problems found in 1 file.\n"
+    assert result.exit_code == 0
+    # Machine formats keep their shape; the note goes to standard error.
+    result = doctor("api.py", "--format", "json", COLUMNS="400")
+    assert json.loads(result.stdout) == []
+    assert result.stderr == NOT_READ
+    # With the models among the files read, nothing to say.
+    (project / "models.py").write_text(
+        "from sqlmodel import SQLModel\n\n\nclass Hero(SQLModel):\n    pass\n\n\n"
+        "class HeroPublic(SQLModel):\n    pass\n"
+    )
+    assert doctor("api.py", "models.py").stdout == "No problems found in 2 files.\n"
+
+
 def test_severity_threshold_decides_the_exit_code(project: Path) -> None:
     result = doctor("app.py", "--severity", "error")
     assert result.stdout.endswith(
@@ -117,7 +156,7 @@ def test_sarif_has_what_github_code_scanning_requires(project: Path) -> None:
     assert driver["name"] == "sqlmodel-production doctor"
     assert driver["semanticVersion"] == __version__
     rule_ids = [rule["id"] for rule in driver["rules"]]
-    assert rule_ids == [f"SMP{n:03d}" for n in range(1, 18)]
+    assert rule_ids == [f"SMP{n:03d}" for n in range(1, 20)]
     assert driver["rules"][3]["shortDescription"] == {
         "text": "Engine without pool_pre_ping"
     }
@@ -174,7 +213,7 @@ def test_explain_prints_rationale_and_examples() -> None:
         (["--explain", "SMP999"], "Error: --explain: unknown rule code 'SMP999'\n"),
         (
             ["--select", "SMP1"],
-            "Error: --select: unknown rule code 'SMP1'; codes run from SMP001 to SMP017\n",
+            "Error: --select: unknown rule code 'SMP1'; codes run from SMP001 to SMP019\n",
         ),
         (
             ["--severity", "fatal"],

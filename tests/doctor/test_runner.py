@@ -152,7 +152,7 @@ def test_a_pyproject_without_the_table_means_defaults(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
     config = load_config(tmp_path)
     assert config == Config(root=tmp_path)
-    assert len(config.rules) == 17
+    assert len(config.rules) == 19
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,13 @@ from ._dump_without_exclude_unset import (
 from ._echo_enabled import EchoEnabledRule as EchoEnabledRule
 from ._missing_pool_pre_ping import MissingPoolPrePingRule as MissingPoolPrePingRule
 from ._pool_sizing import PoolSizingRule as PoolSizingRule
+from ._query_in_loop import QueryInLoopRule as QueryInLoopRule
 from ._relationship_in_loop import RelationshipInLoopRule as RelationshipInLoopRule
 from ._secret_in_public_schema import (
     SecretInPublicSchemaRule as SecretInPublicSchemaRule,
 )
 from ._table_model_in_api import TableModelInApiRule as TableModelInApiRule
+from ._transaction_misuse import TransactionMisuseRule as TransactionMisuseRule
 from ._unbounded_limit import UnboundedLimitRule as UnboundedLimitRule
 from ._unbounded_string import UnboundedStringRule as UnboundedStringRule
 from ._unchecked_get import UncheckedGetRule as UncheckedGetRule
@@ -50,6 +52,8 @@ RULES: tuple[Rule, ...] = tuple(
             UnboundedStringRule(),
             UnmanagedSessionRule(),
             PoolSizingRule(),
+            QueryInLoopRule(),
+            TransactionMisuseRule(),
         ),
         key=lambda rule: rule.code,
     )
@@ -69,9 +73,11 @@ __all__ = [
     "EchoEnabledRule",
     "MissingPoolPrePingRule",
     "PoolSizingRule",
+    "QueryInLoopRule",
     "RelationshipInLoopRule",
     "SecretInPublicSchemaRule",
     "TableModelInApiRule",
+    "TransactionMisuseRule",
     "UnboundedLimitRule",
     "UnboundedStringRule",
     "UncheckedGetRule",

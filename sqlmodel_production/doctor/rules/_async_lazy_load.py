@@ -9,9 +9,9 @@ from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
-from sqlmodel_production.doctor._syntax import annotation_names, parameters
 
-from ._orm import eager_loaded, uses_async_session
+from ._orm import eager_loaded_by, uses_async_session
+from ._receivers import Receivers
 
 
 class AsyncLazyLoadRule(Rule):
@@ -22,8 +22,10 @@ class AsyncLazyLoadRule(Rule):
         "With an `AsyncSession`, reading a relationship that is not loaded yet needs a query, and "
         'an attribute read cannot `await` it: SQLAlchemy raises `MissingGreenlet` ("greenlet_spawn '
         "has not been called; can't call await_only() here. Was IO attempted in an unexpected "
-        'place?"), a 500. Load the relationship with the query (`selectinload`), await '
-        '`obj.awaitable_attrs.name`, refresh it by name, or declare it `lazy="selectin"`.'
+        'place?"), a 500. Load the relationship with the query (`selectinload`), refresh it by '
+        'name (`await session.refresh(obj, ["name"])`), or declare it `lazy="selectin"`; '
+        "`await obj.awaitable_attrs.name` works only on classes with SQLAlchemy's `AsyncAttrs` "
+        "mixin, which SQLModel tables do not have."
     )
     bad = """\
 @app.get("/heroes/{hero_id}/team")
@@ -43,19 +45,12 @@ async def read_hero_team(*, session: AsyncSessionDep, hero_id: int):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
-        if not project.lazy_relationships:
-            return
+        if not project.lazy_relationships or file.is_migration:
+            return  # (a data migration runs once: its loops are not a production path)
         for function in file.functions:
             if not uses_async_session(file, function):
                 continue
-            schemas = {
-                param.arg
-                for param, _ in parameters(function)
-                if any(
-                    project.is_schema(name.id)
-                    for name in annotation_names(param.annotation)
-                )
-            }
+            receivers: Receivers | None = None
             eager: set[str] | None = None
             reported: set[tuple[str, str]] = set()
             for node in file.body_nodes(function):
@@ -67,18 +62,41 @@ async def read_hero_team(*, session: AsyncSessionDep, hero_id: int):
                 ):
                     continue
                 owner = node.value.id
-                if owner in schemas or owner in {"self", "cls"} or owner[:1].isupper():
+                if (owner, node.attr) in reported:
+                    continue
+                receivers = receivers or Receivers(file, function, project)
+                model = receivers.model_of(owner)
+                relationship = (
+                    None if model is None else project.relationship(model, node.attr)
+                )
+                if relationship is None or not relationship.lazy_loaded:
                     continue
                 if eager is None:
-                    eager = eager_loaded(file, function)
-                if node.attr in eager or (owner, node.attr) in reported:
+                    eager = eager_loaded_by(file, function, project, receivers.calls)
+                if node.attr in eager:
                     continue
+                assert model is not None
                 reported.add((owner, node.attr))
+                # `awaitable_attrs` exists only on classes with SQLAlchemy's AsyncAttrs mixin.
+                awaitable = "AsyncAttrs" in {
+                    base.rpartition(".")[2]
+                    for name in [model.name, *project.ancestors(model.name)]
+                    for base in (
+                        project.models[name].bases
+                        if name in project.models
+                        else model.bases
+                    )
+                }
+                also = (
+                    f", or `await {owner}.awaitable_attrs.{node.attr}`"
+                    if awaitable
+                    else ""
+                )
                 yield self.finding(
                     file,
                     node,
                     f"`{owner}.{node.attr}` reads a lazy relationship in async code: the implicit "
                     "query cannot be awaited, so it raises `MissingGreenlet` (a 500).",
-                    f"Load it with the query (`.options(selectinload(Model.{node.attr}))`), or use "
-                    f"`await {owner}.awaitable_attrs.{node.attr}`.",
+                    f"Load it with the query (`.options(selectinload({model.name}.{node.attr}))`), "
+                    f'or explicitly: `await session.refresh({owner}, ["{node.attr}"])`{also}.',
                 )

@@ -85,6 +85,9 @@ def update_hero(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
                     and isinstance(node.func.value, ast.Name)
                     and node.func.value.id in updates
                     and constant(keyword(node, "exclude_unset")) is not True
+                    # Without the None values (or the defaults), nothing is overwritten by them.
+                    and constant(keyword(node, "exclude_none")) is not True
+                    and constant(keyword(node, "exclude_defaults")) is not True
                     and not _not_applied(file, node)
                 ):
                     name, dump = node.func.value.id, node.func.attr

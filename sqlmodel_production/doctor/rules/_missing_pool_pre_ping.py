@@ -85,6 +85,11 @@ def _short_lived(file: SourceFile, call: ast.Call) -> bool:
     parent = file.parents.get(call)
     if isinstance(parent, ast.withitem):
         return True
+    # `async with create_async_engine(url).begin() as conn:` - used once, then dropped.
+    if isinstance(parent, ast.Attribute):
+        method = file.parents.get(parent)
+        if method is not None and isinstance(file.parents.get(method), ast.withitem):
+            return True
     if not (
         isinstance(parent, ast.Assign)
         and len(parent.targets) == 1

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import ast
 
+from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._source import FunctionNode, SourceFile
 from sqlmodel_production.doctor._syntax import annotation_names, method_name, terminal
 
-__all__ = ["callee", "eager_loaded", "is_commit", "uses_async_session"]
+__all__ = [
+    "callee",
+    "eager_loaded",
+    "eager_loaded_by",
+    "is_commit",
+    "uses_async_session",
+]
 
 _LOADERS = frozenset(
     {"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"}
@@ -68,6 +75,18 @@ def eager_loaded(file: SourceFile, scope: ast.AST) -> set[str]:
                         inner.value, str
                     ):
                         names.add(inner.value)
+    return names
+
+
+def eager_loaded_by(
+    file: SourceFile, function: FunctionNode, project: ProjectIndex, calls: set[str]
+) -> set[str]:
+    """`eager_loaded` of a function and of the project functions it took objects from
+    (a repository's `list_teams()` that loads `Team.heroes` with `selectinload`)."""
+    names = eager_loaded(file, function)
+    for name in calls:
+        for other_file, other in project.functions.get(name, []):
+            names |= eager_loaded(other_file, other)
     return names
 
 

@@ -10,7 +10,8 @@ from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import COMPREHENSIONS, SourceFile
 
-from ._orm import eager_loaded, uses_async_session
+from ._orm import eager_loaded_by, uses_async_session
+from ._receivers import Receivers
 
 
 class RelationshipInLoopRule(Rule):
@@ -37,11 +38,12 @@ def read_heroes(*, session: SessionDep):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
-        if not project.lazy_relationships:
-            return
+        if not project.lazy_relationships or file.is_migration:
+            return  # (a data migration runs once: its loops are not a production path)
         for function in file.functions:
             if uses_async_session(file, function):
                 continue  # SMP014 reports these: there the read is an error, not a slowdown
+            receivers: Receivers | None = None
             eager: set[str] | None = None
             for loop_target, body in _loops(file, function):
                 reported: set[str] = set()
@@ -56,17 +58,31 @@ def read_heroes(*, session: SessionDep):
                             and inner.attr not in reported
                         ):
                             continue
+                        # Only an object known to be a mapped row with this relationship,
+                        # lazy-loaded: not a schema or DTO with a field of the same name.
+                        receivers = receivers or Receivers(file, function, project)
+                        model = receivers.model_of(loop_target)
+                        relationship = (
+                            None
+                            if model is None
+                            else project.relationship(model, inner.attr)
+                        )
+                        if relationship is None or not relationship.lazy_loaded:
+                            continue
                         if eager is None:
-                            eager = eager_loaded(file, function)
+                            eager = eager_loaded_by(
+                                file, function, project, receivers.calls
+                            )
                         if inner.attr in eager:
                             continue
+                        assert model is not None
                         reported.add(inner.attr)
                         yield self.finding(
                             file,
                             inner,
                             f"`{loop_target}.{inner.attr}` is a lazy relationship read in a loop: one "
                             "extra query per item (N+1).",
-                            f"Load it with the query: `.options(selectinload(Model.{inner.attr}))`, "
+                            f"Load it with the query: `.options(selectinload({model.name}.{inner.attr}))`, "
                             'or declare the relationship with `sa_relationship_kwargs={"lazy": "selectin"}`.',
                         )
 

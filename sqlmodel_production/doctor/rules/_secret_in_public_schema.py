@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
@@ -51,7 +52,9 @@ class SecretInPublicSchemaRule(Rule):
         "`UserBase` with the `User` table): every reader of the row gets it. Declared on a schema "
         "of its own (`Token`, `LoginResponse`), it is what that endpoint hands out, and a "
         "`client_secret` is the client's by name: neither is flagged, nor are flags and dates "
-        "about a secret (`needs_to_change_password: bool`, `password_changed_at`)."
+        "about a secret (`needs_to_change_password: bool`, `password_changed_at`). Tokens and keys "
+        "are reported as info: on public projects outside the corpus most were issued on purpose "
+        "(a new API key shown once), so they stay an info until the rule tells them apart."
     )
     bad = """\
 class UserBase(SQLModel):
@@ -78,7 +81,7 @@ class UserPublic(UserBase):
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         for model in project.models_in(file):
-            if model.table:
+            if model.table or model.declarative:
                 continue
             if not (
                 model.name.endswith(_RESPONSE_SUFFIXES)
@@ -93,7 +96,7 @@ class UserPublic(UserBase):
                     continue
                 inherited = owner is not model
                 where = f" (inherited from `{owner.name}`)" if inherited else ""
-                yield self.finding(
+                finding = self.finding(
                     file,
                     model.node if inherited else statement,
                     f"`{model.name}` exposes `{name}`{where}: a response schema must not carry secrets.",
@@ -104,6 +107,13 @@ class UserPublic(UserBase):
                         else "."
                     )
                     + " If it must stay, mark it `Field(exclude=True)`.",
+                )
+                # A token or key the API issues (a login's, a new API key shown once) is
+                # often handed out on purpose: an info until told apart from a leak.
+                yield (
+                    finding
+                    if _STORED.search(name)
+                    else replace(finding, severity=Severity.INFO)
                 )
 
 

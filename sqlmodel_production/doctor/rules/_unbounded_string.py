@@ -6,7 +6,11 @@ import ast
 from collections.abc import Iterator
 
 from sqlmodel_production.doctor._findings import Finding, Severity
-from sqlmodel_production.doctor._project import ProjectIndex, relationship_call
+from sqlmodel_production.doctor._project import (
+    ModelClass,
+    ProjectIndex,
+    relationship_call,
+)
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
 from sqlmodel_production.doctor._syntax import keyword, terminal
@@ -28,7 +32,11 @@ class UnboundedStringRule(Rule):
         "VARCHAR(255) on MariaDB, where SQLModel must pick a length: a 300-character value that "
         'works in development fails in production with "Data too long", and the API accepts any '
         "length instead of answering 422. State the bound with `Field(max_length=...)`, or "
-        "`sa_type=Text` for long text."
+        "`sa_type=Text` for long text. A project whose code names PostgreSQL (driver or "
+        "dialect imports, database URLs) and no MariaDB or MySQL is not checked. SQLAlchemy "
+        "declarative columns (`mapped_column(String)`, a `Mapped[str]` without a type, "
+        "`Column(String)`) are checked on projects that name MariaDB or MySQL, where such a "
+        "table cannot be created."
     )
     bad = """\
 class Team(SQLModel, table=True):
@@ -42,7 +50,15 @@ class Team(SQLModel, table=True):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if "postgresql" in project.databases and "mysql" not in project.databases:
+            # The project names PostgreSQL (drivers, dialects, URLs) and not MariaDB or
+            # MySQL: the column is unbounded everywhere it runs (SQLite in tests too).
+            return
         for model in project.models_in(file):
+            if model.declarative:
+                if "mysql" in project.databases:
+                    yield from self._declarative(file, model)
+                continue
             # A schema sharing a table's name (`Task` in schemas.py) is not that table.
             if not (
                 model.table
@@ -53,10 +69,13 @@ class Team(SQLModel, table=True):
             ):
                 continue
             for name, statement in model.own_fields():
-                if not isinstance(statement, ast.AnnAssign) or not _is_str(
-                    statement.annotation
+                if (
+                    not isinstance(statement, ast.AnnAssign)
+                    or name.startswith("__")
+                    or _is_class_var(file, statement.annotation)
+                    or not _is_str(statement.annotation)
                 ):
-                    continue
+                    continue  # `__tablename__: str`, a `ClassVar[str]`: no columns
                 value = statement.value
                 if relationship_call(file, value) is not None:
                     continue
@@ -86,6 +105,69 @@ class Team(SQLModel, table=True):
                     fix,
                 )
 
+    def _declarative(self, file: SourceFile, model: ModelClass) -> Iterator[Finding]:
+        """SQLAlchemy declarative columns: `mapped_column(String)` or a `Mapped[str]` with no
+        type, `Column(String)`: a VARCHAR without a length, which MariaDB refuses to create."""
+        for name, statement in model.own_fields():
+            value = statement.value
+            if name.startswith("__") or not isinstance(value, ast.Call):
+                continue
+            kind = terminal(file.resolve(value.func))
+            if kind not in {"mapped_column", "Column"}:
+                continue
+            column_type = _declared_type(file, value)
+            annotation = (
+                statement.annotation if isinstance(statement, ast.AnnAssign) else None
+            )
+            if column_type is None:
+                if not (kind == "mapped_column" and _mapped_str(annotation)):
+                    continue
+                if any(
+                    isinstance(arg, ast.Call)
+                    and terminal(file.resolve(arg.func)) == "ForeignKey"
+                    for arg in value.args
+                ):
+                    continue  # typed like the key it references
+            elif not _length_less(file, column_type):
+                continue
+            yield self.finding(
+                file,
+                statement,
+                f"`{model.name}.{name}` is a string column without a length: MariaDB and MySQL "
+                "refuse to create a VARCHAR without one, and the API accepts any length.",
+                "Give the column a length, `String(100)` (or use `Text` for long text).",
+            )
+
+
+def _declared_type(file: SourceFile, call: ast.Call) -> ast.expr | None:
+    """The type given to `mapped_column(...)` / `Column(...)`: first non-name positional
+    argument or `type_=`; a `ForeignKey(...)` is not a type."""
+    explicit = keyword(call, "type_")
+    if explicit is not None:
+        return explicit
+    for arg in call.args:
+        if isinstance(arg, ast.Constant):
+            continue  # the column's name
+        if isinstance(arg, ast.Call) and terminal(file.resolve(arg.func)) in {
+            "ForeignKey",
+            "Identity",
+            "Computed",
+            "Sequence",
+        }:
+            return None
+        return arg
+    return None
+
+
+def _length_less(file: SourceFile, column_type: ast.expr) -> bool:
+    if isinstance(column_type, ast.Call):
+        return (
+            terminal(file.resolve(column_type.func)) in _LENGTH_TYPES
+            and not column_type.args
+            and keyword(column_type, "length") is None
+        )
+    return terminal(file.resolve(column_type)) in _LENGTH_TYPES
+
 
 def _unbounded_column_type(file: SourceFile, field: ast.Call) -> bool:
     """`sa_type=String` or `sa_column=Column(String)`: a string type given without a length.
@@ -113,6 +195,25 @@ def _unbounded_column_type(file: SourceFile, field: ast.Call) -> bool:
     return (
         column_type is not None and terminal(file.resolve(column_type)) in _LENGTH_TYPES
     )
+
+
+def _mapped_str(annotation: ast.expr | None) -> bool:
+    """`Mapped[str]`, `Mapped[str | None]`, `Mapped[Optional[str]]`."""
+    return (
+        isinstance(annotation, ast.Subscript)
+        and terminal(
+            annotation.value.attr
+            if isinstance(annotation.value, ast.Attribute)
+            else getattr(annotation.value, "id", "")
+        )
+        == "Mapped"
+        and _is_str(annotation.slice)
+    )
+
+
+def _is_class_var(file: SourceFile, annotation: ast.expr) -> bool:
+    node = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    return terminal(file.resolve(node)) == "ClassVar"
 
 
 def _is_str(annotation: ast.expr) -> bool:

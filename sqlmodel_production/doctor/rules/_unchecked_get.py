@@ -30,8 +30,9 @@ class UncheckedGetRule(Rule):
         "of the 404 the client can act on. Check the result right after the call and raise "
         "`HTTPException(status_code=404)`; a helper that returns `Model | None` passes the duty "
         "to its caller and is not flagged. Comparing (`if user == current_user:`), printing and "
-        "logging the result cannot raise on `None` and do not count as uses; tests are not "
-        "checked (a missing row failing the test is what a test is for)."
+        'logging the result, `getattr(obj, "name", default)` and a conditional expression '
+        "that tests it (`obj.name if obj else None`) cannot raise on `None` and do not count "
+        "as uses; tests are not checked (a missing row failing the test is what a test is for)."
     )
     bad = """\
 @app.get("/heroes/{hero_id}", response_model=HeroPublic)
@@ -152,9 +153,35 @@ def _used_before_check(
                 # what it equals (`if user == current_user: return user`).
                 narrowed.update(_where_equal(file, parent))
                 continue
-        if _only_shown(file, parent):
+        if _only_shown(file, parent) or _guarded_read(file, parent, node, name):
             continue
         return not (isinstance(parent, _TESTS) and parent.test is node)
+    return False
+
+
+def _guarded_read(file: SourceFile, parent: ast.AST, node: ast.Name, name: str) -> bool:
+    """A read that cannot raise on None: `getattr(x, "name", default)`, or one inside a
+    conditional expression that tests `x` (`x.name if x else None`)."""
+    if (
+        isinstance(parent, ast.Call)
+        and isinstance(parent.func, ast.Name)
+        and parent.func.id in {"getattr", "hasattr", "isinstance"}
+        and parent.args[:1] == [node]
+        and (parent.func.id != "getattr" or len(parent.args) == 3)
+    ):
+        return True
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        above = file.parents.get(current)
+        if (
+            isinstance(above, ast.IfExp)
+            and current is not above.test
+            and any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(above.test)
+            )
+        ):
+            return True
+        current = above
     return False
 
 

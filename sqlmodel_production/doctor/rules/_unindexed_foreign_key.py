@@ -28,7 +28,10 @@ class UnindexedForeignKeyRule(Rule):
         "PostgreSQL and SQLite do not index foreign key columns for you. Every join from the parent, "
         "every `WHERE team_id = ?` and every delete of a parent row (which must check the children) "
         "then scans the whole child table, which is fast in development and slow in production. "
-        "Index each foreign key column, or make it the leading column of a composite index or key."
+        "Index each foreign key column, or make it the leading column of a composite index or key. "
+        "MariaDB and MySQL (InnoDB) index foreign keys themselves: a project whose code names "
+        "MySQL and not PostgreSQL is not checked. SQLAlchemy declarative classes "
+        "(`mapped_column(ForeignKey(...))`, `Column(ForeignKey(...))`) are checked too."
     )
     bad = """\
 class Hero(SQLModel, table=True):
@@ -42,8 +45,10 @@ class Hero(SQLModel, table=True):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if "mysql" in project.databases and "postgresql" not in project.databases:
+            return  # InnoDB indexes every foreign key column itself
         for model in project.models_in(file):
-            if not project.is_mapped(model.name):
+            if not (model.declarative or project.is_mapped(model.name)):
                 continue
             covered = _table_args_leading_columns(file, model)
             for name, statement in model.own_fields():

@@ -33,7 +33,8 @@ class UnmanagedSessionRule(Rule):
         'checked out; under load the pool runs dry ("QueuePool limit reached") or the server '
         'refuses clients ("too many connections"). Open them with `with`/`async with`, or '
         "close them in a `finally`. A session bound to a connection its caller holds "
-        "(`Session(bind=op.get_bind())`) is not flagged, nor is test code."
+        "(`Session(bind=op.get_bind())`, `Session(bind=session.connection())`, a listener's "
+        "`connection: Connection`) is not flagged, nor is test code."
     )
     bad = """\
 def count_heroes() -> int:
@@ -129,7 +130,24 @@ def _on_a_connection(file: SourceFile, call: ast.Call) -> bool:
                 and node.lineno < call.lineno
             ):
                 bind = node.value
-    return method_name(bind) == "get_bind" if bind is not None else False
+    if bind is None:
+        return False
+    if method_name(bind) in {"get_bind", "connection"}:
+        return True  # `op.get_bind()`, `session.connection()`: the caller's connection
+    # A parameter annotated `Connection` (an event listener's, a helper's).
+    function = file.enclosing_function(call)
+    if isinstance(bind, ast.Name) and function is not None:
+        for arg in [
+            *function.args.posonlyargs,
+            *function.args.args,
+            *function.args.kwonlyargs,
+        ]:
+            if arg.arg == bind.id and arg.annotation is not None:
+                return terminal(file.resolve(arg.annotation)) in {
+                    "Connection",
+                    "AsyncConnection",
+                }
+    return False
 
 
 def _managed(file: SourceFile, scope: ast.AST, name: str) -> bool:

@@ -1,4 +1,5 @@
 from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Field, SQLModel
 
 from app.db import AuditedBase
@@ -26,3 +27,16 @@ class Patrol(IntPK, Timestamps, table=True):
 
 class Escort(AuditedBase, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id")  # expect: SMP005
+
+
+# SQLAlchemy 2.0 declarative classes are read too.
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"))  # expect: SMP005
+    team_id = Column(Integer, ForeignKey("team.id"), nullable=False)  # expect: SMP005

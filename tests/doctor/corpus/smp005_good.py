@@ -1,4 +1,5 @@
 from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production.models import ForeignKeyField, IntPK, Timestamps
@@ -28,3 +29,16 @@ class Patrol(IntPK, Timestamps, table=True):
     hero_id: int = ForeignKeyField("hero.id", ondelete="CASCADE")
     team_id: int | None = ForeignKeyField("team.id", default=None)
     leader_id: int = Field(foreign_key="hero.id", index=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (Index("ix_ticket_team", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))

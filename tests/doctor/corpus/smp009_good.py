@@ -1,3 +1,6 @@
+from pydantic import ConfigDict
+from sqlmodel import Field, SQLModel
+
 from .models import Hero, HeroCreate, HeroPublic, HeroUpdate
 
 
@@ -46,3 +49,33 @@ def apply_set_fields(db_hero: Hero, hero: HeroUpdate) -> None:
     for field, value in hero.model_dump().items():
         if value is not None:
             setattr(db_hero, field, value)
+
+
+@app.patch("/heroes/{hero_id}/lenient", response_model=HeroPublic)
+def update_hero_lenient(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
+    # The None values are left out: a field the client did not send is not overwritten.
+    db_hero = session.get(Hero, hero_id)
+    if not db_hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump(exclude_none=True))
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero
+
+
+class HeroRename(SQLModel):
+    # Both fields required: a client cannot leave one out. `model_config` is not a field.
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=100)
+    secret_name: str = Field(max_length=100)
+
+
+@app.patch("/heroes/{hero_id}/rename", response_model=HeroPublic)
+def rename_hero(*, session: SessionDep, hero_id: int, hero: HeroRename):
+    db_hero = session.get(Hero, hero_id)
+    if not db_hero:
+        raise HTTPException(status_code=404, detail="Hero not found")
+    db_hero.sqlmodel_update(hero.model_dump())
+    session.commit()
+    session.refresh(db_hero)
+    return db_hero

@@ -49,3 +49,13 @@ def read_own(*, session: SessionDep, hero_id: int, current: CurrentHeroDep):
     if hero is None:
         raise HTTPException(status_code=404, detail="Hero not found")
     return hero
+
+
+@app.get("/heroes/{hero_id}/guarded")
+def read_guarded(*, session: SessionDep, hero_id: int):
+    # Reads that cannot raise on None.
+    hero = session.get(Hero, hero_id)
+    name = hero.name if hero else None
+    age = getattr(hero, "age", None)
+    secret = None if hero is None else hero.secret_name
+    return {"name": name, "age": age, "secret": secret}

@@ -1,6 +1,7 @@
 from typing import Optional
 
 from sqlalchemy import Column, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Field, SQLModel
 
 from app.db import AuditedBase
@@ -40,3 +41,19 @@ class Beacon(SQLModel, table=True):
     label: str = Field(sa_type=String)  # expect: SMP015
     signal: str = Field(max_length=20, sa_type=String())  # expect: SMP015
     station: str = Field(sa_column=Column(String, nullable=False))  # expect: SMP015
+
+
+# SQLAlchemy declarative columns, on a project that names MariaDB.
+DATABASE_URL = "mariadb+asyncmy://app@db/app"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Crew(Base):
+    __tablename__ = "crew"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column()  # expect: SMP015
+    call_sign: Mapped[str | None] = mapped_column(String)  # expect: SMP015
+    motto = Column(String, nullable=True)  # expect: SMP015

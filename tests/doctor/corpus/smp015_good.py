@@ -1,7 +1,8 @@
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
-from sqlalchemy import Column, String, Text
+from sqlalchemy import Column, ForeignKey, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production.models import ForeignKeyField, IntPK, StringField, Timestamps
@@ -34,3 +35,26 @@ class Squad(IntPK, Timestamps, table=True):
 
 class MissionCreate(MissionBase):
     briefing: str
+
+
+class Outpost(SQLModel, table=True):
+    # Not columns: the table's name, and a class variable.
+    __tablename__: str = "outposts"
+    kind: ClassVar[str] = "outpost"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+DATABASE_URL = "mariadb+asyncmy://app@db/app"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Crew(Base):
+    __tablename__ = "crew"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    notes: Mapped[str] = mapped_column(Text)
+    ship_code: Mapped[str] = mapped_column(ForeignKey("ship.code"))
+    motto = Column(String(length=200), nullable=True)

@@ -1,0 +1,49 @@
+"""Which databases a project names: driver and dialect imports, URL schemes (pure)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ._source import SourceFile
+
+__all__ = ["databases_in"]
+
+
+def databases_in(file: SourceFile) -> set[str]:
+    """The database backends a file names: driver imports, dialect imports, URL schemes."""
+    found: set[str] = set()
+    for target in file.imports.values():
+        root = target.lstrip(".").partition(".")[0]
+        if root in _DRIVERS:
+            found.add(_DRIVERS[root])
+        elif target.startswith("sqlalchemy.dialects."):
+            dialect = target.split(".")[2]
+            found.add(_DIALECTS.get(dialect, dialect))
+        elif target.startswith("langgraph.checkpoint.postgres"):
+            found.add("postgresql")
+    for node in file.nodes(ast.Constant):
+        if isinstance(node.value, str) and "://" in node.value[:40]:
+            match = _URL.match(node.value)
+            if match:
+                found.add(_DIALECTS.get(match["dialect"], match["dialect"]))
+    return found
+
+
+_DRIVERS = {
+    "asyncpg": "postgresql",
+    "psycopg": "postgresql",
+    "psycopg2": "postgresql",
+    "psycopg_pool": "postgresql",
+    "pg8000": "postgresql",
+    "pymysql": "mysql",
+    "asyncmy": "mysql",
+    "aiomysql": "mysql",
+    "MySQLdb": "mysql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "aiosqlite": "sqlite",
+    "sqlite3": "sqlite",
+}
+_DIALECTS = {"postgres": "postgresql", "mariadb": "mysql"}
+_URL = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)(\+\w+)?://")

@@ -1,0 +1,464 @@
+"""Rules fire on what a name is, not on what it is called: receivers resolved through
+imports, annotations, `select(Model)` and return types; loader strategies and options on
+the way; the databases a project names."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from sqlmodel_production.doctor import Config, Finding, check
+
+MODELS = """\
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    heroes: list["Hero"] = Relationship(back_populates="team")
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    team: Team | None = Relationship(back_populates="heroes")
+"""
+
+
+def run(tmp_path: Path, files: dict[str, str], *codes: str) -> list[Finding]:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    config = Config(select=frozenset(codes)) if codes else Config()
+    return check([tmp_path], config).findings
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int, str]]:
+    return [(Path(f.path).name, f.line, f.code) for f in findings]
+
+
+ENDPOINT = """\
+from fastapi import FastAPI
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.{module} import Hero
+
+app = FastAPI()
+
+
+@app.get("/heroes/{{hero_id}}/team")
+async def read_team(session: AsyncSession, hero_id: int, hero: Hero):
+    return hero.team.name
+"""
+
+SCHEMAS = """\
+from pydantic import BaseModel
+
+
+class Hero(BaseModel):
+    name: str
+    team: str
+"""
+
+
+def test_a_pydantic_class_beside_a_table_of_the_same_name_is_resolved_by_import(
+    tmp_path: Path,
+) -> None:
+    files = {"app/models.py": MODELS, "app/schemas.py": SCHEMAS}
+    schema = run(
+        tmp_path / "a",
+        {**files, "app/api.py": ENDPOINT.format(module="schemas")},
+        "SMP014",
+    )
+    assert schema == []
+    table = run(
+        tmp_path / "b",
+        {**files, "app/api.py": ENDPOINT.format(module="models")},
+        "SMP014",
+    )
+    assert where(table) == [("api.py", 12, "SMP014")]
+
+
+def test_async_advice_works_on_sqlmodel_tables(tmp_path: Path) -> None:
+    files = {"app/models.py": MODELS, "app/api.py": ENDPOINT.format(module="models")}
+    [finding] = run(tmp_path, files, "SMP014")
+    assert finding.fix == (
+        "Load it with the query (`.options(selectinload(Hero.team))`), or explicitly: "
+        '`await session.refresh(hero, ["team"])`.'
+    )
+    # With SQLAlchemy's AsyncAttrs mixin, awaitable_attrs exists and is offered too.
+    mixed = MODELS.replace(
+        "class Hero(SQLModel, table=True):",
+        "class Hero(AsyncAttrs, SQLModel, table=True):",
+    ).replace(
+        "from sqlmodel import",
+        "from sqlalchemy.ext.asyncio import AsyncAttrs\nfrom sqlmodel import",
+    )
+    files["app/models.py"] = mixed
+    [finding] = run(tmp_path / "mixed", files, "SMP014")
+    assert finding.fix.endswith(", or `await hero.awaitable_attrs.team`.")
+
+
+def test_loader_strategy_and_options_on_the_path(tmp_path: Path) -> None:
+    eager_team = MODELS.replace(
+        'team: Team | None = Relationship(back_populates="heroes")',
+        'team: Team | None = Relationship(back_populates="heroes", '
+        'sa_relationship_kwargs={"lazy": "selectin"})',
+    )
+    loops = """\
+    from sqlalchemy.orm import selectinload
+    from sqlmodel import Session, select
+
+    from app.models import Hero, Team
+
+
+    def hero_teams(session: Session) -> list[str]:
+        # Hero.team is lazy="selectin": loaded with the heroes.
+        return [hero.team.name for hero in session.exec(select(Hero)).all()]
+
+
+    def teams_with_heroes(session: Session) -> list[Team]:
+        return session.exec(select(Team).options(selectinload(Team.heroes))).all()
+
+
+    def team_sizes(session: Session) -> list[int]:
+        # The repository loads Team.heroes with the teams.
+        return [len(team.heroes) for team in teams_with_heroes(session)]
+
+
+    def plain_teams(session: Session) -> list[Team]:
+        return session.exec(select(Team)).all()
+
+
+    def team_sizes_slow(session: Session) -> list[int]:
+        return [len(team.heroes) for team in plain_teams(session)]
+    """
+    findings = run(
+        tmp_path, {"app/models.py": eager_team, "app/loops.py": loops}, "SMP013"
+    )
+    assert where(findings) == [("loops.py", 26, "SMP013")]
+    assert "selectinload(Team.heroes)" in findings[0].fix
+
+
+def test_names_that_are_not_mapped_objects_are_left_alone(tmp_path: Path) -> None:
+    code = """\
+    import sqlalchemy as sa
+    from pydantic import BaseModel
+    from sqlmodel import Field, Relationship, SQLModel, select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.models import Hero
+
+
+    class Ticket(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        case: "Case | None" = Relationship()
+
+
+    class HeroCard(BaseModel):
+        name: str
+        team: str
+
+
+    def card_teams(cards: list[HeroCard]) -> list[str]:
+        return [card.team for card in cards]
+
+
+    async def ordered(session: AsyncSession, rows):
+        for row in rows:
+            row.team  # unknown: not known to be a mapped object
+        return await session.exec(select(Ticket).order_by(sa.case((Ticket.id > 1, 1), else_=0)))
+    """
+    assert (
+        run(
+            tmp_path, {"app/models.py": MODELS, "app/code.py": code}, "SMP013", "SMP014"
+        )
+        == []
+    )
+
+
+def test_sqlalchemy_declarative_relationships(tmp_path: Path) -> None:
+    models = """\
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Author(Base):
+        __tablename__ = "author"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        books: Mapped[list["Book"]] = relationship(back_populates="author")
+        awards: Mapped[list["Award"]] = relationship(lazy="selectin")
+
+
+    class Book(Base):
+        __tablename__ = "book"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int] = mapped_column(ForeignKey("author.id"), index=True)
+        author: Mapped[Author] = relationship(back_populates="books")
+    """
+    code = """\
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from app.models import Author
+
+
+    def counts(session: Session) -> list[tuple[int, int]]:
+        authors = session.scalars(select(Author)).all()
+        return [(len(a.books), len(a.awards)) for a in authors]
+    """
+    findings = run(tmp_path, {"app/models.py": models, "app/code.py": code})
+    assert where(findings) == [("code.py", 9, "SMP013")]
+
+
+FILLED = """\
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Field, SQLModel
+
+
+class Note(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(max_length=100)
+
+
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column_kwargs={"server_default": func.now()})
+"""
+
+KEEPS = """\
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app.models import Event, Note
+
+app = FastAPI()
+SessionLocal = sessionmaker(class_=Session, expire_on_commit=False)
+
+
+@app.post("/notes/")
+def create_note(session: Session, text: str) -> Note:
+    note = Note(text=text)
+    session.add(note)
+    session.commit()
+    return note
+
+
+@app.post("/events/")
+def create_event(session: Session) -> Event:
+    # A new row: SQLAlchemy 2.0 fetches its server defaults with RETURNING on INSERT.
+    event = Event()
+    session.add(event)
+    session.commit()
+    return event
+
+
+@app.put("/events/{event_id}")
+def touch_event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    session.add(event)
+    session.commit()
+    return event
+"""
+
+
+def test_commit_without_refresh_knows_which_classes_the_database_fills(
+    tmp_path: Path,
+) -> None:
+    findings = run(tmp_path, {"app/models.py": FILLED, "app/api.py": KEEPS}, "SMP007")
+    assert where(findings) == [("api.py", 32, "SMP007")]
+    # On MySQL (no RETURNING) the new row's server defaults are not fetched either.
+    mysql = {
+        "app/models.py": FILLED,
+        "app/api.py": KEEPS,
+        "app/db.py": 'URL = "mysql://db/app"\n',
+    }
+    assert where(run(tmp_path / "mysql", mysql, "SMP007")) == [
+        ("api.py", 24, "SMP007"),
+        ("api.py", 32, "SMP007"),
+    ]
+
+
+UNBOUNDED = """\
+from sqlmodel import Field, SQLModel
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    boss_id: int | None = Field(default=None, foreign_key="team.id")
+"""
+
+
+def test_rules_know_the_projects_databases(tmp_path: Path) -> None:
+    def codes(url: str) -> list[str]:
+        folder = tmp_path / url.partition(":")[0].replace("+", "_")
+        files = {"models.py": UNBOUNDED, "db.py": f"URL = {url!r}\n"}
+        return sorted(f.code for f in run(folder, files, "SMP005", "SMP015"))
+
+    # Unbounded VARCHAR is a MariaDB problem; unindexed foreign keys are not one there.
+    assert codes("postgresql+asyncpg://app@db/app") == ["SMP005"]
+    assert codes("mysql+pymysql://app@db/app") == ["SMP015"]
+    assert codes("sqlite:///app.db") == ["SMP005", "SMP015"]
+
+
+def test_assigning_an_attribute_does_not_rebind_the_name(tmp_path: Path) -> None:
+    code = """\
+    from sqlmodel import Session, select
+
+    from app.models import Hero
+
+
+    def rename(session: Session) -> None:
+        for hero in session.exec(select(Hero)).all():
+            hero.name = hero.team.name
+    """
+    findings = run(tmp_path, {"app/models.py": MODELS, "app/code.py": code}, "SMP013")
+    assert where(findings) == [("code.py", 8, "SMP013")]
+
+
+def test_data_migrations_are_not_production_paths(tmp_path: Path) -> None:
+    migration = """\
+    from alembic import op
+    from sqlalchemy import Column, ForeignKey, Integer
+    from sqlalchemy.orm import Session, declarative_base, relationship
+
+    Base = declarative_base()
+
+
+    class Hero(Base):
+        __tablename__ = "hero"
+        id = Column(Integer, primary_key=True)
+        team_id = Column(Integer, ForeignKey("team.id"))
+        team = relationship("Team")
+
+
+    def upgrade():
+        session = Session(bind=op.get_bind())
+        for hero in session.query(Hero).all():
+            hero.team
+    """
+    files = {"app/models.py": MODELS, "migrations/versions/001_data.py": migration}
+    assert run(tmp_path, files, "SMP005", "SMP013") == []
+
+
+def test_model_snapshots_in_a_migrations_folder_are_not_the_models(
+    tmp_path: Path,
+) -> None:
+    snapshot = """\
+    from sqlalchemy import Column, ForeignKey, Integer
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+
+
+    class OldHero(Base):
+        __tablename__ = "hero"
+        id = Column(Integer, primary_key=True)
+        team_id = Column(Integer, ForeignKey("team.id"))
+    """
+    files = {"api/migrations/core/old_models.py": snapshot}
+    assert run(tmp_path / "a", files, "SMP005") == []
+    files = {"api/models/old_models.py": snapshot}
+    assert where(run(tmp_path / "b", files, "SMP005")) == [
+        ("old_models.py", 10, "SMP005")
+    ]
+
+
+def test_a_project_class_named_like_pydantics_base_model(tmp_path: Path) -> None:
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class BaseModel(SQLModel):
+        id: int | None = Field(default=None, primary_key=True)
+
+
+    class User(BaseModel, table=True):
+        email: str = Field(max_length=100)
+        password: str = Field(max_length=100)
+    """
+    schemas = """\
+    from pydantic import BaseModel
+
+
+    class SignInResponse(BaseModel):
+        access_token: str
+    """
+    assert (
+        run(tmp_path, {"app/models.py": models, "app/schemas.py": schemas}, "SMP002")
+        == []
+    )
+
+
+def test_issued_tokens_are_an_info_passwords_an_error(tmp_path: Path) -> None:
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class UserBase(SQLModel):
+        email: str = Field(max_length=100)
+
+
+    class User(UserBase, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        hashed_password: str = Field(max_length=100)
+        api_key: str = Field(max_length=100)
+
+
+    class UserPublic(UserBase):
+        id: int
+        hashed_password: str
+        api_key: str
+    """
+    findings = run(tmp_path, {"app/models.py": models}, "SMP002")
+    assert [(f.code, f.severity.value) for f in findings] == [
+        ("SMP002", "error"),
+        ("SMP002", "info"),
+    ]
+
+
+def test_sessions_and_engines_that_hold_no_pool_of_their_own(tmp_path: Path) -> None:
+    code = """\
+    from sqlalchemy import Connection, create_engine, event
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.orm import Session
+
+
+    def recount(session: Session) -> None:
+        local = Session(bind=session.connection())
+        try:
+            local.commit()
+        finally:
+            local.close()
+
+
+    def after_update(mapper, connection: Connection, target) -> None:
+        session = Session(bind=connection)
+        session.commit()
+
+
+    async def create_database(url: str) -> None:
+        async with create_async_engine(url, isolation_level="AUTOCOMMIT").begin() as conn:
+            await conn.exec_driver_sql("CREATE DATABASE app")
+    """
+    assert run(tmp_path, {"app/code.py": code}, "SMP004", "SMP016") == []
+
+
+def test_a_langgraph_postgres_checkpointer_names_postgresql(tmp_path: Path) -> None:
+    files = {
+        "models.py": UNBOUNDED,
+        "graph.py": "from psycopg_pool import AsyncConnectionPool\n",
+    }
+    assert run(tmp_path, files, "SMP015") == []
