@@ -45,7 +45,10 @@ def missing_models(files: Iterable[SourceFile]) -> str | None:
     `app/models.py` would otherwise say "No problems" about models it never saw.
     """
     files = list(files)
+    # What the files read define: classes, and module-level names (aliases such as
+    # `CurrentUser = Annotated[User, Depends(get_current_user)]`).
     declared = {node.name for file in files for node in file.nodes(ast.ClassDef)}
+    declared |= {name for file in files for name in _module_names(file)}
     missing: dict[str, str] = {}
     for file in files:
         if file.is_test:
@@ -93,3 +96,18 @@ def missing_models(files: Iterable[SourceFile]) -> str | None:
         "schemas) did not check them: run the doctor on the whole project "
         "(`sqlmodel-production doctor .`)."
     )
+
+
+def _module_names(file: SourceFile) -> Iterable[str]:
+    """The names a module assigns at its top level."""
+    for node in file.tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Name):
+                yield target.id

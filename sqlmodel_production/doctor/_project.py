@@ -34,6 +34,8 @@ _ROOTS = frozenset({"SQLModel", "BaseModel"})
 _MIXINS = frozenset({"IntPK", "UUIDPK", "Timestamps", "SoftDelete", "Versioned"})
 _PACKAGE = "sqlmodel_production."
 _SERVER_DEFAULTS = frozenset({"server_default", "server_onupdate"})
+# Where a project gets its sessions from the package, they keep objects on commit.
+_OUR_SESSIONS = frozenset({"SessionDep", "AsyncSessionDep", "Database"})
 
 
 @dataclass(eq=False)
@@ -410,6 +412,13 @@ class ProjectIndex:
         for item in file.nodes(ast.keyword):
             if item.arg == "expire_on_commit" and constant(item.value) is False:
                 self.keeps_on_commit = True
+        # The package's sessions (`SessionDep`, `Database.session()`, ...) are made with
+        # `expire_on_commit=False`.
+        if any(
+            target.startswith(_PACKAGE) and target.rpartition(".")[2] in _OUR_SESSIONS
+            for target in file.imports.values()
+        ):
+            self.keeps_on_commit = True
         if file.is_migration:
             return  # a migration's `server_default` is not what the models send
         for node in file.nodes(ast.ClassDef):

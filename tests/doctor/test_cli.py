@@ -109,6 +109,34 @@ def test_models_not_among_the_files_read_are_named(project: Path) -> None:
     assert doctor("api.py", "models.py").stdout == "No problems found in 2 files.\n"
 
 
+DEPENDENCY_ALIAS = """\
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+
+from app.deps import CurrentUser
+
+app = FastAPI()
+
+
+@app.get("/me")
+def read_me(user: CurrentUser):
+    return {"ok": True}
+"""
+
+
+def test_an_alias_defined_in_a_file_read_is_not_a_missing_model(project: Path) -> None:
+    """`CurrentUser = Annotated[User, Depends(...)]` in a file that was read is no model."""
+    (project / "api.py").write_text(DEPENDENCY_ALIAS)
+    (project / "deps.py").write_text(
+        "from typing import Annotated\n\nfrom fastapi import Depends\n\n\n"
+        "class User:\n    pass\n\n\ndef current_user() -> User:\n    return User()\n\n\n"
+        "CurrentUser = Annotated[User, Depends(current_user)]\n"
+    )
+    assert doctor("api.py", "deps.py").stdout == "No problems found in 2 files.\n"
+    assert "CurrentUser (app.deps)" in doctor("api.py", COLUMNS="400").stdout
+
+
 def test_severity_threshold_decides_the_exit_code(project: Path) -> None:
     result = doctor("app.py", "--severity", "error")
     assert result.stdout.endswith(

@@ -290,6 +290,26 @@ def test_commit_without_refresh_knows_which_classes_the_database_fills(
     ]
 
 
+def test_the_package_s_sessions_keep_objects_on_commit(tmp_path: Path) -> None:
+    """A project on `sqlmodel_production`'s `SessionDep` has expire_on_commit=False sessions."""
+    ours = KEEPS.replace(
+        "from sqlalchemy.orm import sessionmaker\nfrom sqlmodel import Session\n",
+        "from sqlmodel import Session\nfrom sqlmodel_production import SessionDep\n",
+    ).replace(
+        "SessionLocal = sessionmaker(class_=Session, expire_on_commit=False)\n", ""
+    )
+    assert "expire_on_commit" not in ours
+    findings = run(tmp_path, {"app/models.py": FILLED, "app/api.py": ours}, "SMP007")
+    assert [code for *_, code in where(findings)] == [
+        "SMP007"
+    ]  # only the server-filled one
+    plain = ours.replace("from sqlmodel_production import SessionDep\n", "")
+    findings = run(
+        tmp_path / "plain", {"app/models.py": FILLED, "app/api.py": plain}, "SMP007"
+    )
+    assert len(findings) == 3
+
+
 UNBOUNDED = """\
 from sqlmodel import Field, SQLModel
 
