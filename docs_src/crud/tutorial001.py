@@ -4,8 +4,8 @@ from sqlmodel import Field, SQLModel
 from sqlmodel_production import Database, crud_router, install_error_handlers
 
 
-class DocAuthor(SQLModel, table=True):
-    __tablename__ = "doc_author"
+class Author(SQLModel, table=True):
+    __tablename__ = "authors"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
@@ -17,7 +17,7 @@ def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(
-            DocAuthor,
+            Author,
             prefix="/authors",
             write_only={"notes"},
             filters={"name": ("eq", "ilike"), "born": ("ge", "le", "in", "is_null")},

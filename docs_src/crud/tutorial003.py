@@ -10,49 +10,49 @@ from sqlmodel_production import (
 from sqlmodel_production.models import derive_schemas
 
 
-class DocPublisher(SQLModel, table=True):
-    __tablename__ = "doc_publisher"
+class Publisher(SQLModel, table=True):
+    __tablename__ = "publishers"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
-    books: list["DocBook"] = Relationship(back_populates="publisher")
+    books: list["Book"] = Relationship(back_populates="publisher")
 
 
-class DocBook(SQLModel, table=True):
-    __tablename__ = "doc_book"
+class Book(SQLModel, table=True):
+    __tablename__ = "books"
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     publisher_id: int | None = Field(
-        default=None, foreign_key="doc_publisher.id", index=True
+        default=None, foreign_key="publishers.id", index=True
     )
-    publisher: DocPublisher | None = Relationship(back_populates="books")
+    publisher: Publisher | None = Relationship(back_populates="books")
 
 
-class DocShelf(SQLModel, table=True):
-    __tablename__ = "doc_shelf"
+class Shelf(SQLModel, table=True):
+    __tablename__ = "shelves"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
 
 
-class DocShelfBook(SQLModel, table=True):
-    __tablename__ = "doc_shelf_book"
+class ShelfBook(SQLModel, table=True):
+    __tablename__ = "shelf_books"
 
-    shelf_id: int = Field(foreign_key="doc_shelf.id", primary_key=True, index=True)
-    book_id: int = Field(foreign_key="doc_book.id", primary_key=True, index=True)
+    shelf_id: int = Field(foreign_key="shelves.id", primary_key=True, index=True)
+    book_id: int = Field(foreign_key="books.id", primary_key=True, index=True)
     position: int = Field(default=0)
 
 
-publisher_schemas = derive_schemas(DocPublisher)
-book_schemas = derive_schemas(DocBook)
+publisher_schemas = derive_schemas(Publisher)
+book_schemas = derive_schemas(Book)
 
 
 def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(
-            DocPublisher,
+            Publisher,
             prefix="/publishers",
             include={"books": book_schemas.Public},
             async_=async_,
@@ -60,7 +60,7 @@ def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     )
     app.include_router(
         crud_router(
-            DocBook,
+            Book,
             prefix="/books",
             include={"publisher": publisher_schemas.Public},
             filters={"publisher_id": ("eq", "in")},
@@ -68,13 +68,13 @@ def create_app(database: Database, *, async_: bool = True) -> FastAPI:
         )
     )
     app.include_router(
-        crud_router(DocShelf, prefix="/shelves", exclude={"read"}, async_=async_)
+        crud_router(Shelf, prefix="/shelves", exclude={"read"}, async_=async_)
     )
     app.include_router(
         link_router(
-            DocShelfBook,
-            parent=DocShelf,
-            child=DocBook,
+            ShelfBook,
+            parent=Shelf,
+            child=Book,
             parent_prefix="/shelves",
             child_prefix="/books",
             async_=async_,

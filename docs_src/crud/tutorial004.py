@@ -6,11 +6,11 @@ from sqlmodel_production import AsyncRepository, Database, InvalidQuery, Reposit
 from sqlmodel_production.api import AsyncSessionDep, SessionDep
 from sqlmodel_production.models import derive_schemas
 
-from .tutorial001 import DocAuthor
+from .tutorial001 import Author
 
 authors = Repository(
-    DocAuthor,
-    public=derive_schemas(DocAuthor, write_only={"notes"}).Public,
+    Author,
+    public=derive_schemas(Author, write_only={"notes"}).Public,
     filters={"born": ("ge",)},
     order_by=["born", "name"],
 )
@@ -40,7 +40,7 @@ def create_app(database: Database) -> FastAPI:
     def rename(author_id: int, name: str, session: SessionDep) -> dict[str, Any]:
         row = authors.update(session, author_id, {"name": name})
         if row is None:
-            raise HTTPException(status_code=404, detail="DocAuthor not found")
+            raise HTTPException(status_code=404, detail="Author not found")
         session.commit()
         return row
 

@@ -5,8 +5,8 @@ from sqlmodel_production import Database, RowScope, crud_router, install_error_h
 from sqlmodel_production.models import IntPK, SoftDelete
 
 
-class DocLoan(IntPK, SoftDelete, table=True):
-    __tablename__ = "doc_loan"
+class Loan(IntPK, SoftDelete, table=True):
+    __tablename__ = "loans"
 
     owner_id: int = Field(index=True)
     title: str = Field(max_length=100)
@@ -26,7 +26,7 @@ def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(
-            DocLoan,
+            Loan,
             prefix="/loans",
             scope=RowScope(current_owner, "owner_id"),
             deleted_rows=[Depends(admin_only)],

@@ -1,7 +1,7 @@
 from fastapi import FastAPI, HTTPException
 from sqlalchemy.orm import selectinload
 
-from docs_src.diagnostics.tutorial001 import DocMember, DocTeam
+from docs_src.diagnostics.tutorial001 import Club, Member
 from sqlmodel_production import Database
 from sqlmodel_production.api import AsyncSessionDep, install_error_handlers
 from sqlmodel_production.diagnostics import (
@@ -11,9 +11,9 @@ from sqlmodel_production.diagnostics import (
 )
 from sqlmodel_production.models import derive_schemas
 
-DocMemberPublic = derive_schemas(DocMember).Public
-DocTeamPublic = derive_schemas(
-    DocTeam, public_extra={"members": (list[DocMemberPublic], [])}
+MemberPublic = derive_schemas(Member).Public
+ClubPublic = derive_schemas(
+    Club, public_extra={"members": (list[MemberPublic], [])}
 ).Public
 
 
@@ -24,10 +24,10 @@ def create_app(database: Database) -> FastAPI:
     install_error_handlers(app)
     log_slow_queries(database.async_engine, threshold=0.5)
 
-    @app.get("/teams/{team_id}", response_model=DocTeamPublic)
-    async def read_team(session: AsyncSessionDep, team_id: int) -> DocTeam:
+    @app.get("/teams/{team_id}", response_model=ClubPublic)
+    async def read_team(session: AsyncSessionDep, team_id: int) -> Club:
         team = await session.get(
-            DocTeam, team_id, options=[selectinload(DocTeam.members)]
+            Club, team_id, options=[selectinload(Club.members)]
         )
         if team is None:
             raise HTTPException(status_code=404, detail="Team not found")

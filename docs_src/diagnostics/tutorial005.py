@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from docs_src.diagnostics.tutorial001 import DocTeam
+from docs_src.diagnostics.tutorial001 import Club
 from sqlmodel_production.api import SessionDep
 from sqlmodel_production.testing import override_session
 
@@ -14,14 +14,14 @@ app = FastAPI()
 
 @app.post("/teams/{name}")
 def create_team(session: SessionDep, name: str) -> str:
-    session.add(DocTeam(name=name))
+    session.add(Club(name=name))
     session.commit()
     return name
 
 
 @app.get("/teams")
 def list_teams(session: SessionDep) -> list[str]:
-    return list(session.exec(select(DocTeam.name).order_by(DocTeam.name)))
+    return list(session.exec(select(Club.name).order_by(Club.name)))
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def client(smp_session: Session) -> Iterator[TestClient]:
 
 
 def test_create_team(smp_session: Session, client: TestClient) -> None:
-    smp_session.add(DocTeam(name="Preventers"))
+    smp_session.add(Club(name="Preventers"))
     smp_session.commit()  # committed for this test, rolled back after it
     assert client.post("/teams/Z-Force").status_code == 200
     assert client.get("/teams").json() == ["Preventers", "Z-Force"]

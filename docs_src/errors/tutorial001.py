@@ -6,12 +6,12 @@ from sqlmodel_production.api import install_error_handlers
 from sqlmodel_production.models import Versioned
 
 
-class DocAccount(Versioned, table=True):
+class Account(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=100, unique=True)
 
 
-accounts = Repository(DocAccount, order_by=["email"])
+accounts = Repository(Account, order_by=["email"])
 
 
 def create_app(database: Database) -> FastAPI:

@@ -6,32 +6,32 @@ from sqlmodel_production.api import crud_router, install_error_handlers
 from sqlmodel_production.models import derive_schemas
 
 
-class DocWriter(SQLModel, table=True):
-    __tablename__ = "doc_writer"
+class Writer(SQLModel, table=True):
+    __tablename__ = "writers"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, index=True)
-    novels: list["DocNovel"] = Relationship(back_populates="writer")
+    novels: list["Novel"] = Relationship(back_populates="writer")
 
 
-class DocNovel(SQLModel, table=True):
-    __tablename__ = "doc_novel"
+class Novel(SQLModel, table=True):
+    __tablename__ = "novels"
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200, index=True)
     price: int
-    writer_id: int | None = Field(default=None, foreign_key="doc_writer.id", index=True)
-    writer: DocWriter | None = Relationship(back_populates="novels")
+    writer_id: int | None = Field(default=None, foreign_key="writers.id", index=True)
+    writer: Writer | None = Relationship(back_populates="novels")
 
 
-novel_schemas = derive_schemas(DocNovel)
+novel_schemas = derive_schemas(Novel)
 
 
 def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(
-            DocNovel,
+            Novel,
             prefix="/novels",
             schemas=novel_schemas,
             filters={"price": ("ge", "le"), "writer.name": ("eq", "ilike")},
@@ -42,7 +42,7 @@ def create_app(database: Database, *, async_: bool = True) -> FastAPI:
     )
     app.include_router(
         crud_router(
-            DocWriter,
+            Writer,
             prefix="/writers",
             include={"novels": novel_schemas.Public},
             include_limit=20,

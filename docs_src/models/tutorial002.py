@@ -9,14 +9,14 @@ from sqlmodel_production.models import (
 )
 
 
-class DocArticle(IntPK, Timestamps, SoftDelete, Versioned, table=True):
-    __tablename__ = "doc_article"
+class Article(IntPK, Timestamps, SoftDelete, Versioned, table=True):
+    __tablename__ = "articles"
 
     title: str = StringField(max_length=200)
 
 
-def publish(session: Session, title: str) -> DocArticle:
-    article = DocArticle(title=title)
+def publish(session: Session, title: str) -> Article:
+    article = Article(title=title)
     session.add(article)
     session.commit()
     # created_at, updated_at and version come from the database
@@ -25,7 +25,7 @@ def publish(session: Session, title: str) -> DocArticle:
 
 
 def trash(session: Session, article_id: int) -> None:
-    article = session.get(DocArticle, article_id)
+    article = session.get(Article, article_id)
     if article is None:
         raise LookupError("Article not found")
     article.soft_delete()
@@ -35,6 +35,6 @@ def trash(session: Session, article_id: int) -> None:
 
 def live_titles(session: Session) -> list[str]:
     statement = (
-        select(DocArticle.title).where(DocArticle.not_deleted()).order_by(DocArticle.id)
+        select(Article.title).where(Article.not_deleted()).order_by(Article.id)
     )
     return list(session.exec(statement).all())

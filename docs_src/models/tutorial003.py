@@ -9,21 +9,21 @@ from sqlmodel_production.models import (
 )
 
 
-class DocSquad(IntPK, Timestamps, table=True):
-    __tablename__ = "doc_squad"
+class Squad(IntPK, Timestamps, table=True):
+    __tablename__ = "squads"
 
     name: str = StringField(max_length=100, unique=True)
 
 
-class DocRecruit(IntPK, table=True):
-    __tablename__ = "doc_recruit"
+class Recruit(IntPK, table=True):
+    __tablename__ = "recruits"
 
     name: str = StringField(max_length=100)
-    squad_id: int = ForeignKeyField("doc_squad.id", ondelete="CASCADE")
+    squad_id: int = ForeignKeyField("squads.id", ondelete="CASCADE")
     mentor_id: int | None = ForeignKeyField(
-        "doc_squad.id", default=None, ondelete="SET NULL"
+        "squads.id", default=None, ondelete="SET NULL"
     )
 
 
 # The database clock in a Core statement, on every backend.
-touch_squads = update(DocSquad).values(updated_at=utcnow())
+touch_squads = update(Squad).values(updated_at=utcnow())

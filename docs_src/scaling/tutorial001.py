@@ -9,8 +9,8 @@ from sqlmodel_production import (
 )
 
 
-class DocNote(SQLModel, table=True):
-    __tablename__ = "doc_note"
+class Note(SQLModel, table=True):
+    __tablename__ = "notes"
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(max_length=200)
 
@@ -22,7 +22,7 @@ class DocNote(SQLModel, table=True):
 def create_app(database: Database | None = None) -> FastAPI:
     database = database or Database()
     app = FastAPI(lifespan=database.lifespan)
-    app.include_router(crud_router(DocNote, prefix="/notes"))
+    app.include_router(crud_router(Note, prefix="/notes"))
     # A client that wrote reads from the primary for 5 s (a cookie); off without it.
     app.add_middleware(ReadYourWritesMiddleware, window=5)
     install_error_handlers(app)

@@ -5,8 +5,8 @@ from sqlmodel_production import Database, crud_router, install_error_handlers
 from sqlmodel_production.telemetry import instrument
 
 
-class DocEvent(SQLModel, table=True):
-    __tablename__ = "doc_event"
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200, unique=True)
 
@@ -17,7 +17,7 @@ class DocEvent(SQLModel, table=True):
 def create_app(database: Database | None = None) -> FastAPI:
     database = database or Database()
     app = FastAPI(lifespan=database.lifespan)
-    app.include_router(crud_router(DocEvent, prefix="/events"))
+    app.include_router(crud_router(Event, prefix="/events"))
     install_error_handlers(app)
     instrument(app, database, prometheus=True)  # traces, metrics, GET /metrics
     return app

@@ -6,13 +6,13 @@ from sqlmodel_production import Database, crud_router, install_error_handlers
 from sqlmodel_production.diagnostics import log_slow_queries
 from sqlmodel_production.telemetry import instrument
 
-from .tutorial001 import DocEvent
+from .tutorial001 import Event
 
 
 def create_app(database: Database | None = None) -> FastAPI:
     database = database or Database()
     app = FastAPI(lifespan=database.lifespan)
-    app.include_router(crud_router(DocEvent, prefix="/events"))
+    app.include_router(crud_router(Event, prefix="/events"))
     install_error_handlers(app)
     # One JSON object per log line, with the trace_id and span_id of the request.
     instrument(app, database, json_logs=True)

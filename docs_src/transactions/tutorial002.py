@@ -1,6 +1,6 @@
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from docs_src.transactions.tutorial001 import DocAccount
+from docs_src.transactions.tutorial001 import Account
 from sqlmodel_production.db import transaction
 
 
@@ -9,8 +9,8 @@ async def transfer(
 ) -> int:
     async for attempt in transaction(session, isolation_level="SERIALIZABLE"):
         async with attempt:
-            source = await session.get(DocAccount, source_id)
-            target = await session.get(DocAccount, target_id)
+            source = await session.get(Account, source_id)
+            target = await session.get(Account, target_id)
             if source is None or target is None:
                 raise LookupError("Account not found")
             source.balance -= amount

@@ -1,15 +1,15 @@
 from sqlmodel import Field, Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from docs_src.transactions.tutorial001 import DocAccount
+from docs_src.transactions.tutorial001 import Account
 from sqlmodel_production.db import RetryPolicy, transactional
 from sqlmodel_production.models import IntPK
 
 
 @transactional
 def transfer(session: Session, source_id: int, target_id: int, amount: int) -> None:
-    source = session.get(DocAccount, source_id, with_for_update=True)
-    target = session.get(DocAccount, target_id, with_for_update=True)
+    source = session.get(Account, source_id, with_for_update=True)
+    target = session.get(Account, target_id, with_for_update=True)
     if source is None or target is None:
         raise LookupError("Account not found")
     source.balance -= amount
@@ -24,15 +24,15 @@ def pay_each(
         transfer(session, payer_id, payee_id, amount)  # joins this unit of work
 
 
-class DocBooking(IntPK, table=True):
-    __tablename__ = "doc_booking"
+class Booking(IntPK, table=True):
+    __tablename__ = "bookings"
 
     seat_id: int = Field(unique=True)
 
 
 @transactional(policy=RetryPolicy(attempts=10), isolation_level="SERIALIZABLE")
-async def book(session: AsyncSession, seat_id: int) -> DocBooking:
-    booking = DocBooking(seat_id=seat_id)
+async def book(session: AsyncSession, seat_id: int) -> Booking:
+    booking = Booking(seat_id=seat_id)
     session.add(booking)
     await session.flush()
     return booking

@@ -32,7 +32,7 @@ from sqlmodel_production import Database
 from docs_src.telemetry import tutorial001
 
 database = Database()
-SQLModel.metadata.create_all(database.engine, tables=[tutorial001.DocEvent.__table__])
+SQLModel.metadata.create_all(database.engine, tables=[tutorial001.Event.__table__])
 with TestClient(tutorial001.create_app(database)) as client:
     created = client.post("/events/", json={"title": "launch"}).json()
     assert client.get(f"/events/{created['id']}").status_code == 200
@@ -101,7 +101,7 @@ def test_spans_and_metrics_go_to_the_otlp_endpoint(
             assert service == "events"
             spans += [s for scope in resource.scope_spans for s in scope.spans]
     names = {span.name for span in spans}
-    assert {"POST /events/", "GET /events/{doc_event_id}", "INSERT doc_event"} <= names
+    assert {"POST /events/", "GET /events/{event_id}", "INSERT events"} <= names
 
     metrics = set()
     for body in received.get("/v1/metrics", []):

@@ -32,7 +32,7 @@ AUTHORS = [
 @pytest.fixture
 def authors(target: Target, database: Database) -> Iterator[TestClient]:
     app = tutorial001.create_app(database, async_=target.async_)
-    with tables(database, tutorial001.DocAuthor), TestClient(app) as client:
+    with tables(database, tutorial001.Author), TestClient(app) as client:
         created = client.post("/authors/bulk", json=AUTHORS)
         assert created.status_code == 200, created.text
         yield client
@@ -55,7 +55,7 @@ def test_tutorial001_the_seed_endpoints(authors: TestClient) -> None:
     patched = authors.patch("/authors/6", json={"born": 1911})
     assert patched.json() == {**author, "born": 1911}
     assert authors.delete("/authors/6").json() == {"ok": True}
-    assert authors.get("/authors/6").json() == {"detail": "DocAuthor not found"}
+    assert authors.get("/authors/6").json() == {"detail": "Author not found"}
     assert authors.post("/authors/", json={"name": "X", "id": 9}).status_code == 422
 
 
@@ -135,7 +135,7 @@ def test_tutorial001_cursor_pages(authors: TestClient) -> None:
 @pytest.fixture
 def drafts(target: Target, database: Database) -> Iterator[TestClient]:
     app = tutorial002.create_app(database, async_=target.async_)
-    with tables(database, tutorial002.DocDraft), TestClient(app) as client:
+    with tables(database, tutorial002.Draft), TestClient(app) as client:
         yield client
 
 
@@ -162,7 +162,7 @@ def test_tutorial002_etag_and_if_match(drafts: TestClient) -> None:
     )
     assert stale.status_code == 412
     assert stale.json() == {
-        "detail": "DocDraft was changed by someone else; read it again"
+        "detail": "Draft was changed by someone else; read it again"
     }
     assert drafts.get(f"/drafts/{draft_id}").json()["body"] == "It was a dark night."
     unversioned = drafts.patch(f"/drafts/{draft_id}", json={"title": "One"})
@@ -170,10 +170,10 @@ def test_tutorial002_etag_and_if_match(drafts: TestClient) -> None:
 
 
 SHELF_TABLES = (
-    tutorial003.DocPublisher,
-    tutorial003.DocBook,
-    tutorial003.DocShelf,
-    tutorial003.DocShelfBook,
+    tutorial003.Publisher,
+    tutorial003.Book,
+    tutorial003.Shelf,
+    tutorial003.ShelfBook,
 )
 
 
@@ -222,7 +222,7 @@ def test_tutorial003_links_with_data(library: TestClient) -> None:
     assert library.delete("/shelves/1/books/3").json() == {"ok": True}
     assert library.get("/books/3/shelves").json() == []
     assert library.put("/shelves/1/books/99", json={}).json() == {
-        "detail": "DocBook not found"
+        "detail": "Book not found"
     }
 
 
@@ -230,7 +230,7 @@ def test_tutorial004_the_repository_in_your_endpoints(
     backend: Backend, database: Database
 ) -> None:
     app = tutorial004.create_app(database)
-    with tables(database, tutorial001.DocAuthor), TestClient(app) as client:
+    with tables(database, tutorial001.Author), TestClient(app) as client:
         with database.session() as session:
             tutorial004.authors.create_many(session, AUTHORS)
             session.commit()
@@ -258,7 +258,7 @@ def test_tutorial004_the_repository_in_your_endpoints(
 @pytest.fixture
 def loans(target: Target, database: Database) -> Iterator[TestClient]:
     app = tutorial005.create_app(database, async_=target.async_)
-    with tables(database, tutorial005.DocLoan), TestClient(app) as client:
+    with tables(database, tutorial005.Loan), TestClient(app) as client:
         yield client
 
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from docs_src.diagnostics import tutorial001, tutorial002, tutorial004
-from docs_src.diagnostics.tutorial001 import DocMember, DocTeam
+from docs_src.diagnostics.tutorial001 import Club, Member
 
 # The sample test functions of the page, collected and run here with the fixtures below.
 from docs_src.diagnostics.tutorial003 import test_ready as test_ready
@@ -30,12 +30,12 @@ ROSTERS = {"Preventers": ["Rusty-Man", "Tarantula"], "Z-Force": ["Deadpond"]}
 
 @pytest.fixture
 def teams(database: Database) -> Iterator[None]:
-    with tables(database, DocTeam, DocMember):
+    with tables(database, Club, Member):
         with database.session() as session:
             for name, members in ROSTERS.items():
-                team = DocTeam(name=name)
+                team = Club(name=name)
                 session.add(team)
-                session.add_all(DocMember(name=m, team=team) for m in members)
+                session.add_all(Member(name=m, team=team) for m in members)
             session.commit()
         yield
 
@@ -65,10 +65,10 @@ def test_tutorial001_an_n_plus_one_is_raised_at_the_lazy_load(
 
     message = in_session(database, target.async_, both)
     assert message.startswith(
-        "N+1 queries: DocTeam.members was lazy-loaded 2 times from "
+        "N+1 queries: Club.members was lazy-loaded 2 times from "
         "docs_src/diagnostics/tutorial001.py:"
     )
-    assert message.endswith(".options(selectinload(DocTeam.members)).")
+    assert message.endswith(".options(selectinload(Club.members)).")
 
 
 def test_tutorial002_server_timing_health_and_404(
@@ -97,18 +97,18 @@ def test_tutorial004_refresh_and_populate_existing_see_another_sessions_write(
 ) -> None:
     def rename(team_id: int | None, name: str) -> None:
         with database.session() as other:  # another session, another connection
-            team = other.get(DocTeam, team_id)
+            team = other.get(Club, team_id)
             assert team is not None
             team.name = name
             other.commit()
 
     def stale_then_fresh(session: Session) -> list[str]:
         seen = []
-        team = session.exec(select(DocTeam).order_by(DocTeam.id)).first()
+        team = session.exec(select(Club).order_by(Club.id)).first()
         assert team is not None
         session.commit()
         rename(team.id, "Renamed")
-        again = session.exec(select(DocTeam).order_by(DocTeam.id)).first()
+        again = session.exec(select(Club).order_by(Club.id)).first()
         assert again is team
         seen.append(team.name)  # the identity map still holds the old name
         seen.append(tutorial004.reload_team(session, team).name)
@@ -144,4 +144,4 @@ def test_tutorial005_each_test_is_rolled_back_and_the_app_shares_its_session(
         result.stdout + result.stderr
     )
     existing = sa.inspect(database.engine).get_table_names()
-    assert DocTeam.__tablename__ not in existing  # made for the run, dropped after it
+    assert Club.__tablename__ not in existing  # made for the run, dropped after it

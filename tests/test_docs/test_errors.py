@@ -14,7 +14,7 @@ from tests.test_docs._helpers import tables
 
 @pytest.fixture
 def client(backend: Backend, database: Database) -> Iterator[TestClient]:
-    with tables(database, tutorial001.DocAccount):
+    with tables(database, tutorial001.Account):
         with TestClient(tutorial001.create_app(database)) as client:
             yield client
 

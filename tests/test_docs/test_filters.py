@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from docs_src.filters.tutorial001 import DocNovel, DocWriter, create_app
+from docs_src.filters.tutorial001 import Novel, Writer, create_app
 from sqlmodel_production import Database
 from sqlmodel_production.api._nested import TRUNCATED
 from sqlmodel_production.testing import assert_queries
@@ -28,14 +28,14 @@ NOVELS = [
 
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[TestClient]:
-    with tables(database, DocWriter, DocNovel):
+    with tables(database, Writer, Novel):
         with database.engine.begin() as conn:
             conn.execute(
-                sa.insert(DocWriter.__table__),  # type: ignore[attr-defined]
+                sa.insert(Writer.__table__),  # type: ignore[attr-defined]
                 [{"id": i, "name": name} for i, name in enumerate(WRITERS, 1)],
             )
             conn.execute(
-                sa.insert(DocNovel.__table__),  # type: ignore[attr-defined]
+                sa.insert(Novel.__table__),  # type: ignore[attr-defined]
                 [
                     {"title": t, "price": p, "writer_id": w}
                     for t, p, w in NOVELS + [(f"Novel {i}", i, 1) for i in range(30)]
@@ -78,7 +78,7 @@ def test_a_filter_the_field_does_not_allow_is_named_in_a_422(
             {
                 "type": "unknown_parameter",
                 "loc": ["query", "price__gt"],
-                "msg": "DocNovel cannot be filtered with 'price__gt'; "
+                "msg": "Novel cannot be filtered with 'price__gt'; "
                 "the filters of price: price__ge, price__le",
                 "input": "10",
             }

@@ -18,17 +18,17 @@ from tests.test_docs._helpers import in_session, tables
 
 def test_tutorial001_schemas_are_named_and_shaped_like_hand_written_ones() -> None:
     create, public, update = tutorial001.derive_schemas(
-        tutorial001.DocHero, write_only={"secret_name"}
+        tutorial001.Character, write_only={"secret_name"}
     )
     assert (create, public, update) == (
-        tutorial001.DocHeroCreate,
-        tutorial001.DocHeroPublic,
-        tutorial001.DocHeroUpdate,
+        tutorial001.CharacterCreate,
+        tutorial001.CharacterPublic,
+        tutorial001.CharacterUpdate,
     )  # cached: the same classes again
     assert [s.__name__ for s in (create, public, update)] == [
-        "DocHeroCreate",
-        "DocHeroPublic",
-        "DocHeroUpdate",
+        "CharacterCreate",
+        "CharacterPublic",
+        "CharacterUpdate",
     ]
     assert list(create.model_fields) == ["name", "age", "secret_name"]
     assert list(public.model_fields) == ["id", "name", "age"]
@@ -38,12 +38,12 @@ def test_tutorial001_schemas_are_named_and_shaped_like_hand_written_ones() -> No
 @pytest.mark.parametrize(
     "schema, data, field",
     [
-        ("DocHeroCreate", {"id": 5, "name": "A", "secret_name": "s"}, "id"),
-        ("DocHeroCreate", {"name": "A", "secret_name": "s" * 256}, "secret_name"),
-        ("DocHeroCreate", {"name": None, "secret_name": "s"}, "name"),
-        ("DocHeroUpdate", {"name": None}, "name"),
-        ("DocHeroUpdate", {"name": "A" * 101}, "name"),
-        ("DocHeroUpdate", {"id": 5}, "id"),
+        ("CharacterCreate", {"id": 5, "name": "A", "secret_name": "s"}, "id"),
+        ("CharacterCreate", {"name": "A", "secret_name": "s" * 256}, "secret_name"),
+        ("CharacterCreate", {"name": None, "secret_name": "s"}, "name"),
+        ("CharacterUpdate", {"name": None}, "name"),
+        ("CharacterUpdate", {"name": "A" * 101}, "name"),
+        ("CharacterUpdate", {"id": 5}, "id"),
     ],
 )
 def test_tutorial001_write_schemas_refuse_bad_input(
@@ -60,26 +60,26 @@ def test_tutorial001_update_changes_only_the_fields_sent(
     def body(session: Session) -> tuple[object, ...]:
         created = tutorial001.create_hero(
             session,
-            tutorial001.DocHeroCreate(name="Deadpond", secret_name="Dive Wilson"),
+            tutorial001.CharacterCreate(name="Deadpond", secret_name="Dive Wilson"),
         )
         assert created.id is not None
         aged = tutorial001.update_hero(
-            session, created.id, tutorial001.DocHeroUpdate(age=30)
+            session, created.id, tutorial001.CharacterUpdate(age=30)
         )
         renamed = tutorial001.update_hero(
-            session, created.id, tutorial001.DocHeroUpdate(secret_name="Wade")
+            session, created.id, tutorial001.CharacterUpdate(secret_name="Wade")
         )
-        row = session.get(tutorial001.DocHero, created.id)
+        row = session.get(tutorial001.Character, created.id)
         assert row is not None
         with pytest.raises(LookupError):
-            tutorial001.update_hero(session, 9999, tutorial001.DocHeroUpdate(age=1))
+            tutorial001.update_hero(session, 9999, tutorial001.CharacterUpdate(age=1))
         return created.model_dump(), aged.model_dump(), renamed, row.secret_name
 
-    with tables(database, tutorial001.DocHero):
+    with tables(database, tutorial001.Character):
         created, aged, renamed, secret = in_session(database, target.async_, body)
     assert created == {"id": created["id"], "name": "Deadpond", "age": None}  # type: ignore[index]
     assert aged == {**created, "age": 30}  # type: ignore[dict-item]
-    assert renamed == tutorial001.DocHeroPublic(**aged)  # type: ignore[arg-type]
+    assert renamed == tutorial001.CharacterPublic(**aged)  # type: ignore[arg-type]
     assert secret == "Wade"
 
 
@@ -109,20 +109,20 @@ def test_tutorial002_mixins_on_the_database(target: Target, database: Database) 
         with pytest.raises(LookupError):
             tutorial002.trash(session, 9999)
 
-    with tables(database, tutorial002.DocArticle):
+    with tables(database, tutorial002.Article):
         in_session(database, target.async_, body)
 
 
 def test_tutorial002_a_stale_update_is_refused(
     backend: Backend, database: Database
 ) -> None:
-    with tables(database, tutorial002.DocArticle):
+    with tables(database, tutorial002.Article):
         with database.session() as first:
             article_id = tutorial002.publish(first, "Draft").id
         with database.session() as mine, database.session() as theirs:
-            my_copy = mine.get(tutorial002.DocArticle, article_id)
+            my_copy = mine.get(tutorial002.Article, article_id)
             mine.commit()  # ends the read; the loaded version (1) stays
-            their_copy = theirs.get(tutorial002.DocArticle, article_id)
+            their_copy = theirs.get(tutorial002.Article, article_id)
             assert my_copy is not None and their_copy is not None
             their_copy.title = "Theirs"
             theirs.add(their_copy)
@@ -141,16 +141,15 @@ def test_tutorial003_foreign_keys_are_indexed_and_clocks_are_utc(
     def body(conn: sa.Connection) -> None:
         inspector = sa.inspect(conn)
         indexed = {
-            tuple(index["column_names"])
-            for index in inspector.get_indexes("doc_recruit")
+            tuple(index["column_names"]) for index in inspector.get_indexes("recruits")
         }
         assert {("squad_id",), ("mentor_id",)} <= indexed
         on_delete = {
             fk["constrained_columns"][0]: fk["options"].get("ondelete")
-            for fk in inspector.get_foreign_keys("doc_recruit")
+            for fk in inspector.get_foreign_keys("recruits")
         }
         assert on_delete == {"squad_id": "CASCADE", "mentor_id": "SET NULL"}
-        squad = tutorial003.DocSquad.__table__  # type: ignore[attr-defined]
+        squad = tutorial003.Squad.__table__  # type: ignore[attr-defined]
         conn.execute(sa.insert(squad).values(name="Preventers"))
         long_ago = datetime(2000, 1, 1, tzinfo=UTC)
         conn.execute(sa.update(squad).values(updated_at=long_ago))
@@ -161,5 +160,5 @@ def test_tutorial003_foreign_keys_are_indexed_and_clocks_are_utc(
         assert abs((datetime.now(UTC) - touched).total_seconds()) < 60
         conn.commit()
 
-    with tables(database, tutorial003.DocSquad, tutorial003.DocRecruit):
+    with tables(database, tutorial003.Squad, tutorial003.Recruit):
         run_on_connection(database, target.async_, body)

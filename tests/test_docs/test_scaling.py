@@ -31,7 +31,7 @@ def scaled(backend: Backend, database_url: str) -> Iterator[Database]:
             replica_max_lag=3600,
         )
     )
-    with tables(direct, tutorial001.DocNote):
+    with tables(direct, tutorial001.Note):
         yield database
         asyncio.run(database.dispose())
     asyncio.run(direct.dispose())

@@ -201,7 +201,7 @@ def test_a_guide_page_has_its_samples(dom: Callable[[str], Page]) -> None:
     page = dom("models/")
     assert len(page.blocks) >= 5
     assert any(
-        "class DocHero(IntPK, table=True):" in block and "derive_schemas(" in block
+        "class Character(IntPK, table=True):" in block and "derive_schemas(" in block
         for block in page.blocks
     )
 

@@ -22,14 +22,14 @@ ROOT = Path(__file__).parents[2]
 def test_one_call_serves_metrics_for_prometheus(
     target: Target, database: Database
 ) -> None:
-    with tables(database, tutorial001.DocEvent):
+    with tables(database, tutorial001.Event):
         with TestClient(tutorial001.create_app(database)) as client:
             created = client.post("/events/", json={"title": "launch"})
             assert created.status_code == 200, created.text
             assert client.post("/events/", json={"title": "launch"}).status_code == 409
             assert client.get(f"/events/{created.json()['id']}").status_code == 200
             text = client.get("/metrics").text
-    assert 'http_route="/events/{doc_event_id}"' in text
+    assert 'http_route="/events/{event_id}"' in text
     assert "\nhttp_server_request_duration_seconds_count{" in text
     assert "\ndb_client_operation_duration_seconds_count{" in text
     assert 'error_type="unique_violation"' in text
@@ -43,7 +43,7 @@ from sqlmodel_production import Database
 from docs_src.telemetry import tutorial002
 
 database = Database()
-SQLModel.metadata.create_all(database.engine, tables=[tutorial002.DocEvent.__table__])
+SQLModel.metadata.create_all(database.engine, tables=[tutorial002.Event.__table__])
 with TestClient(tutorial002.create_app(database)) as client:
     blocker = sqlite3.connect(database.engine.url.database, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")

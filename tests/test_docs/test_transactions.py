@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from docs_src.transactions import tutorial001, tutorial002, tutorial003, tutorial004
-from docs_src.transactions.tutorial001 import DocAccount
+from docs_src.transactions.tutorial001 import Account
 from sqlmodel_production import Backend, Database
 from tests.conftest import Target
 from tests.test_docs._helpers import in_session, tables
@@ -24,9 +24,9 @@ from tests.test_docs._helpers import in_session, tables
 @pytest.fixture
 def accounts(database: Database) -> Iterator[list[int]]:
     """Three accounts with 1000 each; their ids."""
-    with tables(database, DocAccount, tutorial004.DocBooking):
+    with tables(database, Account, tutorial004.Booking):
         with database.session() as session:
-            rows = [DocAccount(balance=1000) for _ in range(3)]
+            rows = [Account(balance=1000) for _ in range(3)]
             session.add_all(rows)
             session.commit()
             ids = [row.id for row in rows]
@@ -35,7 +35,7 @@ def accounts(database: Database) -> Iterator[list[int]]:
 
 def balances(database: Database) -> list[int]:
     with database.session() as session:
-        return list(session.exec(select(DocAccount.balance).order_by(DocAccount.id)))
+        return list(session.exec(select(Account.balance).order_by(Account.id)))
 
 
 def retries(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -184,5 +184,5 @@ def test_tutorial004_async_booking_commits_and_a_duplicate_is_not_retried(
     # A unique violation is not retryable: one INSERT, raised at once.
     assert sum(statement.startswith("INSERT") for statement in sent) == 1
     with database.session() as session:
-        stored = session.exec(select(tutorial004.DocBooking.seat_id)).all()
+        stored = session.exec(select(tutorial004.Booking.seat_id)).all()
     assert sorted(stored) == seats
