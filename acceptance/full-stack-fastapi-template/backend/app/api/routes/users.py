@@ -2,7 +2,8 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, delete
+from sqlmodel_production import Repository
 
 from app import crud
 from app.api.deps import (
@@ -27,6 +28,9 @@ from app.models import (
 from app.utils import generate_new_account_email, send_email
 
 router = APIRouter(prefix="/users", tags=["users"])
+USERS = Repository(
+    User, public=UserPublic, order_by=["created_at"], default_order=["-created_at"]
+)
 
 
 @router.get(
@@ -39,16 +43,8 @@ def read_users(session: SessionDep, skip: int = 0, limit: int = 100) -> Any:
     Retrieve users.
     """
 
-    count_statement = select(func.count()).select_from(User)
-    count = session.exec(count_statement).one()
-
-    statement = (
-        select(User).order_by(col(User.created_at).desc()).offset(skip).limit(limit)
-    )
-    users = session.exec(statement).all()
-
-    users_public = [UserPublic.model_validate(user) for user in users]
-    return UsersPublic(data=users_public, count=count)
+    page = USERS.list(session, offset=skip, limit=limit, with_total=True)
+    return UsersPublic(data=page.rows, count=page.total)
 
 
 @router.post(
