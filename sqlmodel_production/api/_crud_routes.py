@@ -71,7 +71,6 @@ class Resource:
     repository: Repository[Any]
     prefix: str
     label: str
-    plural: str
     scope: RowScope | None
     order_by: Collection[str]
     max_limit: int
@@ -88,6 +87,11 @@ class Resource:
             raise TypeError(
                 f"deleted_rows needs soft delete: add the SoftDelete mixin to {self.model.__name__}"
             )
+
+    @functools.cached_property
+    def plural(self) -> str:
+        """The collection's name, from the last segment of `prefix` (`/hero-teams` -> `hero_teams`)."""
+        return self.prefix.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
 
     @functools.cached_property
     def singular(self) -> str:

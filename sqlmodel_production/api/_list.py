@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import inspect
-import types
 from collections.abc import Callable, Collection, Iterator
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
-from sqlmodel_production._compat import query_parameters
+from sqlmodel_production._compat import query_parameters, takes_several_values
 from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
@@ -169,23 +168,9 @@ def _query_names(route: object) -> Iterator[tuple[str, bool]]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             # A query parameter model: its fields are the parameters.
             for field_name, info in annotation.model_fields.items():
-                yield info.alias or field_name, _takes_several(info.annotation)
+                yield info.alias or field_name, takes_several_values(info.annotation)
         else:
-            yield name, _takes_several(annotation)
-
-
-def _takes_several(annotation: Any) -> bool:
-    """Whether a query parameter of this type takes repeated values (`?tag=a&tag=b`)."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _takes_several(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return any(_takes_several(arg) for arg in get_args(annotation))
-    return (
-        isinstance(origin, type)
-        and issubclass(origin, Collection)
-        and origin is not str
-    )
+            yield name, takes_several_values(annotation)
 
 
 def list_logic(

@@ -1,7 +1,7 @@
 """`crud_router`: the CRUD endpoints of a model, from one call."""
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, params
 from sqlmodel import SQLModel
@@ -58,12 +58,9 @@ def crud_router(
     `{"ok": true}`. Database errors become 409 / 422 / 503 once
     `install_error_handlers(app)` is called.
 
-    The endpoints do not depend on `SessionDep` / `AsyncSessionDep` themselves
-    (FastAPI's generator dependencies cost more than a read): reads and, on
-    PostgreSQL, single-statement writes run on a pooled connection. A route
-    dependency that asks for the session gets the one the endpoint then uses
-    (its work commits with the endpoint's), and an override of `get_session` /
-    `get_async_session` is honoured, called with the request if it asks for it.
+    How the endpoints use sessions (none unless needed; yours when a route
+    dependency or an override gives one): docs/crud.md, "How the generated
+    routes differ from hand-written endpoints".
 
     Args:
         model: the table model (single-column primary key).
@@ -73,10 +70,9 @@ def crud_router(
         async_: async endpoints (on `AsyncSession`s), or sync ones (on `Session`s).
         name: the model's name in messages and operation ids; the class name by default.
         tags: OpenAPI tags; the last segment of `prefix` by default.
-        filters: fields (and operators) clients may filter the list on, the
-            model's own (`"age"`) or related ones (`"author.name"`, as
-            `?author__name__ilike=terry%`, matched with EXISTS: no row twice); any
-            other query parameter is a 422. Allow only related fields clients may read.
+        filters: fields (and operators) clients may filter the list on, own (`"age"`)
+            or related (`"author.name"`: `?author__name__ilike=terry%`); any other
+            query parameter is a 422. Allow only related fields clients may read.
         search: string fields (own or related) the list's `q` parameter searches,
             ignoring case; none: no `q`.
         order_by: fields clients may order the list by (`order_by=-age,name`).
@@ -84,9 +80,8 @@ def crud_router(
         max_limit: the largest page.
         include: relationships the read endpoint returns, each with its schema:
             `{"team": TeamPublic}` or `{"heroes": HeroPublic}`; loaded eagerly.
-        include_limit: the most rows an included to-many relationship returns
-            (100 by default), for all, or by relationship (`{"heroes": 20}`); a cut
-            list is named in the `X-Include-Truncated` header.
+        include_limit: the most rows an included to-many relationship returns, for
+            all or by relationship; a cut list is named in `X-Include-Truncated`.
         exclude: endpoints not to create.
         dependencies: dependencies of every endpoint (for example auth).
         route_dependencies: dependencies of some endpoints only.
@@ -98,12 +93,9 @@ def crud_router(
             DELETE without `If-Match` with `428 Precondition Required`.
         scope: the rows a request may see and write (`RowScope`: an owner, a
             tenant); a row outside it is a 404 on every endpoint.
-        deleted_rows: for a model with soft delete (`SoftDelete`), the
-            dependencies (an admin check) of two more endpoints:
-            `GET {prefix}/deleted/` lists soft-deleted rows (with the
-            list's filters, search, order, pages and count) and
-            `POST {prefix}/{id}/restore` restores one. None: no such endpoints;
-            the other endpoints never show soft-deleted rows either way.
+        deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
+            of `GET {prefix}/deleted/` (the list over soft-deleted rows) and
+            `POST {prefix}/{id}/restore`; None: no such endpoints.
         conventions: the shape clients expect where it is not the package's
             (`Conventions`: a list envelope, `PUT`, the delete's body, the path
             parameter's and paging parameters' names, 403 outside the scope).
@@ -113,24 +105,22 @@ def crud_router(
         app.include_router(crud_router(Hero, prefix="/heroes", write_only={"secret_name"}))
         ```
     """
-    scoped = scope.columns if scope is not None else ()
-    schemas = schemas or derive_schemas(model, write_only=write_only, read_only=scoped)
-    repository = Repository(
+    schemas, repository = _schemas_and_repository(
         model,
-        public=schemas.Public,
+        schemas,
+        write_only=write_only,
+        scope=scope,
         filters=filters,
         order_by=order_by,
         default_order=default_order,
         search=search,
     )
-    plural = prefix.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
     resource = Resource(
         model=model,
         schemas=schemas,
         repository=repository,
         prefix=prefix,
         label=name or model.__name__,
-        plural=plural,
         scope=scope,
         order_by=order_by,
         max_limit=max_limit,
@@ -142,15 +132,62 @@ def crud_router(
         deleted_rows=deleted_rows,
         conventions=conventions,
     )
+    return _router(
+        resource,
+        async_=async_,
+        tags=tags,
+        dependencies=dependencies,
+        route_dependencies=route_dependencies,
+        exclude=exclude,
+        max_body_size=max_body_size,
+    )
+
+
+def _schemas_and_repository(
+    model: type[SQLModel],
+    schemas: Schemas | None,
+    *,
+    write_only: Collection[str],
+    scope: RowScope | None,
+    filters: Mapping[str, Collection[str]] | Collection[str],
+    order_by: Collection[str],
+    default_order: Sequence[str],
+    search: Collection[str],
+) -> tuple[Schemas, Repository[Any]]:
+    """The router's schemas (the scoped columns read-only) and the repository serving them."""
+    scoped = scope.columns if scope is not None else ()
+    schemas = schemas or derive_schemas(model, write_only=write_only, read_only=scoped)
+    repository = Repository(
+        model,
+        public=schemas.Public,
+        filters=filters,
+        order_by=order_by,
+        default_order=default_order,
+        search=search,
+    )
+    return schemas, repository
+
+
+def _router(
+    resource: Resource,
+    *,
+    async_: bool,
+    tags: Sequence[str] | None,
+    dependencies: Sequence[params.Depends],
+    route_dependencies: Mapping[Endpoint, Sequence[params.Depends]] | None,
+    exclude: Collection[Endpoint],
+    max_body_size: int,
+) -> APIRouter:
+    """The router of `resource`, with each endpoint's builder run on it."""
     router = APIRouter(
-        tags=list(tags or [plural.replace("_", " ")]),
+        tags=list(tags or [resource.plural.replace("_", " ")]),
         dependencies=list(dependencies),
         route_class=generated_route(max_body_size),
     )
     routes = Routes(
         router,
         async_=async_,
-        scope=scope,
+        scope=resource.scope,
         exclude=exclude,
         dependencies=route_dependencies or {},
     )
