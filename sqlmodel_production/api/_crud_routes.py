@@ -47,7 +47,7 @@ from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import include_limits
-from sqlmodel_production.db.internal import Target
+from sqlmodel_production.db.internal import SessionLike
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]
@@ -156,7 +156,7 @@ class Resource:
         return HTTPException(status_code=412, detail=detail)
 
     def absent(
-        self, session: Target, values: Mapping[str, Any], must_exist: bool = False
+        self, session: SessionLike, values: Mapping[str, Any], must_exist: bool = False
     ) -> HTTPException:
         """The answer for a row the request cannot find: 404 (403 outside the scope, by the conventions)."""
         if must_exist:  # If-Match: * names a row that does not exist (RFC 9110)
@@ -175,7 +175,7 @@ def _create(res: Resource, routes: Routes) -> None:
     repository, version = res.repository, res.version
 
     @one_statement
-    def create(session: Target, **values: Any) -> Any:
+    def create(session: SessionLike, **values: Any) -> Any:
         scope = scope_of(res.scope, values)
         row = repository.create(session, values[res.singular], scope=scope)
         headers = etag_headers(version, row)
@@ -255,7 +255,7 @@ def _update(res: Resource, routes: Routes) -> None:
     repository, scoped = res.repository, res.scope.columns if res.scope else ()
 
     @one_statement
-    def update(session: Target, **values: Any) -> Any:
+    def update(session: SessionLike, **values: Any) -> Any:
         data = values[res.singular].model_dump(exclude_unset=True)
         if sent := sorted(set(data) & set(scoped)):
             detail = f"{', '.join(sent)} cannot be changed"
@@ -303,7 +303,7 @@ def _update(res: Resource, routes: Routes) -> None:
 
 def _delete(res: Resource, routes: Routes) -> None:
     @one_statement
-    def delete(session: Target, **values: Any) -> Any:
+    def delete(session: SessionLike, **values: Any) -> Any:
         versions, must_exist = res.accepted(values)
         try:
             deleted = res.repository.delete(
@@ -391,7 +391,7 @@ def _deleted_rows(res: Resource, routes: Routes) -> None:
     )
 
     @one_statement
-    def restore(session: Target, **values: Any) -> Any:
+    def restore(session: SessionLike, **values: Any) -> Any:
         scope = scope_of(res.scope, values)
         row = repository.restore(session, values[res.id_name], scope=scope)
         if row is None:

@@ -2,8 +2,8 @@
 
 The logic of every generated endpoint is a plain function of where its
 statements run: a sync `Session`, or for logic marked `@on_reads` /
-`@one_statement` possibly a `Place` (a pooled connection of its own). Where it
-runs is decided once, by `choose` (`db/_places.py`), from what the logic does
+`@one_statement` possibly a `Runner` (a pooled connection of its own). Where it
+runs is decided once, by `where_to_run` (`db/_runners.py`), from what the logic does
 and the session the request brings; `_Unit` carries the decision out. A sync
 endpoint calls it directly (FastAPI runs it in its thread pool); an async
 endpoint runs the very same code in SQLAlchemy's greenlet (`greenlet_spawn`),
@@ -44,15 +44,15 @@ from sqlmodel_production.db import Replicas, RetryingTransaction, RetryPolicy, c
 from sqlmodel_production.db.internal import (
     WROTE,
     WROTE_NOW,
+    RunOn,
     SessionState,
-    Where,
-    Work,
+    WorkKind,
     autocommits,
-    choose,
-    place_of,
-    pooled_place,
+    pooled_runner,
     retrying,
+    runner_of,
     session_state,
+    where_to_run,
 )
 from sqlmodel_production.models import integer_range
 
@@ -71,7 +71,7 @@ _WORK = "__smp_work__"
 
 
 def on_reads(logic: Logic) -> Logic:
-    """Mark read-only logic (SELECTs only): it gets a `Place` instead of a `Session`.
+    """Mark read-only logic (SELECTs only): it gets a `Runner` instead of a `Session`.
 
     Its endpoint runs it on a pooled connection of its own while the request
     has no session or only its untouched own one; with any other session
@@ -79,7 +79,7 @@ def on_reads(logic: Logic) -> Logic:
     dependency already queried) it runs on that session's connection and sees
     what that session sees.
     """
-    setattr(logic, _WORK, Work.READ)
+    setattr(logic, _WORK, WorkKind.READ)
     return logic
 
 
@@ -87,13 +87,13 @@ def one_statement(logic: Logic) -> Logic:
     """Mark write logic that changes the database with one statement (reads around it are fine).
 
     Where a statement can be its own transaction at no cost (PostgreSQL), and
-    the request brings no session of its own, the logic gets a `Place` on a
+    the request brings no session of its own, the logic gets a `Runner` on a
     pooled connection in autocommit (no `BEGIN` or `COMMIT` round trips;
     `.connection()` for any statement) and is run again on a deadlock as
     `transaction` would; the repository's writes take either. Otherwise it
     runs as `transaction(session, single_statement=True)`.
     """
-    setattr(logic, _WORK, Work.SINGLE_WRITE)
+    setattr(logic, _WORK, WorkKind.SINGLE_WRITE)
     return logic
 
 
@@ -127,7 +127,7 @@ def make_endpoint(
 
     A `write` endpoint runs `logic` as one transaction, committed after it returns
     and run again on a deadlock or serialization failure; the logic itself never
-    commits. Logic marked `@on_reads` or `@one_statement` may get a `Place` on a
+    commits. Logic marked `@on_reads` or `@one_statement` may get a `Runner` on a
     pooled connection instead of the session (see there).
 
     The session is the one `get_session` / `get_async_session` opened for the
@@ -135,7 +135,9 @@ def make_endpoint(
     of that dependency gives, else the endpoint's own, made only when the work
     needs one.
     """
-    unit = _Unit(logic, getattr(logic, _WORK, Work.WRITE if write else Work.ORM_READ))
+    unit = _Unit(
+        logic, getattr(logic, _WORK, WorkKind.WRITE if write else WorkKind.ORM_READ)
+    )
     endpoint: Callable[..., Any]
     if async_:
 
@@ -206,13 +208,13 @@ Sleep = Callable[[float], None]
 
 
 class _Unit:
-    """One endpoint's unit of work, run where `choose` says; written once, sync.
+    """One endpoint's unit of work, run where `where_to_run` says; written once, sync.
 
     Async endpoints run these methods in SQLAlchemy's greenlet, with the
     `AsyncSession`'s sync session and a `sleep` that awaits.
     """
 
-    def __init__(self, logic: Logic, work: Work) -> None:
+    def __init__(self, logic: Logic, work: WorkKind) -> None:
         self.logic = logic
         self.work = work
 
@@ -229,21 +231,21 @@ class _Unit:
         A read goes to a replica unless this request, or recently its client
         (`ReadYourWritesMiddleware`), wrote.
         """
-        where = choose(
+        where = where_to_run(
             self.work,
             SessionState.NONE,
             autocommit=autocommits(engine),
             replica=bool(len(replicas)) and not scope.get(WROTE),
         )
-        if where is Where.REPLICA:
+        if where is RunOn.REPLICA:
             return self.on_replica(replicas, engine, values, sleep)
-        if where is Where.POOLED:
+        if where is RunOn.POOLED:
             return self.on_pooled(engine, values, sleep)
         return _NEEDS_SESSION
 
     def wrote(self, scope: MutableMapping[str, Any]) -> None:
         """Remember that this request wrote: its later reads go to the primary."""
-        if self.work in (Work.SINGLE_WRITE, Work.WRITE):
+        if self.work in (WorkKind.SINGLE_WRITE, WorkKind.WRITE):
             scope[WROTE] = WROTE_NOW
 
     def on_replica(
@@ -264,22 +266,24 @@ class _Unit:
         """Run on a pooled connection of its own, again after a deadlock."""
 
         def once() -> Any:
-            with pooled_place(engine) as place:
-                return _call(place, self.logic, values)
+            with pooled_runner(engine) as runner:
+                return _call(runner, self.logic, values)
 
         return retrying(once, policy=_POLICY, sleep=sleep)
 
     def run(self, session: Session, values: dict[str, Any], sleep: Sleep) -> Any:
-        """Run with the request's session at hand, where `choose` says."""
+        """Run with the request's session at hand, where `where_to_run` says."""
         bind = session.get_bind()
-        where = choose(self.work, session_state(session), autocommit=autocommits(bind))
-        if where is Where.POOLED:
+        where = where_to_run(
+            self.work, session_state(session), autocommit=autocommits(bind)
+        )
+        if where is RunOn.POOLED:
             assert isinstance(bind, Engine)  # an untouched session of ours
             return self.on_pooled(bind, values, sleep)
-        if where is Where.SESSION:
-            target = place_of(session) if self.work is Work.READ else session
+        if where is RunOn.SESSION:
+            target = runner_of(session) if self.work is WorkKind.READ else session
             return _call(target, self.logic, values)
-        if where is Where.OPEN_TRANSACTION:
+        if where is RunOn.OPEN_TRANSACTION:
             # A dependency already used this transaction: commit its work with
             # ours; it could not be run again, so neither is ours.
             result = _call(session, self.logic, values)
@@ -288,7 +292,7 @@ class _Unit:
         attempts = RetryingTransaction(
             session,
             policy=_POLICY,
-            single_statement=self.work is Work.SINGLE_WRITE,
+            single_statement=self.work is WorkKind.SINGLE_WRITE,
             sleep=sleep,
         )
         for attempt in attempts:

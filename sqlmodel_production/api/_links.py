@@ -22,7 +22,12 @@ from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, sna
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkTable, Side
-from sqlmodel_production.db.internal import Place, Target, connection_of, place_of
+from sqlmodel_production.db.internal import (
+    Runner,
+    SessionLike,
+    connection_of,
+    runner_of,
+)
 from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
@@ -173,7 +178,7 @@ class _Link:
         scope = self.scope.of(values) if self.scope is not None else None
         return self.links.scope_parameters(scope)
 
-    def require(self, reads: Place, side: Side, values: Mapping[str, Any]) -> None:
+    def require(self, reads: Runner, side: Side, values: Mapping[str, Any]) -> None:
         """A 404 naming the side unless its row of the request exists inside the scope."""
         id = values[self.id_name(side)]
         if not self.links.exists(reads, side, id, self.scope_params(values)):
@@ -184,7 +189,7 @@ def _read_parent(res: _Link, routes: Routes) -> None:
     parent_id, links = res.id_name("parent"), res.links
 
     @on_reads
-    def read_parent(reads: Place, **values: Any) -> Any:
+    def read_parent(reads: Runner, **values: Any) -> Any:
         params = res.scope_params(values)
         row = links.parent(reads, values[parent_id], params)
         if row is None:
@@ -217,8 +222,8 @@ def _link(res: _Link, routes: Routes) -> None:
     parent_id, child_id = res.id_name("parent"), res.id_name("child")
 
     @one_statement
-    def link_rows(target: Target, **values: Any) -> Any:
-        reads = place_of(target)
+    def link_rows(target: SessionLike, **values: Any) -> Any:
+        reads = runner_of(target)
         res.require(reads, "parent", values)
         res.require(reads, "child", values)
         body = values["link"].model_dump()
@@ -249,11 +254,11 @@ def _unlink(res: _Link, routes: Routes) -> None:
     )
 
     @one_statement
-    def unlink(target: Target, **values: Any) -> Any:
+    def unlink(target: SessionLike, **values: Any) -> Any:
         if (
             res.links.guarded
         ):  # both rows must be inside the scope, and not soft-deleted
-            reads = place_of(target)
+            reads = runner_of(target)
             res.require(reads, "parent", values)
             res.require(reads, "child", values)
         connection = connection_of(target)
@@ -277,7 +282,7 @@ def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
     child_id = res.id_name("child")
 
     @on_reads
-    def read_child_parents(reads: Place, **values: Any) -> Any:
+    def read_child_parents(reads: Runner, **values: Any) -> Any:
         res.require(reads, "child", values)
         params = res.scope_params(values)
         rows, cut = res.links.parents(reads, values[child_id], params)

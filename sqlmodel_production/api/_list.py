@@ -15,8 +15,8 @@ from sqlmodel_production._compat import query_parameters, takes_several_values
 from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud import Deleted, Repository
-from sqlmodel_production.db.internal import Place
+from sqlmodel_production.crud import DeletedRows, Repository
+from sqlmodel_production.db.internal import Runner
 
 __all__ = [
     "MAX_OFFSET",
@@ -178,7 +178,7 @@ def list_logic(
     *,
     label: str | None = None,
     scope: RowScope | None = None,
-    deleted: Deleted = "hide",
+    deleted: DeletedRows = "hide",
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> Logic:
     """One page of rows (inside the request's scope), the next cursor and the optional total in headers.
@@ -190,7 +190,7 @@ def list_logic(
     refuse_unknown = unknown_parameters(repository, label or repository.model.__name__)
 
     @on_reads
-    def read_many(reads: Place, **values: Any) -> Any:
+    def read_many(reads: Runner, **values: Any) -> Any:
         refuse_unknown(values[_CONNECTION])
         page = repository.list(
             reads,

@@ -22,7 +22,7 @@ from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT, RelatedLoad, related_load
-from sqlmodel_production.db.internal import Place, Prepared
+from sqlmodel_production.db.internal import Prepared, Runner
 from sqlmodel_production.models import SoftDelete
 
 __all__ = ["TRUNCATED", "read_logic", "read_model"]
@@ -115,7 +115,7 @@ def _read_one(read: _Read) -> Logic:
     repository, scope = read.repository, read.scope
 
     @on_reads
-    def read_one(reads: Place, **values: Any) -> Any:
+    def read_one(reads: Runner, **values: Any) -> Any:
         row = repository.read(
             reads, values[read.id_name], scope=scope_of(scope, values)
         )
@@ -198,7 +198,7 @@ def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
     public_names = [c.name for c in repository.columns]
 
     @on_reads
-    def read_with_core(reads: Place, **values: Any) -> Any:
+    def read_with_core(reads: Runner, **values: Any) -> Any:
         scope = scope_of(read.scope, values)
         params = {
             "pk": values[read.id_name],

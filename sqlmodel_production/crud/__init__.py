@@ -7,7 +7,7 @@ from sqlmodel_production._exceptions import StaleVersion as StaleVersion
 from ._async_repository import AsyncRepository as AsyncRepository
 from ._filters import FilterSet as FilterSet
 from ._ordering import Ordering as Ordering
-from ._repository import Deleted as Deleted
+from ._repository import DeletedRows as DeletedRows
 from ._repository import Page as Page
 from ._repository import Repository as Repository
 from ._repository import Row as Row
@@ -15,7 +15,7 @@ from ._repository import Row as Row
 __all__ = [
     "AsyncRepository",
     "BulkValidationError",
-    "Deleted",
+    "DeletedRows",
     "FilterSet",
     "InvalidQuery",
     "Ordering",

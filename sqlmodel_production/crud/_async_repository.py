@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sqlmodel_production.crud._repository import (
-    Deleted,
+    DeletedRows,
     ModelT,
     Page,
     Repository,
@@ -48,7 +48,7 @@ class AsyncRepository(Generic[ModelT]):
         id: Any,
         *,
         scope: Mapping[str, Any] | None = None,
-        deleted: Deleted = "hide",
+        deleted: DeletedRows = "hide",
     ) -> Row | None:
         return await session.run_sync(
             lambda s: self.sync.read(s, id, scope=scope, deleted=deleted)
@@ -63,7 +63,7 @@ class AsyncRepository(Generic[ModelT]):
         *,
         filters: Mapping[str, Any] | None = None,
         scope: Mapping[str, Any] | None = None,
-        deleted: Deleted = "hide",
+        deleted: DeletedRows = "hide",
     ) -> int:
         return await session.run_sync(
             lambda s: self.sync.count(s, filters=filters, scope=scope, deleted=deleted)

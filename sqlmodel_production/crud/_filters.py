@@ -32,9 +32,9 @@ from sqlmodel_production.crud._operators import (
     MAX_PATTERN_LENGTH,
     OPERATOR_TABLE,
     Clause,
+    FilterColumn,
     Kind,
     Operator,
-    Target,
 )
 from sqlmodel_production.crud._scope import ScopeValues, scope_value
 from sqlmodel_production.models import WRITE_ONLY, SoftDelete
@@ -258,8 +258,8 @@ class _Path:
     aware: bool
 
     @property
-    def target(self) -> Target:
-        return Target(self.column, self.nullable, self.kind is Kind.STRING)
+    def filter_column(self) -> FilterColumn:
+        return FilterColumn(self.column, self.nullable, self.kind is Kind.STRING)
 
     def wrap(self, clause: Clause, scope: Mapping[str, Any]) -> Clause:
         """`clause` on the related rows, as EXISTS conditions on the model's rows.
@@ -365,7 +365,7 @@ def _param(field: str, operator: Operator, path: _Path) -> FilterParam:
 
 def _builder(name: str, operator: Operator, path: _Path) -> _Builder:
     """The function turning one typed value of the parameter `name` into its clause."""
-    build = functools.partial(operator.build, path.target)
+    build = functools.partial(operator.build, path.filter_column)
     one: Callable[[Any], Clause]
     if operator.takes == "values":
 

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Repository, Row
-from sqlmodel_production.db.internal import Place, Prepared
+from sqlmodel_production.db.internal import Prepared, Runner
 
 __all__ = ["LinkTable", "Side"]
 
@@ -129,23 +129,23 @@ class LinkTable:
         return found
 
     def exists(
-        self, reads: Place, side: Side, id: Any, scope: Mapping[str, Any]
+        self, reads: Runner, side: Side, id: Any, scope: Mapping[str, Any]
     ) -> bool:
         """Whether the side's row `id` exists inside the scope."""
         return reads.first(self._exists[side], {"id": id, **scope}) is not None
 
-    def parent(self, reads: Place, id: Any, scope: Mapping[str, Any]) -> Row | None:
+    def parent(self, reads: Runner, id: Any, scope: Mapping[str, Any]) -> Row | None:
         """The parent's Public columns; None if it is absent."""
         return reads.first(self._parent, {"id": id, **scope})
 
     def children(
-        self, reads: Place, id: Any, scope: Mapping[str, Any]
+        self, reads: Runner, id: Any, scope: Mapping[str, Any]
     ) -> tuple[list[Row], bool]:
         """The parent's first `limit` linked children, each with the link's data, by child key; whether there were more."""
         return self._bounded(reads.all(self._children, {"id": id, **scope}))
 
     def parents(
-        self, reads: Place, id: Any, scope: Mapping[str, Any]
+        self, reads: Runner, id: Any, scope: Mapping[str, Any]
     ) -> tuple[list[Row], bool]:
         """The child's first `limit` linked parents, each with the link's data, by parent key; whether there were more."""
         return self._bounded(reads.all(self._parents, {"id": id, **scope}))

@@ -31,7 +31,7 @@ __all__ = [
     "Clause",
     "Kind",
     "Operator",
-    "Target",
+    "FilterColumn",
 ]
 
 Clause = sa.ColumnElement[bool]
@@ -81,7 +81,7 @@ pattern (a string) or a flag (a bool)."""
 
 
 @dataclass(frozen=True)
-class Target:
+class FilterColumn:
     """The column a filter compares, as the SQL builders need it.
 
     Attributes:
@@ -103,7 +103,7 @@ class Operator:
         name: the operator, the parameter's suffix (`age__gt`); `eq` has none (`age`).
         description: the parameter's OpenAPI description; `{}` stands for the field.
         takes: the value it takes, which fixes the parameter's type and checks.
-        build: the SQL of `target` compared with a value already checked.
+        build: the SQL of the `FilterColumn` compared with a value already checked.
         kinds: the kinds of column it applies to; others are refused at start-up.
         default: the kinds of column that get it when a filter names no operators.
         nullable_only: it applies to nullable columns only.
@@ -112,7 +112,7 @@ class Operator:
     name: str
     description: str
     takes: Takes
-    build: Callable[[Target, Any], Clause]
+    build: Callable[[FilterColumn, Any], Clause]
     kinds: frozenset[Kind] = _ALL
     default: frozenset[Kind] = _ALL
     nullable_only: bool = False
@@ -142,16 +142,16 @@ def _compile_mysql(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str
     return compiler.process(sa.Grouping(element.mysql), **kw)
 
 
-def _bytes(target: Target) -> sa.ColumnElement[Any]:
+def _bytes(target: FilterColumn) -> sa.ColumnElement[Any]:
     """The column as bytes on MariaDB: compared exactly, case and trailing spaces included."""
     return sa.cast(target.column, sa.LargeBinary)
 
 
-def _value(target: Target, value: Any) -> sa.BindParameter[Any]:
+def _value(target: FilterColumn, value: Any) -> sa.BindParameter[Any]:
     return sa.bindparam(None, value, type_=target.column.type)
 
 
-def _eq(target: Target, value: Any) -> Clause:
+def _eq(target: FilterColumn, value: Any) -> Clause:
     column = target.column
     if not target.text:
         equal: Clause = column == value
@@ -164,7 +164,7 @@ def _eq(target: Target, value: Any) -> Clause:
     )
 
 
-def _ne(target: Target, value: Any) -> Clause:
+def _ne(target: FilterColumn, value: Any) -> Clause:
     column = target.column
     # "not 3" includes "no value", as in Python: a nullable column uses IS DISTINCT FROM.
     if not target.text:
@@ -177,7 +177,7 @@ def _ne(target: Target, value: Any) -> Clause:
     )
 
 
-def _in(target: Target, values: Collection[Any]) -> Clause:
+def _in(target: FilterColumn, values: Collection[Any]) -> Clause:
     column = target.column
     if not target.text:
         return column.in_(values)
@@ -187,7 +187,7 @@ def _in(target: Target, values: Collection[Any]) -> Clause:
     return _ByDialect(column.in_(values), sa.and_(column.in_(values), exact))
 
 
-def _is_null(target: Target, is_null: bool) -> Clause:
+def _is_null(target: FilterColumn, is_null: bool) -> Clause:
     return target.column.is_(None) if is_null else target.column.is_not(None)
 
 

@@ -9,7 +9,7 @@ check the rest, in the write statement itself (`INSERT ... SELECT ... WHERE`,
 A reference that fails its condition is answered as a reference to a row that
 does not exist (the same 422), so that ids of other tenants cannot be probed.
 `ReferenceGuard` runs the checks where the write runs (a session, a connection
-or a pooled `Place`).
+or a pooled `Runner`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sqlmodel_production._exceptions import ReferenceNotFound
-from sqlmodel_production.db.internal import Prepared, Row, Target, place_of
+from sqlmodel_production.db.internal import Prepared, Row, SessionLike, runner_of
 
 __all__ = ["ReferenceGuard", "ScopedReference", "scoped_references"]
 
@@ -140,7 +140,7 @@ class ReferenceGuard:
 
     def insert(
         self,
-        session: Target,
+        session: SessionLike,
         values: dict[str, Any],
         checked: Sequence[ScopedReference],
     ) -> Row:
@@ -161,14 +161,14 @@ class ReferenceGuard:
                 .from_select(list(names), select)
                 .returning(*self.returning)
             )
-        rows = place_of(session).all(statement, values)
+        rows = runner_of(session).all(statement, values)
         if not rows:
             raise self.not_found(session, values, checked, self._value)
         return rows[0]
 
     def not_found(
         self,
-        session: Target,
+        session: SessionLike,
         params: Mapping[str, Any],
         checked: Sequence[ScopedReference],
         value: Callable[[str], sa.ColumnElement[Any]],
@@ -185,7 +185,7 @@ class ReferenceGuard:
         select: sa.Select[Any] = sa.select(*labels)
         if where is not None:
             select = select.select_from(self.table).where(where)
-        row = place_of(session).first(select, params) or {}
+        row = runner_of(session).first(select, params) or {}
         failing = [r for i, r in enumerate(checked) if not row.get(f"c{i}")]
         failing = failing or list(checked)  # moved into the scope since: say all
         return ReferenceNotFound(
@@ -196,7 +196,7 @@ class ReferenceGuard:
 
     def check_rows(
         self,
-        session: Target,
+        session: SessionLike,
         rows: Sequence[Mapping[str, Any]],
         checked: Sequence[ScopedReference],
     ) -> None:
@@ -231,7 +231,7 @@ class ReferenceGuard:
                     zip((f"scope_{n}" for n in reference.scope), key, strict=True)
                 )
                 params["wanted"] = list(wanted)
-                for hit in place_of(session).all(select, params):
+                for hit in runner_of(session).all(select, params):
                     found.add((*key, hit[reference.target.name]))
             for index, row in enumerate(rows):
                 value = row.get(name)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from sqlmodel_production.crud._scope import one_value_each
-from sqlmodel_production.db.internal import Place, Prepared
+from sqlmodel_production.db.internal import Prepared, Runner
 from sqlmodel_production.models import SoftDelete
 
 __all__ = ["INCLUDE_LIMIT", "RelatedLoad", "include_limits", "related_load"]
@@ -46,7 +46,7 @@ class RelatedLoad:
 
     def __call__(
         self,
-        reads: Place,
+        reads: Runner,
         row: Mapping[Any, Any],
         scope: Mapping[str, Any] | None = None,
     ) -> tuple[Any, bool]:

@@ -2,8 +2,8 @@
 
 Reads select only the Public schema's columns and return plain mappings (no
 identity map, no second validation). Every method runs where it is given: a
-session (in its transaction), a connection, or a `Place` (the routes' pooled
-connection, `pooled_place`). Writes use Core statements with
+session (in its transaction), a connection, or a `Runner` (the routes' pooled
+connection, `pooled_runner`). Writes use Core statements with
 `RETURNING` where the database has it, so server-generated values come back
 in the same round trip. Every method takes a sync `Session`; async code uses
 `AsyncRepository`, which runs the very same methods through `run_sync`.
@@ -42,20 +42,20 @@ from sqlmodel_production.crud._scope import (
 )
 from sqlmodel_production.crud._values import RowValues
 from sqlmodel_production.db.internal import (
-    Place,
-    PooledPlace,
+    PooledRunner,
     Prepared,
     Row,
-    Target,
+    Runner,
+    SessionLike,
     connection_of,
-    place_of,
+    runner_of,
 )
 from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
 
-__all__ = ["Deleted", "Page", "Repository", "Row", "Target"]
+__all__ = ["DeletedRows", "Page", "Repository", "Row", "SessionLike"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
-Deleted = Literal["hide", "include", "only"]
+DeletedRows = Literal["hide", "include", "only"]
 """Which soft-deleted rows a read sees: none (the default), both kinds, or only them."""
 _Shape = tuple[
     ShapeNames, str
@@ -183,11 +183,11 @@ class Repository(Generic[ModelT]):
 
     def read(
         self,
-        session: Target,
+        session: SessionLike,
         id: Any,
         *,
         scope: Mapping[str, Any] | None = None,
-        deleted: Deleted = "hide",
+        deleted: DeletedRows = "hide",
     ) -> Row | None:
         """The Public columns of one row, or None (absent, outside `scope`, or soft-deleted)."""
         shape = self._shape(scope, deleted)
@@ -200,12 +200,12 @@ class Repository(Generic[ModelT]):
             )
 
         statement = _cached(self._reads, shape, build)
-        return place_of(session).first(statement, {"pk": id, **self._scoped(scope)})
+        return runner_of(session).first(statement, {"pk": id, **self._scoped(scope)})
 
     # --- scope and soft delete: criteria every statement of the repository carries ---
 
     def _shape(
-        self, scope: Mapping[str, Any] | None, deleted: Deleted = "hide"
+        self, scope: Mapping[str, Any] | None, deleted: DeletedRows = "hide"
     ) -> _Shape:
         for name in scope or ():
             if name not in self.table.c:
@@ -229,7 +229,7 @@ class Repository(Generic[ModelT]):
         return clauses
 
     def criteria(
-        self, columns: Collection[str] = (), deleted: Deleted = "hide"
+        self, columns: Collection[str] = (), deleted: DeletedRows = "hide"
     ) -> builtins.list[sa.ColumnElement[bool]]:
         """The WHERE clauses of a scope on `columns` (and of soft delete), for statements of your own.
 
@@ -263,7 +263,7 @@ class Repository(Generic[ModelT]):
 
     def list(
         self,
-        session: Target,
+        session: SessionLike,
         *,
         filters: Mapping[str, Any] | None = None,
         order_by: str | None = None,
@@ -272,7 +272,7 @@ class Repository(Generic[ModelT]):
         cursor: str | None = None,
         with_total: bool = False,
         scope: Mapping[str, Any] | None = None,
-        deleted: Deleted = "hide",
+        deleted: DeletedRows = "hide",
     ) -> Page:
         """One page of rows matching `filters` inside `scope`, by offset or after a cursor.
 
@@ -284,7 +284,7 @@ class Repository(Generic[ModelT]):
         keys = self.ordering.parse(order_by)
         where = self.filters.clauses(filters or {}, scope)
         after = decode_cursor(keys, cursor) if cursor is not None else None
-        reads = place_of(session)
+        reads = runner_of(session)
         shape = self._shape(scope, deleted)
         params: dict[str, Any] = {
             "offset": offset,
@@ -317,15 +317,15 @@ class Repository(Generic[ModelT]):
 
     def count(
         self,
-        session: Target,
+        session: SessionLike,
         *,
         filters: Mapping[str, Any] | None = None,
         scope: Mapping[str, Any] | None = None,
-        deleted: Deleted = "hide",
+        deleted: DeletedRows = "hide",
     ) -> int:
         """The number of rows matching `filters` inside `scope`."""
         return self._count(
-            place_of(session),
+            runner_of(session),
             self.filters.clauses(filters or {}, scope),
             self._shape(scope, deleted),
             scope,
@@ -333,7 +333,7 @@ class Repository(Generic[ModelT]):
 
     def _count(
         self,
-        reads: Place,
+        reads: Runner,
         where: Sequence[sa.ColumnElement[bool]],
         shape: _Shape,
         scope: Mapping[str, Any] | None,
@@ -386,7 +386,7 @@ class Repository(Generic[ModelT]):
 
     def create(
         self,
-        session: Target,
+        session: SessionLike,
         data: SQLModel | Mapping[str, Any],
         *,
         scope: Mapping[str, Any] | None = None,
@@ -402,7 +402,7 @@ class Repository(Generic[ModelT]):
             return self._guard.insert(session, values, checked)
         if checked:  # no INSERT ... RETURNING: check with the targets locked
             self._guard.check_rows(session, [values], checked)
-        if isinstance(session, PooledPlace):
+        if isinstance(session, PooledRunner):
             (row,) = session.all(self._insert(tuple(values)), values)
             return row
         return insert_rows(
@@ -423,7 +423,7 @@ class Repository(Generic[ModelT]):
 
     def create_many(
         self,
-        session: Target,
+        session: SessionLike,
         items: Sequence[SQLModel | Mapping[str, Any]],
         *,
         scope: Mapping[str, Any] | None = None,
@@ -448,7 +448,7 @@ class Repository(Generic[ModelT]):
 
     def update(
         self,
-        session: Target,
+        session: SessionLike,
         id: Any,
         data: Mapping[str, Any],
         *,
@@ -582,7 +582,7 @@ class Repository(Generic[ModelT]):
 
     def delete(
         self,
-        session: Target,
+        session: SessionLike,
         id: Any,
         *,
         scope: Mapping[str, Any] | None = None,
@@ -630,7 +630,7 @@ class Repository(Generic[ModelT]):
         return False
 
     def restore(
-        self, session: Target, id: Any, *, scope: Mapping[str, Any] | None = None
+        self, session: SessionLike, id: Any, *, scope: Mapping[str, Any] | None = None
     ) -> Row | None:
         """Unmark a soft-deleted row; its Public columns, or None if no deleted row has this key."""
         if self.deleted_at is None:
@@ -653,7 +653,7 @@ class Repository(Generic[ModelT]):
 
     def upsert(
         self,
-        session: Target,
+        session: SessionLike,
         data: SQLModel | Mapping[str, Any],
         *,
         on: Sequence[str],

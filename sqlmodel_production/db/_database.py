@@ -21,8 +21,8 @@ from sqlmodel_production._compat import greenlet_spawn
 from ._backends import profile_of
 from ._engine import create_async_engine, create_engine
 from ._observers import EngineInfo
-from ._places import DIRECT_READS
 from ._replicas import NodeStatus, Replicas
+from ._runners import DIRECT_READS
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
 

@@ -48,7 +48,7 @@ def run_prepared(
     For statements that return many rows (a bulk INSERT ... RETURNING): no
     `Result` and no `Row` per row, only the dicts, which keeps the garbage
     collector's work down as well. The engine's statement listeners see it as
-    they see `PooledPlace`' statements; where a `PooledPlace` would use a
+    they see `PooledRunner`' statements; where a `PooledRunner` would use a
     `Connection` (see `_direct_listeners`), or for a statement rendered per
     execution, it goes through `connection.execute`.
     """

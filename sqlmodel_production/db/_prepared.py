@@ -41,7 +41,7 @@ NO_PARAMS: Mapping[str, Any] = {}
 class Prepared:
     """A Core statement that returns rows, built once, compiled at most once per dialect.
 
-    A SELECT, or an INSERT / UPDATE / DELETE ... RETURNING (run on a `PooledPlace`
+    A SELECT, or an INSERT / UPDATE / DELETE ... RETURNING (run on a `PooledRunner`
     only by single-statement writes, in autocommit). Parameters are `bindparam`s
     named in the mapping given at execution. Where a dialect must render a
     parameter into the SQL text (an expanding `IN`, a literal `LIMIT`) or compute
@@ -191,7 +191,7 @@ def execute(statement: Prepared | sa.Select[Any]) -> Any:
 
 
 def direct_safe(listener: F) -> F:
-    """Mark a `before/after_cursor_execute` listener that `PooledPlace` may call itself.
+    """Mark a `before/after_cursor_execute` listener that `PooledRunner` may call itself.
 
     It is called with `conn=None`, a plain object as `context` (attributes
     may be set on it between the two calls) and, for a statement sent through

@@ -1,7 +1,7 @@
 """The execution seam: what the package's upper layers (`crud`, `api`, `diagnostics`) use of `db`.
 
 Beyond the public API (`sqlmodel_production.db`), the repository and the
-routes need where a unit of work runs (`Place`, `choose`), statements compiled
+routes need where a unit of work runs (`Runner`, `where_to_run`), statements compiled
 once (`Prepared`), the drivers' fast paths, the backend profiles' per-database
 answers and the error classification's details. They import them from here,
 never from `db`'s private modules. Not public: names here may change in any
@@ -23,23 +23,23 @@ from sqlmodel_production.db._errors import resolve_columns as resolve_columns
 from sqlmodel_production.db._observers import (
     report_error_answered as report_error_answered,
 )
-from sqlmodel_production.db._places import WROTE as WROTE
-from sqlmodel_production.db._places import WROTE_NOW as WROTE_NOW
-from sqlmodel_production.db._places import WROTE_RECENTLY as WROTE_RECENTLY
-from sqlmodel_production.db._places import Place as Place
-from sqlmodel_production.db._places import PooledPlace as PooledPlace
-from sqlmodel_production.db._places import SessionState as SessionState
-from sqlmodel_production.db._places import Target as Target
-from sqlmodel_production.db._places import Where as Where
-from sqlmodel_production.db._places import Work as Work
-from sqlmodel_production.db._places import choose as choose
-from sqlmodel_production.db._places import connection_of as connection_of
-from sqlmodel_production.db._places import place_of as place_of
-from sqlmodel_production.db._places import pooled_place as pooled_place
-from sqlmodel_production.db._places import session_state as session_state
 from sqlmodel_production.db._prepared import Prepared as Prepared
 from sqlmodel_production.db._prepared import Row as Row
 from sqlmodel_production.db._prepared import direct_safe as direct_safe
+from sqlmodel_production.db._runners import WROTE as WROTE
+from sqlmodel_production.db._runners import WROTE_NOW as WROTE_NOW
+from sqlmodel_production.db._runners import WROTE_RECENTLY as WROTE_RECENTLY
+from sqlmodel_production.db._runners import PooledRunner as PooledRunner
+from sqlmodel_production.db._runners import Runner as Runner
+from sqlmodel_production.db._runners import RunOn as RunOn
+from sqlmodel_production.db._runners import SessionLike as SessionLike
+from sqlmodel_production.db._runners import SessionState as SessionState
+from sqlmodel_production.db._runners import WorkKind as WorkKind
+from sqlmodel_production.db._runners import connection_of as connection_of
+from sqlmodel_production.db._runners import pooled_runner as pooled_runner
+from sqlmodel_production.db._runners import runner_of as runner_of
+from sqlmodel_production.db._runners import session_state as session_state
+from sqlmodel_production.db._runners import where_to_run as where_to_run
 from sqlmodel_production.db._transaction import retrying as retrying
 
 __all__ = [
@@ -47,24 +47,24 @@ __all__ = [
     "WROTE",
     "WROTE_NOW",
     "WROTE_RECENTLY",
-    "Place",
-    "PooledPlace",
+    "Runner",
+    "PooledRunner",
     "Prepared",
     "Row",
     "SessionState",
-    "Target",
-    "Where",
-    "Work",
+    "SessionLike",
+    "RunOn",
+    "WorkKind",
     "autocommits",
-    "choose",
+    "where_to_run",
     "connection_failed",
     "connection_of",
     "direct_safe",
     "insert_statement",
     "mark_row",
     "offending_values",
-    "place_of",
-    "pooled_place",
+    "runner_of",
+    "pooled_runner",
     "profile_of",
     "report_error_answered",
     "resolve_columns",

@@ -25,7 +25,7 @@ from sqlmodel_production.db._errors import (
     classify,
     mark_lost_connections,
 )
-from sqlmodel_production.db._places import pooled_place
+from sqlmodel_production.db._runners import pooled_runner
 from tests.conftest import Target
 
 T = TypeVar("T")
@@ -113,7 +113,7 @@ def test_refused_checkout_of_a_pooled_place_is_connection_lost(
 
     def read(engine: sa.Engine) -> BaseException:
         with pytest.raises(ConnectionLost) as raised:
-            with pooled_place(engine) as reads:
+            with pooled_runner(engine) as reads:
                 reads.all(sa.select(sa.literal(1)))
         return raised.value
 
@@ -146,7 +146,7 @@ def test_killed_in_the_pool_is_dropped_after_one_failure(
 
     def select_one(engine: sa.Engine) -> int:
         if path == "direct":
-            with pooled_place(engine) as reads:
+            with pooled_runner(engine) as reads:
                 return int(reads.all(sa.select(sa.literal(1).label("one")))[0]["one"])
         with engine.connect() as conn:
             return int(conn.exec_driver_sql("SELECT 1").scalar_one())

@@ -1,4 +1,4 @@
-"""Statements on a pooled connection (`pooled_place`, `Prepared`) on the real servers, sync and async.
+"""Statements on a pooled connection (`pooled_runner`, `Prepared`) on the real servers, sync and async.
 
 Every read is checked against the same statement run through a SQLAlchemy
 `Connection`: the rows must be equal, value for value and type for type.
@@ -21,18 +21,18 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._driver import run_prepared
-from sqlmodel_production.db._places import (
-    DIRECT_READS,
-    ConnectionPlace,
-    PooledPlace,
-    SessionState,
-    Where,
-    Work,
-    choose,
-    pooled_place,
-    session_state,
-)
 from sqlmodel_production.db._prepared import Prepared, Row, direct_safe
+from sqlmodel_production.db._runners import (
+    DIRECT_READS,
+    ConnectionRunner,
+    PooledRunner,
+    RunOn,
+    SessionState,
+    WorkKind,
+    pooled_runner,
+    session_state,
+    where_to_run,
+)
 from sqlmodel_production.db._settings import Pooler
 from sqlmodel_production.diagnostics import record_queries
 from sqlmodel_production.models import UTCDateTime
@@ -106,11 +106,11 @@ def database(make_database: Callable[..., Database]) -> Iterator[Database]:
 Step = Callable[[sa.Engine], Any]
 
 
-def direct(fn: Callable[[PooledPlace], T]) -> Callable[[sa.Engine], T]:
+def direct(fn: Callable[[PooledRunner], T]) -> Callable[[sa.Engine], T]:
     """A step: `fn` on direct reads of the engine."""
 
     def step(engine: sa.Engine) -> T:
-        with pooled_place(engine) as reads:
+        with pooled_runner(engine) as reads:
             return fn(reads)
 
     return step
@@ -141,7 +141,7 @@ def run(database: Database, async_: bool, *steps: Step) -> list[Any]:
     return asyncio.run(main())
 
 
-def backend_id(reads: PooledPlace) -> int:
+def backend_id(reads: PooledRunner) -> int:
     """The server's id of the connection the reads run on."""
     function = (
         sa.func.pg_backend_pid()
@@ -173,7 +173,7 @@ def test_rows_equal_those_read_through_a_connection(
     expected, got, again = run(
         database,
         target.async_,
-        connected(lambda conn: every_read(ConnectionPlace(conn))),
+        connected(lambda conn: every_read(ConnectionRunner(conn))),
         direct(every_read),
         direct(every_read),
     )
@@ -208,7 +208,7 @@ def test_an_insert_returning_gives_the_rows_a_connection_gives(
     insert = insert_of(things, list(row))
 
     def through_connection(conn: sa.Connection) -> Any:
-        inserted = ConnectionPlace(conn).first(insert, {**row, "id": 11})
+        inserted = ConnectionRunner(conn).first(insert, {**row, "id": 11})
         conn.rollback()
         return inserted
 
@@ -246,7 +246,7 @@ def test_a_python_side_default_is_computed_through_a_connection(
 
 
 def test_every_statement_is_recorded(target: Target, database: Database) -> None:
-    def read(reads: PooledPlace) -> Any:
+    def read(reads: PooledRunner) -> Any:
         with record_queries() as recording:
             every_read(reads)
         return recording
@@ -273,14 +273,14 @@ def test_an_unmarked_listener_sends_every_read_through_a_connection(
         if "rd_thing" in sql:
             seen.append(conn)
 
-    def read(reads: PooledPlace) -> Any:
+    def read(reads: PooledRunner) -> Any:
         return reads.all(by_mood)
 
     engine = database.async_engine.sync_engine if target.async_ else database.engine
     sa.event.listen(engine, "after_cursor_execute", ours)
     try:
         run(database, target.async_, direct(read))
-        assert seen == [None]  # called by PooledPlace itself
+        assert seen == [None]  # called by PooledRunner itself
         seen.clear()
         sa.event.listen(engine, "before_cursor_execute", foreign)
         [rows] = run(database, target.async_, direct(read))
@@ -300,7 +300,7 @@ def test_postgresql_reads_outside_a_transaction_and_restores_the_connection(
     clock = Prepared(sa.select(sa.func.clock_timestamp().label("at")))
     started = Prepared(sa.select(sa.func.now().label("at")))
 
-    def read(reads: PooledPlace) -> tuple[int, bool]:
+    def read(reads: PooledRunner) -> tuple[int, bool]:
         first = backend_id(reads)
         ran_at = reads.first(clock)
         began_at = reads.first(started)
@@ -339,7 +339,7 @@ def test_behind_pgbouncer_reads_run_outside_a_transaction(
     mark = Prepared(sa.select(sa.func.set_config("smp.mark", "set", True).label("m")))
     seen = Prepared(sa.select(sa.func.current_setting("smp.mark", True).label("m")))
 
-    def read(reads: PooledPlace) -> tuple[Any, list[Row]]:
+    def read(reads: PooledRunner) -> tuple[Any, list[Row]]:
         reads.first(mark)
         row = reads.first(seen)
         assert row is not None
@@ -355,7 +355,7 @@ def test_behind_pgbouncer_reads_run_outside_a_transaction(
 def test_a_lost_connection_raises_a_disconnect_and_is_not_pooled_again(
     target: Target, database: Database
 ) -> None:
-    def lose(reads: PooledPlace) -> tuple[int, sa.exc.DBAPIError]:
+    def lose(reads: PooledRunner) -> tuple[int, sa.exc.DBAPIError]:
         session = backend_id(reads)
         kill(database, session)
         with pytest.raises(sa.exc.DBAPIError) as raised:
@@ -498,7 +498,7 @@ def test_a_schema_translate_map_is_applied_to_prepared_statements(
     insert = insert_of(things, list(ROWS[0]))
 
     def read(engine: sa.Engine) -> Any:
-        with pooled_place(
+        with pooled_runner(
             engine.execution_options(schema_translate_map=tenant)
         ) as reads:
             return reads.all(names)
@@ -508,7 +508,7 @@ def test_a_schema_translate_map_is_applied_to_prepared_statements(
             conn = conn.execution_options(schema_translate_map=tenant)
             inserted = run_prepared(conn, insert, {**ROWS[1], "id": 8})
             conn.commit()
-            return inserted, ConnectionPlace(conn).all(names)
+            return inserted, ConnectionRunner(conn).all(names)
 
     default = direct(lambda reads: reads.all(names))
     got, (inserted, after), untouched = run(
@@ -581,38 +581,38 @@ def test_execution_listeners_see_every_statement(
 
 # --- where a unit of work runs ---------------------------------------------------------
 
-W, S = Work, SessionState
+W, S = WorkKind, SessionState
 
 
 @pytest.mark.parametrize(
     ("work", "session", "autocommit", "where"),
     [
         # No session, or only the request's untouched own one: a pooled connection.
-        (W.READ, S.NONE, False, Where.POOLED),
-        (W.READ, S.UNTOUCHED, False, Where.POOLED),
-        (W.SINGLE_WRITE, S.NONE, True, Where.POOLED),
-        (W.SINGLE_WRITE, S.UNTOUCHED, True, Where.POOLED),
+        (W.READ, S.NONE, False, RunOn.POOLED),
+        (W.READ, S.UNTOUCHED, False, RunOn.POOLED),
+        (W.SINGLE_WRITE, S.NONE, True, RunOn.POOLED),
+        (W.SINGLE_WRITE, S.UNTOUCHED, True, RunOn.POOLED),
         # A single write where a statement cannot autocommit: a transaction.
-        (W.SINGLE_WRITE, S.NONE, False, Where.NEW_TRANSACTION),
-        (W.SINGLE_WRITE, S.UNTOUCHED, False, Where.NEW_TRANSACTION),
+        (W.SINGLE_WRITE, S.NONE, False, RunOn.NEW_TRANSACTION),
+        (W.SINGLE_WRITE, S.UNTOUCHED, False, RunOn.NEW_TRANSACTION),
         # Any session given to the request: work sees what it sees.
-        (W.READ, S.IDLE, True, Where.SESSION),
-        (W.READ, S.IN_TRANSACTION, True, Where.SESSION),
-        (W.ORM_READ, S.NONE, True, Where.SESSION),
-        (W.ORM_READ, S.UNTOUCHED, True, Where.SESSION),
-        (W.SINGLE_WRITE, S.IDLE, True, Where.NEW_TRANSACTION),
-        (W.WRITE, S.NONE, True, Where.NEW_TRANSACTION),
-        (W.WRITE, S.UNTOUCHED, True, Where.NEW_TRANSACTION),
-        (W.WRITE, S.IDLE, True, Where.NEW_TRANSACTION),
+        (W.READ, S.IDLE, True, RunOn.SESSION),
+        (W.READ, S.IN_TRANSACTION, True, RunOn.SESSION),
+        (W.ORM_READ, S.NONE, True, RunOn.SESSION),
+        (W.ORM_READ, S.UNTOUCHED, True, RunOn.SESSION),
+        (W.SINGLE_WRITE, S.IDLE, True, RunOn.NEW_TRANSACTION),
+        (W.WRITE, S.NONE, True, RunOn.NEW_TRANSACTION),
+        (W.WRITE, S.UNTOUCHED, True, RunOn.NEW_TRANSACTION),
+        (W.WRITE, S.IDLE, True, RunOn.NEW_TRANSACTION),
         # A transaction in progress cannot be run again: join it, no retry.
-        (W.WRITE, S.IN_TRANSACTION, True, Where.OPEN_TRANSACTION),
-        (W.SINGLE_WRITE, S.IN_TRANSACTION, True, Where.OPEN_TRANSACTION),
+        (W.WRITE, S.IN_TRANSACTION, True, RunOn.OPEN_TRANSACTION),
+        (W.SINGLE_WRITE, S.IN_TRANSACTION, True, RunOn.OPEN_TRANSACTION),
     ],
 )
-def test_choose(
-    work: Work, session: SessionState, autocommit: bool, where: Where
+def test_where_to_run(
+    work: WorkKind, session: SessionState, autocommit: bool, where: RunOn
 ) -> None:
-    assert choose(work, session, autocommit=autocommit) is where
+    assert where_to_run(work, session, autocommit=autocommit) is where
 
 
 def test_session_state_tells_the_sessions_apart(

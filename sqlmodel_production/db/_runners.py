@@ -1,9 +1,9 @@
 """Where a statement runs: the execution seam of routes and repositories.
 
-Every statement a route or a repository runs goes to a `Place`: a session's
-connection in its transaction (`ConnectionPlace`) or a pooled connection of its
-own (`PooledPlace`, in autocommit where the backend's profile allows it, on the
-driver for `Prepared` statements). `choose` is the one pure decision of where a
+Every statement a route or a repository runs goes to a `Runner`: a session's
+connection in its transaction (`ConnectionRunner`) or a pooled connection of its
+own (`PooledRunner`, in autocommit where the backend's profile allows it, on the
+driver for `Prepared` statements). `where_to_run` is the one pure decision of where a
 unit of work runs; the endpoints carry it out, sync and async alike.
 """
 
@@ -27,22 +27,22 @@ __all__ = [
     "WROTE",
     "WROTE_NOW",
     "WROTE_RECENTLY",
-    "ConnectionPlace",
-    "Place",
-    "PooledPlace",
+    "ConnectionRunner",
+    "Runner",
+    "PooledRunner",
     "SessionState",
-    "Target",
-    "Where",
-    "Work",
-    "choose",
+    "SessionLike",
+    "RunOn",
+    "WorkKind",
+    "where_to_run",
     "connection_of",
-    "place_of",
-    "pooled_place",
+    "runner_of",
+    "pooled_runner",
     "session_state",
 ]
 
 
-class Place(Protocol):
+class Runner(Protocol):
     """Where statements run: `all` rows or the `first` one as dicts, `connection()` for the rest."""
 
     def all(
@@ -56,7 +56,7 @@ class Place(Protocol):
     def connection(self) -> sa.Connection: ...
 
 
-class ConnectionPlace:
+class ConnectionRunner:
     """Statements on a SQLAlchemy `Connection` (a session's: in its transaction)."""
 
     __slots__ = ("_connection",)
@@ -83,7 +83,7 @@ class ConnectionPlace:
         return self._connection
 
 
-class PooledPlace:
+class PooledRunner:
     """Statements on one pooled connection of their own, `Prepared` ones straight on the driver.
 
     Where the backend's profile allows it (PostgreSQL) the connection is in
@@ -91,7 +91,7 @@ class PooledPlace:
     `COMMIT` or `ROLLBACK` round trips, and reads see the latest committed data.
     Elsewhere the statements share one transaction, rolled back when the
     connection goes back to the pool: use it there for reads only. Made by
-    `pooled_place(engine)`; not thread-safe, like the connection it holds.
+    `pooled_runner(engine)`; not thread-safe, like the connection it holds.
     """
 
     def __init__(self, engine: Engine, pooled: Any) -> None:
@@ -127,7 +127,7 @@ class PooledPlace:
         return rows[0] if rows else None
 
     def connection(self) -> sa.Connection:
-        """A `Connection` on the same pooled connection (in autocommit where the place is)."""
+        """A `Connection` on the same pooled connection (in autocommit where the runner is)."""
         if self._connection is None:
             self._connection = sa.Connection(self.engine, connection=self._pooled)
         return self._connection
@@ -141,8 +141,8 @@ class PooledPlace:
 
 
 @contextmanager
-def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
-    """A `PooledPlace` on a connection checked out of `engine`'s pool, returned on exit.
+def pooled_runner(engine: Engine) -> Iterator[PooledRunner]:
+    """A `PooledRunner` on a connection checked out of `engine`'s pool, returned on exit.
 
     On PostgreSQL the connection is put in autocommit (no `BEGIN`, no
     `ROLLBACK` on return) and set back before it goes back to the pool; on
@@ -153,12 +153,12 @@ def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
     dbapi_connection: Any = pooled.dbapi_connection
     dialect = engine.dialect
     autocommit = autocommits(engine)
-    place = None
+    runner = None
     try:
         if autocommit:
             dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
-        place = PooledPlace(engine, pooled)
-        yield place
+        runner = PooledRunner(engine, pooled)
+        yield runner
     finally:
         if autocommit and pooled.is_valid:
             try:
@@ -167,27 +167,27 @@ def pooled_place(engine: Engine) -> Iterator[PooledPlace]:
                 Exception
             ) as exc:  # a connection that broke: never raised over the work's error
                 pooled.invalidate(exc)
-        if place is not None:
-            place.close()
+        if runner is not None:
+            runner.close()
         else:
             pooled.close()
 
 
-Target = Session | sa.Connection | Place
-"""What repository methods take: a session (its transaction), a connection, or a `Place`."""
+SessionLike = Session | sa.Connection | Runner
+"""What repository methods take: a session (its transaction), a connection, or a `Runner`."""
 
 
-def place_of(target: Target) -> Place:
-    """The `Place` of a session (its connection, in its transaction), of a connection, or `target` itself."""
+def runner_of(target: SessionLike) -> Runner:
+    """The `Runner` of a session (its connection, in its transaction), of a connection, or `target` itself."""
     if isinstance(target, Session):
-        return ConnectionPlace(target.connection())
+        return ConnectionRunner(target.connection())
     if isinstance(target, sa.Connection):
-        return ConnectionPlace(target)
+        return ConnectionRunner(target)
     return target
 
 
-def connection_of(target: Target) -> sa.Connection:
-    """The `Connection` a write runs on: a session's, the connection itself, or a place's."""
+def connection_of(target: SessionLike) -> sa.Connection:
+    """The `Connection` a write runs on: a session's, the connection itself, or a runner's."""
     if isinstance(target, sa.Connection):
         return target
     return target.connection()
@@ -196,11 +196,11 @@ def connection_of(target: Target) -> sa.Connection:
 # --- where a unit of work runs: one pure decision ------------------------------------
 
 
-class Work(enum.Enum):
+class WorkKind(enum.Enum):
     """What a unit of work does to the database."""
 
     READ = "read"
-    """SELECTs only, on any `Place`."""
+    """SELECTs only, on any `Runner`."""
     ORM_READ = "orm_read"
     """Reads through a session (ORM queries, loaders)."""
     SINGLE_WRITE = "single_write"
@@ -222,11 +222,11 @@ class SessionState(enum.Enum):
     """A session with a transaction in progress (a dependency used it; a test's rolled-back one)."""
 
 
-class Where(enum.Enum):
+class RunOn(enum.Enum):
     """Where a unit of work runs."""
 
     POOLED = "pooled"
-    """A pooled connection of its own (`PooledPlace`), retried on a deadlock."""
+    """A pooled connection of its own (`PooledRunner`), retried on a deadlock."""
     REPLICA = "replica"
     """A pooled connection to a read replica, else as `POOLED` on the primary."""
     NEW_TRANSACTION = "new_transaction"
@@ -259,9 +259,9 @@ def session_state(session: Session | None) -> SessionState:
     return SessionState.IDLE
 
 
-def choose(
-    work: Work, session: SessionState, *, autocommit: bool, replica: bool = False
-) -> Where:
+def where_to_run(
+    work: WorkKind, session: SessionState, *, autocommit: bool, replica: bool = False
+) -> RunOn:
     """Where `work` runs, given the request's session and whether statements can autocommit.
 
     Reads, and single writes where a statement can be its own transaction,
@@ -271,11 +271,11 @@ def choose(
     With any other session they run where that session would see them. Other
     writes begin a transaction of the session, or join the one in progress.
     """
-    pooled = work is Work.READ or (work is Work.SINGLE_WRITE and autocommit)
+    pooled = work is WorkKind.READ or (work is WorkKind.SINGLE_WRITE and autocommit)
     if pooled and session in (SessionState.NONE, SessionState.UNTOUCHED):
-        return Where.REPLICA if replica and work is Work.READ else Where.POOLED
-    if work in (Work.READ, Work.ORM_READ):
-        return Where.SESSION
+        return RunOn.REPLICA if replica and work is WorkKind.READ else RunOn.POOLED
+    if work in (WorkKind.READ, WorkKind.ORM_READ):
+        return RunOn.SESSION
     if session is SessionState.IN_TRANSACTION:
-        return Where.OPEN_TRANSACTION
-    return Where.NEW_TRANSACTION
+        return RunOn.OPEN_TRANSACTION
+    return RunOn.NEW_TRANSACTION
