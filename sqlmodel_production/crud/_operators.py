@@ -4,8 +4,8 @@ Each entry says which kinds of column it applies to (and which get it by default
 what value it takes (which fixes the query parameter's type and how the value is
 checked), how it reads in the OpenAPI document, and how it becomes SQL. Building a
 clause is pure: no I/O, no dialect; where a backend needs other SQL (MariaDB's
-case-insensitive collations for `eq`, `ne` and `in` on text), the clause carries both
-forms and the compiler picks one.
+case-insensitive collations for `eq`, `ne` and `in` on text), the clause is an
+`exact_text` that carries both forms, and the backend's profile renders its own.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
-from sqlmodel_production._compat import implicitly_boolean, traverse_clauses
+from sqlmodel_production.db.internal import exact_text
 
 __all__ = [
     "ESCAPE",
@@ -118,32 +116,8 @@ class Operator:
     nullable_only: bool = False
 
 
-@implicitly_boolean  # a condition: never rendered as `(...) = 1`
-@traverse_clauses("default", "mysql")  # both forms make the cache key
-class _ByDialect(sa.ColumnElement[bool]):
-    """A condition written one way for MariaDB / MySQL and another for the other backends."""
-
-    inherit_cache = True
-    type = sa.Boolean()
-
-    def __init__(self, default: Clause, mysql: Clause) -> None:
-        self.default = default
-        self.mysql = mysql
-
-
-@compiles(_ByDialect)
-def _compile_default(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.default, **kw)
-
-
-@compiles(_ByDialect, "mysql")
-@compiles(_ByDialect, "mariadb")
-def _compile_mysql(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(sa.Grouping(element.mysql), **kw)
-
-
 def _bytes(target: FilterColumn) -> sa.ColumnElement[Any]:
-    """The column as bytes on MariaDB: compared exactly, case and trailing spaces included."""
+    """The column as bytes: compared exactly, case and trailing spaces included (see `exact_text`)."""
     return sa.cast(target.column, sa.LargeBinary)
 
 
@@ -156,9 +130,9 @@ def _eq(target: FilterColumn, value: Any) -> Clause:
     if not target.text:
         equal: Clause = column == value
         return equal
-    # MariaDB's default collations ignore case and trailing spaces; the plain `=` still
-    # finds the candidates through the column's index, the byte comparison keeps the exact ones.
-    return _ByDialect(
+    # Where a collation ignores case and trailing spaces, the plain `=` still finds the
+    # candidates through the column's index, and the byte comparison keeps the exact ones.
+    return exact_text(
         column == value,
         sa.and_(column == value, _bytes(target) == _value(target, value)),
     )
@@ -171,7 +145,7 @@ def _ne(target: FilterColumn, value: Any) -> Clause:
         return column.is_distinct_from(value) if target.nullable else column != value
     exact = _bytes(target)
     other = _value(target, value)
-    return _ByDialect(
+    return exact_text(
         column.is_distinct_from(value) if target.nullable else column != value,
         exact.is_distinct_from(other) if target.nullable else exact != other,
     )
@@ -184,7 +158,7 @@ def _in(target: FilterColumn, values: Collection[Any]) -> Clause:
     exact = _bytes(target).in_(
         sa.bindparam(None, list(values), type_=column.type, expanding=True)
     )
-    return _ByDialect(column.in_(values), sa.and_(column.in_(values), exact))
+    return exact_text(column.in_(values), sa.and_(column.in_(values), exact))
 
 
 def _is_null(target: FilterColumn, is_null: bool) -> Clause:

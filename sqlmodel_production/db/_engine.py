@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ._backends import POOLER_OPTION, Backend, Profile, profile_of
+from ._backends import POOLER_OPTION, Pooler, Profile, profile_of
 from ._errors import mark_lost_connections
-from ._settings import DatabaseSettings, Pooler
+from ._settings import DatabaseSettings
 from ._urls import async_url, backend_of, sync_url
 
 __all__ = ["create_async_engine", "create_engine", "engine_options"]
@@ -74,7 +74,7 @@ def engine_options(
         # The hot connections serve the load; the rest idle at the bottom of the stack.
         "pool_use_lifo": True,
     }
-    if profile.backend is Backend.SQLITE and _is_memory(url):
+    if profile.in_memory(url):
         # One shared connection, or every checkout would see an empty database.
         options = {"echo": settings.echo, "poolclass": StaticPool}
     options["connect_args"] = profile.connect_args(settings, async_)
@@ -95,10 +95,6 @@ def _merge(options: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]
             if key not in overrides:
                 merged.pop(key, None)
     return merged
-
-
-def _is_memory(url: URL) -> bool:
-    return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
 def _ping_after(settings: DatabaseSettings, profile: Profile) -> float | None:

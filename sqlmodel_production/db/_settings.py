@@ -7,6 +7,11 @@ from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from ._backends import Pooler, Profile, profile_of
+
+__all__ = ["DatabaseSettings", "Environment", "Pooler"]
 
 
 class Environment(enum.StrEnum):
@@ -14,14 +19,6 @@ class Environment(enum.StrEnum):
 
     DEVELOPMENT = "development"
     PRODUCTION = "production"
-
-
-class Pooler(enum.StrEnum):
-    """A connection pooler between the service and PostgreSQL."""
-
-    NONE = "none"
-    PGBOUNCER = "pgbouncer"
-    """PgBouncer in transaction mode: no prepared statements or session state outlive a transaction."""
 
 
 class DatabaseSettings(BaseSettings):
@@ -101,11 +98,12 @@ class DatabaseSettings(BaseSettings):
             return [url.strip() for url in value.split(",") if url.strip()]
         return value
 
+    def _profile(self) -> Profile:
+        return profile_of(make_url(self.database_url).get_backend_name())
+
     @model_validator(mode="after")
     def _replicas_need_postgresql(self) -> Self:
-        if self.database_replica_urls and not self.database_url.startswith(
-            ("postgresql", "postgres")
-        ):
+        if self.database_replica_urls and not self._profile().replicas:
             raise ValueError(
                 "DATABASE_REPLICA_URLS is supported for PostgreSQL streaming replicas; "
                 "DATABASE_URL names another database"
@@ -114,9 +112,7 @@ class DatabaseSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _pooler_needs_postgresql(self) -> Self:
-        if self.database_pooler is not Pooler.NONE and not self.database_url.startswith(
-            ("postgresql", "postgres")
-        ):
+        if self.database_pooler is not Pooler.NONE and not self._profile().poolers:
             raise ValueError(
                 f"DATABASE_POOLER={self.database_pooler.value} is for PostgreSQL; "
                 "DATABASE_URL names another database"

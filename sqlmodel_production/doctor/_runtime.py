@@ -209,7 +209,7 @@ def server_limits(url: str) -> ServerLimits | None:
     from sqlalchemy.pool import NullPool
 
     from sqlmodel_production.db import backend_of, sync_url
-    from sqlmodel_production.db._backends import profile_of
+    from sqlmodel_production.db.internal import profile_of
 
     try:
         profile = profile_of(backend_of(url))
@@ -217,7 +217,7 @@ def server_limits(url: str) -> ServerLimits | None:
         raise DoctorUsageError(f"--database-url: {exc}") from exc
     if profile.server_limits_sql is None:
         return None
-    pooler = _pgbouncer_limit(sync_url(url))
+    pooler = _pgbouncer_limit(sync_url(url)) if profile.poolers else None
     if pooler is not None:
         return ServerLimits("PgBouncer", pooler, 0, pooler="pgbouncer")
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
@@ -239,14 +239,13 @@ def server_limits(url: str) -> ServerLimits | None:
 
 
 def _pgbouncer_limit(url: Any) -> int | None:
-    """PgBouncer's `max_client_conn` when `url` reaches PgBouncer (its console answers); else None.
+    """PgBouncer's `max_client_conn` when `url` (of a backend poolers stand before) reaches
+    PgBouncer (its console answers); else None.
 
     A PostgreSQL server has no `pgbouncer` database; PgBouncer's console
     answers `SHOW CONFIG` (simple query protocol only) to its `stats_users`,
     and refuses others with "not allowed": PgBouncer all the same, limit unknown (0).
     """
-    if url.get_backend_name() != "postgresql":
-        return None
     import psycopg
 
     try:

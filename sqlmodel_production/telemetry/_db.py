@@ -27,7 +27,7 @@ from sqlalchemy.pool import QueuePool
 
 from sqlmodel_production._compat import observe_pool_waits, queue_pool_max_overflow
 from sqlmodel_production.db import EngineInfo, classify
-from sqlmodel_production.db.internal import direct_safe
+from sqlmodel_production.db.internal import direct_safe, profile_of
 
 from ._statements import Summary, summarize
 
@@ -43,12 +43,6 @@ OPERATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 """`db.client.operation.duration` buckets, as the semantic conventions advise."""
 WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 """`db.client.connection.wait_time` buckets: most checkouts find an idle connection at once."""
-_SYSTEMS = {
-    "postgresql": "postgresql",
-    "mysql": "mariadb",
-    "mariadb": "mariadb",
-    "sqlite": "sqlite",
-}
 
 
 class EngineTelemetry:
@@ -167,12 +161,13 @@ class EngineTelemetry:
     def _listeners(self, info: EngineInfo) -> tuple[Any, Any, Any]:
         engine = info.engine
         url = engine.url
-        system = _SYSTEMS.get(engine.dialect.name, engine.dialect.name)
-        base: dict[str, Any] = {"db.system.name": system}
+        profile = profile_of(engine.dialect.name)
+        # The backends' names are the semantic conventions' `db.system.name` values.
+        base: dict[str, Any] = {"db.system.name": profile.backend.value}
         if url.host:
             base["server.address"] = url.host
             base["server.port"] = url.port or engine.dialect.default_port()  # type: ignore[attr-defined]
-        if url.database and system != "sqlite":
+        if url.database and not profile.embedded:
             base["db.namespace"] = url.database
         metric_base = {**base, "db.client.connection.pool.name": info.pool_name}
         span_base = {**base, "sqlmodel_production.db.node": info.node}

@@ -20,9 +20,11 @@ from . import _mariadb, _postgresql, _sqlite
 from ._profile import POOLER_OPTION as POOLER_OPTION
 from ._profile import Backend as Backend
 from ._profile import InsertBatch as InsertBatch
+from ._profile import Pooler as Pooler
 from ._profile import Profile as Profile
 from ._profile import Row as Row
 from ._profile import Upsert as Upsert
+from ._profile import exact_text as exact_text
 from ._profile import never as never
 from ._profile import sort_value as sort_value
 
@@ -31,10 +33,12 @@ __all__ = [
     "PROFILES",
     "Backend",
     "InsertBatch",
+    "Pooler",
     "Profile",
     "Row",
     "Upsert",
     "autocommits",
+    "exact_text",
     "never",
     "profile_of",
     "sort_value",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -31,10 +31,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import GenericTypeCompiler, SQLCompiler
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
-from sqlmodel_production.db._settings import DatabaseSettings
 
 from ._common import insert_values
-from ._profile import Backend, Profile, Row, never, sort_value
+from ._profile import Backend, Profile, Row, exact_text, never, sort_value
+
+if TYPE_CHECKING:
+    from sqlmodel_production.db._settings import DatabaseSettings
 
 # Fail on bad data instead of truncating it, whatever the server's default mode.
 SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -67,6 +69,13 @@ def _float(type_: sa.Float[Any], compiler: GenericTypeCompiler, **kw: Any) -> st
 def _sort_value(element: sort_value, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     return f"CAST({column} AS CHAR)" if isinstance(element.type, sa.Enum) else column
+
+
+@compiles(exact_text, "mysql")
+@compiles(exact_text, "mariadb")
+def _exact_text(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # The default collations ignore case and trailing spaces.
+    return compiler.process(sa.Grouping(element.bytewise), **kw)
 
 
 def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:

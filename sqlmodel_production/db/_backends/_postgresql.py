@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -36,10 +36,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel_production._compat import await_, raise_adapted_error, type_affinity
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, RunPrepared
-from sqlmodel_production.db._settings import DatabaseSettings, Pooler
 
 from ._common import by_key, insert_values, upsert_on_conflict
-from ._profile import Backend, Profile, Row
+from ._profile import Backend, Pooler, Profile, Row
+
+if TYPE_CHECKING:
+    from sqlmodel_production.db._settings import DatabaseSettings
 
 UNNEST_BATCH = 10_000
 """Rows per `INSERT ... SELECT FROM unnest(...)` statement."""
@@ -403,6 +405,8 @@ PROFILE = Profile(
     upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
     native={"asyncpg": NativeDriver(describe=_asyncpg_describe, fetch=_asyncpg_fetch)},
+    replicas=True,
+    poolers=True,
     server_limits_sql=(
         "SHOW max_connections",
         "SELECT current_setting('superuser_reserved_connections')::int"

@@ -20,10 +20,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from sqlmodel_production._compat import implicitly_boolean, traverse_clauses
 from sqlmodel_production.db._prepared import NativeDriver, Row, RunPrepared
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import URL, Engine
 
     from sqlmodel_production.db._error_codes import ClassifiedError
     from sqlmodel_production.db._settings import DatabaseSettings
@@ -31,13 +32,23 @@ if TYPE_CHECKING:
 __all__ = [
     "POOLER_OPTION",
     "Backend",
+    "Pooler",
     "Profile",
     "Row",
     "Upsert",
     "InsertBatch",
+    "exact_text",
     "never",
     "sort_value",
 ]
+
+
+class Pooler(enum.StrEnum):
+    """A connection pooler between the service and PostgreSQL."""
+
+    NONE = "none"
+    PGBOUNCER = "pgbouncer"
+    """PgBouncer in transaction mode: no prepared statements or session state outlive a transaction."""
 
 
 class Backend(enum.StrEnum):
@@ -78,6 +89,11 @@ Upsert = Callable[
 """Insert a row or update the row with the same key (`on`), setting `changes`; the `returning` columns."""
 
 
+def never(*_: object) -> bool:
+    """For a profile's rule that never holds."""
+    return False
+
+
 @dataclass(frozen=True, eq=False)
 class Profile:
     """What one backend needs; see the module of each backend for the reasons."""
@@ -114,15 +130,20 @@ class Profile:
     native: Mapping[str, NativeDriver] = field(default_factory=dict)
     """By driver: the driver's own API, through which a pooled connection sends
     `Prepared` statements where it takes fewer round trips than SQLAlchemy's adapter."""
+    replicas: bool = False
+    """Reads can go to streaming replicas of the server (`DATABASE_REPLICA_URLS`)."""
+    poolers: bool = False
+    """A transaction pooler may stand in front of the server (`DATABASE_POOLER`)."""
+    embedded: bool = False
+    """The database is a file or memory in the process, not a server: a URL names no
+    server database, and there are no connections to limit."""
+    in_memory: Callable[[URL], bool] = never
+    """Whether a URL names a database that lives in the memory of one connection, which
+    every checkout must then share."""
 
 
 POOLER_OPTION = "sqlmodel_production.pooler"
 """The engine's execution option that names its pooler (a `Pooler` value)."""
-
-
-def never(*_: object) -> bool:
-    """For a profile's rule that never holds."""
-    return False
 
 
 class sort_value(FunctionElement[Any]):
@@ -146,3 +167,29 @@ class sort_value(FunctionElement[Any]):
 @compiles(sort_value)
 def _sort_value(element: sort_value, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.column, **kw)
+
+
+@implicitly_boolean  # a condition: never rendered as `(...) = 1`
+@traverse_clauses("exact", "bytewise")  # both forms make the cache key
+class exact_text(sa.ColumnElement[bool]):
+    """A text condition that compares exactly on every backend: case and trailing spaces count.
+
+    `exact` is the condition as written (`name = :value`); `bytewise` is the same
+    condition made exact where a backend's default collation compares text loosely
+    (MariaDB's ignore case and trailing spaces): its profile renders `bytewise`, the
+    other profiles `exact`.
+    """
+
+    inherit_cache = True
+    type = sa.Boolean()
+
+    def __init__(
+        self, exact: sa.ColumnElement[bool], bytewise: sa.ColumnElement[bool]
+    ) -> None:
+        self.exact = exact
+        self.bytewise = bytewise
+
+
+@compiles(exact_text)
+def _exact_text(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.exact, **kw)

@@ -12,19 +12,21 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import RunPrepared, dicts
-from sqlmodel_production.db._settings import DatabaseSettings
 
 from ._common import by_key, insert_statement, upsert_on_conflict
 from ._profile import Backend, Profile, Row, never
+
+if TYPE_CHECKING:
+    from sqlmodel_production.db._settings import DatabaseSettings
 
 
 def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
@@ -115,6 +117,10 @@ def _read_error(error: BaseException, name: str) -> ClassifiedError | None:
     )
 
 
+def _in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
+
+
 PROFILE = Profile(
     backend=Backend.SQLITE,
     url_names=("sqlite",),
@@ -128,4 +134,6 @@ PROFILE = Profile(
     upsert=functools.partial(upsert_on_conflict, sqlite.insert),
     server_limits_sql=None,
     pinged=False,
+    embedded=True,
+    in_memory=_in_memory,
 )
