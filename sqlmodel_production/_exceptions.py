@@ -5,13 +5,29 @@ The public face is `sqlmodel_production.errors`, which documents the tree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.orm.exc import DetachedInstanceError
+
+if TYPE_CHECKING:
+    from sqlmodel_production.diagnostics import DetachedAccess, RepeatedLoad
 
 __all__ = [
+    "AsyncLazyLoadError",
     "BulkValidationError",
+    "ConnectionLeakError",
+    "ConnectionLeakWarning",
+    "ConnectionLost",
+    "DetachedObjectError",
+    "DoctorUsageError",
     "InvalidQuery",
     "InvalidScope",
+    "NPlusOneError",
+    "NPlusOneWarning",
     "ReferenceNotFound",
+    "RepeatedQueryWarning",
     "SQLModelProductionError",
     "StaleVersion",
 ]
@@ -105,3 +121,93 @@ class InvalidQuery(SQLModelProductionError, ValueError):
     def __reduce__(self) -> tuple[type[InvalidQuery], tuple[str, str]]:
         # Exceptions pickle as `cls(*self.args)`; ours has two arguments, not one.
         return type(self), (self.param, self.message)
+
+
+class ConnectionLost(SQLModelProductionError, sa_exc.OperationalError):
+    """The connection to the database failed: at connect, at checkout, during a statement or a commit.
+
+    Raised in place of the driver's error (kept as `orig`) by engines made with
+    `create_engine` / `create_async_engine`, whatever form the driver gave it:
+    an SQLSTATE of class 08 or 57P0x, a MariaDB client error 2002-2013, or a
+    plain `OSError`. The pool has dropped the connection; the API answers 503
+    with `Retry-After`.
+
+    Attributes:
+        outcome_unknown: True when the connection died during `COMMIT`, or
+            during a write in autocommit (its own commit): the change may or
+            may not have been saved, so read before writing it again.
+    """
+
+    def __init__(
+        self,
+        statement: str | None,
+        params: Any,
+        orig: BaseException,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(statement, params, orig, connection_invalidated=True)
+        self.outcome_unknown = outcome_unknown
+
+    def __reduce__(self) -> Any:
+        return _rebuild_connection_lost, (
+            self.statement,
+            self.params,
+            self.orig,
+            self.outcome_unknown,
+        )
+
+
+def _rebuild_connection_lost(
+    statement: str | None, params: Any, orig: BaseException, outcome_unknown: bool
+) -> ConnectionLost:
+    return ConnectionLost(statement, params, orig, outcome_unknown=outcome_unknown)
+
+
+class DetachedObjectError(SQLModelProductionError, DetachedInstanceError):
+    """An expired or detached object was touched after its session closed.
+
+    A subclass of SQLAlchemy's `DetachedInstanceError` (so existing `except`
+    clauses still catch it) whose message names the class, the attribute, the
+    line of your code and the fix. `access` holds the same as data.
+    """
+
+    def __init__(self, access: DetachedAccess) -> None:
+        super().__init__(str(access))
+        self.access = access
+
+
+class NPlusOneError(SQLModelProductionError):
+    """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
+
+    def __init__(self, finding: RepeatedLoad) -> None:
+        super().__init__(str(finding))
+        self.finding = finding
+
+
+class AsyncLazyLoadError(SQLModelProductionError, MissingGreenlet):
+    """A relationship was touched on an `AsyncSession` without being loaded.
+
+    A subclass of SQLAlchemy's `MissingGreenlet`, with a message that says which
+    relationship, where, and how to load it.
+    """
+
+
+class NPlusOneWarning(UserWarning):
+    """A relationship was lazy-loaded in a loop (`Mode.WARN`)."""
+
+
+class RepeatedQueryWarning(UserWarning):
+    """The same query ran many times from one line (a softer finding than N+1)."""
+
+
+class ConnectionLeakError(SQLModelProductionError):
+    """A connection was not returned to the pool (raised in `Mode.RAISE`)."""
+
+
+class ConnectionLeakWarning(UserWarning):
+    """A connection was not returned to the pool, or held too long."""
+
+
+class DoctorUsageError(SQLModelProductionError):
+    """Bad configuration, an unknown rule code, an app that cannot be imported, ..."""

@@ -39,40 +39,28 @@ wrong, an `ErrorKind`, and which constraint and fields), which
 
 from __future__ import annotations
 
+from sqlmodel_production._exceptions import AsyncLazyLoadError as AsyncLazyLoadError
+from sqlmodel_production._exceptions import BulkValidationError as BulkValidationError
+from sqlmodel_production._exceptions import ConnectionLeakError as ConnectionLeakError
 from sqlmodel_production._exceptions import (
-    BulkValidationError as BulkValidationError,
+    ConnectionLeakWarning as ConnectionLeakWarning,
 )
+from sqlmodel_production._exceptions import ConnectionLost as ConnectionLost
+from sqlmodel_production._exceptions import DetachedObjectError as DetachedObjectError
+from sqlmodel_production._exceptions import DoctorUsageError as DoctorUsageError
 from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
+from sqlmodel_production._exceptions import NPlusOneError as NPlusOneError
+from sqlmodel_production._exceptions import NPlusOneWarning as NPlusOneWarning
 from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
+from sqlmodel_production._exceptions import RepeatedQueryWarning as RepeatedQueryWarning
 from sqlmodel_production._exceptions import (
     SQLModelProductionError as SQLModelProductionError,
 )
 from sqlmodel_production._exceptions import StaleVersion as StaleVersion
-from sqlmodel_production.db._errors import ClassifiedError as ClassifiedError
-from sqlmodel_production.db._errors import ConnectionLost as ConnectionLost
-from sqlmodel_production.db._errors import ErrorKind as ErrorKind
-from sqlmodel_production.db._errors import classify as classify
-from sqlmodel_production.diagnostics._detached import (
-    DetachedObjectError as DetachedObjectError,
-)
-from sqlmodel_production.diagnostics._findings import (
-    AsyncLazyLoadError as AsyncLazyLoadError,
-)
-from sqlmodel_production.diagnostics._findings import NPlusOneError as NPlusOneError
-from sqlmodel_production.diagnostics._findings import (
-    NPlusOneWarning as NPlusOneWarning,
-)
-from sqlmodel_production.diagnostics._findings import (
-    RepeatedQueryWarning as RepeatedQueryWarning,
-)
-from sqlmodel_production.diagnostics._leaks import (
-    ConnectionLeakError as ConnectionLeakError,
-)
-from sqlmodel_production.diagnostics._leaks import (
-    ConnectionLeakWarning as ConnectionLeakWarning,
-)
-from sqlmodel_production.doctor._errors import DoctorUsageError as DoctorUsageError
+from sqlmodel_production.db import ClassifiedError as ClassifiedError
+from sqlmodel_production.db import ErrorKind as ErrorKind
+from sqlmodel_production.db import classify as classify
 
 __all__ = [
     "AsyncLazyLoadError",

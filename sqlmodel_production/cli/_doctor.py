@@ -92,7 +92,7 @@ def doctor(
 
     from sqlmodel_production import __version__
     from sqlmodel_production.doctor import RULES_BY_CODE, DoctorUsageError, check
-    from sqlmodel_production.doctor._output import (
+    from sqlmodel_production.doctor.internal import (
         render_explain,
         render_json,
         render_sarif,
@@ -142,7 +142,7 @@ def _config(
     targets: list[Path], select: str | None, ignore: str | None, severity: str | None
 ) -> Config:
     from sqlmodel_production.doctor import load_config
-    from sqlmodel_production.doctor._config import parse_codes, parse_severity
+    from sqlmodel_production.doctor.internal import parse_codes, parse_severity
 
     config = load_config(targets[0])
     return config.override(
@@ -164,7 +164,7 @@ def _runtime(
     if app_spec is None and database_url is None:
         return None
     from sqlmodel_production.doctor import DoctorUsageError, Runtime
-    from sqlmodel_production.doctor._runtime import Pool, import_app, server_limits
+    from sqlmodel_production.doctor.internal import Pool, import_app, server_limits
 
     roots = tuple(path.resolve() for path in targets)
     for path in targets:
@@ -179,7 +179,7 @@ def _runtime(
         runtime.modules = import_app(app_spec, roots)
     if database_url is not None:
         from sqlmodel_production.db import DatabaseSettings
-        from sqlmodel_production.doctor._source import display_path
+        from sqlmodel_production.doctor.internal import display_path
 
         runtime.limits = server_limits(database_url)
         # Used when no engine or `Database` exists at import (none, or made in a factory).

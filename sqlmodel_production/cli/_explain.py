@@ -17,7 +17,8 @@ def explain(
     ),
 ) -> None:
     """Explain a database error: which known problem it is, why it happens, the fix."""
-    from sqlmodel_production.diagnostics._explain import explain_error, render
+    from sqlmodel_production.diagnostics import explain_error
+    from sqlmodel_production.diagnostics.internal import render_explanations
 
     if text == "-":
         text = sys.stdin.read()
@@ -29,4 +30,4 @@ def explain(
             err=True,
         )
         raise typer.Exit(1)
-    typer.echo(render(explanations))
+    typer.echo(render_explanations(explanations))

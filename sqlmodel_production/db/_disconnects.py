@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 
-from sqlmodel_production._exceptions import SQLModelProductionError
+from sqlmodel_production._exceptions import ConnectionLost
 from sqlmodel_production.db._classify import classify_chain
 from sqlmodel_production.db._error_codes import ErrorKind
 
@@ -26,47 +26,6 @@ __all__ = [
     "lost_connection",
     "mark_lost_connections",
 ]
-
-
-class ConnectionLost(SQLModelProductionError, sa_exc.OperationalError):
-    """The connection to the database failed: at connect, at checkout, during a statement or a commit.
-
-    Raised in place of the driver's error (kept as `orig`) by engines made with
-    `create_engine` / `create_async_engine`, whatever form the driver gave it:
-    an SQLSTATE of class 08 or 57P0x, a MariaDB client error 2002-2013, or a
-    plain `OSError`. The pool has dropped the connection; the API answers 503
-    with `Retry-After`.
-
-    Attributes:
-        outcome_unknown: True when the connection died during `COMMIT`, or
-            during a write in autocommit (its own commit): the change may or
-            may not have been saved, so read before writing it again.
-    """
-
-    def __init__(
-        self,
-        statement: str | None,
-        params: Any,
-        orig: BaseException,
-        *,
-        outcome_unknown: bool = False,
-    ) -> None:
-        super().__init__(statement, params, orig, connection_invalidated=True)
-        self.outcome_unknown = outcome_unknown
-
-    def __reduce__(self) -> Any:
-        return _rebuild_connection_lost, (
-            self.statement,
-            self.params,
-            self.orig,
-            self.outcome_unknown,
-        )
-
-
-def _rebuild_connection_lost(
-    statement: str | None, params: Any, orig: BaseException, outcome_unknown: bool
-) -> ConnectionLost:
-    return ConnectionLost(statement, params, orig, outcome_unknown=outcome_unknown)
 
 
 def connection_failed(error: BaseException) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy.exc import MissingGreenlet
-
-from sqlmodel_production._exceptions import SQLModelProductionError
+from sqlmodel_production._exceptions import (
+    AsyncLazyLoadError,
+    NPlusOneError,
+    NPlusOneWarning,
+    RepeatedQueryWarning,
+)
 
 from ._frames import Caller
 
@@ -42,30 +45,6 @@ class RepeatedLoadKind(enum.StrEnum):
     """Expired or deferred attributes reloaded one object at a time."""
     REPEATED_QUERY = "repeated query"
     """The same statement run again and again from one line."""
-
-
-class NPlusOneError(SQLModelProductionError):
-    """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
-
-    def __init__(self, finding: RepeatedLoad) -> None:
-        super().__init__(str(finding))
-        self.finding = finding
-
-
-class AsyncLazyLoadError(SQLModelProductionError, MissingGreenlet):
-    """A relationship was touched on an `AsyncSession` without being loaded.
-
-    A subclass of SQLAlchemy's `MissingGreenlet`, with a message that says which
-    relationship, where, and how to load it.
-    """
-
-
-class NPlusOneWarning(UserWarning):
-    """A relationship was lazy-loaded in a loop (`Mode.WARN`)."""
-
-
-class RepeatedQueryWarning(UserWarning):
-    """The same query ran many times from one line (a softer finding than N+1)."""
 
 
 @dataclass(eq=False)

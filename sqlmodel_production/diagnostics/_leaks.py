@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sqlmodel_production._exceptions import SQLModelProductionError
+from sqlmodel_production._exceptions import ConnectionLeakError, ConnectionLeakWarning
 
 from ._findings import Mode
 from ._frames import Caller, find_caller
@@ -30,14 +30,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sqlmodel_production.diagnostics")
-
-
-class ConnectionLeakError(SQLModelProductionError):
-    """A connection was not returned to the pool (raised in `Mode.RAISE`)."""
-
-
-class ConnectionLeakWarning(UserWarning):
-    """A connection was not returned to the pool, or held too long."""
 
 
 @dataclass(eq=False)

@@ -14,9 +14,10 @@ Example:
     ```
 """
 
+from sqlmodel_production._exceptions import DoctorUsageError as DoctorUsageError
+
 from ._config import Config as Config
 from ._config import load_config as load_config
-from ._errors import DoctorUsageError as DoctorUsageError
 from ._findings import Finding as Finding
 from ._findings import Severity as Severity
 from ._rule import Rule as Rule

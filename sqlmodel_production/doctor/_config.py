@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ._errors import DoctorUsageError
+from sqlmodel_production._exceptions import DoctorUsageError
+
 from ._findings import Severity
 from ._rule import Rule
 from .rules import RULES

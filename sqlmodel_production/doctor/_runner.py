@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
+from sqlmodel_production._exceptions import DoctorUsageError
+
 from ._config import Config
-from ._errors import DoctorUsageError
 from ._findings import Finding, Severity
 from ._notices import missing_models
 from ._project import ProjectIndex

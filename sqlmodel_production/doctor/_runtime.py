@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._errors import DoctorUsageError
+from sqlmodel_production._exceptions import DoctorUsageError
+
 from ._source import display_path
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from sqlmodel_production.diagnostics import (
     Mode,
     NPlusOneDetector,
     NPlusOneError,
+    RepeatedLoad,
 )
-from sqlmodel_production.diagnostics._findings import RepeatedLoad
-from sqlmodel_production.diagnostics._n_plus_one import watch_thread
+from sqlmodel_production.diagnostics.internal import watch_thread
 
 __all__ = [
     "n_plus_one",
