@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sqlmodel_production._exceptions import ReferenceNotFound
+from sqlmodel_production.crud._cache import StatementCache
 from sqlmodel_production.db.internal import Prepared, Row, SessionLike, runner_of
 
 __all__ = ["ReferenceGuard", "ScopedReference", "scoped_references"]
@@ -100,12 +101,15 @@ class ReferenceGuard:
     """A table's scoped references: which a write must check, and the checks, run where the write runs."""
 
     def __init__(
-        self, table: sa.Table, returning: Sequence[sa.ColumnElement[Any]]
+        self,
+        table: sa.Table,
+        returning: Sequence[sa.ColumnElement[Any]],
+        cache: StatementCache,
     ) -> None:
         self.table = table
         self.returning = tuple(returning)
         self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
-        self._inserts: dict[tuple[tuple[str, ...], ...], Prepared] = {}
+        self._cache = cache
 
     def referring(
         self, scope: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
@@ -151,16 +155,18 @@ class ReferenceGuard:
         """
         names = tuple(values)
         key = (names, tuple(r.column.name for r in checked))
-        statement = self._inserts.get(key)
-        if statement is None:
+
+        def build() -> Prepared:
             select = sa.select(*(self._value(n) for n in names)).where(
                 *self.conditions(checked, self._value)
             )
-            statement = self._inserts[key] = Prepared(
+            return Prepared(
                 sa.insert(self.table)
                 .from_select(list(names), select)
                 .returning(*self.returning)
             )
+
+        statement = self._cache.get("guarded insert", key, build)
         rows = runner_of(session).all(statement, values)
         if not rows:
             raise self.not_found(session, values, checked, self._value)

@@ -12,9 +12,9 @@ in the same round trip. Every method takes a sync `Session`; async code uses
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,21 +25,19 @@ from sqlmodel_production._exceptions import (
     InvalidQuery,
     StaleVersion,
 )
-from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
+from sqlmodel_production.crud._cache import StatementCache
+from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
-from sqlmodel_production.crud._ordering import Ordering, OrderKey
-from sqlmodel_production.crud._references import ReferenceGuard, ScopedReference
+from sqlmodel_production.crud._ordering import Ordering
+from sqlmodel_production.crud._references import ReferenceGuard
 from sqlmodel_production.crud._scope import (
     ScopeValues,
-    ShapeNames,
     one_value_each,
-    scope_clause,
-    scope_parameters,
-    scope_shape,
     scope_stamp,
     scope_value,
 )
+from sqlmodel_production.crud._statements import DeletedRows, Shape, Statements
 from sqlmodel_production.crud._values import RowValues
 from sqlmodel_production.db.internal import (
     PooledRunner,
@@ -50,19 +48,11 @@ from sqlmodel_production.db.internal import (
     connection_of,
     runner_of,
 )
-from sqlmodel_production.models import SoftDelete, derive_schemas, utcnow
+from sqlmodel_production.models import SoftDelete, derive_schemas
 
 __all__ = ["DeletedRows", "Page", "Repository", "Row", "SessionLike"]
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
-DeletedRows = Literal["hide", "include", "only"]
-"""Which soft-deleted rows a read sees: none (the default), both kinds, or only them."""
-_Shape = tuple[
-    ShapeNames, str
-]  # the scoped columns' conditions, and which deleted rows
-_SHAPES = 256  # statements kept per repository and kind (page, INSERT, UPDATE)
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -162,17 +152,18 @@ class Repository(Generic[ModelT]):
         self.deleted_at: sa.Column[Any] | None = (
             table.c["deleted_at"] if soft_delete else None
         )
-        # Built once per shape (scoped columns, deleted rows): per request only parameters change.
-        self._parameter = _parameter_prefix(table)
-        self._select = sa.select(*self.columns)
-        self._reads: dict[_Shape, Prepared] = {}
-        self._counts: dict[_Shape, Prepared] = {}
-        self._pages: dict[tuple[Any, ...], Prepared] = {}
-        self._deletes: dict[tuple[_Shape, bool], sa.Delete | sa.Update] = {}
-        self._restores: dict[_Shape, sa.Update] = {}
-        self._updates: dict[tuple[Any, ...], sa.Update] = {}
-        self._inserts: dict[tuple[str, ...], Prepared] = {}
-        self._guard = ReferenceGuard(table, self.columns)
+        cache = StatementCache()
+        self._guard = ReferenceGuard(table, self.columns, cache)
+        self._statements = Statements(
+            table,
+            self.columns,
+            self.pk,
+            version=self.version,
+            deleted_at=self.deleted_at,
+            ordering=self.ordering,
+            guard=self._guard,
+            cache=cache,
+        )
         self._prepare = RowValues(model, table, self.version)
 
     # --- reads -----------------------------------------------------------------------
@@ -190,43 +181,11 @@ class Repository(Generic[ModelT]):
         deleted: DeletedRows = "hide",
     ) -> Row | None:
         """The Public columns of one row, or None (absent, outside `scope`, or soft-deleted)."""
-        shape = self._shape(scope, deleted)
-
-        def build() -> Prepared:
-            return Prepared(
-                self._select.where(
-                    self.pk == sa.bindparam("pk"), *self._criteria(shape)
-                )
-            )
-
-        statement = _cached(self._reads, shape, build)
-        return runner_of(session).first(statement, {"pk": id, **self._scoped(scope)})
+        statements = self._statements
+        statement = statements.read(statements.shape(scope, deleted))
+        return runner_of(session).first(statement, statements.by_key(id, scope))
 
     # --- scope and soft delete: criteria every statement of the repository carries ---
-
-    def _shape(
-        self, scope: Mapping[str, Any] | None, deleted: DeletedRows = "hide"
-    ) -> _Shape:
-        for name in scope or ():
-            if name not in self.table.c:
-                raise ValueError(
-                    f"Not a column of {self.table.name}: {name!r} in scope"
-                )
-        names = scope_shape(scope)
-        return names, deleted if self.deleted_at is not None else "include"
-
-    def _criteria(self, shape: _Shape) -> builtins.list[sa.ColumnElement[bool]]:
-        """The WHERE clauses of a shape; parameters `<prefix>scope_<column>` (see `_scoped`)."""
-        names, deleted = shape
-        clauses = [
-            scope_clause(self.table.c[name], many, self._scope_parameter(name))
-            for name, many in names
-        ]
-        if self.deleted_at is not None and deleted == "hide":
-            clauses.append(self.deleted_at.is_(None))
-        elif self.deleted_at is not None and deleted == "only":
-            clauses.append(self.deleted_at.is_not(None))
-        return clauses
 
     def criteria(
         self, columns: Collection[str] = (), deleted: DeletedRows = "hide"
@@ -235,7 +194,8 @@ class Repository(Generic[ModelT]):
 
         Their parameters come from `scope_parameters(scope)`.
         """
-        return self._criteria(self._shape(dict.fromkeys(columns), deleted))
+        statements = self._statements
+        return statements.criteria(statements.shape(dict.fromkeys(columns), deleted))
 
     def scope_parameters(
         self, scope: Mapping[str, Any] | None, *, where: str = "This statement"
@@ -246,20 +206,7 @@ class Repository(Generic[ModelT]):
             InvalidScope: the scope gives several values or all for a column
                 (`where` names the statement's use in the message).
         """
-        return self._scoped(one_value_each(scope, where))
-
-    def _scoped(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
-        return scope_parameters(scope, f"{self._parameter}scope_")
-
-    def _scope_parameter(self, name: str) -> Callable[[bool], sa.BindParameter[Any]]:
-        """The parameter of the scoped column `name`'s value(s) (`_scoped`'s names)."""
-        column = self.table.c[name]
-
-        def parameter(expanding: bool) -> sa.BindParameter[Any]:
-            key = f"{self._parameter}scope_{name}"
-            return sa.bindparam(key, type_=column.type, expanding=expanding)
-
-        return parameter
+        return self._statements.scoped(one_value_each(scope, where))
 
     def list(
         self,
@@ -285,25 +232,20 @@ class Repository(Generic[ModelT]):
         where = self.filters.clauses(filters or {}, scope)
         after = decode_cursor(keys, cursor) if cursor is not None else None
         reads = runner_of(session)
-        shape = self._shape(scope, deleted)
+        statements = self._statements
+        shape = statements.shape(scope, deleted)
         params: dict[str, Any] = {
             "offset": offset,
             "limit": limit + 1,
-            **self._scoped(scope),
+            **statements.scoped(scope),
         }
         statement: Prepared | sa.Select[Any]
         if where:
-            # Filtered: built per request (SQLAlchemy caches its compiled form).
-            select = self._select.where(*where, *self._criteria(shape))
-            if after is not None:
-                select = select.where(keyset_clause(keys, after))
-            statement = (
-                select.order_by(*self.ordering.clauses(keys))
-                .offset(offset)
-                .limit(limit + 1)
+            statement = statements.filtered_page(
+                where, keys, after, shape, offset=offset, limit=limit + 1
             )
         else:
-            statement = self._page(keys, after, shape)
+            statement = statements.page(keys, after, shape)
             params.update(
                 {f"after{i}": v for i, v in enumerate(after or ()) if v is not None}
             )
@@ -327,7 +269,7 @@ class Repository(Generic[ModelT]):
         return self._count(
             runner_of(session),
             self.filters.clauses(filters or {}, scope),
-            self._shape(scope, deleted),
+            self._statements.shape(scope, deleted),
             scope,
         )
 
@@ -335,52 +277,18 @@ class Repository(Generic[ModelT]):
         self,
         reads: Runner,
         where: Sequence[sa.ColumnElement[bool]],
-        shape: _Shape,
+        shape: Shape,
         scope: Mapping[str, Any] | None,
     ) -> int:
-        def build() -> Prepared:
-            count = sa.select(sa.func.count()).select_from(self.table)
-            return Prepared(count.where(*self._criteria(shape)))
-
-        statement: Prepared | sa.Select[Any] = _cached(self._counts, shape, build)
-        if where:
-            statement = (
-                sa.select(sa.func.count())
-                .select_from(self.table)
-                .where(*where, *self._criteria(shape))
-            )
-        row = reads.first(statement, self._scoped(scope))
+        statements = self._statements
+        statement: Prepared | sa.Select[Any] = (
+            statements.filtered_count(where, shape)
+            if where
+            else statements.count(shape)
+        )
+        row = reads.first(statement, statements.scoped(scope))
         assert row is not None
         return int(next(iter(row.values())))
-
-    def _page(
-        self,
-        keys: tuple[OrderKey, ...],
-        after: tuple[Any, ...] | None,
-        scoped: _Shape,
-    ) -> Prepared:
-        """The unfiltered page statement for this order, after a cursor or not; built once."""
-        shape = (
-            keys,
-            None if after is None else tuple(v is None for v in after),
-            scoped,
-        )
-
-        def build() -> Prepared:
-            statement = self._select.where(*self._criteria(scoped))
-            if after is not None:
-                marks: tuple[Any, ...] = tuple(
-                    None if v is None else sa.bindparam(f"after{i}")
-                    for i, v in enumerate(after)
-                )
-                statement = statement.where(keyset_clause(keys, marks))
-            return Prepared(
-                statement.order_by(*self.ordering.clauses(keys))
-                .offset(sa.bindparam("offset", type_=sa.Integer()))
-                .limit(sa.bindparam("limit", type_=sa.Integer()))
-            )
-
-        return _cached(self._pages, shape, build)
 
     # --- writes ----------------------------------------------------------------------
 
@@ -403,23 +311,11 @@ class Repository(Generic[ModelT]):
         if checked:  # no INSERT ... RETURNING: check with the targets locked
             self._guard.check_rows(session, [values], checked)
         if isinstance(session, PooledRunner):
-            (row,) = session.all(self._insert(tuple(values)), values)
+            (row,) = session.all(self._statements.insert(tuple(values)), values)
             return row
         return insert_rows(
             connection_of(session), self.table, [values], returning=self.columns
         )[0]
-
-    def _insert(self, names: tuple[str, ...]) -> Prepared:
-        """`INSERT ... RETURNING` of the columns `names`, built once per set of columns."""
-
-        def build() -> Prepared:
-            return Prepared(
-                sa.insert(self.table)
-                .values({n: sa.bindparam(n, type_=self.table.c[n].type) for n in names})
-                .returning(*self.columns)
-            )
-
-        return _cached(self._inserts, names, build)
 
     def create_many(
         self,
@@ -494,21 +390,20 @@ class Repository(Generic[ModelT]):
             return row
         connection = connection_of(session)
         returning = connection.dialect.update_returning
-        shape = self._shape(scope)
+        statements = self._statements
         checked = self._guard.referring(scope, [data])
-        statement = self._update_statement(
+        statement = statements.update(
             tuple(sorted(data)),
             check=accepted is not None,
             returning=returning,
-            shape=shape,
+            shape=statements.shape(scope),
             checked=checked,
         )
-        p = self._parameter
+        p = statements.prefix
         params = {f"{p}set_{name}": value for name, value in data.items()}
-        params.update(self._scoped(scope))
-        params[f"{p}pk"] = id
+        params.update(statements.by_key(id, scope))
         if accepted is not None:
-            params[f"{p}expected_version"] = sorted(accepted)
+            params.update(statements.versions(accepted))
         result = connection.execute(statement, params)
         if returning:
             returned = result.mappings().first()
@@ -522,7 +417,7 @@ class Repository(Generic[ModelT]):
                     session,
                     params,
                     checked,
-                    self._set_value,
+                    statements.set_value,
                     where=self.pk == sa.bindparam(f"{p}pk"),
                 )
             self._check_version(row, accepted)
@@ -535,50 +430,6 @@ class Repository(Generic[ModelT]):
         current = row.get(self.version.name)
         if current not in accepted:
             raise StaleVersion(current)
-
-    def _set_value(self, name: str) -> sa.BindParameter[Any]:
-        """The parameter of a column's new value in an UPDATE."""
-        return sa.bindparam(
-            f"{self._parameter}set_{name}", type_=self.table.c[name].type
-        )
-
-    def _update_statement(
-        self,
-        names: tuple[str, ...],
-        *,
-        check: bool,
-        returning: bool,
-        shape: _Shape,
-        checked: Sequence[ScopedReference] = (),
-    ) -> sa.Update:
-        """The UPDATE of the columns `names` by primary key, built once per shape.
-
-        Parameters, after the table's `_parameter` prefix: `pk`, `set_<name>` per
-        column and, with `check`, `expected_version`; a versioned model's version
-        goes up by one. A `checked` reference must stay inside the scope.
-        """
-        p = self._parameter
-
-        def build() -> sa.Update:
-            values: dict[str, Any] = {name: self._set_value(name) for name in names}
-            statement = sa.update(self.table).where(
-                self.pk == sa.bindparam(f"{p}pk"),
-                *self._criteria(shape),
-                *self._guard.conditions(checked, self._set_value, own=True),
-            )
-            if self.version is not None:
-                values[self.version.name] = self.version + 1
-                if check:
-                    statement = statement.where(
-                        self.version.in_(
-                            sa.bindparam(f"{p}expected_version", expanding=True)
-                        )
-                    )
-            statement = statement.values(values)
-            return statement.returning(*self.columns) if returning else statement
-
-        key = (names, check, returning, shape, tuple(r.column.name for r in checked))
-        return _cached(self._updates, key, build)
 
     def delete(
         self,
@@ -593,36 +444,13 @@ class Repository(Generic[ModelT]):
         Raises:
             StaleVersion: `version` (for a versioned model) is not the row's current version.
         """
-        shape = self._shape(scope)
         accepted = _versions(version)
         check = accepted is not None and self.version is not None
-
-        def build() -> sa.Delete | sa.Update:
-            where = [
-                self.pk == sa.bindparam(f"{self._parameter}pk"),
-                *self._criteria(shape),
-            ]
-            if check:
-                assert self.version is not None
-                where.append(
-                    self.version.in_(
-                        sa.bindparam(
-                            f"{self._parameter}expected_version", expanding=True
-                        )
-                    )
-                )
-            if self.deleted_at is None:
-                return sa.delete(self.table).where(*where)
-            return (
-                sa.update(self.table)
-                .where(*where)
-                .values({self.deleted_at.name: utcnow()})
-            )
-
-        statement = _cached(self._deletes, (shape, check), build)
-        params = {f"{self._parameter}pk": id, **self._scoped(scope)}
+        statements = self._statements
+        statement = statements.delete(statements.shape(scope), check=check)
+        params = statements.by_key(id, scope)
         if check:
-            params[f"{self._parameter}expected_version"] = sorted(accepted or ())
+            params.update(statements.versions(accepted or ()))
         if connection_of(session).execute(statement, params).rowcount > 0:
             return True
         if check:
@@ -635,18 +463,9 @@ class Repository(Generic[ModelT]):
         """Unmark a soft-deleted row; its Public columns, or None if no deleted row has this key."""
         if self.deleted_at is None:
             raise TypeError(f"{self.model.__name__} has no soft delete to restore from")
-        shape = self._shape(scope, "only")
-        deleted_at = self.deleted_at
-
-        def build() -> sa.Update:
-            where = [
-                self.pk == sa.bindparam(f"{self._parameter}pk"),
-                *self._criteria(shape),
-            ]
-            return sa.update(self.table).where(*where).values({deleted_at.name: None})
-
-        statement = _cached(self._restores, shape, build)
-        params = {f"{self._parameter}pk": id, **self._scoped(scope)}
+        statements = self._statements
+        statement = statements.restore(statements.shape(scope, "only"))
+        params = statements.by_key(id, scope)
         if connection_of(session).execute(statement, params).rowcount == 0:
             return None
         return self.read(session, id, scope=scope)
@@ -686,26 +505,3 @@ def _versions(version: int | Collection[int] | None) -> set[int] | None:
     if version is None:
         return None
     return {version} if isinstance(version, int) else set(version)
-
-
-def _cached(cache: dict[K, V], key: K, build: Callable[[], V]) -> V:
-    """`cache[key]`, built on first use; past `_SHAPES` entries, built each time and not kept."""
-    found = cache.get(key)
-    if found is None:
-        found = build()
-        if len(cache) < _SHAPES:
-            cache[key] = found
-    return found
-
-
-def _parameter_prefix(table: sa.Table) -> str:
-    """A prefix that no column of `table` starts with, for an UPDATE's parameter names.
-
-    SQLAlchemy reserves a column's own name for its SET value, and sets any
-    column named by an execution parameter: a column called `pk` or `set_name`
-    must not meet a parameter of that name.
-    """
-    prefix = "p_"
-    while any(key.startswith(prefix) for key in table.c.keys()):
-        prefix = "p" + prefix
-    return prefix
