@@ -1,18 +1,17 @@
 """Every exception the package defines, under one root (a leaf module, so every layer can import it).
 
+Two are defined beside the findings they carry: `DetachedObjectError` (a
+`DetachedAccess`) and `NPlusOneError` (a `RepeatedLoad`), in `diagnostics`.
+
 The public face is `sqlmodel_production.errors`, which documents the tree.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import MissingGreenlet
-from sqlalchemy.orm.exc import DetachedInstanceError
-
-if TYPE_CHECKING:
-    from sqlmodel_production.diagnostics import DetachedAccess, RepeatedLoad
 
 __all__ = [
     "AsyncLazyLoadError",
@@ -20,11 +19,9 @@ __all__ = [
     "ConnectionLeakError",
     "ConnectionLeakWarning",
     "ConnectionLost",
-    "DetachedObjectError",
     "DoctorUsageError",
     "InvalidQuery",
     "InvalidScope",
-    "NPlusOneError",
     "NPlusOneWarning",
     "ReferenceNotFound",
     "RepeatedQueryWarning",
@@ -162,27 +159,6 @@ def _rebuild_connection_lost(
     statement: str | None, params: Any, orig: BaseException, outcome_unknown: bool
 ) -> ConnectionLost:
     return ConnectionLost(statement, params, orig, outcome_unknown=outcome_unknown)
-
-
-class DetachedObjectError(SQLModelProductionError, DetachedInstanceError):
-    """An expired or detached object was touched after its session closed.
-
-    A subclass of SQLAlchemy's `DetachedInstanceError` (so existing `except`
-    clauses still catch it) whose message names the class, the attribute, the
-    line of your code and the fix. `access` holds the same as data.
-    """
-
-    def __init__(self, access: DetachedAccess) -> None:
-        super().__init__(str(access))
-        self.access = access
-
-
-class NPlusOneError(SQLModelProductionError):
-    """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
-
-    def __init__(self, finding: RepeatedLoad) -> None:
-        super().__init__(str(finding))
-        self.finding = finding
 
 
 class AsyncLazyLoadError(SQLModelProductionError, MissingGreenlet):

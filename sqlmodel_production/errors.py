@@ -46,11 +46,9 @@ from sqlmodel_production._exceptions import (
     ConnectionLeakWarning as ConnectionLeakWarning,
 )
 from sqlmodel_production._exceptions import ConnectionLost as ConnectionLost
-from sqlmodel_production._exceptions import DetachedObjectError as DetachedObjectError
 from sqlmodel_production._exceptions import DoctorUsageError as DoctorUsageError
 from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
-from sqlmodel_production._exceptions import NPlusOneError as NPlusOneError
 from sqlmodel_production._exceptions import NPlusOneWarning as NPlusOneWarning
 from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
 from sqlmodel_production._exceptions import RepeatedQueryWarning as RepeatedQueryWarning
@@ -61,6 +59,8 @@ from sqlmodel_production._exceptions import StaleVersion as StaleVersion
 from sqlmodel_production.db import ClassifiedError as ClassifiedError
 from sqlmodel_production.db import ErrorKind as ErrorKind
 from sqlmodel_production.db import classify as classify
+from sqlmodel_production.diagnostics import DetachedObjectError as DetachedObjectError
+from sqlmodel_production.diagnostics import NPlusOneError as NPlusOneError
 
 __all__ = [
     "AsyncLazyLoadError",

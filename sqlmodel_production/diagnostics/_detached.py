@@ -20,7 +20,7 @@ from types import TracebackType
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.orm.exc import DetachedInstanceError
 
-from sqlmodel_production._exceptions import DetachedObjectError
+from sqlmodel_production._exceptions import SQLModelProductionError
 
 from ._frames import Caller, caller_in_traceback
 
@@ -101,6 +101,19 @@ class DetachedAccess:
             f"{what} {why} (DetachedInstanceError). Fix: {self.fix}; "
             "or attach it to an open session again with session.merge(obj)."
         )
+
+
+class DetachedObjectError(SQLModelProductionError, DetachedInstanceError):
+    """An expired or detached object was touched after its session closed.
+
+    A subclass of SQLAlchemy's `DetachedInstanceError` (so existing `except`
+    clauses still catch it) whose message names the class, the attribute, the
+    line of your code and the fix. `access` holds the same as data.
+    """
+
+    def __init__(self, access: DetachedAccess) -> None:
+        super().__init__(str(access))
+        self.access = access
 
 
 def describe(error: DetachedInstanceError) -> DetachedAccess:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlmodel_production._exceptions import (
     AsyncLazyLoadError,
-    NPlusOneError,
     NPlusOneWarning,
     RepeatedQueryWarning,
+    SQLModelProductionError,
 )
 
 from ._frames import Caller
@@ -45,6 +45,14 @@ class RepeatedLoadKind(enum.StrEnum):
     """Expired or deferred attributes reloaded one object at a time."""
     REPEATED_QUERY = "repeated query"
     """The same statement run again and again from one line."""
+
+
+class NPlusOneError(SQLModelProductionError):
+    """A relationship was lazy-loaded in a loop (raised in `Mode.RAISE`)."""
+
+    def __init__(self, finding: RepeatedLoad) -> None:
+        super().__init__(str(finding))
+        self.finding = finding
 
 
 @dataclass(eq=False)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -33,10 +33,15 @@ from sqlalchemy.sql.compiler import GenericTypeCompiler, SQLCompiler
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 
 from ._common import insert_values
-from ._profile import Backend, Profile, Row, exact_text, never, sort_value
-
-if TYPE_CHECKING:
-    from sqlmodel_production.db._settings import DatabaseSettings
+from ._profile import (
+    Backend,
+    ConnectionSettings,
+    Profile,
+    Row,
+    exact_text,
+    never,
+    sort_value,
+)
 
 # Fail on bad data instead of truncating it, whatever the server's default mode.
 SQL_MODE = "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
@@ -78,11 +83,11 @@ def _exact_text(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(sa.Grouping(element.bytewise), **kw)
 
 
-def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
+def _connect_args(settings: ConnectionSettings, async_: bool) -> dict[str, Any]:
     return {"charset": "utf8mb4", "connect_timeout": settings.connect_timeout}
 
 
-def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+def _tune(engine: Engine, settings: ConnectionSettings) -> None:
     statements = [
         f"SET SESSION sql_mode = '{SQL_MODE}'",
         "SET SESSION time_zone = '+00:00'",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -38,16 +38,13 @@ from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, RunPrepared
 
 from ._common import by_key, insert_values, upsert_on_conflict
-from ._profile import Backend, Pooler, Profile, Row
-
-if TYPE_CHECKING:
-    from sqlmodel_production.db._settings import DatabaseSettings
+from ._profile import Backend, ConnectionSettings, Pooler, Profile, Row
 
 UNNEST_BATCH = 10_000
 """Rows per `INSERT ... SELECT FROM unnest(...)` statement."""
 
 
-def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
+def _connect_args(settings: ConnectionSettings, async_: bool) -> dict[str, Any]:
     pooled = settings.database_pooler is Pooler.PGBOUNCER
     timeout = settings.statement_timeout
     startup: dict[str, str] = {}
@@ -126,7 +123,7 @@ def _unnamed_statement() -> str:
     return ""
 
 
-def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+def _tune(engine: Engine, settings: ConnectionSettings) -> None:
     if settings.database_pooler is not Pooler.PGBOUNCER:
         return
     timeout = settings.statement_timeout
@@ -142,7 +139,7 @@ def _tune(engine: Engine, settings: DatabaseSettings) -> None:
             connection.exec_driver_sql(set_local)
 
 
-def _check(connection: sa.Connection, settings: DatabaseSettings) -> list[str]:
+def _check(connection: sa.Connection, settings: ConnectionSettings) -> list[str]:
     """Whether the statement timeout holds for statements outside a transaction.
 
     Directly connected, it arrives as a startup option; behind PgBouncer only a

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
     from sqlmodel_production.db._error_codes import ClassifiedError
-    from sqlmodel_production.db._settings import DatabaseSettings
 
 __all__ = [
     "POOLER_OPTION",
     "Backend",
+    "ConnectionSettings",
     "Pooler",
     "Profile",
     "Row",
@@ -49,6 +49,23 @@ class Pooler(enum.StrEnum):
     NONE = "none"
     PGBOUNCER = "pgbouncer"
     """PgBouncer in transaction mode: no prepared statements or session state outlive a transaction."""
+
+
+class ConnectionSettings(Protocol):
+    """What a profile reads of the settings (`ConnectionSettings` has all of it)."""
+
+    @property
+    def database_pooler(self) -> Pooler: ...
+    @property
+    def connect_timeout(self) -> int: ...
+    @property
+    def statement_timeout(self) -> float | None: ...
+    @property
+    def pool_recycle(self) -> int: ...
+    @property
+    def sqlite_busy_timeout(self) -> float: ...
+    @property
+    def application_name(self) -> str: ...
 
 
 class Backend(enum.StrEnum):
@@ -111,9 +128,9 @@ class Profile:
 
     Reads on a pooled connection of their own then run without `BEGIN` and
     `ROLLBACK`, and single-statement writes without `BEGIN` and `COMMIT`."""
-    connect_args: Callable[[DatabaseSettings, bool], dict[str, Any]]
+    connect_args: Callable[[ConnectionSettings, bool], dict[str, Any]]
     """The driver's connect arguments for the settings, sync (False) or async (True)."""
-    tune: Callable[[Engine, DatabaseSettings], None]
+    tune: Callable[[Engine, ConnectionSettings], None]
     """Install the per-connection settings that connect arguments cannot carry."""
     insert_batch: InsertBatch
     upsert: Upsert
@@ -123,7 +140,7 @@ class Profile:
     not know."""
     server_limits_sql: tuple[str, str] | None
     """Queries for the server's `max_connections` and the connections it reserves; None: no server."""
-    check: Callable[[sa.Connection, DatabaseSettings], list[str]] | None = None
+    check: Callable[[sa.Connection, ConnectionSettings], list[str]] | None = None
     """Problems a first connection shows (a setting the server does not apply); None: nothing to check."""
     pinged: bool = True
     """Pooled connections can be dropped by a server, so idle ones are pinged before reuse."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -23,17 +23,14 @@ from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import RunPrepared, dicts
 
 from ._common import by_key, insert_statement, upsert_on_conflict
-from ._profile import Backend, Profile, Row, never
-
-if TYPE_CHECKING:
-    from sqlmodel_production.db._settings import DatabaseSettings
+from ._profile import Backend, ConnectionSettings, Profile, Row, never
 
 
-def _connect_args(settings: DatabaseSettings, async_: bool) -> dict[str, Any]:
+def _connect_args(settings: ConnectionSettings, async_: bool) -> dict[str, Any]:
     return {"timeout": settings.sqlite_busy_timeout, "check_same_thread": False}
 
 
-def _tune(engine: Engine, settings: DatabaseSettings) -> None:
+def _tune(engine: Engine, settings: ConnectionSettings) -> None:
     busy_ms = round(settings.sqlite_busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")
