@@ -30,7 +30,6 @@ from sqlmodel_production.api._endpoints import (
     key_parameter,
     one_statement,
 )
-from sqlmodel_production.api._errors import locate_bulk_row
 from sqlmodel_production.api._list import list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
@@ -46,7 +45,7 @@ from sqlmodel_production.api._responses import (
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import Repository
-from sqlmodel_production.crud.internal import include_limits
+from sqlmodel_production.crud.internal import include_limits, locate_bulk_row
 from sqlmodel_production.db.internal import SessionLike
 from sqlmodel_production.models import Schemas
 

@@ -1,11 +1,12 @@
 """What the package's routes (`api`) use of `crud` beyond its public API.
 
 The statements of related rows and of link tables, built once per router,
-and the values a row scope can give.
+the values a row scope can give, and which row of a bulk write an error is about.
 The routes import them from here, never from `crud`'s private modules. Not
 public: names here may change in any release.
 """
 
+from sqlmodel_production.crud._bulk_rows import locate_bulk_row as locate_bulk_row
 from sqlmodel_production.crud._links import LinkTable as LinkTable
 from sqlmodel_production.crud._links import Side as Side
 from sqlmodel_production.crud._related import INCLUDE_LIMIT as INCLUDE_LIMIT
@@ -22,6 +23,7 @@ __all__ = [
     "ScopeValues",
     "Side",
     "include_limits",
+    "locate_bulk_row",
     "related_load",
     "scope_value",
 ]
