@@ -44,11 +44,20 @@ def if_match_versions(header: str | None, *, required: bool) -> Preconditions:
     if tags == [ANY]:
         return Preconditions(ANY)
     versions = {
-        int(tag[1:-1])
+        int(opaque)
         for tag in tags
-        if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()
+        if len(tag) > 2
+        and tag[0] == tag[-1] == '"'
+        and (opaque := tag[1:-1]).isascii()
+        and opaque.isdigit()
+        and len(opaque) <= _VERSION_DIGITS
     }
-    return Preconditions(frozenset(versions))
+    return Preconditions(frozenset(v for v in versions if v <= MAX_VERSION))
+
+
+MAX_VERSION = 2**31 - 1
+"""The largest value of a version column (an `INTEGER`): a larger tag names no version."""
+_VERSION_DIGITS = len(str(MAX_VERSION))
 
 
 def none_match(header: str | None, etag: str | None) -> bool:

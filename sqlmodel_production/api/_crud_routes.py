@@ -56,6 +56,7 @@ _BULK_BODY = Body(min_length=1, max_length=1000)
 _IF_MATCH = Header(
     description="The ETag you read (or a list of them, or `*`); a stale one is refused with 412"
 )
+_UNDOCUMENTED_IF_MATCH = Header(include_in_schema=False)
 _IF_NONE_MATCH = Header(
     description="The ETag you hold: if it is still current, the answer is 304 without a body"
 )
@@ -125,9 +126,15 @@ class Resource:
         return inspect.Parameter(self.singular, _KW, annotation=annotation)
 
     def condition(self, name: str, header: Any) -> list[inspect.Parameter]:
-        """The conditional-request header `name` of a versioned model's endpoint; none otherwise."""
+        """The conditional-request header `name` of a versioned model's endpoint.
+
+        Without versions, `If-Match` is still read, not documented: a write that
+        names a version is refused (412), never applied without the check it asked for.
+        """
         if self.version is None:
-            return []
+            if name != "if_match":
+                return []
+            header = _UNDOCUMENTED_IF_MATCH
         annotation = Annotated[str | None, header]
         return [inspect.Parameter(name, _KW, annotation=annotation, default=None)]
 
@@ -146,6 +153,12 @@ class Resource:
         """The versions If-Match accepts (None: any), and whether the row must exist (`*`)."""
         required = self.require_if_match and self.version is not None
         pre = if_match_versions(values.get("if_match"), required=required)
+        if self.version is None and pre.versions not in (ANY, None):
+            detail = (
+                f"{self.label} rows have no versions, so If-Match cannot name one; "
+                "send the write without If-Match"
+            )
+            raise HTTPException(status_code=412, detail=detail)
         if pre.versions == ANY or pre.versions is None:
             return None, pre.versions == ANY
         return pre.versions, False

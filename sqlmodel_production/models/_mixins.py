@@ -117,12 +117,18 @@ class Versioned(SQLModel):
     The ORM sets it to 1 on insert, adds 1 on every update and adds
     `WHERE version = <the version it loaded>` to the `UPDATE`; when another writer
     got there first no row matches and the flush raises
-    `sqlalchemy.orm.exc.StaleDataError`. The mixin provides `__mapper_args__`: a
-    table model that needs mapper arguments of its own must merge them,
-    `{**Versioned.mapper_args(cls), ...}`.
+    `sqlalchemy.orm.exc.StaleDataError`. Every other `UPDATE` of the table that
+    does not set `version` itself (Core's `update(Note)`, an ORM bulk update, a
+    soft delete or a restore) adds 1 too (`onupdate`), so an ETag always moves
+    with the row. The mixin provides `__mapper_args__`: a table model that needs
+    mapper arguments of its own must merge them, `{**Versioned.mapper_args(cls), ...}`.
     """
 
-    version: int | None = Field(default=None, nullable=False)
+    version: int | None = Field(
+        default=None,
+        nullable=False,
+        sa_column_kwargs={"onupdate": sa.literal_column("version") + 1},
+    )
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Field, SQLModel
@@ -22,7 +23,12 @@ class CdDoc(IntPK, Versioned, table=True):
     title: str = Field(max_length=50)
 
 
-TABLES = [CdDoc.__table__]  # type: ignore[attr-defined]
+class CdNote(IntPK, table=True):
+    __tablename__ = "cd_note"
+    title: str = Field(max_length=50)
+
+
+TABLES = [CdDoc.__table__, CdNote.__table__]  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -38,6 +44,9 @@ def make_client(
         app = FastAPI(lifespan=database.lifespan)
         app.include_router(
             crud_router(CdDoc, prefix="/docs", async_=target.async_, **options)  # type: ignore[arg-type]
+        )
+        app.include_router(
+            crud_router(CdNote, prefix="/notes", async_=target.async_, **options)  # type: ignore[arg-type]
         )
         install_error_handlers(app)
         clients.append(TestClient(app).__enter__())
@@ -158,3 +167,53 @@ def test_an_etag_never_names_a_row_that_reused_an_id(
         headers={"If-Match": first.headers["ETag"]},
     )
     assert reused.status_code == 404
+
+
+def test_a_background_update_moves_the_etag(
+    make_client: Callable[..., TestClient], database: Database
+) -> None:
+    client = make_client()
+    doc = client.post("/docs/", json={"title": "a"})
+    path, etag = f"/docs/{doc.json()['id']}", doc.headers["ETag"]
+    with database.engine.begin() as conn:  # a job that writes with Core, not the ORM
+        conn.execute(sa.update(CdDoc.__table__).values(title="by the job"))  # type: ignore[attr-defined]
+    assert client.get(path).headers["ETag"] != etag
+    stale = client.patch(path, json={"title": "b"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    assert client.get(path).json()["title"] == "by the job"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '"99999999999999999999999"',
+        '"2147483648"',
+        '"\u00b2"'.encode("latin-1"),
+        '"-1"',
+        "1",
+    ],
+)
+def test_an_if_match_that_names_no_possible_version_is_a_412(
+    make_client: Callable[..., TestClient], header: str | bytes
+) -> None:
+    client = make_client()
+    path = f"/docs/{client.post('/docs/', json={'title': 'a'}).json()['id']}"
+    answer = client.patch(path, json={"title": "b"}, headers={"If-Match": header})
+    assert answer.status_code == 412
+    assert client.get(path).json()["title"] == "a"
+    assert client.delete(path, headers={"If-Match": header}).status_code == 412
+
+
+def test_if_match_on_a_model_without_versions_is_refused_not_ignored(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    path = f"/notes/{client.post('/notes/', json={'title': 'a'}).json()['id']}"
+    refused = client.patch(path, json={"title": "b"}, headers={"If-Match": '"1"'})
+    assert refused.status_code == 412
+    assert "no versions" in refused.json()["detail"]
+    assert client.delete(path, headers={"If-Match": '"1"'}).status_code == 412
+    assert client.get(path).json()["title"] == "a"  # nothing applied
+    star = client.patch(path, json={"title": "c"}, headers={"If-Match": "*"})
+    assert star.status_code == 200  # `*`: the row exists
+    assert client.patch(path, json={"title": "d"}).json()["title"] == "d"

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from sqlmodel_production import Database
+from sqlmodel_production.crud import Repository
 from sqlmodel_production.models import (
     UUIDPK,
     IntPK,
@@ -34,6 +35,10 @@ class MxTrashable(IntPK, SoftDelete, table=True):
 
 
 class MxVersioned(IntPK, Versioned, Timestamps, table=True):
+    name: str = StringField(max_length=50)
+
+
+class MxVersionedTrash(IntPK, Versioned, SoftDelete, table=True):
     name: str = StringField(max_length=50)
 
 
@@ -169,6 +174,42 @@ def test_a_stale_versioned_update_is_refused(
             assert session.exec(select(MxVersioned.name)).one() == "Rusty-Man"
 
     with created(database, MxVersioned):
+        run_on_connection(database, target.async_, body)
+
+
+def test_every_update_moves_the_version(target: Target, database: Database) -> None:
+    """Core, an ORM bulk update, a soft delete and a restore each add 1, as the ORM does."""
+    table = MxVersionedTrash.__table__  # type: ignore[attr-defined]
+    repository = Repository(MxVersionedTrash)
+
+    def body(conn: sa.Connection) -> None:
+        def version() -> int:
+            return conn.execute(sa.select(table.c.version)).scalar_one()
+
+        with Session(conn, expire_on_commit=False) as session:
+            note = MxVersionedTrash(name="a")
+            session.add(note)
+            session.commit()
+            assert note.version == 1
+            conn.execute(sa.update(table).values(name="b"))  # a background job
+            assert version() == 2
+            with Session(conn) as other:  # an ORM bulk update elsewhere
+                other.execute(sa.update(MxVersionedTrash).values(name="c"))
+            assert version() == 3
+            assert repository.delete(conn, note.id) is True
+            assert version() == 4
+            assert repository.restore(conn, note.id) is not None
+            assert version() == 5
+            # A writer that sets the version itself is not counted twice.
+            conn.execute(sa.update(table).values(name="d", version=table.c.version + 1))
+            assert version() == 6
+            # The ORM's own update still checks what it loaded: the row moved on.
+            note.name = "lost update"
+            session.add(note)
+            with pytest.raises(StaleDataError):
+                session.flush()
+
+    with created(database, MxVersionedTrash):
         run_on_connection(database, target.async_, body)
 
 
