@@ -1,4 +1,9 @@
-"""Which row of a bulk write a unique or foreign key error is about."""
+"""Which row of a write, and which field, a unique or foreign key error is about.
+
+Where the database names neither (SQLite's "FOREIGN KEY constraint failed" names no
+constraint, no column, no value), the parents the rows name are looked up in the
+write's transaction, which these databases keep usable after a failed statement.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ from sqlalchemy import exc as sa_exc
 
 from sqlmodel_production.db import ClassifiedError, ErrorKind, classify
 from sqlmodel_production.db.internal import (
+    mark_columns,
     mark_row,
     offending_values,
     resolve_columns,
 )
 
-__all__ = ["locate_bulk_row"]
+__all__ = ["locate_bulk_row", "name_missing_parent"]
 
 
 def locate_bulk_row(
@@ -46,9 +52,11 @@ def locate_bulk_row(
     values = offending_values(error)
     if not values or len(values) != len(columns):
         if found.kind is ErrorKind.MISSING_REFERENCE and connection is not None:
-            row = _first_without_parent(connection, metadata, resolved, rows)
-            if row is not None:
-                mark_row(error, row)
+            missing = _first_without_parent(connection, metadata, resolved, rows)
+            if missing is not None:
+                mark_row(error, missing[0])
+                if not resolved.columns:
+                    mark_columns(error, (missing[1],))
         return
     matches = [
         index
@@ -63,43 +71,69 @@ def locate_bulk_row(
         mark_row(error, matches[1] if duplicate else matches[0])
 
 
+def name_missing_parent(
+    error: BaseException,
+    row: Mapping[str, Any],
+    metadata: sa.MetaData,
+    connection: sa.Connection,
+) -> None:
+    """Name the field of a missing-parent error about one row, where the database named none."""
+    found = classify(error)
+    if found is None or found.kind is not ErrorKind.MISSING_REFERENCE:
+        return
+    resolved = resolve_columns(found, metadata)
+    if resolved.columns:
+        return
+    missing = _first_without_parent(connection, metadata, resolved, [row])
+    if missing is not None:
+        mark_columns(error, (missing[1],))
+
+
 def _first_without_parent(
     connection: sa.Connection,
     metadata: sa.MetaData,
     error: ClassifiedError,
     rows: Sequence[Any],
-) -> int | None:
-    """The index of the first row whose (single-column) parent key is not in its table now.
+) -> tuple[int, str] | None:
+    """The first row whose (single-column) parent key is not in its table now, and that column.
 
-    None where that cannot be told; a failed lookup never replaces the error it explains.
+    The error's column when it names one, else each single-column foreign key of
+    the table in turn. None where that cannot be told; a failed lookup never
+    replaces the error it explains.
     """
     table = metadata.tables.get(error.table or "")
-    if table is None or len(error.columns) != 1:
+    if table is None or len(error.columns) > 1:
         return None
-    (column,) = error.columns
     keys = [
         fk
         for constraint in table.foreign_key_constraints
-        if constraint.column_keys == [column]
+        if len(constraint.column_keys) == 1
+        and (not error.columns or constraint.column_keys == list(error.columns))
         for fk in constraint.elements
     ]
-    if len(keys) != 1:
-        return None
-    parent = keys[0].column
-    wanted = {_value(row, column) for row in rows} - {None}
-    if not wanted or len(wanted) > _MAX_LOOKUP:
-        return None
-    try:
-        present = set(
-            connection.execute(sa.select(parent).where(parent.in_(wanted))).scalars()
-        )
-    except sa_exc.SQLAlchemyError:
-        return None
-    for index, row in enumerate(rows):
-        value = _value(row, column)
-        if value is not None and value not in present:
-            return index
-    return None  # the parent arrived since: nothing to name
+    absent = []
+    for key in keys:
+        column = key.parent.key
+        parent = key.column
+        wanted = {_value(row, column) for row in rows} - {None}
+        if not wanted:
+            continue
+        if len(wanted) > _MAX_LOOKUP:
+            return None
+        try:
+            present = set(
+                connection.execute(
+                    sa.select(parent).where(parent.in_(wanted))
+                ).scalars()
+            )
+        except sa_exc.SQLAlchemyError:
+            return None
+        for index, row in enumerate(rows):
+            value = _value(row, column)
+            if value is not None and value not in present:
+                absent.append((index, column))
+                break
+    return min(absent) if absent else None  # the parent arrived since: nothing to name
 
 
 _MAX_LOOKUP = 1_000

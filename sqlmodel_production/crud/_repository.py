@@ -25,6 +25,7 @@ from sqlmodel_production._exceptions import (
     InvalidQuery,
     StaleVersion,
 )
+from sqlmodel_production.crud._bulk_rows import name_missing_parent
 from sqlmodel_production.crud._cache import StatementCache
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor
 from sqlmodel_production.crud._filters import FilterSet
@@ -305,6 +306,20 @@ class Repository(Generic[ModelT]):
             pydantic.ValidationError: `data` does not validate against the table model.
         """
         values = self._prepare.one(data, scope_stamp(scope))
+        try:
+            return self._insert_one(session, values, scope)
+        except sa.exc.DBAPIError as exc:
+            name_missing_parent(
+                exc, values, self.table.metadata, connection_of(session)
+            )
+            raise
+
+    def _insert_one(
+        self,
+        session: SessionLike,
+        values: dict[str, Any],
+        scope: Mapping[str, Any] | None,
+    ) -> Row:
         checked = self._guard.referring(scope, [values])
         if checked and connection_of(session).dialect.insert_returning:
             return self._guard.insert(session, values, checked)
@@ -404,7 +419,11 @@ class Repository(Generic[ModelT]):
         params.update(statements.by_key(id, scope))
         if accepted is not None:
             params.update(statements.versions(accepted))
-        result = connection.execute(statement, params)
+        try:
+            result = connection.execute(statement, params)
+        except sa.exc.DBAPIError as exc:
+            name_missing_parent(exc, data, self.table.metadata, connection)
+            raise
         if returning:
             returned = result.mappings().first()
             found = dict(returned) if returned is not None else None

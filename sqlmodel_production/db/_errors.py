@@ -71,7 +71,14 @@ def classify(error: BaseException) -> ClassifiedError | None:
     if chained is not None:
         found = _with_statement_table(chained, statement)
         row = getattr(error, _ROW, None)
-        return found if row is None else replace(found, row=row)
+        if row is not None:
+            found = replace(found, row=row)
+        columns = getattr(error, _COLUMNS, None)
+        return (
+            found
+            if columns is None or found.columns
+            else replace(found, columns=columns)
+        )
     if character := _invalid_character(error):
         return ClassifiedError(ErrorKind.INVALID_CHARACTER, code=character)
     if isinstance(error, sa_exc.DataError) or any(
@@ -90,6 +97,14 @@ _ROW = "_sqlmodel_production_row"
 def mark_row(error: BaseException, row: int) -> None:
     """Note on `error` that row `row` of a bulk write caused it (`classify` reports it)."""
     setattr(error, _ROW, row)
+
+
+_COLUMNS = "_sqlmodel_production_columns"
+
+
+def mark_columns(error: BaseException, columns: tuple[str, ...]) -> None:
+    """Note on `error` the columns at fault, where the database named none (`classify` reports them)."""
+    setattr(error, _COLUMNS, columns)
 
 
 _PG_KEY_VALUES = re.compile(

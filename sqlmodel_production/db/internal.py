@@ -18,6 +18,7 @@ from sqlmodel_production.db._backends._common import (
 from sqlmodel_production.db._database import STATE_KEY as STATE_KEY
 from sqlmodel_production.db._driver import run_prepared as run_prepared
 from sqlmodel_production.db._errors import connection_failed as connection_failed
+from sqlmodel_production.db._errors import mark_columns as mark_columns
 from sqlmodel_production.db._errors import mark_row as mark_row
 from sqlmodel_production.db._errors import offending_values as offending_values
 from sqlmodel_production.db._errors import resolve_columns as resolve_columns
@@ -63,6 +64,7 @@ __all__ = [
     "exact_text",
     "direct_safe",
     "insert_statement",
+    "mark_columns",
     "mark_row",
     "offending_values",
     "runner_of",
