@@ -14,6 +14,7 @@ from docs_src.crud import (
     tutorial004,
     tutorial005,
     tutorial006,
+    tutorial007,
 )
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
@@ -311,3 +312,31 @@ def test_tutorial006_the_template_s_conventions(
         assert other.json() == {"detail": "Not enough permissions"}
         deleted = client.delete(f"/items/{item['id']}", headers=ann)
         assert deleted.json() == {"message": "Item deleted successfully"}
+
+
+def test_tutorial007_hand_written_endpoints_beside_the_router(
+    target: Target, database: Database
+) -> None:
+    app = tutorial007.create_app(database)
+    ann = {"X-User": "1"}
+    with tables(database, tutorial007.Note), TestClient(app) as client:
+        sneaky = [{"text": "a"}, {"text": "b", "owner_id": 2}]  # not the client's
+        refused = client.post("/notes/import", json=sneaky, headers=ann)
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", 1, "owner_id"]
+        rows = [{"text": "a"}, {"text": "b"}]
+        imported = client.post("/notes/import", json=rows, headers=ann)
+        assert imported.status_code == 200, imported.text
+        assert [n["owner_id"] for n in imported.json()] == [1, 1]
+        listed = client.get("/notes/", headers=ann).json()
+        assert [n["text"] for n in listed] == ["a", "b"]
+        # The router's Create schema is the one derive_schemas gave the sample.
+        schema = app.openapi()["paths"]["/notes/"]["post"]["requestBody"]
+        assert schema["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/NoteCreate"
+        )
+        # FastAPI's own per-route limit: refused before anything is parsed.
+        big = [{"text": "x" * 150}] * 500  # about 80 KB
+        too_large = client.post("/notes/import", json=big, headers=ann)
+        assert too_large.status_code == 413
+        assert len(client.get("/notes/", headers=ann).json()) == 2
