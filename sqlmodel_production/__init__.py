@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .api import Conventions as Conventions
     from .api import ReadYourWritesMiddleware as ReadYourWritesMiddleware
     from .api import RowScope as RowScope
+    from .api import RowStamp as RowStamp
     from .api import SessionDep as SessionDep
     from .api import crud_router as crud_router
     from .api import get_async_session as get_async_session
@@ -65,6 +66,7 @@ _LAZY = {
     "Conventions": ".api",
     "ReadYourWritesMiddleware": ".api",
     "RowScope": ".api",
+    "RowStamp": ".api",
     "SessionDep": ".api",
     "crud_router": ".api",
     "get_async_session": ".api",
@@ -104,6 +106,7 @@ __all__ = [
     "Repository",
     "RetryPolicy",
     "RowScope",
+    "RowStamp",
     "SQLModelProductionError",
     "SessionDep",
     "SoftDelete",

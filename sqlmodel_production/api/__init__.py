@@ -16,6 +16,7 @@ from ._responses import ErrorBody as ErrorBody
 from ._responses import HTTPError as HTTPError
 from ._router import crud_router as crud_router
 from ._scope import RowScope as RowScope
+from ._stamp import RowStamp as RowStamp
 
 __all__ = [
     "AsyncSessionDep",
@@ -26,6 +27,7 @@ __all__ = [
     "HTTPError",
     "ReadYourWritesMiddleware",
     "RowScope",
+    "RowStamp",
     "SessionDep",
     "crud_router",
     "error_response",

@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Body, Header, HTTPException, params
@@ -44,6 +44,7 @@ from sqlmodel_production.api._responses import (
 )
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope, scope_of
+from sqlmodel_production.api._stamp import RowStamp, stamp_of
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import include_limits, locate_bulk_row
 from sqlmodel_production.db.internal import SessionLike
@@ -72,6 +73,7 @@ class Resource:
     prefix: str
     label: str
     scope: RowScope | None
+    stamp: RowStamp | None
     order_by: Collection[str]
     max_limit: int
     include: Mapping[str, type[SQLModel]]
@@ -138,6 +140,17 @@ class Resource:
         annotation = Annotated[str | None, header]
         return [inspect.Parameter(name, _KW, annotation=annotation, default=None)]
 
+    def stamp_parameter(
+        self, write: Literal["create", "update"]
+    ) -> list[inspect.Parameter]:
+        """The stamp's dependency, on an endpoint whose `write` stamps columns."""
+        stamp = self.stamp
+        if stamp is None or not (
+            stamp.on_create if write == "create" else stamp.on_update
+        ):
+            return []
+        return [stamp.parameter()]
+
     def precondition_responses(self) -> dict[int | str, Any]:
         """The answers of a write that takes `If-Match`."""
         if self.version is None:
@@ -188,8 +201,12 @@ def _create(res: Resource, routes: Routes) -> None:
 
     @one_statement
     def create(session: SessionLike, **values: Any) -> Any:
-        scope = scope_of(res.scope, values)
-        row = repository.create(session, values[res.singular], scope=scope)
+        row = repository.create(
+            session,
+            values[res.singular],
+            scope=scope_of(res.scope, values),
+            stamp=stamp_of(res.stamp, values, "create"),
+        )
         headers = etag_headers(version, row)
         if res.created_status == 201:
             headers["Location"] = f"{res.prefix}/{row[repository.pk.name]}"
@@ -201,7 +218,7 @@ def _create(res: Resource, routes: Routes) -> None:
         "POST",
         f"create_{res.singular}",
         create,
-        [res.body(res.schemas.Create)],
+        [res.body(res.schemas.Create), *res.stamp_parameter("create")],
         response_model=res.schemas.Public,
         status_code=res.created_status,
         responses={**CONFLICT, **BAD_BODY},
@@ -280,6 +297,7 @@ def _update(res: Resource, routes: Routes) -> None:
                 data,
                 version=versions,
                 scope=scope_of(res.scope, values),
+                stamp=stamp_of(res.stamp, values, "update"),
             )
         except StaleVersion:
             raise res.changed_by_someone() from None
@@ -302,6 +320,7 @@ def _update(res: Resource, routes: Routes) -> None:
                 res.id_parameter,
                 res.body(res.schemas.Update),
                 *res.condition("if_match", _IF_MATCH),
+                *res.stamp_parameter("update"),
             ],
             response_model=res.schemas.Public,
             responses={
@@ -353,7 +372,10 @@ def _bulk(res: Resource, routes: Routes) -> None:
     def create_many(session: Session, **values: Any) -> Any:
         try:
             rows = repository.create_many(
-                session, values[plural], scope=scope_of(res.scope, values)
+                session,
+                values[plural],
+                scope=scope_of(res.scope, values),
+                stamp=stamp_of(res.stamp, values, "create"),
             )
         except BulkValidationError as exc:
             errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors]
@@ -371,7 +393,10 @@ def _bulk(res: Resource, routes: Routes) -> None:
         "POST",
         f"create_{plural}",
         create_many,
-        [inspect.Parameter(plural, _KW, annotation=Annotated[rows, _BULK_BODY])],
+        [
+            inspect.Parameter(plural, _KW, annotation=Annotated[rows, _BULK_BODY]),
+            *res.stamp_parameter("create"),
+        ],
         response_model=res.public_list,
         status_code=res.created_status,
         responses={**CONFLICT, **BAD_BODY},

@@ -12,6 +12,7 @@ from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_creat
 from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.api._stamp import RowStamp
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT
 from sqlmodel_production.models import Schemas, derive_schemas
@@ -47,6 +48,7 @@ def crud_router(
     require_if_match: bool = False,
     max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
+    stamp: RowStamp | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
@@ -93,6 +95,8 @@ def crud_router(
             DELETE without `If-Match` with `428 Precondition Required`.
         scope: the rows a request may see and write (`RowScope`: an owner, a
             tenant); a row outside it is a 404 on every endpoint.
+        stamp: columns creates and updates write from a dependency, never from
+            the client (`RowStamp`: who created or last changed a row).
         deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
             of `GET {prefix}/deleted/` (the list over soft-deleted rows) and
             `POST {prefix}/{id}/restore`; None: no such endpoints.
@@ -110,6 +114,7 @@ def crud_router(
         schemas,
         write_only=write_only,
         scope=scope,
+        stamp=stamp,
         filters=filters,
         order_by=order_by,
         default_order=default_order,
@@ -122,6 +127,7 @@ def crud_router(
         prefix=prefix,
         label=name or model.__name__,
         scope=scope,
+        stamp=stamp,
         order_by=order_by,
         max_limit=max_limit,
         include=include or {},
@@ -149,14 +155,27 @@ def _schemas_and_repository(
     *,
     write_only: Collection[str],
     scope: RowScope | None,
+    stamp: RowStamp | None,
     filters: Mapping[str, Collection[str]] | Collection[str],
     order_by: Collection[str],
     default_order: Sequence[str],
     search: Collection[str],
 ) -> tuple[Schemas, Repository[Any]]:
-    """The router's schemas (the scoped columns read-only) and the repository serving them."""
-    scoped = scope.columns if scope is not None else ()
-    schemas = schemas or derive_schemas(model, write_only=write_only, read_only=scoped)
+    """The router's schemas (the scoped and stamped columns read-only) and the repository serving them."""
+    read_only = (*(scope.columns if scope else ()), *(stamp.columns if stamp else ()))
+    if stamp is not None:
+        table = model.__table__  # type: ignore[attr-defined]
+        if unknown := [c for c in stamp.columns if c not in table.c]:
+            raise ValueError(
+                f"RowStamp names columns {model.__name__} does not have: {', '.join(unknown)}"
+            )
+        if clash := [c for c in stamp.columns if scope and c in scope.columns]:
+            raise ValueError(
+                f"RowStamp and RowScope both write {', '.join(clash)}: give it to one of them"
+            )
+    schemas = schemas or derive_schemas(
+        model, write_only=write_only, read_only=read_only
+    )
     repository = Repository(
         model,
         public=schemas.Public,

@@ -75,8 +75,11 @@ class AsyncRepository(Generic[ModelT]):
         data: SQLModel | Mapping[str, Any],
         *,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> Row:
-        return await session.run_sync(lambda s: self.sync.create(s, data, scope=scope))
+        return await session.run_sync(
+            lambda s: self.sync.create(s, data, scope=scope, stamp=stamp)
+        )
 
     async def create_many(
         self,
@@ -84,9 +87,10 @@ class AsyncRepository(Generic[ModelT]):
         items: Sequence[SQLModel | Mapping[str, Any]],
         *,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> builtins.list[Row]:
         return await session.run_sync(
-            lambda s: self.sync.create_many(s, items, scope=scope)
+            lambda s: self.sync.create_many(s, items, scope=scope, stamp=stamp)
         )
 
     async def update(
@@ -97,9 +101,12 @@ class AsyncRepository(Generic[ModelT]):
         *,
         version: int | None = None,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> Row | None:
         return await session.run_sync(
-            lambda s: self.sync.update(s, id, data, version=version, scope=scope)
+            lambda s: self.sync.update(
+                s, id, data, version=version, scope=scope, stamp=stamp
+            )
         )
 
     async def delete(

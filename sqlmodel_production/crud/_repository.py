@@ -299,13 +299,17 @@ class Repository(Generic[ModelT]):
         data: SQLModel | Mapping[str, Any],
         *,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> Row:
         """Insert one row, stamped with `scope`; returns its Public columns, server-generated values included.
+
+        `stamp` gives more column values the server sets, whatever `data` says
+        (`{"created_by": user.id}`).
 
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        values = self._prepare.one(data, scope_stamp(scope))
+        values = self._prepare.one(data, {**(stamp or {}), **scope_stamp(scope)})
         try:
             return self._insert_one(session, values, scope)
         except sa.exc.DBAPIError as exc:
@@ -338,15 +342,18 @@ class Repository(Generic[ModelT]):
         items: Sequence[SQLModel | Mapping[str, Any]],
         *,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> builtins.list[Row]:
-        """Insert many rows, each stamped with `scope`, in batched statements, without committing.
+        """Insert many rows, each stamped with `scope` (and `stamp`, as `create`), in batched statements, without committing.
 
         Every row is validated before anything is sent to the database.
 
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values, errors = self._prepare.many(items, scope_stamp(scope))
+        values, errors = self._prepare.many(
+            items, {**(stamp or {}), **scope_stamp(scope)}
+        )
         if errors:
             raise BulkValidationError(errors)
         if not values:
@@ -365,10 +372,12 @@ class Repository(Generic[ModelT]):
         *,
         version: int | Collection[int] | None = None,
         scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> Row | None:
         """Apply a partial update; returns the row's Public columns, or None if absent.
 
-        An empty `data` changes nothing (the version stays) and returns the row.
+        An empty `data` changes nothing (the version stays, nothing is stamped) and
+        returns the row.
 
         Args:
             session: the session.
@@ -378,6 +387,8 @@ class Repository(Generic[ModelT]):
                 versions it accepts); the update is refused if the row has moved on.
             scope: the row must have these values (else it is absent), and they
                 cannot be changed.
+            stamp: more column values the server sets with any change, whatever
+                `data` says (`{"updated_by": user.id}`).
 
         Raises:
             StaleVersion: `version` is not the row's current version.
@@ -403,6 +414,8 @@ class Repository(Generic[ModelT]):
             row = self.read(session, id, scope=scope)
             self._check_version(row, accepted)
             return row
+        if stamp:
+            data = {**data, **stamp}
         connection = connection_of(session)
         returning = connection.dialect.update_returning
         statements = self._statements
