@@ -15,6 +15,7 @@ from docs_src.crud import (
     tutorial005,
     tutorial006,
     tutorial007,
+    tutorial008,
 )
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
@@ -340,3 +341,17 @@ def test_tutorial007_hand_written_endpoints_beside_the_router(
         too_large = client.post("/notes/import", json=big, headers=ann)
         assert too_large.status_code == 413
         assert len(client.get("/notes/", headers=ann).json()) == 2
+
+
+def test_tutorial008_stamps(target: Target, database: Database) -> None:
+    app = tutorial008.create_app(database, async_=target.async_)
+    with tables(database, tutorial008.Task), TestClient(app) as client:
+        task = client.post("/tasks/", json={"title": "a"}, headers={"X-User": "1"})
+        assert task.json()["created_by"] == task.json()["updated_by"] == 1
+        path = f"/tasks/{task.json()['id']}"
+        changed = client.patch(path, json={"title": "b"}, headers={"X-User": "2"})
+        assert (changed.json()["created_by"], changed.json()["updated_by"]) == (1, 2)
+        sent = client.post(
+            "/tasks/", json={"title": "c", "created_by": 9}, headers={"X-User": "1"}
+        )
+        assert sent.status_code == 422
