@@ -97,6 +97,7 @@ class Database:
         if self._replicas is None:
             self._replicas = self._replica_set(
                 lambda settings: create_engine(settings, **self._engine_options),
+                primary=lambda: self.engine,
                 async_=False,
             )
         return self._replicas
@@ -109,12 +110,17 @@ class Database:
                 lambda settings: (
                     create_async_engine(settings, **self._engine_options).sync_engine
                 ),
+                primary=lambda: self.async_engine.sync_engine,
                 async_=True,
             )
         return self._async_replicas
 
     def _replica_set(
-        self, make: Callable[[DatabaseSettings], Engine], *, async_: bool
+        self,
+        make: Callable[[DatabaseSettings], Engine],
+        *,
+        primary: Callable[[], Engine],
+        async_: bool,
     ) -> Replicas:
         urls = self.settings.database_replica_urls
 
@@ -136,6 +142,7 @@ class Database:
         return Replicas(
             makers,
             [make_url(url).render_as_string(hide_password=True) for url in urls],
+            primary=primary,
             max_lag=self.settings.replica_max_lag,
             interval=self.settings.replica_check_interval,
         )
