@@ -25,6 +25,7 @@ from ._places import DIRECT_READS
 from ._replicas import NodeStatus, Replicas
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
+from ._written import served_wrote
 
 __all__ = ["Database"]
 
@@ -197,10 +198,11 @@ class Database:
     def read_only_session(self) -> Iterator[Session]:
         """A sync session on a read replica that may serve reads now, else on the primary.
 
-        For reads that may be up to `REPLICA_MAX_LAG` seconds old; anything that
-        must see a write just made belongs on `session()`.
+        For reads that may be up to `REPLICA_MAX_LAG` seconds old. Under
+        `ReadYourWritesMiddleware`, a request that wrote, or whose client wrote
+        recently, gets a session on the primary.
         """
-        engine = self.replicas.pick() or self.engine
+        engine = (None if served_wrote() else self.replicas.pick()) or self.engine
         with Session(engine, expire_on_commit=False) as session:
             yield session
 
@@ -208,7 +210,8 @@ class Database:
     async def async_read_only_session(self) -> AsyncIterator[AsyncSession]:
         """An async session on a read replica that may serve reads now, else on the primary."""
         replicas = self.async_replicas
-        engine = await greenlet_spawn(replicas.pick) if len(replicas) else None
+        use = len(replicas) and not served_wrote()
+        engine = await greenlet_spawn(replicas.pick) if use else None
         bind = AsyncEngine(engine) if engine is not None else self.async_engine
         async with AsyncSession(bind, expire_on_commit=False) as session:
             yield session

@@ -41,6 +41,7 @@ from sqlmodel_production.db._prepared import Prepared as Prepared
 from sqlmodel_production.db._prepared import Row as Row
 from sqlmodel_production.db._prepared import direct_safe as direct_safe
 from sqlmodel_production.db._transaction import retrying as retrying
+from sqlmodel_production.db._written import serving as serving
 
 __all__ = [
     "STATE_KEY",
@@ -70,6 +71,7 @@ __all__ = [
     "resolve_columns",
     "retrying",
     "run_prepared",
+    "serving",
     "session_state",
     "sort_value",
 ]
