@@ -198,7 +198,8 @@ class Database:
     def read_only_session(self) -> Iterator[Session]:
         """A sync session on a read replica that may serve reads now, else on the primary.
 
-        For reads that may be up to `REPLICA_MAX_LAG` seconds old. Under
+        For reads that may miss up to `REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL`
+        seconds of the primary's latest writes. Under
         `ReadYourWritesMiddleware`, a request that wrote, or whose client wrote
         recently, gets a session on the primary.
         """
