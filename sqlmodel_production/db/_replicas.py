@@ -150,7 +150,10 @@ class Replicas:
             streaming=bool(row[2]),
             replay_paused=bool(row[3]),
         )
-        verdict = judge(reading, self.positions, time.monotonic(), max_lag=self.max_lag)
+        with self._lock:  # another thread may be adding a sample
+            verdict = judge(
+                reading, self.positions, time.monotonic(), max_lag=self.max_lag
+            )
         was_usable = node.usable
         node.usable, node.lag, node.error = verdict.usable, verdict.lag, verdict.error
         node.streaming, node.replay_paused = reading.streaming, reading.replay_paused
