@@ -116,6 +116,20 @@ class DatabaseSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _replica_checks_within_the_lag(self) -> Self:
+        if (
+            self.database_replica_urls
+            and self.replica_check_interval >= self.replica_max_lag
+        ):
+            raise ValueError(
+                f"REPLICA_CHECK_INTERVAL={self.replica_check_interval:g} must be below "
+                f"REPLICA_MAX_LAG={self.replica_max_lag:g}: a replica's lag is measured to "
+                "within one check interval, so a replica that is current would look too "
+                "far behind to serve reads while the primary is written to"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _pooler_needs_postgresql(self) -> Self:
         if self.database_pooler is not Pooler.NONE and not self.database_url.startswith(
             ("postgresql", "postgres")
