@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["PrimaryPositions", "ReplicaReading", "Verdict", "judge"]
+__all__ = ["PrimaryPositions", "ReplicaReading", "Verdict", "judge", "read_again"]
 
 MAX_SAMPLES = 4096
 """At most this many samples are kept, whatever `keep` and the check interval."""
@@ -68,6 +68,11 @@ class PrimaryPositions:
     def latest(self) -> float | None:
         """When the newest sample was read; None before the first."""
         return self._samples[-1][0] if self._samples else None
+
+    @property
+    def newest(self) -> int | None:
+        """The newest sample's position; None before the first."""
+        return self._samples[-1][1] if self._samples else None
 
     def lag(self, now: float, replayed: int) -> float | None:
         """Seconds of changes a replica that replayed up to `replayed` may miss, at `now`.
@@ -135,3 +140,26 @@ def judge(
             f"{paused}{why}",
         )
     return Verdict(True, lag, None)
+
+
+def read_again(
+    reading: ReplicaReading, positions: PrimaryPositions, since: float
+) -> bool:
+    """Whether a replica that was judged unusable may pass the primary's newest position soon.
+
+    A streaming, replaying standby that is just short of a position read at or
+    after `since` (in this check) is usually milliseconds behind it: reading it
+    once more tells a current replica from one whose bound is only loose (the
+    first check, or the first after a spell without checks).
+    """
+    newest, latest = positions.newest, positions.latest
+    return (
+        reading.in_recovery
+        and reading.streaming
+        and not reading.replay_paused
+        and reading.replayed is not None
+        and newest is not None
+        and latest is not None
+        and latest >= since
+        and reading.replayed < newest
+    )

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ._lag import PrimaryPositions, ReplicaReading, judge
+from ._lag import PrimaryPositions, ReplicaReading, judge, read_again
 
 __all__ = ["NodeStatus", "Replicas"]
 
@@ -40,6 +40,9 @@ REPLICA_SQL = (
     " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
 )
 """A standby's state: in recovery, replayed WAL position, streaming, replay paused."""
+
+REREADS = 2
+"""Times a check reads a replica again that is just short of the primary's newest position."""
 
 
 @dataclass
@@ -124,7 +127,10 @@ class Replicas:
         for offset in range(count):
             index = (start + offset) % count
             node = self.nodes[index]
-            if time.monotonic() - node.checked_at >= self.interval:
+            if (
+                not node.checked_at
+                or time.monotonic() - node.checked_at >= self.interval
+            ):
                 self.check(index)
             if node.usable:
                 return self.engine(index)
@@ -137,23 +143,33 @@ class Replicas:
             if time.monotonic() - node.checked_at < self.interval and node.checked_at:
                 return node  # another thread just checked it
             node.checked_at = time.monotonic()
+        started = time.monotonic()
         self._sample_primary()
         try:
             with self.engine(index).connect() as conn:
-                row = conn.exec_driver_sql(REPLICA_SQL).one()
+                for _ in range(1 + REREADS):
+                    row = conn.exec_driver_sql(REPLICA_SQL).one()
+                    reading = ReplicaReading(
+                        in_recovery=bool(row[0]),
+                        replayed=None if row[1] is None else int(row[1]),
+                        streaming=bool(row[2]),
+                        replay_paused=bool(row[3]),
+                    )
+                    with self._lock:  # another thread may be adding a sample
+                        verdict = judge(
+                            reading,
+                            self.positions,
+                            time.monotonic(),
+                            max_lag=self.max_lag,
+                        )
+                        again = not verdict.usable and read_again(
+                            reading, self.positions, started
+                        )
+                    if not again:
+                        break
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             self._down(node, exc)
             return node
-        reading = ReplicaReading(
-            in_recovery=bool(row[0]),
-            replayed=None if row[1] is None else int(row[1]),
-            streaming=bool(row[2]),
-            replay_paused=bool(row[3]),
-        )
-        with self._lock:  # another thread may be adding a sample
-            verdict = judge(
-                reading, self.positions, time.monotonic(), max_lag=self.max_lag
-            )
         was_usable = node.usable
         node.usable, node.lag, node.error = verdict.usable, verdict.lag, verdict.error
         node.streaming, node.replay_paused = reading.streaming, reading.replay_paused

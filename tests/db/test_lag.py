@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel_production.db._lag import PrimaryPositions, ReplicaReading, judge
+from sqlmodel_production.db._lag import (
+    PrimaryPositions,
+    ReplicaReading,
+    judge,
+    read_again,
+)
 
 
 def reading(
@@ -74,3 +79,14 @@ def test_a_promoted_replica_serves_no_reads() -> None:
     )
     verdict = judge(promoted, positions((0.0, 100)), 0.0, max_lag=5)
     assert not verdict.usable and "not a standby" in (verdict.error or "")
+
+
+def test_a_replica_just_short_of_this_checks_sample_is_read_again() -> None:
+    found = positions((5.0, 300))  # read in this check, which began at 4.9
+    assert read_again(reading(299), found, since=4.9)
+    assert not read_again(reading(300), found, since=4.9)  # it has reached it
+    assert not read_again(reading(299), found, since=5.5)  # an older check's sample
+    assert not read_again(
+        reading(299, paused=True), found, since=4.9
+    )  # it will not move
+    assert not read_again(reading(299, streaming=False), found, since=4.9)
