@@ -120,7 +120,8 @@ class Replicas:
         """A replica that may serve a read now (in turn), or None for the primary.
 
         A replica whose last check is older than the interval is checked first:
-        one query on one of its pooled connections.
+        the primary's WAL position is read (once per interval for all the
+        replicas), then one query on one of the replica's pooled connections.
         """
         count = len(self._makers)
         start = next(self._turn)
