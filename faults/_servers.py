@@ -24,7 +24,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-__all__ = ["MariaDBServer", "PgBouncer", "PostgresServer", "Server", "ServerMissing"]
+__all__ = [
+    "MariaDBServer",
+    "PgBouncer",
+    "PostgresReplica",
+    "PostgresServer",
+    "Server",
+    "ServerMissing",
+]
 
 DATABASE = "faults"
 START_BOUND = 60.0  # seconds a server may take to accept connections again
@@ -288,6 +295,99 @@ class PostgresServer(Server):
                 time.sleep(seconds)
             finally:
                 conn.exec_driver_sql("COMMIT")
+
+
+class PostgresReplica(PostgresServer):
+    """A streaming replica of a throwaway `PostgresServer`, made as `scripts/topology.sh` makes one.
+
+    It can be cut off from its primary (`cut()`: its `primary_conninfo` names a
+    port nothing listens on, so its WAL receiver stops and cannot start again)
+    and joined again (`join()`), and its replay paused (`pause()`).
+    """
+
+    name = "PostgreSQL replica"
+
+    def __init__(self, primary: PostgresServer) -> None:  # noqa: PLW0231 (no initdb)
+        self.bin = _postgres_bin()
+        Server.__init__(self)
+        self.data = self.root / "data"
+        self._pooler = None
+        self.primary = primary
+        try:
+            if os.geteuid() == 0:
+                shutil.chown(self.root, "postgres")
+            self._pg(
+                "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                "-D", str(self.data), "-R", "-X", "stream", "-c", "fast",
+            )  # fmt: skip
+            self.start()
+            with self.connect(None) as conn:
+                self.conninfo = str(
+                    conn.exec_driver_sql("SHOW primary_conninfo").scalar()
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+            " -c hot_standby=on -c wal_retrieve_retry_interval=200ms"
+        )
+        self._ctl("start", "-o", options)
+        self._wait_ready()
+
+    def _set_conninfo(self, conninfo: str) -> None:
+        with self.connect(None) as conn:
+            conn.exec_driver_sql(
+                "ALTER SYSTEM SET primary_conninfo = "
+                + "'" + conninfo.replace("'", "''") + "'"
+            )  # fmt: skip
+            conn.exec_driver_sql("SELECT pg_reload_conf()")
+
+    def streaming(self) -> bool:
+        """Whether its WAL receiver streams from the primary now."""
+        with self.connect(None) as conn:
+            return bool(
+                conn.exec_driver_sql(
+                    "SELECT EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming')"
+                ).scalar()
+            )
+
+    def cut(self) -> None:
+        """Cut it off from the primary: its WAL receiver stops, and returns once it has."""
+        self._set_conninfo(f"host=127.0.0.1 port={free_port()} user=postgres")
+        _wait_until(lambda: not self.streaming(), "the WAL receiver did not stop")
+
+    def join(self) -> None:
+        """Point it at its primary again; returns once it streams."""
+        self._set_conninfo(self.conninfo)
+        _wait_until(self.streaming, "the WAL receiver did not stream again")
+
+    def pause(self, pause: bool = True) -> None:
+        """Pause (or resume) its replay; returns once the pause is taken (or lifted)."""
+        # A pause is taken at the next WAL record: until one comes it is requested, and holds.
+        states = {"paused", "pause requested"} if pause else {"not paused"}
+        with self.connect(None) as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_wal_replay_pause()"
+                if pause
+                else "SELECT pg_wal_replay_resume()"
+            )
+
+        def taken() -> bool:
+            with self.connect(None) as conn:
+                found = conn.exec_driver_sql("SELECT pg_get_wal_replay_pause_state()")
+                return found.scalar() in states
+
+        _wait_until(taken, f"the replay did not reach {' or '.join(states)}")
+
+    def pooled(self) -> str:
+        """This replica through a PgBouncer of its own (transaction mode), started on first use."""
+        if self._pooler is None:
+            self._pooler = PgBouncer(self.root / "pgbouncer", self.port)
+            self._pooler.start()
+        return f"postgresql://postgres@127.0.0.1:{self._pooler.port}/{DATABASE}"
 
 
 class MariaDBServer(Server):

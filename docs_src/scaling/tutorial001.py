@@ -23,7 +23,7 @@ def create_app(database: Database | None = None) -> FastAPI:
     database = database or Database()
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(crud_router(Note, prefix="/notes"))
-    # A client that wrote reads from the primary for 5 s (a cookie); off without it.
-    app.add_middleware(ReadYourWritesMiddleware, window=5)
+    # A client that wrote reads from the primary for 6 s (a cookie and a header).
+    app.add_middleware(ReadYourWritesMiddleware, window=6)
     install_error_handlers(app)
     return app

@@ -6,7 +6,7 @@ from .tutorial001 import Note
 
 
 def count_notes(database: Database) -> int:
-    # A replica within REPLICA_MAX_LAG, else the primary: never an error for a lagging one.
+    # A streaming replica within REPLICA_MAX_LAG, else the primary: never an error for one.
     with database.read_only_session() as session:
         return session.exec(select(func.count()).select_from(Note)).one()
 

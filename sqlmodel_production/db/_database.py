@@ -25,6 +25,7 @@ from ._replicas import NodeStatus, Replicas
 from ._runners import DIRECT_READS
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
+from ._written import served_wrote
 
 __all__ = ["Database"]
 
@@ -97,6 +98,7 @@ class Database:
         if self._replicas is None:
             self._replicas = self._replica_set(
                 lambda settings: create_engine(settings, **self._engine_options),
+                primary=lambda: self.engine,
                 async_=False,
             )
         return self._replicas
@@ -109,12 +111,17 @@ class Database:
                 lambda settings: (
                     create_async_engine(settings, **self._engine_options).sync_engine
                 ),
+                primary=lambda: self.async_engine.sync_engine,
                 async_=True,
             )
         return self._async_replicas
 
     def _replica_set(
-        self, make: Callable[[DatabaseSettings], Engine], *, async_: bool
+        self,
+        make: Callable[[DatabaseSettings], Engine],
+        *,
+        primary: Callable[[], Engine],
+        async_: bool,
     ) -> Replicas:
         urls = self.settings.database_replica_urls
 
@@ -136,6 +143,7 @@ class Database:
         return Replicas(
             makers,
             [make_url(url).render_as_string(hide_password=True) for url in urls],
+            primary=primary,
             max_lag=self.settings.replica_max_lag,
             interval=self.settings.replica_check_interval,
         )
@@ -190,10 +198,12 @@ class Database:
     def read_only_session(self) -> Iterator[Session]:
         """A sync session on a read replica that may serve reads now, else on the primary.
 
-        For reads that may be up to `REPLICA_MAX_LAG` seconds old; anything that
-        must see a write just made belongs on `session()`.
+        For reads that may miss up to `REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL`
+        seconds of the primary's latest writes. Under
+        `ReadYourWritesMiddleware`, a request that wrote, or whose client wrote
+        recently, gets a session on the primary.
         """
-        engine = self.replicas.pick() or self.engine
+        engine = (None if served_wrote() else self.replicas.pick()) or self.engine
         with Session(engine, expire_on_commit=False) as session:
             yield session
 
@@ -201,7 +211,8 @@ class Database:
     async def async_read_only_session(self) -> AsyncIterator[AsyncSession]:
         """An async session on a read replica that may serve reads now, else on the primary."""
         replicas = self.async_replicas
-        engine = await greenlet_spawn(replicas.pick) if len(replicas) else None
+        use = len(replicas) and not served_wrote()
+        engine = await greenlet_spawn(replicas.pick) if use else None
         bind = AsyncEngine(engine) if engine is not None else self.async_engine
         async with AsyncSession(bind, expire_on_commit=False) as session:
             yield session

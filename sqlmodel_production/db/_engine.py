@@ -17,6 +17,7 @@ from ._backends import POOLER_OPTION, Pooler, Profile, profile_of
 from ._errors import mark_lost_connections
 from ._settings import DatabaseSettings
 from ._urls import async_url, backend_of, sync_url
+from ._written import watch_commits
 
 __all__ = ["create_async_engine", "create_engine", "engine_options"]
 
@@ -110,6 +111,7 @@ def _tune(
     """Install the per-connection settings that connect arguments cannot carry."""
     profile = profile_of(backend_of(engine.url))
     event.listen(engine, "handle_error", mark_lost_connections)
+    watch_commits(engine)
     ping_after = _ping_after(settings, profile)
     # An explicit `pool_pre_ping=` override takes the ping back from us, either way.
     if ping_after and "pool_pre_ping" not in overrides:

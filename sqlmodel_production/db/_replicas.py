@@ -1,11 +1,13 @@
 """Read replicas: which one may serve a read now, checked at most once per interval.
 
-A replica serves reads while it answers and lags behind the primary by no more
-than `REPLICA_MAX_LAG` seconds. Its lag is read from the replica itself (the age
-of the last transaction it replayed, 0 when it has replayed all it received)
-once per `REPLICA_CHECK_INTERVAL`, never per request; a replica that could not
-be reached is left out until the next check. With none usable, reads go to the
-primary: a replica never turns a read into an error.
+A replica serves reads while it answers, streams from the primary and lags
+behind it by no more than `REPLICA_MAX_LAG` seconds. The lag is measured against
+the primary, not against what the replica received (`_lag`): once per
+`REPLICA_CHECK_INTERVAL`, never per request, the primary's current WAL position
+is read and the replica's replayed position compared with the positions read
+before. A replica that could not be reached is left out until the next check.
+With none usable, reads go to the primary: a replica never turns a read into an
+error.
 """
 
 from __future__ import annotations
@@ -21,16 +23,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ._lag import PrimaryPositions, ReplicaReading, judge, read_again
+
 __all__ = ["NodeStatus", "Replicas"]
 
 logger = logging.getLogger("sqlmodel_production.replicas")
 
-LAG_SQL = (
-    "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-    " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)"
-    " END"
+PRIMARY_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+"""The primary's current WAL position, in bytes."""
+
+REPLICA_SQL = (
+    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn,"
+    # Without pg_read_all_stats a role sees the receiver's pid and no status.
+    " EXISTS (SELECT FROM pg_stat_wal_receiver"
+    " WHERE coalesce(status, 'streaming') = 'streaming'),"
+    " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END"
 )
-"""The replica's lag in seconds (PostgreSQL streaming replication)."""
+"""A standby's state: in recovery, replayed WAL position, streaming, replay paused."""
+
+REREADS = 2
+"""Times a check reads a replica again that is just short of the primary's newest position."""
 
 
 @dataclass
@@ -39,15 +51,20 @@ class NodeStatus:
 
     Attributes:
         url: the replica's URL, without its password.
-        usable: it answered and lags no more than the bound.
-        lag: seconds behind the primary when it answered, else None.
-        error: why it could not be used, if it could not.
+        usable: it answered, streams from the primary and lags no more than the bound.
+        lag: at most how many seconds of the primary's changes it missed (an upper
+            bound, to within one check interval), when that could be measured.
+        streaming: its WAL receiver streams from the primary (None: not reached).
+        replay_paused: its replay is paused (None: not reached).
+        error: why it serves no reads, if it does not.
         checked_at: `time.monotonic()` of the check; 0 before the first one.
     """
 
     url: str
     usable: bool = False
     lag: float | None = None
+    streaming: bool | None = None
+    replay_paused: bool | None = None
     error: str | None = None
     checked_at: float = 0.0
 
@@ -57,8 +74,12 @@ class Replicas:
 
     Args:
         engines: one engine per replica, made on first use.
+        urls: the replicas' URLs without their passwords.
+        primary: the primary's engine (of the same style), whose WAL position
+            the replicas are measured against.
         max_lag: seconds of lag past which a replica is skipped.
-        interval: seconds between two checks of a replica.
+        interval: seconds between two checks of a replica (and between two
+            reads of the primary's position).
     """
 
     def __init__(
@@ -66,10 +87,15 @@ class Replicas:
         engines: Sequence[Callable[[], Engine]],
         urls: Sequence[str],
         *,
+        primary: Callable[[], Engine],
         max_lag: float,
         interval: float,
     ) -> None:
         self._makers = engines
+        self._primary = primary
+        # Samples older than the bound still measure how far past it a replica is.
+        self.positions = PrimaryPositions(keep=max(60.0, 2 * max_lag) + 2 * interval)
+        self._sampling = False
         self._engines: list[Engine | None] = [None] * len(engines)
         self.nodes = [NodeStatus(url) for url in urls]
         self.max_lag = max_lag
@@ -94,37 +120,92 @@ class Replicas:
         """A replica that may serve a read now (in turn), or None for the primary.
 
         A replica whose last check is older than the interval is checked first:
-        one query on one of its pooled connections.
+        the primary's WAL position is read (once per interval for all the
+        replicas), then one query on one of the replica's pooled connections.
         """
         count = len(self._makers)
         start = next(self._turn)
         for offset in range(count):
             index = (start + offset) % count
             node = self.nodes[index]
-            if time.monotonic() - node.checked_at >= self.interval:
+            if (
+                not node.checked_at
+                or time.monotonic() - node.checked_at >= self.interval
+            ):
                 self.check(index)
             if node.usable:
                 return self.engine(index)
         return None
 
     def check(self, index: int) -> NodeStatus:
-        """Read the lag of replica `index` now; a replica that fails is unusable until the next check."""
+        """Measure replica `index` against the primary now; one that fails is unusable until the next check."""
         node = self.nodes[index]
         with self._lock:
             if time.monotonic() - node.checked_at < self.interval and node.checked_at:
                 return node  # another thread just checked it
             node.checked_at = time.monotonic()
+        started = time.monotonic()
+        self._sample_primary()
         try:
             with self.engine(index).connect() as conn:
-                lag = float(conn.exec_driver_sql(LAG_SQL).scalar_one())
+                for _ in range(1 + REREADS):
+                    row = conn.exec_driver_sql(REPLICA_SQL).one()
+                    reading = ReplicaReading(
+                        in_recovery=bool(row[0]),
+                        replayed=None if row[1] is None else int(row[1]),
+                        streaming=bool(row[2]),
+                        replay_paused=bool(row[3]),
+                    )
+                    with self._lock:  # another thread may be adding a sample
+                        verdict = judge(
+                            reading,
+                            self.positions,
+                            time.monotonic(),
+                            max_lag=self.max_lag,
+                        )
+                        again = not verdict.usable and read_again(
+                            reading, self.positions, started
+                        )
+                    if not again:
+                        break
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             self._down(node, exc)
             return node
-        node.lag, node.error = lag, None
-        node.usable = lag <= self.max_lag
-        if not node.usable:
-            node.error = f"lags {lag:.1f} s behind the primary (REPLICA_MAX_LAG={self.max_lag:g})"
+        was_usable = node.usable
+        node.usable, node.lag, node.error = verdict.usable, verdict.lag, verdict.error
+        node.streaming, node.replay_paused = reading.streaming, reading.replay_paused
+        if was_usable and not node.usable:
+            logger.warning(
+                "Replica %s is not used for reads: it %s", node.url, node.error
+            )
         return node
+
+    def _sample_primary(self) -> None:
+        """Read the primary's WAL position, unless it was read within the interval.
+
+        One thread reads it while the others measure against the samples they
+        have (no lock is held over the query: async checks share one thread). A
+        primary that cannot be read adds no sample, so every replica's bound
+        grows until it is read again.
+        """
+        with self._lock:
+            latest = self.positions.latest
+            if self._sampling or (
+                latest is not None and time.monotonic() - latest < self.interval
+            ):
+                return
+            self._sampling = True
+        try:
+            with self._primary().connect() as conn:
+                at = time.monotonic()
+                position = int(conn.exec_driver_sql(PRIMARY_SQL).scalar_one())
+            with self._lock:
+                self.positions.add(at, position)
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            cause: Any = getattr(exc, "orig", None) or exc
+            logger.warning("Cannot read the primary's WAL position: %s", cause)
+        finally:
+            self._sampling = False
 
     def failed(self, engine: Engine, exc: BaseException) -> None:
         """A read on `engine` lost its connection: leave the replica out until its next check."""
@@ -136,6 +217,7 @@ class Replicas:
     def _down(self, node: NodeStatus, exc: BaseException) -> None:
         cause: Any = getattr(exc, "orig", None) or exc
         node.usable, node.lag = False, None
+        node.streaming = node.replay_paused = None
         node.error = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         logger.warning("Replica %s is not used for reads: %s", node.url, node.error)
 

@@ -53,10 +53,13 @@ class DatabaseSettings(BaseSettings):
     """Read replicas of DATABASE_URL (PostgreSQL streaming replicas), comma-separated: the
     router's reads and `Database.read_only_session()` go to one of them."""
     replica_max_lag: float = Field(default=5.0, gt=0)
-    """Seconds a replica may lag behind the primary and still serve reads; past it (or when it
-    cannot be reached) reads go to another replica or the primary."""
+    """Seconds a replica may lag behind the primary and still serve reads, measured against the
+    primary's WAL position; past it (or when it is not streaming from the primary, or cannot be
+    reached) reads go to another replica or the primary. A replica read never misses a write
+    committed more than REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL seconds earlier."""
     replica_check_interval: float = Field(default=1.0, gt=0)
-    """Seconds between two checks of a replica's lag (and of a replica that was down)."""
+    """Seconds between two checks of a replica's lag (and of a replica that was down), and
+    between two reads of the primary's WAL position."""
     pool_size: int = Field(default=15, ge=1)
     """Connections the pool keeps once opened (opened on demand, reused last-in first-out).
 
@@ -107,6 +110,20 @@ class DatabaseSettings(BaseSettings):
             raise ValueError(
                 "DATABASE_REPLICA_URLS is supported for PostgreSQL streaming replicas; "
                 "DATABASE_URL names another database"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _replica_checks_within_the_lag(self) -> Self:
+        if (
+            self.database_replica_urls
+            and self.replica_check_interval >= self.replica_max_lag
+        ):
+            raise ValueError(
+                f"REPLICA_CHECK_INTERVAL={self.replica_check_interval:g} must be below "
+                f"REPLICA_MAX_LAG={self.replica_max_lag:g}: a replica's lag is measured to "
+                "within one check interval, so a replica that is current would look too "
+                "far behind to serve reads while the primary is written to"
             )
         return self
 

@@ -43,6 +43,7 @@ from sqlmodel_production.db._runners import runner_of as runner_of
 from sqlmodel_production.db._runners import session_state as session_state
 from sqlmodel_production.db._runners import where_to_run as where_to_run
 from sqlmodel_production.db._transaction import retrying as retrying
+from sqlmodel_production.db._written import serving as serving
 
 __all__ = [
     "STATE_KEY",
@@ -74,6 +75,7 @@ __all__ = [
     "resolve_columns",
     "retrying",
     "run_prepared",
+    "serving",
     "session_state",
     "sort_value",
 ]

@@ -43,7 +43,9 @@ def health_router(
 
     With `details`, `GET /health/details` answers the same status with each
     read replica (`DATABASE_REPLICA_URLS`): its URL without the password,
-    whether it serves reads, its `lag` in seconds and its `error`; only for
+    whether it serves reads (`usable`), its `lag` in seconds measured against
+    the primary, whether it is `streaming` from the primary and its
+    `replay_paused`, and the `error` saying why it serves no reads; only for
     requests that pass those dependencies (an admin check, a token).
 
     Args:

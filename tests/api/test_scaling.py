@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,12 +19,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database, DatabaseSettings, health_router
+from sqlmodel_production._compat import greenlet_spawn
 from sqlmodel_production.api import (
     ReadYourWritesMiddleware,
     crud_router,
     install_error_handlers,
 )
-from sqlmodel_production.db import Backend, sync_url
+from sqlmodel_production.db import Backend, EngineInfo, sync_url
 from tests._topology import at_port, require, scratch_database
 from tests.conftest import Target
 
@@ -264,7 +266,10 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(
 ) -> None:
     primary, replica = replicated
     client = serve(
-        database_url=primary, database_replica_urls=replica, replica_max_lag=3600
+        database_url=primary,
+        database_replica_urls=replica,
+        replica_max_lag=3600,
+        replica_check_interval=0.05,  # a first check short of the primary is redone soon
     )
     old = client.post("/items/", json={"name": "old"}).json()["id"]
     for _ in range(100):  # the replica replays it
@@ -288,7 +293,11 @@ def test_a_client_that_wrote_reads_its_write(
         database_url=primary,
         database_replica_urls=replica,
         replica_max_lag=3600,
+        replica_check_interval=0.05,
     )
+    # A first read measures the replica against the primary's position before the write
+    # (a first check that finds it short of that position is done again 0.05 s later).
+    assert client.get("/items/").status_code == 200
     paused(replica, True)
     created = client.post("/items/", json={"name": "mine"})
     assert "smp_primary_until=" in created.headers["set-cookie"]
@@ -316,6 +325,51 @@ def test_a_lagging_replica_is_skipped(
     statuses = [client.get(f"/items/{item}").status_code for _ in range(400)]
     assert statuses[-1] == 200
     assert set(statuses) <= {200, 404}
+
+
+def test_the_primary_and_the_replica_are_read_once_per_check_interval(
+    target: Target, replicated: tuple[str, str]
+) -> None:
+    primary, replica = replicated
+    database = Database(
+        DatabaseSettings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=primary,
+            database_replica_urls=[replica],
+            replica_check_interval=3000,
+            replica_max_lag=3600,
+        )
+    )
+    seen: list[tuple[str, str]] = []
+
+    def watch(info: EngineInfo) -> None:
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append((info.node, statement.split()[1]))
+
+        sa.event.listen(info.engine, "before_cursor_execute", record)
+
+    database.on_engine(watch)
+    if target.async_:
+
+        async def picks() -> list[object]:
+            try:
+                return [
+                    await greenlet_spawn(database.async_replicas.pick)
+                    for _ in range(50)
+                ]
+            finally:
+                await database.dispose()
+
+        picked = asyncio.run(picks())
+    else:
+        picked = [database.replicas.pick() for _ in range(50)]
+        asyncio.run(database.dispose())
+    assert None not in picked
+    # One check for 50 reads: the primary's position, then the replica's state.
+    assert seen == [
+        ("primary", "pg_current_wal_lsn()"),
+        ("replica", "pg_is_in_recovery(),"),
+    ]
 
 
 def test_a_replica_that_is_down_is_skipped(

@@ -105,7 +105,7 @@ def test_refused_connect_is_connection_lost(
 
 
 @SERVERS
-def test_refused_checkout_of_a_pooled_place_is_connection_lost(
+def test_refused_checkout_of_a_pooled_runner_is_connection_lost(
     target: Target, make_database: Callable[..., Database]
 ) -> None:
     url = sa.make_url(make_database().settings.database_url).set(port=closed_port())

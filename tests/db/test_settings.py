@@ -52,6 +52,23 @@ def test_echo_is_refused_in_production(
     assert DatabaseSettings().echo is True
 
 
+def test_replica_checks_must_come_more_often_than_the_lag_allowed() -> None:
+    replicas = {
+        "database_url": "postgresql://app@primary/app",
+        "database_replica_urls": "postgresql://app@replica/app",
+    }
+    with pytest.raises(
+        ValidationError,
+        match="REPLICA_CHECK_INTERVAL=5 must be below REPLICA_MAX_LAG=5",
+    ):
+        DatabaseSettings(_env_file=None, replica_check_interval=5, **replicas)  # type: ignore[arg-type]
+    assert DatabaseSettings(
+        _env_file=None, replica_max_lag=6, replica_check_interval=5, **replicas
+    )  # type: ignore[arg-type]
+    # Without replicas the two settings are not used.
+    assert DatabaseSettings(_env_file=None, replica_check_interval=5)  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
     "url, family, sync, async_",
     [

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from docs_src.scaling import tutorial001, tutorial002
+from docs_src.scaling import tutorial001, tutorial002, tutorial003
 from sqlmodel_production import Backend, Database, DatabaseSettings
 from tests._topology import at_port, require
 from tests.test_docs._helpers import tables
@@ -64,3 +64,16 @@ def test_read_only_sessions_count_on_a_replica(scaled: Database) -> None:
             await scaled.dispose()
 
     assert asyncio.run(count_async()) == 2
+
+
+def test_a_handwritten_commit_marks_a_client_without_cookies(scaled: Database) -> None:
+    with TestClient(tutorial003.create_app(scaled)) as client:
+        created = client.post("/drafts", params={"text": "mine"})
+        assert created.status_code == 200, created.text
+        token = created.headers["X-Primary-Until"]
+        client.cookies.clear()  # a client without a cookie jar sends the header back
+        read = client.get(
+            f"/drafts/{created.json()['id']}", headers={"X-Primary-Until": token}
+        )
+        assert read.json() == created.json()
+        assert "x-primary-until" not in read.headers  # a read marks nothing
