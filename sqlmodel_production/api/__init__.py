@@ -9,6 +9,8 @@ from ._dependencies import get_database as get_database
 from ._dependencies import get_session as get_session
 from ._errors import error_response as error_response
 from ._errors import install_error_handlers as install_error_handlers
+from ._hooks import WriteEvent as WriteEvent
+from ._hooks import WriteHook as WriteHook
 from ._links import link_router as link_router
 from ._read_your_writes import ReadYourWritesMiddleware as ReadYourWritesMiddleware
 from ._responses import Conflict as Conflict
@@ -28,6 +30,8 @@ __all__ = [
     "ReadYourWritesMiddleware",
     "RowScope",
     "RowStamp",
+    "WriteEvent",
+    "WriteHook",
     "SessionDep",
     "crud_router",
     "error_response",

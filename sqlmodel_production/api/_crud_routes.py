@@ -30,6 +30,7 @@ from sqlmodel_production.api._endpoints import (
     key_parameter,
     one_statement,
 )
+from sqlmodel_production.api._hooks import WriteAction, WriteEvent, WriteHook
 from sqlmodel_production.api._list import list_logic, list_parameters
 from sqlmodel_production.api._nested import read_logic, read_model
 from sqlmodel_production.api._responses import (
@@ -47,7 +48,7 @@ from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.api._stamp import RowStamp, stamp_of
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import include_limits, locate_bulk_row
-from sqlmodel_production.db.internal import SessionLike
+from sqlmodel_production.db.internal import SessionLike, connection_of
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]
@@ -74,6 +75,7 @@ class Resource:
     label: str
     scope: RowScope | None
     stamp: RowStamp | None
+    on_write: WriteHook | None
     order_by: Collection[str]
     max_limit: int
     include: Mapping[str, type[SQLModel]]
@@ -140,6 +142,22 @@ class Resource:
         annotation = Annotated[str | None, header]
         return [inspect.Parameter(name, _KW, annotation=annotation, default=None)]
 
+    def one_statement(self, logic: Logic) -> Logic:
+        """Mark `logic` as one statement, unless a write hook must run in its transaction."""
+        return logic if self.on_write is not None else one_statement(logic)
+
+    def wrote(
+        self,
+        session: SessionLike,
+        action: WriteAction,
+        rows: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Hand what a route wrote to the write hook, in the write's transaction."""
+        if self.on_write is not None:
+            table = self.repository.table.name
+            event = WriteEvent(action, table, tuple(rows), connection_of(session))
+            self.on_write(event)
+
     def stamp_parameter(
         self, write: Literal["create", "update"]
     ) -> list[inspect.Parameter]:
@@ -199,7 +217,7 @@ class Resource:
 def _create(res: Resource, routes: Routes) -> None:
     repository, version = res.repository, res.version
 
-    @one_statement
+    @res.one_statement
     def create(session: SessionLike, **values: Any) -> Any:
         row = repository.create(
             session,
@@ -207,6 +225,7 @@ def _create(res: Resource, routes: Routes) -> None:
             scope=scope_of(res.scope, values),
             stamp=stamp_of(res.stamp, values, "create"),
         )
+        res.wrote(session, "create", [row])
         headers = etag_headers(version, row)
         if res.created_status == 201:
             headers["Location"] = f"{res.prefix}/{row[repository.pk.name]}"
@@ -283,7 +302,7 @@ def _read(res: Resource, routes: Routes) -> None:
 def _update(res: Resource, routes: Routes) -> None:
     repository, scoped = res.repository, res.scope.columns if res.scope else ()
 
-    @one_statement
+    @res.one_statement
     def update(session: SessionLike, **values: Any) -> Any:
         data = values[res.singular].model_dump(exclude_unset=True)
         if sent := sorted(set(data) & set(scoped)):
@@ -303,6 +322,8 @@ def _update(res: Resource, routes: Routes) -> None:
             raise res.changed_by_someone() from None
         if row is None:
             raise res.absent(session, values, must_exist)
+        if data:
+            res.wrote(session, "update", [row])
         return json_response(row, headers=etag_headers(res.version, row))
 
     methods = res.conventions.update_methods
@@ -333,7 +354,7 @@ def _update(res: Resource, routes: Routes) -> None:
 
 
 def _delete(res: Resource, routes: Routes) -> None:
-    @one_statement
+    @res.one_statement
     def delete(session: SessionLike, **values: Any) -> Any:
         versions, must_exist = res.accepted(values)
         try:
@@ -347,6 +368,7 @@ def _delete(res: Resource, routes: Routes) -> None:
             raise res.changed_by_someone() from None
         if not deleted:
             raise res.absent(session, values, must_exist)
+        res.wrote(session, "delete", [{res.repository.pk.name: values[res.id_name]}])
         if res.deleted_status == 204:
             return Response(status_code=204)
         return json_response(res.conventions.deleted_answer())
@@ -384,6 +406,7 @@ def _bulk(res: Resource, routes: Routes) -> None:
             metadata = repository.table.metadata
             locate_bulk_row(exc, values[plural], metadata, session.connection())
             raise
+        res.wrote(session, "create", rows)
         return json_response(rows, status_code=res.created_status)
 
     rows: Any = list[res.schemas.Create]  # type: ignore[name-defined]
@@ -427,13 +450,14 @@ def _deleted_rows(res: Resource, routes: Routes) -> None:
         dependencies=dependencies,
     )
 
-    @one_statement
+    @res.one_statement
     def restore(session: SessionLike, **values: Any) -> Any:
         scope = scope_of(res.scope, values)
         row = repository.restore(session, values[res.id_name], scope=scope)
         if row is None:
             detail = f"Deleted {res.not_found[0].lower()}{res.not_found[1:]}"
             raise HTTPException(status_code=404, detail=detail)
+        res.wrote(session, "restore", [row])
         return json_response(row, headers=etag_headers(res.version, row))
 
     routes.add(

@@ -10,6 +10,7 @@ from sqlmodel_production.api._body_limit import MAX_BODY_SIZE
 from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_created_rows
 from sqlmodel_production.api._fast_route import generated_route
+from sqlmodel_production.api._hooks import WriteHook
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.api._stamp import RowStamp
@@ -49,6 +50,7 @@ def crud_router(
     max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
     stamp: RowStamp | None = None,
+    on_write: WriteHook | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
@@ -97,6 +99,9 @@ def crud_router(
             tenant); a row outside it is a 404 on every endpoint.
         stamp: columns creates and updates write from a dependency, never from
             the client (`RowStamp`: who created or last changed a row).
+        on_write: a function called with each write (`WriteEvent`: what was
+            created, updated, deleted or restored) inside the write's transaction,
+            to keep an audit table or an outbox; if it raises, the write is rolled back.
         deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
             of `GET {prefix}/deleted/` (the list over soft-deleted rows) and
             `POST {prefix}/{id}/restore`; None: no such endpoints.
@@ -128,6 +133,7 @@ def crud_router(
         label=name or model.__name__,
         scope=scope,
         stamp=stamp,
+        on_write=on_write,
         order_by=order_by,
         max_limit=max_limit,
         include=include or {},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from docs_src.crud import (
@@ -16,6 +18,7 @@ from docs_src.crud import (
     tutorial006,
     tutorial007,
     tutorial008,
+    tutorial009,
 )
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
@@ -355,3 +358,37 @@ def test_tutorial008_stamps(target: Target, database: Database) -> None:
             "/tasks/", json={"title": "c", "created_by": 9}, headers={"X-User": "1"}
         )
         assert sent.status_code == 422
+
+
+def test_tutorial009_an_audit_log_in_the_writes_transaction(
+    target: Target, database: Database
+) -> None:
+    app = tutorial009.create_app(database, async_=target.async_)
+    with (
+        tables(database, tutorial009.Invoice, tutorial009.AuditEntry),
+        TestClient(app) as client,
+    ):
+        invoice = client.post("/invoices/", json={"customer": "ACME", "amount": 90})
+        path = f"/invoices/{invoice.json()['id']}"
+        client.patch(path, json={"amount": 95})
+        client.post("/invoices/bulk", json=[{"customer": "B", "amount": 1}] * 2)
+        client.delete(path)
+        refused = client.post("/invoices/", json={"customer": "C", "amount": 20_000})
+        assert refused.status_code == 422
+        with database.engine.connect() as conn:
+            log = conn.execute(
+                sa.select(tutorial009.AuditEntry.__table__).order_by("id")  # type: ignore[attr-defined]
+            ).all()
+            customers = conn.execute(
+                sa.select(tutorial009.Invoice.__table__.c.customer)  # type: ignore[attr-defined]
+            ).scalars()
+            assert sorted(customers) == ["B", "B"]  # C was rolled back with its hook
+        assert [(e.action, e.table_name) for e in log] == [
+            ("create", "invoices"),
+            ("update", "invoices"),
+            ("create", "invoices"),
+            ("create", "invoices"),
+            ("delete", "invoices"),
+        ]
+        assert json.loads(log[1].row)["amount"] == 95
+        assert json.loads(log[4].row) == {"id": invoice.json()["id"]}
