@@ -3,6 +3,8 @@
 A pure layer: no I/O, no FastAPI.
 """
 
+from sqlmodel import SQLModel
+
 from ._fields import DEFAULT_STRING_LENGTH as DEFAULT_STRING_LENGTH
 from ._fields import ForeignKeyField as ForeignKeyField
 from ._fields import StringField as StringField
@@ -11,6 +13,8 @@ from ._mixins import IntPK as IntPK
 from ._mixins import SoftDelete as SoftDelete
 from ._mixins import Timestamps as Timestamps
 from ._mixins import Versioned as Versioned
+from ._naming import NAMING_CONVENTION as NAMING_CONVENTION
+from ._naming import use_naming_convention as use_naming_convention
 from ._schemas import READ_ONLY as READ_ONLY
 from ._schemas import WRITE_ONLY as WRITE_ONLY
 from ._schemas import Schemas as Schemas
@@ -23,6 +27,7 @@ __all__ = [
     "DEFAULT_STRING_LENGTH",
     "ForeignKeyField",
     "IntPK",
+    "NAMING_CONVENTION",
     "READ_ONLY",
     "Schemas",
     "SoftDelete",
@@ -34,5 +39,8 @@ __all__ = [
     "WRITE_ONLY",
     "derive_schemas",
     "integer_range",
+    "use_naming_convention",
     "utcnow",
 ]
+
+use_naming_convention(SQLModel.metadata)
