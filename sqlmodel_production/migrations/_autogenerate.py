@@ -13,7 +13,12 @@ import sqlalchemy as sa
 
 from sqlmodel_production.models import utcnow
 
-__all__ = ["alembic_options", "compare_server_default", "render_item"]
+__all__ = [
+    "alembic_options",
+    "compare_server_default",
+    "process_revision_directives",
+    "render_item",
+]
 
 _PUBLIC_MODELS = "sqlmodel_production.models"
 
@@ -73,10 +78,44 @@ def compare_server_default(
     return _normalized(inspected_default) != _normalized(expected)
 
 
+def process_revision_directives(
+    context: Any, revision: Any, directives: list[Any]
+) -> None:
+    """Alembic's `process_revision_directives` hook: alterations name the model's column type.
+
+    Autogenerate writes the type the generating database reports as `existing_type=`
+    of an `alter_column` (`postgresql.TIMESTAMP(timezone=True)`), and MariaDB restates
+    the whole column from it: run there, the migration would turn a `DATETIME(6)` into
+    a `TIMESTAMP`. Where the alteration keeps the type (a change of nullability,
+    default or comment), the type is the model's, so it is written instead and the
+    migration runs the same on every database. A change of type keeps the reported
+    old type: review it before running the migration on another database.
+
+    Call it from a hook of your own if you have one.
+    """
+    metadata = context.opts.get("target_metadata")
+    if metadata is None:
+        return
+    for script in directives:
+        for ops in (script.upgrade_ops, script.downgrade_ops):
+            _model_types(ops, metadata)
+
+
+def _model_types(ops: Any, metadata: Any) -> None:
+    for op in getattr(ops, "ops", ()):
+        if hasattr(op, "ops"):
+            _model_types(op, metadata)
+        elif hasattr(op, "existing_type") and op.modify_type is None:
+            schema = f"{op.schema}." if op.schema else ""
+            table = metadata.tables.get(f"{schema}{op.table_name}")
+            if table is not None and op.column_name in table.c:
+                op.existing_type = table.c[op.column_name].type
+
+
 def alembic_options() -> dict[str, Any]:
     """Keyword arguments for `context.configure()` in a project's `env.py`.
 
-    The two hooks above, server defaults compared, and batch operations
+    The three hooks above, server defaults compared, and batch operations
     (`render_as_batch`), which SQLite needs to alter a table and which PostgreSQL
     and MariaDB run as plain `ALTER TABLE`: one migration serves the three.
 
@@ -92,6 +131,7 @@ def alembic_options() -> dict[str, Any]:
     return {
         "render_item": render_item,
         "compare_server_default": compare_server_default,
+        "process_revision_directives": process_revision_directives,
         "render_as_batch": True,
     }
 

@@ -3,8 +3,6 @@
 A pure layer: no I/O, no FastAPI.
 """
 
-from sqlmodel import SQLModel
-
 from ._fields import DEFAULT_STRING_LENGTH as DEFAULT_STRING_LENGTH
 from ._fields import ForeignKeyField as ForeignKeyField
 from ._fields import StringField as StringField
@@ -42,5 +40,3 @@ __all__ = [
     "use_naming_convention",
     "utcnow",
 ]
-
-use_naming_convention(SQLModel.metadata)

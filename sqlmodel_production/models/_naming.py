@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 __all__ = ["NAMING_CONVENTION", "use_naming_convention"]
 
@@ -29,3 +30,7 @@ def use_naming_convention(metadata: sa.MetaData) -> None:
     """
     if dict(metadata.naming_convention) == dict(sa.MetaData().naming_convention):
         metadata.naming_convention = dict(NAMING_CONVENTION)
+
+
+# Before any table model of the application is defined: they all import the package.
+use_naming_convention(SQLModel.metadata)
