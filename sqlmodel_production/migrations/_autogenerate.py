@@ -1,7 +1,7 @@
 """What Alembic's autogenerate needs to write migrations that import and run anywhere.
 
-Pure functions with Alembic's hook signatures: nothing here imports Alembic, so the
-package does not need it installed.
+Functions with Alembic's hook signatures. Only the hooks themselves import Alembic,
+when Alembic calls them: the package does not need it installed.
 """
 
 from __future__ import annotations
@@ -81,35 +81,59 @@ def compare_server_default(
 def process_revision_directives(
     context: Any, revision: Any, directives: list[Any]
 ) -> None:
-    """Alembic's `process_revision_directives` hook: alterations name the model's column type.
+    """Alembic's `process_revision_directives` hook: migrations that run on the three databases.
 
-    Autogenerate writes the type the generating database reports as `existing_type=`
-    of an `alter_column` (`postgresql.TIMESTAMP(timezone=True)`), and MariaDB restates
-    the whole column from it: run there, the migration would turn a `DATETIME(6)` into
-    a `TIMESTAMP`. Where the alteration keeps the type (a change of nullability,
-    default or comment), the type is the model's, so it is written instead and the
-    migration runs the same on every database. A change of type keeps the reported
-    old type: review it before running the migration on another database.
+    - An `alter_column` that keeps the column's type names the model's type as
+      `existing_type=`. Autogenerate writes the type the generating database reports
+      (`postgresql.TIMESTAMP(timezone=True)`), and MariaDB restates the whole column
+      from it: run there, the migration would turn a `DATETIME(6)` into a `TIMESTAMP`.
+      A change of type keeps the reported old type: review it before running the
+      migration on another database.
+    - A table dropped is dropped without first dropping its indexes one by one:
+      MariaDB refuses to drop the index a foreign key uses, and the indexes go with
+      the table anyway. (Autogenerate writes both, in every downgrade of a new table.)
 
     Call it from a hook of your own if you have one.
     """
     metadata = context.opts.get("target_metadata")
-    if metadata is None:
-        return
     for script in directives:
-        for ops in (script.upgrade_ops, script.downgrade_ops):
-            _model_types(ops, metadata)
+        for container in (script.upgrade_ops, script.downgrade_ops):
+            _without_index_drops_of_dropped_tables(container)
+            if metadata is not None:
+                _model_types(container, metadata)
 
 
-def _model_types(ops: Any, metadata: Any) -> None:
-    for op in getattr(ops, "ops", ()):
-        if hasattr(op, "ops"):
+def _model_types(container: Any, metadata: sa.MetaData) -> None:
+    from alembic.operations import ops
+
+    for op in container.ops:
+        if isinstance(op, ops.OpContainer):
             _model_types(op, metadata)
-        elif hasattr(op, "existing_type") and op.modify_type is None:
+        elif isinstance(op, ops.AlterColumnOp) and op.modify_type is None:
             schema = f"{op.schema}." if op.schema else ""
             table = metadata.tables.get(f"{schema}{op.table_name}")
             if table is not None and op.column_name in table.c:
                 op.existing_type = table.c[op.column_name].type
+
+
+def _without_index_drops_of_dropped_tables(container: Any) -> None:
+    from alembic.operations import ops
+
+    dropped = {
+        (op.schema, op.table_name)
+        for op in container.ops
+        if isinstance(op, ops.DropTableOp)
+    }
+    kept = []
+    for op in container.ops:
+        if isinstance(op, ops.ModifyTableOps) and (op.schema, op.table_name) in dropped:
+            op.ops = [o for o in op.ops if not isinstance(o, ops.DropIndexOp)]
+            if not op.ops:
+                continue
+        elif isinstance(op, ops.DropIndexOp) and (op.schema, op.table_name) in dropped:
+            continue
+        kept.append(op)
+    container.ops = kept
 
 
 def alembic_options() -> dict[str, Any]:

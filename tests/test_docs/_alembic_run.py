@@ -4,7 +4,7 @@
 `["init", template, env_py, models_py]` (`alembic init -t template migrations`, then
 the project's `env.py` and `app/models.py` copied in), `["models", models_py]` (the
 models changed: the next run sees them), `["revision", url, message]`
-(`alembic revision --autogenerate -m message`), `["upgrade", url]`, `["upgrade-sql", url]`
+(`alembic revision --autogenerate -m message`), `["upgrade", url]`, `["downgrade", url]` (to base), `["upgrade-sql", url]`
 (`alembic upgrade head --sql`) or `["check", url]`. Prints one JSON object a step:
 `{"step": ..., "error": None or the message}`; the first failing step ends the run.
 A fresh interpreter, because autogenerate compares every table of `SQLModel.metadata`,
@@ -50,6 +50,8 @@ def run(project: Path, steps: list[list[str]]) -> None:
                     command.revision(config, message=args[1], autogenerate=True)
                 elif kind == "upgrade":
                     command.upgrade(config, "head")
+                elif kind == "downgrade":
+                    command.downgrade(config, "base")
                 elif kind == "upgrade-sql":
                     with contextlib.redirect_stdout(output):
                         command.upgrade(config, "head", sql=True)
