@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -258,7 +259,11 @@ app = object()
     ]
     (finding,) = PoolSizingRule().check_runtime(runtime)
     assert finding.line == 8  # the larger pool: the replica
-    assert f"1 worker(s) x ({half} + 0) + ({half} + 1)" in finding.message
+    assert f"1 worker(s) x (({half} + 0) + ({half} + 1)) pooled connections = " in (
+        finding.message
+    )
+    assert arithmetic_holds(finding.message)
+    assert "(the pools' pool_size + max_overflow, added up)" in finding.fix
     assert (
         PoolSizingRule().check_runtime(Runtime(roots, runtime.modules, limits=None))
         is not None
@@ -352,6 +357,48 @@ app = FastAPI(lifespan=database.lifespan)
     assert result.exit_code == 1
     fits = CliRunner().invoke(app, [*args, database_url, "--workers", str(workers - 1)])
     assert (fits.exit_code, json.loads(fits.stdout)) == (0, [])
+
+
+def arithmetic_holds(message: str) -> bool:
+    """Whether "N worker(s) x EXPRESSION pooled connections = TOTAL" computes TOTAL."""
+    match = re.match(
+        r"(\d+) worker\(s\) x ([\d()+ ]+) pooled connections = (\d+)", message
+    )
+    assert match is not None, message
+    workers, expression, total = match.groups()
+    return int(workers) * eval(expression, {"__builtins__": {}}) == int(total)
+
+
+def test_a_databases_own_engine_is_counted_once(
+    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI's full-stack template keeps `engine = database.engine` beside the Database:
+    # one pool, not two.
+    limits = server_limits(database_url)
+    if limits is None:
+        return sqlite_is_never_short_of_connections(database_url, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "POOL_SIZE", "MAX_OVERFLOW"):
+        monkeypatch.delenv(name, raising=False)
+    source = """\
+from fastapi import FastAPI
+
+from sqlmodel_production import Database
+
+database = Database()
+engine = database.engine
+async_engine = database.async_engine
+app = FastAPI(lifespan=database.lifespan)
+"""
+    spec = write_module(tmp_path, source)
+    workers = limits.available // 20 + 1
+    args = ["doctor", ".", "--format", "json", "--app", spec, "--database-url"]
+    result = CliRunner().invoke(app, [*args, database_url, "--workers", str(workers)])
+    (finding,) = json.loads(result.stdout)
+    assert finding["message"].startswith(
+        f"{workers} worker(s) x (15 + 5) pooled connections = {workers * 20}, "
+    )
+    assert arithmetic_holds(finding["message"])
 
 
 def test_an_explicit_sqlite_database_is_not_counted(
