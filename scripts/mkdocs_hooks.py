@@ -31,6 +31,10 @@ CORPUS = ROOT / "tests" / "doctor" / "corpus"
 AREAS = (
     ("models", "Table models, derived schemas, mixins and field helpers."),
     ("db", "Settings, engines, sessions, transactions and error classification."),
+    (
+        "migrations",
+        "Alembic: hooks for autogenerate and engines for env.py (the `migrations` extra).",
+    ),
     ("crud", "The repository: reads, writes, filters, ordering and pages."),
     ("api", "FastAPI integration: session dependencies, routers, error handlers."),
     ("diagnostics", "Query recording, N+1 and leak detection, health, explanations."),

@@ -92,6 +92,7 @@ class _Servers:
         self.name = f"smp_{uuid.uuid4().hex[:10]}"
         self.urls: dict[Backend, str] = {}
         self.errors: dict[Backend, str] = {}
+        self.extra: list[tuple[Backend, str]] = []
 
     def url(self, backend: Backend) -> str:
         if backend not in self.urls and backend not in self.errors:
@@ -113,32 +114,40 @@ class _Servers:
             connect_args={"connect_timeout": 5},
         )
 
-    def _create(self, backend: Backend) -> str:
+    def _create(self, backend: Backend, name: str | None = None) -> str:
+        name = name or self.name
         engine = self._admin_engine(backend)
         try:
             with engine.connect() as conn:
                 if backend is Backend.MARIADB:
                     conn.exec_driver_sql(
-                        f"CREATE DATABASE {self.name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                        f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                     )
                 else:
-                    conn.exec_driver_sql(f"CREATE DATABASE {self.name}")
+                    conn.exec_driver_sql(f"CREATE DATABASE {name}")
         finally:
             engine.dispose()
-        url = make_url(SERVER_URLS[backend]).set(database=self.name)
+        url = make_url(SERVER_URLS[backend]).set(database=name)
         return url.render_as_string(hide_password=False)
 
+    def another(self, backend: Backend) -> str:
+        """A further empty database on `backend`'s server, dropped with the others."""
+        self.url(backend)  # reachable, or skipped / failed as every test is
+        self.extra.append((backend, f"{self.name}_{len(self.extra) + 1}"))
+        return self._create(*self.extra[-1])
+
     def drop_all(self) -> None:
-        for backend in self.urls:
+        names = [(backend, self.name) for backend in self.urls] + self.extra
+        for backend, name in names:
             engine = self._admin_engine(backend)
             try:
                 with engine.connect() as conn:
                     if backend is Backend.POSTGRESQL:
                         conn.exec_driver_sql(
-                            f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"
+                            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                         )
                     else:
-                        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.name}")
+                        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
             finally:
                 engine.dispose()
 
@@ -159,6 +168,18 @@ def database_url(
     if backend is Backend.SQLITE:
         return f"sqlite:///{tmp_path / 'test.db'}"
     return servers.url(backend)
+
+
+@pytest.fixture
+def fresh_database_url(servers: _Servers, tmp_path: Path) -> Callable[[Backend], str]:
+    """Make the URL of another empty database on a backend, whatever the test's own backend."""
+
+    def make(backend: Backend) -> str:
+        if backend is Backend.SQLITE:
+            return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
+        return servers.another(backend)
+
+    return make
 
 
 def _backend_of(request: pytest.FixtureRequest) -> Backend:

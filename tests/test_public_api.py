@@ -14,6 +14,7 @@ PACKAGES = [
     "sqlmodel_production.crud",
     "sqlmodel_production.diagnostics",
     "sqlmodel_production.errors",
+    "sqlmodel_production.migrations",
 ]
 
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from sqlmodel_production.db import Database
-from sqlmodel_production.db.internal import STATE_KEY
+from sqlmodel_production.db.internal import STATE_KEY, unattached_database
 
 __all__ = [
     "AsyncSessionDep",
@@ -27,15 +27,17 @@ __all__ = [
 
 
 def get_database(connection: HTTPConnection) -> Database:
-    """The `Database` whose lifespan the app runs under."""
-    try:
-        return getattr(connection.state, STATE_KEY)  # type: ignore[no-any-return]
-    except AttributeError:
-        raise RuntimeError(
-            "No Database is attached to this app: create it with "
-            "FastAPI(lifespan=database.lifespan), and in tests enter the client "
-            "as a context manager (`with TestClient(app) as client:`) so the lifespan runs."
-        ) from None
+    """The `Database` whose lifespan the app runs under.
+
+    An app without one gets the process's only `Database`, with a warning at the
+    first request (its pools are then never disposed by a lifespan).
+
+    Raises:
+        RuntimeError: the app runs no `Database`'s lifespan, and there is not
+            exactly one `Database` to use instead.
+    """
+    database = getattr(connection.state, STATE_KEY, None)
+    return database if database is not None else unattached_database()
 
 
 def get_session(connection: HTTPConnection) -> Iterator[Session]:

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,6 +65,8 @@ class Database:
         self._replicas: Replicas | None = None
         self._async_replicas: Replicas | None = None
         self._engine_listeners: list[Callable[[EngineInfo], None]] = []
+        self._served_without_lifespan = False
+        _LIVE.add(self)
 
     def __repr__(self) -> str:
         url = self.engine_url.render_as_string(hide_password=True)
@@ -259,8 +263,13 @@ class Database:
         profile = profile_of(self.backend)
         if profile.check is None:
             return []
+        # The async engine when the app already made it; else one connection outside
+        # any pool, closed at once: a sync app keeps no async pool for the check's sake.
+        probe = self._async_engine or create_async_engine(
+            self.settings, **{**self._engine_options, "poolclass": NullPool}
+        )
         try:
-            async with self.async_engine.connect() as conn:
+            async with probe.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 return await conn.run_sync(profile.check, self.settings)
         except (sa_exc.DBAPIError, OSError) as exc:
@@ -273,6 +282,9 @@ class Database:
                 ) from exc
             logger.warning("Cannot check the database at start-up: %s", message)
             return []
+        finally:
+            if probe is not self._async_engine:
+                await probe.dispose()
 
     async def dispose(self) -> None:
         """Close every pooled connection of both engines.
@@ -319,6 +331,40 @@ class Database:
 
 
 STATE_KEY = "sqlmodel_production_database"
+
+# Every `Database` alive, for the apps that run none's lifespan.
+_LIVE: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def unattached_database() -> Database:
+    """The `Database` for a request of an app that runs no `Database`'s lifespan.
+
+    That is the process's only `Database` (a module-level `database = Database()`);
+    the first time it serves such a request, a warning says what the lifespan would
+    have done.
+
+    Raises:
+        RuntimeError: no `Database` exists, or several do, and none is the app's.
+    """
+    live = list(_LIVE)
+    if len(live) != 1:
+        found = "no Database exists" if not live else f"{len(live)} Databases exist"
+        raise RuntimeError(
+            f"No Database is attached to this app, and {found}: create the app with "
+            "FastAPI(lifespan=database.lifespan), and in tests enter the client as a "
+            "context manager (`with TestClient(app) as client:`) so the lifespan runs."
+        )
+    database = live[0]
+    if not database._served_without_lifespan:
+        database._served_without_lifespan = True
+        logger.warning(
+            "%r serves requests of an app that does not run its lifespan: its pools "
+            "open on first use and are never disposed at shutdown, its start-up check "
+            "does not run, and an async pool must serve one event loop. Create the app "
+            "with FastAPI(lifespan=database.lifespan).",
+            database,
+        )
+    return database
 
 
 def _in_use(session: Session) -> bool:

@@ -16,6 +16,9 @@ from sqlmodel_production.db._backends._common import (
     insert_statement as insert_statement,
 )
 from sqlmodel_production.db._database import STATE_KEY as STATE_KEY
+from sqlmodel_production.db._database import (
+    unattached_database as unattached_database,
+)
 from sqlmodel_production.db._driver import run_prepared as run_prepared
 from sqlmodel_production.db._errors import connection_failed as connection_failed
 from sqlmodel_production.db._errors import mark_columns as mark_columns
@@ -78,4 +81,5 @@ __all__ = [
     "serving",
     "session_state",
     "sort_value",
+    "unattached_database",
 ]

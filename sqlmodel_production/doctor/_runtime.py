@@ -121,7 +121,14 @@ class Runtime:
         from sqlmodel_production.db import Backend, Database
 
         pools: list[Pool] = []
-        seen: set[int] = set()
+        # A `Database`'s own engines (`engine = database.engine`) are its pool, counted once.
+        seen = {
+            id(engine)
+            for module in self.modules
+            for value in vars(module).values()
+            if isinstance(value, Database)
+            for engine in _engines_of(value)
+        }
         for module in self.modules:
             source = _source_file(module)
             for name, value in list(vars(module).items()):
@@ -135,7 +142,9 @@ class Runtime:
                         sizes = value.settings.pool_size, value.settings.max_overflow
                 else:
                     engine = _engine_of(value)
-                    sizes = None if engine is None else _queue_pool_sizes(engine)
+                    if engine is None or id(engine) in seen:
+                        continue
+                    sizes = _queue_pool_sizes(engine)
                 if sizes is None:
                     continue
                 seen.add(id(value))
@@ -264,6 +273,13 @@ def _pgbouncer_limit(url: Any) -> int | None:
     except psycopg.Error as exc:
         return 0 if "not allowed" in str(exc) else None
     return next((int(row[1]) for row in rows if row[0] == "max_client_conn"), 0)
+
+
+def _engines_of(database: Any) -> list[Engine]:
+    """The engines `database` made so far (the sync side of an async one)."""
+    engines: list[Engine] = []
+    database.on_engine(lambda info: engines.append(info.engine))()
+    return engines
 
 
 def _engine_of(value: object) -> Engine | None:

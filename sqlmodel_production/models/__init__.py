@@ -11,6 +11,8 @@ from ._mixins import IntPK as IntPK
 from ._mixins import SoftDelete as SoftDelete
 from ._mixins import Timestamps as Timestamps
 from ._mixins import Versioned as Versioned
+from ._naming import NAMING_CONVENTION as NAMING_CONVENTION
+from ._naming import use_naming_convention as use_naming_convention
 from ._schemas import READ_ONLY as READ_ONLY
 from ._schemas import WRITE_ONLY as WRITE_ONLY
 from ._schemas import Schemas as Schemas
@@ -23,6 +25,7 @@ __all__ = [
     "DEFAULT_STRING_LENGTH",
     "ForeignKeyField",
     "IntPK",
+    "NAMING_CONVENTION",
     "READ_ONLY",
     "Schemas",
     "SoftDelete",
@@ -34,5 +37,6 @@ __all__ = [
     "WRITE_ONLY",
     "derive_schemas",
     "integer_range",
+    "use_naming_convention",
     "utcnow",
 ]

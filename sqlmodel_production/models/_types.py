@@ -23,8 +23,15 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     again when read. Naive values are refused on the way in: their zone is a guess.
     """
 
+    # The public path, which Alembic writes into migrations: `sqlmodel_production.models.UTCDateTime()`.
+    __module__ = "sqlmodel_production.models"
+
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+
+    def __repr__(self) -> str:
+        # What Alembic writes into a migration after the module: it takes no arguments.
+        return "UTCDateTime()"
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
@@ -68,6 +75,8 @@ class utcnow(FunctionElement[datetime]):
     Usable as a `server_default`, an `onupdate` and in statements:
     `update(Hero).values(updated_at=utcnow())`.
     """
+
+    __module__ = "sqlmodel_production.models"
 
     type = UTCDateTime()
     inherit_cache = True

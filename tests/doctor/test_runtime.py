@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -258,7 +259,11 @@ app = object()
     ]
     (finding,) = PoolSizingRule().check_runtime(runtime)
     assert finding.line == 8  # the larger pool: the replica
-    assert f"1 worker(s) x ({half} + 0) + ({half} + 1)" in finding.message
+    assert f"1 worker(s) x (({half} + 0) + ({half} + 1)) pooled connections = " in (
+        finding.message
+    )
+    assert arithmetic_holds(finding.message)
+    assert "(the pools' pool_size + max_overflow, added up)" in finding.fix
     assert (
         PoolSizingRule().check_runtime(Runtime(roots, runtime.modules, limits=None))
         is not None
@@ -320,8 +325,32 @@ def test_unreachable_server_is_a_usage_error(
     assert result.exit_code == 2
 
 
+def arithmetic_holds(message: str) -> bool:
+    """Whether "N worker(s) x EXPRESSION pooled connections = TOTAL" computes TOTAL."""
+    match = re.match(
+        r"(\d+) worker\(s\) x ([\d()+ ]+) pooled connections = (\d+)", message
+    )
+    assert match is not None, message
+    workers, expression, total = match.groups()
+    return int(workers) * eval(expression, {"__builtins__": {}}) == int(total)
+
+
+@pytest.mark.parametrize(
+    "engines",
+    [
+        "",
+        # FastAPI's full-stack template keeps `engine = database.engine` beside the
+        # Database: one pool, not two.
+        "engine = database.engine\nasync_engine = database.async_engine\n",
+    ],
+    ids=["database", "with-its-engines"],
+)
 def test_documented_command_counts_a_database_on_the_default_url(
-    backend: Backend, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: Backend,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engines: str,
 ) -> None:
     # `database = Database()` with DATABASE_URL unset is SQLite at import; in production
     # it reads the server's URL, so `--app ... --database-url URL --workers N` counts it.
@@ -331,13 +360,13 @@ def test_documented_command_counts_a_database_on_the_default_url(
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "POOL_SIZE", "MAX_OVERFLOW"):
         monkeypatch.delenv(name, raising=False)
-    source = """\
+    source = f"""\
 from fastapi import FastAPI
 
 from sqlmodel_production import Database
 
 database = Database()
-app = FastAPI(lifespan=database.lifespan)
+{engines}app = FastAPI(lifespan=database.lifespan)
 """
     spec = write_module(tmp_path, source)
     workers = limits.available // 20 + 1  # (15 + 5) per worker, one worker too many
@@ -349,6 +378,7 @@ app = FastAPI(lifespan=database.lifespan)
         f"{workers} worker(s) x (15 + 5) pooled connections = {workers * 20}, but the "
         f"{backend.value} server accepts {limits.available}"
     )
+    assert arithmetic_holds(finding["message"])
     assert result.exit_code == 1
     fits = CliRunner().invoke(app, [*args, database_url, "--workers", str(workers - 1)])
     assert (fits.exit_code, json.loads(fits.stdout)) == (0, [])

@@ -81,13 +81,20 @@ engine = create_engine(DATABASE_URL, pool_size=5, max_overflow=5, pool_pre_ping=
         if total <= available:
             return
         parts = " + ".join(f"({pool.size} + {pool.overflow})" for pool in pools)
+        if len(pools) > 1:
+            parts = f"({parts})"  # every worker opens every pool
         yield self.finding(
             where.path,
             where.line,
             f"{workers} worker(s) x {parts} pooled connections = {total}, but {server}: at peak "
             'load connections fail with "too many connections" instead of waiting for the pool.',
-            f"Lower pool_size/max_overflow so that {workers} x (pool_size + max_overflow) <= "
-            f"{available}, "
+            f"Lower pool_size/max_overflow so that {workers} x "
+            + (
+                "(pool_size + max_overflow)"
+                if len(pools) == 1
+                else "(the pools' pool_size + max_overflow, added up)"
+            )
+            + f" <= {available}, "
             + (
                 "or raise PgBouncer's max_client_conn."
                 if limits.pooler is not None

@@ -1,0 +1,20 @@
+"""Alembic support: hooks for autogenerate and the engines an `env.py` runs on (docs/migrations.md).
+
+Nothing here imports Alembic; the package never runs migrations by itself.
+"""
+
+from ._autogenerate import alembic_options as alembic_options
+from ._autogenerate import compare_server_default as compare_server_default
+from ._autogenerate import process_revision_directives as process_revision_directives
+from ._autogenerate import render_item as render_item
+from ._engines import async_migration_engine as async_migration_engine
+from ._engines import migration_engine as migration_engine
+
+__all__ = [
+    "alembic_options",
+    "async_migration_engine",
+    "compare_server_default",
+    "migration_engine",
+    "process_revision_directives",
+    "render_item",
+]
