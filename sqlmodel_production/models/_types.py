@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from sqlmodel_production.db.internal import profile_of
 
 __all__ = ["UTCDateTime", "integer_range", "utcnow"]
 
@@ -18,9 +19,9 @@ __all__ = ["UTCDateTime", "integer_range", "utcnow"]
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """A datetime column that stores UTC and always returns an aware UTC `datetime`.
 
-    PostgreSQL stores `TIMESTAMP WITH TIME ZONE`; MariaDB (`DATETIME(6)`) and
-    SQLite have no time zone, so the value is stored as naive UTC and marked UTC
-    again when read. Naive values are refused on the way in: their zone is a guess.
+    PostgreSQL stores `TIMESTAMP WITH TIME ZONE`; MariaDB (`DATETIME(6)`, as its
+    profile compiles every datetime) and SQLite have no time zone, so the value is
+    stored as naive UTC and marked UTC again when read. Naive values are refused on the way in: their zone is a guess.
     """
 
     # The public path, which Alembic writes into migrations: `sqlmodel_production.models.UTCDateTime()`.
@@ -33,12 +34,6 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         # What Alembic writes into a migration after the module: it takes no arguments.
         return "UTCDateTime()"
 
-    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
-        if dialect.name in ("mysql", "mariadb"):
-            # Microseconds, or two writes within a second would look simultaneous.
-            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-        return dialect.type_descriptor(sa.DateTime(timezone=True))
-
     def process_bind_param(
         self, value: datetime | None, dialect: Dialect
     ) -> datetime | None:
@@ -50,9 +45,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
                 "pass an aware one, e.g. datetime.now(UTC)"
             )
         value = value.astimezone(UTC)
-        if dialect.name == "postgresql":
-            return value
-        return value.replace(tzinfo=None)
+        return (
+            value if profile_of(dialect.name).time_zones else value.replace(tzinfo=None)
+        )
 
     def process_result_value(
         self, value: datetime | None, dialect: Dialect

@@ -402,6 +402,7 @@ PROFILE = Profile(
     upsert=functools.partial(upsert_on_conflict, postgresql.insert),
     check=_check,
     native={"asyncpg": NativeDriver(describe=_asyncpg_describe, fetch=_asyncpg_fetch)},
+    time_zones=True,
     replicas=True,
     poolers=True,
     server_limits_sql=(

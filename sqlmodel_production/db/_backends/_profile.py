@@ -147,6 +147,9 @@ class Profile:
     native: Mapping[str, NativeDriver] = field(default_factory=dict)
     """By driver: the driver's own API, through which a pooled connection sends
     `Prepared` statements where it takes fewer round trips than SQLAlchemy's adapter."""
+    time_zones: bool = False
+    """A timestamp column stores its offset (`TIMESTAMP WITH TIME ZONE`): aware values
+    are sent as they are; elsewhere as naive UTC."""
     replicas: bool = False
     """Reads can go to streaming replicas of the server (`DATABASE_REPLICA_URLS`)."""
     poolers: bool = False
