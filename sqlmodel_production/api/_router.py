@@ -12,14 +12,23 @@ from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_creat
 from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud import OnDelete, Repository
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT
 from sqlmodel_production.models import Schemas, derive_schemas
 
 __all__ = ["Endpoint", "crud_router"]
 
 Endpoint = Literal[
-    "create", "list", "read", "update", "delete", "bulk", "deleted", "restore"
+    "create",
+    "list",
+    "read",
+    "update",
+    "delete",
+    "bulk",
+    "deleted",
+    "read_deleted",
+    "restore",
+    "purge",
 ]
 
 
@@ -48,6 +57,7 @@ def crud_router(
     max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
+    on_delete: Mapping[str, OnDelete] | None = None,
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
@@ -94,8 +104,15 @@ def crud_router(
         scope: the rows a request may see and write (`RowScope`: an owner, a
             tenant); a row outside it is a 404 on every endpoint.
         deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
-            of `GET {prefix}/deleted/` (the list over soft-deleted rows) and
-            `POST {prefix}/{id}/restore`; None: no such endpoints.
+            of `GET {prefix}/deleted/` (the list over soft-deleted rows),
+            `GET {prefix}/deleted/{id}` (one of them), `DELETE {prefix}/deleted/{id}`
+            (purge: remove it for good) and `POST {prefix}/{id}/restore`; None:
+            no such endpoints.
+        on_delete: for a `SoftDelete` model, what `DELETE` does to the live
+            children of its one-to-many relationships, by relationship:
+            `{"tasks": "cascade"}` soft-deletes them in the same transaction (the
+            children need soft delete too), `{"tasks": "refuse"}` answers 409
+            while there are live ones. Checked when the router is built.
         conventions: the shape clients expect where it is not the package's
             (`Conventions`: a list envelope, `PUT`, the delete's body, the path
             parameter's and paging parameters' names, 403 outside the scope).
@@ -114,6 +131,7 @@ def crud_router(
         order_by=order_by,
         default_order=default_order,
         search=search,
+        on_delete=on_delete,
     )
     resource = Resource(
         model=model,
@@ -153,6 +171,7 @@ def _schemas_and_repository(
     order_by: Collection[str],
     default_order: Sequence[str],
     search: Collection[str],
+    on_delete: Mapping[str, OnDelete] | None,
 ) -> tuple[Schemas, Repository[Any]]:
     """The router's schemas (the scoped columns read-only) and the repository serving them."""
     scoped = scope.columns if scope is not None else ()
@@ -164,6 +183,7 @@ def _schemas_and_repository(
         order_by=order_by,
         default_order=default_order,
         search=search,
+        on_delete=on_delete,
     )
     return schemas, repository
 

@@ -5,6 +5,7 @@ from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import StaleVersion as StaleVersion
 
 from ._async_repository import AsyncRepository as AsyncRepository
+from ._children import OnDelete as OnDelete
 from ._filters import FilterSet as FilterSet
 from ._ordering import Ordering as Ordering
 from ._repository import DeletedRows as DeletedRows
@@ -18,6 +19,7 @@ __all__ = [
     "DeletedRows",
     "FilterSet",
     "InvalidQuery",
+    "OnDelete",
     "Ordering",
     "Page",
     "Repository",
