@@ -12,7 +12,7 @@ from sqlmodel_production.api._crud_routes import ENDPOINTS, Resource, link_creat
 from sqlmodel_production.api._fast_route import generated_route
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
-from sqlmodel_production.crud import OnDelete, Repository
+from sqlmodel_production.crud import ChildAction, Repository
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT
 from sqlmodel_production.models import Schemas, derive_schemas
 
@@ -57,7 +57,7 @@ def crud_router(
     max_body_size: int = MAX_BODY_SIZE,
     scope: RowScope | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
-    on_delete: Mapping[str, OnDelete] | None = None,
+    on_delete: Mapping[str, ChildAction] | None = None,
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
@@ -171,7 +171,7 @@ def _schemas_and_repository(
     order_by: Collection[str],
     default_order: Sequence[str],
     search: Collection[str],
-    on_delete: Mapping[str, OnDelete] | None,
+    on_delete: Mapping[str, ChildAction] | None,
 ) -> tuple[Schemas, Repository[Any]]:
     """The router's schemas (the scoped columns read-only) and the repository serving them."""
     scoped = scope.columns if scope is not None else ()

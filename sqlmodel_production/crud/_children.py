@@ -19,9 +19,9 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.models import utcnow
 
-__all__ = ["ChildRule", "OnDelete", "child_rules"]
+__all__ = ["ChildAction", "ChildRule", "child_rules"]
 
-OnDelete = Literal["cascade", "refuse"]
+ChildAction = Literal["cascade", "refuse"]
 """What a parent's soft delete does to the live rows of one of its to-many relationships."""
 
 _SOFT_DELETE = "deleted_at"
@@ -40,7 +40,7 @@ class ChildRule:
     """
 
     name: str
-    action: OnDelete
+    action: ChildAction
     column: sa.Column[Any]
     deleted_at: sa.Column[Any] | None
 
@@ -79,7 +79,7 @@ class ChildRule:
 def child_rules(
     model: type[SQLModel],
     pk: sa.Column[Any],
-    on_delete: Mapping[str, OnDelete],
+    on_delete: Mapping[str, ChildAction],
     *,
     soft_delete: bool,
 ) -> tuple[ChildRule, ...]:
@@ -103,7 +103,7 @@ def child_rules(
     relationships = sa.inspect(model).relationships
     rules = []
     for name, action in on_delete.items():
-        if action not in get_args(OnDelete):
+        if action not in get_args(ChildAction):
             raise ValueError(
                 f"on_delete[{name!r}] of {label} must be 'cascade' or 'refuse', "
                 f"not {action!r}"

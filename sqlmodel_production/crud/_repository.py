@@ -27,7 +27,7 @@ from sqlmodel_production._exceptions import (
     StaleVersion,
 )
 from sqlmodel_production.crud._cache import StatementCache
-from sqlmodel_production.crud._children import ChildRule, OnDelete, child_rules
+from sqlmodel_production.crud._children import ChildAction, ChildRule, child_rules
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
@@ -118,7 +118,7 @@ class Repository(Generic[ModelT]):
         default_order: Sequence[str] = (),
         soft_delete: bool | None = None,
         search: Collection[str] = (),
-        on_delete: Mapping[str, OnDelete] | None = None,
+        on_delete: Mapping[str, ChildAction] | None = None,
     ) -> None:
         table: sa.Table = model.__table__  # type: ignore[attr-defined]
         primary_key = list(table.primary_key.columns)
