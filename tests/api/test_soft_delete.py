@@ -256,3 +256,28 @@ def test_on_delete_is_checked_at_start_up(
 ) -> None:
     with pytest.raises(error, match=message):
         crud_router(model, prefix="/x", on_delete=on_delete)
+
+
+def test_the_deleted_rows_endpoints_can_be_left_out_one_by_one() -> None:
+    def paths(**options: Any) -> set[tuple[str, str]]:
+        router = crud_router(
+            SdProject, prefix="/p", deleted_rows=[], name="Project", **options
+        )
+        return {
+            (method, route.path)  # type: ignore[attr-defined]
+            for route in router.routes
+            for method in route.methods  # type: ignore[attr-defined]
+            if "deleted" in route.path or "restore" in route.path  # type: ignore[attr-defined]
+        }
+
+    every = {
+        ("GET", "/p/deleted/"),
+        ("GET", "/p/deleted/{project_id}"),
+        ("DELETE", "/p/deleted/{project_id}"),
+        ("POST", "/p/{project_id}/restore"),
+    }
+    assert paths() == every
+    assert paths(exclude={"purge"}) == every - {("DELETE", "/p/deleted/{project_id}")}
+    assert paths(exclude={"read_deleted"}) == every - {
+        ("GET", "/p/deleted/{project_id}")
+    }
