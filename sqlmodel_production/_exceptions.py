@@ -49,11 +49,12 @@ class InvalidScope(SQLModelProductionError):
 
 
 class ReferenceNotFound(SQLModelProductionError):
-    """A scoped write's foreign key names no live row inside the request's scope.
+    """A write's foreign key names no live row inside the request's scope.
 
-    Raised by `Repository.create`, `create_many` and `update` with a `scope`,
-    for a foreign key whose target table carries the scoped columns: another
-    tenant's project is as absent as a project that does not exist.
+    Raised by `Repository.create`, `create_many` and `update`, for a foreign
+    key whose target table carries the scoped columns (with a `scope`) or soft
+    delete: another tenant's project, and a soft-deleted one, are as absent
+    as a project that does not exist.
     `install_error_handlers` answers it exactly as the database's own missing
     reference (422, the field in `loc`), so that the two cannot be told apart.
 
@@ -74,12 +75,36 @@ class ReferenceNotFound(SQLModelProductionError):
     ) -> None:
         where = "" if row is None else f" (row {row})"
         super().__init__(
-            f"{', '.join(columns)} of {table}{where} names no row inside the scope"
+            f"{', '.join(columns)} of {table}{where} names no live row inside the scope"
         )
         self.table = table
         self.columns = columns
         self.constraint = constraint
         self.row = row
+
+
+class LiveChildren(SQLModelProductionError):
+    """A soft delete refused: the row still has live children in a relationship whose rule is `"refuse"`.
+
+    Raised by `Repository.delete` for `on_delete={"tasks": "refuse"}` while the
+    project has live tasks; nothing was changed. `install_error_handlers`
+    answers it 409, as a row still referenced, naming the relationship.
+
+    Attributes:
+        table: the parent's table.
+        relationship: the relationship that has live children.
+        constraint: the children's foreign key constraint's declared name, if any.
+    """
+
+    def __init__(
+        self, table: str, relationship: str, *, constraint: str | None = None
+    ) -> None:
+        super().__init__(
+            f"the {table} row still has live {relationship}; delete them first"
+        )
+        self.table = table
+        self.relationship = relationship
+        self.constraint = constraint
 
 
 class BulkValidationError(SQLModelProductionError, ValueError):

@@ -12,8 +12,10 @@ SQLAlchemy exception means, it subclasses that one too, so existing
     ├── InvalidScope                      a RowScope's dependency returned no usable scope
     │                                     (None, {}, a None value, no stamp for a
     │                                     create); 500 naming the dependency
-    ├── ReferenceNotFound                 a scoped write's foreign key names no row inside the
+    ├── ReferenceNotFound                 a write's foreign key names no live row inside the
     │                                     scope; 422, as a reference to a missing row
+    ├── LiveChildren                      a soft delete refused while live children exist
+    │                                     (`on_delete={...: "refuse"}`); 409
     ├── StaleVersion                      If-Match / `version=` names an older version; 412
     ├── ConnectionLost                    the connection failed at connect, at checkout, during
     │   (sqlalchemy.exc.OperationalError)  a statement or a commit; 503 + Retry-After, and
@@ -49,6 +51,7 @@ from sqlmodel_production._exceptions import ConnectionLost as ConnectionLost
 from sqlmodel_production._exceptions import DoctorUsageError as DoctorUsageError
 from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
+from sqlmodel_production._exceptions import LiveChildren as LiveChildren
 from sqlmodel_production._exceptions import NPlusOneWarning as NPlusOneWarning
 from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
 from sqlmodel_production._exceptions import RepeatedQueryWarning as RepeatedQueryWarning
@@ -74,6 +77,7 @@ __all__ = [
     "ErrorKind",
     "InvalidQuery",
     "InvalidScope",
+    "LiveChildren",
     "NPlusOneError",
     "NPlusOneWarning",
     "ReferenceNotFound",

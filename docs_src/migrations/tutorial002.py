@@ -1,9 +1,9 @@
 from logging.config import fileConfig
 
 from alembic import context
+from app import models  # noqa: F401  (the table models, so autogenerate sees them)
 from sqlmodel import SQLModel
 
-from app import models  # noqa: F401  (the table models, so autogenerate sees them)
 from sqlmodel_production import DatabaseSettings
 from sqlmodel_production.db import sync_url
 from sqlmodel_production.migrations import alembic_options, migration_engine

@@ -28,6 +28,7 @@ from sqlmodel_production.api._endpoints import (
     Logic,
     json_response,
     key_parameter,
+    on_reads,
     one_statement,
 )
 from sqlmodel_production.api._hooks import WriteAction, WriteEvent, WriteHook
@@ -48,7 +49,7 @@ from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.api._stamp import RowStamp, stamp_of
 from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import include_limits, locate_bulk_row
-from sqlmodel_production.db.internal import SessionLike, connection_of
+from sqlmodel_production.db.internal import Runner, SessionLike, connection_of
 from sqlmodel_production.models import Schemas
 
 __all__ = ["ENDPOINTS", "Resource", "link_created_rows"]
@@ -125,6 +126,24 @@ class Resource:
     def public_list(self) -> Any:
         """The answer of the list endpoints: the rows, or the envelope of the conventions."""
         return self.conventions.list_model(self.label, self.schemas.Public)
+
+    @property
+    def deleted_not_found(self) -> str:
+        """The 404 of the endpoints over soft-deleted rows."""
+        return f"Deleted {self.not_found[0].lower()}{self.not_found[1:]}"
+
+    @property
+    def deleted_model(self) -> Any:
+        """The answer model of a delete: the conventions' body, `Deleted`, or none for 204."""
+        if self.deleted_status == 204:
+            return None
+        return self.conventions.deleted_model(self.label) or Deleted
+
+    def deleted_answer(self) -> Response:
+        """The answer of a delete: an empty 204, or the conventions' body."""
+        if self.deleted_status == 204:
+            return Response(status_code=204)
+        return json_response(self.conventions.deleted_answer())
 
     def body(self, annotation: Any) -> inspect.Parameter:
         return inspect.Parameter(self.singular, _KW, annotation=annotation)
@@ -354,7 +373,6 @@ def _update(res: Resource, routes: Routes) -> None:
 
 
 def _delete(res: Resource, routes: Routes) -> None:
-    @res.one_statement
     def delete(session: SessionLike, **values: Any) -> Any:
         versions, must_exist = res.accepted(values)
         try:
@@ -369,22 +387,20 @@ def _delete(res: Resource, routes: Routes) -> None:
         if not deleted:
             raise res.absent(session, values, must_exist)
         res.wrote(session, "delete", [{res.repository.pk.name: values[res.id_name]}])
-        if res.deleted_status == 204:
-            return Response(status_code=204)
-        return json_response(res.conventions.deleted_answer())
+        return res.deleted_answer()
 
-    deleted_model = res.conventions.deleted_model(res.label) or Deleted
-
+    cascades = any(c.action == "cascade" for c in res.repository.children)
     routes.add(
         "delete",
         res.item_path,
         "DELETE",
         f"delete_{res.singular}",
-        delete,
+        # A cascade is several statements: one transaction, never autocommit.
+        delete if cascades else res.one_statement(delete),
         [res.id_parameter, *res.condition("if_match", _IF_MATCH)],
         status_code=res.deleted_status,
         responses={**res.precondition_responses(), **NOT_FOUND, **CONFLICT},
-        response_model=None if res.deleted_status == 204 else deleted_model,
+        response_model=res.deleted_model,
     )
 
 
@@ -427,7 +443,7 @@ def _bulk(res: Resource, routes: Routes) -> None:
 
 
 def _deleted_rows(res: Resource, routes: Routes) -> None:
-    """The list of soft-deleted rows and their restore, for the `deleted_rows` dependencies."""
+    """The soft-deleted rows' list, read, purge and restore, for the `deleted_rows` dependencies."""
     if res.deleted_rows is None:
         return
     repository, dependencies = res.repository, list(res.deleted_rows)
@@ -450,13 +466,55 @@ def _deleted_rows(res: Resource, routes: Routes) -> None:
         dependencies=dependencies,
     )
 
+    deleted_item = f"{res.prefix}/deleted/{{{res.id_name}}}"
+
+    @on_reads
+    def read_deleted(reads: Runner, **values: Any) -> Any:
+        scope = scope_of(res.scope, values)
+        row = repository.read_deleted(reads, values[res.id_name], scope=scope)
+        if row is None:
+            raise HTTPException(status_code=404, detail=res.deleted_not_found)
+        return json_response(row, headers=etag_headers(res.version, row))
+
+    routes.add(
+        "read_deleted",
+        deleted_item,
+        "GET",
+        f"read_deleted_{res.singular}",
+        read_deleted,
+        [res.id_parameter],
+        response_model=res.schemas.Public,
+        responses=NOT_FOUND,
+        dependencies=dependencies,
+    )
+
+    @res.one_statement
+    def purge(session: SessionLike, **values: Any) -> Any:
+        scope = scope_of(res.scope, values)
+        if not repository.purge(session, values[res.id_name], scope=scope):
+            raise HTTPException(status_code=404, detail=res.deleted_not_found)
+        res.wrote(session, "purge", [{repository.pk.name: values[res.id_name]}])
+        return res.deleted_answer()
+
+    routes.add(
+        "purge",
+        deleted_item,
+        "DELETE",
+        f"purge_{res.singular}",
+        purge,
+        [res.id_parameter],
+        status_code=res.deleted_status,
+        response_model=res.deleted_model,
+        responses={**NOT_FOUND, **CONFLICT},
+        dependencies=dependencies,
+    )
+
     @res.one_statement
     def restore(session: SessionLike, **values: Any) -> Any:
         scope = scope_of(res.scope, values)
         row = repository.restore(session, values[res.id_name], scope=scope)
         if row is None:
-            detail = f"Deleted {res.not_found[0].lower()}{res.not_found[1:]}"
-            raise HTTPException(status_code=404, detail=detail)
+            raise HTTPException(status_code=404, detail=res.deleted_not_found)
         res.wrote(session, "restore", [row])
         return json_response(row, headers=etag_headers(res.version, row))
 

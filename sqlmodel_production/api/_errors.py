@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from sqlmodel_production._exceptions import (
     InvalidQuery,
     InvalidScope,
+    LiveChildren,
     ReferenceNotFound,
     StaleVersion,
 )
@@ -155,7 +156,8 @@ def install_error_handlers(
     `classify`, answered by `error_response`), socket errors of a lost
     connection (503), `InvalidQuery` (422 naming the query parameter),
     `InvalidScope` (500 naming the row scope's dependency), `ReferenceNotFound`
-    (422, as a missing reference), `StaleVersion` and SQLAlchemy's `StaleDataError`
+    (422, as a missing reference), `LiveChildren` (409, as a row still
+    referenced, the relationship in `fields`), `StaleVersion` and SQLAlchemy's `StaleDataError`
     (412 / 409), and replaces
     FastAPI's 422 and `HTTPException` handlers with ones that echo only a short,
     encodable excerpt of the input and list every method of a path in a 405's
@@ -185,6 +187,7 @@ def install_error_handlers(
     app.add_exception_handler(orm_exc.StaleDataError, _stale_row)
     app.add_exception_handler(InvalidScope, _invalid_scope)
     app.add_exception_handler(ReferenceNotFound, _reference_not_found)
+    app.add_exception_handler(LiveChildren, _live_children)
     app.add_middleware(CancelledRequests)
 
 
@@ -240,6 +243,18 @@ async def _reference_not_found(request: Request, exc: Exception) -> JSONResponse
         table=exc.table,
         columns=exc.columns,
         row=exc.row,
+    )
+    return _answer(found)
+
+
+async def _live_children(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LiveChildren)
+    found = ClassifiedError(
+        kind=ErrorKind.STILL_REFERENCED,
+        code="on_delete",
+        constraint=exc.constraint,
+        table=exc.table,
+        columns=(exc.relationship,),
     )
     return _answer(found)
 

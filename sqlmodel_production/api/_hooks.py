@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 __all__ = ["WriteAction", "WriteEvent", "WriteHook"]
 
-WriteAction = Literal["create", "update", "delete", "restore"]
+WriteAction = Literal["create", "update", "delete", "restore", "purge"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class WriteEvent:
         table: the table written.
         rows: the Public columns of each row created, updated or restored, as
             the write statement returned them (a bulk create: every row); for a
-            delete, the primary key of the row deleted (or soft-deleted).
+            delete (or soft delete) and a purge, the primary key of the row.
         connection: the write's connection, in its transaction: statements the
             hook runs on it (an audit row, an outbox message) commit with the
             write, and an exception the hook raises rolls the write back.

@@ -17,8 +17,20 @@ from sqlmodel_production.api._endpoints import (
     one_statement,
 )
 from sqlmodel_production.api._fast_route import generated_route
+from sqlmodel_production.api._list import (
+    LIST_REQUEST,
+    list_parameters,
+    page_headers,
+    unknown_parameters,
+)
 from sqlmodel_production.api._nested import TRUNCATED
-from sqlmodel_production.api._responses import BAD_BODY, NOT_FOUND, Deleted, snake
+from sqlmodel_production.api._responses import (
+    BAD_BODY,
+    LIST_HEADERS,
+    NOT_FOUND,
+    Deleted,
+    snake,
+)
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkTable, Side
@@ -63,7 +75,9 @@ def link_router(
     - `PUT /missions/{mission_id}/heroes/{hero_id}` with `{"role": ...}`: link, or
       change the role of an existing link (one statement, never a duplicate);
     - `DELETE /missions/{mission_id}/heroes/{hero_id}`: unlink;
-    - `GET /heroes/{hero_id}/missions`: the hero's missions, each with its role.
+    - `GET /heroes/{hero_id}/missions`: the hero's missions, each with its role,
+      a page at a time (`offset`, `limit`, `cursor`, `count`, as `crud_router`'s
+      lists; any other query parameter is a 422).
 
     An unknown parent or child is a 404 naming it. Two queries per read, whatever
     the number of linked rows. Exclude `"read"` from the parent's `crud_router`
@@ -86,8 +100,9 @@ def link_router(
             the child tables that have its columns: a parent or child outside it
             is a 404, and reads list only linked rows inside it. Soft-deleted
             parents and children (`SoftDelete`) are as absent as missing ones.
-        limit: the most linked rows a read returns (100 by default), by key; a
-            cut list is named in the `X-Include-Truncated` header.
+        limit: the most linked rows a read returns (100 by default), by key: a
+            parent read's cut list is named in the `X-Include-Truncated` header,
+            and the largest page of the child's list of parents.
         max_body_size: the largest `PUT` body, in bytes; a larger one is
             answered 413 before it is parsed. 2 MiB by default.
     """
@@ -280,13 +295,34 @@ def _unlink(res: _Link, routes: Routes) -> None:
 
 def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
     child_id = res.id_name("child")
+    parents = res.links.repository("parent")
+    label = f"The {snake(res.names['child'])}'s {res.parents}"
+    refuse_unknown = unknown_parameters(parents, label)
 
     @on_reads
     def read_child_parents(reads: Runner, **values: Any) -> Any:
+        refuse_unknown(values[LIST_REQUEST])
         res.require(reads, "child", values)
-        params = res.scope_params(values)
-        rows, cut = res.links.parents(reads, values[child_id], params)
-        return json_response(rows, headers={TRUNCATED: res.parents} if cut else None)
+        page = res.links.page(
+            reads,
+            "parent",
+            values[child_id],
+            res.scope_params(values),
+            offset=values["offset"],
+            limit=values["limit"],
+            # An empty `?cursor=` is the same as none.
+            cursor=values["cursor"] or None,
+            with_total=values["count"],
+        )
+        return json_response(page.rows, headers=page_headers(page))
+
+    paging = list_parameters(
+        parents,
+        max_limit=res.links.limit,
+        order_by=(),
+        reserved={child_id},
+        label=label,
+    )
 
     routes.add(
         "read_child_parents",
@@ -294,8 +330,8 @@ def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
         "GET",
         f"read_{snake(res.names['child'])}_{res.parents}",
         read_child_parents,
-        [res.id_parameter("child")],
+        [res.id_parameter("child"), *paging],
         response_model=list[res.with_data("parent")],  # type: ignore[misc]
-        responses=NOT_FOUND,
+        responses={**NOT_FOUND, **LIST_HEADERS},
         tags=tags,
     )

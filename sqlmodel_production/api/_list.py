@@ -15,20 +15,23 @@ from sqlmodel_production._compat import query_parameters, takes_several_values
 from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Conventions
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
-from sqlmodel_production.crud import DeletedRows, Repository
+from sqlmodel_production.crud import DeletedRows, Page, Repository
 from sqlmodel_production.db.internal import Runner
 
 __all__ = [
+    "LIST_REQUEST",
     "MAX_OFFSET",
     "list_logic",
     "list_parameters",
+    "page_headers",
     "unknown_parameters",
 ]
 
 MAX_OFFSET = 2**31 - 1
 """The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
 _KW = inspect.Parameter.KEYWORD_ONLY
-_CONNECTION = "_list_request"
+LIST_REQUEST = "_list_request"
+"""The parameter of `list_parameters` that carries the request, for `unknown_parameters`."""
 
 
 def list_parameters(
@@ -82,7 +85,7 @@ def list_parameters(
     ]
     # The request itself (FastAPI passes it without a dependency to solve), for
     # `unknown_parameters`.
-    parameters.append(inspect.Parameter(_CONNECTION, _KW, annotation=HTTPConnection))
+    parameters.append(inspect.Parameter(LIST_REQUEST, _KW, annotation=HTTPConnection))
     return parameters
 
 
@@ -191,7 +194,7 @@ def list_logic(
 
     @on_reads
     def read_many(reads: Runner, **values: Any) -> Any:
-        refuse_unknown(values[_CONNECTION])
+        refuse_unknown(values[LIST_REQUEST])
         page = repository.list(
             reads,
             filters={name: values[name] for name in filter_names},
@@ -204,16 +207,21 @@ def list_logic(
             scope=scope_of(scope, values),
             deleted=deleted,
         )
-        headers = {}
-        if page.next_cursor is not None:
-            headers["X-Next-Cursor"] = page.next_cursor
-        if page.total is not None:
-            headers["X-Total-Count"] = str(page.total)
         return json_response(
-            conventions.list_body(page.rows, page.total), headers=headers
+            conventions.list_body(page.rows, page.total), headers=page_headers(page)
         )
 
     return read_many
+
+
+def page_headers(page: Page) -> dict[str, str]:
+    """The headers of a list's page: `X-Next-Cursor` when more rows follow, `X-Total-Count` when counted."""
+    headers = {}
+    if page.next_cursor is not None:
+        headers["X-Next-Cursor"] = page.next_cursor
+    if page.total is not None:
+        headers["X-Total-Count"] = str(page.total)
+    return headers
 
 
 def _alias(name: str, alias: str) -> dict[str, str]:

@@ -14,14 +14,23 @@ from sqlmodel_production.api._hooks import WriteHook
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.api._stamp import RowStamp
-from sqlmodel_production.crud import Repository
+from sqlmodel_production.crud import ChildAction, Repository
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT
 from sqlmodel_production.models import Schemas, derive_schemas
 
 __all__ = ["Endpoint", "crud_router"]
 
 Endpoint = Literal[
-    "create", "list", "read", "update", "delete", "bulk", "deleted", "restore"
+    "create",
+    "list",
+    "read",
+    "update",
+    "delete",
+    "bulk",
+    "deleted",
+    "read_deleted",
+    "restore",
+    "purge",
 ]
 
 
@@ -52,6 +61,7 @@ def crud_router(
     stamp: RowStamp | None = None,
     on_write: WriteHook | None = None,
     deleted_rows: Sequence[params.Depends] | None = None,
+    on_delete: Mapping[str, ChildAction] | None = None,
     conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> APIRouter:
     """A router with create, list, read, update, delete and bulk create for `model`.
@@ -103,8 +113,15 @@ def crud_router(
             created, updated, deleted or restored) inside the write's transaction,
             to keep an audit table or an outbox; if it raises, the write is rolled back.
         deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
-            of `GET {prefix}/deleted/` (the list over soft-deleted rows) and
-            `POST {prefix}/{id}/restore`; None: no such endpoints.
+            of `GET {prefix}/deleted/` (the list over soft-deleted rows),
+            `GET {prefix}/deleted/{id}` (one of them), `DELETE {prefix}/deleted/{id}`
+            (purge: remove it for good) and `POST {prefix}/{id}/restore`; None:
+            no such endpoints.
+        on_delete: for a `SoftDelete` model, what `DELETE` does to the live
+            children of its one-to-many relationships, by relationship:
+            `{"tasks": "cascade"}` soft-deletes them in the same transaction (the
+            children need soft delete too), `{"tasks": "refuse"}` answers 409
+            while there are live ones. Checked when the router is built.
         conventions: the shape clients expect where it is not the package's
             (`Conventions`: a list envelope, `PUT`, the delete's body, the path
             parameter's and paging parameters' names, 403 outside the scope).
@@ -124,6 +141,7 @@ def crud_router(
         order_by=order_by,
         default_order=default_order,
         search=search,
+        on_delete=on_delete,
     )
     resource = Resource(
         model=model,
@@ -166,6 +184,7 @@ def _schemas_and_repository(
     order_by: Collection[str],
     default_order: Sequence[str],
     search: Collection[str],
+    on_delete: Mapping[str, ChildAction] | None,
 ) -> tuple[Schemas, Repository[Any]]:
     """The router's schemas (the scoped and stamped columns read-only) and the repository serving them."""
     read_only = (*(scope.columns if scope else ()), *(stamp.columns if stamp else ()))
@@ -189,6 +208,7 @@ def _schemas_and_repository(
         order_by=order_by,
         default_order=default_order,
         search=search,
+        on_delete=on_delete,
     )
     return schemas, repository
 

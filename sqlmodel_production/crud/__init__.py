@@ -5,6 +5,7 @@ from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import StaleVersion as StaleVersion
 
 from ._async_repository import AsyncRepository as AsyncRepository
+from ._children import ChildAction as ChildAction
 from ._filters import FilterSet as FilterSet
 from ._ordering import Ordering as Ordering
 from ._repository import DeletedRows as DeletedRows
@@ -15,6 +16,7 @@ from ._repository import Row as Row
 __all__ = [
     "AsyncRepository",
     "BulkValidationError",
+    "ChildAction",
     "DeletedRows",
     "FilterSet",
     "InvalidQuery",

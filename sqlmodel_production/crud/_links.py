@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from sqlmodel_production._exceptions import InvalidQuery
+from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
-from sqlmodel_production.crud._repository import Repository, Row
+from sqlmodel_production.crud._repository import Page, Repository, Row
 from sqlmodel_production.db.internal import Prepared, Runner
 
 __all__ = ["LinkTable", "Side"]
@@ -33,8 +36,8 @@ class LinkTable:
         child_public: the child's Public schema.
         scoped: the scope's columns (none without a scope); each must be a
             column of the parent, the child or both.
-        limit: the most linked rows a read returns; one more is read to tell
-            whether there were more.
+        limit: the most linked rows a read returns, and the largest page of
+            `page`; one more is read to tell whether there were more.
 
     Raises:
         ValueError: a side has no single foreign key in `link`, or a scoped
@@ -98,13 +101,26 @@ class LinkTable:
             .order_by(self.child_pk)
             .limit(limit + 1)
         )
-        self._parents = Prepared(
-            sa.select(*parent_columns, *self.data_columns)
-            .join(self.table, self.parent_key == self.parent_pk)
-            .where(self.child_key == key, *parent_where)
-            .order_by(self.parent_pk)
-            .limit(limit + 1)
-        )
+        self._listed = {
+            "parent": _Listed(
+                parent_table,
+                self.parent_pk,
+                parent_columns,
+                parent_where,
+                to_listed=self.parent_key,
+                to_other=self.child_key,
+            ),
+            "child": _Listed(
+                child_table,
+                self.child_pk,
+                child_columns,
+                child_where,
+                to_listed=self.child_key,
+                to_other=self.parent_key,
+            ),
+        }
+        self._pages: dict[tuple[Side, bool], Prepared] = {}
+        self._counts: dict[Side, Prepared] = {}
         self._exists = {
             "parent": Prepared(
                 sa.select(self.parent_pk).where(self.parent_pk == key, *parent_where)
@@ -144,11 +160,84 @@ class LinkTable:
         """The parent's first `limit` linked children, each with the link's data, by child key; whether there were more."""
         return self._bounded(reads.all(self._children, {"id": id, **scope}))
 
-    def parents(
-        self, reads: Runner, id: Any, scope: Mapping[str, Any]
-    ) -> tuple[list[Row], bool]:
-        """The child's first `limit` linked parents, each with the link's data, by parent key; whether there were more."""
-        return self._bounded(reads.all(self._parents, {"id": id, **scope}))
+    def repository(self, side: Side) -> Repository[Any]:
+        """The repository of one side's table (its Public columns, its scope and soft delete)."""
+        return self._sides[side]
+
+    def page(
+        self,
+        reads: Runner,
+        listed: Side,
+        id: Any,
+        scope: Mapping[str, Any],
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        cursor: str | None = None,
+        with_total: bool = False,
+    ) -> Page:
+        """One page of the `listed` side's rows linked to the other side's row `id`, each with the link's data.
+
+        In the listed side's key order, by offset or after a cursor (as
+        `Repository.list` pages), at most `limit` rows (the table's `limit` by
+        default, and never more).
+
+        Raises:
+            InvalidQuery: a bad cursor, a cursor with an offset, or a limit out of range.
+        """
+        limit = self.limit if limit is None else limit
+        if not 1 <= limit <= self.limit:
+            raise InvalidQuery("limit", f"the limit must be 1 to {self.limit}")
+        if cursor is not None and offset:
+            raise InvalidQuery("cursor", "Give either offset or cursor, not both")
+        keys = self._sides[listed].ordering.primary_key
+        after = decode_cursor(keys, cursor) if cursor is not None else None
+        params: dict[str, Any] = {"id": id, **scope}
+        params.update(offset=offset, limit=limit + 1)
+        if after is not None:
+            params["after0"] = after[0]
+        rows = reads.all(self._page(listed, after is not None), params)
+        next_cursor = None
+        if len(rows) > limit:
+            rows.pop()
+            next_cursor = encode_cursor(keys, rows[-1])
+        total = None
+        if with_total:
+            row = reads.first(self._count(listed), {"id": id, **scope})
+            assert row is not None
+            total = int(next(iter(row.values())))
+        return Page(rows, next_cursor, total)
+
+    def _page(self, listed: Side, after: bool) -> Prepared:
+        found = self._pages.get((listed, after))
+        if found is None:
+            side = self._listed[listed]
+            keys = self._sides[listed].ordering.primary_key
+            statement = (
+                sa.select(*side.columns, *self.data_columns)
+                .join(self.table, side.to_listed == side.pk)
+                .where(side.to_other == sa.bindparam("id"), *side.where)
+            )
+            if after:
+                after0 = sa.bindparam("after0", type_=side.pk.type)
+                statement = statement.where(keyset_clause(keys, (after0,)))
+            found = self._pages[(listed, after)] = Prepared(
+                statement.order_by(*self._sides[listed].ordering.clauses(keys))
+                .offset(sa.bindparam("offset", type_=sa.Integer()))
+                .limit(sa.bindparam("limit", type_=sa.Integer()))
+            )
+        return found
+
+    def _count(self, listed: Side) -> Prepared:
+        found = self._counts.get(listed)
+        if found is None:
+            side = self._listed[listed]
+            found = self._counts[listed] = Prepared(
+                sa.select(sa.func.count())
+                .select_from(self.table.join(side.table, side.to_listed == side.pk))
+                .where(side.to_other == sa.bindparam("id"), *side.where)
+            )
+        return found
 
     def _bounded(self, rows: list[Row]) -> tuple[list[Row], bool]:
         return rows[: self.limit], len(rows) > self.limit
@@ -177,6 +266,20 @@ class LinkTable:
         """Remove the link of the two rows; False if there was none."""
         result = connection.execute(self._unlink, {"parent": parent, "child": child})
         return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One side as the rows of a page: linked, through the link table, to a row of the other side."""
+
+    table: sa.Table
+    pk: sa.Column[Any]
+    columns: list[sa.Column[Any]]
+    where: list[sa.ColumnElement[bool]]
+    to_listed: sa.Column[Any]
+    """The link table's foreign key to this side."""
+    to_other: sa.Column[Any]
+    """The link table's foreign key to the other side."""
 
 
 def _public_columns(table: sa.Table, public: type[SQLModel]) -> list[sa.Column[Any]]:

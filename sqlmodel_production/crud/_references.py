@@ -1,10 +1,13 @@
-"""Foreign keys inside a row scope: the conditions a scoped write must meet, and their checks.
+"""Foreign keys to live rows inside a row scope: the conditions a write must meet, and their checks.
 
 A table scoped on `org_id` whose `project_id` refers to a table that also has
-`org_id` may only point at projects of the row's own org (the request's). A foreign key
-constraint checks that the project exists, not whose it is: these conditions
-check the rest, in the write statement itself (`INSERT ... SELECT ... WHERE`,
-`UPDATE ... WHERE`), so there is no window between a check and the write.
+`org_id` may only point at projects of the row's own org (the request's); a
+foreign key to a table with soft delete may only point at a live row (no task
+is created in a deleted project). A foreign key constraint checks that the
+project exists, not whose it is nor whether it was soft-deleted: these
+conditions check the rest, in the write statement itself (`INSERT ... SELECT
+... WHERE`, `UPDATE ... WHERE`), so there is no window between a check and the
+write.
 
 A reference that fails its condition is answered as a reference to a row that
 does not exist (the same 422), so that ids of other tenants cannot be probed.
@@ -24,21 +27,24 @@ from sqlmodel_production._exceptions import ReferenceNotFound
 from sqlmodel_production.crud._cache import StatementCache
 from sqlmodel_production.db.internal import Prepared, Row, SessionLike, runner_of
 
-__all__ = ["ReferenceGuard", "ScopedReference", "scoped_references"]
+__all__ = ["GuardedReference", "ReferenceGuard", "guarded_references"]
 
+_SOFT_DELETE = "deleted_at"
+"""The column of the `SoftDelete` mixin: a target table that has it keeps its deleted rows out of reach."""
 Parameter = Callable[[str], sa.ColumnElement[Any]]
 """A scoped column's value in a statement (a parameter, or the written row's column), by name."""
 
 
 @dataclass(frozen=True)
-class ScopedReference:
-    """A foreign key column whose target carries every scoped column.
+class GuardedReference:
+    """A foreign key column whose target carries every scoped column, or soft delete, or both.
 
     Attributes:
         column: the referring column of the written table.
         target: the column it refers to.
         constraint: the foreign key constraint's name, as declared (None if unnamed).
-        scope: the scoped columns, which the target's table has too.
+        scope: the scoped columns the target's table has too (none: only
+            soft delete is checked).
     """
 
     column: sa.Column[Any]
@@ -50,8 +56,8 @@ class ScopedReference:
         """The target rows inside the scope, and live (a soft-deleted row is gone for its clients)."""
         table = self.target.table
         found = [table.c[name] == parameter(name) for name in self.scope]
-        if "deleted_at" in table.c:
-            found.append(table.c["deleted_at"].is_(None))
+        if _SOFT_DELETE in table.c:
+            found.append(table.c[_SOFT_DELETE].is_(None))
         return found
 
     def condition(
@@ -62,28 +68,30 @@ class ScopedReference:
         return sa.or_(value.is_(None), found)
 
 
-def scoped_references(
+def guarded_references(
     table: sa.Table, scope: Collection[str]
-) -> tuple[ScopedReference, ...]:
-    """The single-column foreign keys of `table` whose target table has every `scope` column.
+) -> tuple[GuardedReference, ...]:
+    """The single-column foreign keys of `table` whose target table has every `scope` column, or soft delete.
 
     A foreign key that includes a scoped column (`(org_id, project_id)` to
     `project (org_id, id)`) keeps its rows in the scope by itself, and one to
     a table without the scoped columns (a shared lookup table) has nothing to
-    check.
+    check unless that table has soft delete (a `deleted_at` column).
     """
-    if not scope:
-        return ()
     found = []
     for constraint in sorted(table.foreign_key_constraints, key=_constraint_order):
         (element, *others) = constraint.elements
         if others or element.parent.name in scope:
             continue
         target = element.column
-        if all(name in target.table.c for name in scope):
+        scoped = bool(scope) and all(name in target.table.c for name in scope)
+        if scoped or _SOFT_DELETE in target.table.c:
             found.append(
-                ScopedReference(
-                    element.parent, target, _name(constraint.name), tuple(scope)
+                GuardedReference(
+                    element.parent,
+                    target,
+                    _name(constraint.name),
+                    tuple(scope) if scoped else (),
                 )
             )
     return tuple(found)
@@ -98,7 +106,7 @@ def _name(name: Any) -> str | None:
 
 
 class ReferenceGuard:
-    """A table's scoped references: which a write must check, and the checks, run where the write runs."""
+    """A table's guarded references: which a write must check, and the checks, run where the write runs."""
 
     def __init__(
         self,
@@ -108,19 +116,17 @@ class ReferenceGuard:
     ) -> None:
         self.table = table
         self.returning = tuple(returning)
-        self._references: dict[tuple[str, ...], tuple[ScopedReference, ...]] = {}
+        self._references: dict[tuple[str, ...], tuple[GuardedReference, ...]] = {}
         self._cache = cache
 
     def referring(
         self, scope: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
-    ) -> tuple[ScopedReference, ...]:
-        """The scoped references some of `rows` set to a value (NULL needs no check)."""
-        if not scope:
-            return ()
-        names = tuple(sorted(scope))
+    ) -> tuple[GuardedReference, ...]:
+        """The guarded references some of `rows` set to a value (NULL needs no check)."""
+        names = tuple(sorted(scope or ()))
         references = self._references.get(names)
         if references is None:
-            references = self._references[names] = scoped_references(self.table, names)
+            references = self._references[names] = guarded_references(self.table, names)
         return tuple(
             r
             for r in references
@@ -129,7 +135,7 @@ class ReferenceGuard:
 
     def conditions(
         self,
-        checked: Sequence[ScopedReference],
+        checked: Sequence[GuardedReference],
         value: Callable[[str], sa.ColumnElement[Any]],
         *,
         own: bool = False,
@@ -146,7 +152,7 @@ class ReferenceGuard:
         self,
         session: SessionLike,
         values: dict[str, Any],
-        checked: Sequence[ScopedReference],
+        checked: Sequence[GuardedReference],
     ) -> Row:
         """`INSERT ... SELECT ... WHERE` each reference is inside the scope, `RETURNING` the row.
 
@@ -176,7 +182,7 @@ class ReferenceGuard:
         self,
         session: SessionLike,
         params: Mapping[str, Any],
-        checked: Sequence[ScopedReference],
+        checked: Sequence[GuardedReference],
         value: Callable[[str], sa.ColumnElement[Any]],
         *,
         where: sa.ColumnElement[bool] | None = None,
@@ -204,7 +210,7 @@ class ReferenceGuard:
         self,
         session: SessionLike,
         rows: Sequence[Mapping[str, Any]],
-        checked: Sequence[ScopedReference],
+        checked: Sequence[GuardedReference],
     ) -> None:
         """Check every row's references before a write that cannot carry the conditions.
 

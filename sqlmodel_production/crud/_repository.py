@@ -23,10 +23,12 @@ from sqlmodel import SQLModel
 from sqlmodel_production._exceptions import (
     BulkValidationError,
     InvalidQuery,
+    LiveChildren,
     StaleVersion,
 )
 from sqlmodel_production.crud._bulk_rows import name_missing_parent
 from sqlmodel_production.crud._cache import StatementCache
+from sqlmodel_production.crud._children import ChildAction, ChildRule, child_rules
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor
 from sqlmodel_production.crud._filters import FilterSet
 from sqlmodel_production.crud._insert import insert_rows, upsert
@@ -87,6 +89,11 @@ class Repository(Generic[ModelT]):
         soft_delete: `delete` marks rows deleted (`deleted_at`) instead of removing
             them, and reads leave marked rows out; by default when `model` has the
             `SoftDelete` mixin.
+        on_delete: with soft delete, what a row's soft delete does to the live
+            children of its one-to-many relationships, by name:
+            `{"tasks": "cascade"}` marks them deleted in the same transaction,
+            `{"tasks": "refuse"}` leaves the row alone while it has live ones
+            (`LiveChildren`). Children of other relationships are left as they are.
 
     Every method takes a `scope`: column values every row it touches must have
     (`{"owner_id": user.id}`, `{"tenant_id": tenant}`). Reads, counts, updates
@@ -112,6 +119,7 @@ class Repository(Generic[ModelT]):
         default_order: Sequence[str] = (),
         soft_delete: bool | None = None,
         search: Collection[str] = (),
+        on_delete: Mapping[str, ChildAction] | None = None,
     ) -> None:
         table: sa.Table = model.__table__  # type: ignore[attr-defined]
         primary_key = list(table.primary_key.columns)
@@ -153,6 +161,10 @@ class Repository(Generic[ModelT]):
         self.deleted_at: sa.Column[Any] | None = (
             table.c["deleted_at"] if soft_delete else None
         )
+        self.children = child_rules(
+            model, self.pk, on_delete or {}, soft_delete=soft_delete
+        )
+        """The rules of `on_delete`: what a soft delete does to children."""
         cache = StatementCache()
         self._guard = ReferenceGuard(table, self.columns, cache)
         self._statements = Statements(
@@ -164,6 +176,7 @@ class Repository(Generic[ModelT]):
             ordering=self.ordering,
             guard=self._guard,
             cache=cache,
+            children=self.children,
         )
         self._prepare = RowValues(model, table, self.version)
 
@@ -473,8 +486,14 @@ class Repository(Generic[ModelT]):
     ) -> bool:
         """Delete one row (with soft delete: mark it deleted, now); False if there was none.
 
+        With `on_delete` rules, a soft delete marks the cascading children
+        deleted too, in the same transaction (give a session, or a connection
+        in a transaction), and is refused while refusing ones are live.
+
         Raises:
             StaleVersion: `version` (for a versioned model) is not the row's current version.
+            LiveChildren: the row has live children whose rule is `"refuse"`;
+                nothing was changed.
         """
         accepted = _versions(version)
         check = accepted is not None and self.version is not None
@@ -483,18 +502,68 @@ class Repository(Generic[ModelT]):
         params = statements.by_key(id, scope)
         if check:
             params.update(statements.versions(accepted or ()))
-        if connection_of(session).execute(statement, params).rowcount > 0:
+        connection = connection_of(session)
+        if connection.execute(statement, params).rowcount > 0:
+            key = {f"{statements.prefix}pk": id}
+            for child in self.children:
+                if child.action == "cascade":
+                    connection.execute(statements.cascade(child), key)
             return True
-        if check:
-            self._check_version(self.read(session, id, scope=scope), accepted)
+        refusing = [c for c in self.children if c.action == "refuse"]
+        if check or refusing:
+            row = self.read(session, id, scope=scope)
+            self._check_version(row, accepted)
+            if row is not None and refusing:
+                raise self._live_children(session, id, refusing)
         return False
+
+    def _live_children(
+        self, session: SessionLike, id: Any, refusing: Sequence[ChildRule]
+    ) -> LiveChildren:
+        """The refusal of a soft delete, naming the first relationship with live children."""
+        statements = self._statements
+        key = {f"{statements.prefix}pk": id}
+        reads = runner_of(session)
+        found = next(
+            (
+                c
+                for c in refusing
+                if (reads.first(statements.live_children(c), key) or {}).get("live")
+            ),
+            refusing[0],  # gone since the delete looked: say the first
+        )
+        return LiveChildren(self.table.name, found.name, constraint=found.constraint)
+
+    def read_deleted(
+        self, session: SessionLike, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        """The Public columns of one soft-deleted row inside `scope`, or None."""
+        self._soft_delete("read deleted rows")
+        return self.read(session, id, scope=scope, deleted="only")
+
+    def purge(
+        self, session: SessionLike, id: Any, *, scope: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Remove a soft-deleted row for good (an erasure request); False if no deleted row has this key.
+
+        Live rows are not purged: soft-delete them first. A row other rows still
+        refer to is refused by the database (a foreign key violation).
+        """
+        self._soft_delete("purge")
+        statements = self._statements
+        statement = statements.purge(statements.shape(scope, "only"))
+        params = statements.by_key(id, scope)
+        return bool(connection_of(session).execute(statement, params).rowcount)
+
+    def _soft_delete(self, what: str) -> None:
+        if self.deleted_at is None:
+            raise TypeError(f"{self.model.__name__} has no soft delete to {what}")
 
     def restore(
         self, session: SessionLike, id: Any, *, scope: Mapping[str, Any] | None = None
     ) -> Row | None:
         """Unmark a soft-deleted row; its Public columns, or None if no deleted row has this key."""
-        if self.deleted_at is None:
-            raise TypeError(f"{self.model.__name__} has no soft delete to restore from")
+        self._soft_delete("restore from")
         statements = self._statements
         statement = statements.restore(statements.shape(scope, "only"))
         params = statements.by_key(id, scope)

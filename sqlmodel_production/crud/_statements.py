@@ -18,9 +18,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from sqlmodel_production.crud._cache import StatementCache
+from sqlmodel_production.crud._children import ChildRule
 from sqlmodel_production.crud._cursor import keyset_clause
 from sqlmodel_production.crud._ordering import Ordering, OrderKey
-from sqlmodel_production.crud._references import ReferenceGuard, ScopedReference
+from sqlmodel_production.crud._references import GuardedReference, ReferenceGuard
 from sqlmodel_production.crud._scope import (
     ShapeNames,
     scope_clause,
@@ -48,8 +49,10 @@ class Statements:
         version: the version column of a versioned model, else None.
         deleted_at: the soft-delete mark, else None.
         ordering: the allowed orders of pages.
-        guard: the table's scoped references, checked by writes.
+        guard: the table's guarded references, checked by writes.
         cache: where the statements are kept (the guard's share it).
+        children: what a soft delete does to the row's children; the
+            refusing rules' conditions are part of the soft delete.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class Statements:
         ordering: Ordering,
         guard: ReferenceGuard,
         cache: StatementCache,
+        children: Sequence[ChildRule] = (),
     ) -> None:
         self.table = table
         self.columns = tuple(columns)
@@ -73,6 +77,7 @@ class Statements:
         self.guard = guard
         self.prefix = parameter_prefix(table)
         self.cache = cache
+        self.children = tuple(children)
         self._select = sa.select(*self.columns)
 
     # --- scope and soft delete: criteria every statement carries ---------------------
@@ -214,7 +219,7 @@ class Statements:
         check: bool,
         returning: bool,
         shape: Shape,
-        checked: Sequence[ScopedReference] = (),
+        checked: Sequence[GuardedReference] = (),
     ) -> sa.Update:
         """The UPDATE of the columns `names` by primary key.
 
@@ -240,7 +245,11 @@ class Statements:
         return self.cache.get("update", key, build)
 
     def delete(self, shape: Shape, *, check: bool) -> sa.Delete | sa.Update:
-        """DELETE by primary key, or with soft delete the UPDATE that marks the row deleted now."""
+        """DELETE by primary key, or with soft delete the UPDATE that marks the row deleted now.
+
+        A soft delete leaves a row that has live children in a relationship
+        whose rule is `"refuse"` unchanged.
+        """
 
         def build() -> sa.Delete | sa.Update:
             where = [self._by_key(), *self.criteria(shape)]
@@ -248,6 +257,7 @@ class Statements:
                 where.append(self._version_in())
             if self.deleted_at is None:
                 return sa.delete(self.table).where(*where)
+            where += [~c.live(self.pk) for c in self.children if c.action == "refuse"]
             return (
                 sa.update(self.table)
                 .where(*where)
@@ -255,6 +265,32 @@ class Statements:
             )
 
         return self.cache.get("delete", (shape, check), build)
+
+    def cascade(self, child: ChildRule) -> sa.Update:
+        """The UPDATE that marks the live children of one relationship deleted, by the parent's key."""
+        return self.cache.get(
+            "cascade",
+            child.name,
+            lambda: child.cascade(sa.bindparam(f"{self.prefix}pk")),
+        )
+
+    def live_children(self, child: ChildRule) -> sa.Select[Any]:
+        """Whether the parent, by key, has live children in one relationship."""
+        return self.cache.get(
+            "live children",
+            child.name,
+            lambda: sa.select(
+                child.live(sa.bindparam(f"{self.prefix}pk")).label("live")
+            ),
+        )
+
+    def purge(self, shape: Shape) -> sa.Delete:
+        """The DELETE of a row inside the shape (a soft-deleted one: `only`)."""
+        return self.cache.get(
+            "purge",
+            shape,
+            lambda: sa.delete(self.table).where(self._by_key(), *self.criteria(shape)),
+        )
 
     def restore(self, shape: Shape) -> sa.Update:
         """The UPDATE that unmarks a soft-deleted row."""

@@ -1,4 +1,4 @@
-"""`link_router` is bounded like `crud_router`: reads return at most `limit` linked rows, bodies are capped."""
+"""`link_router` is bounded like `crud_router`: reads return at most `limit` linked rows, lists page, bodies are capped."""
 
 from collections.abc import Iterator
 
@@ -68,20 +68,77 @@ def test_a_parent_read_returns_at_most_the_limit_and_says_it_cut(
     assert "X-Include-Truncated" not in whole.headers
 
 
-def test_a_child_list_of_parents_is_bounded_too(
-    client: TestClient, database: Database
-) -> None:
+def _more_tags_on_task_1(database: Database) -> None:
+    """Task 1 gets tags 1 to 5."""
     with database.engine.begin() as conn:
         conn.execute(sa.insert(LbTag), [{"id": i, "name": f"t{i}"} for i in (3, 4, 5)])
         conn.execute(
             sa.insert(LbTaskTag), [{"tag_id": i, "task_id": 1} for i in (3, 4, 5)]
         )
-    cut = client.get("/tasks/1/tags")
-    assert [t["id"] for t in cut.json()] == [1, 2, 3]
-    assert cut.headers["X-Include-Truncated"] == "tags"
+
+
+def ids(response: object) -> list[int]:
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+    return [row["id"] for row in response.json()]  # type: ignore[attr-defined]
+
+
+def test_a_child_list_of_parents_is_paged_with_a_cap(
+    client: TestClient, database: Database
+) -> None:
+    _more_tags_on_task_1(database)
+    first = client.get("/tasks/1/tags")  # the cap is the default page
+    assert ids(first) == [1, 2, 3]
+    assert "X-Include-Truncated" not in first.headers
+    after = client.get(
+        "/tasks/1/tags", params={"cursor": first.headers["X-Next-Cursor"]}
+    )
+    assert ids(after) == [4, 5]
+    assert "X-Next-Cursor" not in after.headers
+    assert ids(client.get("/tasks/1/tags", params={"offset": 2, "limit": 2})) == [3, 4]
+    counted = client.get("/tasks/1/tags", params={"limit": 1, "count": True})
+    assert ids(counted) == [1]
+    assert counted.headers["X-Total-Count"] == "5"
+    assert first.json()[0] == {
+        "id": 1,
+        "name": "t1",
+        "note": "",
+    }  # with the link's data
     whole = client.get("/tasks/2/tags")
-    assert [t["id"] for t in whole.json()] == [1]
-    assert "X-Include-Truncated" not in whole.headers
+    assert ids(whole) == [1]
+    assert "X-Next-Cursor" not in whole.headers
+    assert client.get("/tasks/99/tags").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "loc", "kind"),
+    [
+        ({"limit": 4}, "limit", "less_than_equal"),
+        ({"limit": 0}, "limit", "greater_than_equal"),
+        ({"offset": -1}, "offset", "greater_than_equal"),
+        ({"colour": "red"}, "colour", "unknown_parameter"),
+        ({"name": "t1"}, "name", "unknown_parameter"),
+        ({"limit": [1, 2]}, "limit", "repeated_parameter"),
+        ({"cursor": "not-a-cursor"}, "cursor", "invalid_query"),
+    ],
+    ids=["over-cap", "zero", "negative", "unknown", "no-filters", "repeated", "cursor"],
+)
+def test_a_child_list_refuses_what_a_crud_list_refuses(
+    client: TestClient, params: dict[str, object], loc: str, kind: str
+) -> None:
+    refused = client.get("/tasks/1/tags", params=params)
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["detail"]
+    assert (error["loc"], error["type"]) == (["query", loc], kind)
+
+
+def test_a_cursor_with_an_offset_is_a_422(
+    client: TestClient, database: Database
+) -> None:
+    _more_tags_on_task_1(database)
+    cursor = client.get("/tasks/1/tags").headers["X-Next-Cursor"]
+    refused = client.get("/tasks/1/tags", params={"cursor": cursor, "offset": 1})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
 def test_a_link_body_over_the_limit_is_a_413_and_writes_nothing(

@@ -206,6 +206,34 @@ def test_soft_delete_hides_rows_and_admins_restore_them(
     assert client.get(item, headers=ALICE).json()["title"] == "gone"
 
 
+def test_admins_read_and_purge_deleted_rows_inside_their_scope(
+    client: TestClient, database: Database
+) -> None:
+    gone = client.post("/loans/", json={"title": "gone"}, headers=ALICE).json()
+    live = client.post("/loans/", json={"title": "live"}, headers=ALICE).json()
+    client.delete(f"/loans/{gone['id']}", headers=ALICE)
+    item = f"/loans/deleted/{gone['id']}"
+    admin_alice, admin_bob = {**ALICE, "X-Admin": "yes"}, {**BOB, "X-Admin": "yes"}
+    assert client.get(item, headers=ALICE).status_code == 403
+    assert client.delete(item, headers=ALICE).status_code == 403
+    # Another owner's deleted row is absent, for a read as for a purge.
+    assert client.get(item, headers=admin_bob).status_code == 404
+    assert client.delete(item, headers=admin_bob).status_code == 404
+    assert client.get(item, headers=admin_alice).json()["title"] == "gone"
+    live_item = f"/loans/deleted/{live['id']}"
+    assert client.get(live_item, headers=admin_alice).status_code == 404
+    assert client.delete(live_item, headers=admin_alice).status_code == 404
+    assert client.delete(item, headers=admin_alice).json() == {"ok": True}
+    with database.engine.connect() as conn:
+        left = conn.execute(sa.select(SpLoan.id)).scalars().all()  # type: ignore[call-overload]
+    assert left == [live["id"]]
+    assert client.get(item, headers=admin_alice).status_code == 404
+    assert (
+        client.post(f"/loans/{gone['id']}/restore", headers=admin_alice).status_code
+        == 404
+    )
+
+
 def test_the_deleted_list_takes_the_lists_parameters(client: TestClient) -> None:
     admin_alice = {**ALICE, "X-Admin": "yes"}
     for title in ("c", "a", "b", "live"):

@@ -19,6 +19,7 @@ from docs_src.crud import (
     tutorial007,
     tutorial008,
     tutorial009,
+    tutorial010,
 )
 from sqlmodel_production import Backend, Database
 from sqlmodel_production.testing import assert_queries
@@ -294,6 +295,46 @@ def test_tutorial005_soft_delete_and_restore(loans: TestClient) -> None:
     ]
     assert loans.post(f"{path}/restore", headers=admin).json()["deleted_at"] is None
     assert loans.get(path, headers=alice).json()["title"] == "Dune"
+
+
+def test_tutorial010_a_course_s_delete_reaches_its_lessons(
+    target: Target, database: Database
+) -> None:
+    app = tutorial010.create_app(database, async_=target.async_)
+    admin = {"X-Role": "admin"}
+    models = (tutorial010.Course, tutorial010.Lesson, tutorial010.Enrolment)
+    with tables(database, *models), TestClient(app) as client:
+        course = client.post("/courses/", json={"title": "Latin"}).json()
+        other = client.post("/courses/", json={"title": "Greek"}).json()
+        for title in ("Nouns", "Verbs"):
+            client.post("/lessons/", json={"title": title, "course_id": course["id"]})
+        client.post("/lessons/", json={"title": "Alphabet", "course_id": other["id"]})
+        enrolment = client.post(
+            "/enrolments/", json={"student": "Ann", "course_id": course["id"]}
+        ).json()
+        # An enrolment holds the course: 409, nothing changed.
+        held = client.delete(f"/courses/{course['id']}")
+        assert held.status_code == 409 and held.json()["fields"] == ["enrolments"]
+        assert len(client.get("/lessons/").json()) == 3
+        client.delete(f"/enrolments/{enrolment['id']}")
+        assert client.delete(f"/courses/{course['id']}").json() == {"ok": True}
+        # Its lessons went with it, in the same transaction.
+        assert [r["title"] for r in client.get("/lessons/").json()] == ["Alphabet"]
+        # Nothing new under a deleted course: the 422 of a course that does not exist.
+        refused = client.post(
+            "/lessons/", json={"title": "Cases", "course_id": course["id"]}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "course_id"]
+        # Admins read the deleted course, then purge it with its lessons.
+        deleted = f"/courses/deleted/{course['id']}"
+        assert client.get(deleted).status_code == 403
+        assert client.get(deleted, headers=admin).json()["title"] == "Latin"
+        assert client.delete(deleted, headers=admin).status_code == 409  # lessons
+        for lesson in client.get("/lessons/deleted/", headers=admin).json():
+            client.delete(f"/lessons/deleted/{lesson['id']}", headers=admin)
+        assert client.delete(deleted, headers=admin).json() == {"ok": True}
+        assert client.get(deleted, headers=admin).status_code == 404
 
 
 def test_tutorial006_the_template_s_conventions(
