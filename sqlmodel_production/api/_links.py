@@ -33,6 +33,7 @@ from sqlmodel_production.api._responses import (
 )
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
+from sqlmodel_production.api._stamp import RowStamp, stamp_of
 from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkTable, Side
 from sqlmodel_production.db.internal import (
     Runner,
@@ -63,6 +64,7 @@ def link_router(
     exclude: Collection[LinkEndpoint] = (),
     dependencies: Sequence[params.Depends] = (),
     scope: RowScope | None = None,
+    stamp: RowStamp | None = None,
     limit: int = INCLUDE_LIMIT,
     max_body_size: int = MAX_BODY_SIZE,
 ) -> APIRouter:
@@ -100,6 +102,9 @@ def link_router(
             the child tables that have its columns: a parent or child outside it
             is a 404, and reads list only linked rows inside it. Soft-deleted
             parents and children (`SoftDelete`) are as absent as missing ones.
+        stamp: link columns `PUT` writes from a dependency, never from the client
+            (`RowStamp`): `on_create` ones when the link is made (`added_by`),
+            `on_update` ones whenever it is written.
         limit: the most linked rows a read returns (100 by default), by key: a
             parent read's cut list is named in the `X-Include-Truncated` header,
             and the largest page of the child's list of parents.
@@ -117,9 +122,14 @@ def link_router(
         scoped=scope.columns if scope is not None else (),
         limit=limit,
     )
+    stamped = stamp.columns if stamp is not None else ()
+    if unknown := [c for c in stamped if c not in links.table.c]:
+        raise ValueError(
+            f"RowStamp names columns {link.__name__} does not have: {', '.join(unknown)}"
+        )
     if data is None:
         # PUT replaces the link's data: absent fields take their defaults.
-        keys = [links.parent_key.name, links.child_key.name]
+        keys = [links.parent_key.name, links.child_key.name, *stamped]
         data = derive_schemas(link, exclude=keys, name=f"{link.__name__}Data").Create
     res = _Link(
         links=links,
@@ -129,6 +139,7 @@ def link_router(
         parent_prefix=parent_prefix,
         child_prefix=child_prefix,
         scope=scope,
+        stamp=stamp,
     )
     router = APIRouter(
         dependencies=list(dependencies), route_class=generated_route(max_body_size)
@@ -154,6 +165,7 @@ class _Link:
     parent_prefix: str
     child_prefix: str
     scope: RowScope | None
+    stamp: RowStamp | None
 
     @property
     def parents(self) -> str:
@@ -242,8 +254,14 @@ def _link(res: _Link, routes: Routes) -> None:
         res.require(reads, "parent", values)
         res.require(reads, "child", values)
         body = values["link"].model_dump()
-        connection = connection_of(target)
-        row = res.links.link(connection, values[parent_id], values[child_id], body)
+        row = res.links.link(
+            connection_of(target),
+            values[parent_id],
+            values[child_id],
+            body,
+            on_create=stamp_of(res.stamp, values, "create"),
+            on_update=stamp_of(res.stamp, values, "update"),
+        )
         return json_response(row)
 
     routes.add(
@@ -256,6 +274,7 @@ def _link(res: _Link, routes: Routes) -> None:
             res.id_parameter("parent"),
             res.id_parameter("child"),
             inspect.Parameter("link", _KW, annotation=res.data),
+            *([res.stamp.parameter()] if res.stamp is not None else []),
         ],
         response_model=derive_schemas(res.links.model).Public,
         responses={**NOT_FOUND, **BAD_BODY},

@@ -7,7 +7,7 @@ come from the backend's profile (`db/_backends`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,10 +80,15 @@ def upsert(
     *,
     on: Sequence[str],
     returning: Sequence[sa.ColumnElement[Any]],
+    keep: Collection[str] = (),
 ) -> Row:
-    """Insert `values` or update the row with the same `on` key, in one statement; the row's `returning` columns."""
+    """Insert `values` or update the row with the same `on` key, in one statement; the row's `returning` columns.
+
+    The columns in `keep` are written by the insert only: an update leaves them as they are.
+    """
     pk = {c.name for c in table.primary_key.columns}
-    changes = [k for k in values if k not in on and k not in pk] or [on[0]]
+    unchanged = {*on, *pk, *keep}
+    changes = [k for k in values if k not in unchanged] or [on[0]]
     return profile_of(connection.dialect.name).upsert(
         connection, table, values, on, changes, returning
     )

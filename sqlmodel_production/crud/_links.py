@@ -248,9 +248,23 @@ class LinkTable:
         parent: Any,
         child: Any,
         data: Mapping[str, Any],
+        *,
+        on_create: Mapping[str, Any] | None = None,
+        on_update: Mapping[str, Any] | None = None,
     ) -> Row:
-        """Link the two rows with `data`, or replace the data of their link (one statement)."""
-        row = {self.parent_key.name: parent, self.child_key.name: child, **data}
+        """Link the two rows with `data`, or replace the data of their link (one statement).
+
+        `on_create` values are written when the link is made and kept when it is
+        changed (`added_by`); `on_update` values are written either way (`changed_by`).
+        """
+        keep = set(on_create or ()) - set(on_update or ())
+        row = {
+            self.parent_key.name: parent,
+            self.child_key.name: child,
+            **data,
+            **(on_create or {}),
+            **(on_update or {}),
+        }
         row = self.model.model_validate(row).model_dump(
             include={c.name for c in self.table.columns}
         )
@@ -260,6 +274,7 @@ class LinkTable:
             row,
             on=[self.parent_key.name, self.child_key.name],
             returning=list(self.table.columns),
+            keep=keep,
         )
 
     def unlink(self, connection: sa.Connection, parent: Any, child: Any) -> bool:

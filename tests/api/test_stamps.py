@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi import Header
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database, RowScope, RowStamp
-from sqlmodel_production.api import crud_router
+from sqlmodel_production.api import crud_router, link_router
 from sqlmodel_production.models import IntPK, StringField
 from tests.conftest import Target, serving
 
@@ -23,7 +23,25 @@ class StTask(IntPK, table=True):
     updated_by: int | None = Field(default=None)
 
 
-TABLES: list[sa.Table] = [StTask.__table__]  # type: ignore[attr-defined]
+class StTeam(IntPK, table=True):
+    __tablename__ = "st_teams"
+    name: str = StringField(max_length=50)
+
+
+class StMembership(SQLModel, table=True):
+    __tablename__ = "st_memberships"
+    team_id: int = Field(foreign_key="st_teams.id", primary_key=True)
+    task_id: int = Field(foreign_key="st_tasks.id", primary_key=True, index=True)
+    role: str = StringField(max_length=20, default="member")
+    added_by: int | None = None
+    changed_by: int | None = None
+
+
+TABLES: list[sa.Table] = [
+    StTask.__table__,  # type: ignore[attr-defined]
+    StTeam.__table__,  # type: ignore[attr-defined]
+    StMembership.__table__,  # type: ignore[attr-defined]
+]
 
 
 async def user_id(x_user: int = Header()) -> int:
@@ -39,7 +57,20 @@ ANN, BOB = {"X-User": "1"}, {"X-User": "2"}
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[Any]:
     router = crud_router(StTask, prefix="/tasks", async_=target.async_, stamp=STAMP)
-    with serving(database, TABLES, [router]) as client:
+    links = link_router(
+        StMembership,
+        parent=StTeam,
+        child=StTask,
+        parent_prefix="/teams",
+        child_prefix="/tasks",
+        async_=target.async_,
+        stamp=RowStamp(user_id, on_create=["added_by"], on_update=["changed_by"]),
+    )
+
+    def rows(conn: sa.Connection) -> None:
+        conn.execute(sa.insert(StTeam.__table__), [{"id": 1, "name": "t"}])  # type: ignore[attr-defined]
+
+    with serving(database, TABLES, [router, links], rows=rows) as client:
         yield client
 
 
@@ -108,3 +139,19 @@ def test_a_stamp_is_checked_at_start_up() -> None:
         )
     with pytest.raises(TypeError, match="needs the columns"):
         RowStamp(user_id)
+
+
+def test_a_link_keeps_who_made_it_and_who_changed_it_last(client: Any) -> None:
+    task = client.post("/tasks/", json={"title": "a"}, headers=ANN).json()
+    path = f"/teams/1/tasks/{task['id']}"
+    made = client.put(path, json={"role": "lead"}, headers=ANN).json()
+    assert (made["added_by"], made["changed_by"]) == (1, 1)
+    changed = client.put(path, json={"role": "member"}, headers=BOB).json()
+    assert (changed["role"], changed["added_by"], changed["changed_by"]) == (
+        "member",
+        1,
+        2,
+    )
+    sent = client.put(path, json={"role": "x", "added_by": 9}, headers=BOB)
+    assert sent.status_code == 422
+    assert sent.json()["detail"][0]["loc"] == ["body", "added_by"]
