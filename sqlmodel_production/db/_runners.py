@@ -56,7 +56,28 @@ class Runner(Protocol):
     def connection(self) -> sa.Connection: ...
 
 
-class ConnectionRunner:
+class _FirstOfAll:
+    """`first`, from a runner's `all`."""
+
+    __slots__ = ()
+
+    def all(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> list[Row]:
+        raise NotImplementedError  # each runner has its own
+
+    def first(
+        self,
+        statement: Prepared | sa.Select[Any],
+        params: Mapping[str, Any] = NO_PARAMS,
+    ) -> Row | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+
+class ConnectionRunner(_FirstOfAll):
     """Statements on a SQLAlchemy `Connection` (a session's: in its transaction)."""
 
     __slots__ = ("_connection",)
@@ -71,19 +92,11 @@ class ConnectionRunner:
     ) -> list[Row]:
         return dicts(self._connection.execute(execute(statement), params))
 
-    def first(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = NO_PARAMS,
-    ) -> Row | None:
-        rows = self.all(statement, params)
-        return rows[0] if rows else None
-
     def connection(self) -> sa.Connection:
         return self._connection
 
 
-class PooledRunner:
+class PooledRunner(_FirstOfAll):
     """Statements on one pooled connection of their own, `Prepared` ones straight on the driver.
 
     Where the backend's profile allows it (PostgreSQL) the connection is in
@@ -117,14 +130,6 @@ class PooledRunner:
             self._pooled.invalidate,
             self._native,
         )
-
-    def first(
-        self,
-        statement: Prepared | sa.Select[Any],
-        params: Mapping[str, Any] = NO_PARAMS,
-    ) -> Row | None:
-        rows = self.all(statement, params)
-        return rows[0] if rows else None
 
     def connection(self) -> sa.Connection:
         """A `Connection` on the same pooled connection (in autocommit where the runner is)."""
