@@ -429,8 +429,7 @@ class Repository(Generic[ModelT]):
             return row
         if stamp:
             data = {**data, **stamp}
-        connection = connection_of(session)
-        returning = connection.dialect.update_returning
+        returning = _dialect(session).update_returning
         statements = self._statements
         checked = self._guard.referring(scope, [data])
         statement = statements.update(
@@ -446,15 +445,14 @@ class Repository(Generic[ModelT]):
         if accepted is not None:
             params.update(statements.versions(accepted))
         try:
-            result = connection.execute(statement, params)
+            if isinstance(statement, Prepared):  # UPDATE ... RETURNING
+                found = runner_of(session).first(statement, params)
+            else:
+                changed = connection_of(session).execute(statement, params).rowcount
+                found = self.read(session, id, scope=scope) if changed else None
         except sa.exc.DBAPIError as exc:
-            name_missing_parent(exc, data, self.table.metadata, connection)
+            name_missing_parent(exc, data, self.table.metadata, connection_of(session))
             raise
-        if returning:
-            returned = result.mappings().first()
-            found = dict(returned) if returned is not None else None
-        else:
-            found = self.read(session, id, scope=scope) if result.rowcount else None
         if found is None and (checked or accepted is not None):
             row = self.read(session, id, scope=scope)
             if row is not None and checked:
@@ -606,3 +604,10 @@ def _versions(version: int | Collection[int] | None) -> set[int] | None:
     if version is None:
         return None
     return {version} if isinstance(version, int) else set(version)
+
+
+def _dialect(session: SessionLike) -> sa.Dialect:
+    """The dialect `session` talks to, without making a `Connection` for a pooled runner."""
+    if isinstance(session, PooledRunner):
+        return session.engine.dialect
+    return connection_of(session).dialect

@@ -220,14 +220,16 @@ class Statements:
         returning: bool,
         shape: Shape,
         checked: Sequence[GuardedReference] = (),
-    ) -> sa.Update:
+    ) -> Prepared | sa.Update:
         """The UPDATE of the columns `names` by primary key.
 
         With `check`, only at an `expected_version`; a versioned model's version
-        goes up by one. A `checked` reference must stay inside the scope.
+        goes up by one. A `checked` reference must stay inside the scope. With
+        `returning`, a `Prepared` `UPDATE ... RETURNING` the Public columns, which
+        a pooled runner sends straight on the driver.
         """
 
-        def build() -> sa.Update:
+        def build() -> Prepared | sa.Update:
             values: dict[str, Any] = {name: self.set_value(name) for name in names}
             statement = sa.update(self.table).where(
                 self._by_key(),
@@ -239,7 +241,9 @@ class Statements:
                 if check:
                     statement = statement.where(self._version_in())
             statement = statement.values(values)
-            return statement.returning(*self.columns) if returning else statement
+            return (
+                Prepared(statement.returning(*self.columns)) if returning else statement
+            )
 
         key = (names, check, returning, shape, tuple(r.column.name for r in checked))
         return self.cache.get("update", key, build)
