@@ -117,13 +117,17 @@ def test_metrics_in_prometheus_text_format(
     for name in (
         "http_server_request_duration_seconds_bucket",
         "db_client_operation_duration_seconds_bucket",
-        "db_client_connection_count",
+        "db_client_connections",
         "db_client_connection_max",
         "db_client_connection_wait_time_seconds_bucket",
         "db_client_connection_timeouts_total",
     ):
         assert f"\n{name}{{" in text, name
     assert 'http_route="/heroes/{hero_id}"' in text
+    # The conventions' `db.client.connection.count`, under the name Prometheus allows a gauge.
+    assert "\n# TYPE db_client_connections gauge\n" in text
+    assert "(OpenTelemetry: db.client.connection.count)" in text
+    assert "db_client_connection_count" not in text
     # The scrape itself is neither traced nor measured.
     assert 'http_route="/metrics"' not in served.client.get("/metrics").text
     check_with_promtool(text)
