@@ -57,6 +57,11 @@ def test_requests_are_measured_by_route_method_and_status(
     assert seen[("GET", "/heroes/", 200)] == 1
     assert seen[("POST", "/teams/", 200)] == 1
     assert seen[("PATCH", "/heroes/{hero_id}", 200)] == 1
+    active = {
+        (p.attributes["http.request.method"], p.attributes["url.scheme"]): p.value
+        for p in served.points("http.server.active_requests")
+    }
+    assert active == {("GET", "http"): 0, ("POST", "http"): 0, ("PATCH", "http"): 0}
 
 
 def test_statements_and_pools_are_measured(
