@@ -4,10 +4,11 @@ Each contestant (`router_async`, `router_metrics`, `router_traced` of `bench._ap
 is built in this process and sent the same seeded requests of each scenario
 through its ASGI interface, against a real PostgreSQL database (no HTTP server,
 no client: only the app's own work and the driver's is counted). With
-`--callgrind` every contestant and scenario runs twice under
-`valgrind --tool=callgrind`, once with `--requests` requests and once with twice
-as many; the difference divided by `--requests` is the instructions one request
-costs, start-up and import excluded. Instruction counts hardly move when the
+`--callgrind` every contestant and scenario runs under
+`valgrind --tool=callgrind` with counting off until the warm-up is done; it is
+turned on for the measured requests only (`callgrind_control -i`), so the count
+divided by `--requests` is what one request costs, start-up, import and warm-up
+excluded. Instruction counts hardly move when the
 machine is busy, so telemetry's cost can be told apart from noise on a shared
 machine where requests per second cannot. Without `--callgrind` it reports CPU
 seconds per request instead (quicker, noisier).
@@ -131,12 +132,27 @@ async def _drive(
         for method, path, body in _requests(scenario, warmup):
             await _send(app, state, method, path, body)
         statuses = []
+        counting = os.environ.get("BENCH_CALLGRIND") == "1"
+        if counting:
+            _instrumentation("on")
         started = time.process_time()
         for method, path, body in _requests(scenario, count):
             statuses.append(await _send(app, state, method, path, body))
-        return time.process_time() - started, statuses
+        seconds = time.process_time() - started
+        if counting:
+            _instrumentation("off")
+        return seconds, statuses
     finally:
         await stop()
+
+
+def _instrumentation(state: str) -> None:
+    """Turn callgrind's counting on or off for this process (`callgrind_control -i`)."""
+    subprocess.run(
+        ["callgrind_control", "-i", state, str(os.getpid())],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _run_one(contestant: str, scenario: str, count: int, warmup: int) -> None:
@@ -169,6 +185,7 @@ def _child(
         "ENVIRONMENT": "production",
         "PYTHONHASHSEED": "0",
         "PYTHONPATH": str(ROOT),
+        "BENCH_CALLGRIND": "1" if valgrind else "0",
     }
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -189,33 +206,17 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for scenario in args.scenarios:
         for contestant in args.contestants:
+            run = _child(
+                contestant,
+                scenario,
+                args.requests,
+                args.warmup,
+                args.database_url,
+                args.callgrind,
+            )
             if args.callgrind:
-                small = _child(
-                    contestant,
-                    scenario,
-                    args.requests,
-                    args.warmup,
-                    args.database_url,
-                    True,
-                )
-                large = _child(
-                    contestant,
-                    scenario,
-                    2 * args.requests,
-                    args.warmup,
-                    args.database_url,
-                    True,
-                )
-                value = (large["instructions"] - small["instructions"]) / args.requests
+                value = run["instructions"] / args.requests
             else:
-                run = _child(
-                    contestant,
-                    scenario,
-                    args.requests,
-                    args.warmup,
-                    args.database_url,
-                    False,
-                )
                 value = run["cpu_s"] / args.requests * 1e6
             table.setdefault(scenario, {})[contestant] = value
             print(f"{scenario:12} {contestant:15} {value:12,.0f}", flush=True)
