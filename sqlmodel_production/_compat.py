@@ -417,6 +417,8 @@ def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:
 
 
 _FASTAPI_TELEMETRY = "fastapi.telemetry"
+_REQUEST_TELEMETRY: list[Any] = []
+"""FastAPI's `_RequestTelemetry` class, looked up once (None before FastAPI 0.165)."""
 
 
 def follow_fastapi_route(scope: MutableMapping[str, Any]) -> tuple[Any, bool]:
@@ -437,12 +439,18 @@ def follow_fastapi_route(scope: MutableMapping[str, Any]) -> tuple[Any, bool]:
     existing = scope.get(_FASTAPI_TELEMETRY)
     if existing is not None:
         return existing, False
-    try:
-        from fastapi.telemetry._api import _RequestTelemetry
-    except ImportError:  # FastAPI before 0.165
+    if not _REQUEST_TELEMETRY:
+        try:
+            from fastapi.telemetry._api import _RequestTelemetry
+        except ImportError:  # FastAPI before 0.165
+            _REQUEST_TELEMETRY.append(None)
+        else:
+            _REQUEST_TELEMETRY.append(_RequestTelemetry)
+    made = _REQUEST_TELEMETRY[0]
+    if made is None:
         return None, False
     prefix = scope.get("app_root_path", scope.get("root_path", ""))
-    followed = _RequestTelemetry(
+    followed = made(
         span=None, span_method="", data=None, _mount_prefix=prefix.rstrip("/")
     )
     scope[_FASTAPI_TELEMETRY] = followed
