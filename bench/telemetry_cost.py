@@ -178,7 +178,10 @@ def _child(
         tool = shutil.which("valgrind")
         if tool is None:
             raise SystemExit("valgrind is not installed (apt-get install valgrind)")
-        command = [tool, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+        command = [
+            tool, "--tool=callgrind", "--instr-atstart=no",
+            "--callgrind-out-file=/dev/null", *command,
+        ]  # fmt: skip
     env = {
         **os.environ,
         "DATABASE_URL": url,
