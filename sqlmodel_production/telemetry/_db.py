@@ -188,6 +188,7 @@ class EngineTelemetry:
         recorders: dict[
             tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
         ] = {}
+        span_attributes: dict[Summary, dict[str, Any]] = {}
 
         @direct_safe
         def before(
@@ -205,15 +206,18 @@ class EngineTelemetry:
             if tracer is not None:
                 parent = trace.get_current_span().get_span_context()
                 if not parent.is_valid or parent.trace_flags.sampled:
-                    span = tracer.start_span(
-                        summary.text,
-                        kind=SpanKind.CLIENT,
-                        attributes={
+                    attributes = span_attributes.get(summary)
+                    if attributes is None:
+                        attributes = span_attributes[summary] = {
                             **span_base,
                             "db.operation.name": summary.operation,
                             "db.query.summary": summary.text,
                             **_collection(summary.collection),
-                        },
+                        }
+                    span = tracer.start_span(
+                        attributes["db.query.summary"],
+                        kind=SpanKind.CLIENT,
+                        attributes=attributes,  # the SDK copies them
                     )
                     # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
                     token = otel_context.attach(

@@ -23,6 +23,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -111,7 +112,7 @@ class TelemetryMiddleware:
         status = 0
         span = token = None
         if self.tracer is not None:
-            parent = propagate.extract(scope["headers"], getter=_GETTER)
+            parent = _parent(scope["headers"])
             span = self.tracer.start_span(
                 method,
                 context=parent,
@@ -197,6 +198,24 @@ class TelemetryMiddleware:
             yield Observation(
                 count, {"http.request.method": method, "url.scheme": scheme}
             )
+
+
+def _parent(headers: list[tuple[bytes, bytes]]) -> Context:
+    """The caller's trace context: extracted when a header the propagators read was sent, else empty (a new trace), as they would."""
+    propagator = propagate.get_global_textmap()
+    fields = _FIELDS.get(propagator)
+    if fields is None:
+        fields = _FIELDS[propagator] = frozenset(
+            name.lower().encode("latin-1") for name in propagator.fields
+        )
+    for name, _ in headers:
+        if name in fields:
+            return propagate.extract(headers, getter=_GETTER)
+    return Context()
+
+
+_FIELDS: dict[Any, frozenset[bytes]] = {}
+"""The header names each propagator reads, as ASGI spells them (bytes, lower case)."""
 
 
 def _template(scope: Any) -> str | None:
