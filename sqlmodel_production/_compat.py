@@ -1,4 +1,4 @@
-"""Every private API of SQLAlchemy, FastAPI, Starlette and pydantic the package uses.
+"""Every private API of SQLAlchemy, FastAPI, Starlette, pydantic and OpenTelemetry the package uses.
 
 Nothing else in the package reaches past a library's public API: each name
 here wraps one upstream internal, says which versions it was checked on and
@@ -6,13 +6,13 @@ why the package needs it, and is pinned by `tests/test_compat.py`, which fails
 when the upstream behaviour moves. Fix it here, once.
 
 Checked on SQLAlchemy 2.1.9, FastAPI 0.165.0, Starlette 1.10.0, pydantic
-2.14.4, asyncpg 0.32.0 and greenlet 3.5.6. Importing this module imports
+2.14.4, asyncpg 0.32.0, greenlet 3.5.6 and opentelemetry-sdk 1.45.2. Importing this module imports
 SQLAlchemy only (no FastAPI: the core stays off it) and does no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -40,8 +40,11 @@ __all__ = [
     "effective_route",
     "embeds_body_fields",
     "expand_included_routers",
+    "extend_metric_collection",
+    "fastapi_route_template",
     "fail_request_body",
     "fastapi_telemetry_config",
+    "follow_fastapi_route",
     "greenlet_spawn",
     "has_validators",
     "implicitly_boolean",
@@ -365,6 +368,38 @@ def takes_several_values(annotation: Any) -> bool:
     return bool(field_annotation_is_sequence(annotation))
 
 
+def extend_metric_collection(reader: Any, extend: Callable[[Any, Any], Any]) -> None:
+    """Pass what `reader` collects through `extend(metrics_data, temporality)` before the reader gets it.
+
+    Wraps `MetricReader._collect` of opentelemetry-sdk (private: the callback
+    `MeterProvider` hands each reader with `_set_collect_callback`, which the
+    public `collect()` calls) and reads `MetricReader._instrument_class_temporality`
+    (private: the temporality the reader asked for, per instrument class);
+    checked on opentelemetry-sdk 1.45.2. `temporality` is the one the reader
+    wants for histograms. Telemetry's own histograms are aggregated by the
+    package (`telemetry/_histograms.py`) and added this way to every reader's
+    collection: Prometheus scrapes, OTLP exports and in-memory readers alike.
+
+    Raises:
+        RuntimeError: `reader` is not registered on a `MeterProvider`.
+    """
+    from opentelemetry.sdk.metrics import Histogram
+
+    collect = reader._collect
+    if collect is None:
+        raise RuntimeError("the metric reader is not registered on a MeterProvider")
+    temporality = next(
+        wanted
+        for kind, wanted in reader._instrument_class_temporality.items()
+        if issubclass(kind, Histogram)
+    )
+
+    def collect_and_extend(metric_reader: Any, *args: Any, **kwargs: Any) -> Any:
+        return extend(collect(metric_reader, *args, **kwargs), temporality)
+
+    reader._collect = collect_and_extend
+
+
 def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:
     """The telemetry settings of a FastAPI app (`FastAPI(telemetry={...})`), to change in place; None before FastAPI had them.
 
@@ -379,6 +414,57 @@ def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:
     if not isinstance(config, dict) or "tracer_provider" not in config:
         return None
     return config
+
+
+_FASTAPI_TELEMETRY = "fastapi.telemetry"
+_REQUEST_TELEMETRY: list[Any] = []
+"""FastAPI's `_RequestTelemetry` class, looked up once (None before FastAPI 0.165)."""
+
+
+def follow_fastapi_route(scope: MutableMapping[str, Any]) -> tuple[Any, bool]:
+    """Have FastAPI note the route template it selects for this request.
+
+    Puts a `fastapi.telemetry._api._RequestTelemetry` (private) under the
+    scope's `"fastapi.telemetry"` key, where FastAPI's own telemetry puts
+    one: its router then writes the template it matched into it, with the
+    prefixes of included routers and mounts (`/api/v1/heroes/{hero_id}`),
+    which the matched route alone does not know from FastAPI 0.163 on.
+    Checked on FastAPI 0.165.0.
+
+    Returns:
+        What `fastapi_route_template` reads (None before FastAPI 0.165; the
+        one FastAPI's own telemetry put there, if it did), and whether the
+        caller put it there and must pop `"fastapi.telemetry"` afterwards.
+    """
+    existing = scope.get(_FASTAPI_TELEMETRY)
+    if existing is not None:
+        return existing, False
+    if not _REQUEST_TELEMETRY:
+        try:
+            from fastapi.telemetry._api import _RequestTelemetry
+        except ImportError:  # FastAPI before 0.165
+            _REQUEST_TELEMETRY.append(None)
+        else:
+            _REQUEST_TELEMETRY.append(_RequestTelemetry)
+    made = _REQUEST_TELEMETRY[0]
+    if made is None:
+        return None, False
+    prefix = scope.get("app_root_path", scope.get("root_path", ""))
+    followed = made(
+        span=None, span_method="", data=None, _mount_prefix=prefix.rstrip("/")
+    )
+    scope[_FASTAPI_TELEMETRY] = followed
+    return followed, True
+
+
+def fastapi_route_template(followed: Any) -> str | None:
+    """The template FastAPI selected for the request `follow_fastapi_route` followed; None when no route matched.
+
+    Reads `_RequestTelemetry.route` (private), which FastAPI's router sets;
+    checked on FastAPI 0.165.0.
+    """
+    route = followed.route
+    return route if isinstance(route, str) else None
 
 
 def expand_included_routers(routes: Iterable[Any]) -> Iterator[Any]:

@@ -586,3 +586,77 @@ def test_fastapi_telemetry_config_is_the_dict_the_app_reads() -> None:
     } <= set(config)
     assert config is app._native_telemetry.config  # changed in place, read per request
     assert _compat.fastapi_telemetry_config(object()) is None
+
+
+def test_extend_metric_collection_sees_every_collection_with_the_reader_s_temporality() -> (
+    None
+):
+    from opentelemetry.sdk.metrics import Histogram, MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        AggregationTemporality,
+        InMemoryMetricReader,
+    )
+
+    reader = InMemoryMetricReader(
+        preferred_temporality={Histogram: AggregationTemporality.DELTA}
+    )
+    with pytest.raises(RuntimeError, match="not registered"):
+        _compat.extend_metric_collection(reader, lambda data, temporality: data)
+    provider = MeterProvider(metric_readers=[reader])
+    provider.get_meter("x").create_counter("seen").add(1)
+    calls: list[tuple[Any, Any]] = []
+
+    def extend(data: Any, temporality: Any) -> str:
+        calls.append((data, temporality))
+        return "extended"
+
+    _compat.extend_metric_collection(reader, extend)
+    assert reader.get_metrics_data() == "extended"
+    (data, temporality), *_ = calls
+    assert temporality is AggregationTemporality.DELTA
+    names = [
+        m.name
+        for r in data.resource_metrics
+        for s in r.scope_metrics
+        for m in s.metrics
+    ]
+    assert names == ["seen"]
+    provider.shutdown()
+
+
+def test_follow_fastapi_route_gives_the_template_with_the_inclusions_prefixes() -> None:
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    inner = APIRouter(prefix="/inner")
+
+    @inner.get("/items/{item_id}")
+    def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    outer = APIRouter()
+    outer.include_router(inner, prefix="/v1")
+    app = FastAPI()
+    app.include_router(outer, prefix="/api")
+    seen: list[tuple[str | None, str | None, bool]] = []
+
+    class Follow:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                return await self.app(scope, receive, send)  # type: ignore[no-any-return]
+            followed, owned = _compat.follow_fastapi_route(scope)
+            await self.app(scope, receive, send)
+            route = getattr(scope.get("route"), "path", None)
+            seen.append((_compat.fastapi_route_template(followed), route, owned))
+
+    app.add_middleware(Follow)
+    with TestClient(app) as client:
+        assert client.get("/api/v1/inner/items/3").status_code == 200
+        assert client.get("/nowhere").status_code == 404
+    assert seen == [
+        ("/api/v1/inner/items/{item_id}", "/inner/items/{item_id}", True),
+        (None, None, True),
+    ]

@@ -29,6 +29,7 @@ from sqlmodel_production._compat import observe_pool_waits, queue_pool_max_overf
 from sqlmodel_production.db import EngineInfo, classify
 from sqlmodel_production.db.internal import direct_safe, profile_of
 
+from ._histograms import Histograms, Recorder
 from ._statements import Summary, summarize
 
 __all__ = ["EngineTelemetry"]
@@ -51,6 +52,7 @@ class EngineTelemetry:
     Args:
         meter: where the metrics go; None for no metrics.
         tracer: where the spans go; None for no spans.
+        histograms: where the histograms go (the meter provider's readers); needed with a meter.
         slow_threshold: seconds from which a statement counts as slow.
         sql_comments: append each sampled statement's `traceparent` as a SQL comment.
     """
@@ -60,6 +62,7 @@ class EngineTelemetry:
         meter: Meter | None,
         tracer: Tracer | None,
         *,
+        histograms: Histograms | None = None,
         slow_threshold: float,
         sql_comments: bool = False,
     ) -> None:
@@ -71,22 +74,24 @@ class EngineTelemetry:
         self.meter = meter
         if meter is None:
             return
-        self.duration = meter.create_histogram(
+        if histograms is None:
+            raise ValueError("metrics need the meter provider's Histograms")
+        self.duration = histograms.histogram(
             "db.client.operation.duration",
             unit="s",
             description="Duration of database client operations.",
-            explicit_bucket_boundaries_advisory=OPERATION_BUCKETS,
+            boundaries=OPERATION_BUCKETS,
         )
         self.slow = meter.create_counter(
             "sqlmodel_production.db.slow_statements",
             unit="{statement}",
             description="Statements that ran at least the slow threshold.",
         )
-        self.wait_time = meter.create_histogram(
+        self.wait_time = histograms.histogram(
             "db.client.connection.wait_time",
             unit="s",
             description="The time it took to obtain an open connection from the pool.",
-            explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+            boundaries=WAIT_BUCKETS,
         )
         self.timeouts = meter.create_counter(
             "db.client.connection.timeouts",
@@ -141,10 +146,10 @@ class EngineTelemetry:
 
     def _time_checkouts(self, info: EngineInfo) -> None:
         attributes = {"db.client.connection.pool.name": info.pool_name}
-        wait_time, timeouts = self.wait_time, self.timeouts
+        waited, timeouts = self.wait_time.bind(attributes).record, self.timeouts
 
         def record(seconds: float, error: BaseException | None) -> None:
-            wait_time.record(seconds, attributes)
+            waited(seconds)
             if isinstance(error, sa_exc.TimeoutError):
                 timeouts.add(1, attributes)
 
@@ -175,7 +180,10 @@ class EngineTelemetry:
             span_base["sqlmodel_production.db.replica"] = info.index
         tracer, meter_on = self.tracer, self.meter is not None
         slow_threshold, comments = self.slow_threshold, self.sql_comments
-        metric_attributes: dict[Summary, dict[str, Any]] = {}
+        recorders: dict[
+            tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
+        ] = {}
+        span_attributes: dict[Summary, dict[str, Any]] = {}
 
         @direct_safe
         def before(
@@ -193,15 +201,18 @@ class EngineTelemetry:
             if tracer is not None:
                 parent = trace.get_current_span().get_span_context()
                 if not parent.is_valid or parent.trace_flags.sampled:
-                    span = tracer.start_span(
-                        summary.text,
-                        kind=SpanKind.CLIENT,
-                        attributes={
+                    attributes = span_attributes.get(summary)
+                    if attributes is None:
+                        attributes = span_attributes[summary] = {
                             **span_base,
                             "db.operation.name": summary.operation,
                             "db.query.summary": summary.text,
                             **_collection(summary.collection),
-                        },
+                        }
+                    span = tracer.start_span(
+                        attributes["db.query.summary"],
+                        kind=SpanKind.CLIENT,
+                        attributes=attributes,  # the SDK copies them
                     )
                     # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
                     token = otel_context.attach(
@@ -238,16 +249,21 @@ class EngineTelemetry:
                     span.set_status(Status(StatusCode.ERROR))
                 span.end()
             if meter_on:
-                attributes = metric_attributes.get(summary)
-                if attributes is None:
-                    attributes = metric_attributes[summary] = {
+                bound = recorders.get((summary, error_type))
+                if bound is None:
+                    attributes = {
                         **metric_base,
                         "db.operation.name": summary.operation,
                         **_collection(summary.collection),
                     }
-                if error_type is not None:
-                    attributes = {**attributes, "error.type": error_type}
-                self.duration.record(seconds, attributes)
+                    if error_type is not None:
+                        attributes["error.type"] = error_type
+                    bound = recorders[summary, error_type] = (
+                        self.duration.bind(attributes),
+                        attributes,
+                    )
+                recorder, attributes = bound
+                recorder.record(seconds)
                 if seconds >= slow_threshold:
                     self.slow.add(1, attributes)
 

@@ -1,24 +1,36 @@
-"""Requests as OpenTelemetry server spans and `http.server.request.duration` (an ASGI middleware).
+"""Requests as OpenTelemetry server spans, `http.server.request.duration` and `http.server.active_requests`.
 
 A pure ASGI middleware, outermost of the app's own: it reads the incoming
 `traceparent`, starts a server span for the request, makes it the current span
 while the app runs (the statements' client spans and the retry and error events
 land under it) and, once the answer is sent, names it `{method} {route template}`
 from the route the router matched (`GET /heroes/{item_id}`), never from the raw
-path, so that names and metric series stay few.
+path, so that names and metric series stay few. On FastAPI the template is the
+one FastAPI's own router notes for its telemetry, prefixes of included routers
+and mounts included.
+
+Every request costs little: the duration goes to a histogram bound once per
+method, route, status and scheme (`_histograms.py`), the active requests are a
+count read when metrics are collected, and a request the sampler drops builds no
+span attributes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from time import perf_counter
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.metrics import Meter
+from opentelemetry.context import Context
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from sqlmodel_production._compat import fastapi_route_template, follow_fastapi_route
+
+from ._histograms import Histograms, Recorder
 
 __all__ = ["DURATION_BUCKETS", "TelemetryMiddleware"]
 
@@ -29,6 +41,7 @@ DURATION_BUCKETS = (
 _METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 )
+_FASTAPI_TELEMETRY = "fastapi.telemetry"
 
 
 class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
@@ -50,7 +63,8 @@ class TelemetryMiddleware:
     Args:
         app: the ASGI app.
         tracer: where server spans go; None for none.
-        meter: where `http.server.request.duration` goes; None for none.
+        meter: where `http.server.active_requests` goes; None for no metrics.
+        histograms: where `http.server.request.duration` goes; needed with a meter.
         exclude: paths neither traced nor measured (the `/metrics` scrape).
     """
 
@@ -60,20 +74,32 @@ class TelemetryMiddleware:
         *,
         tracer: Tracer | None,
         meter: Meter | None,
+        histograms: Histograms | None = None,
         exclude: Collection[str] = (),
     ) -> None:
         self.app = app
         self.tracer = tracer
         self.exclude = frozenset(exclude)
-        self.duration = (
-            None
-            if meter is None
-            else meter.create_histogram(
-                "http.server.request.duration",
-                unit="s",
-                description="Duration of HTTP server requests.",
-                explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-            )
+        self.measured = meter is not None
+        self._recorders: dict[
+            tuple[str, str | None, int, str, str | None], Recorder
+        ] = {}
+        self._active: dict[tuple[str, str], int] = {}
+        if meter is None:
+            return
+        if histograms is None:
+            raise ValueError("metrics need the meter provider's Histograms")
+        self.duration = histograms.histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            boundaries=DURATION_BUCKETS,
+        )
+        meter.create_observable_up_down_counter(
+            "http.server.active_requests",
+            callbacks=[self._observe_active],
+            unit="{request}",
+            description="Number of active HTTP server requests.",
         )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -82,22 +108,29 @@ class TelemetryMiddleware:
             return
         started = perf_counter()
         method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
+        scheme = scope.get("scheme", "http")
         status = 0
         span = token = None
         if self.tracer is not None:
-            parent = propagate.extract(scope["headers"], getter=_GETTER)
+            parent = _parent(scope["headers"])
             span = self.tracer.start_span(
                 method,
                 context=parent,
                 kind=SpanKind.SERVER,
-                attributes={
-                    "http.request.method": method,
-                    "url.path": scope["path"],
-                    "url.scheme": scope.get("scheme", "http"),
-                    "network.protocol.version": scope.get("http_version", "1.1"),
-                },
+                attributes={"http.request.method": method, "url.scheme": scheme},
             )
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        "url.path": scope["path"],
+                        "network.protocol.version": scope.get("http_version", "1.1"),
+                    }
+                )
             token = otel_context.attach(trace.set_span_in_context(span, parent))
+        active = (method, scheme)
+        if self.measured:
+            self._active[active] = self._active.get(active, 0) + 1
+        followed, owned = follow_fastapi_route(scope)
 
         async def send_status(message: Any) -> None:
             nonlocal status
@@ -114,24 +147,75 @@ class TelemetryMiddleware:
         finally:
             if error is not None and status == 0:
                 status = 500
-            route = _template(scope)
+            route = None if followed is None else fastapi_route_template(followed)
+            if owned:
+                scope.pop(_FASTAPI_TELEMETRY, None)
+            if route is None:
+                route = _template(scope)
             if span is not None:
-                _finish(span, method, route, status, error)
-            if token is not None:
-                otel_context.detach(token)
-            if self.duration is not None:
-                attributes: dict[str, Any] = {
-                    "http.request.method": method,
-                    "http.response.status_code": status,
-                    "url.scheme": scope.get("scheme", "http"),
-                }
-                if route is not None:
-                    attributes["http.route"] = route
-                if status >= 500:
-                    attributes["error.type"] = (
-                        type(error).__qualname__ if error is not None else str(status)
-                    )
-                self.duration.record(perf_counter() - started, attributes)
+                if span.is_recording():
+                    _finish(span, method, route, status, error)
+                if token is not None:
+                    otel_context.detach(token)
+            if self.measured:
+                self._active[active] -= 1
+                self._recorder(method, route, status, scheme, error).record(
+                    perf_counter() - started
+                )
+
+    def _recorder(
+        self,
+        method: str,
+        route: str | None,
+        status: int,
+        scheme: str,
+        error: BaseException | None,
+    ) -> Recorder:
+        error_type = (
+            None
+            if status < 500
+            else type(error).__qualname__
+            if error is not None
+            else str(status)
+        )
+        key = (method, route, status, scheme, error_type)
+        recorder = self._recorders.get(key)
+        if recorder is None:
+            attributes: dict[str, Any] = {
+                "http.request.method": method,
+                "http.response.status_code": status,
+                "url.scheme": scheme,
+            }
+            if route is not None:
+                attributes["http.route"] = route
+            if error_type is not None:
+                attributes["error.type"] = error_type
+            recorder = self._recorders[key] = self.duration.bind(attributes)
+        return recorder
+
+    def _observe_active(self, options: CallbackOptions) -> Iterable[Observation]:
+        for (method, scheme), count in list(self._active.items()):
+            yield Observation(
+                count, {"http.request.method": method, "url.scheme": scheme}
+            )
+
+
+def _parent(headers: list[tuple[bytes, bytes]]) -> Context:
+    """The caller's trace context: extracted when a header the propagators read was sent, else empty (a new trace), as they would."""
+    propagator = propagate.get_global_textmap()
+    fields = _FIELDS.get(propagator)
+    if fields is None:
+        fields = _FIELDS[propagator] = frozenset(
+            name.lower().encode("latin-1") for name in propagator.fields
+        )
+    for name, _ in headers:
+        if name in fields:
+            return propagate.extract(headers, getter=_GETTER)
+    return Context()
+
+
+_FIELDS: dict[Any, frozenset[bytes]] = {}
+"""The header names each propagator reads, as ASGI spells them (bytes, lower case)."""
 
 
 def _template(scope: Any) -> str | None:

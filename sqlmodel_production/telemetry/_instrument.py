@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NoOpTracerProvider, Tracer
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -23,8 +23,10 @@ from sqlmodel_production.db import Database, add_observer
 
 from ._db import EngineTelemetry
 from ._events import TelemetryObserver, add_span_events, observe_replicas
+from ._histograms import Histograms
 from ._http import TelemetryMiddleware
 from ._logs import use_json_logs
+from ._prometheus import prometheus_reader
 from ._setup import (
     disabled,
     metric_readers_from_env,
@@ -50,6 +52,8 @@ class Telemetry:
         tracer_provider: where spans go; None without tracing.
         meter_provider: where metrics go; None without metrics.
         registry: the Prometheus registry `/metrics` serves; None without Prometheus.
+        histograms: the package's histograms, added to every reader of the meter
+            provider (`instrument` attaches them); None without metrics.
     """
 
     def __init__(
@@ -58,12 +62,14 @@ class Telemetry:
         meter_provider: MeterProvider | None,
         registry: CollectorRegistry | None,
         *,
+        histograms: Histograms | None = None,
         slow_threshold: float,
         sql_comments: bool = False,
     ) -> None:
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.registry = registry
+        self.histograms = histograms
         self.tracer: Tracer | None = (
             None if tracer_provider is None else tracer_provider.get_tracer(SCOPE)
         )
@@ -71,6 +77,7 @@ class Telemetry:
         self.engines = EngineTelemetry(
             self.meter,
             self.tracer,
+            histograms=histograms,
             slow_threshold=slow_threshold,
             sql_comments=sql_comments,
         )
@@ -124,11 +131,12 @@ def instrument(
 ) -> Telemetry:
     """Trace and measure an app and its database with OpenTelemetry; exporters from `OTEL_*`.
 
-    Adds a server span per request (`GET /heroes/{item_id}`) and
-    `http.server.request.duration` (FastAPI's own HTTP telemetry, given these
-    providers; a middleware of the package's for Starlette apps and older
-    FastAPI); a client span per statement under it (the router's statements on
-    the driver included) and `db.client.operation.duration`;
+    Adds a server span per request (`GET /heroes/{item_id}`),
+    `http.server.request.duration` and `http.server.active_requests` (a pure
+    ASGI middleware of the package's; FastAPI's own HTTP telemetry is told to
+    stay off, so there is one server span); a client span per statement under
+    it (the router's statements on the driver included) and
+    `db.client.operation.duration`;
     pool usage, waits and timeouts of the primary and each replica; retries,
     classified errors, replica lag and slow statements (docs/telemetry.md lists
     every metric and attribute).
@@ -147,7 +155,8 @@ def instrument(
             if one is set, else one made from `OTEL_TRACES_EXPORTER` (none: no spans).
         metric_readers: more readers for the metrics (tests use an in-memory one).
         operation_spans: FastAPI's spans for dependencies, the endpoint and
-            serialization under each request span (FastAPI 0.165 and later).
+            serialization under each request span (FastAPI 0.165 and later;
+            the request span is then FastAPI's own).
         sql_comments: append `/*traceparent='...'*/` to each statement of a
             sampled trace (sqlcommenter), so the database's own logs (slow query
             log, `pg_stat_activity`) name the trace. Each such statement's text is
@@ -183,16 +192,18 @@ def instrument(
     registry = None
     if prometheus or prometheus_from_env:
         registry = CollectorRegistry(auto_describe=True)
-        readers.append(PrometheusMetricReader(registry=registry))
-    meter_provider = (
-        MeterProvider(metric_readers=readers, resource=resource(service_name))
-        if readers
-        else None
-    )
+        readers.append(prometheus_reader(registry))
+    meter_provider = histograms = None
+    if readers:
+        service = resource(service_name)
+        meter_provider = MeterProvider(metric_readers=readers, resource=service)
+        histograms = Histograms(InstrumentationScope(SCOPE), service)
+        histograms.attach(readers)
     telemetry = Telemetry(
         tracer_provider,
         meter_provider,
         registry,
+        histograms=histograms,
         slow_threshold=slow_threshold,
         sql_comments=sql_comments,
     )
@@ -215,23 +226,28 @@ def _instrument_app(
     registry = telemetry.registry
     excluded = {metrics_path} if registry is not None else set()
     config = fastapi_telemetry_config(app)
+    fastapi_traces = (
+        config is not None and operation_spans and telemetry.tracer_provider is not None
+    )
     if config is not None:
-        # FastAPI's own HTTP telemetry, given these providers: one server span per request.
+        # FastAPI's own HTTP telemetry stays off, so that a request has one server span
+        # and one `http.server.request.duration` (the package's middleware costs far
+        # less per request); it traces only when its operation spans are asked for.
         config.update(
             tracer_provider=telemetry.tracer_provider or NoOpTracerProvider(),
-            meter_provider=telemetry.meter_provider or NoOpMeterProvider(),
-            tracing=telemetry.tracer_provider is not None,
-            metrics=telemetry.meter_provider is not None,
+            meter_provider=NoOpMeterProvider(),
+            tracing=fastapi_traces,
+            metrics=False,
             operation_spans=operation_spans,
             exclude=_excluding(excluded, config.get("exclude")),
         )
-    else:
-        app.add_middleware(
-            TelemetryMiddleware,
-            tracer=telemetry.tracer,
-            meter=telemetry.meter,
-            exclude=excluded,
-        )
+    app.add_middleware(
+        TelemetryMiddleware,
+        tracer=None if fastapi_traces else telemetry.tracer,
+        meter=telemetry.meter,
+        histograms=telemetry.histograms,
+        exclude=excluded,
+    )
     if registry is not None:
         app.add_route(
             metrics_path,

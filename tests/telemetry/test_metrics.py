@@ -57,6 +57,11 @@ def test_requests_are_measured_by_route_method_and_status(
     assert seen[("GET", "/heroes/", 200)] == 1
     assert seen[("POST", "/teams/", 200)] == 1
     assert seen[("PATCH", "/heroes/{hero_id}", 200)] == 1
+    active = {
+        (p.attributes["http.request.method"], p.attributes["url.scheme"]): p.value
+        for p in served.points("http.server.active_requests")
+    }
+    assert active == {("GET", "http"): 0, ("POST", "http"): 0, ("PATCH", "http"): 0}
 
 
 def test_statements_and_pools_are_measured(
@@ -117,13 +122,17 @@ def test_metrics_in_prometheus_text_format(
     for name in (
         "http_server_request_duration_seconds_bucket",
         "db_client_operation_duration_seconds_bucket",
-        "db_client_connection_count",
+        "db_client_connections",
         "db_client_connection_max",
         "db_client_connection_wait_time_seconds_bucket",
         "db_client_connection_timeouts_total",
     ):
         assert f"\n{name}{{" in text, name
     assert 'http_route="/heroes/{hero_id}"' in text
+    # The conventions' `db.client.connection.count`, under the name Prometheus allows a gauge.
+    assert "\n# TYPE db_client_connections gauge\n" in text
+    assert "(OpenTelemetry: db.client.connection.count)" in text
+    assert "db_client_connection_count" not in text
     # The scrape itself is neither traced nor measured.
     assert 'http_route="/metrics"' not in served.client.get("/metrics").text
     check_with_promtool(text)

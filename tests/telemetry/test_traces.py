@@ -282,6 +282,30 @@ def test_a_starlette_app_gets_the_package_s_middleware(
     }
 
 
+def test_with_fastapi_s_operation_spans_the_request_span_is_fastapi_s(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    """FastAPI's operation spans hang under FastAPI's own request span: the package then starts none."""
+    served = serve(options={"operation_spans": True})
+    client = served.client
+    hero = client.post("/heroes/", json={"name": "Rusty", "secret_name": "s"}).json()
+    served.spans.clear()
+    assert client.get(f"/heroes/{hero['id']}").status_code == 200
+    spans = served.finished()
+    (server,) = [s for s in spans if s.kind is SpanKind.SERVER]
+    assert server.name == "GET /heroes/{hero_id}"
+    assert server.instrumentation_scope is not None
+    assert server.instrumentation_scope.name == "fastapi"
+    (read,) = [s for s in spans if s.name == "SELECT hero"]
+    assert read.context.trace_id == server.context.trace_id
+    durations = [
+        p
+        for p in served.points("http.server.request.duration")
+        if p.attributes.get("http.route") == "/heroes/{hero_id}"
+    ]
+    assert [p.count for p in durations] == [1]  # measured once, by the package
+
+
 def test_other_instrumentations_are_told_to_stay_quiet_during_a_statement(
     target: Target, serve: Callable[..., Served]
 ) -> None:
