@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from ._databases import databases_in
 from ._relationships import (
@@ -221,6 +222,9 @@ class ProjectIndex:
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
+    packages: set[str] = field(default_factory=set)
+    """The folder and module names of the checked files: where the project's own imports
+    come from (`app` in `from app.db import Session`)."""
     _by_name: dict[str, list[ModelClass]] = field(default_factory=dict)
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
@@ -255,6 +259,9 @@ class ProjectIndex:
             for function in file.functions:
                 index.functions.setdefault(function.name, []).append((file, function))
             index.databases.update(databases_in(file))
+            index.packages.update(
+                part.removesuffix(".py") for part in PurePosixPath(file.path).parts
+            )
             index._collect_response_models(file)
             index._collect_session_facts(file)
         for model in orm:
@@ -367,6 +374,10 @@ class ProjectIndex:
     def models_in(self, file: SourceFile) -> list[ModelClass]:
         """The models declared in one file."""
         return self._by_path.get(file.path, [])
+
+    def is_own_import(self, target: str) -> bool:
+        """Whether an import target (`app.db.Session`, `.db.Session`) is of the project."""
+        return target.startswith(".") or target.partition(".")[0] in self.packages
 
     def is_table(self, name: str) -> bool:
         return name in self.tables
