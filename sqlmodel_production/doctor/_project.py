@@ -379,6 +379,15 @@ class ProjectIndex:
         """Whether an import target (`app.db.Session`, `.db.Session`) is of the project."""
         return target.startswith(".") or target.partition(".")[0] in self.packages
 
+    def is_table_in(self, file: SourceFile, name: str) -> bool:
+        """Whether `name`, as `file` imports it, is a SQLModel table (a pydantic `User`
+        imported beside a table `User` elsewhere is not)."""
+        model = self.resolve_model(file, name)
+        if model is not None:
+            return model.table
+        candidates = self._by_name.get(name, [])
+        return name in self.tables and all(m.table for m in candidates)
+
     def is_table(self, name: str) -> bool:
         return name in self.tables
 
@@ -400,6 +409,28 @@ class ProjectIndex:
             if model is not None:
                 for field_name, statement in model.own_fields():
                     found[field_name] = (model, statement)
+        return found
+
+    def fields_of(
+        self, model: ModelClass
+    ) -> dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]]:
+        """Every field of this class, inherited ones included, its bases resolved through
+        the imports of the file that names them (not by name alone)."""
+        order: list[ModelClass] = []
+        pending = [model]
+        while pending:
+            current = pending.pop(0)
+            if any(current is seen for seen in order):
+                continue
+            order.append(current)
+            for base in current.bases:
+                resolved = self.resolve_model(current.file, base)
+                if resolved is not None and resolved is not current:
+                    pending.append(resolved)
+        found: dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]] = {}
+        for ancestor in reversed(order):
+            for field_name, statement in ancestor.own_fields():
+                found[field_name] = (ancestor, statement)
         return found
 
     def ancestors(self, name: str) -> list[str]:

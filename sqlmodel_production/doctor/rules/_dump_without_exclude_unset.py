@@ -132,6 +132,8 @@ def _not_applied(file: SourceFile, dump: ast.Call) -> bool:
     """A dump that builds a new row, reads one field, or drops the `None` values itself;
     one that is a report (`RequestValidationError(body=...)`) or only validated."""
     parent = file.parents.get(dump)
+    if isinstance(parent, ast.FormattedValue):
+        return True  # shown in a message (`f"... {update.model_dump()}"`)
     if isinstance(parent, ast.keyword) and parent.arg not in (None, "update", "values"):
         return True  # a named argument such as `body=` or `detail=`: nothing is written
     if _only_validated(file, dump):

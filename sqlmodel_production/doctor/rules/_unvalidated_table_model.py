@@ -71,7 +71,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                 if (
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Name)
-                    and project.is_table(node.func.id)
+                    and project.is_table_in(file, node.func.id)
                     and not node.args
                 ):
                     yield from self._check_copy(file, project, node, data)
@@ -118,6 +118,16 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                 for inner in ast.walk(item.value)
             ):
                 continue
+            copied = sum(
+                1
+                for item in call.keywords
+                if isinstance(item.value, ast.Attribute)
+                and isinstance(item.value.value, ast.Name)
+                and item.value.value.id == source
+                and item.value.attr == item.arg
+            )
+            if copied < 2:
+                continue  # a value or two taken from it (a user's id), not a copy of it
             missed = sorted(
                 _copyable(file, project, schema)
                 & _copyable(file, project, model) - given
@@ -128,8 +138,8 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     file,
                     call,
                     f"`{model}(...)` copies `{source}` by hand and leaves out {shown}, which "
-                    f"`{schema}` and `{model}` both have: the client's "
-                    f"{'value is' if len(missed) == 1 else 'values are'} lost (and table models "
+                    f"`{schema}` and `{model}` both have: "
+                    f"{'its value is' if len(missed) == 1 else 'their values are'} lost (and table models "
                     "do not validate in their constructor).",
                     f"Build it with `{model}.model_validate({source})` (server-side values go "
                     "in `update={...}`), or pass the missing fields.",
@@ -139,8 +149,10 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
 
 def _copyable(file: SourceFile, project: ProjectIndex, name: str) -> set[str]:
     """A model's data fields: not relationships, primary keys or dunder settings."""
+    model = project.resolve_model(file, name)
+    fields = project.fields_of(model) if model is not None else project.fields(name)
     found: set[str] = set()
-    for field_name, (owner, statement) in project.fields(name).items():
+    for field_name, (owner, statement) in fields.items():
         value = statement.value
         if field_name.startswith("_"):
             continue

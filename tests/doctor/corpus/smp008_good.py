@@ -27,3 +27,9 @@ def create_hero(data: HeroCreate, team_id: int) -> Hero:
 
 def audit_entry(user: HeroPublic) -> Team:
     return Team(name=f"audit of {user.name}")
+
+
+# Adapted from dataelement/bisheng `0172fb2` (Apache-2.0), channel_service.py: one value taken
+# from the login user's schema is not a copy of it (its other fields are not this row's).
+def add_sighting(user: HeroPublic) -> Hero:
+    return Hero(name="sighting", secret_name="unknown", team_id=user.team_id)

@@ -95,3 +95,11 @@ def check_hero_update(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
         raise RequestValidationError(errors=e.errors(), body=hero.model_dump(mode="json"))
     db_hero.sqlmodel_update(hero.model_dump(exclude_unset=True))
     session.commit()
+
+
+# Adapted from letta-ai/letta `56ba9c2` (Apache-2.0), letta/services/run_manager.py: a dump
+# shown in a log message.
+@app.patch("/heroes/{hero_id}/logged", status_code=204)
+def log_hero_update(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
+    logger.warning(f"Hero {hero_id} is being updated with {hero.model_dump()}")
+    update_hero_fields(session, hero_id, hero.model_dump(exclude_unset=True))
