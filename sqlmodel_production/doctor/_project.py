@@ -222,6 +222,10 @@ class ProjectIndex:
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
+    model_dialects: set[str] = field(default_factory=set)
+    """The SQLAlchemy dialects whose types the files declaring mapped classes import
+    (`postgresql` for `from sqlalchemy.dialects.postgresql import JSONB`): the databases
+    the tables themselves are written for, whatever other databases the code connects to."""
     packages: set[str] = field(default_factory=set)
     """The folder and module names of the checked files: where the project's own imports
     come from (`app` in `from app.db import Session`)."""
@@ -285,6 +289,14 @@ class ProjectIndex:
                 index.models[model.name] = model
             index._by_path.setdefault(model.file.path, []).append(model)
             index._by_name.setdefault(model.name, []).append(model)
+        for model in [*orm, *found]:
+            if model.table or model.declarative:
+                index.model_dialects.update(
+                    target.split(".")[2]
+                    for target in model.file.imports.values()
+                    if target.startswith("sqlalchemy.dialects.")
+                    and target.count(".") >= 2
+                )
         for model in found:
             if "Timestamps" in model.bases:
                 index.server_filled.update({"created_at", "updated_at"})

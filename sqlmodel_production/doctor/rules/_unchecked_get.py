@@ -68,7 +68,15 @@ def read_hero(*, session: SessionDep, hero_id: int):
                     and len(targets := _targets(user)) == 1
                     and isinstance(targets[0], ast.Name)
                     and _used_before_check(
-                        file, nodes[position + 1 :], targets[0].id, function
+                        file,
+                        # (`dataset = session.get(Dataset, dataset.id)` reads the old value)
+                        [
+                            n
+                            for n in nodes[position + 1 :]
+                            if n not in set(ast.walk(node))
+                        ],
+                        targets[0].id,
+                        function,
                     )
                 ):
                     problem = f"is stored in `{targets[0].id}` and used before any `None` check"

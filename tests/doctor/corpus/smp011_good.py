@@ -59,3 +59,12 @@ def read_guarded(*, session: SessionDep, hero_id: int):
     age = getattr(hero, "age", None)
     secret = None if hero is None else hero.secret_name
     return {"name": name, "age": age, "secret": secret}
+
+
+# Adapted from topoteretes/cognee `a8f9760` (Apache-2.0), modules/data/methods/delete_dataset.py:
+# the name is read by the get's own argument, then checked.
+async def delete_hero(session: AsyncSession, hero: Hero) -> None:
+    hero = await session.get(Hero, hero.id)
+    if hero:
+        await session.delete(hero)
+        await session.commit()
