@@ -226,6 +226,8 @@ class ProjectIndex:
     """The SQLAlchemy dialects whose types the files declaring mapped classes import
     (`postgresql` for `from sqlalchemy.dialects.postgresql import JSONB`): the databases
     the tables themselves are written for, whatever other databases the code connects to."""
+    dialects: set[str] = field(default_factory=set)
+    """The SQLAlchemy dialects any checked file imports (`mysql` for a MySQL `insert`)."""
     packages: set[str] = field(default_factory=set)
     """The folder and module names of the checked files: where the project's own imports
     come from (`app` in `from app.db import Session`)."""
@@ -263,6 +265,11 @@ class ProjectIndex:
             for function in file.functions:
                 index.functions.setdefault(function.name, []).append((file, function))
             index.databases.update(databases_in(file))
+            index.dialects.update(
+                target.split(".")[2]
+                for target in file.imports.values()
+                if target.startswith("sqlalchemy.dialects.") and target.count(".") >= 2
+            )
             index.packages.update(
                 part.removesuffix(".py") for part in PurePosixPath(file.path).parts
             )
