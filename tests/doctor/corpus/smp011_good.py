@@ -68,3 +68,16 @@ async def delete_hero(session: AsyncSession, hero: Hero) -> None:
     if hero:
         await session.delete(hero)
         await session.commit()
+
+
+# Adapted from topoteretes/cognee `a8f9760` (Apache-2.0), modules/data/methods/get_data.py: the
+# result goes to a helper that accepts None, and back to the caller as an Optional.
+def _check_owner(hero: Hero | None, owner_id: int) -> None:
+    if hero and hero.team_id != owner_id:
+        raise PermissionError(hero.id)
+
+
+def get_hero(session: Session, hero_id: int, owner_id: int) -> Hero | None:
+    hero = session.get(Hero, hero_id)
+    _check_owner(hero, owner_id)
+    return hero
