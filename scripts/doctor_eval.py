@@ -1,6 +1,7 @@
 """Measure the doctor on public projects that are not in its corpus: precision and recall per rule.
 
-Run: `python scripts/doctor_eval.py [--cache DIR] [--mirror DIR] [--project NAME] [--todo]`
+Run: `python scripts/doctor_eval.py [--cache DIR] [--mirror DIR] [--set NAME] [--project NAME]
+[--todo]`
 (`make doctor-eval`). Each project's pinned commit is fetched once into the cache (default
 `~/.cache/sqlmodel-production/eval`) as `scripts/doctor_corpus.py` does, never into the
 repository, and the doctor runs on it with the default settings.
@@ -15,6 +16,9 @@ Recall: the bad snippets of `tests/doctor/corpus/` (with its shared models) are 
 each project's tree (without their database URLs) and checked together with the project, so
 that the project's context (its databases, its classes of the same names) is what the rules
 see; a seeded problem counts as found when its marked line is reported.
+
+Sets (`--set`): `first` and `second` (the first two measurements), `tuning` and `held-out`
+(the third: the rules were fixed on the tuning half, the held-out half was measured once).
 """
 
 from __future__ import annotations
