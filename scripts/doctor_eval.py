@@ -1,6 +1,7 @@
 """Measure the doctor on public projects that are not in its corpus: precision and recall per rule.
 
-Run: `python scripts/doctor_eval.py [--cache DIR] [--mirror DIR] [--project NAME] [--todo]`
+Run: `python scripts/doctor_eval.py [--cache DIR] [--mirror DIR] [--set NAME] [--project NAME]
+[--todo]`
 (`make doctor-eval`). Each project's pinned commit is fetched once into the cache (default
 `~/.cache/sqlmodel-production/eval`) as `scripts/doctor_corpus.py` does, never into the
 repository, and the doctor runs on it with the default settings.
@@ -15,6 +16,9 @@ Recall: the bad snippets of `tests/doctor/corpus/` (with its shared models) are 
 each project's tree (without their database URLs) and checked together with the project, so
 that the project's context (its databases, its classes of the same names) is what the rules
 see; a seeded problem counts as found when its marked line is reported.
+
+Sets (`--set`): `first` and `second` (the first two measurements), `tuning` and `held-out`
+(the third: the rules were fixed on the tuning half, the held-out half was measured once).
 """
 
 from __future__ import annotations
@@ -30,13 +34,14 @@ from pathlib import Path
 
 from doctor_corpus import Project, checkout
 
-from sqlmodel_production.doctor import Config, check
+from sqlmodel_production.doctor import Config, Severity, check
 from sqlmodel_production.doctor.rules import RULES
 
 ROOT = Path(__file__).parents[1]
 JUDGMENTS = Path(__file__).with_name("doctor_eval_judgments.json")
 CORPUS = ROOT / "tests" / "doctor" / "corpus"
 SAMPLE = 40
+RULE_SEVERITY = {rule.code: rule.severity for rule in RULES}
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SMP\d{3}(?:\s*,\s*SMP\d{3})*)")
 
 # Not in scripts/doctor_corpus.py; SQLModel and SQLAlchemy 2.0, sync and async. The licence
@@ -164,6 +169,111 @@ PROJECTS = (
     ),
 )
 
+# The third measurement: 13 more projects, split by hand into two halves before the doctor
+# was run on any of them, each half with SQLModel, async SQLAlchemy 2.0 and sync SQLAlchemy
+# code. The rules were fixed on the tuning half only; the held-out half was then measured once.
+TUNING = (
+    Project(
+        "keep",
+        "keephq/keep",
+        "af93f550b6498089d5e93b6dd426fc2a49498464",
+        ("keep/api",),
+        "MIT (ee/ under its own licence)",
+    ),
+    Project(
+        "bisheng",
+        "dataelement/bisheng",
+        "0172fb2846a52458f29affe9c23073fd1653da76",
+        ("src/backend/bisheng",),
+        "Apache-2.0",
+    ),
+    Project(
+        "letta",
+        "letta-ai/letta",
+        "56ba9c25552605eec89de8ed3dc6394b625c1993",
+        ("letta",),
+        "Apache-2.0",
+    ),
+    Project(
+        "prefect",
+        "PrefectHQ/prefect",
+        "ce79dd3d6cfa2b7337265498210dbc4d25bcdc98",
+        ("src/prefect/server",),
+        "Apache-2.0",
+    ),
+    Project(
+        "superagi",
+        "TransformerOptimus/SuperAGI",
+        "c3c1982e7bd6a11cfed53c5a193ea502f924b1b6",
+        ("superagi", "main.py"),
+        "MIT",
+    ),
+    Project(
+        "mem0-server",
+        "mem0ai/mem0",
+        "8d5b7865bd0521e75fe9ab1b260eeccc83f8a378",
+        ("server",),
+        "Apache-2.0",
+    ),
+)
+HELD_OUT = (
+    Project(
+        "open-assistant",
+        "LAION-AI/Open-Assistant",
+        "f1e6ed9526f5817531f3ab85441a40b3671ddccb",
+        ("backend/oasst_backend", "inference/server/oasst_inference_server"),
+        "Apache-2.0",
+    ),
+    Project(
+        "dstack",
+        "dstackai/dstack",
+        "511c318c8a7672fb2a925041bfc2d7301a26272e",
+        ("src/dstack/_internal/server",),
+        "MPL-2.0",
+    ),
+    Project(
+        "phoenix",
+        "Arize-ai/phoenix",
+        "9478f954bbc6175a0eaef398d0a92c1d967c3bfe",
+        ("src/phoenix/server", "src/phoenix/db"),
+        "Elastic-2.0",
+    ),
+    Project(
+        "cognee",
+        "topoteretes/cognee",
+        "a8f9760bb6da90a9956b3be77c0d0534134f533a",
+        ("cognee/api", "cognee/modules", "cognee/infrastructure"),
+        "Apache-2.0",
+    ),
+    Project(
+        "fides",
+        "ethyca/fides",
+        "96aa40cba74e44a369d637b056f08310132b65ba",
+        ("src/fides/api",),
+        "Apache-2.0",
+    ),
+    Project(
+        "onyx",
+        "onyx-dot-app/onyx",
+        "a7d66a8b778c3f9026c4f89dae47d14a3f84816f",
+        ("backend/onyx",),
+        "MIT (ee/ under its own licence)",
+    ),
+    Project(
+        "langchain-chatchat",
+        "chatchat-space/Langchain-Chatchat",
+        "49165d6af4438aa7e8a1f71ce276db55f4405151",
+        ("libs/chatchat-server/chatchat",),
+        "Apache-2.0",
+    ),
+)
+SETS = {
+    "first": PROJECTS[:13],
+    "second": PROJECTS[13:],
+    "tuning": TUNING,
+    "held-out": HELD_OUT,
+}
+
 
 def out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
@@ -227,6 +337,15 @@ def seeded_recall(project: Project, tree: Path) -> tuple[Counter[str], Counter[s
     return seeded, found
 
 
+def rate(v: Counter[str]) -> tuple[int, str, str]:
+    """(judged, precision, strict) of a tally of verdicts."""
+    judged = v["true"] + v["false"] + v["debatable"]
+    decided = v["true"] + v["false"]
+    precision = f"{100 * v['true'] / decided:.0f} %" if decided else "-"
+    strict = f"{100 * v['true'] / judged:.0f} %" if judged else "-"
+    return judged, precision, strict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -237,24 +356,39 @@ def main() -> None:
     parser.add_argument("--mirror", type=Path, default=None)
     parser.add_argument("--project", action="append", default=None)
     parser.add_argument(
+        "--set",
+        action="append",
+        choices=sorted(SETS),
+        default=None,
+        help="only the projects of this measurement (all when not given)",
+    )
+    parser.add_argument(
         "--todo", action="store_true", help="list sampled findings without a verdict"
     )
     args = parser.parse_args()
     judgments: dict[str, dict[str, dict[str, str]]] = (
         json.loads(JUDGMENTS.read_text()) if JUDGMENTS.exists() else {}
     )
-    chosen = [p for p in PROJECTS if args.project is None or p.name in args.project]
-    verdicts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    totals: Counter[str] = Counter()
+    pool = [p for name in (args.set or sorted(SETS)) for p in SETS[name]]
+    chosen = [p for p in pool if args.project is None or p.name in args.project]
+    # Verdicts per (rule, severity): a rule's info findings are not on by default.
+    verdicts: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    totals: Counter[tuple[str, str]] = Counter()
     seeded_all: Counter[str] = Counter()
     found_all: Counter[str] = Counter()
     out("| project | files | findings | judged | true | false | debatable |")
     out("|---|---:|---:|---:|---:|---:|---:|")
     for project in chosen:
         tree = checkout(project, args.cache, args.mirror)
-        files = sum(1 for path in project.paths for _ in (tree / path).rglob("*.py"))
+        files = sum(
+            1
+            for path in project.paths
+            for _ in (
+                [tree / path] if path.endswith(".py") else (tree / path).rglob("*.py")
+            )
+        )
         findings = findings_of(project, tree)
-        totals.update(str(f["code"]) for f in findings)
+        totals.update((str(f["code"]), str(f["severity"])) for f in findings)
         judged = judgments.get(project.name, {})
         row: Counter[str] = Counter()
         for finding in sample(project, findings):
@@ -265,7 +399,7 @@ def main() -> None:
                     out(f"  TODO {project.name} {key(finding)} {finding['message']}")
                 continue
             row[verdict] += 1
-            verdicts[str(finding["code"])][verdict] += 1
+            verdicts[str(finding["code"]), str(finding["severity"])][verdict] += 1
         seeded, found = seeded_recall(project, tree)
         seeded_all.update(seeded)
         found_all.update(found)
@@ -276,23 +410,34 @@ def main() -> None:
         )
     out()
     out(
-        "| rule | findings | judged | true | false | debatable | precision | strict | seeded recall |"
+        "| rule | severity | findings | judged | true | false | debatable | precision | strict "
+        "| seeded recall |"
     )
-    out("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for rule in RULES:
-        v = verdicts[rule.code]
-        judged_count = v["true"] + v["false"] + v["debatable"]
-        decided = v["true"] + v["false"]
-        precision = f"{100 * v['true'] / decided:.0f} %" if decided else "-"
-        strict = f"{100 * v['true'] / judged_count:.0f} %" if judged_count else "-"
-        recall = (
-            f"{found_all[rule.code]} of {seeded_all[rule.code]}"
-            if seeded_all[rule.code]
-            else "-"
-        )
+    out("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    on: Counter[str] = Counter()
+    info: Counter[str] = Counter()
+    for code in ["SMP000", *(rule.code for rule in RULES)]:
+        recall = f"{found_all[code]} of {seeded_all[code]}" if seeded_all[code] else "-"
+        rows = sorted(
+            {severity for c, severity in totals if c == code},
+            key=lambda severity: Severity(severity).rank,
+            reverse=True,
+        ) or [str(RULE_SEVERITY.get(code, Severity.ERROR))]
+        for severity in rows:
+            v = verdicts[code, severity]
+            (info if severity == Severity.INFO else on).update(v)
+            judged_count, precision, strict = rate(v)
+            out(
+                f"| {code} | {severity} | {totals[code, severity]} | {judged_count} | "
+                f"{v['true']} | {v['false']} | {v['debatable']} | {precision} | {strict} | "
+                f"{recall} |"
+            )
+    out()
+    for label, tally in (("on by default (warning, error)", on), ("info", info)):
+        judged_count, precision, strict = rate(tally)
         out(
-            f"| {rule.code} | {totals[rule.code]} | {judged_count} | {v['true']} | "
-            f"{v['false']} | {v['debatable']} | {precision} | {strict} | {recall} |"
+            f"{label}: {judged_count} judged, {tally['true']} true, {tally['false']} false, "
+            f"{tally['debatable']} debatable: precision {precision}, strict {strict}"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from ._databases import databases_in
 from ._relationships import (
@@ -221,6 +222,15 @@ class ProjectIndex:
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
+    model_dialects: set[str] = field(default_factory=set)
+    """The SQLAlchemy dialects whose types the files declaring mapped classes import
+    (`postgresql` for `from sqlalchemy.dialects.postgresql import JSONB`): the databases
+    the tables themselves are written for, whatever other databases the code connects to."""
+    dialects: set[str] = field(default_factory=set)
+    """The SQLAlchemy dialects any checked file imports (`mysql` for a MySQL `insert`)."""
+    packages: set[str] = field(default_factory=set)
+    """The folder and module names of the checked files: where the project's own imports
+    come from (`app` in `from app.db import Session`)."""
     _by_name: dict[str, list[ModelClass]] = field(default_factory=dict)
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
@@ -255,6 +265,14 @@ class ProjectIndex:
             for function in file.functions:
                 index.functions.setdefault(function.name, []).append((file, function))
             index.databases.update(databases_in(file))
+            index.dialects.update(
+                target.split(".")[2]
+                for target in file.imports.values()
+                if target.startswith("sqlalchemy.dialects.") and target.count(".") >= 2
+            )
+            index.packages.update(
+                part.removesuffix(".py") for part in PurePosixPath(file.path).parts
+            )
             index._collect_response_models(file)
             index._collect_session_facts(file)
         for model in orm:
@@ -278,6 +296,14 @@ class ProjectIndex:
                 index.models[model.name] = model
             index._by_path.setdefault(model.file.path, []).append(model)
             index._by_name.setdefault(model.name, []).append(model)
+        for model in [*orm, *found]:
+            if model.table or model.declarative:
+                index.model_dialects.update(
+                    target.split(".")[2]
+                    for target in model.file.imports.values()
+                    if target.startswith("sqlalchemy.dialects.")
+                    and target.count(".") >= 2
+                )
         for model in found:
             if "Timestamps" in model.bases:
                 index.server_filled.update({"created_at", "updated_at"})
@@ -368,6 +394,19 @@ class ProjectIndex:
         """The models declared in one file."""
         return self._by_path.get(file.path, [])
 
+    def is_own_import(self, target: str) -> bool:
+        """Whether an import target (`app.db.Session`, `.db.Session`) is of the project."""
+        return target.startswith(".") or target.partition(".")[0] in self.packages
+
+    def is_table_in(self, file: SourceFile, name: str) -> bool:
+        """Whether `name`, as `file` imports it, is a SQLModel table (a pydantic `User`
+        imported beside a table `User` elsewhere is not)."""
+        model = self.resolve_model(file, name)
+        if model is not None:
+            return model.table
+        candidates = self._by_name.get(name, [])
+        return name in self.tables and all(m.table for m in candidates)
+
     def is_table(self, name: str) -> bool:
         return name in self.tables
 
@@ -389,6 +428,28 @@ class ProjectIndex:
             if model is not None:
                 for field_name, statement in model.own_fields():
                     found[field_name] = (model, statement)
+        return found
+
+    def fields_of(
+        self, model: ModelClass
+    ) -> dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]]:
+        """Every field of this class, inherited ones included, its bases resolved through
+        the imports of the file that names them (not by name alone)."""
+        order: list[ModelClass] = []
+        pending = [model]
+        while pending:
+            current = pending.pop(0)
+            if any(current is seen for seen in order):
+                continue
+            order.append(current)
+            for base in current.bases:
+                resolved = self.resolve_model(current.file, base)
+                if resolved is not None and resolved is not current:
+                    pending.append(resolved)
+        found: dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]] = {}
+        for ancestor in reversed(order):
+            for field_name, statement in ancestor.own_fields():
+                found[field_name] = (ancestor, statement)
         return found
 
     def ancestors(self, name: str) -> list[str]:

@@ -109,6 +109,10 @@ def is_dependency(file: SourceFile, param: ast.arg, default: ast.expr | None) ->
         "Security",
     }:
         return True
+    if isinstance(default, ast.Name) and (
+        default.id.endswith("Dep") or _bound_to_depends(file, default.id)
+    ):
+        return True  # `share_link: ShareLink | None = ShareLinkDep`
     annotation = param.annotation
     if isinstance(annotation, ast.Name) and annotation.id.endswith("Dep"):
         return True
@@ -125,6 +129,17 @@ def is_dependency(file: SourceFile, param: ast.arg, default: ast.expr | None) ->
             for meta in elements[1:]
         )
     return False
+
+
+def _bound_to_depends(file: SourceFile, name: str) -> bool:
+    """A module-level `name = Depends(...)` (or `Security(...)`) in the file."""
+    return any(
+        isinstance(statement, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+        and isinstance(statement.value, ast.Call)
+        and terminal(file.resolve(statement.value.func)) in {"Depends", "Security"}
+        for statement in file.tree.body
+    )
 
 
 def annotation_names(node: ast.AST | None) -> Iterator[ast.Name]:

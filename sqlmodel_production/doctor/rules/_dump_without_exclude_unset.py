@@ -129,8 +129,15 @@ def _has_default(file: SourceFile, statement: ast.AnnAssign | ast.Assign) -> boo
 
 
 def _not_applied(file: SourceFile, dump: ast.Call) -> bool:
-    """A dump that builds a new row, reads one field, or drops the `None` values itself."""
+    """A dump that builds a new row, reads one field, or drops the `None` values itself;
+    one that is a report (`RequestValidationError(body=...)`) or only validated."""
     parent = file.parents.get(dump)
+    if isinstance(parent, ast.FormattedValue):
+        return True  # shown in a message (`f"... {update.model_dump()}"`)
+    if isinstance(parent, ast.keyword) and parent.arg not in (None, "update", "values"):
+        return True  # a named argument such as `body=` or `detail=`: nothing is written
+    if _only_validated(file, dump):
+        return True
     if isinstance(parent, ast.keyword) and parent.arg is None:
         call = file.parents.get(parent)
         # `Profile(**schema.model_dump())`: a new row, which every field belongs to.
@@ -159,6 +166,25 @@ def _not_applied(file: SourceFile, dump: ast.Call) -> bool:
                 else loop.ifs
             )
             return any(_not_none(test, value.id) for test in tests)
+    return False
+
+
+def _only_validated(file: SourceFile, dump: ast.Call) -> bool:
+    """`Model.model_validate({**row.model_dump(), **update.model_dump()})` as a statement of
+    its own: the merge is checked and thrown away, the update is written elsewhere."""
+    node: ast.AST = dump
+    while (parent := file.parents.get(node)) is not None and isinstance(
+        parent, ast.Dict | ast.keyword | ast.Call
+    ):
+        if isinstance(parent, ast.Call) and node is not parent.func:
+            statement = file.parents.get(parent)
+            if (
+                isinstance(statement, ast.Expr)
+                and isinstance(parent.func, ast.Attribute)
+                and parent.func.attr in {"model_validate", "validate", "parse_obj"}
+            ):
+                return True
+        node = parent
     return False
 
 

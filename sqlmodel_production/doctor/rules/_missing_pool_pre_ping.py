@@ -41,7 +41,8 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
         for call in file.nodes(ast.Call):
             ping = keyword(call, "pool_pre_ping")
             if constant(ping) is False:
-                yield self._missing(file, ping or call)
+                if not _sqlite(file, call):
+                    yield self._missing(file, ping or call)
                 continue
             qualified = file.resolve(call.func)
             name = terminal(qualified)
@@ -115,7 +116,11 @@ def _short_lived(file: SourceFile, call: ast.Call) -> bool:
 
 def _sqlite(file: SourceFile, call: ast.Call) -> bool:
     """An engine on SQLite: a `sqlite` URL (literal, f-string, or a name bound to one in
-    this module) or SQLite's own `check_same_thread` connect argument."""
+    this module), SQLite's own `check_same_thread` connect argument, or an engine made by
+    a function that says it is SQLite's (`def aio_sqlite_engine(url)`)."""
+    function = file.enclosing_function(call)
+    if function is not None and "sqlite" in function.name.lower():
+        return True
     connect_args = keyword(call, "connect_args")
     if isinstance(connect_args, ast.Dict) and any(
         constant(key) == "check_same_thread" for key in connect_args.keys

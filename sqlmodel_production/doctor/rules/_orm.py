@@ -84,10 +84,33 @@ def eager_loaded_by(
     """`eager_loaded` of a function and of the project functions it took objects from
     (a repository's `list_teams()` that loads `Team.heroes` with `selectinload`)."""
     names = eager_loaded(file, function)
-    for name in calls:
+    # Through the functions those call in turn (a service's `list_users()` returning a
+    # DAO's query), a few levels deep.
+    pending, seen = [(name, 0) for name in calls], set(calls)
+    while pending:
+        name, depth = pending.pop()
         for other_file, other in project.functions.get(name, []):
             names |= eager_loaded(other_file, other)
+            if depth >= _CALL_DEPTH:
+                continue
+            for node in other_file.body_nodes(other):
+                callee = _callee(node)
+                if callee is not None and callee not in seen:
+                    seen.add(callee)
+                    pending.append((callee, depth + 1))
     return names
+
+
+_CALL_DEPTH = 2
+
+
+def _callee(node: ast.AST) -> str | None:
+    """The name a call calls (`get_users` for `UserDao.get_users(...)`)."""
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return node.func.id if isinstance(node.func, ast.Name) else None
 
 
 def uses_async_session(file: SourceFile, function: FunctionNode) -> bool:

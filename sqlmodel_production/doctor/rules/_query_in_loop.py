@@ -65,8 +65,10 @@ async def read_team_heroes(*, session: AsyncSessionDep, team_id: int, ids: list[
                     if sessions is None:
                         sessions = session_names(file, function)
                     for node in body:
-                        if isinstance(node, ast.Call) and _per_item_query(
-                            file, node, sessions, items
+                        if (
+                            isinstance(node, ast.Call)
+                            and _per_item_query(file, node, sessions, items)
+                            and not _leaves_the_loop(file, node, loop)
                         ):
                             yield self._finding(file, node)
 
@@ -108,6 +110,27 @@ def _loops(node: ast.AST) -> Iterator[tuple[set[str], list[ast.AST]]]:
         )
         for generator in node.generators:
             yield _names(generator.target), list(_walk([*elements, *generator.ifs]))
+
+
+def _leaves_the_loop(file: SourceFile, call: ast.Call, loop: ast.AST) -> bool:
+    """The query is followed by a `return`, `raise` or `break` in its own block (or is
+    returned itself): it runs for one item at most, not once per item."""
+    node: ast.AST = call
+    while (parent := file.parents.get(node)) is not None and node is not loop:
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, ast.stmt):
+            for block in (
+                getattr(parent, name, None) for name in ("body", "orelse", "finalbody")
+            ):
+                if isinstance(block, list) and node in block:
+                    after = block[block.index(node) + 1 :]
+                    if any(
+                        isinstance(s, ast.Return | ast.Raise | ast.Break) for s in after
+                    ):
+                        return True
+        node = parent
+    return False
 
 
 def _names(target: ast.AST) -> set[str]:

@@ -89,7 +89,7 @@ class UserPublic(UserBase):
             ):
                 continue
             row_view = _views_a_row(model.name, project)
-            for name, (owner, statement) in project.fields(model.name).items():
+            for name, (owner, statement) in project.fields_of(model).items():
                 if not _leaks(name, statement, row_view) or _excluded(
                     file, statement.value
                 ):

@@ -85,7 +85,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     "the return annotation (FastAPI's response model)",
                 )
             for name in annotation_names(source):
-                if project.is_table(name.id):
+                if project.is_table_in(file, name.id):
                     yield self.finding(
                         file,
                         name,
@@ -98,7 +98,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                 if is_dependency(file, param, default):
                     continue
                 for name in annotation_names(param.annotation):
-                    if project.is_table(name.id):
+                    if project.is_table_in(file, name.id):
                         yield self.finding(
                             file,
                             param,

@@ -18,7 +18,9 @@ from sqlmodel_production.doctor._syntax import (
 
 _LIMITS = frozenset({"limit", "page_size", "per_page"})
 _OFFSETS = frozenset({"offset", "skip"})
-_CONSTRAINED = frozenset({"Query", "Field", "Path", "conint"})
+_CONSTRAINED = frozenset(
+    {"Query", "Field", "Path", "Body", "Form", "Header", "Cookie", "conint"}
+)
 
 
 class UnboundedLimitRule(Rule):
@@ -54,8 +56,11 @@ def read_heroes(
                 continue
             for param, default in parameters(function):
                 name = param.arg
-                if name not in _LIMITS | _OFFSETS or is_dependency(
-                    file, param, default
+                if (
+                    name not in _LIMITS | _OFFSETS
+                    or is_dependency(file, param, default)
+                    or _made_elsewhere(file, default)
+                    or _never_queried(file, function, name)
                 ):
                     continue
                 bounds = _bounds(file, param, default)
@@ -106,6 +111,40 @@ def _bounds(file: SourceFile, param: ast.arg, default: ast.expr | None) -> set[s
                 if item.arg in {"ge", "gt", "le", "lt"} and not lower_bad:
                     found.add(item.arg)
     return found
+
+
+def _made_elsewhere(file: SourceFile, default: ast.expr | None) -> bool:
+    """A default built by a helper of the project (`LimitBody()`), which may bound it itself."""
+    return isinstance(default, ast.Call) and terminal(
+        file.resolve(default.func)
+    ) not in _CONSTRAINED | {"int", "float", "min", "max", "abs", "round"}
+
+
+def _never_queried(file: SourceFile, function: ast.AST, name: str) -> bool:
+    """The parameter is only sliced and compared in Python (`rows[offset:]`), never handed
+    to a call such as `.offset()`: a negative value is no database error there."""
+    uses = [
+        node
+        for node in file.body_nodes(function)
+        if isinstance(node, ast.Name)
+        and node.id == name
+        and isinstance(node.ctx, ast.Load)
+    ]
+    return bool(uses) and not any(_handed_to_a_call(file, use) for use in uses)
+
+
+def _handed_to_a_call(file: SourceFile, node: ast.AST) -> bool:
+    child, parent = node, file.parents.get(node)
+    while parent is not None and not isinstance(parent, ast.stmt):
+        if isinstance(parent, ast.Compare) or (
+            isinstance(parent, ast.Subscript) and child is parent.slice
+        ):
+            return False
+        if isinstance(parent, ast.Call) and child is not parent.func:
+            return True
+        child, parent = parent, file.parents.get(parent)
+    # Stored in a name, returned or yielded: it may reach a query later.
+    return not isinstance(parent, ast.If | ast.While | ast.Assert)
 
 
 def _number(node: ast.expr) -> object:

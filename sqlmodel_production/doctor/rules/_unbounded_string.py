@@ -33,7 +33,8 @@ class UnboundedStringRule(Rule):
         'works in development fails in production with "Data too long", and the API accepts any '
         "length instead of answering 422. State the bound with `Field(max_length=...)`, or "
         "`sa_type=Text` for long text. A project whose code names PostgreSQL (driver or "
-        "dialect imports, database URLs) and no MariaDB or MySQL is not checked. SQLAlchemy "
+        "dialect imports, database URLs) and no MariaDB or MySQL is not checked, nor one whose "
+        "models use PostgreSQL's own column types while no code imports a MySQL dialect. SQLAlchemy "
         "declarative columns (`mapped_column(String)`, a `Mapped[str]` without a type, "
         "`Column(String)`) are checked on projects that name MariaDB or MySQL, where such a "
         "table cannot be created."
@@ -53,6 +54,13 @@ class Team(SQLModel, table=True):
         if "postgresql" in project.databases and "mysql" not in project.databases:
             # The project names PostgreSQL (drivers, dialects, URLs) and not MariaDB or
             # MySQL: the column is unbounded everywhere it runs (SQLite in tests too).
+            return
+        if "postgresql" in project.model_dialects and not {"mysql", "mariadb"} & (
+            project.dialects
+        ):
+            # The tables use PostgreSQL's own types (JSONB, ARRAY) and no code imports a
+            # MySQL dialect: they run on PostgreSQL, whatever MySQL databases the code
+            # connects to besides (a connector's URL).
             return
         for model in project.models_in(file):
             if model.declarative:

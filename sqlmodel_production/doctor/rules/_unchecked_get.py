@@ -32,7 +32,9 @@ class UncheckedGetRule(Rule):
         "to its caller and is not flagged. Comparing (`if user == current_user:`), printing and "
         'logging the result, `getattr(obj, "name", default)` and a conditional expression '
         "that tests it (`obj.name if obj else None`) cannot raise on `None` and do not count "
-        "as uses; tests are not checked (a missing row failing the test is what a test is for)."
+        "as uses, nor does handing it to another function (which may take `None`), unless that "
+        "fails on `None` itself (`session.delete(obj)`, `Model.model_validate(obj)`); tests are "
+        "not checked (a missing row failing the test is what a test is for)."
     )
     bad = """\
 @app.get("/heroes/{hero_id}", response_model=HeroPublic)
@@ -68,7 +70,15 @@ def read_hero(*, session: SessionDep, hero_id: int):
                     and len(targets := _targets(user)) == 1
                     and isinstance(targets[0], ast.Name)
                     and _used_before_check(
-                        file, nodes[position + 1 :], targets[0].id, function
+                        file,
+                        # (`dataset = session.get(Dataset, dataset.id)` reads the old value)
+                        [
+                            n
+                            for n in nodes[position + 1 :]
+                            if n not in set(ast.walk(node))
+                        ],
+                        targets[0].id,
+                        function,
                     )
                 ):
                     problem = f"is stored in `{targets[0].id}` and used before any `None` check"
@@ -155,8 +165,43 @@ def _used_before_check(
                 continue
         if _only_shown(file, parent) or _guarded_read(file, parent, node, name):
             continue
+        if _handed_over(file, parent, node):
+            continue  # another function's business: it may accept None (`Optional[...]`)
         return not (isinstance(parent, _TESTS) and parent.test is node)
     return False
+
+
+def _handed_over(file: SourceFile, parent: ast.AST, node: ast.Name) -> bool:
+    """Passed to a function that is not known to fail on None (`_check_owner(data, ...)`);
+    a session's `delete(obj)`, a `model_validate(obj)`, `getattr(obj, name)` and the like
+    do fail, and stay uses."""
+    call = file.parents.get(parent) if isinstance(parent, ast.keyword) else parent
+    if not isinstance(call, ast.Call) or call.func is node:
+        return False
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr not in _FAILS_ON_NONE
+    if isinstance(func, ast.Name):
+        return func.id not in _FAILS_ON_NONE and func.id not in _BUILTINS_FAILING
+    return False
+
+
+_FAILS_ON_NONE = frozenset(
+    {
+        "delete",
+        "add",
+        "refresh",
+        "merge",
+        "expunge",
+        "model_validate",
+        "from_orm",
+        "parse_obj",
+        "validate",
+    }
+)
+_BUILTINS_FAILING = frozenset(
+    {"getattr", "setattr", "len", "iter", "list", "dict", "vars", "sorted"}
+)
 
 
 def _guarded_read(file: SourceFile, parent: ast.AST, node: ast.Name, name: str) -> bool:

@@ -131,11 +131,22 @@ def _indexed(call: ast.Call) -> bool:
 
 
 def _table_args_leading_columns(file: SourceFile, model: ModelClass) -> set[str]:
+    """The columns that lead an index, key or unique constraint of `__table_args__`, whether
+    it is a class attribute or a `@declared_attr` method returning one."""
+    declarations: list[ast.AST] = [
+        statement.value
+        for name, statement in model.own_fields()
+        if name == "__table_args__" and statement.value is not None
+    ]
+    declarations.extend(
+        statement
+        for statement in model.node.body
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
+        and statement.name == "__table_args__"
+    )
     columns: set[str] = set()
-    for name, statement in model.own_fields():
-        if name != "__table_args__" or statement.value is None:
-            continue
-        for node in ast.walk(statement.value):
+    for declaration in declarations:
+        for node in ast.walk(declaration):
             if not isinstance(node, ast.Call):
                 continue
             kind = terminal(file.resolve(node.func))
@@ -144,7 +155,9 @@ def _table_args_leading_columns(file: SourceFile, model: ModelClass) -> set[str]
                 kind in {"Index", "UniqueConstraint", "PrimaryKeyConstraint"}
                 and arguments
             ):
-                first = constant(arguments[0])
-                if isinstance(first, str):
-                    columns.add(first)
+                first = arguments[0]
+                if isinstance(first, ast.Attribute):  # `cls.team_id`
+                    columns.add(first.attr)
+                elif isinstance(constant(first), str):
+                    columns.add(str(constant(first)))
     return columns

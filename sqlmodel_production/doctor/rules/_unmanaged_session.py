@@ -52,7 +52,9 @@ def count_heroes() -> int:
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         factories = _session_factories(file)
         for call in file.nodes(ast.Call):
-            if not _opens(file, call, factories) or _on_a_connection(file, call):
+            if not _opens(file, project, call, factories) or _on_a_connection(
+                file, call
+            ):
                 continue
             user = file.parents[call]
             if isinstance(user, ast.Await):
@@ -99,12 +101,20 @@ def _session_factories(file: SourceFile) -> set[str]:
     return names
 
 
-def _opens(file: SourceFile, call: ast.Call, factories: set[str]) -> bool:
+def _opens(
+    file: SourceFile, project: ProjectIndex, call: ast.Call, factories: set[str]
+) -> bool:
     name = terminal(file.resolve(call.func))
-    if isinstance(call.func, ast.Name) and (
-        name in _SESSIONS or call.func.id in factories
-    ):
+    if isinstance(call.func, ast.Name) and call.func.id in factories:
         return True
+    if isinstance(call.func, ast.Name) and name in _SESSIONS:
+        # Another library's `Session` (aioboto3, requests) holds no database connection.
+        origin = file.imports.get(call.func.id)
+        return (
+            origin is None
+            or origin.startswith(("sqlmodel", "sqlalchemy"))
+            or project.is_own_import(origin)
+        )
     if isinstance(call.func, ast.Attribute):
         if call.func.attr in _CONNECTS:
             return "engine" in receiver_name(call).lower()

@@ -31,3 +31,13 @@ def read_raw(*, hero: Hero = Depends(get_hero)) -> Hero:
 
 def not_an_endpoint(hero: Hero) -> Hero:
     return hero
+
+
+# Adapted from dataelement/bisheng `0172fb2` (Apache-2.0), src/backend/bisheng/workstation:
+# a dependency given through a module-level alias of `Depends(...)`.
+HeroFromHeader = Depends(get_hero)
+
+
+@router.get("/messages/{conversation_id}", response_model=list[HeroPublic])
+async def get_chat_history(conversation_id: str, hero: Hero | None = HeroFromHeader):
+    return []

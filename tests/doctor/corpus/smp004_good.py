@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import create_engine
 
 from sqlmodel_production import DatabaseSettings
@@ -23,3 +24,9 @@ def wait_for_database(url: str) -> None:
     with probe.connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     probe.dispose()
+
+
+# An engine built by a function that says it is SQLite's (the pattern of
+# Arize-ai/phoenix's src/phoenix/db/engines.py, written anew).
+def aio_sqlite_engine(url: sa.URL):
+    return create_async_engine(url=url, pool_size=4, pool_pre_ping=False)

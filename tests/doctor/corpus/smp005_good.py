@@ -1,5 +1,5 @@
 from sqlalchemy import Column, ForeignKey, Index, Integer
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlmodel import Field, SQLModel
 
 from sqlmodel_production.models import ForeignKeyField, IntPK, Timestamps
@@ -42,3 +42,24 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+
+
+# Adapted from PrefectHQ/prefect `ce79dd3` (Apache-2.0), src/prefect/server/database/orm_models.py:
+# the index comes from a `@declared_attr` method and names its columns through `cls`.
+class FlowRunState(Base):
+    __tablename__ = "flow_run_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_run_id: Mapped[int] = mapped_column(ForeignKey("flow_run.id", ondelete="cascade"))
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls):
+        return (
+            Index(
+                "uq_flow_run_state__flow_run_id_timestamp_desc",
+                cls.flow_run_id,
+                cls.id.desc(),
+                unique=True,
+            ),
+        )

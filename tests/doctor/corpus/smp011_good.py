@@ -59,3 +59,25 @@ def read_guarded(*, session: SessionDep, hero_id: int):
     age = getattr(hero, "age", None)
     secret = None if hero is None else hero.secret_name
     return {"name": name, "age": age, "secret": secret}
+
+
+# Adapted from topoteretes/cognee `a8f9760` (Apache-2.0), modules/data/methods/delete_dataset.py:
+# the name is read by the get's own argument, then checked.
+async def delete_hero(session: AsyncSession, hero: Hero) -> None:
+    hero = await session.get(Hero, hero.id)
+    if hero:
+        await session.delete(hero)
+        await session.commit()
+
+
+# Adapted from topoteretes/cognee `a8f9760` (Apache-2.0), modules/data/methods/get_data.py: the
+# result goes to a helper that accepts None, and back to the caller as an Optional.
+def _check_owner(hero: Hero | None, owner_id: int) -> None:
+    if hero and hero.team_id != owner_id:
+        raise PermissionError(hero.id)
+
+
+def get_hero(session: Session, hero_id: int, owner_id: int) -> Hero | None:
+    hero = session.get(Hero, hero_id)
+    _check_owner(hero, owner_id)
+    return hero

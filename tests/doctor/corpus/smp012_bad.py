@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Body, Depends, HTTPException, Query
 
 from .models import Hero, HeroPublic
 
@@ -24,3 +24,11 @@ def read_teams(
     page_size: int = Query(default=10, ge=-5, le=50),  # expect: SMP012
 ):
     return []
+
+
+@router.post("/runs/filter")
+async def filter_runs(
+    limit: int = Body(1000, le=1000),  # expect: SMP012
+    offset: int = Body(0),  # expect: SMP012
+):
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Body, Depends, HTTPException, Query
 
 from .models import Hero, HeroPublic
 
@@ -29,3 +29,40 @@ def read_teams(
 
 def helper(limit: int = 10, offset: int = 0) -> list[int]:
     return list(range(offset, offset + limit))
+
+
+# Adapted from PrefectHQ/prefect `ce79dd3` (Apache-2.0), src/prefect/server/api: bounds in
+# Body(), and a limit whose helper returns a dependency that checks both bounds.
+def LimitBody():
+    def get_limit(limit: int = Body(None)):
+        if limit is not None and not 0 <= limit <= 200:
+            raise HTTPException(status_code=422, detail="Invalid limit")
+        return 200 if limit is None else limit
+
+    return Depends(get_limit)
+
+
+@router.post("/flow_runs/filter")
+async def read_flow_runs(
+    limit: int = LimitBody(),
+    offset: int = Body(0, ge=0),
+):
+    return []
+
+
+@router.post("/flows/delete")
+async def delete_flows(limit: int = Body(200, ge=1, le=200)):
+    return []
+
+
+# Adapted from dataelement/bisheng `0172fb2` (Apache-2.0): an offset that slices rows read
+# from a spreadsheet in Python, after a check, and never reaches SQL.
+@router.post("/qa/import")
+async def import_rows(
+    size: int = Body(default=0, embed=True),
+    offset: int = Body(default=0, embed=True),
+):
+    rows = read_rows()
+    if size > 0 and offset >= 0:
+        rows = rows[offset:size]
+    return rows

@@ -21,3 +21,23 @@ def read_teams(*, session: SessionDep):
 
 def names(heroes: list[Hero]) -> list[str]:
     return [hero.name for hero in heroes]
+
+
+# Adapted from dataelement/bisheng `0172fb2` (Apache-2.0), worker/telemetry/mid_table.py and
+# user/domain: the query that loads the relationships sits two calls away.
+class HeroDao:
+    @classmethod
+    def list_with_team(cls) -> list[Hero]:
+        with Session(engine) as session:
+            return session.exec(select(Hero).options(selectinload(Hero.team))).all()
+
+
+class HeroService:
+    @classmethod
+    def all_heroes(cls) -> list[Hero]:
+        return HeroDao.list_with_team()
+
+
+def team_names() -> list[str]:
+    heroes = HeroService.all_heroes()
+    return [hero.team.name for hero in heroes]
