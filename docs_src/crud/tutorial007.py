@@ -14,8 +14,8 @@ from sqlmodel_production.crud import AsyncRepository, Repository
 from sqlmodel_production.models import IntPK, derive_schemas
 
 
-class Note(IntPK, table=True):
-    __tablename__ = "notes"
+class Memo(IntPK, table=True):
+    __tablename__ = "memos"
 
     owner_id: int = Field(index=True)
     text: str = Field(max_length=200)
@@ -28,21 +28,21 @@ async def current_owner(x_user: int = Header()) -> dict[str, int]:
 Owner = Annotated[dict[str, int], Depends(current_owner)]
 
 # The very schemas the router uses: the scoped column is read-only.
-NoteCreate, NotePublic, NoteUpdate = derive_schemas(Note, read_only=["owner_id"])
-notes = AsyncRepository(Repository(Note, public=NotePublic))
+MemoCreate, MemoPublic, MemoUpdate = derive_schemas(Memo, read_only=["owner_id"])
+memos = AsyncRepository(Repository(Memo, public=MemoPublic))
 
 
 def create_app(database: Database) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
-        crud_router(Note, prefix="/notes", scope=RowScope(current_owner, "owner_id"))
+        crud_router(Memo, prefix="/memos", scope=RowScope(current_owner, "owner_id"))
     )
 
-    @app.post("/notes/import", max_body_size=64 * 1024, response_model=list[NotePublic])
-    async def import_notes(
-        rows: list[NoteCreate], session: AsyncSessionDep, owner: Owner
+    @app.post("/memos/import", max_body_size=64 * 1024, response_model=list[MemoPublic])
+    async def import_memos(
+        rows: list[MemoCreate], session: AsyncSessionDep, owner: Owner
     ) -> Any:
-        created = await notes.create_many(session, rows, scope=owner)
+        created = await memos.create_many(session, rows, scope=owner)
         await session.commit()
         return created
 

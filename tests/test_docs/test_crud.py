@@ -364,27 +364,27 @@ def test_tutorial007_hand_written_endpoints_beside_the_router(
 ) -> None:
     app = tutorial007.create_app(database)
     ann = {"X-User": "1"}
-    with tables(database, tutorial007.Note), TestClient(app) as client:
+    with tables(database, tutorial007.Memo), TestClient(app) as client:
         sneaky = [{"text": "a"}, {"text": "b", "owner_id": 2}]  # not the client's
-        refused = client.post("/notes/import", json=sneaky, headers=ann)
+        refused = client.post("/memos/import", json=sneaky, headers=ann)
         assert refused.status_code == 422
         assert refused.json()["detail"][0]["loc"] == ["body", 1, "owner_id"]
         rows = [{"text": "a"}, {"text": "b"}]
-        imported = client.post("/notes/import", json=rows, headers=ann)
+        imported = client.post("/memos/import", json=rows, headers=ann)
         assert imported.status_code == 200, imported.text
         assert [n["owner_id"] for n in imported.json()] == [1, 1]
-        listed = client.get("/notes/", headers=ann).json()
+        listed = client.get("/memos/", headers=ann).json()
         assert [n["text"] for n in listed] == ["a", "b"]
         # The router's Create schema is the one derive_schemas gave the sample.
-        schema = app.openapi()["paths"]["/notes/"]["post"]["requestBody"]
+        schema = app.openapi()["paths"]["/memos/"]["post"]["requestBody"]
         assert schema["content"]["application/json"]["schema"]["$ref"].endswith(
-            "/NoteCreate"
+            "/MemoCreate"
         )
         # FastAPI's own per-route limit: refused before anything is parsed.
         big = [{"text": "x" * 150}] * 500  # about 80 KB
-        too_large = client.post("/notes/import", json=big, headers=ann)
+        too_large = client.post("/memos/import", json=big, headers=ann)
         assert too_large.status_code == 413
-        assert len(client.get("/notes/", headers=ann).json()) == 2
+        assert len(client.get("/memos/", headers=ann).json()) == 2
 
 
 def test_tutorial008_stamps(target: Target, database: Database) -> None:
