@@ -28,7 +28,7 @@ from bench._server import has_wrk, serve, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smp_bench_topology"
-SCENARIOS = ("get_one", "list_offset", "create")
+SCENARIOS = ("get_one", "list_offset", "create", "patch")
 
 
 @dataclass(frozen=True)

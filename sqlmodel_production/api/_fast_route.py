@@ -129,35 +129,15 @@ class _Param:
 
 
 @dataclass(frozen=True)
-class ShortWay:
-    """What a route's requests go through when FastAPI's dependency solving is not needed."""
+class _Reader:
+    """A dependant's path, query and header parameters, read from the request and validated at once."""
 
-    call: Callable[..., Any]
-    is_coroutine: bool
-    with_dependencies: Any | None  # the route, where it has dependencies to solve
-    request_names: tuple[str, ...]
     parameters: tuple[_Param, ...]
     validator: TypeAdapter[dict[str, Any]]
-    body_name: str | None
-    body: TypeAdapter[Any] | None
 
     @classmethod
-    def of(cls, route: Any) -> ShortWay | None:
-        """The short way of `route`; None where it has a parameter it cannot read as FastAPI does."""
-        dependant = route.dependant
-        call = dependant.call
-        if (
-            not getattr(call, _GENERATED, False)
-            or dependant.cookie_params
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
-            or dependant.websocket_param_name
-            or len(dependant.body_params) > 1
-            or embeds_body_fields(route)
-            or (route.body_field is not None and not dependant.body_params)
-        ):
-            return None
+    def of(cls, dependant: Any) -> _Reader | None:
+        """The reader of `dependant`'s parameters; None where one is not read as FastAPI reads it."""
         sources = {
             "path": dependant.path_params,
             "query": dependant.query_params,
@@ -174,66 +154,10 @@ class ShortWay:
                 fields[param.name] = NotRequired[
                     _annotation(field.field_info, params=True)
                 ]
-        body_name, body = None, None
-        if dependant.body_params:
-            field = dependant.body_params[0]
-            if isinstance(field.field_info, params.Form):
-                return None
-            body_name, body = field.name, TypeAdapter(_annotation(field.field_info))
-        return cls(
-            call=call,
-            is_coroutine=inspect.iscoroutinefunction(call),
-            with_dependencies=route if dependant.dependencies else None,
-            request_names=tuple(
-                name
-                for name in (
-                    dependant.request_param_name,
-                    dependant.http_connection_param_name,
-                )
-                if name is not None
-            ),
-            parameters=tuple(parameters),
-            validator=TypeAdapter(TypedDict("Parameters", fields, total=False)),  # type: ignore[operator]
-            body_name=body_name,
-            body=body,
-        )
+        validator = TypeAdapter(TypedDict("Parameters", fields, total=False))  # type: ignore[operator]
+        return cls(tuple(parameters), validator)
 
-    def handler(self, full: Handler) -> Handler:
-        """The request handler: the short way, or `full` for what it cannot take."""
-
-        async def handle(request: Request) -> Response:
-            values = self.parameter_values(request)
-            if values is _FULL_WAY:
-                return await full(request)
-            if self.body is not None:
-                body = await self.body_value(request)
-                if body is _FULL_WAY:
-                    return await full(request)
-                values[self.body_name] = body  # type: ignore[index]
-            background = None
-            if self.with_dependencies is not None:
-                solved = await solve_route_dependencies(self.with_dependencies, request)
-                if solved.errors:
-                    raise RequestValidationError(solved.errors)
-                values.update(solved.values)
-                background = solved.background_tasks
-            for name in self.request_names:
-                values[name] = request
-            if self.is_coroutine:
-                response = await self.call(**values)
-            else:
-                response = await run_in_threadpool(self.call, **values)
-            if not isinstance(response, Response):  # pragma: no cover - a package bug
-                raise TypeError(
-                    f"{self.call.__name__} returned {type(response).__name__}, not a Response"
-                )
-            if response.background is None:
-                response.background = background
-            return response
-
-        return handle
-
-    def parameter_values(self, request: Request) -> dict[str, Any]:
+    def read(self, request: Request) -> dict[str, Any]:
         """Every path, query and header parameter, validated at once; `_FULL_WAY` if one is missing or invalid."""
         given: dict[str, Any] = {}
         sources: dict[str, Mapping[str, Any]] = {
@@ -261,6 +185,189 @@ class ShortWay:
                 if values[param.name] is _FULL_WAY:
                     return _FULL_WAY  # type: ignore[no-any-return]
         return values
+
+
+@dataclass(frozen=True)
+class _SimpleDependency:
+    """A dependency that takes only path, query and header parameters, and has none of its own.
+
+    Such a dependency (a scope read from a header, say) is called directly:
+    FastAPI's general solving, which its short way would otherwise pay on
+    every request, adds nothing to it.
+    """
+
+    call: Callable[..., Any]
+    name: str | None
+    is_coroutine: bool
+    use_cache: bool
+    reader: _Reader
+
+    @classmethod
+    def all_of(cls, dependencies: Any) -> tuple[_SimpleDependency, ...] | None:
+        """Every one of `dependencies`, or None where one of them is not simple."""
+        found = []
+        for dependant in dependencies:
+            call = dependant.call
+            reader = _Reader.of(dependant)
+            if (
+                reader is None
+                or call is None
+                or dependant.dependencies
+                or dependant.cookie_params
+                or dependant.body_params
+                or dependant.request_param_name
+                or dependant.websocket_param_name
+                or dependant.http_connection_param_name
+                or dependant.response_param_name
+                or dependant.background_tasks_param_name
+                or dependant.security_scopes_param_name
+                or getattr(dependant, "concurrency", None) is not None
+                or inspect.isgeneratorfunction(call)
+                or inspect.isasyncgenfunction(call)
+                or not (inspect.isfunction(call) or inspect.ismethod(call))
+            ):
+                return None
+            found.append(
+                cls(
+                    call,
+                    dependant.name,
+                    inspect.iscoroutinefunction(call),
+                    dependant.use_cache,
+                    reader,
+                )
+            )
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class ShortWay:
+    """What a route's requests go through when FastAPI's dependency solving is not needed."""
+
+    call: Callable[..., Any]
+    is_coroutine: bool
+    with_dependencies: Any | None  # the route, where it has dependencies to solve
+    simple: (
+        tuple[_SimpleDependency, ...] | None
+    )  # those dependencies, where all are simple
+    request_names: tuple[str, ...]
+    own: _Reader
+    body_name: str | None
+    body: TypeAdapter[Any] | None
+
+    @classmethod
+    def of(cls, route: Any) -> ShortWay | None:
+        """The short way of `route`; None where it has a parameter it cannot read as FastAPI does."""
+        dependant = route.dependant
+        call = dependant.call
+        if (
+            not getattr(call, _GENERATED, False)
+            or dependant.cookie_params
+            or dependant.response_param_name
+            or dependant.background_tasks_param_name
+            or dependant.security_scopes_param_name
+            or dependant.websocket_param_name
+            or len(dependant.body_params) > 1
+            or embeds_body_fields(route)
+            or (route.body_field is not None and not dependant.body_params)
+        ):
+            return None
+        own = _Reader.of(dependant)
+        if own is None:
+            return None
+        body_name, body = None, None
+        if dependant.body_params:
+            field = dependant.body_params[0]
+            if isinstance(field.field_info, params.Form):
+                return None
+            body_name, body = field.name, TypeAdapter(_annotation(field.field_info))
+        return cls(
+            call=call,
+            is_coroutine=inspect.iscoroutinefunction(call),
+            with_dependencies=route if dependant.dependencies else None,
+            simple=_SimpleDependency.all_of(dependant.dependencies),
+            request_names=tuple(
+                name
+                for name in (
+                    dependant.request_param_name,
+                    dependant.http_connection_param_name,
+                )
+                if name is not None
+            ),
+            own=own,
+            body_name=body_name,
+            body=body,
+        )
+
+    def handler(self, full: Handler) -> Handler:
+        """The request handler: the short way, or `full` for what it cannot take."""
+
+        async def handle(request: Request) -> Response:
+            values = self.own.read(request)
+            if values is _FULL_WAY:
+                return await full(request)
+            if self.body is not None:
+                body = await self.body_value(request)
+                if body is _FULL_WAY:
+                    return await full(request)
+                values[self.body_name] = body  # type: ignore[index]
+            background = None
+            route = self.with_dependencies
+            if route is not None and not await self.run_simple(route, request, values):
+                solved = await solve_route_dependencies(route, request)
+                if solved.errors:
+                    raise RequestValidationError(solved.errors)
+                values.update(solved.values)
+                background = solved.background_tasks
+            for name in self.request_names:
+                values[name] = request
+            if self.is_coroutine:
+                response = await self.call(**values)
+            else:
+                response = await run_in_threadpool(self.call, **values)
+            if not isinstance(response, Response):  # pragma: no cover - a package bug
+                raise TypeError(
+                    f"{self.call.__name__} returned {type(response).__name__}, not a Response"
+                )
+            if response.background is None:
+                response.background = background
+            return response
+
+        return handle
+
+    async def run_simple(
+        self, route: Any, request: Request, values: dict[str, Any]
+    ) -> bool:
+        """Run the route's dependencies where all are simple and none is overridden; False otherwise.
+
+        Each one's parameters are read and validated before any runs: where one
+        is missing or invalid, nothing has run and FastAPI solves them all (its
+        422 is its own). A dependency used twice runs once (FastAPI's cache).
+        """
+        if self.simple is None:
+            return False
+        overrides = getattr(
+            route.dependency_overrides_provider, "dependency_overrides", None
+        )
+        if overrides and any(d.call in overrides for d in self.simple):
+            return False
+        arguments = []
+        for dependency in self.simple:
+            given = dependency.reader.read(request)
+            if given is _FULL_WAY:
+                return False
+            arguments.append(given)
+        cache: dict[Any, Any] = {}
+        for dependency, given in zip(self.simple, arguments, strict=True):
+            if dependency.use_cache and dependency.call in cache:
+                solved = cache[dependency.call]
+            elif dependency.is_coroutine:
+                solved = await dependency.call(**given)
+            else:
+                solved = await run_in_threadpool(dependency.call, **given)
+            cache.setdefault(dependency.call, solved)
+            if dependency.name is not None:
+                values[dependency.name] = solved
+        return True
 
     async def body_value(self, request: Request) -> Any:
         """The body, validated from its bytes; `_FULL_WAY` if it is empty, not JSON, or invalid."""
