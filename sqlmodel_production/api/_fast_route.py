@@ -13,9 +13,12 @@ its route (`GeneratedRoute`) builds at start-up:
 and calls the endpoint with what they give. The endpoint answers with a
 response it serialized itself (`json_response`), so nothing is validated twice.
 
-A route's dependencies (the router's, the row scope's, an app's) are still
-solved by FastAPI, with their overrides, caching and exits, once the
-endpoint's own parameters are valid. Any request the short way cannot take as
+A route's dependencies (the router's, the row scope's, an app's) run once the
+endpoint's own parameters are valid. Where each is simple (a function of path,
+query and header parameters only, with no dependencies of its own, not
+overridden), the short way validates their parameters the same way and calls
+them itself, once each; otherwise FastAPI solves them, with their overrides,
+caching and exits. Any request the short way cannot take as
 it is (a parameter or body that fails validation, a body that is not JSON)
 goes FastAPI's whole way, before anything has run: its answer, a 422 for
 instance, is byte for byte FastAPI's.
@@ -246,9 +249,8 @@ class ShortWay:
     call: Callable[..., Any]
     is_coroutine: bool
     with_dependencies: Any | None  # the route, where it has dependencies to solve
-    simple: (
-        tuple[_SimpleDependency, ...] | None
-    )  # those dependencies, where all are simple
+    # Those dependencies, where every one is simple (called without FastAPI's solving).
+    simple: tuple[_SimpleDependency, ...] | None
     request_names: tuple[str, ...]
     own: _Reader
     body_name: str | None
