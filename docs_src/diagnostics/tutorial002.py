@@ -26,7 +26,9 @@ def create_app(database: Database) -> FastAPI:
 
     @app.get("/teams/{team_id}", response_model=ClubPublic)
     async def read_team(session: AsyncSessionDep, team_id: int) -> Club:
-        team = await session.get(Club, team_id, options=[selectinload(Club.members)])
+        team = await session.get(
+            Club, team_id, options=[selectinload(Club.members)]
+        )
         if team is None:
             raise HTTPException(status_code=404, detail="Team not found")
         return team

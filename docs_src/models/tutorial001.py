@@ -24,9 +24,7 @@ def create_hero(session: Session, hero: CharacterCreate) -> CharacterPublic:
     return CharacterPublic.model_validate(db_hero)
 
 
-def update_hero(
-    session: Session, hero_id: int, hero: CharacterUpdate
-) -> CharacterPublic:
+def update_hero(session: Session, hero_id: int, hero: CharacterUpdate) -> CharacterPublic:
     db_hero = session.get(Character, hero_id)
     if db_hero is None:
         raise LookupError("Hero not found")

@@ -34,5 +34,7 @@ def trash(session: Session, article_id: int) -> None:
 
 
 def live_titles(session: Session) -> list[str]:
-    statement = select(Article.title).where(Article.not_deleted()).order_by(Article.id)
+    statement = (
+        select(Article.title).where(Article.not_deleted()).order_by(Article.id)
+    )
     return list(session.exec(statement).all())

@@ -9,6 +9,7 @@ release.
 """
 
 from sqlmodel_production.db._backends import autocommits as autocommits
+from sqlmodel_production.db._backends import current_utc as current_utc
 from sqlmodel_production.db._backends import exact_text as exact_text
 from sqlmodel_production.db._backends import profile_of as profile_of
 from sqlmodel_production.db._backends import sort_value as sort_value
@@ -65,6 +66,7 @@ __all__ = [
     "where_to_run",
     "connection_failed",
     "connection_of",
+    "current_utc",
     "exact_text",
     "direct_safe",
     "insert_statement",

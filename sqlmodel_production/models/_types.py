@@ -7,11 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
-from sqlmodel_production.db.internal import profile_of
+from sqlmodel_production.db.internal import current_utc, profile_of
 
 __all__ = ["UTCDateTime", "integer_range", "utcnow"]
 
@@ -59,7 +56,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class utcnow(FunctionElement[datetime]):
+class utcnow(current_utc):
     """The database's current UTC time, with microseconds where the backend has them.
 
     Renders `now()` on PostgreSQL (a `timestamptz`, start of the transaction),
@@ -68,34 +65,13 @@ class utcnow(FunctionElement[datetime]):
     with six digits as SQLAlchemy writes bound values: SQLite compares them as text,
     so a value read back and sent again must match itself).
     Usable as a `server_default`, an `onupdate` and in statements:
-    `update(Hero).values(updated_at=utcnow())`.
+    `update(Hero).values(updated_at=utcnow())`. Each backend's profile renders it.
     """
 
     __module__ = "sqlmodel_production.models"
 
     type = UTCDateTime()
     inherit_cache = True
-
-
-@compiles(utcnow)
-def _utcnow_default(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
-    return "CURRENT_TIMESTAMP"
-
-
-@compiles(utcnow, "postgresql")
-def _utcnow_postgresql(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
-    return "now()"
-
-
-@compiles(utcnow, "mysql")
-@compiles(utcnow, "mariadb")
-def _utcnow_mariadb(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
-    return "UTC_TIMESTAMP(6)"
-
-
-@compiles(utcnow, "sqlite")
-def _utcnow_sqlite(element: utcnow, compiler: SQLCompiler, **kw: Any) -> str:
-    return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
 
 # The range of each integer column type: checked at the edge, a larger number is a 422

@@ -24,6 +24,7 @@ from ._profile import Pooler as Pooler
 from ._profile import Profile as Profile
 from ._profile import Row as Row
 from ._profile import Upsert as Upsert
+from ._profile import current_utc as current_utc
 from ._profile import exact_text as exact_text
 from ._profile import never as never
 from ._profile import sort_value as sort_value
@@ -38,6 +39,7 @@ __all__ = [
     "Row",
     "Upsert",
     "autocommits",
+    "current_utc",
     "exact_text",
     "never",
     "profile_of",

@@ -38,6 +38,7 @@ from ._profile import (
     ConnectionSettings,
     Profile,
     Row,
+    current_utc,
     exact_text,
     never,
     sort_value,
@@ -74,6 +75,13 @@ def _float(type_: sa.Float[Any], compiler: GenericTypeCompiler, **kw: Any) -> st
 def _sort_value(element: sort_value, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     return f"CAST({column} AS CHAR)" if isinstance(element.type, sa.Enum) else column
+
+
+@compiles(current_utc, "mysql")
+@compiles(current_utc, "mariadb")
+def _current_utc(element: current_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # Microseconds, and UTC whatever the session's time zone.
+    return "UTC_TIMESTAMP(6)"
 
 
 @compiles(exact_text, "mysql")

@@ -32,13 +32,22 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from sqlmodel_production._compat import await_, raise_adapted_error, type_affinity
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import NativeDriver, Prepared, RunPrepared
 
 from ._common import by_key, insert_values, upsert_on_conflict
-from ._profile import Backend, ConnectionSettings, Pooler, Profile, Row
+from ._profile import (
+    Backend,
+    ConnectionSettings,
+    Pooler,
+    Profile,
+    Row,
+    current_utc,
+)
 
 UNNEST_BATCH = 10_000
 """Rows per `INSERT ... SELECT FROM unnest(...)` statement."""
@@ -387,6 +396,12 @@ def _read_error(error: BaseException, sqlstate: str) -> ClassifiedError | None:
         table=table,
         columns=columns,
     )
+
+
+@compiles(current_utc, "postgresql")
+def _current_utc(element: current_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # A timestamptz: the start of the transaction.
+    return "now()"
 
 
 PROFILE = Profile(

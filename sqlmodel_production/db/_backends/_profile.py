@@ -37,6 +37,7 @@ __all__ = [
     "Row",
     "Upsert",
     "InsertBatch",
+    "current_utc",
     "exact_text",
     "never",
     "sort_value",
@@ -213,3 +214,14 @@ class exact_text(sa.ColumnElement[bool]):
 @compiles(exact_text)
 def _exact_text(element: exact_text, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.exact, **kw)
+
+
+class current_utc(FunctionElement[Any]):
+    """The database's current UTC time; each profile renders its own (`models.utcnow` is its typed face)."""
+
+    inherit_cache = True
+
+
+@compiles(current_utc)
+def _current_utc(element: current_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"

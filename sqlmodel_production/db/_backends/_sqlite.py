@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from sqlmodel_production.db._error_codes import ClassifiedError, ErrorKind
 from sqlmodel_production.db._prepared import RunPrepared, dicts
 
 from ._common import by_key, insert_statement, upsert_on_conflict
-from ._profile import Backend, ConnectionSettings, Profile, Row, never
+from ._profile import Backend, ConnectionSettings, Profile, Row, current_utc, never
 
 
 def _connect_args(settings: ConnectionSettings, async_: bool) -> dict[str, Any]:
@@ -112,6 +114,13 @@ def _read_error(error: BaseException, name: str) -> ClassifiedError | None:
         table=tables.pop() if len(tables) == 1 else None,
         columns=tuple(c.rpartition(".")[2] for c in qualified),
     )
+
+
+@compiles(current_utc, "sqlite")
+def _current_utc(element: current_utc, compiler: SQLCompiler, **kw: Any) -> str:
+    # UTC with milliseconds, written with six digits as SQLAlchemy writes bound values:
+    # SQLite compares them as text, so a value read back and sent again matches itself.
+    return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
 
 def _in_memory(url: URL) -> bool:
