@@ -123,10 +123,8 @@ def link_router(
         limit=limit,
     )
     stamped = stamp.columns if stamp is not None else ()
-    if unknown := [c for c in stamped if c not in links.table.c]:
-        raise ValueError(
-            f"RowStamp names columns {link.__name__} does not have: {', '.join(unknown)}"
-        )
+    if stamp is not None:
+        stamp.check(links.table, link.__name__)
     if data is None:
         # PUT replaces the link's data: absent fields take their defaults.
         keys = [links.parent_key.name, links.child_key.name, *stamped]

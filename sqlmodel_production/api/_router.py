@@ -72,9 +72,7 @@ def crud_router(
     `{"ok": true}`. Database errors become 409 / 422 / 503 once
     `install_error_handlers(app)` is called.
 
-    How the endpoints use sessions (none unless needed; yours when a route
-    dependency or an override gives one): docs/crud.md, "How the generated
-    routes differ from hand-written endpoints".
+    How the endpoints use sessions: docs/crud.md.
 
     Args:
         model: the table model (single-column primary key).
@@ -84,16 +82,13 @@ def crud_router(
         async_: async endpoints (on `AsyncSession`s), or sync ones (on `Session`s).
         name: the model's name in messages and operation ids; the class name by default.
         tags: OpenAPI tags; the last segment of `prefix` by default.
-        filters: fields (and operators) clients may filter the list on, own (`"age"`)
-            or related (`"author.name"`: `?author__name__ilike=terry%`); any other
-            query parameter is a 422. Allow only related fields clients may read.
-        search: string fields (own or related) the list's `q` parameter searches,
-            ignoring case; none: no `q`.
+        filters: fields (and operators) the list filters on, own (`"age"`) or related
+            (`"author.name"`); any other query parameter is a 422.
+        search: string fields (own or related) the list's `q` searches, ignoring case.
         order_by: fields clients may order the list by (`order_by=-age,name`).
         default_order: the list's order when the client gives none.
         max_limit: the largest page.
-        include: relationships the read endpoint returns, each with its schema:
-            `{"team": TeamPublic}` or `{"heroes": HeroPublic}`; loaded eagerly.
+        include: relationships the read endpoint returns, each with its schema: `{"team": TeamPublic}`.
         include_limit: the most rows an included to-many relationship returns, for
             all or by relationship; a cut list is named in `X-Include-Truncated`.
         exclude: endpoints not to create.
@@ -101,30 +96,18 @@ def crud_router(
         route_dependencies: dependencies of some endpoints only.
         created_status: 201 to answer creates with `201 Created` and a `Location`.
         deleted_status: 204 to answer deletes with an empty `204 No Content`.
-        max_body_size: the largest request body (create, update, bulk), in bytes;
-            a larger one is answered 413 before it is parsed. 2 MiB by default.
-        require_if_match: for a versioned model (`Versioned`), answer PATCH and
-            DELETE without `If-Match` with `428 Precondition Required`.
-        scope: the rows a request may see and write (`RowScope`: an owner, a
-            tenant); a row outside it is a 404 on every endpoint.
-        stamp: columns creates and updates write from a dependency, never from
-            the client (`RowStamp`: who created or last changed a row).
-        on_write: a function called with each write (`WriteEvent`: what was
-            created, updated, deleted or restored) inside the write's transaction,
-            to keep an audit table or an outbox; if it raises, the write is rolled back.
-        deleted_rows: for a `SoftDelete` model, the dependencies (an admin check)
-            of `GET {prefix}/deleted/` (the list over soft-deleted rows),
-            `GET {prefix}/deleted/{id}` (one of them), `DELETE {prefix}/deleted/{id}`
-            (purge: remove it for good) and `POST {prefix}/{id}/restore`; None:
-            no such endpoints.
-        on_delete: for a `SoftDelete` model, what `DELETE` does to the live
-            children of its one-to-many relationships, by relationship:
-            `{"tasks": "cascade"}` soft-deletes them in the same transaction (the
-            children need soft delete too), `{"tasks": "refuse"}` answers 409
-            while there are live ones. Checked when the router is built.
+        max_body_size: the largest body in bytes (2 MiB); a larger one is a 413, unparsed.
+        require_if_match: answer PATCH and DELETE of a `Versioned` model without `If-Match` with 428.
+        scope: the rows a request may see and write (`RowScope`); outside it, a 404.
+        stamp: columns writes take from a dependency, never from the client (`RowStamp`).
+        on_write: called with each write (`WriteEvent`) in the write's transaction (an
+            audit table, an outbox); if it raises, the write is rolled back.
+        deleted_rows: for a `SoftDelete` model, the dependencies (an admin check) of the
+            endpoints over soft-deleted rows: list, read one, purge and restore; None: none.
+        on_delete: for a `SoftDelete` model, what `DELETE` does to live children, by
+            relationship: `"cascade"` (soft-deletes them too) or `"refuse"` (a 409).
         conventions: the shape clients expect where it is not the package's
-            (`Conventions`: a list envelope, `PUT`, the delete's body, the path
-            parameter's and paging parameters' names, 403 outside the scope).
+            (`Conventions`: a list envelope, `PUT`, names, 403 outside the scope).
 
     Example:
         ```python
@@ -189,11 +172,7 @@ def _schemas_and_repository(
     """The router's schemas (the scoped and stamped columns read-only) and the repository serving them."""
     read_only = (*(scope.columns if scope else ()), *(stamp.columns if stamp else ()))
     if stamp is not None:
-        table = model.__table__  # type: ignore[attr-defined]
-        if unknown := [c for c in stamp.columns if c not in table.c]:
-            raise ValueError(
-                f"RowStamp names columns {model.__name__} does not have: {', '.join(unknown)}"
-            )
+        stamp.check(model.__table__, model.__name__)  # type: ignore[attr-defined]
         if clash := [c for c in stamp.columns if scope and c in scope.columns]:
             raise ValueError(
                 f"RowStamp and RowScope both write {', '.join(clash)}: give it to one of them"

@@ -66,6 +66,17 @@ class RowStamp:
         """Every column the stamp writes."""
         return tuple(dict.fromkeys((*self.on_create, *self.on_update)))
 
+    def check(self, table: Any, owner: str) -> None:
+        """Refuse, when a router is built, a stamp naming columns `table` lacks.
+
+        Raises:
+            ValueError: a column named is not one of `table` (`owner` names it).
+        """
+        if unknown := [c for c in self.columns if c not in table.c]:
+            raise ValueError(
+                f"RowStamp names columns {owner} does not have: {', '.join(unknown)}"
+            )
+
     def parameter(self) -> inspect.Parameter:
         """The endpoint parameter through which FastAPI hands the value over."""
         return inspect.Parameter(

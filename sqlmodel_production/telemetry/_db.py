@@ -122,7 +122,7 @@ class EngineTelemetry:
         self.engines = [e for e in self.engines if e.pool_name != info.pool_name]
         self.engines.append(info)
         engine = info.engine
-        before, after, failed = self._listeners(info)
+        before, after, failed = _StatementListeners(self, info).listeners()
         event.listen(engine, "before_cursor_execute", before, retval=True)
         event.listen(engine, "after_cursor_execute", after)
         # First: the package's own handler raises `ConnectionLost`, which stops the others.
@@ -163,130 +163,6 @@ class EngineTelemetry:
 
     # --- statements -----------------------------------------------------------------
 
-    def _listeners(self, info: EngineInfo) -> tuple[Any, Any, Any]:
-        engine = info.engine
-        url = engine.url
-        profile = profile_of(engine.dialect.name)
-        # The backends' names are the semantic conventions' `db.system.name` values.
-        base: dict[str, Any] = {"db.system.name": profile.backend.value}
-        if url.host:
-            base["server.address"] = url.host
-            base["server.port"] = url.port or engine.dialect.default_port()  # type: ignore[attr-defined]
-        if url.database and not profile.embedded:
-            base["db.namespace"] = url.database
-        metric_base = {**base, "db.client.connection.pool.name": info.pool_name}
-        span_base = {**base, "sqlmodel_production.db.node": info.node}
-        if info.node == "replica":
-            span_base["sqlmodel_production.db.replica"] = info.index
-        tracer, meter_on = self.tracer, self.meter is not None
-        slow_threshold, comments = self.slow_threshold, self.sql_comments
-        recorders: dict[
-            tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
-        ] = {}
-        span_attributes: dict[Summary, dict[str, Any]] = {}
-
-        @direct_safe
-        def before(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> tuple[str, Any]:
-            if context is None:
-                return statement, parameters
-            summary = summarize(statement)
-            span = token = None
-            if tracer is not None:
-                parent = trace.get_current_span().get_span_context()
-                if not parent.is_valid or parent.trace_flags.sampled:
-                    attributes = span_attributes.get(summary)
-                    if attributes is None:
-                        attributes = span_attributes[summary] = {
-                            **span_base,
-                            "db.operation.name": summary.operation,
-                            "db.query.summary": summary.text,
-                            **_collection(summary.collection),
-                        }
-                    span = tracer.start_span(
-                        attributes["db.query.summary"],
-                        kind=SpanKind.CLIENT,
-                        attributes=attributes,  # the SDK copies them
-                    )
-                    # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
-                    token = otel_context.attach(
-                        otel_context.set_value(
-                            _SUPPRESS, True, trace.set_span_in_context(span)
-                        )
-                    )
-                    if comments and span.get_span_context().trace_flags.sampled:
-                        statement = statement + _traceparent(span)
-            setattr(context, _STATE, (perf_counter(), span, token, summary))
-            return statement, parameters
-
-        def finish(context: Any, error: BaseException | None) -> None:
-            state = getattr(context, _STATE, None)
-            if state is None:
-                return
-            setattr(context, _STATE, None)
-            started, span, token, summary = state
-            seconds = perf_counter() - started
-            if token is not None:
-                otel_context.detach(token)
-            found = classify(error) if error is not None else None
-            error_type = (
-                None
-                if error is None
-                else (found.kind.value if found else type(error).__name__)
-            )
-            if span is not None:
-                if error is not None:
-                    span.set_attribute("error.type", error_type or "")
-                    if found is not None and found.code:
-                        span.set_attribute("db.response.status_code", str(found.code))
-                    span.record_exception(error)
-                    span.set_status(Status(StatusCode.ERROR))
-                span.end()
-            if meter_on:
-                bound = recorders.get((summary, error_type))
-                if bound is None:
-                    attributes = {
-                        **metric_base,
-                        "db.operation.name": summary.operation,
-                        **_collection(summary.collection),
-                    }
-                    if error_type is not None:
-                        attributes["error.type"] = error_type
-                    bound = recorders[summary, error_type] = (
-                        self.duration.bind(attributes),
-                        attributes,
-                    )
-                recorder, attributes = bound
-                recorder.record(seconds)
-                if seconds >= slow_threshold:
-                    self.slow.add(1, attributes)
-
-        @direct_safe
-        def after(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> None:
-            finish(context, None)
-
-        @direct_safe
-        def failed(failure: Any) -> None:
-            context = failure.execution_context
-            if context is not None:
-                error = failure.sqlalchemy_exception or failure.original_exception
-                finish(context, error)
-
-        return before, after, failed
-
     # --- pools ----------------------------------------------------------------------
 
     def _pools(self) -> Iterable[tuple[str, QueuePool]]:
@@ -321,6 +197,152 @@ class EngineTelemetry:
                 yield Observation(
                     pool.size() + overflow, {"db.client.connection.pool.name": name}
                 )
+
+
+class _StatementListeners:
+    """One engine's statement listeners: a client span per statement, its duration, slow ones."""
+
+    def __init__(self, telemetry: EngineTelemetry, info: EngineInfo) -> None:
+        engine = info.engine
+        url = engine.url
+        profile = profile_of(engine.dialect.name)
+        # The backends' names are the semantic conventions' `db.system.name` values.
+        base: dict[str, Any] = {"db.system.name": profile.backend.value}
+        if url.host:
+            base["server.address"] = url.host
+            base["server.port"] = url.port or engine.dialect.default_port()  # type: ignore[attr-defined]
+        if url.database and not profile.embedded:
+            base["db.namespace"] = url.database
+        self.metric_base = {**base, "db.client.connection.pool.name": info.pool_name}
+        self.span_base = {**base, "sqlmodel_production.db.node": info.node}
+        if info.node == "replica":
+            self.span_base["sqlmodel_production.db.replica"] = info.index
+        self.telemetry = telemetry
+        self.tracer = telemetry.tracer
+        self.meter_on = telemetry.meter is not None
+        self.recorders: dict[
+            tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
+        ] = {}
+        self.span_attributes: dict[Summary, dict[str, Any]] = {}
+
+    def listeners(self) -> tuple[Any, Any, Any]:
+        """`before_cursor_execute`, `after_cursor_execute` and `handle_error`, safe on the driver path."""
+        start, finish = self.start, self.finish
+
+        @direct_safe
+        def before(
+            conn: Any,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: Any,
+            executemany: bool,
+        ) -> tuple[str, Any]:
+            if context is None:
+                return statement, parameters
+            return start(context, statement), parameters
+
+        @direct_safe
+        def after(
+            conn: Any,
+            cursor: Any,
+            statement: str,
+            parameters: Any,
+            context: Any,
+            executemany: bool,
+        ) -> None:
+            finish(context, None)
+
+        @direct_safe
+        def failed(failure: Any) -> None:
+            context = failure.execution_context
+            if context is not None:
+                error = failure.sqlalchemy_exception or failure.original_exception
+                finish(context, error)
+
+        return before, after, failed
+
+    def start(self, context: Any, statement: str) -> str:
+        """Start the statement's span (under a sampled or no parent); the statement to send."""
+        summary = summarize(statement)
+        span = token = None
+        tracer = self.tracer
+        if tracer is not None:
+            parent = trace.get_current_span().get_span_context()
+            if not parent.is_valid or parent.trace_flags.sampled:
+                attributes = self.span_attributes.get(summary)
+                if attributes is None:
+                    attributes = self.span_attributes[summary] = {
+                        **self.span_base,
+                        "db.operation.name": summary.operation,
+                        "db.query.summary": summary.text,
+                        **_collection(summary.collection),
+                    }
+                span = tracer.start_span(
+                    attributes["db.query.summary"],
+                    kind=SpanKind.CLIENT,
+                    attributes=attributes,  # the SDK copies them
+                )
+                # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
+                token = otel_context.attach(
+                    otel_context.set_value(
+                        _SUPPRESS, True, trace.set_span_in_context(span)
+                    )
+                )
+                sampled = span.get_span_context().trace_flags.sampled
+                if self.telemetry.sql_comments and sampled:
+                    statement = statement + _traceparent(span)
+        setattr(context, _STATE, (perf_counter(), span, token, summary))
+        return statement
+
+    def finish(self, context: Any, error: BaseException | None) -> None:
+        """End the statement's span and record its duration (and whether it was slow)."""
+        state = getattr(context, _STATE, None)
+        if state is None:
+            return
+        setattr(context, _STATE, None)
+        started, span, token, summary = state
+        seconds = perf_counter() - started
+        if token is not None:
+            otel_context.detach(token)
+        found = classify(error) if error is not None else None
+        error_type = (
+            None
+            if error is None
+            else (found.kind.value if found else type(error).__name__)
+        )
+        if span is not None:
+            if error is not None:
+                span.set_attribute("error.type", error_type or "")
+                if found is not None and found.code:
+                    span.set_attribute("db.response.status_code", str(found.code))
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR))
+            span.end()
+        if self.meter_on:
+            recorder, attributes = self._recorder(summary, error_type)
+            recorder.record(seconds)
+            if seconds >= self.telemetry.slow_threshold:
+                self.telemetry.slow.add(1, attributes)
+
+    def _recorder(
+        self, summary: Summary, error_type: str | None
+    ) -> tuple[Recorder, dict[str, Any]]:
+        """The duration histogram bound to a statement's attributes, made once per kind."""
+        bound = self.recorders.get((summary, error_type))
+        if bound is None:
+            attributes = {
+                **self.metric_base,
+                "db.operation.name": summary.operation,
+                **_collection(summary.collection),
+            }
+            if error_type is not None:
+                attributes["error.type"] = error_type
+            bound = self.recorders[summary, error_type] = (
+                self.telemetry.duration.bind(attributes),
+                attributes,
+            )
+        return bound
 
 
 def _traceparent(span: Any) -> str:
