@@ -23,6 +23,7 @@ __all__ = [
     "InvalidQuery",
     "InvalidScope",
     "NPlusOneWarning",
+    "OutsideScope",
     "ReferenceNotFound",
     "RepeatedQueryWarning",
     "SQLModelProductionError",
@@ -81,6 +82,34 @@ class ReferenceNotFound(SQLModelProductionError):
         self.columns = columns
         self.constraint = constraint
         self.row = row
+
+
+class OutsideScope(SQLModelProductionError, ValueError):
+    """A row to create names a value of a scoped column that the request's scope does not give.
+
+    Raised by `Repository.create` (and, one per row, inside `create_many`'s
+    `BulkValidationError`) when a row names its tenant itself: a user in orgs 7
+    and 9 creating a row in org 8. `install_error_handlers` answers 422, the
+    column in `loc`; nothing is written.
+
+    Attributes:
+        column: the scoped column.
+        row: the index of the row at fault in a bulk create.
+    """
+
+    def __init__(self, column: str, *, row: int | None = None) -> None:
+        where = "" if row is None else f" (row {row})"
+        super().__init__(f"{column}{where} is not a value of the request's scope")
+        self.column = column
+        self.row = row
+
+    def error(self) -> dict[str, Any]:
+        """The pydantic-style error (`loc` from the row's index, if any)."""
+        loc = [self.column] if self.row is None else [self.row, self.column]
+        return {"type": "outside_scope", "loc": loc, "msg": _OUTSIDE_SCOPE}
+
+
+_OUTSIDE_SCOPE = "Not a value of your scope: give one of the values you may write"
 
 
 class LiveChildren(SQLModelProductionError):

@@ -10,8 +10,10 @@ SQLAlchemy exception means, it subclasses that one too, so existing
     │                                     acceptable; the API answers 422 naming the parameter
     ├── BulkValidationError (ValueError)  rows of a bulk create are invalid; nothing was written
     ├── InvalidScope                      a RowScope's dependency returned no usable scope
-    │                                     (None, {}, a None value, no stamp for a
+    │                                     (None, {}, a None value, no value for a
     │                                     create); 500 naming the dependency
+    ├── OutsideScope (ValueError)         a row to create names a scoped value its request's
+    │                                     scope does not give; 422 naming the column
     ├── ReferenceNotFound                 a write's foreign key names no live row inside the
     │                                     scope; 422, as a reference to a missing row
     ├── LiveChildren                      a soft delete refused while live children exist
@@ -53,6 +55,7 @@ from sqlmodel_production._exceptions import InvalidQuery as InvalidQuery
 from sqlmodel_production._exceptions import InvalidScope as InvalidScope
 from sqlmodel_production._exceptions import LiveChildren as LiveChildren
 from sqlmodel_production._exceptions import NPlusOneWarning as NPlusOneWarning
+from sqlmodel_production._exceptions import OutsideScope as OutsideScope
 from sqlmodel_production._exceptions import ReferenceNotFound as ReferenceNotFound
 from sqlmodel_production._exceptions import RepeatedQueryWarning as RepeatedQueryWarning
 from sqlmodel_production._exceptions import (
@@ -80,6 +83,7 @@ __all__ = [
     "LiveChildren",
     "NPlusOneError",
     "NPlusOneWarning",
+    "OutsideScope",
     "ReferenceNotFound",
     "RepeatedQueryWarning",
     "SQLModelProductionError",

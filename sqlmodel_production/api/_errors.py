@@ -22,6 +22,7 @@ from sqlmodel_production._exceptions import (
     InvalidQuery,
     InvalidScope,
     LiveChildren,
+    OutsideScope,
     ReferenceNotFound,
     StaleVersion,
 )
@@ -155,7 +156,8 @@ def install_error_handlers(
     Installs handlers for SQLAlchemy's and the drivers' errors (classified by
     `classify`, answered by `error_response`), socket errors of a lost
     connection (503), `InvalidQuery` (422 naming the query parameter),
-    `InvalidScope` (500 naming the row scope's dependency), `ReferenceNotFound`
+    `InvalidScope` (500 naming the row scope's dependency), `OutsideScope`
+    (422 naming the scoped column in the body), `ReferenceNotFound`
     (422, as a missing reference), `LiveChildren` (409, as a row still
     referenced, the relationship in `fields`), `StaleVersion` and SQLAlchemy's `StaleDataError`
     (412 / 409), and replaces
@@ -186,6 +188,7 @@ def install_error_handlers(
     app.add_exception_handler(OSError, _driver_error)
     app.add_exception_handler(orm_exc.StaleDataError, _stale_row)
     app.add_exception_handler(InvalidScope, _invalid_scope)
+    app.add_exception_handler(OutsideScope, _outside_scope)
     app.add_exception_handler(ReferenceNotFound, _reference_not_found)
     app.add_exception_handler(LiveChildren, _live_children)
     app.add_middleware(CancelledRequests)
@@ -232,6 +235,13 @@ async def _invalid_query(request: Request, exc: Exception) -> JSONResponse:
 async def _invalid_scope(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s", exc)
     return JSONResponse({"detail": str(exc), "code": "invalid_scope"}, status_code=500)
+
+
+async def _outside_scope(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OutsideScope)
+    error = exc.error()
+    error["loc"] = ["body", *error["loc"]]
+    return JSONResponse({"detail": [error]}, status_code=422)
 
 
 async def _reference_not_found(request: Request, exc: Exception) -> JSONResponse:

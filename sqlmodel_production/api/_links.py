@@ -34,7 +34,7 @@ from sqlmodel_production.api._responses import (
 from sqlmodel_production.api._routes import Routes
 from sqlmodel_production.api._scope import RowScope
 from sqlmodel_production.api._stamp import RowStamp, stamp_of
-from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkTable, Side
+from sqlmodel_production.crud.internal import INCLUDE_LIMIT, LinkScope, LinkTable, Side
 from sqlmodel_production.db.internal import (
     Runner,
     SessionLike,
@@ -199,7 +199,7 @@ class _Link:
             f"{self.names[side]}With{suffix}", __base__=self.publics[side], **fields
         )
 
-    def scope_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def scope_params(self, values: Mapping[str, Any]) -> LinkScope:
         scope = self.scope.of(values) if self.scope is not None else None
         return self.links.scope_parameters(scope)
 

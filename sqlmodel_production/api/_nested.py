@@ -21,7 +21,13 @@ from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._responses import etag_headers
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import Repository
-from sqlmodel_production.crud.internal import INCLUDE_LIMIT, RelatedLoad, related_load
+from sqlmodel_production.crud.internal import (
+    INCLUDE_LIMIT,
+    RelatedLoad,
+    related_load,
+    scope_condition,
+    scope_shape,
+)
 from sqlmodel_production.db.internal import Prepared, Runner
 from sqlmodel_production.models import SoftDelete
 
@@ -129,7 +135,6 @@ def _read_one(read: _Read) -> Logic:
 def _read_with_orm(read: _Read) -> Logic:
     """Included schemas the Core path cannot fill (nested ones): the ORM loads the objects."""
     repository, model, include = read.repository, read.repository.model, read.include
-    criteria = repository.criteria(read.scoped)
     loaders: list[Any] = [selectinload(getattr(model, key)) for key in include]
     related_classes = [getattr(model, key).property.mapper.class_ for key in include]
     for (
@@ -140,31 +145,30 @@ def _read_with_orm(read: _Read) -> Logic:
 
     def scoped_loaders(scope: Mapping[str, Any] | None) -> list[Any]:
         """Related rows of another scope stay out, as on the Core path."""
-        return [
-            with_loader_criteria(
-                related,
-                sa.and_(
-                    *[
-                        getattr(related, c) == scope[c]
-                        for c in read.scoped
-                        if c in related.__table__.c
-                    ]
-                ),
-            )
-            for related in related_classes
-            if scope and any(c in related.__table__.c for c in read.scoped)
-        ]
+        found = []
+        for related in related_classes:
+            conditions = [
+                condition
+                for c in read.scoped
+                if scope
+                and c in related.__table__.c
+                and (condition := scope_condition(getattr(related, c), scope[c]))
+                is not None
+            ]
+            if conditions:
+                found.append(with_loader_criteria(related, sa.and_(*conditions)))
+        return found
 
     def read_with_orm(session: Session, **values: Any) -> Any:
         scope = scope_of(read.scope, values)
         query = (
             sa.select(model)
-            .where(repository.pk == values[read.id_name], *criteria)
+            .where(
+                repository.pk == values[read.id_name], *repository.criteria(scope or {})
+            )
             .options(*loaders, *scoped_loaders(scope))
         )
-        params = repository.scope_parameters(
-            scope, where="A read with included relationships"
-        )
+        params = repository.scope_parameters(scope, shaped=True)
         obj = session.scalars(query, params).first()
         if obj is None:
             raise read.missing(session, values)
@@ -190,23 +194,30 @@ def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
     """One statement per relationship, no identity map, no second validation."""
     repository = read.repository
     keys = {c for load in loads for c in load.keys} - set(repository.columns)
-    statement = Prepared(
-        sa.select(*repository.columns, *keys).where(
-            repository.pk == sa.bindparam("pk"), *repository.criteria(read.scoped)
-        )
-    )
+    statements: dict[Any, Prepared] = {}
     public_names = [c.name for c in repository.columns]
+
+    def statement_for(scope: Mapping[str, Any] | None) -> Prepared:
+        """The row's statement for a scope of this shape (one value, several, every one)."""
+        shape = scope_shape(scope)
+        found = statements.get(shape)
+        if found is None:
+            found = statements[shape] = Prepared(
+                sa.select(*repository.columns, *keys).where(
+                    repository.pk == sa.bindparam("pk"),
+                    *repository.criteria(scope or {}),
+                )
+            )
+        return found
 
     @on_reads
     def read_with_core(reads: Runner, **values: Any) -> Any:
         scope = scope_of(read.scope, values)
         params = {
             "pk": values[read.id_name],
-            **repository.scope_parameters(
-                scope, where="A read with included relationships"
-            ),
+            **repository.scope_parameters(scope, shaped=True),
         }
-        found = reads.first(statement, params)
+        found = reads.first(statement_for(scope), params)
         if found is None:
             raise read.missing(reads, values)
         data = {name: found[name] for name in public_names}

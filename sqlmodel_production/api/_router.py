@@ -169,8 +169,12 @@ def _schemas_and_repository(
     search: Collection[str],
     on_delete: Mapping[str, ChildAction] | None,
 ) -> tuple[Schemas, Repository[Any]]:
-    """The router's schemas (the scoped and stamped columns read-only) and the repository serving them."""
-    read_only = (*(scope.columns if scope else ()), *(stamp.columns if stamp else ()))
+    """The router's schemas (the scoped and stamped columns read-only, or create-only) and the repository serving them."""
+    named = scope.columns if scope and scope.named_on_create else ()
+    read_only = [
+        *(c for c in (scope.columns if scope else ()) if c not in named),
+        *(stamp.columns if stamp else ()),
+    ]
     if stamp is not None:
         stamp.check(model.__table__, model.__name__)  # type: ignore[attr-defined]
         if clash := [c for c in stamp.columns if scope and c in scope.columns]:
@@ -178,7 +182,7 @@ def _schemas_and_repository(
                 f"RowStamp and RowScope both write {', '.join(clash)}: give it to one of them"
             )
     schemas = schemas or derive_schemas(
-        model, write_only=write_only, read_only=read_only
+        model, write_only=write_only, read_only=read_only, create_only=named
     )
     repository = Repository(
         model,

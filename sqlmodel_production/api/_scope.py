@@ -32,15 +32,18 @@ class RowScope:
 
     For each column the dependency returns one value, several (a list or a set:
     a user in several orgs sees the rows of each), or `RowScope.ALL` (every
-    row: a super-admin). A create writes one value: with several or all, give
-    it as the stamp (`RowScope.any_of(7, 9, stamp=7)`,
-    `RowScope.all(stamp=user.id)`); without a stamp a create is refused
-    (`InvalidScope`). Included relationships (`include=`) and `link_router`
-    take one value per column.
+    row: a super-admin). A create writes one value per column: with
+    `named_on_create=True` the client names it in the body (one of the
+    request's values, any value with `RowScope.ALL`; another is a 422 naming
+    the column); otherwise the scope's one value, or the stamp several or all
+    give (`RowScope.any_of(7, 9, stamp=7)`, `RowScope.all(stamp=user.id)`);
+    with neither, a create is refused (`InvalidScope`).
 
     Args:
         dependency: returns `{column: value}` for the current request.
         *columns: the scoped columns, exactly the keys the dependency returns.
+        named_on_create: a create names the scoped columns in its body (they are
+            required in the Create schema, and still cannot be changed).
 
     Example:
         ```python
@@ -53,9 +56,10 @@ class RowScope:
 
     dependency: Callable[..., Mapping[str, Any]]
     columns: tuple[str, ...]
+    named_on_create: bool
 
     ALL: ClassVar[ScopeValues] = ScopeValues()
-    """Every value of a column: no condition on it (a super-admin); a create is refused."""
+    """Every value of a column: no condition on it (a super-admin); a create names its value."""
 
     @staticmethod
     def all(*, stamp: Any) -> ScopeValues:
@@ -64,13 +68,16 @@ class RowScope:
 
     @staticmethod
     def any_of(*values: Any, stamp: Any = None) -> ScopeValues:
-        """Any of `values`; a create writes `stamp` (one of them), or is refused without one."""
+        """Any of `values`; a create writes the one it names, else `stamp` (one of them)."""
         if stamp is None:
             return ScopeValues(frozenset(values))
         return ScopeValues(frozenset(values), stamp=stamp)
 
     def __init__(
-        self, dependency: Callable[..., Mapping[str, Any]], *columns: str
+        self,
+        dependency: Callable[..., Mapping[str, Any]],
+        *columns: str,
+        named_on_create: bool = False,
     ) -> None:
         if not columns:
             raise TypeError(
@@ -78,6 +85,7 @@ class RowScope:
             )
         object.__setattr__(self, "dependency", dependency)
         object.__setattr__(self, "columns", tuple(columns))
+        object.__setattr__(self, "named_on_create", named_on_create)
 
     def parameter(self) -> inspect.Parameter:
         """The endpoint parameter through which FastAPI hands the scope over."""

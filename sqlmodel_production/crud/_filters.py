@@ -36,7 +36,7 @@ from sqlmodel_production.crud._operators import (
     Kind,
     Operator,
 )
-from sqlmodel_production.crud._scope import ScopeValues, scope_value
+from sqlmodel_production.crud._scope import scope_condition
 from sqlmodel_production.models import WRITE_ONLY, SoftDelete
 
 __all__ = [
@@ -275,7 +275,7 @@ class _Path:
                 bound
                 for name, value in scope.items()
                 if name in columns
-                and (bound := _scoped(columns[name], value)) is not None
+                and (bound := scope_condition(columns[name], value)) is not None
             ]
             if issubclass(related.class_, SoftDelete):
                 bounds.append(columns.deleted_at.is_(None))
@@ -460,14 +460,3 @@ def _pattern(name: str, pattern: str) -> str:
     raise InvalidQuery(
         name, "a backslash must be followed by %, _ or another backslash"
     )
-
-
-def _scoped(column: sa.ColumnElement[Any], given: Any) -> Clause | None:
-    """A related row's condition for one scoped column (None: every value)."""
-    value = scope_value(given)
-    if not isinstance(value, ScopeValues):
-        equal: Clause = column == value
-        return equal
-    if value.values is None:
-        return None
-    return column.in_(list(value.values))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,9 +14,10 @@ from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyse
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Page, Repository, Row
+from sqlmodel_production.crud._scope import ShapeNames, scope_shape
 from sqlmodel_production.db.internal import Prepared, Runner
 
-__all__ = ["LinkTable", "Side"]
+__all__ = ["LinkScope", "LinkTable", "Side"]
 
 Side = Literal["parent", "child"]
 
@@ -69,7 +70,7 @@ class LinkTable:
             for c in self.table.columns
             if c is not self.parent_key and c is not self.child_key
         ]
-        self._sides = {
+        self._sides: dict[Side, Repository[Any]] = {
             "parent": Repository(parent, public=parent_public),
             "child": Repository(child, public=child_public),
         }
@@ -84,81 +85,59 @@ class LinkTable:
                 f"The scope's {', '.join(missing)} is a column of neither "
                 f"{parent.__name__} nor {child.__name__}"
             )
-        parent_where = self._sides["parent"].criteria(self._on_side["parent"])
-        child_where = self._sides["child"].criteria(self._on_side["child"])
-        self.guarded = bool(parent_where or child_where)
+        self.columns = {
+            "parent": _public_columns(parent_table, parent_public),
+            "child": _public_columns(child_table, child_public),
+        }
+        self._shaped: dict[tuple[ShapeNames, ShapeNames], _Shaped] = {}
+        one_each = self._statements(dict.fromkeys(scoped))
+        self.guarded = bool(one_each.where["parent"] or one_each.where["child"])
         """Whether a side can be absent for a row that exists (a scope, soft delete)."""
-        parent_columns = _public_columns(parent_table, parent_public)
-        child_columns = _public_columns(child_table, child_public)
-        key: sa.BindParameter[Any] = sa.bindparam("id")
-        self._parent = Prepared(
-            sa.select(*parent_columns).where(self.parent_pk == key, *parent_where)
-        )
-        self._children = Prepared(
-            sa.select(*child_columns, *self.data_columns)
-            .join(self.table, self.child_key == self.child_pk)
-            .where(self.parent_key == key, *child_where)
-            .order_by(self.child_pk)
-            .limit(limit + 1)
-        )
-        self._listed = {
-            "parent": _Listed(
-                parent_table,
-                self.parent_pk,
-                parent_columns,
-                parent_where,
-                to_listed=self.parent_key,
-                to_other=self.child_key,
-            ),
-            "child": _Listed(
-                child_table,
-                self.child_pk,
-                child_columns,
-                child_where,
-                to_listed=self.child_key,
-                to_other=self.parent_key,
-            ),
-        }
-        self._pages: dict[tuple[Side, bool], Prepared] = {}
-        self._counts: dict[Side, Prepared] = {}
-        self._exists = {
-            "parent": Prepared(
-                sa.select(self.parent_pk).where(self.parent_pk == key, *parent_where)
-            ),
-            "child": Prepared(
-                sa.select(self.child_pk).where(self.child_pk == key, *child_where)
-            ),
-        }
         self._unlink = sa.delete(self.table).where(
             self.parent_key == sa.bindparam("parent"),
             self.child_key == sa.bindparam("child"),
         )
 
-    def scope_parameters(self, scope: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The statements' parameters for the request's scope values (none without a scope)."""
+    def scope_parameters(self, scope: Mapping[str, Any] | None) -> LinkScope:
+        """The request's scope for this table's statements: their shape and parameters."""
         if scope is None:
-            return {}
+            return LinkScope(self._statements({}), {})
         found: dict[str, Any] = {}
         for side, repo in self._sides.items():
             values = {c: scope[c] for c in self._on_side[side]}
-            found.update(repo.scope_parameters(values, where="A link route"))
-        return found
+            found.update(repo.scope_parameters(values, shaped=True))
+        return LinkScope(self._statements(scope), found)
 
-    def exists(
-        self, reads: Runner, side: Side, id: Any, scope: Mapping[str, Any]
-    ) -> bool:
+    def exists(self, reads: Runner, side: Side, id: Any, scope: LinkScope) -> bool:
         """Whether the side's row `id` exists inside the scope."""
-        return reads.first(self._exists[side], {"id": id, **scope}) is not None
+        statement = scope.statements.exists(side)
+        return reads.first(statement, {"id": id, **scope.params}) is not None
 
-    def parent(self, reads: Runner, id: Any, scope: Mapping[str, Any]) -> Row | None:
+    def parent(self, reads: Runner, id: Any, scope: LinkScope) -> Row | None:
         """The parent's Public columns; None if it is absent."""
-        return reads.first(self._parent, {"id": id, **scope})
+        return reads.first(scope.statements.parent(), {"id": id, **scope.params})
 
     def children(
-        self, reads: Runner, id: Any, scope: Mapping[str, Any]
+        self, reads: Runner, id: Any, scope: LinkScope
     ) -> tuple[list[Row], bool]:
         """The parent's first `limit` linked children, each with the link's data, by child key; whether there were more."""
-        return self._bounded(reads.all(self._children, {"id": id, **scope}))
+        rows = reads.all(scope.statements.children(), {"id": id, **scope.params})
+        return self._bounded(rows)
+
+    def _statements(self, scope: Mapping[str, Any]) -> _Shaped:
+        """The statements for a scope of this shape on each side (built on first use)."""
+        values = {
+            side: {c: scope[c] for c in self._on_side[side] if c in scope}
+            for side in self._sides
+        }
+        key = (scope_shape(values["parent"]), scope_shape(values["child"]))
+        found = self._shaped.get(key)
+        if found is None:
+            where: dict[Side, list[sa.ColumnElement[bool]]] = {
+                side: self._sides[side].criteria(values[side]) for side in self._sides
+            }
+            found = self._shaped[key] = _Shaped(self, where)
+        return found
 
     def repository(self, side: Side) -> Repository[Any]:
         """The repository of one side's table (its Public columns, its scope and soft delete)."""
@@ -169,7 +148,7 @@ class LinkTable:
         reads: Runner,
         listed: Side,
         id: Any,
-        scope: Mapping[str, Any],
+        scope: LinkScope,
         *,
         offset: int = 0,
         limit: int | None = None,
@@ -192,52 +171,22 @@ class LinkTable:
             raise InvalidQuery("cursor", "Give either offset or cursor, not both")
         keys = self._sides[listed].ordering.primary_key
         after = decode_cursor(keys, cursor) if cursor is not None else None
-        params: dict[str, Any] = {"id": id, **scope}
+        params: dict[str, Any] = {"id": id, **scope.params}
         params.update(offset=offset, limit=limit + 1)
         if after is not None:
             params["after0"] = after[0]
-        rows = reads.all(self._page(listed, after is not None), params)
+        rows = reads.all(scope.statements.page(listed, after is not None), params)
         next_cursor = None
         if len(rows) > limit:
             rows.pop()
             next_cursor = encode_cursor(keys, rows[-1])
         total = None
         if with_total:
-            row = reads.first(self._count(listed), {"id": id, **scope})
+            statement = scope.statements.count(listed)
+            row = reads.first(statement, {"id": id, **scope.params})
             assert row is not None
             total = int(next(iter(row.values())))
         return Page(rows, next_cursor, total)
-
-    def _page(self, listed: Side, after: bool) -> Prepared:
-        found = self._pages.get((listed, after))
-        if found is None:
-            side = self._listed[listed]
-            keys = self._sides[listed].ordering.primary_key
-            statement = (
-                sa.select(*side.columns, *self.data_columns)
-                .join(self.table, side.to_listed == side.pk)
-                .where(side.to_other == sa.bindparam("id"), *side.where)
-            )
-            if after:
-                after0 = sa.bindparam("after0", type_=side.pk.type)
-                statement = statement.where(keyset_clause(keys, (after0,)))
-            found = self._pages[(listed, after)] = Prepared(
-                statement.order_by(*self._sides[listed].ordering.clauses(keys))
-                .offset(sa.bindparam("offset", type_=sa.Integer()))
-                .limit(sa.bindparam("limit", type_=sa.Integer()))
-            )
-        return found
-
-    def _count(self, listed: Side) -> Prepared:
-        found = self._counts.get(listed)
-        if found is None:
-            side = self._listed[listed]
-            found = self._counts[listed] = Prepared(
-                sa.select(sa.func.count())
-                .select_from(self.table.join(side.table, side.to_listed == side.pk))
-                .where(side.to_other == sa.bindparam("id"), *side.where)
-            )
-        return found
 
     def _bounded(self, rows: list[Row]) -> tuple[list[Row], bool]:
         return rows[: self.limit], len(rows) > self.limit
@@ -283,18 +232,107 @@ class LinkTable:
         return bool(result.rowcount)
 
 
-@dataclass(frozen=True)
-class _Listed:
-    """One side as the rows of a page: linked, through the link table, to a row of the other side."""
+class _Shaped:
+    """A link table's read statements for one shape of scope on each side, each built on first use."""
 
-    table: sa.Table
-    pk: sa.Column[Any]
-    columns: list[sa.Column[Any]]
-    where: list[sa.ColumnElement[bool]]
-    to_listed: sa.Column[Any]
-    """The link table's foreign key to this side."""
-    to_other: sa.Column[Any]
-    """The link table's foreign key to the other side."""
+    def __init__(
+        self, links: LinkTable, where: Mapping[Side, list[sa.ColumnElement[bool]]]
+    ) -> None:
+        self.links = links
+        self.where = where
+        self._built: dict[Any, Prepared] = {}
+
+    def _once(self, key: Any, build: Callable[[], sa.Select[Any]]) -> Prepared:
+        found = self._built.get(key)
+        if found is None:
+            found = self._built[key] = Prepared(build())
+        return found
+
+    def exists(self, side: Side) -> Prepared:
+        """The side's row `id`'s key, if it is inside the scope."""
+        pk = self._sides(side)[0]
+        return self._once(
+            ("exists", side),
+            lambda: sa.select(pk).where(pk == sa.bindparam("id"), *self.where[side]),
+        )
+
+    def parent(self) -> Prepared:
+        """The parent row `id`'s Public columns."""
+        links = self.links
+        return self._once(
+            "parent",
+            lambda: sa.select(*links.columns["parent"]).where(
+                links.parent_pk == sa.bindparam("id"), *self.where["parent"]
+            ),
+        )
+
+    def children(self) -> Prepared:
+        """The parent row `id`'s linked children with the link's data, one more than the limit."""
+        links = self.links
+        return self._once(
+            "children",
+            lambda: (
+                sa.select(*links.columns["child"], *links.data_columns)
+                .join(links.table, links.child_key == links.child_pk)
+                .where(links.parent_key == sa.bindparam("id"), *self.where["child"])
+                .order_by(links.child_pk)
+                .limit(links.limit + 1)
+            ),
+        )
+
+    def page(self, listed: Side, after: bool) -> Prepared:
+        """A page of the `listed` side's rows linked to the other side's row `id`."""
+        links = self.links
+        pk, to_listed, to_other = self._sides(listed)
+        ordering = links.repository(listed).ordering
+
+        def build() -> sa.Select[Any]:
+            statement = (
+                sa.select(*links.columns[listed], *links.data_columns)
+                .join(links.table, to_listed == pk)
+                .where(to_other == sa.bindparam("id"), *self.where[listed])
+            )
+            if after:
+                after0 = sa.bindparam("after0", type_=pk.type)
+                statement = statement.where(
+                    keyset_clause(ordering.primary_key, (after0,))
+                )
+            return (
+                statement.order_by(*ordering.clauses(ordering.primary_key))
+                .offset(sa.bindparam("offset", type_=sa.Integer()))
+                .limit(sa.bindparam("limit", type_=sa.Integer()))
+            )
+
+        return self._once(("page", listed, after), build)
+
+    def count(self, listed: Side) -> Prepared:
+        """The number of the `listed` side's rows linked to the other side's row `id`."""
+        pk, to_listed, to_other = self._sides(listed)
+        return self._once(
+            ("count", listed),
+            lambda: (
+                sa.select(sa.func.count())
+                .select_from(self.links.table.join(pk.table, to_listed == pk))
+                .where(to_other == sa.bindparam("id"), *self.where[listed])
+            ),
+        )
+
+    def _sides(
+        self, listed: Side
+    ) -> tuple[sa.Column[Any], sa.Column[Any], sa.Column[Any]]:
+        """The listed side's key, the link's foreign key to it, and the one to the other side."""
+        links = self.links
+        if listed == "parent":
+            return links.parent_pk, links.parent_key, links.child_key
+        return links.child_pk, links.child_key, links.parent_key
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    """One request's scope, for a link table's statements: those of its shape, and their parameters."""
+
+    statements: _Shaped
+    params: dict[str, Any]
 
 
 def _public_columns(table: sa.Table, public: type[SQLModel]) -> list[sa.Column[Any]]:

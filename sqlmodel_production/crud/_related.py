@@ -8,7 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from sqlmodel_production.crud._scope import one_value_each
+from sqlmodel_production.crud._scope import (
+    ShapeNames,
+    scope_clause,
+    scope_parameters,
+    scope_shape,
+)
 from sqlmodel_production.db.internal import Prepared, Runner
 from sqlmodel_production.models import SoftDelete
 
@@ -25,7 +30,9 @@ class RelatedLoad:
     link table (many-to-many): the related rows' Public columns, in the
     relationship's `order_by` if it has one, else by the related primary key;
     a to-many relationship gives at most `limit` rows (one more is read to
-    tell whether some were left out).
+    tell whether some were left out). Related rows that carry the scoped
+    columns are read inside the request's scope: one value, several, or every
+    one (a statement for each shape, built once).
     """
 
     def __init__(
@@ -35,14 +42,15 @@ class RelatedLoad:
         keys: list[sa.Column[Any]],
         uselist: bool,
         limit: int,
-        scoped: tuple[str, ...] = (),
+        scoped: tuple[sa.Column[Any], ...] = (),
     ) -> None:
         self.name = name
-        self.statement = Prepared(statement)
         self.keys = keys
         self.uselist = uselist
         self.limit = limit
         self.scoped = scoped
+        self._statement = statement
+        self._statements: dict[ShapeNames, Prepared] = {}
 
     def __call__(
         self,
@@ -54,17 +62,41 @@ class RelatedLoad:
         params = {f"k{i}": row[key.name] for i, key in enumerate(self.keys)}
         if any(value is None for value in params.values()):
             return [] if self.uselist else None, False
-        given = one_value_each(scope, "An included relationship") if self.scoped else {}
-        for column in self.scoped:
-            params[f"scope_{column}"] = given[column]
+        given = {c.name: scope[c.name] for c in self.scoped} if scope else {}
+        params.update(scope_parameters(given, "scope_"))
+        statement = self._statement_of(scope_shape(given))
         if not self.uselist:
-            return reads.first(self.statement, params), False
+            return reads.first(statement, params), False
         params["limit"] = self.limit + 1
-        rows = reads.all(self.statement, params)
+        rows = reads.all(statement, params)
         if len(rows) > self.limit:
             del rows[self.limit :]
             return rows, True
         return rows, False
+
+    def _statement_of(self, shape: ShapeNames) -> Prepared:
+        """The statement for a scope of this shape (built on first use; a race builds it twice, harmlessly)."""
+        found = self._statements.get(shape)
+        if found is None:
+            columns = {c.name: c for c in self.scoped}
+            found = self._statements[shape] = Prepared(
+                self._statement.where(
+                    *(
+                        scope_clause(columns[name], many, _parameter(columns[name]))
+                        for name, many in shape
+                    )
+                )
+            )
+        return found
+
+
+def _parameter(column: sa.Column[Any]) -> Any:
+    def parameter(expanding: bool) -> sa.BindParameter[Any]:
+        return sa.bindparam(
+            f"scope_{column.name}", type_=column.type, expanding=expanding
+        )
+
+    return parameter
 
 
 def related_load(
@@ -80,7 +112,7 @@ def related_load(
     The ORM is needed when `schema` has fields that are not columns of the related
     table (nested relationships), or when the relationship's join is not a plain
     foreign-key or link-table one. The related table's columns among `scope`
-    must equal the request's scope (given at each call): related rows of
+    must be inside the request's scope (given at each call): related rows of
     another owner stay out, as they do on that model's own routes.
     """
     relationship = getattr(model, key).property
@@ -113,13 +145,7 @@ def related_load(
     statement = statement.where(
         *[remote == sa.bindparam(f"k{i}") for i, (_, remote) in enumerate(pairs)]
     )
-    scoped = tuple(column for column in scope if column in table.c)
-    statement = statement.where(
-        *[
-            table.c[c] == sa.bindparam(f"scope_{c}", type_=table.c[c].type)
-            for c in scoped
-        ]
-    )
+    scoped = tuple(table.c[column] for column in scope if column in table.c)
     if issubclass(relationship.mapper.class_, SoftDelete):
         # Soft-deleted rows are as absent here as on the related model's routes.
         statement = statement.where(table.c.deleted_at.is_(None))

@@ -24,6 +24,7 @@ from sqlmodel_production._exceptions import (
     BulkValidationError,
     InvalidQuery,
     LiveChildren,
+    OutsideScope,
     StaleVersion,
 )
 from sqlmodel_production.crud._bulk_rows import name_missing_parent
@@ -41,7 +42,7 @@ from sqlmodel_production.crud._scope import (
     scope_value,
 )
 from sqlmodel_production.crud._statements import DeletedRows, Shape, Statements
-from sqlmodel_production.crud._values import RowValues
+from sqlmodel_production.crud._values import RowValues, named
 from sqlmodel_production.db.internal import (
     PooledRunner,
     Prepared,
@@ -202,25 +203,42 @@ class Repository(Generic[ModelT]):
     # --- scope and soft delete: criteria every statement of the repository carries ---
 
     def criteria(
-        self, columns: Collection[str] = (), deleted: DeletedRows = "hide"
+        self,
+        columns: Collection[str] | Mapping[str, Any] = (),
+        deleted: DeletedRows = "hide",
     ) -> builtins.list[sa.ColumnElement[bool]]:
-        """The WHERE clauses of a scope on `columns` (and of soft delete), for statements of your own.
+        """The WHERE clauses of a scope (and of soft delete), for statements of your own.
 
-        Their parameters come from `scope_parameters(scope)`.
+        `columns` names the scoped columns, for one value each; or it is a
+        request's scope, whose shape the clauses take (an IN for several values,
+        nothing for every value). Their parameters come from `scope_parameters`.
         """
         statements = self._statements
-        return statements.criteria(statements.shape(dict.fromkeys(columns), deleted))
+        scope = columns if isinstance(columns, Mapping) else dict.fromkeys(columns)
+        return statements.criteria(statements.shape(scope, deleted))
 
     def scope_parameters(
-        self, scope: Mapping[str, Any] | None, *, where: str = "This statement"
+        self,
+        scope: Mapping[str, Any] | None,
+        *,
+        where: str = "This statement",
+        shaped: bool = False,
     ) -> dict[str, Any]:
-        """The parameters of `criteria` for one request's scope, of one value per column.
+        """The parameters of `criteria` for one request's scope.
+
+        Args:
+            scope: the request's scope.
+            where: the statement's use, for the message of a refusal.
+            shaped: the criteria were built from a scope of this one's shape
+                (`criteria(scope)`); otherwise from columns, for one value each.
 
         Raises:
-            InvalidScope: the scope gives several values or all for a column
-                (`where` names the statement's use in the message).
+            InvalidScope: not `shaped`, and the scope gives several values or
+                all for a column.
         """
-        return self._statements.scoped(one_value_each(scope, where))
+        return self._statements.scoped(
+            scope if shaped else one_value_each(scope, where)
+        )
 
     def list(
         self,
@@ -322,7 +340,8 @@ class Repository(Generic[ModelT]):
         Raises:
             pydantic.ValidationError: `data` does not validate against the table model.
         """
-        values = self._prepare.one(data, {**(stamp or {}), **scope_stamp(scope)})
+        own = named(data, scope) if scope else None
+        values = self._prepare.one(data, {**(stamp or {}), **scope_stamp(scope, own)})
         try:
             return self._insert_one(session, values, scope)
         except sa.exc.DBAPIError as exc:
@@ -364,9 +383,7 @@ class Repository(Generic[ModelT]):
         Raises:
             BulkValidationError: with every invalid field of every row, `loc` = (index, field).
         """
-        values, errors = self._prepare.many(
-            items, {**(stamp or {}), **scope_stamp(scope)}
-        )
+        values, errors = self._prepare.many(items, self._stamps(items, scope, stamp))
         if errors:
             raise BulkValidationError(errors)
         if not values:
@@ -376,6 +393,30 @@ class Repository(Generic[ModelT]):
         return insert_rows(
             connection_of(session), self.table, values, returning=self.columns
         )
+
+    def _stamps(
+        self,
+        items: Sequence[SQLModel | Mapping[str, Any]],
+        scope: Mapping[str, Any] | None,
+        stamp: Mapping[str, Any] | None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Each row's stamp: `stamp` and its scoped values (its own, or the scope's).
+
+        Raises:
+            BulkValidationError: rows name scoped values outside the scope, `loc` = (index, column).
+        """
+        if not scope:
+            return [dict(stamp or {})] * len(items)
+        stamps, errors = [], []
+        for index, item in enumerate(items):
+            try:
+                own = named(item, scope)
+                stamps.append({**(stamp or {}), **scope_stamp(scope, own)})
+            except OutsideScope as exc:
+                errors.append(OutsideScope(exc.column, row=index).error())
+        if errors:
+            raise BulkValidationError(errors)
+        return stamps
 
     def update(
         self,

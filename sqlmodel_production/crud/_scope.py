@@ -7,8 +7,10 @@ A scope maps each scoped column to:
   any of them;
 - every value (`RowScope.ALL`, a super-admin): no condition on that column.
 
-A create needs one value to stamp: several values or every value give it with
-`stamp=` (`RowScope.all(stamp=user.id)`, `RowScope.any_of(7, 9, stamp=7)`).
+A create writes one value per column: the row's own, when it names one inside
+the scope (a user in orgs 7 and 9 creates in 9); else the scope's one value,
+or the stamp several values or every value give (`RowScope.all(stamp=user.id)`,
+`RowScope.any_of(7, 9, stamp=7)`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from sqlmodel_production._exceptions import InvalidScope
+from sqlmodel_production._exceptions import InvalidScope, OutsideScope
 
 __all__ = [
     "ScopeValues",
     "one_value_each",
     "scope_clause",
+    "scope_condition",
     "scope_parameters",
     "scope_shape",
     "scope_stamp",
@@ -116,26 +119,60 @@ def scope_clause(
     return column == parameter(False)
 
 
-def scope_stamp(scope: Mapping[str, Any] | None) -> dict[str, Any]:
+def scope_condition(
+    column: sa.ColumnElement[Any], given: Any
+) -> sa.ColumnElement[bool] | None:
+    """The condition on `column` for one scoped value, with the values in it (None: every value)."""
+    value = scope_value(given)
+    if not isinstance(value, ScopeValues):
+        equal: sa.ColumnElement[bool] = column == value
+        return equal
+    if value.values is None:
+        return None
+    return column.in_(list(value.values))
+
+
+def scope_stamp(
+    scope: Mapping[str, Any] | None, named: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The values a create writes into the scoped columns.
 
+    A row may name a scoped column's value itself (`named`, None where it does
+    not): one the scope gives is written. Without one, the scope's one value is
+    written, or the stamp of several values or every value.
+
     Raises:
-        InvalidScope: a column has several values or every value, and no stamp.
+        OutsideScope: the row names a value the scope does not give.
+        InvalidScope: a column has several values or every value, no stamp, and
+            the row names none.
     """
     found: dict[str, Any] = {}
     for name, given in (scope or {}).items():
         value = scope_value(given)
-        if not isinstance(value, ScopeValues):
+        own = named.get(name) if named else None
+        if own is not None:
+            if not _gives(value, own):
+                raise OutsideScope(name)
+            found[name] = own
+        elif not isinstance(value, ScopeValues):
             found[name] = value
         elif value.has_stamp:
             found[name] = value.stamp
         else:
             raise InvalidScope(
                 f"a create needs one value for the scoped column {name!r}; the scope "
-                "gives several or all: return RowScope.any_of(..., stamp=value) or "
-                "RowScope.all(stamp=value)"
+                "gives several or all: name it in the row (RowScope(..., "
+                "named_on_create=True) for the routes), or return "
+                "RowScope.any_of(..., stamp=value) or RowScope.all(stamp=value)"
             )
     return found
+
+
+def _gives(value: Any, own: Any) -> bool:
+    """Whether a scoped column's `value` (one, several or every) allows a row's `own`."""
+    if not isinstance(value, ScopeValues):
+        return bool(own == value)
+    return value.values is None or own in value.values
 
 
 def one_value_each(scope: Mapping[str, Any] | None, where: str) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import copy
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from sqlmodel_production.crud._validation import rows_adapter
 
-__all__ = ["RowValues"]
+__all__ = ["RowValues", "named"]
 
 
 class RowValues:
@@ -96,15 +96,17 @@ class RowValues:
         return self.finish(values)
 
     def many(
-        self, items: Sequence[SQLModel | Mapping[str, Any]], stamp: Mapping[str, Any]
+        self,
+        items: Sequence[SQLModel | Mapping[str, Any]],
+        stamps: Sequence[Mapping[str, Any]],
     ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
-        """`one` of every item, or the errors of every invalid field, `loc` = (index, field)."""
+        """`one` of every item with its stamp, or the errors of every invalid field, `loc` = (index, field)."""
         values: builtins.list[dict[str, Any]] = []
         if self._rows is None:
             errors: builtins.list[dict[str, Any]] = []
             for index, item in enumerate(items):
                 try:
-                    values.append(self.one(item, stamp))
+                    values.append(self.one(item, stamps[index]))
                 except ValidationError as exc:
                     errors += [
                         {"type": e["type"], "loc": [index, *e["loc"]], "msg": e["msg"]}
@@ -118,7 +120,7 @@ class RowValues:
             indexes, mappings = [], []
             for index, item in enumerate(items):
                 if isinstance(item, BaseModel) and not isinstance(item, self.model):
-                    values.append(self.one(item, stamp))
+                    values.append(self.one(item, stamps[index]))
                     continue
                 indexes.append(index)
                 mapping = (
@@ -126,15 +128,15 @@ class RowValues:
                     if isinstance(item, BaseModel)
                     else item
                 )
+                stamp = stamps[index]
                 mappings.append({**mapping, **stamp} if stamp else mapping)
                 values.append({})
         else:
             indexes = range(len(items))
-            mappings = (
-                [{**cast(Mapping[str, Any], item), **stamp} for item in items]
-                if stamp
-                else list(items)
-            )
+            mappings = [
+                {**cast(Mapping[str, Any], item), **stamp} if stamp else item
+                for item, stamp in zip(items, stamps, strict=True)
+            ]
             values = [{}] * len(items)  # each replaced below
         try:
             rows = self._rows.validate_python(mappings)
@@ -162,3 +164,12 @@ class RowValues:
         if self.version is not None:
             values[self.version.name] = 1
         return values
+
+
+def named(
+    data: SQLModel | Mapping[str, Any], columns: Collection[str]
+) -> dict[str, Any]:
+    """The values a row to create gives for `columns` itself (None where it gives none)."""
+    if isinstance(data, Mapping):
+        return {c: data.get(c) for c in columns}
+    return {c: getattr(data, c, None) for c in columns}

@@ -7,6 +7,7 @@ public: names here may change in any release.
 """
 
 from sqlmodel_production.crud._bulk_rows import locate_bulk_row as locate_bulk_row
+from sqlmodel_production.crud._links import LinkScope as LinkScope
 from sqlmodel_production.crud._links import LinkTable as LinkTable
 from sqlmodel_production.crud._links import Side as Side
 from sqlmodel_production.crud._related import INCLUDE_LIMIT as INCLUDE_LIMIT
@@ -14,10 +15,13 @@ from sqlmodel_production.crud._related import RelatedLoad as RelatedLoad
 from sqlmodel_production.crud._related import include_limits as include_limits
 from sqlmodel_production.crud._related import related_load as related_load
 from sqlmodel_production.crud._scope import ScopeValues as ScopeValues
+from sqlmodel_production.crud._scope import scope_condition as scope_condition
+from sqlmodel_production.crud._scope import scope_shape as scope_shape
 from sqlmodel_production.crud._scope import scope_value as scope_value
 
 __all__ = [
     "INCLUDE_LIMIT",
+    "LinkScope",
     "LinkTable",
     "RelatedLoad",
     "ScopeValues",
@@ -25,5 +29,7 @@ __all__ = [
     "include_limits",
     "locate_bulk_row",
     "related_load",
+    "scope_condition",
+    "scope_shape",
     "scope_value",
 ]

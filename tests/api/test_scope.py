@@ -1,7 +1,7 @@
 """`crud_router(scope=RowScope(...))` and soft delete over HTTP, on every backend and driver."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,6 +67,14 @@ def current_owner(x_user: int = Header()) -> dict[str, int]:
     return {"owner_id": x_user}
 
 
+def current_owners(x_user: str = Header()) -> dict[str, Any]:
+    """One user `1`, several `1,2`, or every one `*`."""
+    if x_user == "*":
+        return {"owner_id": RowScope.ALL}
+    owners = [int(v) for v in x_user.split(",")]
+    return {"owner_id": owners[0] if len(owners) == 1 else owners}
+
+
 def admin(x_admin: str = Header(default="")) -> None:
     if x_admin != "yes":
         raise HTTPException(status_code=403, detail="Admins only")
@@ -75,10 +83,12 @@ def admin(x_admin: str = Header(default="")) -> None:
 ALICE, BOB = {"X-User": "1"}, {"X-User": "2"}
 
 
-def routers(async_: bool) -> list[APIRouter]:
+def routers(
+    async_: bool, owner: Callable[..., dict[str, Any]] = current_owner
+) -> list[APIRouter]:
     """Scoped routers with soft delete, includes, relationship filters and links."""
     routers: list[APIRouter] = []
-    scope = RowScope(current_owner, "owner_id")
+    scope = RowScope(owner, "owner_id")
     loan_public = derive_schemas(SpLoan, read_only={"owner_id"}).Public
     routers.append(
         crud_router(
@@ -386,6 +396,44 @@ def test_link_endpoints_are_scoped_and_skip_soft_deleted_rows(
         t["name"] for t in client.get(f"/loans/{mine['id']}/tags", headers=ALICE).json()
     ] == ["t"]
     assert client.delete(f"{link}/{mine['id']}", headers=ALICE).json() == {"ok": True}
+
+
+@pytest.fixture
+def several(target: Target, database: Database) -> Iterator[TestClient]:
+    """The same routers, for users in several owners' rows or every owner's."""
+    with serving(database, TABLES, routers(target.async_, current_owners)) as client:
+        yield client
+
+
+def test_link_endpoints_take_several_owners_or_all(several: TestClient) -> None:
+    """Reads, pages, links and unlinks inside several owners' rows, or every owner's."""
+    client = several
+    tag = client.post("/tags/", json={"name": "t"}, headers=ALICE).json()
+    mine = client.post("/loans/", json={"title": "a"}, headers=ALICE).json()
+    theirs = client.post("/loans/", json={"title": "z"}, headers=BOB).json()
+    link = f"/tags/{tag['id']}/loans"
+    both, everyone, other = {"X-User": "1,2"}, {"X-User": "*"}, {"X-User": "2,3"}
+    assert client.put(f"{link}/{mine['id']}", json={}, headers=ALICE).status_code == 200
+    assert (
+        client.put(f"{link}/{theirs['id']}", json={}, headers=both).status_code == 200
+    )
+    assert (
+        client.put(f"{link}/{theirs['id']}", json={}, headers=other).status_code == 404
+    )
+    for headers in (both, everyone):
+        read = client.get(f"/tags/{tag['id']}", headers=headers)
+        assert read.status_code == 200, read.text
+        assert [loan["title"] for loan in read.json()["loans"]] == ["a", "z"]
+        page = client.get(f"/loans/{theirs['id']}/tags?count=true", headers=headers)
+        assert page.status_code == 200, page.text
+        assert [t["name"] for t in page.json()] == ["t"]
+    # Each owner alone sees only the rows of their own.
+    alone = client.get(f"/tags/{tag['id']}", headers=ALICE).json()
+    assert [loan["title"] for loan in alone["loans"]] == ["a"]
+    assert client.get(f"/tags/{tag['id']}", headers=other).status_code == 404
+    assert client.get(f"/loans/{theirs['id']}/tags", headers=BOB).json() == []
+    assert client.delete(f"{link}/{theirs['id']}", headers=other).status_code == 404
+    assert client.delete(f"{link}/{theirs['id']}", headers=everyone).status_code == 200
 
 
 def test_related_filters_never_match_soft_deleted_rows(client: TestClient) -> None:

@@ -1,4 +1,8 @@
-"""Scope shapes: several values (a user in several orgs) and every row (a super-admin), on six targets."""
+"""Scope shapes: several values (a user in several orgs) and every row (a super-admin), on six targets.
+
+A create writes one org: the stamp the dependency gives, or, with
+`named_on_create=True`, the org the body names (one of the request's).
+"""
 
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +34,14 @@ class SrProjectPublic(SQLModel):
     name: str
 
 
+class SrProjectNoted(SQLModel):
+    """A field that is no column: the ORM loads the included project."""
+
+    id: int
+    name: str
+    note: str | None = None
+
+
 @pytest.fixture
 def client(target: Target, database: Database) -> Iterator[TestClient]:
     tasks = crud_router(
@@ -43,7 +55,14 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
     plain = crud_router(
         SrTask, prefix="/plain", async_=target.async_, scope=RowScope(orgs, "org_id")
     )
-    with serving(database, TABLES, [tasks, plain], rows=_rows) as client:
+    named = crud_router(
+        SrTask,
+        prefix="/named",
+        async_=target.async_,
+        scope=RowScope(orgs, "org_id", named_on_create=True),
+        include={"project": SrProjectNoted},
+    )
+    with serving(database, TABLES, [tasks, plain, named], rows=_rows) as client:
         for org, title in ((1, "a"), (2, "b"), (3, "c")):
             created = client.post(
                 "/plain/", json={"title": title}, headers={"X-Orgs": str(org)}
@@ -135,9 +154,68 @@ def test_references_stay_in_the_row_s_own_org(client: TestClient) -> None:
     )
 
 
-def test_included_relationships_take_one_value_per_column(client: TestClient) -> None:
-    one = client.get("/tasks/", headers={"X-Orgs": "1"}).json()[0]
-    assert client.get(f"/tasks/{one['id']}", headers={"X-Orgs": "1"}).status_code == 200
-    answer = client.get(f"/tasks/{one['id']}", headers={"X-Orgs": "1,2"})
-    assert answer.status_code == 500
-    assert "takes one value per scoped column" in answer.json()["detail"]
+def test_included_relationships_take_the_scope_s_shape(client: TestClient) -> None:
+    """Several orgs, or all: the included project is read inside them, never outside."""
+    admin = {"X-Orgs": "*", "X-Stamp": "2"}
+    task = client.post("/plain/", json={"title": "p", "project_id": 2}, headers=admin)
+    assert task.status_code == 200, task.text
+    path = f"/tasks/{task.json()['id']}"
+    for orgs_header in ("2", "1,2", "*"):
+        answer = client.get(path, headers={"X-Orgs": orgs_header})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["project"] == {"id": 2, "name": "theirs"}
+    assert client.get(path, headers={"X-Orgs": "1,3"}).status_code == 404
+    # Through the ORM (`/named` includes a schema with a field that is no column).
+    named = f"/named/{task.json()['id']}"
+    for orgs_header in ("1,2", "*"):
+        answer = client.get(named, headers={"X-Orgs": orgs_header})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["project"] == {"id": 2, "name": "theirs", "note": None}
+    assert client.get(named, headers={"X-Orgs": "1,3"}).status_code == 404
+
+
+def test_a_create_names_one_of_the_request_s_orgs(client: TestClient) -> None:
+    both = {"X-Orgs": "1,2"}
+    created = client.post("/named/", json={"title": "n", "org_id": 2}, headers=both)
+    assert created.status_code == 200, created.text
+    assert created.json()["org_id"] == 2
+    outside = client.post("/named/", json={"title": "n", "org_id": 3}, headers=both)
+    assert outside.status_code == 422, outside.text
+    (error,) = outside.json()["detail"]
+    assert error["loc"] == ["body", "org_id"] and error["type"] == "outside_scope"
+    missing = client.post("/named/", json={"title": "n"}, headers=both)
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "org_id"]
+    # A single org must be named too, and only that one.
+    assert (
+        client.post(
+            "/named/", json={"title": "n", "org_id": 2}, headers={"X-Orgs": "1"}
+        ).status_code
+        == 422
+    )
+    # A super-admin names any org; references stay in the named org.
+    admin = {"X-Orgs": "*"}
+    made = client.post("/named/", json={"title": "m", "org_id": 5}, headers=admin)
+    assert made.status_code == 200 and made.json()["org_id"] == 5
+    crossed = client.post(
+        "/named/", json={"title": "m", "org_id": 1, "project_id": 2}, headers=admin
+    )
+    assert crossed.status_code == 422, crossed.text
+    assert crossed.json()["detail"][0]["loc"] == ["body", "project_id"]
+    # Bulk: each row names its own org; one outside refuses them all.
+    rows = [{"title": "b1", "org_id": 1}, {"title": "b2", "org_id": 2}]
+    bulk = client.post("/named/bulk", json=rows, headers=both)
+    assert bulk.status_code == 200, bulk.text
+    assert [r["org_id"] for r in bulk.json()] == [1, 2]
+    refused = client.post(
+        "/named/bulk", json=[*rows, {"title": "b3", "org_id": 3}], headers=both
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", 2, "org_id"]
+    # The org cannot be changed afterwards.
+    moved = client.patch(
+        f"/named/{created.json()['id']}", json={"org_id": 1}, headers=both
+    )
+    assert moved.status_code == 422
+    titles_now = titles(client.get("/plain/", headers={"X-Orgs": "*"}))
+    assert "b3" not in titles_now and {"b1", "b2", "m", "n"} <= titles_now

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
 from sqlmodel_production.crud import Repository
+from sqlmodel_production.errors import BulkValidationError, OutsideScope
 from sqlmodel_production.models import SoftDelete
 from tests.conftest import Target, run_on_connection
 
@@ -48,8 +49,15 @@ def test_a_scope_hides_other_owners_rows(
     target: Target, database: Database, tables: None
 ) -> None:
     def work(conn: sa.Connection) -> None:
-        # The stamp wins over what the data says.
-        mine = loans.create(conn, {"title": "a", "owner_id": 2}, scope=ALICE)
+        # Data naming another owner is refused; naming its own is fine.
+        with pytest.raises(OutsideScope, match="owner_id"):
+            loans.create(conn, {"title": "a", "owner_id": 2}, scope=ALICE)
+        with pytest.raises(BulkValidationError) as refused:
+            loans.create_many(
+                conn, [{"title": "a"}, {"title": "a", "owner_id": 2}], scope=ALICE
+            )
+        assert refused.value.errors[0]["loc"] == [1, "owner_id"]
+        mine = loans.create(conn, {"title": "a", "owner_id": 1}, scope=ALICE)
         loans.create(conn, {"title": "b"}, scope=ALICE)
         theirs = loans.create(conn, {"title": "c"}, scope=BOB)
         assert mine["owner_id"] == 1
@@ -76,7 +84,7 @@ def test_a_tenant_scope_on_filters_pages_and_bulk(
     def work(conn: sa.Connection) -> None:
         docs.create_many(
             conn,
-            [{"title": f"t{i}", "tenant": "b"} for i in range(5)],
+            [{"title": f"t{i}"} for i in range(5)],
             scope={"tenant": "a"},
         )
         docs.create_many(
