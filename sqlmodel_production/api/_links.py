@@ -203,10 +203,18 @@ class _Link:
         scope = self.scope.of(values) if self.scope is not None else None
         return self.links.scope_parameters(scope)
 
-    def require(self, reads: Runner, side: Side, values: Mapping[str, Any]) -> None:
-        """A 404 naming the side unless its row of the request exists inside the scope."""
+    def require(
+        self,
+        reads: Runner,
+        side: Side,
+        values: Mapping[str, Any],
+        *,
+        locked: bool = False,
+    ) -> None:
+        """A 404 naming the side unless its row of the request exists inside the scope (`locked`: until the transaction ends)."""
         id = values[self.id_name(side)]
-        if not self.links.exists(reads, side, id, self.scope_params(values)):
+        scope = self.scope_params(values)
+        if not self.links.exists(reads, side, id, scope, locked=locked):
             raise HTTPException(status_code=404, detail=f"{self.names[side]} not found")
 
 
@@ -246,11 +254,14 @@ def _read_parent(res: _Link, routes: Routes) -> None:
 def _link(res: _Link, routes: Routes) -> None:
     parent_id, child_id = res.id_name("parent"), res.id_name("child")
 
-    @one_statement
+    # With rows to check (a scope, soft delete, references in the data), the
+    # checks and the write are one transaction, the checked rows locked in it.
+    checked = res.links.guarded or bool(res.links.references)
+
     def link_rows(target: SessionLike, **values: Any) -> Any:
         reads = runner_of(target)
-        res.require(reads, "parent", values)
-        res.require(reads, "child", values)
+        res.require(reads, "parent", values, locked=True)
+        res.require(reads, "child", values, locked=True)
         body = values["link"].model_dump()
         row = res.links.link(
             connection_of(target),
@@ -259,6 +270,7 @@ def _link(res: _Link, routes: Routes) -> None:
             body,
             on_create=stamp_of(res.stamp, values, "create"),
             on_update=stamp_of(res.stamp, values, "update"),
+            scope=res.scope.of(values) if res.scope is not None else None,
         )
         return json_response(row)
 
@@ -267,7 +279,7 @@ def _link(res: _Link, routes: Routes) -> None:
         res.item_path,
         "PUT",
         f"link_{snake(res.names['child'])}",
-        link_rows,
+        link_rows if checked else one_statement(link_rows),
         [
             res.id_parameter("parent"),
             res.id_parameter("child"),

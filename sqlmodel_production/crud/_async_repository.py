@@ -125,5 +125,9 @@ class AsyncRepository(Generic[ModelT]):
         data: SQLModel | Mapping[str, Any],
         *,
         on: Sequence[str],
-    ) -> Row:
-        return await session.run_sync(lambda s: self.sync.upsert(s, data, on=on))
+        scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
+    ) -> Row | None:
+        return await session.run_sync(
+            lambda s: self.sync.upsert(s, data, on=on, scope=scope, stamp=stamp)
+        )

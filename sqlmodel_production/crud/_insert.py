@@ -81,14 +81,17 @@ def upsert(
     on: Sequence[str],
     returning: Sequence[sa.ColumnElement[Any]],
     keep: Collection[str] = (),
-) -> Row:
+    guard: Sequence[str] = (),
+) -> Row | None:
     """Insert `values` or update the row with the same `on` key, in one statement; the row's `returning` columns.
 
-    The columns in `keep` are written by the insert only: an update leaves them as they are.
+    The columns in `keep` are written by the insert only: an update leaves them
+    as they are. A row of the same key whose `guard` columns differ from the
+    values' (another tenant's) is left alone: None.
     """
     pk = {c.name for c in table.primary_key.columns}
-    unchanged = {*on, *pk, *keep}
+    unchanged = {*on, *pk, *keep, *guard}
     changes = [k for k in values if k not in unchanged] or [on[0]]
     return profile_of(connection.dialect.name).upsert(
-        connection, table, values, on, changes, returning
+        connection, table, values, on, changes, returning, guard
     )

@@ -9,9 +9,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from sqlmodel_production._exceptions import InvalidQuery
+from sqlmodel_production._exceptions import InvalidQuery, ReferenceNotFound
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._insert import upsert
+from sqlmodel_production.crud._references import GuardedReference, guarded_references
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Page, Repository, Row
 from sqlmodel_production.crud._scope import ShapeNames, scope_shape
@@ -90,6 +91,12 @@ class LinkTable:
             "child": _public_columns(child_table, child_public),
         }
         self._shaped: dict[tuple[ShapeNames, ShapeNames], _Shaped] = {}
+        self.references = tuple(
+            r
+            for r in guarded_references(self.table, scoped)
+            if r.column is not self.parent_key and r.column is not self.child_key
+        )
+        """The data's foreign keys to tables with the scoped columns, or soft delete."""
         one_each = self._statements(dict.fromkeys(scoped))
         self.guarded = bool(one_each.where["parent"] or one_each.where["child"])
         """Whether a side can be absent for a row that exists (a scope, soft delete)."""
@@ -108,9 +115,21 @@ class LinkTable:
             found.update(repo.scope_parameters(values, shaped=True))
         return LinkScope(self._statements(scope), found)
 
-    def exists(self, reads: Runner, side: Side, id: Any, scope: LinkScope) -> bool:
-        """Whether the side's row `id` exists inside the scope."""
-        statement = scope.statements.exists(side)
+    def exists(
+        self,
+        reads: Runner,
+        side: Side,
+        id: Any,
+        scope: LinkScope,
+        *,
+        locked: bool = False,
+    ) -> bool:
+        """Whether the side's row `id` exists inside the scope.
+
+        `locked`: the row is locked (`FOR SHARE`) until the transaction ends, so
+        that it stays inside the scope, and live, until a link to it commits.
+        """
+        statement = scope.statements.exists(side, locked)
         return reads.first(statement, {"id": id, **scope.params}) is not None
 
     def parent(self, reads: Runner, id: Any, scope: LinkScope) -> Row | None:
@@ -200,11 +219,17 @@ class LinkTable:
         *,
         on_create: Mapping[str, Any] | None = None,
         on_update: Mapping[str, Any] | None = None,
+        scope: Mapping[str, Any] | None = None,
     ) -> Row:
         """Link the two rows with `data`, or replace the data of their link (one statement).
 
         `on_create` values are written when the link is made and kept when it is
         changed (`added_by`); `on_update` values are written either way (`changed_by`).
+        The data's foreign keys (`references`) must name live rows inside `scope`:
+        they are locked until the transaction ends (run it in one).
+
+        Raises:
+            ReferenceNotFound: a foreign key of the data names no live row inside the scope.
         """
         keep = set(on_create or ()) - set(on_update or ())
         row = {
@@ -217,7 +242,15 @@ class LinkTable:
         row = self.model.model_validate(row).model_dump(
             include={c.name for c in self.table.columns}
         )
-        return upsert(
+        for reference in self.references:
+            value = row.get(reference.column.name)
+            if value is not None and not _found(connection, reference, value, scope):
+                raise ReferenceNotFound(
+                    self.table.name,
+                    (reference.column.name,),
+                    constraint=reference.constraint,
+                )
+        found = upsert(
             connection,
             self.table,
             row,
@@ -225,6 +258,8 @@ class LinkTable:
             returning=list(self.table.columns),
             keep=keep,
         )
+        assert found is not None  # no guard: the row is inserted or updated
+        return found
 
     def unlink(self, connection: sa.Connection, parent: Any, child: Any) -> bool:
         """Remove the link of the two rows; False if there was none."""
@@ -248,13 +283,15 @@ class _Shaped:
             found = self._built[key] = Prepared(build())
         return found
 
-    def exists(self, side: Side) -> Prepared:
-        """The side's row `id`'s key, if it is inside the scope."""
+    def exists(self, side: Side, locked: bool) -> Prepared:
+        """The side's row `id`'s key, if it is inside the scope; `locked`: `FOR SHARE`."""
         pk = self._sides(side)[0]
-        return self._once(
-            ("exists", side),
-            lambda: sa.select(pk).where(pk == sa.bindparam("id"), *self.where[side]),
-        )
+
+        def build() -> sa.Select[Any]:
+            found = sa.select(pk).where(pk == sa.bindparam("id"), *self.where[side])
+            return found.with_for_update(read=True) if locked else found
+
+        return self._once(("exists", side, locked), build)
 
     def parent(self) -> Prepared:
         """The parent row `id`'s Public columns."""
@@ -333,6 +370,21 @@ class LinkScope:
 
     statements: _Shaped
     params: dict[str, Any]
+
+
+def _found(
+    connection: sa.Connection,
+    reference: GuardedReference,
+    value: Any,
+    scope: Mapping[str, Any] | None,
+) -> bool:
+    """Whether `value` names a live row inside `scope`; it is locked (`FOR SHARE`) until the transaction ends."""
+    select = (
+        sa.select(reference.target)
+        .where(reference.target == value, *reference.within(scope))
+        .with_for_update(read=True)
+    )
+    return connection.execute(select).first() is not None
 
 
 def _public_columns(table: sa.Table, public: type[SQLModel]) -> list[sa.Column[Any]]:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from sqlmodel_production._exceptions import ReferenceNotFound
 from sqlmodel_production.crud._cache import StatementCache
+from sqlmodel_production.crud._scope import scope_condition
 from sqlmodel_production.db.internal import Prepared, Row, SessionLike, runner_of
 
 __all__ = ["GuardedReference", "ReferenceGuard", "guarded_references"]
@@ -56,6 +57,19 @@ class GuardedReference:
         """The target rows inside the scope, and live (a soft-deleted row is gone for its clients)."""
         table = self.target.table
         found = [table.c[name] == parameter(name) for name in self.scope]
+        if _SOFT_DELETE in table.c:
+            found.append(table.c[_SOFT_DELETE].is_(None))
+        return found
+
+    def within(self, scope: Mapping[str, Any] | None) -> list[sa.ColumnElement[bool]]:
+        """The target rows inside a request's scope of any shape (one value, several, every one), and live."""
+        table = self.target.table
+        found = [
+            condition
+            for name in self.scope
+            if scope is not None
+            and (condition := scope_condition(table.c[name], scope[name])) is not None
+        ]
         if _SOFT_DELETE in table.c:
             found.append(table.c[_SOFT_DELETE].is_(None))
         return found

@@ -616,25 +616,43 @@ class Repository(Generic[ModelT]):
         data: SQLModel | Mapping[str, Any],
         *,
         on: Sequence[str],
-    ) -> Row:
+        scope: Mapping[str, Any] | None = None,
+        stamp: Mapping[str, Any] | None = None,
+    ) -> Row | None:
         """Insert a row, or update the row that has the same values of the unique key `on`.
 
         One statement on every backend (`ON CONFLICT DO UPDATE` on PostgreSQL and
         SQLite, `ON DUPLICATE KEY UPDATE` on MariaDB); no check-then-insert race.
-        It takes no `scope`: the row it updates could be another scope's.
+
+        With `scope`, the row is stamped as `create` stamps it, and a row of the
+        same key in another scope is left alone: None, and nothing is written.
+        Its foreign keys must name live rows inside the scope, as `create`'s
+        (`ReferenceNotFound` otherwise); the rows they name are locked until
+        the transaction ends, so run it in one (`transaction(session)`).
+
+        Returns:
+            The row's Public columns; None if the key is another scope's.
         """
         if self.version is not None:
             raise TypeError(
                 "upsert would bypass optimistic locking; use create and update on versioned models"
             )
-        values = self._prepare.one(data, {})
+        own = named(data, scope) if scope else None
+        values = self._prepare.one(data, {**(stamp or {}), **scope_stamp(scope, own)})
         missing = set(on) - set(values)
         if missing:
             raise ValueError(
                 f"upsert needs the key fields: {', '.join(sorted(missing))}"
             )
+        if checked := self._guard.referring(scope, [values]):
+            self._guard.check_rows(session, [values], checked)
         return upsert(
-            connection_of(session), self.table, values, on=on, returning=self.columns
+            connection_of(session),
+            self.table,
+            values,
+            on=on,
+            returning=self.columns,
+            guard=tuple(scope or ()),
         )
 
     # --- helpers ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Field, Relationship, SQLModel
 
 from sqlmodel_production import Database
-from sqlmodel_production.api import RowScope, crud_router
+from sqlmodel_production.api import RowScope, crud_router, link_router
 from sqlmodel_production.models import SoftDelete
 from tests.conftest import Target, serving
 
@@ -56,7 +56,16 @@ class SrTask(SQLModel, table=True):
     project: SrProject | None = Relationship()
 
 
-TABLES = [t.__table__ for t in (SrProject, SrMember, SrLabel, SrTask)]  # type: ignore[attr-defined]
+class SrTaskLabel(SQLModel, table=True):
+    """A label on a task, and the project it was given for: a reference in the link's data."""
+
+    __tablename__ = "sr_task_label"
+    task_id: int = Field(foreign_key="sr_task.id", primary_key=True)
+    label_id: int = Field(foreign_key="sr_label.id", primary_key=True)
+    for_project: int | None = Field(default=None, foreign_key="sr_project.id")
+
+
+TABLES = [t.__table__ for t in (SrProject, SrMember, SrLabel, SrTask, SrTaskLabel)]  # type: ignore[attr-defined]
 
 
 def current_org(x_org: int = Header()) -> dict[str, int]:
@@ -98,7 +107,16 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
         scope=RowScope(current_org, "org_id"),
         created_status=201,
     )
-    with serving(database, TABLES, [tasks], rows=_rows) as client:
+    labels = link_router(
+        SrTaskLabel,
+        parent=SrTask,
+        child=SrLabel,
+        parent_prefix="/labelled",
+        child_prefix="/labels",
+        async_=target.async_,
+        scope=RowScope(current_org, "org_id"),
+    )
+    with serving(database, TABLES, [tasks, labels], rows=_rows) as client:
         yield client
 
 
@@ -184,3 +202,23 @@ def test_a_bulk_create_names_the_row_at_fault_and_writes_nothing(
     rows[2]["project_id"] = OWN
     assert client.post("/tasks/bulk", json=rows, headers=ORG1).status_code == 201
     assert len(client.get("/tasks/", headers=ORG1).json()) == 3
+
+
+def test_a_link_s_data_names_only_live_rows_of_its_own_scope(
+    client: TestClient,
+) -> None:
+    task = client.post("/tasks/", json={"title": "a"}, headers=ORG1).json()
+    path = f"/labelled/{task['id']}/labels/1"
+    ok = client.put(path, json={"for_project": OWN}, headers=ORG1)
+    assert ok.status_code == 200, ok.text
+    missing = _refused(client.put(path, json={"for_project": MISSING}, headers=ORG1))
+    others = _refused(client.put(path, json={"for_project": OTHERS}, headers=ORG1))
+    deleted = _refused(client.put(path, json={"for_project": DELETED}, headers=ORG1))
+    assert missing == others == deleted
+    assert missing["detail"][0]["loc"] == ["body", "for_project"]  # type: ignore[index]
+    # The refused writes changed nothing; org 2 does not see org 1's task at all.
+    read = client.get(f"/labelled/{task['id']}", headers=ORG1).json()
+    assert [label["for_project"] for label in read["labels"]] == [OWN]
+    assert (
+        client.put(path, json={"for_project": OTHERS}, headers=ORG2).status_code == 404
+    )

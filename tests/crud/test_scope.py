@@ -10,7 +10,11 @@ from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
 from sqlmodel_production.crud import Repository
-from sqlmodel_production.errors import BulkValidationError, OutsideScope
+from sqlmodel_production.errors import (
+    BulkValidationError,
+    OutsideScope,
+    ReferenceNotFound,
+)
 from sqlmodel_production.models import SoftDelete
 from tests.conftest import Target, run_on_connection
 
@@ -29,9 +33,28 @@ class ScDoc(SQLModel, table=True):
     title: str = Field(max_length=50)
 
 
-TABLES = [ScLoan.__table__, ScDoc.__table__]  # type: ignore[attr-defined]
+class ScShelf(SoftDelete, table=True):
+    __tablename__ = "sc_shelf"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+
+
+class ScSetting(SQLModel, table=True):
+    """One setting per owner and key, upserted; it may name a shelf of its owner."""
+
+    __tablename__ = "sc_setting"
+    __table_args__ = (sa.UniqueConstraint("key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(index=True)
+    key: str = Field(max_length=20)
+    value: str = Field(max_length=20)
+    shelf_id: int | None = Field(default=None, foreign_key="sc_shelf.id")
+
+
+TABLES = [ScLoan.__table__, ScDoc.__table__, ScShelf.__table__, ScSetting.__table__]  # type: ignore[attr-defined]
 loans = Repository(ScLoan, order_by=["title"])
 docs = Repository(ScDoc, order_by=["title"])
+settings = Repository(ScSetting)
 ALICE, BOB = {"owner_id": 1}, {"owner_id": 2}
 
 
@@ -158,3 +181,40 @@ def test_scope_names_columns() -> None:
     ):
         docs.count(conn, scope={"owner": 1})
     engine.dispose()
+
+
+def test_a_scoped_upsert_stays_in_its_scope(
+    target: Target, database: Database, tables: None
+) -> None:
+    """Stamped, references checked, and another owner's row of the same key left alone."""
+
+    def work(conn: sa.Connection) -> None:
+        conn.execute(
+            ScShelf.__table__.insert(),  # type: ignore[attr-defined]
+            [{"id": 1, "owner_id": 1}, {"id": 2, "owner_id": 2}],
+        )
+        mine = settings.upsert(
+            conn, {"key": "a", "value": "1"}, on=["key"], scope=ALICE
+        )
+        assert mine is not None and mine["owner_id"] == 1
+        again = settings.upsert(
+            conn, {"key": "a", "value": "2", "shelf_id": 1}, on=["key"], scope=ALICE
+        )
+        assert again is not None and (again["id"], again["value"]) == (mine["id"], "2")
+        # Bob's upsert of Alice's key changes nothing and says so.
+        assert (
+            settings.upsert(conn, {"key": "a", "value": "x"}, on=["key"], scope=BOB)
+            is None
+        )
+        with pytest.raises(ReferenceNotFound, match="shelf_id"):
+            settings.upsert(
+                conn, {"key": "b", "value": "1", "shelf_id": 2}, on=["key"], scope=ALICE
+            )
+        with pytest.raises(OutsideScope):
+            settings.upsert(
+                conn, {"key": "b", "value": "1", "owner_id": 2}, on=["key"], scope=ALICE
+            )
+        rows = conn.execute(sa.select(ScSetting.__table__)).mappings().all()  # type: ignore[attr-defined]
+        assert [(r["key"], r["owner_id"], r["value"]) for r in rows] == [("a", 1, "2")]
+
+    run_on_connection(database, target.async_, work)

@@ -56,11 +56,16 @@ def upsert_on_conflict(
     on: Sequence[str],
     changes: Sequence[str],
     returning: Sequence[sa.ColumnElement[Any]],
-) -> Row:
-    """`INSERT ... ON CONFLICT (on) DO UPDATE ... RETURNING` with the dialect's `insert`."""
+    guard: Sequence[str] = (),
+) -> Row | None:
+    """`INSERT ... ON CONFLICT (on) DO UPDATE ... WHERE guard ... RETURNING` with the dialect's `insert`."""
     statement = insert(table).values(dict(values))
     statement = statement.on_conflict_do_update(
         index_elements=[table.c[k] for k in on],
         set_={k: statement.excluded[k] for k in changes},
+        where=sa.and_(*(table.c[k] == statement.excluded[k] for k in guard))
+        if guard
+        else None,
     ).returning(*returning)
-    return dict(connection.execute(statement).mappings().one())
+    row = connection.execute(statement).mappings().one_or_none()
+    return None if row is None else dict(row)

@@ -123,12 +123,21 @@ def _upsert(
     on: Sequence[str],
     changes: Sequence[str],
     returning: Sequence[sa.ColumnElement[Any]],
-) -> Row:
+    guard: Sequence[str] = (),
+) -> Row | None:
+    where = [table.c[k] == values[k] for k in on]
+    if guard:
+        # No WHERE on ON DUPLICATE KEY UPDATE: lock the key (a row, or the gap
+        # where it would go) and look at the row's guard columns first.
+        found = connection.execute(
+            sa.select(*(table.c[k] for k in guard)).where(*where).with_for_update()
+        ).first()
+        if found is not None and tuple(found) != tuple(values[k] for k in guard):
+            return None
     insert = mysql.insert(table).values(dict(values))
     connection.execute(
         insert.on_duplicate_key_update({k: insert.inserted[k] for k in changes})
     )
-    where = [table.c[k] == values[k] for k in on]
     return dict(
         connection.execute(sa.select(*returning).where(*where)).mappings().one()
     )

@@ -101,10 +101,15 @@ Upsert = Callable[
         Sequence[str],
         Sequence[str],
         Sequence[sa.ColumnElement[Any]],
+        Sequence[str],
     ],
-    Row,
+    Row | None,
 ]
-"""Insert a row or update the row with the same key (`on`), setting `changes`; the `returning` columns."""
+"""Insert a row or update the row with the same key (`on`), setting `changes`; the `returning` columns.
+
+The row is updated only where its `guard` columns equal the values' (a row of
+the same key in another scope is left alone): None then, and nothing written.
+"""
 
 
 def never(*_: object) -> bool:
