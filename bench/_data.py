@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import psycopg
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.demo import models
 
-__all__ = ["TEAMS", "create_database", "fresh_database", "load", "reset_tables"]
+__all__ = [
+    "TEAMS",
+    "Assignment",
+    "create_database",
+    "fresh_database",
+    "load",
+    "reset_tables",
+]
 
 TEAMS = 1000
+
+
+class Assignment(SQLModel, table=True):
+    """A team's task for one of its heroes: a foreign key to a table that carries the scoped `team_id`.
+
+    The row scoping benchmark creates these: scoped, the hero must be one of the
+    request's team (checked in the INSERT); unscoped, the database checks only
+    that the hero exists.
+    """
+
+    __tablename__ = "bench_assignment"
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(index=True)
+    hero_id: int = Field(foreign_key="hero.id", index=True)
+    title: str = Field(max_length=100)
+
+
 TABLES = [
     models.Team.__table__,  # type: ignore[attr-defined]
     models.Hero.__table__,  # type: ignore[attr-defined]
     models.Mission.__table__,  # type: ignore[attr-defined]
     models.HeroMissionLink.__table__,  # type: ignore[attr-defined]
+    Assignment.__table__,  # type: ignore[attr-defined]
 ]
 
 

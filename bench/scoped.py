@@ -10,6 +10,9 @@ for the same rows, so both answer the same bytes (a test checks it):
 - get one: a hero with its team (scoped: `X-Team` is the hero's team);
 - list: a team's heroes, ~50 (scoped: the scope; unscoped: `?team_id=`);
 - create: a hero in a team (scoped: stamped from the header; unscoped: in the body);
+- create with a reference: an assignment for one of the team's heroes (scoped: the
+  hero must be the team's, checked in the INSERT itself; unscoped: the database
+  checks only that the hero exists);
 - patch: a hero's age.
 
 Rounds alternate the order of the apps. Ratios in one run matter, not absolute
@@ -33,7 +36,8 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
 
-from bench._data import TEAMS, fresh_database
+from bench._apps import router_async
+from bench._data import TEAMS, Assignment, fresh_database
 from bench._report import environment, progress, save
 from bench._server import has_wrk, serve, wrk
 from sqlmodel_production import Database
@@ -43,8 +47,11 @@ from sqlmodel_production.demo.models import Hero
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smp_bench_scoped"
-SCENARIOS = ("get_one", "list", "create", "patch")
-APPS = {"unscoped": "bench._apps:router_async", "scoped": "bench.scoped:create_app"}
+SCENARIOS = ("get_one", "list", "create", "create_ref", "patch")
+APPS = {
+    "unscoped": "bench.scoped:create_unscoped_app",
+    "scoped": "bench.scoped:create_app",
+}
 SAMPLE = 5000
 
 
@@ -83,7 +90,19 @@ def create_app() -> FastAPI:
             scope=RowScope(dependency, "team_id"),
         )
     )
+    app.include_router(
+        crud_router(
+            Assignment, prefix="/assignments", scope=RowScope(dependency, "team_id")
+        )
+    )
     install_error_handlers(app)
+    return app
+
+
+def create_unscoped_app() -> FastAPI:
+    """The reference service, and the same assignments' routes without a scope."""
+    app = router_async()
+    app.include_router(crud_router(Assignment, prefix="/assignments"))
     return app
 
 
@@ -111,6 +130,12 @@ def request_pairs(
             body = {"name": f"New hero {n}", "secret_name": f"Identity {n}", "age": 30}
             unscoped.append(f"POST\t/heroes/\t{json.dumps({**body, 'team_id': team})}")
             scoped.append(f"POST\t/heroes/\t{json.dumps(body)}\t{header}")
+        elif scenario == "create_ref":
+            body = {"title": f"Assignment {n}", "hero_id": hero}
+            unscoped.append(
+                f"POST\t/assignments/\t{json.dumps({**body, 'team_id': team})}"
+            )
+            scoped.append(f"POST\t/assignments/\t{json.dumps(body)}\t{header}")
         elif scenario == "patch":
             body = json.dumps({"age": 18 + rng.randrange(60)})
             unscoped.append(f"PATCH\t/heroes/{hero}\t{body}")

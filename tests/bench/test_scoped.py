@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bench import _apps, scoped
+from bench import scoped
 from bench._data import load
 from sqlmodel_production.db import Backend
 from tests.bench.test_contestants import replay
@@ -50,7 +50,7 @@ def test_scoped_and_unscoped_answer_the_same_bytes(
         unscoped_lines, scoped_lines = scoped.request_pairs(
             scenario, HEROES, rng, count=SAMPLE
         )
-        unscoped = _answers(_apps.router_async(), unscoped_lines, database_url)
+        unscoped = _answers(scoped.create_unscoped_app(), unscoped_lines, database_url)
         got = _answers(scoped.create_app(), scoped_lines, database_url)
         assert all(status in (200, 201) for status, _ in unscoped), unscoped
         assert got == unscoped, scenario
@@ -70,3 +70,9 @@ def test_the_scoped_app_hides_other_teams(
         scoped.create_app(), [f"GET\t/heroes/{hero}\t\tX-Team: {other}"], database_url
     )
     assert got[0][0] == 404
+    refused = _answers(
+        scoped.create_app(),
+        [f'POST\t/assignments/\t{{"title": "t", "hero_id": {hero}}}\tX-Team: {other}'],
+        database_url,
+    )
+    assert refused[0][0] == 422, refused
