@@ -2,7 +2,7 @@
 
 import inspect
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, params
@@ -45,7 +45,9 @@ from sqlmodel_production.models import derive_schemas
 
 __all__ = ["LinkEndpoint", "link_router"]
 
-LinkEndpoint = Literal["read_parent", "link", "unlink", "read_child_parents"]
+LinkEndpoint = Literal[
+    "read_parent", "link", "unlink", "read_parent_children", "read_child_parents"
+]
 _KW = inspect.Parameter.KEYWORD_ONLY
 
 
@@ -148,7 +150,8 @@ def link_router(
     _read_parent(res, routes)
     _link(res, routes)
     _unlink(res, routes)
-    _read_child_parents(res, routes, tags=tags or [res.children])
+    _read_linked(res, routes, "child", tags=tags or [res.parents])
+    _read_linked(res, routes, "parent", tags=tags or [res.children])
     return router
 
 
@@ -164,6 +167,7 @@ class _Link:
     child_prefix: str
     scope: RowScope | None
     stamp: RowStamp | None
+    _with_data: dict[Side, type[SQLModel]] = field(default_factory=dict)
 
     @property
     def parents(self) -> str:
@@ -186,7 +190,10 @@ class _Link:
         return f"{self.parent_prefix}/{{{parent}}}/{self.children}/{{{child}}}"
 
     def with_data(self, side: Side) -> type[SQLModel]:
-        """A side's Public schema with the link's data fields."""
+        """A side's Public schema with the link's data fields (one class per side)."""
+        found = self._with_data.get(side)
+        if found is not None:
+            return found
         link = self.links.model
         fields = {
             c.name: (link.model_fields[c.name].annotation, ...)
@@ -195,9 +202,10 @@ class _Link:
         suffix = "".join(
             c.name.title().replace("_", "") for c in self.links.data_columns
         )
-        return create_model(  # type: ignore[call-overload, no-any-return]
+        self._with_data[side] = create_model(  # type: ignore[call-overload]
             f"{self.names[side]}With{suffix}", __base__=self.publics[side], **fields
         )
+        return self._with_data[side]
 
     def scope_params(self, values: Mapping[str, Any]) -> LinkScope:
         scope = self.scope.of(values) if self.scope is not None else None
@@ -322,20 +330,28 @@ def _unlink(res: _Link, routes: Routes) -> None:
     )
 
 
-def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
-    child_id = res.id_name("child")
-    parents = res.links.repository("parent")
-    label = f"The {snake(res.names['child'])}'s {res.parents}"
-    refuse_unknown = unknown_parameters(parents, label)
+def _read_linked(res: _Link, routes: Routes, listed: Side, *, tags: list[str]) -> None:
+    """One side's rows linked to a row of the other, paged as crud lists are.
+
+    `GET /teams/{team_id}/heroes` (a parent's children, past the parent read's
+    first ones) and `GET /heroes/{hero_id}/teams` (a child's parents).
+    """
+    other: Side = "child" if listed == "parent" else "parent"
+    other_id = res.id_name(other)
+    rows = res.links.repository(listed)
+    plural = res.parents if listed == "parent" else res.children
+    prefix = res.child_prefix if listed == "parent" else res.parent_prefix
+    label = f"The {snake(res.names[other])}'s {plural}"
+    refuse_unknown = unknown_parameters(rows, label)
 
     @on_reads
-    def read_child_parents(reads: Runner, **values: Any) -> Any:
+    def read_linked(reads: Runner, **values: Any) -> Any:
         refuse_unknown(values[LIST_REQUEST])
-        res.require(reads, "child", values)
+        res.require(reads, other, values)
         page = res.links.page(
             reads,
-            "parent",
-            values[child_id],
+            listed,
+            values[other_id],
             res.scope_params(values),
             offset=values["offset"],
             limit=values["limit"],
@@ -346,21 +362,20 @@ def _read_child_parents(res: _Link, routes: Routes, *, tags: list[str]) -> None:
         return json_response(page.rows, headers=page_headers(page))
 
     paging = list_parameters(
-        parents,
+        rows,
         max_limit=res.links.limit,
         order_by=(),
-        reserved={child_id},
+        reserved={other_id},
         label=label,
     )
-
     routes.add(
-        "read_child_parents",
-        f"{res.child_prefix}/{{{child_id}}}/{res.parents}",
+        f"read_{other}_{listed}{'s' if listed == 'parent' else 'ren'}",
+        f"{prefix}/{{{other_id}}}/{plural}",
         "GET",
-        f"read_{snake(res.names['child'])}_{res.parents}",
-        read_child_parents,
-        [res.id_parameter("child"), *paging],
-        response_model=list[res.with_data("parent")],  # type: ignore[misc]
+        f"read_{snake(res.names[other])}_{plural}",
+        read_linked,
+        [res.id_parameter(other), *paging],
+        response_model=list[res.with_data(listed)],  # type: ignore[misc]
         responses={**NOT_FOUND, **LIST_HEADERS},
         tags=tags,
     )

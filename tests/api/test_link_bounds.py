@@ -68,6 +68,24 @@ def test_a_parent_read_returns_at_most_the_limit_and_says_it_cut(
     assert "X-Include-Truncated" not in whole.headers
 
 
+def test_a_parent_s_children_page_on_past_the_read_s_cut(client: TestClient) -> None:
+    """`GET /tags/1/tasks` pages what the parent read cut, as crud lists page."""
+    first = client.get("/tags/1/tasks")
+    assert ids(first) == [1, 2, 3]
+    assert first.json()[0] == {"id": 1, "title": "k1", "note": ""}
+    after = client.get(
+        "/tags/1/tasks", params={"cursor": first.headers["X-Next-Cursor"]}
+    )
+    assert ids(after) == [4, 5]
+    assert "X-Next-Cursor" not in after.headers
+    counted = client.get("/tags/1/tasks", params={"limit": 2, "count": True})
+    assert ids(counted) == [1, 2] and counted.headers["X-Total-Count"] == "5"
+    assert ids(client.get("/tags/2/tasks")) == [1]
+    assert client.get("/tags/99/tasks").status_code == 404
+    for params in ({"limit": 4}, {"title": "k1"}, {"colour": "red"}):
+        assert client.get("/tags/1/tasks", params=params).status_code == 422
+
+
 def _more_tags_on_task_1(database: Database) -> None:
     """Task 1 gets tags 1 to 5."""
     with database.engine.begin() as conn:
