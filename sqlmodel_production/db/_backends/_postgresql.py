@@ -420,6 +420,7 @@ PROFILE = Profile(
     time_zones=True,
     replicas=True,
     poolers=True,
+    row_security=True,
     server_limits_sql=(
         "SHOW max_connections",
         "SELECT current_setting('superuser_reserved_connections')::int"
