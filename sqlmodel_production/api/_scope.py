@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends
 
 from sqlmodel_production._exceptions import InvalidScope
 from sqlmodel_production.crud.internal import ScopeValues, scope_value
+from sqlmodel_production.db.internal import (
+    NEEDS_ROW_SECURITY,
+    check_setting_name,
+    row_settings,
+    setting_text,
+)
 
 __all__ = ["InvalidScope", "RowScope", "scope_of"]
 
@@ -38,9 +44,19 @@ class RowScope:
     (`InvalidScope`). Included relationships (`include=`) and `link_router`
     take one value per column.
 
+    On PostgreSQL the database can enforce the scope too: with
+    `database_settings`, every transaction of the router's requests first sets
+    each column's values with `set_config(setting, values, true)`, which the
+    row-level security policies of `migrations.row_security_policies` read
+    (docs/tenancy.md). Hand-written endpoints get the same with
+    `Depends(scope.in_database)`.
+
     Args:
         dependency: returns `{column: value}` for the current request.
         *columns: the scoped columns, exactly the keys the dependency returns.
+        database_settings: `{column: setting}` (`{"org_id": "app.org_id"}`):
+            the PostgreSQL settings to set in every transaction of a request;
+            a database without row-level security refuses to start with them.
 
     Example:
         ```python
@@ -53,6 +69,7 @@ class RowScope:
 
     dependency: Callable[..., Mapping[str, Any]]
     columns: tuple[str, ...]
+    database_settings: Mapping[str, str] = field(default_factory=dict)
 
     ALL: ClassVar[ScopeValues] = ScopeValues()
     """Every value of a column: no condition on it (a super-admin); a create is refused."""
@@ -70,14 +87,28 @@ class RowScope:
         return ScopeValues(frozenset(values), stamp=stamp)
 
     def __init__(
-        self, dependency: Callable[..., Mapping[str, Any]], *columns: str
+        self,
+        dependency: Callable[..., Mapping[str, Any]],
+        *columns: str,
+        database_settings: Mapping[str, str] | None = None,
     ) -> None:
         if not columns:
             raise TypeError(
                 "RowScope needs the scoped columns: RowScope(dependency, 'owner_id')"
             )
+        settings = dict(database_settings or {})
+        if unknown := sorted(set(settings) - set(columns)):
+            raise ValueError(
+                f"database_settings names {unknown}, which are not scoped columns "
+                f"{sorted(columns)}"
+            )
+        for name in settings.values():
+            check_setting_name(name)
         object.__setattr__(self, "dependency", dependency)
         object.__setattr__(self, "columns", tuple(columns))
+        object.__setattr__(self, "database_settings", settings)
+        dependency_ = _database_dependency(self) if settings else None
+        object.__setattr__(self, "_in_database", dependency_)
 
     def parameter(self) -> inspect.Parameter:
         """The endpoint parameter through which FastAPI hands the scope over."""
@@ -116,6 +147,48 @@ class RowScope:
                 ) from None
         return checked
 
+    def settings_of(self, scope: Mapping[str, Any]) -> dict[str, str]:
+        """The database settings of a checked scope (`of`): each setting's text.
+
+        One value or several are a PostgreSQL array literal (`{"7","9"}`),
+        `RowScope.ALL` is `*`.
+        """
+        found = {}
+        for column, setting in self.database_settings.items():
+            value = scope[column]
+            if isinstance(value, ScopeValues):
+                found[setting] = setting_text(value.values)
+            else:
+                found[setting] = setting_text((value,))
+        return found
+
+    @property
+    def in_database(self) -> Callable[..., AsyncIterator[Mapping[str, Any]]]:
+        """A dependency that sets the scope in the database for the rest of the request.
+
+        For hand-written endpoints on `SessionDep` / `AsyncSessionDep`: every
+        transaction the request begins after it ran sets the scope's
+        `database_settings`, so the row-level security policies show a raw
+        `SELECT` only the rows of the scope. It gives the checked scope.
+
+        Example:
+            ```python
+            @app.get("/reports/open")
+            def open_tasks(session: SessionDep, scope: Annotated[Mapping, Depends(org_scope.in_database)]):
+                return session.exec(text("SELECT id, title FROM tasks")).mappings().all()
+            ```
+
+        Raises:
+            ValueError: the scope has no `database_settings`.
+        """
+        dependency: Any = self.__dict__["_in_database"]
+        if dependency is None:
+            raise ValueError(
+                f"RowScope({self.name}, ...) has no database_settings: give "
+                "database_settings={column: 'app.setting'} to set the scope in the database"
+            )
+        return dependency  # type: ignore[no-any-return]
+
     @property
     def name(self) -> str:
         """The dependency's name, for messages."""
@@ -127,3 +200,21 @@ def scope_of(
 ) -> Mapping[str, Any] | None:
     """The scope an endpoint of a router with `scope` received; None for an unscoped router."""
     return scope.of(values) if scope is not None else None
+
+
+def _database_dependency(
+    scope: RowScope,
+) -> Callable[..., AsyncIterator[Mapping[str, Any]]]:
+    """`scope.in_database`: made once per scope, so FastAPI runs it once per request."""
+
+    async def in_database(**values: Any) -> AsyncIterator[Mapping[str, Any]]:
+        # An async generator runs in the request's own task: the settings it
+        # enters reach the endpoint, in the event loop or in a worker thread.
+        checked = scope.of(values)
+        with row_settings(scope.settings_of(checked)):
+            yield checked
+
+    in_database.__signature__ = inspect.Signature([scope.parameter()])  # type: ignore[attr-defined]
+    in_database.__qualname__ = f"{scope.name}.in_database"
+    setattr(in_database, NEEDS_ROW_SECURITY, True)
+    return in_database
