@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production._compat import dependency_calls, expand_included_routers
+
 __all__ = [
     "ALL_ROWS",
     "NEEDS_ROW_SECURITY",
@@ -131,8 +133,8 @@ def watch_row_settings(engine: Engine, supported: bool) -> None:
 def refuse_without_row_security(app: Any, backend: str, supported: bool) -> None:
     """Refuse to start an app with row settings on a database without row-level security.
 
-    Looks at the app's routes: an endpoint, or a dependency of one, marked
-    `NEEDS_ROW_SECURITY`.
+    Looks at the app's routes (those of included routers too): an endpoint, or
+    a dependency of one, marked `NEEDS_ROW_SECURITY`.
 
     Raises:
         RuntimeError: some route needs row settings, and `supported` is False.
@@ -141,20 +143,13 @@ def refuse_without_row_security(app: Any, backend: str, supported: bool) -> None
         return
     paths = [
         getattr(route, "path", "?")
-        for route in getattr(app, "routes", ())
-        if _needs(getattr(route, "endpoint", None), getattr(route, "dependant", None))
+        for route in expand_included_routers(getattr(app, "routes", ()))
+        if _needs(route)
     ]
     if paths:
         raise RuntimeError(f"{_unsupported(backend)}; routes: {', '.join(paths)}")
 
 
-def _needs(endpoint: Any, dependant: Any) -> bool:
-    if getattr(endpoint, NEEDS_ROW_SECURITY, False):
-        return True
-    stack = [dependant] if dependant is not None else []
-    while stack:
-        current = stack.pop()
-        if getattr(getattr(current, "call", None), NEEDS_ROW_SECURITY, False):
-            return True
-        stack.extend(getattr(current, "dependencies", ()))
-    return False
+def _needs(route: Any) -> bool:
+    calls = [getattr(route, "endpoint", None), *(dependency_calls(route) or ())]
+    return any(getattr(call, NEEDS_ROW_SECURITY, False) for call in calls)
