@@ -52,8 +52,10 @@ from sqlmodel_production.db.internal import (
     pooled_runner,
     retrying,
     row_settings,
+    row_settings_active,
     runner_of,
     session_state,
+    set_row_settings,
     where_to_run,
 )
 from sqlmodel_production.models import integer_range
@@ -307,6 +309,9 @@ class _Unit:
 
     def run(self, session: Session, values: dict[str, Any], sleep: Sleep) -> Any:
         """Run with the request's session at hand, where `where_to_run` says."""
+        if row_settings_active() and session.in_transaction():
+            # A dependency began this transaction before the scope was known.
+            set_row_settings(session.connection())
         bind = session.get_bind()
         where = where_to_run(
             self.work, session_state(session), autocommit=autocommits(bind)

@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from sqlmodel_production._exceptions import InvalidScope
+from sqlmodel_production.api._dependencies import opened_session
 from sqlmodel_production.crud.internal import ScopeValues, scope_value
 from sqlmodel_production.db.internal import (
     NEEDS_ROW_SECURITY,
     check_setting_name,
     row_settings,
+    set_row_settings,
     setting_text,
 )
 
@@ -207,14 +211,35 @@ def _database_dependency(
 ) -> Callable[..., AsyncIterator[Mapping[str, Any]]]:
     """`scope.in_database`: made once per scope, so FastAPI runs it once per request."""
 
-    async def in_database(**values: Any) -> AsyncIterator[Mapping[str, Any]]:
+    async def in_database(
+        _connection: HTTPConnection, **values: Any
+    ) -> AsyncIterator[Mapping[str, Any]]:
         # An async generator runs in the request's own task: the settings it
         # enters reach the endpoint, in the event loop or in a worker thread.
         checked = scope.of(values)
         with row_settings(scope.settings_of(checked)):
+            await _set_in_opened_sessions(_connection)
             yield checked
 
-    in_database.__signature__ = inspect.Signature([scope.parameter()])  # type: ignore[attr-defined]
+    connection = inspect.Parameter(
+        "_connection", inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
+    )
+    in_database.__signature__ = inspect.Signature([scope.parameter(), connection])  # type: ignore[attr-defined]
     in_database.__qualname__ = f"{scope.name}.in_database"
     setattr(in_database, NEEDS_ROW_SECURITY, True)
     return in_database
+
+
+async def _set_in_opened_sessions(connection: HTTPConnection) -> None:
+    """Set the row settings in the transaction a dependency began on the request's session, if one did."""
+    opened = opened_session(connection, async_=True)
+    if opened is not None and opened.in_transaction():
+        await opened.run_sync(_set_in)
+    opened = opened_session(connection, async_=False)
+    if opened is not None and opened.in_transaction():
+        # A sync session does its I/O in a worker thread, as its dependency did.
+        await run_in_threadpool(_set_in, opened)
+
+
+def _set_in(session: Any) -> None:
+    set_row_settings(session.connection())

@@ -39,6 +39,7 @@ __all__ = [
     "refuse_without_row_security",
     "row_settings",
     "row_settings_active",
+    "set_row_settings",
     "setting_text",
     "watch_row_settings",
 ]
@@ -102,7 +103,13 @@ def _set_config(count: int) -> sa.TextClause:
     return sa.text(f"SELECT {calls}")
 
 
-def _set_settings(connection: sa.Connection) -> None:
+def set_row_settings(connection: sa.Connection) -> None:
+    """Set the active row settings in `connection`'s transaction, if any are active.
+
+    Every transaction begun while they are active gets them from the engine's
+    `begin` listener; this is for a transaction that began before they were
+    known (a dependency queried the request's session first).
+    """
     settings = _SETTINGS.get()
     if settings is None:
         return
@@ -127,7 +134,7 @@ def _unsupported(backend: str) -> str:
 
 def watch_row_settings(engine: Engine, supported: bool) -> None:
     """Set the row settings at the start of each transaction on `engine`, or refuse them where unsupported."""
-    event.listen(engine, "begin", _set_settings if supported else _refuse)
+    event.listen(engine, "begin", set_row_settings if supported else _refuse)
 
 
 def refuse_without_row_security(app: Any, backend: str, supported: bool) -> None:

@@ -44,6 +44,9 @@ from sqlmodel_production.db._row_security import row_settings as row_settings
 from sqlmodel_production.db._row_security import (
     row_settings_active as row_settings_active,
 )
+from sqlmodel_production.db._row_security import (
+    set_row_settings as set_row_settings,
+)
 from sqlmodel_production.db._row_security import setting_text as setting_text
 from sqlmodel_production.db._runners import WROTE as WROTE
 from sqlmodel_production.db._runners import WROTE_NOW as WROTE_NOW
@@ -100,6 +103,7 @@ __all__ = [
     "run_prepared",
     "serving",
     "session_state",
+    "set_row_settings",
     "setting_text",
     "sort_value",
     "unattached_database",

@@ -356,12 +356,12 @@ _RULES = [
         "Row refused by row-level security (new row violates row-level security policy)",
         "The table has row-level security, and the row written is outside what its policies "
         "allow for this transaction: the scope set with set_config names another tenant, or "
-        "no scope was set at all (a statement in autocommit, outside the request, or in a "
-        "transaction that began before the scope was set). Superusers and BYPASSRLS roles "
-        "never see this error: they bypass the policies.",
+        "no scope was set at all (a statement in autocommit, outside the request, or run "
+        "before the scope was known). Superusers and BYPASSRLS roles never see this error: "
+        "they bypass the policies.",
         "Write rows of the request's own scope; in a hand-written endpoint take "
-        "Depends(scope.in_database) before the session's first statement, so that every "
-        "transaction sets the scope (docs/tenancy.md). install_error_handlers answers it 403.",
+        "Depends(scope.in_database), so that every transaction of the request sets the "
+        "scope (docs/tenancy.md). install_error_handlers answers it 403.",
     ),
     _rule(
         r"value too long for type|Data too long for column|String data, right truncated|"

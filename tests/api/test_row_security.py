@@ -619,3 +619,60 @@ def test_a_missing_grant_is_not_a_row_security_violation(server: Server) -> None
         engine.dispose()
     assert "permission denied" in str(denied.value)
     assert classify(denied.value) is None
+
+
+# --- a session a dependency already used --------------------------------------------------
+
+
+def org_of_user(x_org: int = Header()) -> int:
+    return x_org
+
+
+async def org_after_a_query(
+    session: AsyncSessionDep, org: int = Depends(org_of_user)
+) -> Mapping[str, Any]:
+    # As an authentication dependency would: a query on the request's session first.
+    await session.exec(text("SELECT 1"))
+    return {"org_id": org}
+
+
+def org_after_a_sync_query(
+    session: SessionDep, org: int = Depends(org_of_user)
+) -> Mapping[str, Any]:
+    session.exec(text("SELECT 1"))
+    return {"org_id": org}
+
+
+def test_a_transaction_a_dependency_began_gets_the_settings_too(
+    target: Target, server: Server, via: str, rows: dict[int, list[int]]
+) -> None:
+    """The scope's dependency queried the session first: its transaction gets the settings late, not never."""
+    dependency = org_after_a_query if target.async_ else org_after_a_sync_query
+    scope = RowScope(dependency, "org_id", database_settings={"org_id": "app.org_id"})
+    database = Database(settings_for(server, via))
+    app = FastAPI(lifespan=database.lifespan)
+    app.include_router(
+        crud_router(RlsTask, prefix="/tasks", scope=scope, async_=target.async_)
+    )
+    in_database = Depends(scope.in_database)
+    if target.async_:
+
+        @app.get("/raw")
+        async def raw(session: AsyncSessionDep, org: Any = in_database) -> list[int]:
+            return list((await session.exec(RAW)).scalars())
+
+    else:
+
+        @app.get("/raw")
+        def raw(session: SessionDep, org: Any = in_database) -> list[int]:
+            return list(session.exec(RAW).scalars())
+
+    with TestClient(app) as client:
+        for org in (1, 2):
+            headers = {"x-org": str(org)}
+            listed = client.get("/tasks/", headers=headers).json()
+            assert [task["id"] for task in listed] == rows[org]
+            assert client.get("/raw", headers=headers).json() == rows[org]
+            created = client.post("/tasks/", json={"title": "late"}, headers=headers)
+            assert created.json()["org_id"] == org
+    asyncio.run(database.dispose())
