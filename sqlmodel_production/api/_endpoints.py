@@ -309,10 +309,13 @@ class _Unit:
 
     def run(self, session: Session, values: dict[str, Any], sleep: Sleep) -> Any:
         """Run with the request's session at hand, where `where_to_run` says."""
-        if row_settings_active() and session.in_transaction():
-            # A dependency began this transaction before the scope was known.
-            set_row_settings(session.connection())
         bind = session.get_bind()
+        if row_settings_active() and (
+            session.in_transaction() or not isinstance(session.bind, Engine)
+        ):
+            # A dependency began this transaction before the scope was known, or
+            # the session joins one of its connection (a test's rolled-back session).
+            set_row_settings(session.connection())
         where = where_to_run(
             self.work, session_state(session), autocommit=autocommits(bind)
         )

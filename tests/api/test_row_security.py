@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Header
 from fastapi.testclient import TestClient
 from sqlalchemy.pool import NullPool
-from sqlmodel import Field, SQLModel, text
+from sqlmodel import Field, Session, SQLModel, text
 
 from sqlmodel_production import Database, DatabaseSettings
 from sqlmodel_production.api import (
@@ -34,6 +34,7 @@ from sqlmodel_production.api import (
     RowScope,
     SessionDep,
     crud_router,
+    get_session,
     install_error_handlers,
 )
 from sqlmodel_production.db import Backend, EngineInfo, classify, sync_url
@@ -675,4 +676,35 @@ def test_a_transaction_a_dependency_began_gets_the_settings_too(
             assert client.get("/raw", headers=headers).json() == rows[org]
             created = client.post("/tasks/", json={"title": "late"}, headers=headers)
             assert created.json()["org_id"] == org
+    asyncio.run(database.dispose())
+
+
+def test_a_session_that_joins_an_outer_transaction_gets_the_settings(
+    server: Server, rows: dict[int, list[int]]
+) -> None:
+    """A test's rolled-back session (an override of get_session) joins a transaction begun before the request."""
+    engine = sa.create_engine(sync_url(server.direct))
+    database = Database(settings_for(server, "direct"))
+    with engine.connect() as conn:
+        outer = conn.begin()
+
+        def rolled_back() -> Iterator[Session]:
+            with Session(
+                bind=conn, join_transaction_mode="create_savepoint"
+            ) as session:
+                yield session
+
+        app = make_app(database, async_=False)
+        app.dependency_overrides[get_session] = rolled_back
+        with TestClient(app) as client:
+            for org in (1, 2):
+                headers = {"x-org": str(org)}
+                listed = client.get("/tasks/", headers=headers).json()
+                assert [task["id"] for task in listed] == rows[org]
+                created = client.post(
+                    "/tasks/", json={"title": "kept?"}, headers=headers
+                )
+                assert created.json()["org_id"] == org
+        outer.rollback()
+    engine.dispose()
     asyncio.run(database.dispose())
