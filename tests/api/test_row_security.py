@@ -317,9 +317,13 @@ def test_generated_routes_work_under_the_policies(
     assert client.delete(f"/tasks/{new}", headers=two).status_code == 404
     assert client.delete(f"/tasks/{new}", headers=one).json() == {"ok": True}
     assert client.get(f"/tasks/{new}", headers=one).status_code == 404
+    bulk = client.post(
+        "/tasks/bulk", json=[{"title": "x"}, {"title": "y"}], headers=two
+    )
+    assert [task["org_id"] for task in bulk.json()] == [2, 2]
     # Several orgs and every org: the setting carries them, the policy lets them through.
-    assert len(client.get("/tasks/", headers={"x-org": "2,1"}).json()) == 5
-    assert len(client.get("/tasks/", headers={"x-org": "*"}).json()) == 5
+    assert len(client.get("/tasks/", headers={"x-org": "2,1"}).json()) == 7
+    assert len(client.get("/tasks/", headers={"x-org": "*"}).json()) == 7
     assert (
         client.post("/tasks/", json={"title": "s"}, headers={"x-org": "2,1"}).json()[
             "org_id"
