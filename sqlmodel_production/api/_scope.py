@@ -171,9 +171,10 @@ class RowScope:
         """A dependency that sets the scope in the database for the rest of the request.
 
         For hand-written endpoints on `SessionDep` / `AsyncSessionDep`: every
-        transaction the request begins after it ran sets the scope's
-        `database_settings`, so the row-level security policies show a raw
-        `SELECT` only the rows of the scope. It gives the checked scope.
+        transaction of the request sets the scope's `database_settings` (one
+        that a dependency began on the request's session before, as soon as
+        this runs), so the row-level security policies show a raw `SELECT`
+        only the rows of the scope. It gives the checked scope.
 
         Example:
             ```python
