@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -42,6 +42,7 @@ from sqlmodel_production.api._dependencies import (
 from sqlmodel_production.api._fast_route import mark_generated
 from sqlmodel_production.db import Replicas, RetryingTransaction, RetryPolicy, classify
 from sqlmodel_production.db.internal import (
+    NEEDS_ROW_SECURITY,
     WROTE,
     WROTE_NOW,
     RunOn,
@@ -50,8 +51,11 @@ from sqlmodel_production.db.internal import (
     autocommits,
     pooled_runner,
     retrying,
+    row_settings,
+    row_settings_active,
     runner_of,
     session_state,
+    set_row_settings,
     where_to_run,
 )
 from sqlmodel_production.models import integer_range
@@ -122,6 +126,7 @@ def make_endpoint(
     async_: bool,
     name: str,
     write: bool = False,
+    row_settings_of: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
 ) -> Callable[..., Any]:
     """An endpoint named `name` with `parameters`, running `logic(target, **params)`.
 
@@ -134,6 +139,11 @@ def make_endpoint(
     request (a dependency of the route asked for it), else the one an override
     of that dependency gives, else the endpoint's own, made only when the work
     needs one.
+
+    With `row_settings_of` (a row scope with database settings) the endpoint
+    enters the settings it gives for the request's parameters before anything
+    runs: every transaction of the request sets them, and none of its work
+    runs in autocommit (`db/_row_security.py`).
     """
     unit = _Unit(
         logic, getattr(logic, _WORK, WorkKind.WRITE if write else WorkKind.ORM_READ)
@@ -192,6 +202,8 @@ def make_endpoint(
             unit.wrote(request.scope)
             return result
 
+    if row_settings_of is not None:
+        endpoint = _with_row_settings(endpoint, row_settings_of, async_=async_)
     request = inspect.Parameter(
         _REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request
     )
@@ -199,6 +211,30 @@ def make_endpoint(
     endpoint.__name__ = endpoint.__qualname__ = name
     mark_generated(endpoint)
     return endpoint
+
+
+def _with_row_settings(
+    endpoint: Callable[..., Any],
+    settings_of: Callable[[dict[str, Any]], Mapping[str, str]],
+    *,
+    async_: bool,
+) -> Callable[..., Any]:
+    """`endpoint`, run with the row settings of its parameters entered."""
+    secured: Callable[..., Any]
+    if async_:
+
+        async def secured(**values: Any) -> Any:
+            with row_settings(settings_of(values)):
+                return await endpoint(**values)
+
+    else:
+
+        def secured(**values: Any) -> Any:
+            with row_settings(settings_of(values)):
+                return endpoint(**values)
+
+    setattr(secured, NEEDS_ROW_SECURITY, True)
+    return secured
 
 
 _REQUEST = "_request"
@@ -274,6 +310,12 @@ class _Unit:
     def run(self, session: Session, values: dict[str, Any], sleep: Sleep) -> Any:
         """Run with the request's session at hand, where `where_to_run` says."""
         bind = session.get_bind()
+        if row_settings_active() and (
+            session.in_transaction() or not isinstance(session.bind, Engine)
+        ):
+            # A dependency began this transaction before the scope was known, or
+            # the session joins one of its connection (a test's rolled-back session).
+            set_row_settings(session.connection())
         where = where_to_run(
             self.work, session_state(session), autocommit=autocommits(bind)
         )

@@ -77,7 +77,8 @@ def error_response(error: ClassifiedError) -> JSONResponse:
 
     Unique and still-referenced conflicts are 409; bad values (missing reference,
     null, check, too long) are 422 in FastAPI's validation-error shape with the
-    field in `loc`; a statement timeout is 504; transient failures are 503 with
+    field in `loc`; a row refused by row-level security is 403; a statement
+    timeout is 504; transient failures are 503 with
     `Retry-After`; a connection lost during `COMMIT` says that the outcome is
     unknown (`"outcome": "unknown"`). Bodies name constraints and fields, never
     values or SQL.
@@ -135,6 +136,15 @@ def error_response(error: ClassifiedError) -> JSONResponse:
             },
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if kind is ErrorKind.ROW_SECURITY_VIOLATION:
+        subject = f"the {error.table} row" if error.table else "the row"
+        return JSONResponse(
+            {
+                "detail": f"Forbidden: {subject} is outside the rows this request may write",
+                "code": kind.value,
+            },
+            status_code=403,
         )
     if kind is ErrorKind.STATEMENT_TIMEOUT:
         return JSONResponse(

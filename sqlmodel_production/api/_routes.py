@@ -52,10 +52,20 @@ class Routes:
         """
         if endpoint in self.exclude:
             return
-        if self.scope is not None:
-            parameters = [*parameters, self.scope.parameter()]
+        scope = self.scope
+        if scope is not None:
+            parameters = [*parameters, scope.parameter()]
         func = make_endpoint(
-            logic, parameters, async_=self.async_, name=name, write=method != "GET"
+            logic,
+            parameters,
+            async_=self.async_,
+            name=name,
+            write=method != "GET",
+            row_settings_of=(
+                (lambda values: scope.settings_of(scope.of(values)))
+                if scope is not None and scope.database_settings
+                else None
+            ),
         )
         if self.tags is not None:
             options.setdefault("tags", self.tags)

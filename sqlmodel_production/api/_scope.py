@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from sqlmodel_production._exceptions import InvalidScope
+from sqlmodel_production.api._dependencies import opened_session
 from sqlmodel_production.crud.internal import ScopeValues, scope_value
+from sqlmodel_production.db.internal import (
+    NEEDS_ROW_SECURITY,
+    check_setting_name,
+    row_settings,
+    set_row_settings,
+    setting_text,
+)
 
 __all__ = ["InvalidScope", "RowScope", "scope_of"]
 
@@ -39,11 +49,21 @@ class RowScope:
     give (`RowScope.any_of(7, 9, stamp=7)`, `RowScope.all(stamp=user.id)`);
     with neither, a create is refused (`InvalidScope`).
 
+    On PostgreSQL the database can enforce the scope too: with
+    `database_settings`, every transaction of the router's requests first sets
+    each column's values with `set_config(setting, values, true)`, which the
+    row-level security policies of `migrations.row_security_policies` read
+    (docs/tenancy.md). Hand-written endpoints get the same with
+    `Depends(scope.in_database)`.
+
     Args:
         dependency: returns `{column: value}` for the current request.
         *columns: the scoped columns, exactly the keys the dependency returns.
         named_on_create: a create names the scoped columns in its body (they are
             required in the Create schema, and still cannot be changed).
+        database_settings: `{column: setting}` (`{"org_id": "app.org_id"}`):
+            the PostgreSQL settings to set in every transaction of a request;
+            a database without row-level security refuses to start with them.
 
     Example:
         ```python
@@ -57,6 +77,7 @@ class RowScope:
     dependency: Callable[..., Mapping[str, Any]]
     columns: tuple[str, ...]
     named_on_create: bool
+    database_settings: Mapping[str, str] = field(default_factory=dict)
 
     ALL: ClassVar[ScopeValues] = ScopeValues()
     """Every value of a column: no condition on it (a super-admin); a create names its value."""
@@ -78,14 +99,26 @@ class RowScope:
         dependency: Callable[..., Mapping[str, Any]],
         *columns: str,
         named_on_create: bool = False,
+        database_settings: Mapping[str, str] | None = None,
     ) -> None:
         if not columns:
             raise TypeError(
                 "RowScope needs the scoped columns: RowScope(dependency, 'owner_id')"
             )
+        settings = dict(database_settings or {})
+        if unknown := sorted(set(settings) - set(columns)):
+            raise ValueError(
+                f"database_settings names {unknown}, which are not scoped columns "
+                f"{sorted(columns)}"
+            )
+        for name in settings.values():
+            check_setting_name(name)
         object.__setattr__(self, "dependency", dependency)
         object.__setattr__(self, "columns", tuple(columns))
         object.__setattr__(self, "named_on_create", named_on_create)
+        object.__setattr__(self, "database_settings", settings)
+        dependency_ = _database_dependency(self) if settings else None
+        object.__setattr__(self, "_in_database", dependency_)
 
     def parameter(self) -> inspect.Parameter:
         """The endpoint parameter through which FastAPI hands the scope over."""
@@ -124,6 +157,49 @@ class RowScope:
                 ) from None
         return checked
 
+    def settings_of(self, scope: Mapping[str, Any]) -> dict[str, str]:
+        """The database settings of a checked scope (`of`): each setting's text.
+
+        One value or several are a PostgreSQL array literal (`{"7","9"}`),
+        `RowScope.ALL` is `*`.
+        """
+        found = {}
+        for column, setting in self.database_settings.items():
+            value = scope[column]
+            if isinstance(value, ScopeValues):
+                found[setting] = setting_text(value.values)
+            else:
+                found[setting] = setting_text((value,))
+        return found
+
+    @property
+    def in_database(self) -> Callable[..., AsyncIterator[Mapping[str, Any]]]:
+        """A dependency that sets the scope in the database for the rest of the request.
+
+        For hand-written endpoints on `SessionDep` / `AsyncSessionDep`: every
+        transaction of the request sets the scope's `database_settings` (one
+        that a dependency began on the request's session before, as soon as
+        this runs), so the row-level security policies show a raw `SELECT`
+        only the rows of the scope. It gives the checked scope.
+
+        Example:
+            ```python
+            @app.get("/reports/open")
+            def open_tasks(session: SessionDep, scope: Annotated[Mapping, Depends(org_scope.in_database)]):
+                return session.exec(text("SELECT id, title FROM tasks")).mappings().all()
+            ```
+
+        Raises:
+            ValueError: the scope has no `database_settings`.
+        """
+        dependency: Any = self.__dict__["_in_database"]
+        if dependency is None:
+            raise ValueError(
+                f"RowScope({self.name}, ...) has no database_settings: give "
+                "database_settings={column: 'app.setting'} to set the scope in the database"
+            )
+        return dependency  # type: ignore[no-any-return]
+
     @property
     def name(self) -> str:
         """The dependency's name, for messages."""
@@ -135,3 +211,42 @@ def scope_of(
 ) -> Mapping[str, Any] | None:
     """The scope an endpoint of a router with `scope` received; None for an unscoped router."""
     return scope.of(values) if scope is not None else None
+
+
+def _database_dependency(
+    scope: RowScope,
+) -> Callable[..., AsyncIterator[Mapping[str, Any]]]:
+    """`scope.in_database`: made once per scope, so FastAPI runs it once per request."""
+
+    async def in_database(
+        _connection: HTTPConnection, **values: Any
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        # An async generator runs in the request's own task: the settings it
+        # enters reach the endpoint, in the event loop or in a worker thread.
+        checked = scope.of(values)
+        with row_settings(scope.settings_of(checked)):
+            await _set_in_opened_sessions(_connection)
+            yield checked
+
+    connection = inspect.Parameter(
+        "_connection", inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
+    )
+    in_database.__signature__ = inspect.Signature([scope.parameter(), connection])  # type: ignore[attr-defined]
+    in_database.__qualname__ = f"{scope.name}.in_database"
+    setattr(in_database, NEEDS_ROW_SECURITY, True)
+    return in_database
+
+
+async def _set_in_opened_sessions(connection: HTTPConnection) -> None:
+    """Set the row settings in the transaction a dependency began on the request's session, if one did."""
+    opened = opened_session(connection, async_=True)
+    if opened is not None and opened.in_transaction():
+        await opened.run_sync(_set_in)
+    opened = opened_session(connection, async_=False)
+    if opened is not None and opened.in_transaction():
+        # A sync session does its I/O in a worker thread, as its dependency did.
+        await run_in_threadpool(_set_in, opened)
+
+
+def _set_in(session: Any) -> None:
+    set_row_settings(session.connection())

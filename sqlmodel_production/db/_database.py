@@ -24,6 +24,7 @@ from ._backends import profile_of
 from ._engine import create_async_engine, create_engine
 from ._observers import EngineInfo
 from ._replicas import NodeStatus, Replicas
+from ._row_security import refuse_without_row_security
 from ._runners import DIRECT_READS
 from ._settings import DatabaseSettings, Environment
 from ._urls import Backend, backend_of
@@ -312,11 +313,18 @@ class Database:
         shutdown. To combine it with a lifespan of your own, enter it there:
         `async with database.lifespan(app) as state: yield {**state, ...}`.
         In production it freezes the objects alive at start-up (`gc_freeze`).
+
+        Raises:
+            RuntimeError: a route of `app` sets row-level security settings
+                (`RowScope(..., database_settings=...)`) and the database has
+                no row-level security (MariaDB, SQLite).
         """
         freeze = (
             self.settings.gc_freeze
             and self.settings.environment == Environment.PRODUCTION
         )
+        profile = profile_of(self.backend)
+        refuse_without_row_security(app, self.backend, profile.row_security)
         for problem in await self.check():
             logger.warning(problem)
         if freeze:

@@ -15,6 +15,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from ._backends import POOLER_OPTION, Pooler, Profile, profile_of
 from ._errors import mark_lost_connections
+from ._row_security import watch_row_settings
 from ._settings import DatabaseSettings
 from ._urls import async_url, backend_of, sync_url
 from ._written import watch_commits
@@ -112,6 +113,7 @@ def _tune(
     profile = profile_of(backend_of(engine.url))
     event.listen(engine, "handle_error", mark_lost_connections)
     watch_commits(engine)
+    watch_row_settings(engine, profile.row_security)
     ping_after = _ping_after(settings, profile)
     # An explicit `pool_pre_ping=` override takes the ping back from us, either way.
     if ping_after and "pool_pre_ping" not in overrides:

@@ -22,6 +22,8 @@ class ErrorKind(enum.StrEnum):
     STILL_REFERENCED = "still_referenced"
     NOT_NULL_VIOLATION = "not_null_violation"
     CHECK_VIOLATION = "check_violation"
+    ROW_SECURITY_VIOLATION = "row_security_violation"
+    """A written row is outside what the row-level security policies allow (PostgreSQL)."""
     INVALID_DATA = "invalid_data"
     INVALID_CHARACTER = "invalid_character"
     SERIALIZATION_FAILURE = "serialization_failure"

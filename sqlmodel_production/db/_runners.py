@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ._backends import autocommits, profile_of
 from ._driver import checkout, on_driver, run_on_driver
 from ._prepared import NO_PARAMS, Prepared, Row, dicts, execute
+from ._row_security import row_settings_active
 
 __all__ = [
     "DIRECT_READS",
@@ -103,14 +104,20 @@ class PooledRunner(_FirstOfAll):
     autocommit: each statement is its own transaction, with no `BEGIN`,
     `COMMIT` or `ROLLBACK` round trips, and reads see the latest committed data.
     Elsewhere the statements share one transaction, rolled back when the
-    connection goes back to the pool: use it there for reads only. Made by
-    `pooled_runner(engine)`; not thread-safe, like the connection it holds.
+    connection goes back to the pool: use it there for reads only. With
+    `transaction` (row settings are active) they run in a transaction the
+    `Connection` begins, so that its `begin` listeners set them: no autocommit,
+    no driver path, reads only. Made by `pooled_runner(engine)`; not
+    thread-safe, like the connection it holds.
     """
 
-    def __init__(self, engine: Engine, pooled: Any) -> None:
+    def __init__(
+        self, engine: Engine, pooled: Any, *, transaction: bool = False
+    ) -> None:
         self.engine = engine
         self._pooled = pooled
         self._connection: sa.Connection | None = None
+        self._transaction = transaction
         dialect = engine.dialect
         self._native = profile_of(dialect.name).native.get(dialect.driver)
 
@@ -119,7 +126,10 @@ class PooledRunner(_FirstOfAll):
         statement: Prepared | sa.Select[Any],
         params: Mapping[str, Any] = NO_PARAMS,
     ) -> list[Row]:
-        driver = on_driver(statement, self.engine, self.engine.get_execution_options())
+        driver = None
+        if not self._transaction:
+            options = self.engine.get_execution_options()
+            driver = on_driver(statement, self.engine, options)
         if driver is None:
             return dicts(self.connection().execute(execute(statement), params))
         return run_on_driver(
@@ -135,6 +145,8 @@ class PooledRunner(_FirstOfAll):
         """A `Connection` on the same pooled connection (in autocommit where the runner is)."""
         if self._connection is None:
             self._connection = sa.Connection(self.engine, connection=self._pooled)
+            if self._transaction:
+                self._connection.begin()
         return self._connection
 
     def close(self) -> None:
@@ -152,7 +164,9 @@ def pooled_runner(engine: Engine) -> Iterator[PooledRunner]:
     On PostgreSQL the connection is put in autocommit (no `BEGIN`, no
     `ROLLBACK` on return) and set back before it goes back to the pool; on
     MariaDB the statements share one snapshot, rolled back on return; on SQLite
-    each read sees the latest commit.
+    each read sees the latest commit. While row settings are active
+    (`db/_row_security.py`) the statements run in a transaction that sets them,
+    rolled back on return.
     """
     pooled = checkout(engine)
     dbapi_connection: Any = pooled.dbapi_connection
@@ -162,7 +176,7 @@ def pooled_runner(engine: Engine) -> Iterator[PooledRunner]:
     try:
         if autocommit:
             dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
-        runner = PooledRunner(engine, pooled)
+        runner = PooledRunner(engine, pooled, transaction=row_settings_active())
         yield runner
     finally:
         if autocommit and pooled.is_valid:

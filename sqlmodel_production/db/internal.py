@@ -3,7 +3,8 @@
 Beyond the public API (`sqlmodel_production.db`), the repository and the
 routes need where a unit of work runs (`Runner`, `where_to_run`), statements compiled
 once (`Prepared`), the drivers' fast paths, the backend profiles' per-database
-answers and the error classification's details. They import them from here,
+answers, the error classification's details and the row settings of
+row-level security. They import them from here,
 never from `db`'s private modules. Not public: names here may change in any
 release.
 """
@@ -32,6 +33,21 @@ from sqlmodel_production.db._observers import (
 from sqlmodel_production.db._prepared import Prepared as Prepared
 from sqlmodel_production.db._prepared import Row as Row
 from sqlmodel_production.db._prepared import direct_safe as direct_safe
+from sqlmodel_production.db._row_security import ALL_ROWS as ALL_ROWS
+from sqlmodel_production.db._row_security import (
+    NEEDS_ROW_SECURITY as NEEDS_ROW_SECURITY,
+)
+from sqlmodel_production.db._row_security import (
+    check_setting_name as check_setting_name,
+)
+from sqlmodel_production.db._row_security import row_settings as row_settings
+from sqlmodel_production.db._row_security import (
+    row_settings_active as row_settings_active,
+)
+from sqlmodel_production.db._row_security import (
+    set_row_settings as set_row_settings,
+)
+from sqlmodel_production.db._row_security import setting_text as setting_text
 from sqlmodel_production.db._runners import WROTE as WROTE
 from sqlmodel_production.db._runners import WROTE_NOW as WROTE_NOW
 from sqlmodel_production.db._runners import WROTE_RECENTLY as WROTE_RECENTLY
@@ -50,6 +66,8 @@ from sqlmodel_production.db._transaction import retrying as retrying
 from sqlmodel_production.db._written import serving as serving
 
 __all__ = [
+    "ALL_ROWS",
+    "NEEDS_ROW_SECURITY",
     "STATE_KEY",
     "WROTE",
     "WROTE_NOW",
@@ -63,6 +81,7 @@ __all__ = [
     "RunOn",
     "WorkKind",
     "autocommits",
+    "check_setting_name",
     "where_to_run",
     "connection_failed",
     "connection_of",
@@ -79,9 +98,13 @@ __all__ = [
     "report_error_answered",
     "resolve_columns",
     "retrying",
+    "row_settings",
+    "row_settings_active",
     "run_prepared",
     "serving",
     "session_state",
+    "set_row_settings",
+    "setting_text",
     "sort_value",
     "unattached_database",
 ]

@@ -350,6 +350,20 @@ _RULES = [
         "a 422 naming the field; keep the constraint as the last line of defence.",
     ),
     _rule(
+        r"violates row-level security policy",
+        "row-level-security",
+        "Tenancy",
+        "Row refused by row-level security (new row violates row-level security policy)",
+        "The table has row-level security, and the row written is outside what its policies "
+        "allow for this transaction: the scope set with set_config names another tenant, or "
+        "no scope was set at all (a statement in autocommit, outside the request, or run "
+        "before the scope was known). Superusers and BYPASSRLS roles never see this error: "
+        "they bypass the policies.",
+        "Write rows of the request's own scope; in a hand-written endpoint take "
+        "Depends(scope.in_database), so that every transaction of the request sets the "
+        "scope (docs/tenancy.md). install_error_handlers answers it 403.",
+    ),
+    _rule(
         r"value too long for type|Data too long for column|String data, right truncated|"
         r"\b22001\b|\(1406\b",
         "value-too-long",

@@ -1,4 +1,6 @@
-"""Alembic support: hooks for autogenerate and the engines an `env.py` runs on (docs/migrations.md).
+"""Alembic support: hooks for autogenerate, the engines an `env.py` runs on, row-level security policies.
+
+See docs/migrations.md and docs/tenancy.md.
 
 Nothing here imports Alembic; the package never runs migrations by itself.
 """
@@ -9,12 +11,16 @@ from ._autogenerate import process_revision_directives as process_revision_direc
 from ._autogenerate import render_item as render_item
 from ._engines import async_migration_engine as async_migration_engine
 from ._engines import migration_engine as migration_engine
+from ._row_security import RowSecurityPolicies as RowSecurityPolicies
+from ._row_security import row_security_policies as row_security_policies
 
 __all__ = [
+    "RowSecurityPolicies",
     "alembic_options",
     "async_migration_engine",
     "compare_server_default",
     "migration_engine",
     "process_revision_directives",
     "render_item",
+    "row_security_policies",
 ]

@@ -44,6 +44,12 @@ MESSAGES: list[tuple[str, str, str]] = [
     ),
     (
         "psycopg",
+        "psycopg.errors.InsufficientPrivilege: new row violates row-level security policy for "
+        'table "zz_t"',
+        "row-level-security",
+    ),
+    (
+        "psycopg",
         "psycopg.errors.QueryCanceled: canceling statement due to statement timeout",
         "statement-timeout",
     ),
@@ -122,6 +128,12 @@ MESSAGES: list[tuple[str, str, str]] = [
         "asyncpg",
         "asyncpg.exceptions.DeadlockDetectedError: deadlock detected",
         "deadlock",
+    ),
+    (
+        "asyncpg",
+        "asyncpg.exceptions.InsufficientPrivilegeError: new row violates row-level security "
+        'policy for table "zz_t"',
+        "row-level-security",
     ),
     (
         "asyncpg",

@@ -50,6 +50,7 @@ LABELS = {
     "not-null-violation": ("Data integrity", "422"),
     "check-violation": ("Data integrity", "Field(gt=0)"),
     "value-too-long": ("Data integrity", "Field(max_length=n)"),
+    "row-level-security": ("Tenancy", "Depends(scope.in_database)"),
     "statement-timeout": ("Slow Query", "slow-query log"),
     "schema-mismatch": ("Schema", "alembic upgrade head"),
     "no-result": ("Not Found", "answer 404"),

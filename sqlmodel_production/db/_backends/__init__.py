@@ -16,6 +16,8 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from sqlmodel_production.db._row_security import row_settings_active
+
 from . import _mariadb, _postgresql, _sqlite
 from ._profile import POOLER_OPTION as POOLER_OPTION
 from ._profile import Backend as Backend
@@ -71,7 +73,13 @@ def profile_of(name: Backend | str) -> Profile:
 
 
 def autocommits(bind: Engine | sa.Connection) -> bool:
-    """Whether a statement can be its own transaction at no cost on `bind` (see `Profile`)."""
+    """Whether a statement can be its own transaction at no cost on `bind` (see `Profile`).
+
+    Never while row settings are active (`db/_row_security.py`): a statement
+    outside a transaction would run without them.
+    """
+    if row_settings_active():
+        return False
     dialect = bind.dialect
     pooler = bind.get_execution_options().get(POOLER_OPTION, "none")
     return profile_of(dialect.name).autocommit_statements(dialect.driver, pooler)

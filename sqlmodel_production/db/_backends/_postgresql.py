@@ -341,6 +341,7 @@ _ERRORS = {
     "23503": ErrorKind.MISSING_REFERENCE,  # refined below by the message
     "23502": ErrorKind.NOT_NULL_VIOLATION,
     "23514": ErrorKind.CHECK_VIOLATION,
+    "42501": ErrorKind.ROW_SECURITY_VIOLATION,  # only "violates row-level security", below
     "22001": ErrorKind.INVALID_DATA,  # string too long
     "22003": ErrorKind.INVALID_DATA,  # numeric out of range
     "22P02": ErrorKind.INVALID_DATA,  # invalid text representation
@@ -363,6 +364,9 @@ _ERRORS = {
 
 
 _PG_KEY = re.compile(r"Key \((?P<columns>[^)]+)\)=")
+_PG_RLS_TABLE = re.compile(
+    r'row-level security policy (?:"[^"]*" )?for table "(?P<table>[^"]+)"'
+)
 
 
 def _read_error(error: BaseException, sqlstate: str) -> ClassifiedError | None:
@@ -378,6 +382,15 @@ def _read_error(error: BaseException, sqlstate: str) -> ClassifiedError | None:
     )
     if kind is ErrorKind.MISSING_REFERENCE and "still referenced" in detail:
         kind = ErrorKind.STILL_REFERENCED
+    if kind is ErrorKind.ROW_SECURITY_VIOLATION:
+        # 42501 is any insufficient privilege; a missing GRANT is the app's bug (a 500).
+        message = getattr(source, "message_primary", None) or str(error)
+        if "row-level security" not in message:
+            return None
+        named = _PG_RLS_TABLE.search(message)
+        return ClassifiedError(
+            kind, code=sqlstate, table=named["table"] if named else None
+        )
     columns: tuple[str, ...] = ()
     if match := _PG_KEY.search(detail):
         columns = tuple(c.strip().strip('"') for c in match["columns"].split(","))
@@ -420,6 +433,7 @@ PROFILE = Profile(
     time_zones=True,
     replicas=True,
     poolers=True,
+    row_security=True,
     server_limits_sql=(
         "SHOW max_connections",
         "SELECT current_setting('superuser_reserved_connections')::int"

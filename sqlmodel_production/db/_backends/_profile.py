@@ -160,6 +160,9 @@ class Profile:
     """Reads can go to streaming replicas of the server (`DATABASE_REPLICA_URLS`)."""
     poolers: bool = False
     """A transaction pooler may stand in front of the server (`DATABASE_POOLER`)."""
+    row_security: bool = False
+    """Row-level security policies can read settings made for one transaction
+    (`set_config(name, value, true)`): a `RowScope`'s `database_settings`."""
     embedded: bool = False
     """The database is a file or memory in the process, not a server: a URL names no
     server database, and there are no connections to limit."""
