@@ -36,6 +36,7 @@ from sqlmodel_production.api import (
     crud_router,
     get_session,
     install_error_handlers,
+    link_router,
 )
 from sqlmodel_production.db import Backend, EngineInfo, classify, sync_url
 from sqlmodel_production.db.internal import STATE_KEY
@@ -53,8 +54,24 @@ class RlsTask(SQLModel, table=True):
     title: str = Field(max_length=50)
 
 
+class RlsTag(SQLModel, table=True):
+    __tablename__ = "rls_tag"
+    id: int = Field(primary_key=True)
+    org_id: int = Field(index=True)
+
+
+class RlsTaskTag(SQLModel, table=True):
+    """A link table: no org of its own, its two sides each under the policies."""
+
+    __tablename__ = "rls_task_tag"
+    task_id: int = Field(foreign_key="rls_task.id", primary_key=True)
+    tag_id: int = Field(foreign_key="rls_tag.id", primary_key=True)
+
+
 TABLE = RlsTask.__table__  # type: ignore[attr-defined]
 POLICIES = row_security_policies(RlsTask, {"org_id": "app.org_id"})
+TAG_POLICIES = row_security_policies(RlsTag, {"org_id": "app.org_id"})
+LINKED = [RlsTag.__table__, RlsTaskTag.__table__]  # type: ignore[attr-defined]
 ROWS = {1: ["a1", "b1", "c1"], 2: ["a2", "b2"]}
 
 
@@ -86,11 +103,12 @@ def server() -> Iterator[Server]:
             name = sa.make_url(admin).database
             engine = sa.create_engine(sync_url(admin))
             with engine.begin() as conn:
-                SQLModel.metadata.create_all(conn, tables=[TABLE])
-                for statement in POLICIES.upgrade:
+                SQLModel.metadata.create_all(conn, tables=[TABLE, *LINKED])
+                for statement in (*POLICIES.upgrade, *TAG_POLICIES.upgrade):
                     conn.exec_driver_sql(statement)
                 conn.exec_driver_sql(
-                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON rls_task TO {role}"
+                    "GRANT SELECT, INSERT, UPDATE, DELETE "
+                    f"ON rls_task, rls_tag, rls_task_tag TO {role}"
                 )
                 conn.exec_driver_sql(
                     f"GRANT USAGE ON SEQUENCE rls_task_id_seq TO {role}"
@@ -119,7 +137,12 @@ def rows(server: Server) -> dict[int, list[int]]:
     engine = sa.create_engine(sync_url(server.admin))
     ids: dict[int, list[int]] = {}
     with engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE rls_task RESTART IDENTITY")
+        conn.exec_driver_sql(
+            "TRUNCATE rls_task, rls_tag, rls_task_tag RESTART IDENTITY"
+        )
+        conn.execute(
+            sa.insert(RlsTag), [{"id": 1, "org_id": 1}, {"id": 2, "org_id": 2}]
+        )
         for org, titles in ROWS.items():
             for title in titles:
                 ids.setdefault(org, []).append(
@@ -157,6 +180,17 @@ def make_app(database: Database, async_: bool) -> FastAPI:
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
         crud_router(RlsTask, prefix="/tasks", scope=ORG_SCOPE, async_=async_)
+    )
+    app.include_router(
+        link_router(
+            RlsTaskTag,
+            parent=RlsTask,
+            child=RlsTag,
+            parent_prefix="/tagged",
+            child_prefix="/tags",
+            scope=ORG_SCOPE,
+            async_=async_,
+        )
     )
     install_error_handlers(app)
     if async_:
@@ -330,6 +364,27 @@ def test_generated_routes_work_under_the_policies(
         ]
         == 2
     )
+
+
+def test_link_routes_work_under_the_policies(
+    serve: Callable[..., TestClient], rows: dict[int, list[int]]
+) -> None:
+    """Links, their reads and lists, each side inside the scope; the other org's is a 404."""
+    client = serve()
+    one, two = {"x-org": "1"}, {"x-org": "2"}
+    task = rows[1][0]
+    linked = client.put(f"/tagged/{task}/tags/1", json={}, headers=one)
+    assert linked.status_code == 200, linked.text
+    assert client.put(f"/tagged/{task}/tags/2", json={}, headers=one).status_code == 404
+    assert client.put(f"/tagged/{task}/tags/1", json={}, headers=two).status_code == 404
+    read = client.get(f"/tagged/{task}", headers=one).json()
+    assert [tag["id"] for tag in read["tags"]] == [1]
+    assert [
+        t["id"] for t in client.get(f"/tagged/{task}/tags", headers=one).json()
+    ] == [1]
+    assert [t["id"] for t in client.get("/tags/1/tagged", headers=one).json()] == [task]
+    assert client.get("/tags/1/tagged", headers=two).status_code == 404
+    assert client.delete(f"/tagged/{task}/tags/1", headers=one).json() == {"ok": True}
 
 
 def test_a_raw_select_sees_only_the_scope_and_nothing_without_it(
