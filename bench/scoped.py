@@ -160,6 +160,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the scope's dependency as `async def` (default) or a plain `def`, "
         "which FastAPI runs in a worker thread",
     )
+    parser.add_argument(
+        "--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS)
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     return parser
 
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(6)
     with tempfile.TemporaryDirectory() as folder:
         files: dict[str, dict[str, Path]] = {"unscoped": {}, "scoped": {}}
-        for scenario in SCENARIOS:
+        for scenario in args.scenarios:
             for app, lines in zip(
                 ("unscoped", "scoped"),
                 request_pairs(scenario, args.heroes, rng),
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 with serve(
                     APPS[app], url, root=ROOT, probe="/openapi.json", settings=settings
                 ) as base:
-                    for scenario in SCENARIOS:
+                    for scenario in args.scenarios:
                         file = files[app][scenario]
                         wrk(
                             base,
@@ -215,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         "environment": environment(url, ROOT),
         "elapsed_s": round(time.monotonic() - started, 1),
         "dependency": args.dependency,
+        "scenarios": args.scenarios,
         "runs": runs,
     }
     name = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S") + "-scoped"
@@ -247,7 +251,7 @@ def markdown(result: dict[str, Any]) -> str:
         "| scenario | unscoped | scoped (`RowScope`) | scoped / unscoped |",
         "|---|---:|---:|---:|",
     ]
-    for scenario in SCENARIOS:
+    for scenario in result.get("scenarios", SCENARIOS):
         cells = []
         for app in APPS:
             got = runs[app][scenario]
