@@ -209,7 +209,7 @@ class _Link:
 
     def scope_params(self, values: Mapping[str, Any]) -> LinkScope:
         scope = self.scope.of(values) if self.scope is not None else None
-        return self.links.scope_parameters(scope)
+        return self.links.scoped(scope)
 
     def require(
         self,

@@ -105,7 +105,7 @@ class LinkTable:
             self.child_key == sa.bindparam("child"),
         )
 
-    def scope_parameters(self, scope: Mapping[str, Any] | None) -> LinkScope:
+    def scoped(self, scope: Mapping[str, Any] | None) -> LinkScope:
         """The request's scope for this table's statements: their shape and parameters."""
         if scope is None:
             return LinkScope(self._statements({}), {})
