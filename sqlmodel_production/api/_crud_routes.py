@@ -389,14 +389,15 @@ def _delete(res: Resource, routes: Routes) -> None:
         res.wrote(session, "delete", [{res.repository.pk.name: values[res.id_name]}])
         return res.deleted_answer()
 
-    cascades = any(c.action == "cascade" for c in res.repository.children)
+    children = bool(res.repository.children)
     routes.add(
         "delete",
         res.item_path,
         "DELETE",
         f"delete_{res.singular}",
-        # A cascade is several statements: one transaction, never autocommit.
-        delete if cascades else res.one_statement(delete),
+        # With rules for children: the row locked, then the delete (and its
+        # cascades): one transaction, never autocommit.
+        delete if children else res.one_statement(delete),
         [res.id_parameter, *res.condition("if_match", _IF_MATCH)],
         status_code=res.deleted_status,
         responses={**res.precondition_responses(), **NOT_FOUND, **CONFLICT},

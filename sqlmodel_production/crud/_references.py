@@ -77,8 +77,21 @@ class GuardedReference:
     def condition(
         self, value: sa.ColumnElement[Any], parameter: Parameter
     ) -> sa.ColumnElement[bool]:
-        """`value` is NULL, or names a live row of the target inside the scope."""
-        found = sa.exists().where(self.target == value, *self.inside(parameter))
+        """`value` is NULL, or names a live row of the target inside the scope.
+
+        The row found is locked (`FOR SHARE`) until the transaction ends: a
+        concurrent soft delete of the parent, or a move out of the scope, waits
+        for the write (and then sees its child), or the write waits for it (and
+        then finds no live parent). SQLite's writers take turns, and it
+        renders no lock.
+        """
+        found = (
+            sa.select(sa.literal(1))
+            .select_from(self.target.table)
+            .where(self.target == value, *self.inside(parameter))
+            .with_for_update(read=True)
+            .exists()
+        )
         return sa.or_(value.is_(None), found)
 
 

@@ -527,7 +527,9 @@ class Repository(Generic[ModelT]):
 
         With `on_delete` rules, a soft delete marks the cascading children
         deleted too, in the same transaction (give a session, or a connection
-        in a transaction), and is refused while refusing ones are live.
+        in a transaction), and is refused while refusing ones are live. The row
+        is locked first, so that a child created at the same moment either
+        commits before the check sees the children, or finds its parent gone.
 
         Raises:
             StaleVersion: `version` (for a versioned model) is not the row's current version.
@@ -542,6 +544,8 @@ class Repository(Generic[ModelT]):
         if check:
             params.update(statements.versions(accepted or ()))
         connection = connection_of(session)
+        if self.children:
+            connection.execute(statements.lock(statements.shape(scope)), params)
         if connection.execute(statement, params).rowcount > 0:
             key = {f"{statements.prefix}pk": id}
             for child in self.children:

@@ -270,6 +270,16 @@ class Statements:
 
         return self.cache.get("delete", (shape, check), build)
 
+    def lock(self, shape: Shape) -> sa.Select[Any]:
+        """The row by key inside the shape, locked for an update until the transaction ends."""
+        return self.cache.get(
+            "lock",
+            shape,
+            lambda: sa.select(self.pk)
+            .where(self._by_key(), *self.criteria(shape))
+            .with_for_update(),
+        )
+
     def cascade(self, child: ChildRule) -> sa.Update:
         """The UPDATE that marks the live children of one relationship deleted, by the parent's key."""
         return self.cache.get(
