@@ -275,9 +275,11 @@ class Statements:
         return self.cache.get(
             "lock",
             shape,
-            lambda: sa.select(self.pk)
-            .where(self._by_key(), *self.criteria(shape))
-            .with_for_update(),
+            lambda: (
+                sa.select(self.pk)
+                .where(self._by_key(), *self.criteria(shape))
+                .with_for_update()
+            ),
         )
 
     def cascade(self, child: ChildRule) -> sa.Update:
