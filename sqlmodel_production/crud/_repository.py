@@ -99,7 +99,8 @@ class Repository(Generic[ModelT]):
     Every method takes a `scope`: column values every row it touches must have
     (`{"owner_id": user.id}`, `{"tenant_id": tenant}`). Reads, counts, updates
     and deletes see only rows inside it (a row outside is as absent as a missing
-    one), and creates are stamped with it, whatever the data says.
+    one), and creates are stamped with it: data may name a value the scope
+    gives (one of several), and naming another is refused (`OutsideScope`).
 
     Example:
         ```python
