@@ -41,11 +41,17 @@ class UnboundedStringRule(Rule):
         "refuse to create such a table."
     )
     bad = """\
+DATABASE_URL = "mariadb+pymysql://app@db/app"
+
+
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)
 """
     good = """\
+DATABASE_URL = "mariadb+pymysql://app@db/app"
+
+
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, max_length=100)
