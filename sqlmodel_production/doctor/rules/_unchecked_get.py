@@ -21,7 +21,9 @@ _LOGGING = frozenset(
 class UncheckedGetRule(Rule):
     code = "SMP011"
     title = "session.get() result used without a not-found check"
-    severity = Severity.ERROR
+    #: An info until it is measured at 90 % precision or more on code it has not seen: 5 of
+    #: the 10 decided findings of the evaluation sets were true (docs/doctor.md).
+    severity = Severity.INFO
     #: In a test, a missing row failing with an AttributeError is the test failing.
     skip_tests = True
     rationale = (
