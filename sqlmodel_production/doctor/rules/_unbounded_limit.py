@@ -150,7 +150,11 @@ def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
 
 
 def _never_queried(
-    file: SourceFile, project: ProjectIndex, function: ast.AST, name: str, depth: int = 0
+    file: SourceFile,
+    project: ProjectIndex,
+    function: ast.AST,
+    name: str,
+    depth: int = 0,
 ) -> bool:
     """The parameter is only sliced and compared in Python (`rows[offset:]`), or handed to
     functions of the project that only do that (`read_log(offset)`, through
@@ -173,7 +177,8 @@ def _may_reach_a_query(
 ) -> bool:
     """Whether the value of `node` may reach a query: handed to a call that is not a
     function of the project known not to query with it, stored or returned."""
-    child, parent = node, file.parents.get(node)
+    child: ast.AST = node
+    parent = file.parents.get(node)
     while parent is not None and not isinstance(parent, ast.stmt):
         if (
             isinstance(parent, ast.Compare)
@@ -217,28 +222,28 @@ def _name_of(node: ast.expr) -> str:
 
 
 def _receivers(
-    file: SourceFile, project: ProjectIndex, call: ast.Call, argument: ast.expr
+    file: SourceFile, project: ProjectIndex, call: ast.Call, argument: ast.AST
 ) -> list[tuple[SourceFile, FunctionNode, str]]:
-    """The project functions the call hands `argument` to, each with its parameter's name;
-    `[]` unless every function of that name is the project's and takes it."""
+    """The project functions the call hands `argument` (a positional argument or a
+    keyword) to, each with its parameter's name; `[]` unless every function of that name
+    is the project's and takes it."""
     args = list(call.args)
     target = call.func
     if _called(call) in _RUNNERS and args:
         target, args = args[0], args[1:]
-    found: list[tuple[SourceFile, FunctionNode, str]] = []
     candidates = project.functions.get(_name_of(target), [])
+    found: list[tuple[SourceFile, FunctionNode, str]] = []
     for other, callee in candidates:
         names = [arg.arg for arg in [*callee.args.posonlyargs, *callee.args.args]]
         if names[:1] in (["self"], ["cls"]) and isinstance(target, ast.Attribute):
             names = names[1:]
-        keyword_names = {item.value: item.arg for item in call.keywords}
-        if argument in args and args.index(argument) < len(names):
+        if isinstance(argument, ast.keyword) and argument.arg is not None:
+            found.append((other, callee, argument.arg))
+        elif argument in args and args.index(argument) < len(names):
             found.append((other, callee, names[args.index(argument)]))
-        elif argument in keyword_names and keyword_names[argument] is not None:
-            found.append((other, callee, str(keyword_names[argument])))
         else:
             return []
-    return found if candidates else []
+    return found
 
 
 def _number(node: ast.expr) -> object:

@@ -47,4 +47,4 @@ def purchases(
     limit: int = 50,  # expect: SMP012
 ):
     limit = min(limit, 100)
-    return list_heroes(session, offset, limit)
+    return list_heroes(session, offset, limit=limit)
