@@ -424,16 +424,20 @@ def main() -> None:
     judgments: dict[str, dict[str, dict[str, str]]] = (
         json.loads(JUDGMENTS.read_text()) if JUDGMENTS.exists() else {}
     )
-    pool = [p for name in (args.set or sorted(SETS)) for p in SETS[name]]
-    chosen = [p for p in pool if args.project is None or p.name in args.project]
+    pool = [(name, p) for name in (args.set or sorted(SETS)) for p in SETS[name]]
+    chosen = [
+        (name, p) for name, p in pool if args.project is None or p.name in args.project
+    ]
     # Verdicts per (rule, severity): a rule's info findings are not on by default.
     verdicts: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     totals: Counter[tuple[str, str]] = Counter()
     seeded_all: Counter[str] = Counter()
     found_all: Counter[str] = Counter()
+    # The findings on by default (warning, error) of each set.
+    by_set: defaultdict[str, Counter[str]] = defaultdict(Counter)
     out("| project | files | findings | judged | true | false | debatable |")
     out("|---|---:|---:|---:|---:|---:|---:|")
-    for project in chosen:
+    for set_name, project in chosen:
         tree = checkout(project, args.cache, args.mirror)
         files = sum(
             1
@@ -455,6 +459,8 @@ def main() -> None:
                 continue
             row[verdict] += 1
             verdicts[str(finding["code"]), str(finding["severity"])][verdict] += 1
+            if finding["severity"] != Severity.INFO:
+                by_set[set_name][verdict] += 1
         seeded, found = seeded_recall(project, tree)
         seeded_all.update(seeded)
         found_all.update(found)
@@ -487,6 +493,16 @@ def main() -> None:
                 f"{v['true']} | {v['false']} | {v['debatable']} | {precision} | {strict} | "
                 f"{recall} |"
             )
+    out()
+    out("| set | judged | true | false | debatable | precision | strict |")
+    out("|---|---:|---:|---:|---:|---:|---:|")
+    for set_name in dict.fromkeys(name for name, _ in chosen):
+        tally = by_set[set_name]
+        judged_count, precision, strict = rate(tally)
+        out(
+            f"| {set_name} | {judged_count} | {tally['true']} | {tally['false']} | "
+            f"{tally['debatable']} | {precision} | {strict} |"
+        )
     out()
     for label, tally in (("on by default (warning, error)", on), ("info", info)):
         judged_count, precision, strict = rate(tally)
