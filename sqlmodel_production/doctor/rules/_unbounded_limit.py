@@ -189,6 +189,8 @@ def _may_reach_a_query(
         if isinstance(parent, ast.Call) and child is not parent.func:
             if _called(parent) in _NOT_QUERIES:
                 return False
+            if _called(parent) in _QUERIES:
+                return True  # (whatever functions of those names the project has)
             receivers = _receivers(file, project, parent, child)
             return (
                 not receivers
@@ -205,6 +207,8 @@ def _may_reach_a_query(
 
 # File and iterator positions, not rows.
 _NOT_QUERIES = frozenset({"seek", "islice"})
+# A statement's own paging.
+_QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
 _DEPTH = 3
 # `run_in_threadpool(read, path, offset)` calls `read(path, offset)`.
 _RUNNERS = frozenset({"run_in_threadpool", "to_thread", "run_sync"})

@@ -48,3 +48,13 @@ def purchases(
 ):
     limit = min(limit, 100)
     return list_heroes(session, offset, limit=limit)
+
+
+def offset(count: int) -> bool:
+    # A project function that shares a name with a statement's paging method.
+    return count > 0
+
+
+@router.get("/villains")
+def villains(session: SessionDep, offset: int = 0):  # expect: SMP012
+    return session.exec(select(Hero).offset(offset)).all()
