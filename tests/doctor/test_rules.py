@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sqlmodel_production.doctor import RULES, Rule, Severity
+from sqlmodel_production.doctor import RULES, RULES_BY_CODE, Rule, Severity
 
 from ._helpers import MODELS, found
 
@@ -46,3 +46,13 @@ def test_good_example_is_clean(rule: Rule, tmp_path: Path) -> None:
     example = tmp_path / "example.py"
     example.write_text(rule.good)
     assert found(example, MODELS) == set()
+
+
+def test_a_lazy_load_in_a_test_is_left_to_the_test(tmp_path: Path) -> None:
+    # The test that meets `MissingGreenlet` fails on its own; the service's code is checked.
+    rule = RULES_BY_CODE["SMP014"]
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_heroes.py").write_text(rule.bad)
+    (tmp_path / "app.py").write_text(rule.bad)
+    assert found(tmp_path / "tests" / "test_heroes.py", MODELS) == set()
+    assert {code for _, code in found(tmp_path / "app.py", MODELS)} == {"SMP014"}

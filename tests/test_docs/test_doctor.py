@@ -38,7 +38,7 @@ PROJECT = {
     "app/db.py": """\
         from sqlmodel import create_engine
 
-        engine = create_engine("sqlite://", echo=True, pool_pre_ping=True)
+        engine = create_engine("mariadb+pymysql://app@db/app", echo=True, pool_pre_ping=True)
         """,
     "migrations/env.py": """\
         import os
@@ -68,6 +68,19 @@ router = APIRouter()
 def read_hero(*, session: SessionDep, hero_id: int):
     hero = session.get(Hero, hero_id)
     return hero
+"""
+
+UNBOUNDED_PAGE = """\
+from fastapi import APIRouter
+
+from app.models import Hero
+
+router = APIRouter()
+
+
+@router.get("/heroes/")
+def read_heroes(*, session: SessionDep, limit: int = Query(default=100, ge=1)):
+    return session.exec(select(Hero).limit(limit)).all()
 """
 
 
@@ -118,8 +131,12 @@ def test_tutorial001_configuration(tmp_path: Path) -> None:
     # An option given on the command line replaces the file's setting.
     assert doctor(tmp_path, "--severity", "warning") == (1, expected)
     assert doctor(tmp_path, "--select", "SMP00") == (0, [("app/db.py", "SMP003")])
+    # An info is reported and fails nothing; an error fails the check.
     write(tmp_path, {"app/routes.py": UNCHECKED_GET})
-    assert doctor(tmp_path) == (1, sorted([*expected, ("app/routes.py", "SMP011")]))
+    expected.append(("app/routes.py", "SMP011"))
+    assert doctor(tmp_path) == (0, sorted(expected))
+    write(tmp_path, {"app/pages.py": UNBOUNDED_PAGE})
+    assert doctor(tmp_path) == (1, sorted([*expected, ("app/pages.py", "SMP012")]))
 
 
 def test_tutorial002_ci_step_writes_sarif_and_never_fails_the_job(

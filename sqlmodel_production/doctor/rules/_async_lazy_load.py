@@ -17,7 +17,11 @@ from ._receivers import Receivers
 class AsyncLazyLoadRule(Rule):
     code = "SMP014"
     title = "Lazy relationship read in async code"
-    severity = Severity.ERROR
+    #: An info until measured at 90 % precision or more: on the evaluation sets none of its
+    #: decided findings was true (an object the caller had loaded, or had just made).
+    severity = Severity.INFO
+    #: A test that touches a lazy relationship fails on its own, loudly.
+    skip_tests = True
     rationale = (
         "With an `AsyncSession`, reading a relationship that is not loaded yet needs a query, and "
         'an attribute read cannot `await` it: SQLAlchemy raises `MissingGreenlet` ("greenlet_spawn '
@@ -25,7 +29,11 @@ class AsyncLazyLoadRule(Rule):
         'place?"), a 500. Load the relationship with the query (`selectinload`), refresh it by '
         'name (`await session.refresh(obj, ["name"])`), or declare it `lazy="selectin"`; '
         "`await obj.awaitable_attrs.name` works only on classes with SQLAlchemy's `AsyncAttrs` "
-        "mixin, which SQLModel tables do not have."
+        "mixin, which SQLModel tables do not have. Test code is not checked: there the "
+        "error fails the test that meets it. An info: it cannot see what the callers of a "
+        "function did to the objects they pass in (loaded the relationship, or made the object "
+        "that moment), and on public projects outside the corpus none of its findings judged "
+        "was true."
     )
     bad = """\
 @app.get("/heroes/{hero_id}/team")

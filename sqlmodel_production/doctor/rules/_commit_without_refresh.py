@@ -80,12 +80,18 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
             added: set[str] = set()
             pending: dict[str, ast.Call] = {}
             handled: set[ast.AST] = set()
+            # What commits here is a session: a set's or a list's `add()` is not.
+            sessions = {
+                receiver_name(node)
+                for node in file.body_nodes(function)
+                if isinstance(node, ast.Call) and is_commit(node)
+            }
             for node in file.body_nodes(function):
                 if isinstance(node, ast.Call):
                     method = method_name(node)
                     if is_commit(node) and receiver_name(node) not in savepoints:
                         pending.update(dict.fromkeys(added, node))
-                    elif method in _HANDLING:
+                    elif method in _HANDLING and receiver_name(node) in sessions:
                         handled.update(node.args)
                         for arg in node.args[:1]:
                             if isinstance(arg, ast.Name):
@@ -97,6 +103,7 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                     isinstance(node, ast.Name)
                     and node.id in pending
                     and node not in handled
+                    and _same_variable(file, node, function)
                 ):
                     commit = pending.pop(node.id)
                     if isinstance(node.ctx, ast.Load) and _stale_read(
@@ -167,6 +174,25 @@ def _created(file: SourceFile, function: ast.AST, name: str, commit: ast.AST) ->
             and value.func.attr in {"model_validate", "from_orm"}
         )
     )
+
+
+def _same_variable(file: SourceFile, use: ast.Name, function: ast.AST) -> bool:
+    """Whether `use` names the function's own variable, not one of a nested function or
+    lambda, nor a comprehension's (`{node_id: out for node_id, out in items}`)."""
+    parent = file.parents.get(use)
+    while parent is not None and parent is not function:
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return False
+        if isinstance(
+            parent, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+        ) and any(
+            isinstance(target, ast.Name) and target.id == use.id
+            for generator in parent.generators
+            for target in ast.walk(generator.target)
+        ):
+            return False
+        parent = file.parents.get(parent)
+    return True
 
 
 def _savepoints(file: SourceFile, function: ast.AST) -> set[str]:

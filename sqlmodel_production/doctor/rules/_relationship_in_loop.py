@@ -22,7 +22,9 @@ class RelationshipInLoopRule(Rule):
         "A relationship loads lazily by default: reading `hero.team` runs a SELECT the first time, "
         "for each hero. In a loop over a list that is one query for the list plus one per item, "
         "the N+1 problem: fast on ten test rows, slow on a real page. Load the relationship with "
-        'the list (`.options(selectinload(Hero.team))`) or declare it `lazy="selectin"`.'
+        'the list (`.options(selectinload(Hero.team))`) or declare it `lazy="selectin"`. A read '
+        "on the way out of the loop (in a `raise`, `return` or `break`, or a branch ending with "
+        "one) runs once and is not flagged."
     )
     bad = """\
 @app.get("/heroes/")
@@ -69,6 +71,8 @@ def read_heroes(*, session: SessionDep):
                         )
                         if relationship is None or not relationship.lazy_loaded:
                             continue
+                        if _at_most_once(file, inner, body):
+                            continue
                         if eager is None:
                             eager = eager_loaded_by(
                                 file, function, project, receivers.calls
@@ -85,6 +89,25 @@ def read_heroes(*, session: SessionDep):
                             f"Load it with the query: `.options(selectinload({model.name}.{inner.attr}))`, "
                             'or declare the relationship with `sa_relationship_kwargs={"lazy": "selectin"}`.',
                         )
+
+
+def _at_most_once(file: SourceFile, node: ast.AST, body: list[ast.AST]) -> bool:
+    """Read on the way out of the loop: in a `raise`, `return` or `break`, or in a branch
+    that ends with one (`if taken: raise ValueError(item.owner.name)`)."""
+    statements = set(body)
+    current: ast.AST | None = node
+    while current is not None:
+        if isinstance(current, ast.Raise | ast.Return | ast.Break):
+            return True
+        parent = file.parents.get(current)
+        if isinstance(parent, ast.If) and current in parent.body + parent.orelse:
+            branch = parent.body if current in parent.body else parent.orelse
+            if isinstance(branch[-1], ast.Raise | ast.Return | ast.Break):
+                return True
+        if current in statements:
+            return False
+        current = parent
+    return False
 
 
 def _loops(file: SourceFile, function: ast.AST) -> Iterator[tuple[str, list[ast.AST]]]:

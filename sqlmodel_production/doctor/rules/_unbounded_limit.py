@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
-from sqlmodel_production.doctor._source import SourceFile
+from sqlmodel_production.doctor._source import FunctionNode, SourceFile
 from sqlmodel_production.doctor._syntax import (
     is_dependency,
     parameters,
@@ -60,10 +60,10 @@ def read_heroes(
                     name not in _LIMITS | _OFFSETS
                     or is_dependency(file, param, default)
                     or _made_elsewhere(file, default)
-                    or _never_queried(file, function, name)
+                    or _never_queried(file, project, function, name)
                 ):
                     continue
-                bounds = _bounds(file, param, default)
+                bounds = _bounds(file, param, default) | _checked(file, function, name)
                 problems = []
                 if name in _LIMITS and not bounds & {"le", "lt"}:
                     problems.append(
@@ -120,9 +120,46 @@ def _made_elsewhere(file: SourceFile, default: ast.expr | None) -> bool:
     ) not in _CONSTRAINED | {"int", "float", "min", "max", "abs", "round"}
 
 
-def _never_queried(file: SourceFile, function: ast.AST, name: str) -> bool:
-    """The parameter is only sliced and compared in Python (`rows[offset:]`), never handed
-    to a call such as `.offset()`: a negative value is no database error there."""
+def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
+    """Bounds the endpoint enforces itself: `if offset < 0: raise ...` (a lower bound),
+    `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound)."""
+    found: set[str] = set()
+    for node in file.body_nodes(function):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
+        ):
+            found |= {"min": {"le"}, "max": {"ge"}}.get(node.value.func.id, set())
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and len(node.test.ops) == 1
+            and isinstance(node.test.left, ast.Name)
+            and node.test.left.id == name
+            and any(isinstance(statement, ast.Raise) for statement in node.body)
+        ):
+            bound = _number(node.test.comparators[0])
+            if isinstance(node.test.ops[0], ast.Lt | ast.LtE) and bound in {0, 1}:
+                found.add("ge")
+            elif isinstance(node.test.ops[0], ast.Gt | ast.GtE):
+                found.add("le")
+    return found
+
+
+def _never_queried(
+    file: SourceFile,
+    project: ProjectIndex,
+    function: ast.AST,
+    name: str,
+    depth: int = 0,
+) -> bool:
+    """The parameter is only sliced and compared in Python (`rows[offset:]`), or handed to
+    functions of the project that only do that (`read_log(offset)`, through
+    `run_in_threadpool` too), never to a call such as `.offset()`: a negative value is no
+    database error there."""
     uses = [
         node
         for node in file.body_nodes(function)
@@ -130,21 +167,87 @@ def _never_queried(file: SourceFile, function: ast.AST, name: str) -> bool:
         and node.id == name
         and isinstance(node.ctx, ast.Load)
     ]
-    return bool(uses) and not any(_handed_to_a_call(file, use) for use in uses)
+    return bool(uses) and not any(
+        _may_reach_a_query(file, project, use, depth) for use in uses
+    )
 
 
-def _handed_to_a_call(file: SourceFile, node: ast.AST) -> bool:
-    child, parent = node, file.parents.get(node)
+def _may_reach_a_query(
+    file: SourceFile, project: ProjectIndex, node: ast.Name, depth: int
+) -> bool:
+    """Whether the value of `node` may reach a query: handed to a call that is not a
+    function of the project known not to query with it, stored or returned."""
+    child: ast.AST = node
+    parent = file.parents.get(node)
     while parent is not None and not isinstance(parent, ast.stmt):
-        if isinstance(parent, ast.Compare) or (
-            isinstance(parent, ast.Subscript) and child is parent.slice
+        if (
+            isinstance(parent, ast.Compare)
+            or (isinstance(parent, ast.Subscript) and child is parent.slice)
+            or (isinstance(parent, ast.IfExp) and child is parent.test)
         ):
             return False
         if isinstance(parent, ast.Call) and child is not parent.func:
-            return True
+            if _called(parent) in _NOT_QUERIES:
+                return False
+            if _called(parent) in _QUERIES:
+                return True  # (whatever functions of those names the project has)
+            receivers = _receivers(file, project, parent, child)
+            return (
+                not receivers
+                or depth >= _DEPTH
+                or not all(
+                    _never_queried(other, project, callee, parameter, depth + 1)
+                    for other, callee, parameter in receivers
+                )
+            )
         child, parent = parent, file.parents.get(parent)
     # Stored in a name, returned or yielded: it may reach a query later.
     return not isinstance(parent, ast.If | ast.While | ast.Assert)
+
+
+# File and iterator positions, not rows.
+_NOT_QUERIES = frozenset({"seek", "islice"})
+# A statement's own paging.
+_QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
+_DEPTH = 3
+# `run_in_threadpool(read, path, offset)` calls `read(path, offset)`.
+_RUNNERS = frozenset({"run_in_threadpool", "to_thread", "run_sync"})
+
+
+def _called(call: ast.Call) -> str:
+    """`seek` for `fp.seek(offset)`, `read` for `read(offset)`."""
+    return _name_of(call.func)
+
+
+def _name_of(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _receivers(
+    file: SourceFile, project: ProjectIndex, call: ast.Call, argument: ast.AST
+) -> list[tuple[SourceFile, FunctionNode, str]]:
+    """The project functions the call hands `argument` (a positional argument or a
+    keyword) to, each with its parameter's name; `[]` unless every function of that name
+    is the project's and takes it."""
+    args = list(call.args)
+    target = call.func
+    if _called(call) in _RUNNERS and args:
+        target, args = args[0], args[1:]
+    candidates = project.functions.get(_name_of(target), [])
+    found: list[tuple[SourceFile, FunctionNode, str]] = []
+    for other, callee in candidates:
+        names = [arg.arg for arg in [*callee.args.posonlyargs, *callee.args.args]]
+        if names[:1] in (["self"], ["cls"]) and isinstance(target, ast.Attribute):
+            names = names[1:]
+        if isinstance(argument, ast.keyword) and argument.arg is not None:
+            found.append((other, callee, argument.arg))
+        elif argument in args and args.index(argument) < len(names):
+            found.append((other, callee, names[args.index(argument)]))
+        else:
+            return []
+    return found
 
 
 def _number(node: ast.expr) -> object:

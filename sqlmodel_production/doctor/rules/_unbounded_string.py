@@ -32,28 +32,35 @@ class UnboundedStringRule(Rule):
         "VARCHAR(255) on MariaDB, where SQLModel must pick a length: a 300-character value that "
         'works in development fails in production with "Data too long", and the API accepts any '
         "length instead of answering 422. State the bound with `Field(max_length=...)`, or "
-        "`sa_type=Text` for long text. A project whose code names PostgreSQL (driver or "
-        "dialect imports, database URLs) and no MariaDB or MySQL is not checked, nor one whose "
-        "models use PostgreSQL's own column types while no code imports a MySQL dialect. SQLAlchemy "
-        "declarative columns (`mapped_column(String)`, a `Mapped[str]` without a type, "
-        "`Column(String)`) are checked on projects that name MariaDB or MySQL, where such a "
-        "table cannot be created."
+        "`sa_type=Text` for long text. Only projects whose code names MariaDB or MySQL (driver "
+        "or dialect imports, database URLs) are checked: on PostgreSQL and SQLite alone the "
+        "column is unbounded wherever it runs. Nor is one whose models use PostgreSQL's own "
+        "column types while no code imports a MySQL dialect (its MySQL URLs are connectors to "
+        "other databases). SQLAlchemy declarative columns (`mapped_column(String)`, a "
+        "`Mapped[str]` without a type, `Column(String)`) are checked too: MariaDB and MySQL "
+        "refuse to create such a table."
     )
     bad = """\
+DATABASE_URL = "mariadb+pymysql://app@db/app"
+
+
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)
 """
     good = """\
+DATABASE_URL = "mariadb+pymysql://app@db/app"
+
+
 class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, max_length=100)
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
-        if "postgresql" in project.databases and "mysql" not in project.databases:
-            # The project names PostgreSQL (drivers, dialects, URLs) and not MariaDB or
-            # MySQL: the column is unbounded everywhere it runs (SQLite in tests too).
+        if "mysql" not in project.databases:
+            # The project names no MariaDB or MySQL (drivers, dialects, URLs): on PostgreSQL
+            # and SQLite the column is unbounded everywhere it runs.
             return
         if "postgresql" in project.model_dialects and not {"mysql", "mariadb"} & (
             project.dialects
@@ -64,8 +71,7 @@ class Team(SQLModel, table=True):
             return
         for model in project.models_in(file):
             if model.declarative:
-                if "mysql" in project.databases:
-                    yield from self._declarative(file, model)
+                yield from self._declarative(file, model)
                 continue
             # A schema sharing a table's name (`Task` in schemas.py) is not that table.
             if not (

@@ -34,7 +34,9 @@ class UnmanagedSessionRule(Rule):
         'refuses clients ("too many connections"). Open them with `with`/`async with`, or '
         "close them in a `finally`. A session bound to a connection its caller holds "
         "(`Session(bind=op.get_bind())`, `Session(bind=session.connection())`, a listener's "
-        "`connection: Connection`) is not flagged, nor is test code."
+        "`connection: Connection`) is not flagged, nor is test code, nor a synchronous "
+        "`engine.connect()` whose result is dropped on the spot (a probe: the pool takes its "
+        "connection back at once)."
     )
     bad = """\
 def count_heroes() -> int:
@@ -57,6 +59,10 @@ def count_heroes() -> int:
             ):
                 continue
             user = file.parents[call]
+            if isinstance(user, ast.Expr):
+                # Dropped at once (a `try: engine.connect()` probe): CPython frees it on the
+                # spot and the pool takes its connection back; a session never connected.
+                continue
             if isinstance(user, ast.Await):
                 user = file.parents[user]
             if isinstance(user, ast.Attribute | ast.Expr):

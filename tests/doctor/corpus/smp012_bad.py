@@ -32,3 +32,29 @@ async def filter_runs(
     offset: int = Body(0),  # expect: SMP012
 ):
     return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+def list_heroes(session: Session, offset: int, limit: int) -> list[Hero]:
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+# Adapted from MODSetter/SurfSense `b4d57e9` (Apache-2.0): the clamp bounds the limit from
+# above only; a negative one still reaches LIMIT.
+@router.get("/purchases")
+def purchases(
+    session: SessionDep,
+    offset: int = 0,  # expect: SMP012
+    limit: int = 50,  # expect: SMP012
+):
+    limit = min(limit, 100)
+    return list_heroes(session, offset, limit=limit)
+
+
+def offset(count: int) -> bool:
+    # A project function that shares a name with a statement's paging method.
+    return count > 0
+
+
+@router.get("/villains")
+def villains(session: SessionDep, offset: int = 0):  # expect: SMP012
+    return session.exec(select(Hero).offset(offset)).all()

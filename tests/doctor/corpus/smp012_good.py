@@ -66,3 +66,38 @@ async def import_rows(
     if size > 0 and offset >= 0:
         rows = rows[offset:size]
     return rows
+
+
+# Adapted from freqtrade/freqtrade `c9ae5e1` (GPL-3.0) and mlrun/mlrun `c43870f` (Apache-2.0):
+# a limit handed to the project's own functions that trim a buffer or a dataframe, an offset
+# into a file read in a thread, and an offset the endpoint checks itself.
+class Rpc:
+    def analysed(self, pair: str, limit: int | None) -> list[float]:
+        return self._raw(pair, limit)
+
+    def _raw(self, pair: str, limit: int | None) -> list[float]:
+        candles = CANDLES[pair]
+        return candles[-limit:] if limit else candles
+
+
+@router.get("/pair_candles")
+def pair_candles(pair: str, limit: int | None = None, rpc: Rpc = Depends(get_rpc)):
+    return rpc.analysed(pair, limit)
+
+
+def read_log(path: str, offset: int) -> bytes:
+    with open(path, "rb") as fp:
+        fp.seek(offset)
+        return fp.read()
+
+
+@router.get("/build/status")
+async def build_status(path: str, offset: int = 0):
+    return await run_in_threadpool(read_log, path, offset)
+
+
+@router.get("/logs")
+async def logs(size: int = -1, offset: int = 0):
+    if offset < 0:
+        raise HTTPException(status_code=422, detail="Offset cannot be negative")
+    return read_logs(size, offset)

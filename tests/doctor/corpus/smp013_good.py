@@ -41,3 +41,12 @@ class HeroService:
 def team_names() -> list[str]:
     heroes = HeroService.all_heroes()
     return [hero.team.name for hero in heroes]
+
+
+# Adapted from onyx-dot-app/onyx `a7d66a8` (MIT), onyxbot/slack/config.py: the relationship is
+# read only on the way out of the loop, once.
+def check_unique_name(session: Session, name: str) -> str:
+    for hero in session.exec(select(Hero)).all():
+        if hero.name == name:
+            raise ValueError(f"{name} is taken in team {hero.team.name}")
+    return name

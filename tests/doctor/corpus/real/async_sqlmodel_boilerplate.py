@@ -34,12 +34,12 @@ class Task(SQLModel, table=True):
     )
     status: str = Field(default="PENDING", max_length=50)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
-    traceback: Optional[str] = Field(nullable=True)  # expect: SMP015
+    traceback: Optional[str] = Field(nullable=True)  # quiet: the project names no MariaDB or MySQL (SMP015)
 
 
 class TokenBlacklist(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    token: str = Field(index=True, nullable=False, default=None)  # expect: SMP015
+    token: str = Field(index=True, nullable=False, default=None)  # quiet: the project names no MariaDB or MySQL (SMP015)
 
 
 # The login's answer (quiet).

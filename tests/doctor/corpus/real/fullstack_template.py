@@ -24,7 +24,7 @@ class UserCreate(UserBase):
 
 class User(UserBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    hashed_password: str  # expect: SMP015
+    hashed_password: str  # quiet: the project names no MariaDB or MySQL (SMP015)
     items: list["Item"] = Relationship(back_populates="owner", cascade_delete=True)
 
 

@@ -11,4 +11,4 @@ class TaskBase(SQLModel):
 
 class Task(TaskBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    traceback: Optional[str] = Field(nullable=True)  # expect: SMP015
+    traceback: Optional[str] = Field(nullable=True)  # quiet: the project names no MariaDB or MySQL (SMP015)
