@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,10 +82,9 @@ class Message:
 
     @property
     def pattern(self) -> str:
-        parts = [
-            re.escape(" ".join(part.split())) for part in self.template.split("{}")
-        ]
-        return ".+?".join(parts)
+        parts = [" ".join(part.split()) for part in self.template.split("{}")]
+        # re.escape escapes spaces too; they need none, and read better bare.
+        return ".+?".join(re.escape(part).replace("\\ ", " ") for part in parts)
 
 
 def _template(node: ast.expr) -> str | None:
@@ -194,10 +194,23 @@ def render(found: list[Message]) -> str:
         if entry in seen:
             continue
         seen.add(entry)
-        lines.append(f"    # {message.where}")
+        # The module only: a line number would make the table stale at every edit.
+        lines.append(f"    # {message.where.partition(':')[0]}")
         lines.append(f"    ({message.pattern!r}, {message.key!r}),")
     lines.append(")")
-    return "\n".join(lines) + "\n"
+    return _formatted("\n".join(lines) + "\n")
+
+
+def _formatted(text: str) -> str:
+    """`text` as `ruff format` writes it, as `make lint` checks it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(TARGET), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
 
 
 def main() -> int:

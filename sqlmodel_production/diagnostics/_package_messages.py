@@ -2,248 +2,409 @@
 
 """The package's own error messages, as patterns, and the key of their explanation in `_explain`."""
 
-
 MESSAGES: tuple[tuple[str, str], ...] = (
-    # _compat.py:390
-    ('the\\ metric\\ reader\\ is\\ not\\ registered\\ on\\ a\\ MeterProvider', 'telemetry-setup'),
-    # _exceptions.py:77
-    ('.+?of.+?.+?names\\ no\\ live\\ row\\ inside\\ the\\ scope', 'reference-not-found'),
-    # _exceptions.py:102
-    ('the.+?row\\ still\\ has\\ live.+?;\\ delete\\ them\\ first', 'live-children'),
-    # _exceptions.py:118
-    ('.+?invalid\\ field\\(s\\)\\ in\\ the\\ rows\\ to\\ create', 'bulk-validation'),
-    # _exceptions.py:126
-    ('the\\ row\\ was\\ changed\\ by\\ someone\\ else', 'stale-data'),
-    # api/_conventions.py:81
-    ("list_envelope\\ names\\ the\\ rows\\ and\\ the\\ count:\\ \\('data',\\ 'count'\\)", 'router-configuration'),
-    # api/_conventions.py:89
-    ('Conventions:.+?is\\ not\\ a\\ valid\\ name', 'router-configuration'),
-    # api/_conventions.py:91
-    ('list_envelope\\ needs\\ two\\ different\\ names', 'router-configuration'),
-    # api/_conventions.py:93
-    ('offset_name\\ and\\ limit_name\\ must\\ differ', 'router-configuration'),
-    # api/_conventions.py:100
-    ('update_methods:\\ PATCH,\\ PUT\\ or\\ both,\\ once\\ each;\\ not.+?', 'router-configuration'),
-    # api/_conventions.py:104
-    ('outside_scope\\ is\\ 403\\ or\\ 404,\\ not.+?', 'router-configuration'),
-    # api/_conventions.py:108
-    ("deleted_body\\ is\\ a\\ mapping\\ \\(\\{'message':\\ 'Deleted'\\}\\)\\ or\\ a\\ model\\ instance", 'router-configuration'),
-    # api/_crud_routes.py:92
-    ('deleted_rows\\ needs\\ soft\\ delete:\\ add\\ the\\ SoftDelete\\ mixin\\ to.+?', 'router-configuration'),
-    # api/_dependencies.py:104
-    ('.+?overrides\\ get_session,\\ which\\ sync\\ endpoints\\ call\\ in\\ a\\ worker\\ thread:\\ make\\ it\\ a\\ plain\\ function\\ or\\ generator', 'router-configuration'),
-    # api/_dependencies.py:127
-    ('.+?overrides.+?with.+?,\\ but\\ these\\ endpoints\\ need.+?:\\ the\\ router\\ was\\ built\\ with\\ async_=.+?\\.\\ Give.+?\\(the.+?fixture\\),\\ or\\ build\\ the\\ router\\ for\\ the\\ other\\ style', 'router-configuration'),
-    # api/_dependencies.py:149
-    ("crud_router\\ endpoints\\ open\\ the\\ session\\ override.+?\\(\\)\\ themselves,\\ and\\ can\\ give\\ it\\ only\\ the\\ request\\ \\(a\\ parameter\\ annotated\\ Request\\ or\\ HTTPConnection\\),\\ not.+?:\\ take\\ what\\ it\\ needs\\ from\\ a\\ closure,\\ or\\ from\\ the\\ request's\\ app\\ state", 'router-configuration'),
-    # api/_fast_route.py:107
-    ('max_body_size\\ must\\ be\\ a\\ positive\\ number\\ of\\ bytes', 'router-configuration'),
-    # api/_list.py:70
-    ("Filter\\ parameters.+?of.+?clash\\ with\\ the\\ list\\ endpoint's\\ own\\ parameters;\\ leave\\ those\\ fields\\ out\\ of\\ `filters`", 'router-configuration'),
-    # api/_read_your_writes.py:55
-    ('window\\ must\\ be\\ a\\ positive\\ number\\ of\\ seconds', 'router-configuration'),
-    # api/_router.py:177
-    ('RowStamp\\ and\\ RowScope\\ both\\ write.+?:\\ give\\ it\\ to\\ one\\ of\\ them', 'router-configuration'),
-    # api/_scope.py:76
-    ("RowScope\\ needs\\ the\\ scoped\\ columns:\\ RowScope\\(dependency,\\ 'owner_id'\\)", 'router-configuration'),
-    # api/_scope.py:100
-    ('.+?returned.+?,\\ not\\ a\\ mapping\\ of\\ the\\ scoped\\ columns.+?to\\ their\\ values', 'invalid-scope'),
-    # api/_scope.py:107
-    (".+?returned\\ None\\ for.+?:\\ give\\ a\\ value,\\ several,\\ or\\ RowScope\\.ALL\\ \\(never\\ None,\\ whose\\ rows\\ would\\ be\\ everyone's\\)", 'invalid-scope'),
-    # api/_scope.py:114
-    ('.+?returned\\ an\\ unusable\\ value\\ for.+?:.+?', 'invalid-scope'),
-    # api/_stamp.py:56
-    ("RowStamp\\ needs\\ the\\ columns\\ to\\ write:\\ RowStamp\\(dependency,\\ on_create=\\['created_by'\\],\\ on_update=\\['updated_by'\\]\\)", 'router-configuration'),
-    # api/_stamp.py:76
-    ('RowStamp\\ names\\ columns.+?does\\ not\\ have:.+?', 'router-configuration'),
-    # cli/_doctor.py:172
-    ('Path\\ does\\ not\\ exist:.+?', 'doctor-usage'),
-    # crud/_children.py:98
-    ("on_delete\\ needs\\ soft\\ delete\\ on.+?:\\ add\\ the\\ SoftDelete\\ mixin\\ \\(a\\ hard\\ delete's\\ children\\ are\\ the\\ foreign\\ key's\\ business:\\ Field\\(foreign_key=\\.\\.\\.,\\ ondelete='CASCADE'\\)\\)", 'repository-configuration'),
-    # crud/_children.py:107
-    ("on_delete\\[.+?\\]\\ of.+?must\\ be\\ 'cascade'\\ or\\ 'refuse',\\ not.+?", 'repository-configuration'),
-    # crud/_children.py:113
-    ('on_delete\\ names.+?,\\ which\\ is\\ not\\ a\\ relationship\\ of.+?\\(its\\ relationships:.+?\\)', 'repository-configuration'),
-    # crud/_children.py:125
-    ("on_delete\\[.+?\\]\\ of.+?:\\ only\\ a\\ one\\-to\\-many\\ relationship\\ whose\\ children\\ refer\\ to.+?'s\\ primary\\ key\\ by\\ one\\ foreign\\ key\\ column\\ has\\ children\\ to\\ cascade\\ to\\ or\\ to\\ refuse\\ for", 'repository-configuration'),
-    # crud/_children.py:137
-    ("on_delete=\\{.+?:\\ 'cascade'\\}\\ of.+?needs\\ soft\\ delete\\ on.+?:\\ add\\ the\\ SoftDelete\\ mixin\\ to.+?,\\ or\\ choose\\ 'refuse'", 'repository-configuration'),
-    # crud/_columns.py:28
-    ('.+?is\\ not\\ a\\ table\\ model\\ \\(declare\\ it\\ with\\ table=True\\)', 'model-configuration'),
-    # crud/_columns.py:47
-    ('.+?has\\ no\\ column.+?;\\ its\\ columns:.+?', 'repository-configuration'),
-    # crud/_columns.py:68
-    ('cannot\\ filter\\ on.+?\\..+?:\\ its\\ type.+?has\\ no\\ Python\\ type', 'repository-configuration'),
-    # crud/_cursor.py:80
-    ('the\\ row\\ has\\ no\\ value\\ for\\ the\\ sort\\ key.+?', 'repository-configuration'),
-    # crud/_cursor.py:96
-    ('the\\ cursor\\ is\\ too\\ long', 'invalid-query'),
-    # crud/_cursor.py:103
-    ('not\\ a\\ valid\\ cursor', 'invalid-query'),
-    # crud/_cursor.py:109
-    ('this\\ cursor\\ belongs\\ to\\ another\\ order\\ or\\ endpoint', 'invalid-query'),
-    # crud/_cursor.py:181
-    ('a\\ cursor\\ cannot\\ hold.+?of\\ type.+?', 'repository-configuration'),
-    # crud/_filters.py:155
-    ('allowed\\ filters\\ must\\ be\\ a\\ collection\\ of\\ fields,\\ not\\ the\\ string.+?', 'repository-configuration'),
-    # crud/_filters.py:169
-    ('two\\ filters\\ of.+?are\\ named.+?', 'repository-configuration'),
-    # crud/_filters.py:187
-    ('operators\\ of.+?must\\ be\\ a\\ collection,\\ not\\ the\\ string.+?', 'repository-configuration'),
-    # crud/_filters.py:198
-    ('search\\ needs\\ string\\ fields;.+?\\..+?holds.+?', 'repository-configuration'),
-    # crud/_filters.py:243
-    ('not\\ filters\\ of.+?:.+?', 'repository-configuration'),
-    # crud/_filters.py:304
-    ('.+?has\\ no\\ relationship.+?\\(filter.+?\\);\\ its\\ relationships:.+?', 'repository-configuration'),
-    # crud/_filters.py:314
-    ('.+?\\..+?is\\ write\\-only\\ \\(not\\ in.+?Public\\):\\ clients\\ cannot\\ filter\\ or\\ search\\ on\\ it\\ \\(filter.+?\\),\\ or\\ they\\ could\\ guess\\ its\\ values\\ one\\ character\\ at\\ a\\ time', 'repository-configuration'),
-    # crud/_filters.py:335
-    ('unknown\\ filter\\ operator.+?for.+?;\\ operators:.+?', 'repository-configuration'),
-    # crud/_filters.py:343
-    ('.+?needs.+?;.+?holds.+?', 'repository-configuration'),
-    # crud/_filters.py:347
-    ('.+?on.+?,\\ which\\ is\\ NOT\\ NULL:\\ it\\ could\\ never\\ match', 'repository-configuration'),
-    # crud/_filters.py:387
-    ('give\\ at\\ least\\ one\\ value', 'invalid-query'),
-    # crud/_filters.py:389
-    ('give\\ at\\ most.+?values,\\ not.+?', 'invalid-query'),
-    # crud/_filters.py:425
-    ('give\\ at\\ most.+?characters\\ to\\ search\\ for', 'invalid-query'),
-    # crud/_filters.py:451
-    ('give\\ a\\ time\\ zone,\\ e\\.g\\.\\ 2024\\-01\\-31T12:00:00Z', 'invalid-query'),
-    # crud/_filters.py:462
-    ('give\\ a\\ pattern\\ of\\ at\\ most.+?characters', 'invalid-query'),
-    # crud/_filters.py:473
-    ('a\\ backslash\\ must\\ be\\ followed\\ by\\ %,\\ _\\ or\\ another\\ backslash', 'invalid-query'),
-    # crud/_links.py:83
-    ("The\\ scope's.+?is\\ a\\ column\\ of\\ neither.+?nor.+?", 'repository-configuration'),
-    # crud/_links.py:190
-    ('the\\ limit\\ must\\ be\\ 1\\ to.+?', 'invalid-query'),
-    # crud/_links.py:192
-    ('Give\\ either\\ offset\\ or\\ cursor,\\ not\\ both', 'invalid-query'),
-    # crud/_links.py:307
-    ('.+?needs\\ exactly\\ one\\ foreign\\ key\\ to.+?;\\ found.+?', 'repository-configuration'),
-    # crud/_ordering.py:80
-    ('allowed\\ and\\ default\\ sort\\ keys\\ must\\ be\\ collections,\\ not\\ a\\ string', 'repository-configuration'),
-    # crud/_ordering.py:101
-    ('default\\ order\\ of.+?:.+?', 'repository-configuration'),
-    # crud/_ordering.py:149
-    ('empty\\ sort\\ key\\ in.+?', 'invalid-query'),
-    # crud/_ordering.py:153
-    ('cannot\\ sort\\ by.+?;\\ allowed:.+?', 'invalid-query'),
-    # crud/_ordering.py:159
-    ('.+?is\\ named\\ twice', 'invalid-query'),
-    # crud/_related.py:154
-    ('include_limit\\ names\\ relationships\\ that\\ are\\ not\\ included:.+?', 'repository-configuration'),
-    # crud/_related.py:161
-    ('the\\ include\\ limit\\ of.+?must\\ be\\ a\\ whole\\ number\\ of\\ 1\\ or\\ more,\\ not.+?', 'repository-configuration'),
-    # crud/_repository.py:127
-    ('Repository\\ needs\\ a\\ single\\-column\\ primary\\ key;.+?has.+?\\.\\ Serve\\ a\\ link\\ table\\ with\\ link_router\\.', 'repository-configuration'),
-    # crud/_repository.py:140
-    ('.+?must\\ carry\\ the\\ primary\\ key.+?', 'repository-configuration'),
-    # crud/_repository.py:151
-    ('Filters\\ and\\ order\\ keys\\ must\\ be\\ fields\\ of.+?;\\ not:.+?', 'repository-configuration'),
-    # crud/_repository.py:158
-    ('soft_delete\\ needs\\ a\\ deleted_at\\ column;\\ add\\ the\\ SoftDelete\\ mixin\\ to.+?', 'repository-configuration'),
-    # crud/_repository.py:411
-    ('Not\\ columns\\ of.+?:.+?', 'repository-configuration'),
-    # crud/_repository.py:422
-    ('Scoped\\ columns\\ cannot\\ be\\ changed:.+?', 'repository-configuration'),
-    # crud/_repository.py:558
-    ('.+?has\\ no\\ soft\\ delete\\ to.+?', 'repository-configuration'),
-    # crud/_repository.py:586
-    ('upsert\\ would\\ bypass\\ optimistic\\ locking;\\ use\\ create\\ and\\ update\\ on\\ versioned\\ models', 'repository-configuration'),
-    # crud/_repository.py:592
-    ('upsert\\ needs\\ the\\ key\\ fields:.+?', 'repository-configuration'),
-    # crud/_scope.py:54
-    ("a\\ scope's\\ several\\ values\\ must\\ be\\ one\\ or\\ more\\ values,\\ none\\ of\\ them\\ None", 'invalid-scope'),
-    # crud/_scope.py:58
-    ("a\\ scope's\\ stamp\\ cannot\\ be\\ None", 'invalid-scope'),
-    # crud/_scope.py:64
-    ("the\\ stamp.+?is\\ not\\ one\\ of\\ the\\ scope's\\ values", 'invalid-scope'),
-    # crud/_scope.py:133
-    ('a\\ create\\ needs\\ one\\ value\\ for\\ the\\ scoped\\ column.+?;\\ the\\ scope\\ gives\\ several\\ or\\ all:\\ return\\ RowScope\\.any_of\\(\\.\\.\\.,\\ stamp=value\\)\\ or\\ RowScope\\.all\\(stamp=value\\)', 'invalid-scope'),
-    # crud/_scope.py:149
-    ('.+?takes\\ one\\ value\\ per\\ scoped\\ column;\\ the\\ scope\\ gives\\ several\\ or\\ all\\ for.+?', 'invalid-scope'),
-    # crud/_statements.py:91
-    ('Not\\ a\\ column\\ of.+?:.+?in\\ scope', 'repository-configuration'),
-    # db/_backends/__init__.py:68
-    ('Unsupported\\ database.+?in\\ DATABASE_URL;\\ use\\ one\\ of:.+?', 'database-configuration'),
-    # db/_database.py:278
-    ("The\\ database\\ refused\\ this\\ connection's\\ startup\\ parameters\\ \\(.+?\\):\\ DATABASE_URL\\ points\\ at\\ PgBouncer;\\ set\\ DATABASE_POOLER=pgbouncer\\ \\(docs/scaling\\.md\\)", 'pgbouncer-startup-parameter'),
-    # db/_database.py:352
-    ('No\\ Database\\ is\\ attached\\ to\\ this\\ app,\\ and.+?:\\ create\\ the\\ app\\ with\\ FastAPI\\(lifespan=database\\.lifespan\\),\\ and\\ in\\ tests\\ enter\\ the\\ client\\ as\\ a\\ context\\ manager\\ \\(`with\\ TestClient\\(app\\)\\ as\\ client:`\\)\\ so\\ the\\ lifespan\\ runs\\.', 'database-not-attached'),
-    # db/_retry.py:41
-    ('attempts\\ must\\ be\\ at\\ least\\ 1,\\ not.+?', 'database-configuration'),
-    # db/_retry.py:43
-    ('backoff\\ and\\ max_backoff\\ must\\ satisfy\\ 0\\ <=\\ backoff\\ <=\\ max_backoff', 'database-configuration'),
-    # db/_settings.py:110
-    ('DATABASE_REPLICA_URLS\\ is\\ supported\\ for\\ PostgreSQL\\ streaming\\ replicas;\\ DATABASE_URL\\ names\\ another\\ database', 'database-configuration'),
-    # db/_settings.py:122
-    ("REPLICA_CHECK_INTERVAL=.+?must\\ be\\ below\\ REPLICA_MAX_LAG=.+?:\\ a\\ replica's\\ lag\\ is\\ measured\\ to\\ within\\ one\\ check\\ interval,\\ so\\ a\\ replica\\ that\\ is\\ current\\ would\\ look\\ too\\ far\\ behind\\ to\\ serve\\ reads\\ while\\ the\\ primary\\ is\\ written\\ to", 'database-configuration'),
-    # db/_settings.py:133
-    ('DATABASE_POOLER=.+?is\\ for\\ PostgreSQL;\\ DATABASE_URL\\ names\\ another\\ database', 'database-configuration'),
-    # db/_settings.py:142
-    ('echo=True\\ is\\ refused\\ when\\ ENVIRONMENT=production:\\ it\\ logs\\ every\\ statement\\ with\\ its\\ parameters\\ \\(personal\\ data\\ in\\ your\\ logs\\)\\ and\\ slows\\ every\\ query\\.\\ Unset\\ ECHO,\\ or\\ use\\ the\\ slow\\-query\\ log\\ and\\ Server\\-Timing\\ diagnostics\\ instead\\.', 'database-configuration'),
-    # db/_transaction.py:108
-    ('transaction\\(\\)\\ must\\ begin\\ the\\ transaction\\ itself,\\ but\\ this\\ session\\ has\\ writes\\ in\\ progress\\ \\(added,\\ changed\\ or\\ flushed\\ before\\ the\\ retry\\ loop\\),\\ which\\ a\\ retry\\ could\\ not\\ repeat\\.\\ Commit\\ them\\ first\\ \\(session\\.commit\\(\\)\\),\\ or\\ move\\ them\\ into\\ the\\ unit\\ of\\ work\\.', 'transaction-after-writes'),
-    # db/_transaction.py:147
-    ('Enter\\ the\\ attempt\\ first:\\ `with\\ attempt\\ as\\ session:\\ \\.\\.\\.`', 'transaction-usage'),
-    # db/_transaction.py:321
-    ('single_statement\\ and\\ isolation_level\\ exclude\\ each\\ other:\\ a\\ single\\ statement\\ runs\\ in\\ autocommit\\ on\\ PostgreSQL', 'transaction-usage'),
-    # db/_transaction.py:338
-    ('Each\\ attempt\\ must\\ be\\ entered:\\ `for\\ attempt\\ in\\ transaction\\(session\\):\\ with\\ attempt:\\ \\.\\.\\.`\\ \\(`async\\ with\\ attempt:`\\ for\\ an\\ AsyncSession\\)', 'transaction-usage'),
-    # db/_transaction.py:354
-    ('An\\ AsyncSession\\ needs\\ `async\\ for\\ attempt\\ in\\ transaction\\(session\\):\\ async\\ with\\ attempt:\\ \\.\\.\\.`', 'transaction-usage'),
-    # db/_transaction.py:381
-    ('A\\ sync\\ Session\\ needs\\ `for\\ attempt\\ in\\ transaction\\(session\\):\\ with\\ attempt:\\ \\.\\.\\.`', 'transaction-usage'),
-    # db/_transaction.py:572
-    ('@transactional\\ needs\\ a\\ Session\\ or\\ AsyncSession\\ argument,\\ and.+?\\(\\)\\ got\\ none:\\ pass\\ the\\ session,\\ as\\ in\\ `transfer\\(session,\\ \\.\\.\\.\\)`', 'transaction-usage'),
-    # diagnostics/_n_plus_one.py:71
-    ('threshold\\ must\\ be\\ at\\ least\\ 2:\\ one\\ load\\ is\\ not\\ a\\ repetition', 'diagnostics-configuration'),
-    # doctor/_config.py:74
-    ('.+?:\\ unknown\\ rule\\ code.+?;\\ codes\\ run\\ from.+?to.+?', 'doctor-usage'),
-    # doctor/_config.py:90
-    ('.+?:.+?is\\ not\\ a\\ severity;\\ use\\ one\\ of:.+?', 'doctor-usage'),
-    # doctor/_config.py:126
-    ('.+?:\\ unknown\\ key\\(s\\).+?;\\ known:.+?', 'doctor-usage'),
-    # doctor/_config.py:134
-    ('.+?:\\ exclude\\ must\\ be\\ a\\ list\\ of\\ glob\\ patterns', 'doctor-usage'),
-    # doctor/_config.py:136
-    ('.+?:\\ workers\\ must\\ be\\ a\\ positive\\ integer', 'doctor-usage'),
-    # doctor/_config.py:139
-    ('.+?:.+?must\\ be\\ a\\ list\\ of\\ rule\\ codes', 'doctor-usage'),
-    # doctor/_runtime.py:183
-    ('\\-\\-app\\ must\\ look\\ like\\ `module:attribute`,\\ not.+?', 'doctor-usage'),
-    # doctor/_runtime.py:193
-    ('Cannot\\ import.+?for\\ \\-\\-app:.+?:.+?', 'doctor-usage'),
-    # doctor/_runtime.py:197
-    ('Module.+?has\\ no\\ attribute.+?\\(\\-\\-app.+?\\)', 'doctor-usage'),
-    # doctor/_runtime.py:227
-    ('\\-\\-database\\-url:.+?', 'doctor-usage'),
-    # doctor/_runtime.py:243
-    ('Cannot\\ read\\ max_connections\\ from\\ \\-\\-database\\-url:.+?', 'doctor-usage'),
-    # models/_fields.py:120
-    ('max_length\\ must\\ be\\ positive,\\ got.+?', 'model-configuration'),
-    # models/_schemas.py:185
-    ('.+?:.+?has\\ no\\ field.+?', 'model-configuration'),
-    # models/_types.py:40
-    ('naive\\ datetime.+?for\\ a\\ UTCDateTime\\ column;\\ pass\\ an\\ aware\\ one,\\ e\\.g\\.\\ datetime\\.now\\(UTC\\)', 'naive-datetime'),
-    # telemetry/__init__.py:10
-    ('sqlmodel_production\\.telemetry\\ needs\\ OpenTelemetry:\\ pip\\ install\\ "sqlmodel\\-production\\[telemetry\\]"', 'telemetry-setup'),
-    # telemetry/_db.py:78
-    ("metrics\\ need\\ the\\ meter\\ provider's\\ Histograms", 'telemetry-setup'),
-    # telemetry/_instrument.py:100
-    ('Prometheus\\ is\\ off:\\ instrument\\(\\.\\.\\.,\\ prometheus=True\\)', 'telemetry-setup'),
-    # telemetry/_instrument.py:181
-    ("This\\ app\\ is\\ instrumented\\ already\\ \\(instrument\\(\\)\\ was\\ called\\ on\\ it,\\ or\\ the\\ reference\\ service's\\ create_app\\ did\\):\\ keep\\ the\\ Telemetry\\ that\\ call\\ returned\\ \\(app\\.state\\.sqlmodel_production_telemetry\\)", 'telemetry-setup'),
-    # telemetry/_setup.py:60
-    ('OTEL_.+?_EXPORTER\\ names\\ unknown\\ exporters:.+?', 'telemetry-setup'),
-    # telemetry/_setup.py:86
-    ('OTEL_TRACES_EXPORTER:.+?exports\\ no\\ traces', 'telemetry-setup'),
-    # testing/_overrides.py:118
-    ("override_session\\(\\)\\ got\\ a\\ sync\\ Session,\\ but\\ this\\ app's\\ endpoints\\ are\\ async\\ \\(AsyncSessionDep,\\ crud_router\\(\\.\\.\\.,\\ async_=True\\)\\):\\ they\\ would\\ ignore\\ it\\ and\\ run\\ on\\ the\\ app's\\ own\\ database\\.\\ Pass\\ an\\ AsyncSession\\ instead\\ \\(the\\ smp_async_session\\ fixture,\\ in\\ an\\ async\\ test\\ that\\ serves\\ the\\ app\\ with\\ httpx\\.AsyncClient\\(transport=httpx\\.ASGITransport\\(app\\)\\)\\),\\ or\\ make\\ the\\ endpoints\\ sync\\.", 'test-overrides'),
-    # testing/_overrides.py:126
-    ("override_session\\(\\)\\ got\\ an\\ AsyncSession,\\ but\\ this\\ app's\\ endpoints\\ are\\ sync\\ \\(SessionDep,\\ crud_router\\(\\.\\.\\.,\\ async_=False\\)\\):\\ they\\ would\\ ignore\\ it\\ and\\ run\\ on\\ the\\ app's\\ own\\ database\\.\\ Pass\\ a\\ Session\\ instead\\ \\(the\\ smp_session\\ fixture,\\ with\\ TestClient\\(app\\)\\),\\ or\\ make\\ the\\ endpoints\\ async\\.", 'test-overrides'),
+    # _compat.py
+    ("the metric reader is not registered on a MeterProvider", "telemetry-setup"),
+    # _exceptions.py
+    (".+?of.+?.+?names no live row inside the scope", "reference-not-found"),
+    # _exceptions.py
+    ("the.+?row still has live.+?; delete them first", "live-children"),
+    # _exceptions.py
+    (".+?invalid field\\(s\\) in the rows to create", "bulk-validation"),
+    # _exceptions.py
+    ("the row was changed by someone else", "stale-data"),
+    # api/_conventions.py
+    (
+        "list_envelope names the rows and the count: \\('data', 'count'\\)",
+        "router-configuration",
+    ),
+    # api/_conventions.py
+    ("Conventions:.+?is not a valid name", "router-configuration"),
+    # api/_conventions.py
+    ("list_envelope needs two different names", "router-configuration"),
+    # api/_conventions.py
+    ("offset_name and limit_name must differ", "router-configuration"),
+    # api/_conventions.py
+    ("update_methods: PATCH, PUT or both, once each; not.+?", "router-configuration"),
+    # api/_conventions.py
+    ("outside_scope is 403 or 404, not.+?", "router-configuration"),
+    # api/_conventions.py
+    (
+        "deleted_body is a mapping \\(\\{'message': 'Deleted'\\}\\) or a model instance",
+        "router-configuration",
+    ),
+    # api/_crud_routes.py
+    (
+        "deleted_rows needs soft delete: add the SoftDelete mixin to.+?",
+        "router-configuration",
+    ),
+    # api/_dependencies.py
+    (
+        ".+?overrides get_session, which sync endpoints call in a worker thread: make it a plain function or generator",
+        "router-configuration",
+    ),
+    # api/_dependencies.py
+    (
+        ".+?overrides.+?with.+?, but these endpoints need.+?: the router was built with async_=.+?\\. Give.+?\\(the.+?fixture\\), or build the router for the other style",
+        "router-configuration",
+    ),
+    # api/_dependencies.py
+    (
+        "crud_router endpoints open the session override.+?\\(\\) themselves, and can give it only the request \\(a parameter annotated Request or HTTPConnection\\), not.+?: take what it needs from a closure, or from the request's app state",
+        "router-configuration",
+    ),
+    # api/_fast_route.py
+    ("max_body_size must be a positive number of bytes", "router-configuration"),
+    # api/_list.py
+    (
+        "Filter parameters.+?of.+?clash with the list endpoint's own parameters; leave those fields out of `filters`",
+        "router-configuration",
+    ),
+    # api/_read_your_writes.py
+    ("window must be a positive number of seconds", "router-configuration"),
+    # api/_router.py
+    (
+        "RowStamp and RowScope both write.+?: give it to one of them",
+        "router-configuration",
+    ),
+    # api/_scope.py
+    (
+        "RowScope needs the scoped columns: RowScope\\(dependency, 'owner_id'\\)",
+        "router-configuration",
+    ),
+    # api/_scope.py
+    (
+        ".+?returned.+?, not a mapping of the scoped columns.+?to their values",
+        "invalid-scope",
+    ),
+    # api/_scope.py
+    (
+        ".+?returned None for.+?: give a value, several, or RowScope\\.ALL \\(never None, whose rows would be everyone's\\)",
+        "invalid-scope",
+    ),
+    # api/_scope.py
+    (".+?returned an unusable value for.+?:.+?", "invalid-scope"),
+    # api/_stamp.py
+    (
+        "RowStamp needs the columns to write: RowStamp\\(dependency, on_create=\\['created_by'\\], on_update=\\['updated_by'\\]\\)",
+        "router-configuration",
+    ),
+    # api/_stamp.py
+    ("RowStamp names columns.+?does not have:.+?", "router-configuration"),
+    # cli/_doctor.py
+    ("Path does not exist:.+?", "doctor-usage"),
+    # crud/_children.py
+    (
+        "on_delete needs soft delete on.+?: add the SoftDelete mixin \\(a hard delete's children are the foreign key's business: Field\\(foreign_key=\\.\\.\\., ondelete='CASCADE'\\)\\)",
+        "repository-configuration",
+    ),
+    # crud/_children.py
+    (
+        "on_delete\\[.+?\\] of.+?must be 'cascade' or 'refuse', not.+?",
+        "repository-configuration",
+    ),
+    # crud/_children.py
+    (
+        "on_delete names.+?, which is not a relationship of.+?\\(its relationships:.+?\\)",
+        "repository-configuration",
+    ),
+    # crud/_children.py
+    (
+        "on_delete\\[.+?\\] of.+?: only a one\\-to\\-many relationship whose children refer to.+?'s primary key by one foreign key column has children to cascade to or to refuse for",
+        "repository-configuration",
+    ),
+    # crud/_children.py
+    (
+        "on_delete=\\{.+?: 'cascade'\\} of.+?needs soft delete on.+?: add the SoftDelete mixin to.+?, or choose 'refuse'",
+        "repository-configuration",
+    ),
+    # crud/_columns.py
+    (".+?is not a table model \\(declare it with table=True\\)", "model-configuration"),
+    # crud/_columns.py
+    (".+?has no column.+?; its columns:.+?", "repository-configuration"),
+    # crud/_columns.py
+    (
+        "cannot filter on.+?\\..+?: its type.+?has no Python type",
+        "repository-configuration",
+    ),
+    # crud/_cursor.py
+    ("the row has no value for the sort key.+?", "repository-configuration"),
+    # crud/_cursor.py
+    ("the cursor is too long", "invalid-query"),
+    # crud/_cursor.py
+    ("not a valid cursor", "invalid-query"),
+    # crud/_cursor.py
+    ("this cursor belongs to another order or endpoint", "invalid-query"),
+    # crud/_cursor.py
+    ("a cursor cannot hold.+?of type.+?", "repository-configuration"),
+    # crud/_filters.py
+    (
+        "allowed filters must be a collection of fields, not the string.+?",
+        "repository-configuration",
+    ),
+    # crud/_filters.py
+    ("two filters of.+?are named.+?", "repository-configuration"),
+    # crud/_filters.py
+    (
+        "operators of.+?must be a collection, not the string.+?",
+        "repository-configuration",
+    ),
+    # crud/_filters.py
+    ("search needs string fields;.+?\\..+?holds.+?", "repository-configuration"),
+    # crud/_filters.py
+    ("not filters of.+?:.+?", "repository-configuration"),
+    # crud/_filters.py
+    (
+        ".+?has no relationship.+?\\(filter.+?\\); its relationships:.+?",
+        "repository-configuration",
+    ),
+    # crud/_filters.py
+    (
+        ".+?\\..+?is write\\-only \\(not in.+?Public\\): clients cannot filter or search on it \\(filter.+?\\), or they could guess its values one character at a time",
+        "repository-configuration",
+    ),
+    # crud/_filters.py
+    ("unknown filter operator.+?for.+?; operators:.+?", "repository-configuration"),
+    # crud/_filters.py
+    (".+?needs.+?;.+?holds.+?", "repository-configuration"),
+    # crud/_filters.py
+    (".+?on.+?, which is NOT NULL: it could never match", "repository-configuration"),
+    # crud/_filters.py
+    ("give at least one value", "invalid-query"),
+    # crud/_filters.py
+    ("give at most.+?values, not.+?", "invalid-query"),
+    # crud/_filters.py
+    ("give at most.+?characters to search for", "invalid-query"),
+    # crud/_filters.py
+    ("give a time zone, e\\.g\\. 2024\\-01\\-31T12:00:00Z", "invalid-query"),
+    # crud/_filters.py
+    ("give a pattern of at most.+?characters", "invalid-query"),
+    # crud/_filters.py
+    ("a backslash must be followed by %, _ or another backslash", "invalid-query"),
+    # crud/_links.py
+    ("The scope's.+?is a column of neither.+?nor.+?", "repository-configuration"),
+    # crud/_links.py
+    ("the limit must be 1 to.+?", "invalid-query"),
+    # crud/_links.py
+    ("Give either offset or cursor, not both", "invalid-query"),
+    # crud/_links.py
+    (".+?needs exactly one foreign key to.+?; found.+?", "repository-configuration"),
+    # crud/_ordering.py
+    (
+        "allowed and default sort keys must be collections, not a string",
+        "repository-configuration",
+    ),
+    # crud/_ordering.py
+    ("default order of.+?:.+?", "repository-configuration"),
+    # crud/_ordering.py
+    ("empty sort key in.+?", "invalid-query"),
+    # crud/_ordering.py
+    ("cannot sort by.+?; allowed:.+?", "invalid-query"),
+    # crud/_ordering.py
+    (".+?is named twice", "invalid-query"),
+    # crud/_related.py
+    (
+        "include_limit names relationships that are not included:.+?",
+        "repository-configuration",
+    ),
+    # crud/_related.py
+    (
+        "the include limit of.+?must be a whole number of 1 or more, not.+?",
+        "repository-configuration",
+    ),
+    # crud/_repository.py
+    (
+        "Repository needs a single\\-column primary key;.+?has.+?\\. Serve a link table with link_router\\.",
+        "repository-configuration",
+    ),
+    # crud/_repository.py
+    (".+?must carry the primary key.+?", "repository-configuration"),
+    # crud/_repository.py
+    (
+        "Filters and order keys must be fields of.+?; not:.+?",
+        "repository-configuration",
+    ),
+    # crud/_repository.py
+    (
+        "soft_delete needs a deleted_at column; add the SoftDelete mixin to.+?",
+        "repository-configuration",
+    ),
+    # crud/_repository.py
+    ("Not columns of.+?:.+?", "repository-configuration"),
+    # crud/_repository.py
+    ("Scoped columns cannot be changed:.+?", "repository-configuration"),
+    # crud/_repository.py
+    (".+?has no soft delete to.+?", "repository-configuration"),
+    # crud/_repository.py
+    (
+        "upsert would bypass optimistic locking; use create and update on versioned models",
+        "repository-configuration",
+    ),
+    # crud/_repository.py
+    ("upsert needs the key fields:.+?", "repository-configuration"),
+    # crud/_scope.py
+    (
+        "a scope's several values must be one or more values, none of them None",
+        "invalid-scope",
+    ),
+    # crud/_scope.py
+    ("a scope's stamp cannot be None", "invalid-scope"),
+    # crud/_scope.py
+    ("the stamp.+?is not one of the scope's values", "invalid-scope"),
+    # crud/_scope.py
+    (
+        "a create needs one value for the scoped column.+?; the scope gives several or all: return RowScope\\.any_of\\(\\.\\.\\., stamp=value\\) or RowScope\\.all\\(stamp=value\\)",
+        "invalid-scope",
+    ),
+    # crud/_scope.py
+    (
+        ".+?takes one value per scoped column; the scope gives several or all for.+?",
+        "invalid-scope",
+    ),
+    # crud/_statements.py
+    ("Not a column of.+?:.+?in scope", "repository-configuration"),
+    # db/_backends/__init__.py
+    (
+        "Unsupported database.+?in DATABASE_URL; use one of:.+?",
+        "database-configuration",
+    ),
+    # db/_database.py
+    (
+        "The database refused this connection's startup parameters \\(.+?\\): DATABASE_URL points at PgBouncer; set DATABASE_POOLER=pgbouncer \\(docs/scaling\\.md\\)",
+        "pgbouncer-startup-parameter",
+    ),
+    # db/_database.py
+    (
+        "No Database is attached to this app, and.+?: create the app with FastAPI\\(lifespan=database\\.lifespan\\), and in tests enter the client as a context manager \\(`with TestClient\\(app\\) as client:`\\) so the lifespan runs\\.",
+        "database-not-attached",
+    ),
+    # db/_retry.py
+    ("attempts must be at least 1, not.+?", "database-configuration"),
+    # db/_retry.py
+    (
+        "backoff and max_backoff must satisfy 0 <= backoff <= max_backoff",
+        "database-configuration",
+    ),
+    # db/_settings.py
+    (
+        "DATABASE_REPLICA_URLS is supported for PostgreSQL streaming replicas; DATABASE_URL names another database",
+        "database-configuration",
+    ),
+    # db/_settings.py
+    (
+        "REPLICA_CHECK_INTERVAL=.+?must be below REPLICA_MAX_LAG=.+?: a replica's lag is measured to within one check interval, so a replica that is current would look too far behind to serve reads while the primary is written to",
+        "database-configuration",
+    ),
+    # db/_settings.py
+    (
+        "DATABASE_POOLER=.+?is for PostgreSQL; DATABASE_URL names another database",
+        "database-configuration",
+    ),
+    # db/_settings.py
+    (
+        "echo=True is refused when ENVIRONMENT=production: it logs every statement with its parameters \\(personal data in your logs\\) and slows every query\\. Unset ECHO, or use the slow\\-query log and Server\\-Timing diagnostics instead\\.",
+        "database-configuration",
+    ),
+    # db/_transaction.py
+    (
+        "transaction\\(\\) must begin the transaction itself, but this session has writes in progress \\(added, changed or flushed before the retry loop\\), which a retry could not repeat\\. Commit them first \\(session\\.commit\\(\\)\\), or move them into the unit of work\\.",
+        "transaction-after-writes",
+    ),
+    # db/_transaction.py
+    (
+        "Enter the attempt first: `with attempt as session: \\.\\.\\.`",
+        "transaction-usage",
+    ),
+    # db/_transaction.py
+    (
+        "single_statement and isolation_level exclude each other: a single statement runs in autocommit on PostgreSQL",
+        "transaction-usage",
+    ),
+    # db/_transaction.py
+    (
+        "Each attempt must be entered: `for attempt in transaction\\(session\\): with attempt: \\.\\.\\.` \\(`async with attempt:` for an AsyncSession\\)",
+        "transaction-usage",
+    ),
+    # db/_transaction.py
+    (
+        "An AsyncSession needs `async for attempt in transaction\\(session\\): async with attempt: \\.\\.\\.`",
+        "transaction-usage",
+    ),
+    # db/_transaction.py
+    (
+        "A sync Session needs `for attempt in transaction\\(session\\): with attempt: \\.\\.\\.`",
+        "transaction-usage",
+    ),
+    # db/_transaction.py
+    (
+        "@transactional needs a Session or AsyncSession argument, and.+?\\(\\) got none: pass the session, as in `transfer\\(session, \\.\\.\\.\\)`",
+        "transaction-usage",
+    ),
+    # diagnostics/_n_plus_one.py
+    (
+        "threshold must be at least 2: one load is not a repetition",
+        "diagnostics-configuration",
+    ),
+    # doctor/_config.py
+    (".+?: unknown rule code.+?; codes run from.+?to.+?", "doctor-usage"),
+    # doctor/_config.py
+    (".+?:.+?is not a severity; use one of:.+?", "doctor-usage"),
+    # doctor/_config.py
+    (".+?: unknown key\\(s\\).+?; known:.+?", "doctor-usage"),
+    # doctor/_config.py
+    (".+?: exclude must be a list of glob patterns", "doctor-usage"),
+    # doctor/_config.py
+    (".+?: workers must be a positive integer", "doctor-usage"),
+    # doctor/_config.py
+    (".+?:.+?must be a list of rule codes", "doctor-usage"),
+    # doctor/_runtime.py
+    ("\\-\\-app must look like `module:attribute`, not.+?", "doctor-usage"),
+    # doctor/_runtime.py
+    ("Cannot import.+?for \\-\\-app:.+?:.+?", "doctor-usage"),
+    # doctor/_runtime.py
+    ("Module.+?has no attribute.+?\\(\\-\\-app.+?\\)", "doctor-usage"),
+    # doctor/_runtime.py
+    ("\\-\\-database\\-url:.+?", "doctor-usage"),
+    # doctor/_runtime.py
+    ("Cannot read max_connections from \\-\\-database\\-url:.+?", "doctor-usage"),
+    # models/_fields.py
+    ("max_length must be positive, got.+?", "model-configuration"),
+    # models/_schemas.py
+    (".+?:.+?has no field.+?", "model-configuration"),
+    # models/_types.py
+    (
+        "naive datetime.+?for a UTCDateTime column; pass an aware one, e\\.g\\. datetime\\.now\\(UTC\\)",
+        "naive-datetime",
+    ),
+    # telemetry/__init__.py
+    (
+        'sqlmodel_production\\.telemetry needs OpenTelemetry: pip install "sqlmodel\\-production\\[telemetry\\]"',
+        "telemetry-setup",
+    ),
+    # telemetry/_db.py
+    ("metrics need the meter provider's Histograms", "telemetry-setup"),
+    # telemetry/_instrument.py
+    (
+        "Prometheus is off: instrument\\(\\.\\.\\., prometheus=True\\)",
+        "telemetry-setup",
+    ),
+    # telemetry/_instrument.py
+    (
+        "This app is instrumented already \\(instrument\\(\\) was called on it, or the reference service's create_app did\\): keep the Telemetry that call returned \\(app\\.state\\.sqlmodel_production_telemetry\\)",
+        "telemetry-setup",
+    ),
+    # telemetry/_setup.py
+    ("OTEL_.+?_EXPORTER names unknown exporters:.+?", "telemetry-setup"),
+    # telemetry/_setup.py
+    ("OTEL_TRACES_EXPORTER:.+?exports no traces", "telemetry-setup"),
+    # testing/_overrides.py
+    (
+        "override_session\\(\\) got a sync Session, but this app's endpoints are async \\(AsyncSessionDep, crud_router\\(\\.\\.\\., async_=True\\)\\): they would ignore it and run on the app's own database\\. Pass an AsyncSession instead \\(the smp_async_session fixture, in an async test that serves the app with httpx\\.AsyncClient\\(transport=httpx\\.ASGITransport\\(app\\)\\)\\), or make the endpoints sync\\.",
+        "test-overrides",
+    ),
+    # testing/_overrides.py
+    (
+        "override_session\\(\\) got an AsyncSession, but this app's endpoints are sync \\(SessionDep, crud_router\\(\\.\\.\\., async_=False\\)\\): they would ignore it and run on the app's own database\\. Pass a Session instead \\(the smp_session fixture, with TestClient\\(app\\)\\), or make the endpoints async\\.",
+        "test-overrides",
+    ),
 )
