@@ -362,10 +362,9 @@ def _param(field: str, operator: Operator, path: _Path) -> FilterParam:
             if path.aware and issubclass(path.value_type, datetime)
             else storable(path.value_type)
         )
+        # A number no row can hold is a 422, not the database's error.
         limits = integer_range(path.column.type) if path.value_type is int else None
-        if (
-            limits is not None
-        ):  # a value no row can hold is a 422, not the database's error
+        if limits is not None:
             annotation = Annotated[int, Ge(limits[0]), Le(limits[1])]
         if operator.takes == "values":
             annotation = list[annotation]

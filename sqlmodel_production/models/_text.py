@@ -47,6 +47,12 @@ class StorableText:
             schema = {**schema, "pattern": TEXT_PATTERN}
         return schema
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StorableText)
+
+    def __hash__(self) -> int:
+        return hash(StorableText)
+
     def __repr__(self) -> str:
         return "StorableText()"
 
