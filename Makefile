@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff format --check sqlmodel_production tests scripts bench faults
 	$(BIN)/mypy
 	$(BIN)/python scripts/gen_sync.py --check
+	$(BIN)/python scripts/gen_explain.py --check
 	$(BIN)/sqlmodel-production doctor sqlmodel_production docs_src
 
 ## The doctor on 30 public projects outside its corpus, at pinned commits cloned into

@@ -58,7 +58,7 @@ from sqlmodel_production.db.internal import (
     set_row_settings,
     where_to_run,
 )
-from sqlmodel_production.models import integer_range
+from sqlmodel_production.models import integer_range, storable
 
 __all__ = [
     "Logic",
@@ -104,15 +104,15 @@ def one_statement(logic: Logic) -> Logic:
 def key_parameter(name: str, column: sa.Column[Any]) -> inspect.Parameter:
     """A path parameter for a key column, bounded to its integer type's range.
 
-    An id no row can have is a 422 from validation, not an out-of-range error
-    from the database.
+    An id no row can have (out of range, a string with a NUL) is a 422 from
+    validation, not an error from the database.
     """
     python_type = column.type.python_type
     limits = integer_range(column.type)
     annotation: Any = (
         Annotated[python_type, Path(ge=limits[0], le=limits[1])]
         if limits
-        else python_type
+        else storable(python_type)
     )
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Collection, Iterator
 from typing import Annotated, Any
 
@@ -16,13 +17,17 @@ from sqlmodel_production.api._conventions import DEFAULT_CONVENTIONS, Convention
 from sqlmodel_production.api._endpoints import Logic, json_response, on_reads
 from sqlmodel_production.api._scope import RowScope, scope_of
 from sqlmodel_production.crud import DeletedRows, Page, Repository
+from sqlmodel_production.crud.internal import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from sqlmodel_production.db.internal import Runner
 
 __all__ = [
+    "CURSOR_DESCRIPTION",
     "LIST_REQUEST",
     "MAX_OFFSET",
+    "OFFSET_DESCRIPTION",
     "list_logic",
     "list_parameters",
+    "order_by_pattern",
     "page_headers",
     "unknown_parameters",
 ]
@@ -30,6 +35,14 @@ __all__ = [
 MAX_OFFSET = 2**31 - 1
 """The largest `offset` a list accepts: every database can take it (deep pages want a cursor)."""
 _KW = inspect.Parameter.KEYWORD_ONLY
+OFFSET_DESCRIPTION = (
+    "Rows to skip; only 0 with a cursor (a cursor with another offset is a 422)"
+)
+CURSOR_DESCRIPTION = (
+    "The X-Next-Cursor header of the previous page of this list, with the same "
+    "order_by and filters; not with an offset. A cursor the API did not send, or sent "
+    "for another order, is a 422"
+)
 LIST_REQUEST = "_list_request"
 """The parameter of `list_parameters` that carries the request, for `unknown_parameters`."""
 
@@ -60,13 +73,23 @@ def list_parameters(
         )
     offset, limit = conventions.offset_name, conventions.limit_name
     parameters = [
-        _query("offset", int, 0, ge=0, le=MAX_OFFSET, **_alias("offset", offset)),
+        _query(
+            "offset",
+            int,
+            0,
+            ge=0,
+            le=MAX_OFFSET,
+            description=OFFSET_DESCRIPTION,
+            **_alias("offset", offset),
+        ),
         _query("limit", int, max_limit, ge=1, le=max_limit, **_alias("limit", limit)),
         _query(
             "cursor",
             str | None,
             None,
-            description="Opaque cursor from the previous page's X-Next-Cursor header",
+            pattern=CURSOR_PATTERN,
+            max_length=MAX_CURSOR_LENGTH,
+            description=CURSOR_DESCRIPTION,
         ),
         _query(
             "count",
@@ -78,7 +101,15 @@ def list_parameters(
     if order_by:
         allowed = ", ".join(sorted(order_by))
         description = f"Comma-separated keys, `-` for descending; allowed: {allowed}"
-        parameters.append(_query("order_by", str | None, None, description=description))
+        parameters.append(
+            _query(
+                "order_by",
+                str | None,
+                None,
+                pattern=order_by_pattern(order_by),
+                description=description,
+            )
+        )
     parameters += [
         _query(p.name, p.annotation | None, None, description=p.description)
         for p in repository.filters.params
@@ -87,6 +118,16 @@ def list_parameters(
     # `unknown_parameters`.
     parameters.append(inspect.Parameter(LIST_REQUEST, _KW, annotation=HTTPConnection))
     return parameters
+
+
+def order_by_pattern(keys: Collection[str]) -> str:
+    """The shape of an `order_by` of `keys`: comma-separated, each with an optional `-` or `+`.
+
+    Spaces around a key are allowed (a `+` in a URL arrives as one). A key named
+    twice fits the pattern and is still a 422.
+    """
+    key = " *[-+]?(?:" + "|".join(re.escape(k) for k in sorted(keys)) + ") *"
+    return f"^(?:{key}(?:,{key})*)?$"
 
 
 def unknown_parameters(

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from typing_extensions import deprecated
 
+from sqlmodel_production.crud.internal import CURSOR_PATTERN
+
 __all__ = [
     "BAD_BODY",
     "CONFLICT",
@@ -74,7 +76,7 @@ LIST_HEADERS: dict[int | str, Any] = {
         "headers": {
             "X-Next-Cursor": {
                 "description": "Cursor of the next page (absent on the last)",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": CURSOR_PATTERN},
             },
             "X-Total-Count": {
                 "description": "Matching rows, when count=true",

@@ -29,6 +29,7 @@ from sqlmodel_production.crud._ordering import OrderKey
 
 __all__ = [
     "CURSOR",
+    "CURSOR_PATTERN",
     "MAX_CURSOR_LENGTH",
     "decode_cursor",
     "encode_cursor",
@@ -40,6 +41,9 @@ CURSOR = "cursor"
 
 MAX_CURSOR_LENGTH = 4096
 """The longest cursor accepted, in characters."""
+
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$"
+"""The shape of every cursor `encode_cursor` makes: URL-safe base64 without padding."""
 
 _INT64 = 2**63
 _MICROSECOND = timedelta(microseconds=1)

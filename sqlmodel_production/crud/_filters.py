@@ -12,9 +12,10 @@ import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from annotated_types import Ge, Le
 from pydantic import AwareDatetime
 from sqlmodel import SQLModel
 
@@ -37,7 +38,13 @@ from sqlmodel_production.crud._operators import (
     Operator,
 )
 from sqlmodel_production.crud._scope import scope_condition
-from sqlmodel_production.models import WRITE_ONLY, SoftDelete
+from sqlmodel_production.models import (
+    WRITE_ONLY,
+    SoftDelete,
+    Text,
+    integer_range,
+    storable,
+)
 
 __all__ = [
     "MAX_IN_VALUES",
@@ -75,8 +82,9 @@ class FilterParam:
             searched fields joined by commas.
         op: one of `OPERATORS`, or `"search"` for `q`.
         annotation: the Python type of the parameter's value, for FastAPI: the
-            field's type (`AwareDatetime` for time-zone-aware columns), `list[...]`
-            of it for `in`, `bool` for `is_null`, `str` for `like` / `ilike` and `q`.
+            field's type (`AwareDatetime` for time-zone-aware columns, `Text` for
+            strings), `list[...]` of it for `in`, `bool` for `is_null`, `Text` for
+            `like` / `ilike` and `q`.
         description: a short description for the OpenAPI document.
     """
 
@@ -199,7 +207,7 @@ class FilterSet:
                 f"(at most {MAX_PATTERN_LENGTH} characters)"
             )
             add(
-                FilterParam(SEARCH, fields, "search", str, description),
+                FilterParam(SEARCH, fields, "search", Text, description),
                 _search_builder(paths),
             )
         self.model = model
@@ -347,13 +355,17 @@ def _param(field: str, operator: Operator, path: _Path) -> FilterParam:
     if operator.takes == "flag":
         annotation = bool
     elif operator.takes == "pattern":
-        annotation = str
+        annotation = Text
     else:
         annotation = (
             AwareDatetime
             if path.aware and issubclass(path.value_type, datetime)
-            else path.value_type
+            else storable(path.value_type)
         )
+        # A number no row can hold is a 422, not the database's error.
+        limits = integer_range(path.column.type) if path.value_type is int else None
+        if limits is not None:
+            annotation = Annotated[int, Ge(limits[0]), Le(limits[1])]
         if operator.takes == "values":
             annotation = list[annotation]
     prefix = field.replace(".", "__")

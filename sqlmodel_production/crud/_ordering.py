@@ -110,7 +110,8 @@ class Ordering:
                 or `+`; `None` or empty for the default order.
 
         Raises:
-            InvalidQuery: an unknown, repeated or empty key.
+            InvalidQuery: an unknown or empty key. A key named again is left out
+                (`age,-age` is `age`).
         """
         if not spec:
             return self.default
@@ -130,13 +131,18 @@ class Ordering:
         return terms
 
     def _parse_uncached(self, spec: str) -> tuple[OrderKey, ...]:
-        return self._keys(spec.split(","))
+        # A key named again adds nothing (the first one decides), so that every
+        # `order_by` the OpenAPI pattern allows is accepted.
+        return self._keys(spec.split(","), repeats=True)
 
-    def _keys(self, tokens: Sequence[str]) -> tuple[OrderKey, ...]:
+    def _keys(
+        self, tokens: Sequence[str], *, repeats: bool = False
+    ) -> tuple[OrderKey, ...]:
         keys: list[OrderKey] = []
         for token in tokens:
-            # A `+` in a URL arrives as a space: " age" is "+age".
-            token = token.strip()
+            # A `+` in a URL arrives as a space: " age" is "+age" (spaces only, as
+            # the OpenAPI pattern says).
+            token = token.strip(" ")
             descending = token.startswith("-")
             name = token[1:] if token[:1] in ("-", "+") else token
             if not name:
@@ -148,6 +154,8 @@ class Ordering:
                     ORDER_BY, f"cannot sort by {name!r}; allowed: {choices}"
                 )
             if any(key.name == name for key in keys):
+                if repeats:
+                    continue
                 raise InvalidQuery(ORDER_BY, f"{name!r} is named twice")
             keys.append(OrderKey(name, column, descending, bool(column.nullable)))
         pk_left = {key.name for key in self.primary_key}

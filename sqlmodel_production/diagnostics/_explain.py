@@ -6,6 +6,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
+from sqlmodel_production.diagnostics._package_messages import MESSAGES
+
 __all__ = ["Explanation", "explain_error", "render"]
 
 
@@ -62,7 +64,7 @@ _RULES = [
         "for collections, joinedload for many-to-one.",
     ),
     _rule(
-        r"DetachedInstanceError|is not bound to a Session|\bbhk3\b",
+        r"DetachedInstanceError|is not bound to a Session|object is detached|\bbhk3\b",
         "detached-instance",
         "Detached Instance",
         "Object used after its session closed (DetachedInstanceError)",
@@ -409,14 +411,194 @@ _RULES = [
 ]
 
 
+# The explanations of the package's own messages. Which message gets which is in
+# `_package_messages` (generated from the raise sites by scripts/gen_explain.py).
+_OWN = {
+    e.key: e
+    for e in (
+        Explanation(
+            "invalid-query",
+            "Bad Query",
+            "A query parameter the list cannot take (InvalidQuery)",
+            "A client's filter value, sort key, cursor or page size is outside what the "
+            "list accepts: a cursor the API did not send, an order key that is not "
+            "allowed, too many values or too long a pattern.",
+            "Nothing to fix on the server: install_error_handlers(app) answers it 422 "
+            "with the parameter in `loc`. The client fixes the parameter the message "
+            "names; the OpenAPI document declares each parameter's shape.",
+        ),
+        Explanation(
+            "invalid-scope",
+            "Row Scope",
+            "A RowScope dependency gave no usable scope (InvalidScope)",
+            "The dependency given to RowScope must return a mapping of every scoped "
+            "column to one value, several (RowScope.any_of), or RowScope.ALL. It returned "
+            "None, an empty mapping, a missing column or None as a value, so nothing was "
+            "read or written (the API answers 500: a bug of the app, not of the request).",
+            "Fix the dependency the message names: return {'owner_id': user.id} (or "
+            "RowScope.ALL for an administrator); never None, whose rows would be "
+            "everyone's. A create needs one value per scoped column.",
+        ),
+        Explanation(
+            "router-configuration",
+            "Router Configuration",
+            "crud_router / link_router options refused at start-up",
+            "An option of crud_router, link_router, RowScope, RowStamp or Conventions "
+            "does not fit the model or the other options; the router refuses to be built "
+            "rather than serve a wrong API.",
+            "Change the option the message names (docs/crud.md lists them); for a "
+            "session override, give the same kind (sync or async) as the router's async_.",
+        ),
+        Explanation(
+            "repository-configuration",
+            "Repository Configuration",
+            "Repository, filters, order or relationships refused",
+            "A Repository, FilterSet, Ordering, on_delete rule or include limit names a "
+            "field, operator or relationship the model does not have or cannot serve, or "
+            "a call asks for what the model cannot do (an upsert on a versioned model).",
+            "Change the argument the message names: filters and order keys are fields of "
+            "the Public schema, operators suit the column's type, soft delete needs the "
+            "SoftDelete mixin (docs/crud.md, docs/filters.md).",
+        ),
+        Explanation(
+            "model-configuration",
+            "Model Configuration",
+            "A model or derived schema refused",
+            "derive_schemas or a field helper was given something that is not a table "
+            "model, a field it does not have, or a bound that cannot be.",
+            "Declare the model with table=True, name only its fields in write_only, "
+            "read_only and exclude, and give StringField a positive max_length (docs/models.md).",
+        ),
+        Explanation(
+            "naive-datetime",
+            "Model Configuration",
+            "A naive datetime for a UTCDateTime column",
+            "A datetime without a time zone was given to a column that stores UTC: its "
+            "zone would be a guess, so it is refused.",
+            "Pass an aware datetime: datetime.now(UTC), or value.replace(tzinfo=UTC) for a "
+            "value you know is UTC; the derived schemas refuse naive ones with a 422.",
+        ),
+        Explanation(
+            "database-configuration",
+            "Database Settings",
+            "Database settings refused",
+            "A setting (DATABASE_URL, DATABASE_REPLICA_URLS, DATABASE_POOLER, "
+            "REPLICA_CHECK_INTERVAL, echo, the retry bounds) does not fit the database or "
+            "the other settings.",
+            "Change the setting the message names (docs/scaling.md, docs/transactions.md); "
+            "the message says which values are allowed.",
+        ),
+        Explanation(
+            "database-not-attached",
+            "Database Settings",
+            "No Database attached to the app",
+            "SessionDep / AsyncSessionDep find the Database through the app's lifespan; "
+            "the app was created without it, or the session was asked for outside a request.",
+            "Create the app with FastAPI(lifespan=database.lifespan), or "
+            "database.attach(app) beside an app's own lifespan (docs/index.md).",
+        ),
+        Explanation(
+            "diagnostics-configuration",
+            "Diagnostics",
+            "A detector's option refused",
+            "A diagnostics tool (N+1 detector, leak detector) was given an option it "
+            "cannot work with.",
+            "Change the option the message names (docs/diagnostics.md).",
+        ),
+        Explanation(
+            "doctor-usage",
+            "Doctor",
+            "The doctor cannot run as asked (DoctorUsageError)",
+            "A path, --app, --database-url or [tool.sqlmodel-production.doctor] setting "
+            "given to `sqlmodel-production doctor` does not exist or is not valid.",
+            "Fix the argument or configuration key the message names; `sqlmodel-production "
+            "doctor --help` and docs/doctor.md list them.",
+        ),
+        Explanation(
+            "telemetry-setup",
+            "Telemetry",
+            "Telemetry set up the wrong way",
+            "OpenTelemetry is not installed, an exporter is unknown, the meter provider "
+            "lacks what metrics need, or the app was instrumented twice.",
+            'Install the extra (pip install "sqlmodel-production[telemetry]"), name known '
+            "exporters in OTEL_*_EXPORTER, and call instrument() once per app (docs/telemetry.md).",
+        ),
+        Explanation(
+            "test-overrides",
+            "Testing",
+            "override_session() given the other kind of session",
+            "The app's endpoints are sync (SessionDep) or async (AsyncSessionDep), and the "
+            "test override gave the other kind of session.",
+            "Give override_session() a Session for sync endpoints and an AsyncSession for "
+            "async ones (crud_router's async_ decides).",
+        ),
+        Explanation(
+            "reference-not-found",
+            "Data integrity",
+            "A reference to no live row inside the scope (ReferenceNotFound)",
+            "A written foreign key names a row that does not exist, is soft-deleted, or "
+            "belongs to another scope (another tenant's project).",
+            "Nothing to fix on the server: install_error_handlers(app) answers it 422 "
+            "naming the field, as the database's own missing reference; the client sends "
+            "an id it can see.",
+        ),
+        Explanation(
+            "live-children",
+            "Data integrity",
+            "A soft delete refused: the row still has live children (LiveChildren)",
+            "on_delete={'relationship': 'refuse'} keeps a parent while it has live "
+            "children; nothing was changed.",
+            "Delete the children first, or choose on_delete 'cascade'; the API answers 409 "
+            "naming the relationship.",
+        ),
+        Explanation(
+            "bulk-validation",
+            "Data integrity",
+            "Invalid rows in a bulk create (BulkValidationError)",
+            "Some rows of a create_many failed validation; nothing was written.",
+            "Read `errors`: each `loc` starts with the row's index. The API answers 422 "
+            "with at most the first errors and their count.",
+        ),
+        Explanation(
+            "connection-leak",
+            "Connection Leak",
+            "A connection was not returned to the pool (ConnectionLeakError)",
+            "LeakDetector saw a pooled connection garbage-collected without being "
+            "returned, or held past its threshold, at the line the message names.",
+            "Open connections and sessions with context managers (with engine.connect() "
+            "as conn:, with Session(engine) as session:) or close() them in a finally block.",
+        ),
+        Explanation(
+            "query-count",
+            "N+1 Queries",
+            "More queries than the test expected (assert_queries)",
+            "assert_queries counted the statements the block ran: more than expected "
+            "usually means a relationship lazy-loaded per row.",
+            "Read the listed statements: load relationships with the query "
+            ".options(selectinload(Parent.children)), or raise the expectation if the "
+            "extra statements are meant.",
+        ),
+    )
+}
+_OWN_MESSAGES = [(re.compile(pattern), key) for pattern, key in MESSAGES]
+_OWN_BUILT = [
+    (re.compile(r"Connection leak: a connection checked out at"), "connection-leak"),
+    (re.compile(r"\d+ quer(y|ies) ran, expected"), "query-count"),
+]
+_BY_KEY = {explanation.key: explanation for _, explanation in _RULES} | _OWN
+
+
 def explain_error(text: str) -> list[Explanation]:
     """Every known problem recognized in `text` (a traceback, its last line, an error code).
 
     Whitespace is normalized first, so a message wrapped by a terminal or a log
-    viewer matches as well as the original line.
+    viewer matches as well as the original line. The package's own messages are
+    recognised first, each once.
     """
     text = " ".join(text.split())
-    return [explanation for pattern, explanation in _RULES if pattern.search(text)]
+    keys = [key for pattern, key in _OWN_MESSAGES + _OWN_BUILT if pattern.search(text)]
+    keys += [e.key for pattern, e in _RULES if pattern.search(text)]
+    return [_BY_KEY[key] for key in dict.fromkeys(keys)]
 
 
 def render(explanations: list[Explanation], width: int = 80) -> str:

@@ -17,6 +17,10 @@ from ._schemas import READ_ONLY as READ_ONLY
 from ._schemas import WRITE_ONLY as WRITE_ONLY
 from ._schemas import Schemas as Schemas
 from ._schemas import derive_schemas as derive_schemas
+from ._text import TEXT_PATTERN as TEXT_PATTERN
+from ._text import StorableText as StorableText
+from ._text import Text as Text
+from ._text import storable as storable
 from ._types import UTCDateTime as UTCDateTime
 from ._types import integer_range as integer_range
 from ._types import utcnow as utcnow
@@ -29,7 +33,10 @@ __all__ = [
     "READ_ONLY",
     "Schemas",
     "SoftDelete",
+    "StorableText",
     "StringField",
+    "TEXT_PATTERN",
+    "Text",
     "Timestamps",
     "UTCDateTime",
     "UUIDPK",
@@ -37,6 +44,7 @@ __all__ = [
     "WRITE_ONLY",
     "derive_schemas",
     "integer_range",
+    "storable",
     "use_naming_convention",
     "utcnow",
 ]

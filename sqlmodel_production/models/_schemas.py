@@ -13,6 +13,9 @@ The rules, from the table's own columns:
   default shown in the JSON Schema: a field not sent is left alone
   (`model_dump(exclude_unset=True)`), a nullable field sent as `null` is cleared.
 - Public marks `NOT NULL` columns required and non-nullable: they are always present.
+- Create and Update refuse a NUL character or a lone surrogate in a `str` field without
+  a pattern of its own, and say so in the JSON Schema (`models._text`); they refuse
+  booleans and strings for numbers (`false` and `"5"` are not an `integer`).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from typing import Annotated, Any, NamedTuple, Union, cast, get_args, get_origin
 
 import annotated_types
 import sqlalchemy as sa
-from pydantic import AwareDatetime, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic_core import PydanticKnownError, PydanticUndefined
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
+from sqlmodel_production.models._text import StorableText
 from sqlmodel_production.models._types import integer_range
 
 __all__ = ["READ_ONLY", "WRITE_ONLY", "Schemas", "derive_schemas"]
@@ -208,7 +212,7 @@ def _derive(
             public[field_name] = _public_field(field, not_null=not_null)
         if field_name in read_only or _server_generated(column, field, mapper):
             continue
-        bounds = _integer_bounds(column, field)
+        bounds = _integer_bounds(column, field) + _text_bounds(field) + _strict(field)
         written = _aware(field) if _holds_instants(column) else field
         create[field_name] = _create_field(written, not_null=not_null, bounds=bounds)
         if not column.primary_key and field_name not in create_only:
@@ -258,6 +262,42 @@ def _integer_bounds(column: sa.Column[Any], field: FieldInfo) -> list[Any]:
     if not kinds & {"Le", "Lt", "Interval"}:
         bounds.append(annotated_types.Le(limits[1]))
     return bounds
+
+
+def _strict(field: FieldInfo) -> list[Any]:
+    """For a number, refuse what its JSON Schema (`integer`, `number`) does not allow.
+
+    Pydantic's lax mode reads `false` as 0 and `"5"` as 5; its strict mode would
+    refuse `5.0`, an `integer` for JSON Schema. So only booleans and strings are refused.
+    """
+    kind = _without_none(field.annotation)
+    if kind is int:
+        return [_INTEGER]
+    if kind is float:
+        return [_NUMBER]
+    return []
+
+
+def _refuse(error_type: str) -> Any:
+    def refuse_booleans_and_strings(value: Any) -> Any:
+        if isinstance(value, bool | str):
+            raise PydanticKnownError(error_type)  # type: ignore[arg-type]
+        return value
+
+    return BeforeValidator(refuse_booleans_and_strings)
+
+
+_INTEGER = _refuse("int_type")
+_NUMBER = _refuse("float_type")
+
+
+def _text_bounds(field: FieldInfo) -> list[Any]:
+    """`StorableText` for a `str` field that has no pattern of its own."""
+    if _without_none(field.annotation) is not str:
+        return []
+    if any(getattr(item, "pattern", None) is not None for item in field.metadata):
+        return []
+    return [StorableText()]
 
 
 def _holds_instants(column: sa.Column[Any]) -> bool:

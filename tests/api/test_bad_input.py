@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -11,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from sqlmodel_production import Database
 from sqlmodel_production.api import crud_router, install_error_handlers
-from sqlmodel_production.db import Backend
+from sqlmodel_production.crud.internal import CURSOR_PATTERN
 from tests.conftest import Target
 
 
@@ -21,7 +23,13 @@ class BiItem(SQLModel, table=True):
     name: str = Field(max_length=200)
 
 
-TABLES = [BiItem.__table__]  # type: ignore[attr-defined]
+class BiNumber(SQLModel, table=True):
+    __tablename__ = "bi_number"
+    id: int | None = Field(default=None, primary_key=True)
+    count: int = 0
+
+
+TABLES = [BiItem.__table__, BiNumber.__table__]  # type: ignore[attr-defined]
 JSON = {"content-type": "application/json"}
 
 
@@ -32,8 +40,15 @@ def client(target: Target, database: Database) -> Iterator[TestClient]:
         SQLModel.metadata.create_all(conn, tables=TABLES)
     app = FastAPI(lifespan=database.lifespan)
     app.include_router(
-        crud_router(BiItem, prefix="/items", async_=target.async_, order_by=["name"])
+        crud_router(
+            BiItem,
+            prefix="/items",
+            async_=target.async_,
+            order_by=["name"],
+            filters={"name": ["eq", "like"], "id": ["ge"]},
+        )
     )
+    app.include_router(crud_router(BiNumber, prefix="/numbers", async_=target.async_))
     install_error_handlers(app)
     with TestClient(app) as client:
         yield client
@@ -77,19 +92,86 @@ def test_an_id_that_is_not_a_number_is_still_a_422(client: TestClient) -> None:
     assert response.json()["detail"][0]["loc"] == ["path", "bi_item_id"]
 
 
-def test_a_nul_character_is_refused_where_the_database_cannot_store_it(
-    target: Target, client: TestClient
+@pytest.mark.parametrize(
+    ("method", "path", "body", "loc"),
+    [
+        ("POST", "/items/", {"name": "a\x00b"}, ["body", "name"]),
+        ("POST", "/items/bulk", [{"name": "a"}, {"name": "\x00"}], ["body", 1, "name"]),
+        ("PATCH", "/items/1", {"name": "\x00"}, ["body", "name"]),
+        ("GET", "/items/?name=a%00", None, ["query", "name"]),
+        ("GET", "/items/?name__like=%00%25", None, ["query", "name__like"]),
+    ],
+    ids=["create", "bulk", "patch", "filter", "pattern"],
+)
+def test_a_nul_character_is_a_422_naming_the_field_on_every_database(
+    client: TestClient, method: str, path: str, body: Any, loc: list[Any]
 ) -> None:
-    response = client.post("/items/", json={"name": "a\x00b"})
-    if target.backend is Backend.POSTGRESQL:
-        assert response.status_code == 422
-        (error,) = response.json()["detail"]
-        assert error["type"] == "invalid_character"
-        assert error["msg"] == "A value contains a character the database cannot store"
-    else:  # MariaDB and SQLite store it as sent
-        assert response.status_code == 200
-        read = client.get(f"/items/{response.json()['id']}")
-        assert read.json()["name"] == "a\x00b"
+    """No database is given a NUL: PostgreSQL refuses one, the others cut strings there."""
+    assert client.post("/items/", json={"name": "kept"}).status_code == 200
+    response = client.request(method, path, json=body)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("string_pattern_mismatch", loc)
+    assert error["ctx"] == {"pattern": "^[^\\x00]*$"}
+    assert [row["name"] for row in client.get("/items/").json()] == ["kept"]
+
+
+@pytest.mark.parametrize(
+    ("query", "loc", "kind"),
+    [
+        ("cursor=a", "cursor", "string_pattern_mismatch"),
+        ("cursor=WyI%3D", "cursor", "string_pattern_mismatch"),
+        ("cursor=" + "A" * 4097, "cursor", "string_too_long"),
+        ("cursor=AAAA", "cursor", "invalid_query"),
+        ("offset=1&cursor=AAAA", "cursor", "invalid_query"),
+        ("order_by=name,,name", "order_by", "string_pattern_mismatch"),
+        ("order_by=nome", "order_by", "string_pattern_mismatch"),
+        ("id__ge=99999999999999999999", "id__ge", "less_than_equal"),
+    ],
+    ids=[
+        "length",
+        "padding",
+        "too-long",
+        "not-sent",
+        "with-offset",
+        "empty-key",
+        "unknown-key",
+        "out-of-range",
+    ],
+)
+def test_a_parameter_outside_its_declared_shape_is_a_422_naming_it(
+    client: TestClient, query: str, loc: str, kind: str
+) -> None:
+    response = client.get(f"/items/?{query}")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["loc"]) == (kind, ["query", loc])
+
+
+def test_what_the_declared_shapes_allow_is_accepted(client: TestClient) -> None:
+    """A key named again adds nothing; offset 0 is no offset; a cursor the API sent is taken back."""
+    for name in ("b", "a", "c"):
+        assert client.post("/items/", json={"name": name}).status_code == 200
+    names = [
+        row["name"] for row in client.get("/items/?order_by=name,-name,%20name").json()
+    ]
+    assert names == ["a", "b", "c"]
+    first = client.get("/items/?order_by=name&limit=1")
+    cursor = first.headers["x-next-cursor"]
+    assert re.fullmatch(CURSOR_PATTERN, cursor)
+    rest = client.get(f"/items/?order_by=name&limit=5&offset=0&cursor={cursor}")
+    assert [row["name"] for row in rest.json()] == ["b", "c"]
+
+
+@pytest.mark.parametrize(
+    "value", [False, "5", "x"], ids=["boolean", "numeric-string", "string"]
+)
+def test_a_number_field_takes_numbers_only(client: TestClient, value: Any) -> None:
+    response = client.post("/numbers/", json={"count": value})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["loc"]) == ("int_type", ["body", "count"])
+    assert client.post("/numbers/", json={"count": 5.0}).json()["count"] == 5
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,9 @@ JSON = {"content-type": "application/json"}
 # Requests with a body: good ones, and every way a body can be refused.
 WRITES: list[tuple[str, str, dict[str, str], bytes]] = [
     ("POST", "/fr-gadgets/", JSON, b'{"name": "a", "price": "9.99", "stock": 3}'),
-    ("POST", "/fr-gadgets/", JSON, b'{"name": "b", "price": 1.1, "stock": "4"}'),
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "b", "price": 1.1, "stock": 4.0}'),
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "bb", "stock": "4"}'),
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "bc", "stock": false}'),
     (
         "POST",
         "/fr-gadgets/",
@@ -162,6 +164,12 @@ WRITES: list[tuple[str, str, dict[str, str], bytes]] = [
     ("POST", "/fr-gadgets/", {"content-type": "text/plain"}, b'{"name": "h"}'),
     ("POST", "/fr-gadgets/", {}, b'{"name": "i"}'),
     ("POST", "/fr-gadgets/", JSON, b'{"name": "' + b"x" * 30 + b'"}'),
+    # What no database stores: a NUL, a lone surrogate (high, low, in a bulk row).
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "nul\\u0000"}'),
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "high\\ud800"}'),
+    ("POST", "/fr-gadgets/", JSON, b'{"name": "low\\udfff", "owner": "\\u0000"}'),
+    ("POST", "/fr-gadgets/bulk", JSON, b'[{"name": "ok"}, {"name": "\\u0000"}]'),
+    ("POST", "/fr-gadgets/bulk", JSON, b'[{"name": "\\ud800"}]'),
     ("POST", "/fr-gadgets/bulk", JSON, b'[{"name": "j"}, {"name": "k", "stock": -1}]'),
     ("POST", "/fr-gadgets/bulk", JSON, b"[]"),
     ("POST", "/fr-gadgets/bulk", JSON, b'[{"name": "l"}, {"stock": "x"}]'),
@@ -169,6 +177,8 @@ WRITES: list[tuple[str, str, dict[str, str], bytes]] = [
     ("PATCH", "/fr-gadgets/1", {**JSON, "if-match": '"1"'}, b'{"stock": 8}'),
     ("PATCH", "/fr-gadgets/1", {**JSON, "if-match": '"99"'}, b'{"stock": 9}'),
     ("PATCH", "/fr-gadgets/1", JSON, b'{"stock": "many"}'),
+    ("PATCH", "/fr-gadgets/1", JSON, b'{"name": "a\\u0000"}'),
+    ("PATCH", "/fr-gadgets/1", JSON, b'{"owner": "\\udbff"}'),
     ("PATCH", "/fr-gadgets/abc", JSON, b'{"stock": 1}'),
     ("PATCH", "/fr-gadgets/99999999999999999999", JSON, b'{"stock": 1}'),
     ("PATCH", "/fr-gadgets/424242", JSON, b'{"stock": 1}'),
@@ -193,6 +203,27 @@ READS = [
     "/fr-gadgets/?order_by=price",
     "/fr-gadgets/?cursor=garbage",
     "/fr-gadgets/?cursor=&order_by=",
+    # A NUL in a string parameter; UTF-8 of a surrogate (not UTF-8 at all).
+    "/fr-gadgets/?name=a%00b",
+    "/fr-gadgets/?name__in=a&name__in=%00",
+    "/fr-gadgets/?order_by=name%00",
+    "/fr-gadgets/?name=%ED%A0%80",
+    # Cursors of the wrong shape (length, alphabet, padding, size) and of the right one.
+    "/fr-gadgets/?cursor=a",
+    "/fr-gadgets/?cursor=WyJ%2B",
+    "/fr-gadgets/?cursor=WyI%3D",
+    "/fr-gadgets/?cursor=" + "A" * 4097,
+    "/fr-gadgets/?cursor=AAAA",
+    "/fr-gadgets/?cursor=%00AAA",
+    # A cursor with an offset; with offset 0 (the default) it is no offset.
+    "/fr-gadgets/?offset=1&cursor=AAAA",
+    "/fr-gadgets/?offset=0&cursor=AAAA",
+    "/fr-gadgets/?offset=1&cursor=",
+    # A key named again; a key of the wrong shape; a number no column holds.
+    "/fr-gadgets/?order_by=name,-name,%20name",
+    "/fr-gadgets/?order_by=name,,stock",
+    "/fr-gadgets/?order_by=name%09",
+    "/fr-gadgets/?stock__ge=99999999999",
     "/fr-gadgets/1",
     "/fr-gadgets/2",
     "/fr-gadgets/0",
@@ -226,6 +257,12 @@ def test_every_request_is_answered_as_fastapi_answers_it(
         pages.append(client.get(f"/fr-gadgets/?limit=1&order_by=name&cursor={cursor}"))
     assert _seen(pages[0]) == _seen(pages[1])
     assert pages[0].json()[0]["name"] == "b"
+    with_offset = [
+        client.get(f"/fr-gadgets/?limit=1&order_by=name&offset=1&cursor={cursor}")
+        for client in (short, full)
+    ]
+    assert _seen(with_offset[0]) == _seen(with_offset[1])
+    assert with_offset[0].status_code == 422
 
 
 @pytest.mark.only("sqlite")

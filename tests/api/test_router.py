@@ -326,7 +326,7 @@ def test_ordering_puts_nulls_last_and_breaks_ties_by_id(client: TestClient) -> N
     "params",
     [
         {"order_by": "secret"},
-        {"order_by": "name,name"},
+        {"order_by": "name,,rank"},
         {"cursor": "garbage"},
         {"rank__in": ""},
         {"rank": "x"},

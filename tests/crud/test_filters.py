@@ -9,10 +9,11 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import sqlalchemy as sa
+from annotated_types import Ge, Le
 from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
@@ -26,6 +27,7 @@ from sqlmodel_production.crud._filters import (
     FilterSet,
 )
 from sqlmodel_production.db import Backend
+from sqlmodel_production.models import Text
 from tests.conftest import Target, run_on_connection
 from tests.crud import QX_TABLE, ROWS, QxItem, qx_table
 
@@ -89,6 +91,10 @@ def test_default_operators_suit_the_column_type(
     ]
 
 
+INT32 = Annotated[int, Ge(-(2**31)), Le(2**31 - 1)]
+"""An INTEGER column's filter value: its range, so that a larger number is a 422."""
+
+
 def test_params_carry_the_type_fastapi_converts_to_and_a_description() -> None:
     filters = FilterSet(
         QxKinds,
@@ -101,13 +107,13 @@ def test_params_carry_the_type_fastapi_converts_to_and_a_description() -> None:
         },
     )
     assert filters.params == (
-        FilterParam("count", "count", "eq", int, "count equal to"),
-        FilterParam("count__gt", "count", "gt", int, "count greater than"),
+        FilterParam("count", "count", "eq", INT32, "count equal to"),
+        FilterParam("count__gt", "count", "gt", INT32, "count greater than"),
         FilterParam(
             "count__in",
             "count",
             "in",
-            list[int],
+            list[INT32],
             f"count one of these values (repeat the parameter, at most {MAX_IN_VALUES} values)",
         ),
         FilterParam("at__ge", "at", "ge", AwareDatetime, "at greater than or equal to"),
@@ -123,7 +129,7 @@ def test_params_carry_the_type_fastapi_converts_to_and_a_description() -> None:
             "maybe_label__like",
             "maybe_label",
             "like",
-            str,
+            Text,
             "maybe_label matches this pattern: % any characters, _ one character, "
             "\\ escapes them; case sensitivity follows the database collation",
         ),

@@ -89,7 +89,6 @@ def test_composite_primary_key_is_appended_column_by_column() -> None:
     [
         ("power", "cannot sort by 'power'; allowed: age, name, seen_at, id"),
         ("-code", "cannot sort by 'code'; allowed: age, name, seen_at, id"),
-        ("age,-age", "'age' is named twice"),
         ("age,,name", "empty sort key in 'age,,name'"),
         ("-", "empty sort key in '-'"),
         (",", "empty sort key in ','"),
@@ -192,4 +191,10 @@ def test_databases_return_the_python_order_with_nulls_last(
 
     assert run_on_connection(database, target.async_, body) == python_order(
         ROWS, spec_of(keys)
+    )
+
+
+def test_a_key_named_again_is_left_out_the_first_one_decides() -> None:
+    assert spec_of(ORDERING.parse("age,-age, name ,name")) == spec_of(
+        ORDERING.parse("age,name")
     )

@@ -18,6 +18,7 @@ from sqlmodel_production.crud._filters import (
 )
 from sqlmodel_production.crud._operators import OPERATOR_TABLE, Kind, Operator
 from sqlmodel_production.db import Backend
+from sqlmodel_production.models import Text
 from sqlmodel_production.testing import assert_queries
 from tests.conftest import Target, run_on_connection
 from tests.crud._books import FbAuthor, FbBook, WoPost, books_tables
@@ -47,16 +48,16 @@ def test_related_fields_are_parameters_with_double_underscores() -> None:
         "author__name__ilike",
         "author.name",
         "ilike",
-        str,
+        Text,
         OPERATOR_TABLE["ilike"].description.format("author.name"),
     )
-    assert params["tags__name__in"].annotation == list[str]
+    assert params["tags__name__in"].annotation == list[Text]
     assert params["author__books__title"].description == "author.books.title equal to"
     assert params["q"] == FilterParam(
         "q",
         "title, author.name",
         "search",
-        str,
+        Text,
         "Text to search for, ignoring case, anywhere in: title, author.name "
         f"(at most {MAX_PATTERN_LENGTH} characters)",
     )
@@ -151,7 +152,7 @@ def test_a_new_operator_is_one_entry_of_the_table(
         FbBook, {"title": ("startswith",), "author.name": ("startswith",)}
     )
     assert filters.params[0] == FilterParam(
-        "title__startswith", "title", "startswith", str, "title starts with"
+        "title__startswith", "title", "startswith", Text, "title starts with"
     )
     assert filters.params[1].name == "author__name__startswith"
     # Not a default operator, and refused where its kinds say so.

@@ -11,6 +11,8 @@ The deliberate differences, each asserted below (and listed in docs/reference-se
 5. `DELETE` documents its `{"ok": true}` answer.
 6. Integer ids in paths and integer body fields carry their column type's range, and
    endpoints that read a body document FastAPI's 400 for one that is not JSON.
+7. Strings a client sends carry the no-NUL pattern, `order_by` and `cursor` their shapes,
+   and `offset` says that it excludes a cursor.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 import pytest
 
 from sqlmodel_production import Database, DatabaseSettings
+from sqlmodel_production.crud.internal import CURSOR_PATTERN
 from sqlmodel_production.demo.app import create_app
 from sqlmodel_production.demo.handwritten import create_app as create_handwritten_app
+from sqlmodel_production.models import TEXT_PATTERN
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -95,9 +99,18 @@ def test_list_parameters_are_a_superset(
     for path in ("/heroes/", "/teams/", "/missions/"):
         ours = {p["name"]: p for p in factory[(path, "get")]["parameters"]}
         theirs = {p["name"]: p for p in handwritten[(path, "get")]["parameters"]}
-        for name in ("offset", "limit"):
-            assert ours[name]["schema"] == theirs[name]["schema"], (path, name)
+        assert ours["limit"]["schema"] == theirs["limit"]["schema"], path
+        offset = dict(ours["offset"]["schema"])
+        assert "cursor" in offset.pop("description")  # difference 7
+        assert offset == theirs["offset"]["schema"], path
         assert {"cursor", "count"} <= set(ours) - set(theirs)  # difference 2
+        cursor = ours["cursor"]["schema"]["anyOf"][0]
+        assert cursor["pattern"] == CURSOR_PATTERN  # difference 7
+        assert "offset" in ours["cursor"]["description"]
+    order_by = {p["name"]: p for p in factory[("/heroes/", "get")]["parameters"]}[
+        "order_by"
+    ]["schema"]["anyOf"][0]
+    assert order_by["pattern"].startswith("^(?: *[-+]?(?:")  # difference 7
     heroes = {p["name"] for p in factory[("/heroes/", "get")]["parameters"]}
     assert {
         "order_by",
@@ -159,6 +172,8 @@ def test_request_schemas_are_derived_and_strict(
         assert components[name]["additionalProperties"] is False, name  # difference 4
     assert "secret_name" not in components["HeroPublic"]["properties"]
     assert components["HeroCreate"]["properties"]["secret_name"]["maxLength"] == 255
+    for name in ("HeroCreate", "HeroUpdate", "TeamCreate", "MissionUpdate"):
+        assert components[name]["properties"]["name"]["pattern"] == TEXT_PATTERN  # 7
 
 
 def _fields(components: dict[str, Any], name: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from sqlmodel_production.models import (
     READ_ONLY,
+    TEXT_PATTERN,
     UUIDPK,
     WRITE_ONLY,
     ForeignKeyField,
@@ -76,6 +78,9 @@ def test_create_json_schema_equals_the_seed_but_for_listed_differences() -> None
     expected["properties"]["secret_name"]["maxLength"] = 255
     # Difference 6: an integer keeps its column type's range (INTEGER: 32 bits).
     expected["properties"]["age"]["anyOf"][0].update(INT32)
+    # Difference 7: strings refuse a NUL character.
+    for name in ("name", "secret_name"):
+        expected["properties"][name]["pattern"] = TEXT_PATTERN
     assert Derived.Create.model_json_schema() == expected
 
 
@@ -86,6 +91,7 @@ def test_update_json_schema_equals_the_seed_but_for_listed_differences() -> None
     # Difference 3: a NOT NULL column is not nullable, and keeps its constraints.
     expected["properties"]["name"] = {
         "maxLength": 100,
+        "pattern": TEXT_PATTERN,  # difference 7
         "title": "Name",
         "type": "string",
     }
@@ -96,6 +102,7 @@ def test_update_json_schema_equals_the_seed_but_for_listed_differences() -> None
     # Difference 5: every writable field is there, write-only ones included.
     expected["properties"]["secret_name"] = {
         "maxLength": 255,
+        "pattern": TEXT_PATTERN,  # difference 7
         "title": "Secret Name",
         "type": "string",
     }
@@ -227,6 +234,7 @@ def test_create_keeps_python_defaults_descriptions_and_patterns() -> None:
     assert properties["status"] == {
         "default": "draft",
         "maxLength": 20,
+        "pattern": TEXT_PATTERN,
         "title": "Status",
         "type": "string",
     }
@@ -236,6 +244,34 @@ def test_create_keeps_python_defaults_descriptions_and_patterns() -> None:
         ArticleSchemas.Create.model_validate(
             {"title": "t", "slug": "Not A Slug", "token": "x"}
         )
+
+
+@pytest.mark.parametrize("schema", ["Create", "Update"])
+def test_strings_refuse_a_nul_and_numbers_take_numbers_only(schema: str) -> None:
+    """Differences 7 and 8: what the JSON Schema says is what is validated."""
+    model = getattr(Derived, schema)
+    good = {"name": "Deadpond", "secret_name": "Dive Wilson", "age": 30.0}
+    assert model.model_validate_json(json.dumps(good)).age == 30
+    for field, value, kind in [
+        ("name", "Dead\x00pond", "string_pattern_mismatch"),
+        ("secret_name", "\x00", "string_pattern_mismatch"),
+        ("age", False, "int_type"),
+        ("age", "30", "int_type"),
+    ]:
+        data = {**good, field: value}
+        for validate, given in (
+            (model.model_validate, data),
+            (model.model_validate_json, json.dumps(data)),
+        ):
+            with pytest.raises(ValidationError) as caught:
+                validate(given)
+            [error] = caught.value.errors()
+            assert (error["type"], error["loc"]) == (kind, (field,))
+
+
+def test_a_field_with_a_pattern_of_its_own_keeps_it() -> None:
+    slug = ArticleSchemas.Create.model_json_schema()["properties"]["slug"]
+    assert slug["pattern"] == "^[a-z-]+$"
 
 
 def test_read_only_and_exclude_options() -> None:
