@@ -36,6 +36,7 @@ BY_EXCEPTION = {
     "LiveChildren": "live-children",
     "StaleVersion": "stale-data",
     "BulkValidationError": "bulk-validation",
+    "OutsideScope": "outside-scope",
 }
 FAMILIES = {
     "api/": "router-configuration",
@@ -45,6 +46,8 @@ FAMILIES = {
     "db/_database.py": "database-not-attached",
     "db/_transaction.py": "transaction-usage",
     "db/_types.py": "model-configuration",
+    "db/_row_security.py": "row-security",
+    "migrations/_row_security.py": "row-security",
     "diagnostics/": "diagnostics-configuration",
     "doctor/": "doctor-usage",
     "cli/": "doctor-usage",

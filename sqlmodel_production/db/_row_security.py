@@ -121,15 +121,17 @@ def set_row_settings(connection: sa.Connection) -> None:
 
 def _refuse(connection: sa.Connection) -> None:
     if _SETTINGS.get() is not None:
-        raise RuntimeError(_unsupported(connection.dialect.name))
+        backend = connection.dialect.name
+        raise RuntimeError(
+            f"Row-level security needs PostgreSQL; this database is {backend}, "
+            f"{_UNSUPPORTED}"
+        )
 
 
-def _unsupported(backend: str) -> str:
-    return (
-        f"Row-level security needs PostgreSQL; this database is {backend}, which has "
-        "no row-level security policies: remove database_settings= from the RowScope "
-        "(the router's scope still applies) (docs/tenancy.md)"
-    )
+_UNSUPPORTED = (
+    "which has no row-level security policies: remove database_settings= from the "
+    "RowScope (the router's scope still applies) (docs/tenancy.md)"
+)
 
 
 def watch_row_settings(engine: Engine, supported: bool) -> None:
@@ -154,7 +156,10 @@ def refuse_without_row_security(app: Any, backend: str, supported: bool) -> None
         if _needs(route)
     ]
     if paths:
-        raise RuntimeError(f"{_unsupported(backend)}; routes: {', '.join(paths)}")
+        raise RuntimeError(
+            f"Row-level security needs PostgreSQL; this database is {backend}, "
+            f"{_UNSUPPORTED}; routes: {', '.join(paths)}"
+        )
 
 
 def _needs(route: Any) -> bool:

@@ -440,6 +440,28 @@ _OWN = {
             "everyone's. A create needs one value per scoped column.",
         ),
         Explanation(
+            "outside-scope",
+            "Row Scope",
+            "A row to create names a tenant outside the request's scope (OutsideScope)",
+            "The row names a value of a scoped column (org_id) that the scope's "
+            "dependency did not give for this request: a user in orgs 7 and 9 creating "
+            "in org 8. Nothing was written; the API answers 422 naming the column.",
+            "Name one of the request's own values (any with RowScope.ALL), or leave "
+            "the column out where the scope stamps it (docs/tenancy.md).",
+        ),
+        Explanation(
+            "row-security",
+            "Row Scope",
+            "Row-level security set up wrongly",
+            "RowScope(database_settings=...) or row_security_policies was given a "
+            "setting or a column it cannot use, or the database has no row-level "
+            "security (MariaDB, SQLite): the app refuses to start rather than run "
+            "without the second wall it asked for.",
+            "Name each scoped column once with a dotted setting (app.org_id); on "
+            "MariaDB and SQLite remove database_settings=, the router's scope still "
+            "applies (docs/tenancy.md#row-level-security).",
+        ),
+        Explanation(
             "router-configuration",
             "Router Configuration",
             "crud_router / link_router options refused at start-up",

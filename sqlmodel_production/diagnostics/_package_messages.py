@@ -8,6 +8,8 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     # _exceptions.py
     (".+?of.+?.+?names no live row inside the scope", "reference-not-found"),
     # _exceptions.py
+    (".+?.+?is not a value of the request's scope", "outside-scope"),
+    # _exceptions.py
     ("the.+?row still has live.+?; delete them first", "live-children"),
     # _exceptions.py
     (".+?invalid field\\(s\\) in the rows to create", "bulk-validation"),
@@ -74,6 +76,11 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ),
     # api/_scope.py
     (
+        "database_settings names.+?, which are not scoped columns.+?",
+        "router-configuration",
+    ),
+    # api/_scope.py
+    (
         ".+?returned.+?, not a mapping of the scoped columns.+?to their values",
         "invalid-scope",
     ),
@@ -84,6 +91,11 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ),
     # api/_scope.py
     (".+?returned an unusable value for.+?:.+?", "invalid-scope"),
+    # api/_scope.py
+    (
+        "RowScope\\(.+?, \\.\\.\\.\\) has no database_settings: give database_settings=\\{column: 'app\\.setting'\\} to set the scope in the database",
+        "router-configuration",
+    ),
     # api/_stamp.py
     (
         "RowStamp needs the columns to write: RowStamp\\(dependency, on_create=\\['created_by'\\], on_update=\\['updated_by'\\]\\)",
@@ -253,7 +265,7 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ("the stamp.+?is not one of the scope's values", "invalid-scope"),
     # crud/_scope.py
     (
-        "a create needs one value for the scoped column.+?; the scope gives several or all: return RowScope\\.any_of\\(\\.\\.\\., stamp=value\\) or RowScope\\.all\\(stamp=value\\)",
+        "a create needs one value for the scoped column.+?; the scope gives several or all: name it in the row \\(RowScope\\(\\.\\.\\., named_on_create=True\\) for the routes\\), or return RowScope\\.any_of\\(\\.\\.\\., stamp=value\\) or RowScope\\.all\\(stamp=value\\)",
         "invalid-scope",
     ),
     # crud/_scope.py
@@ -284,6 +296,18 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     (
         "backoff and max_backoff must satisfy 0 <= backoff <= max_backoff",
         "database-configuration",
+    ),
+    # db/_row_security.py
+    (
+        ".+?is not a custom setting name: give a dotted name such as 'app\\.org_id'",
+        "row-security",
+    ),
+    # db/_row_security.py
+    ("Row\\-level security needs PostgreSQL; this database is.+?,.+?", "row-security"),
+    # db/_row_security.py
+    (
+        "Row\\-level security needs PostgreSQL; this database is.+?,.+?; routes:.+?",
+        "row-security",
     ),
     # db/_settings.py
     (
@@ -367,6 +391,10 @@ MESSAGES: tuple[tuple[str, str], ...] = (
     ("\\-\\-database\\-url:.+?", "doctor-usage"),
     # doctor/_runtime.py
     ("Cannot read max_connections from \\-\\-database\\-url:.+?", "doctor-usage"),
+    # migrations/_row_security.py
+    ("row_security_policies needs \\{column: setting\\}, one at least", "row-security"),
+    # migrations/_row_security.py
+    ("row_security_policies:.+?has no column.+?", "row-security"),
     # models/_fields.py
     ("max_length must be positive, got.+?", "model-configuration"),
     # models/_schemas.py

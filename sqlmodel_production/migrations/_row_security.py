@@ -73,7 +73,9 @@ def row_security_policies(
     conditions = []
     for column_name, setting in settings.items():
         if column_name not in found.c:
-            raise ValueError(f"{found.name} has no column {column_name!r}")
+            raise ValueError(
+                f"row_security_policies: {found.name} has no column {column_name!r}"
+            )
         column = found.c[column_name]
         value = f"current_setting('{check_setting_name(setting)}', true)"
         array = f"{column.type.compile(dialect=dialect)}[]"

@@ -49,6 +49,8 @@ MESSAGES = GENERATOR.messages()
 LABELS = {
     "invalid-query": ("Bad Query", "answers it 422 with the parameter in `loc`"),
     "invalid-scope": ("Row Scope", "RowScope.ALL"),
+    "outside-scope": ("Row Scope", "one of the request's own values"),
+    "row-security": ("Row Scope", "remove database_settings="),
     "router-configuration": ("Router Configuration", "docs/crud.md"),
     "repository-configuration": (
         "Repository Configuration",
