@@ -7,11 +7,13 @@ started fails the test; locally it skips it.
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 import sqlalchemy as sa
@@ -32,8 +34,21 @@ def _answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+_REPLICA_LOCK = Path("/tmp/sqlmodel-production-tests-replica.lock")
+_held: list[IO[str]] = []
+
+
 def require(component: str) -> None:
-    """Start `component` if it does not answer; fail (CI) or skip (locally) if it cannot be."""
+    """Start `component` if it does not answer; fail (CI) or skip (locally) if it cannot be.
+
+    The replica is shared by every worker, and some tests pause its replay: a
+    test that requires it has it to itself until the test ends (a lock across
+    processes, released by `release_replica`).
+    """
+    if component == "replica" and not _held:
+        handle = _REPLICA_LOCK.open("w")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held.append(handle)
     if _answers(PORTS[component]):
         return
     result = subprocess.run(
@@ -45,6 +60,12 @@ def require(component: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(message + "; CI requires it", pytrace=False)
     pytest.skip(message)
+
+
+def release_replica() -> None:
+    """Let the other workers' tests have the replica again (after a test that required it)."""
+    while _held:
+        _held.pop().close()
 
 
 def at_port(url: str, port: int) -> str:

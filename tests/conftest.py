@@ -208,6 +208,15 @@ def make_database(settings: DatabaseSettings) -> Iterator[Callable[..., Database
         asyncio.run(database.dispose())
 
 
+@pytest.fixture(autouse=True)
+def _replica_to_one_test() -> Iterator[None]:
+    """A test that required the shared replica gives it back when it ends (tests/_topology.py)."""
+    yield
+    from tests._topology import release_replica
+
+    release_replica()
+
+
 @pytest.fixture
 def database(make_database: Callable[..., Database]) -> Database:
     """A `Database` on the scratch database, disposed after the test."""

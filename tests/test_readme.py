@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlmodel_production.db import Backend
+import sqlalchemy as sa
+
+from sqlmodel_production.db import Backend, sync_url
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -40,6 +45,29 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert commands == ["make demo", "make test"]
 
 
+@contextlib.contextmanager
+def _own_database(backend: Backend, database_url: str) -> Iterator[str]:
+    """A database of the example's own: its `hero` is no other test's `hero`."""
+    if backend is Backend.SQLITE:
+        yield database_url
+        return
+    name = f"smp_readme_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(sync_url(database_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        yield (
+            sa.make_url(database_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if backend is Backend.POSTGRESQL else ""
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+        admin.dispose()
+
+
 def test_twenty_line_example(
     backend: Backend, database_url: str, tmp_path: Path
 ) -> None:
@@ -49,15 +77,13 @@ def test_twenty_line_example(
     assert code is not None and len(code[1].splitlines()) <= 25
     (tmp_path / "readme_example.py").write_text(code[1])
     (tmp_path / "check.py").write_text(CHECK)
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "check.py"],
-        cwd=tmp_path,
-        env={
-            "DATABASE_URL": database_url,
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    with _own_database(backend, database_url) as url:
+        result = subprocess.run(
+            [sys.executable, "-W", "error", "check.py"],
+            cwd=tmp_path,
+            env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stderr

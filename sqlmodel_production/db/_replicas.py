@@ -41,8 +41,10 @@ REPLICA_SQL = (
 )
 """A standby's state: in recovery, replayed WAL position, streaming, replay paused."""
 
-REREADS = 2
-"""Times a check reads a replica again that is just short of the primary's newest position."""
+REREADS = 6
+"""Times a check reads a replica again that is just short of the primary's newest position,
+after 1, 2, 4, ... ms (63 ms in all at the most): a busy standby replays a position read
+a moment before within milliseconds."""
 
 
 @dataclass
@@ -148,7 +150,9 @@ class Replicas:
         self._sample_primary()
         try:
             with self.engine(index).connect() as conn:
-                for _ in range(1 + REREADS):
+                for attempt in range(1 + REREADS):
+                    if attempt:
+                        time.sleep(0.001 * 2 ** (attempt - 1))
                     row = conn.exec_driver_sql(REPLICA_SQL).one()
                     reading = ReplicaReading(
                         in_recovery=bool(row[0]),
