@@ -16,20 +16,31 @@ from time import perf_counter
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    INVALID_SPAN_CONTEXT,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+)
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
-from sqlmodel_production._compat import observe_pool_waits, queue_pool_max_overflow
+from sqlmodel_production._compat import (
+    current_span_key,
+    observe_pool_waits,
+    queue_pool_max_overflow,
+)
 from sqlmodel_production.db import EngineInfo, classify
 from sqlmodel_production.db.internal import direct_safe, profile_of
 
 from ._histograms import Histograms, Recorder
+from ._sampling import RequestSampling, UnsampledSpan
 from ._statements import Summary, summarize
 
 __all__ = ["EngineTelemetry"]
@@ -39,6 +50,10 @@ _STATE = "_smp_telemetry"
 _SUPPRESS = _SUPPRESS_INSTRUMENTATION_KEY
 """OpenTelemetry's key for "do not instrument below" (private to opentelemetry-api; pinned by
 tests/telemetry/test_traces.py): asyncpg's instrumentation honours it."""
+
+_SPAN = current_span_key()
+_NO_PARENT = INVALID_SPAN_CONTEXT
+"""A statement outside any span (a script, a worker): its span starts a trace."""
 
 OPERATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 """`db.client.operation.duration` buckets, as the semantic conventions advise."""
@@ -219,6 +234,7 @@ class _StatementListeners:
             self.span_base["sqlmodel_production.db.replica"] = info.index
         self.telemetry = telemetry
         self.tracer = telemetry.tracer
+        self.sampling = None if self.tracer is None else RequestSampling.of(self.tracer)
         self.meter_on = telemetry.meter is not None
         self.recorders: dict[
             tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
@@ -267,31 +283,35 @@ class _StatementListeners:
         summary = summarize(statement)
         span = token = None
         tracer = self.tracer
-        if tracer is not None:
-            parent = trace.get_current_span().get_span_context()
-            if not parent.is_valid or parent.trace_flags.sampled:
-                attributes = self.span_attributes.get(summary)
-                if attributes is None:
-                    attributes = self.span_attributes[summary] = {
-                        **self.span_base,
-                        "db.operation.name": summary.operation,
-                        "db.query.summary": summary.text,
-                        **_collection(summary.collection),
-                    }
-                span = tracer.start_span(
-                    attributes["db.query.summary"],
-                    kind=SpanKind.CLIENT,
-                    attributes=attributes,  # the SDK copies them
+        current = None if tracer is None else otel_context.get_current()
+        parent = None if current is None else _parent(current.get(_SPAN))
+        if parent is not None:
+            assert tracer is not None and current is not None
+            attributes = self.span_attributes.get(summary)
+            if attributes is None:
+                attributes = self.span_attributes[summary] = {
+                    **self.span_base,
+                    "db.operation.name": summary.operation,
+                    "db.query.summary": summary.text,
+                    **_collection(summary.collection),
+                }
+            name = attributes["db.query.summary"]
+            sampling = self.sampling
+            if parent is _NO_PARENT or sampling is None:
+                span = None
+            else:
+                span = sampling.child_span(name, attributes, parent)
+            if span is None:
+                span = tracer.start_span(  # the SDK copies the attributes
+                    name, kind=SpanKind.CLIENT, attributes=attributes
                 )
-                # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
-                token = otel_context.attach(
-                    otel_context.set_value(
-                        _SUPPRESS, True, trace.set_span_in_context(span)
-                    )
-                )
-                sampled = span.get_span_context().trace_flags.sampled
-                if self.telemetry.sql_comments and sampled:
-                    statement = statement + _traceparent(span)
+            # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
+            token = otel_context.attach(
+                Context({**current, _SPAN: span, _SUPPRESS: True})
+            )
+            sampled = span.get_span_context().trace_flags.sampled
+            if self.telemetry.sql_comments and sampled:
+                statement = statement + _traceparent(span)
         setattr(context, _STATE, (perf_counter(), span, token, summary))
         return statement
 
@@ -352,6 +372,18 @@ def _traceparent(span: Any) -> str:
         f" /*traceparent='00-{context.trace_id:032x}-{context.span_id:016x}"
         f"-{int(context.trace_flags):02x}'*/"
     )
+
+
+def _parent(current: Any) -> SpanContext | None:
+    """What a statement's span goes under: a sampled span's context, `_NO_PARENT`, or None for no span (a dropped request)."""
+    if current.__class__ is UnsampledSpan:
+        return None  # the one check a dropped request's statements cost
+    if current is None:
+        return _NO_PARENT
+    parent = current.get_span_context()
+    if not parent.is_valid:
+        return _NO_PARENT
+    return parent if parent.trace_flags.sampled else None
 
 
 def _collection(name: str | None) -> dict[str, str]:
