@@ -44,12 +44,14 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/smp_bench_telemetry"
 CONTESTANTS = ("router_async", "router_metrics", "router_traced")
 SCENARIOS = ("get_one", "list_offset", "create", "patch")
 HEROES = 20_000
+SEED = 21
+"""Seeds the requests of each scenario and, after the warm-up, `random` (the trace ids)."""
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
 def _requests(scenario: str, count: int) -> list[tuple[str, str, bytes]]:
     """`count` seeded requests of `scenario`: the same ones for every contestant."""
-    lines = requests_for(scenario, HEROES, random.Random(21), count=count)
+    lines = requests_for(scenario, HEROES, random.Random(SEED), count=count)
     out = []
     for line in lines:
         method, path, body = line.split("\t")
@@ -124,14 +126,22 @@ async def _send(
 
 async def _drive(
     contestant: str, scenario: str, count: int, warmup: int
-) -> tuple[float, list[int]]:
-    """Warm up, then send `count` requests; returns CPU seconds spent on them and the statuses."""
-    app = getattr(import_module("bench._apps"), contestant)()
+) -> tuple[float, list[int], int | None]:
+    """Warm up, then send `count` requests.
+
+    Returns the CPU seconds spent on them, the statuses, and how many of them
+    the sampler took (None without tracing). Trace ids come from `random`,
+    seeded once the warm-up is done, so that every run samples the same requests.
+    """
+    apps = import_module("bench._apps")
+    app = getattr(apps, contestant)()
     state, stop = await _lifespan(app)
     try:
         for method, path, body in _requests(scenario, warmup):
             await _send(app, state, method, path, body)
+        apps.traced_requests(app)
         statuses = []
+        random.seed(SEED)
         counting = os.environ.get("BENCH_CALLGRIND") == "1"
         if counting:
             _instrumentation("on")
@@ -141,7 +151,7 @@ async def _drive(
         seconds = time.process_time() - started
         if counting:
             _instrumentation("off")
-        return seconds, statuses
+        return seconds, statuses, apps.traced_requests(app)
     finally:
         await stop()
 
@@ -157,9 +167,20 @@ def _instrumentation(state: str) -> None:
 
 def _run_one(contestant: str, scenario: str, count: int, warmup: int) -> None:
     """The child's work: drive one contestant and scenario, print one JSON line."""
-    seconds, statuses = asyncio.run(_drive(contestant, scenario, count, warmup))
+    seconds, statuses, sampled = asyncio.run(
+        _drive(contestant, scenario, count, warmup)
+    )
     bad = [s for s in statuses if s >= 400]
-    print(json.dumps({"cpu_s": seconds, "requests": count, "errors": len(bad)}))
+    print(
+        json.dumps(
+            {
+                "cpu_s": seconds,
+                "requests": count,
+                "errors": len(bad),
+                "sampled": sampled,
+            }
+        )
+    )
 
 
 def _child(
@@ -222,7 +243,11 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             else:
                 value = run["cpu_s"] / args.requests * 1e6
             table.setdefault(scenario, {})[contestant] = value
-            print(f"{scenario:12} {contestant:15} {value:12,.0f}", flush=True)
+            sampled = run.get("sampled")
+            note = (
+                "" if sampled is None else f"  ({sampled} of {args.requests} sampled)"
+            )
+            print(f"{scenario:12} {contestant:15} {value:12,.0f}{note}", flush=True)
     return table
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "is_json_parameter",
     "is_sqlalchemy_greenlet",
     "observe_pool_waits",
+    "otel_context_var",
     "query_parameters",
     "queue_pool_max_overflow",
     "root_sampling",
@@ -543,6 +544,25 @@ def current_span_key() -> str:
     from opentelemetry.trace.propagation import _SPAN_KEY
 
     return _SPAN_KEY
+
+
+def otel_context_var() -> Any | None:
+    """The `ContextVar` that holds OpenTelemetry's current `Context`; None under another runtime context.
+
+    `opentelemetry.context._RUNTIME_CONTEXT._current_context` (private) when
+    the runtime context is the default `ContextVarsRuntimeContext` (not one
+    named by `OTEL_PYTHON_CONTEXT`); checked on opentelemetry-api 1.45.2. Its
+    `get`, `set` and `reset` are what `context.get_current`, `attach` and
+    `detach` call, through two Python functions each, which telemetry's
+    statement listeners would pay on every statement.
+    """
+    from opentelemetry import context
+    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+
+    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    if type(runtime) is not ContextVarsRuntimeContext:
+        return None
+    return getattr(runtime, "_current_context", None)
 
 
 def _parent_based(sampling: Any) -> tuple[type, ...]:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.trace import (
@@ -39,6 +38,7 @@ from sqlmodel_production._compat import (
 from sqlmodel_production.db import EngineInfo, classify
 from sqlmodel_production.db.internal import direct_safe, profile_of
 
+from ._context import attach, detach, get_current
 from ._histograms import Histograms, Recorder
 from ._sampling import RequestSampling, UnsampledSpan
 from ._statements import Summary, summarize
@@ -214,6 +214,29 @@ class EngineTelemetry:
                 )
 
 
+class _Kind:
+    """A SQL string's summary, its span's name and attributes, and its duration's recorder."""
+
+    __slots__ = ("metric_attributes", "name", "recorder", "span_attributes", "summary")
+
+    def __init__(
+        self,
+        summary: Summary,
+        span_attributes: dict[str, Any],
+        recorder: Any,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        self.summary = summary
+        self.name: str = span_attributes["db.query.summary"]
+        self.span_attributes = span_attributes
+        self.recorder = recorder
+        self.metric_attributes = metric_attributes
+
+
+_KINDS = 2048
+"""The most SQL strings an engine's listeners remember."""
+
+
 class _StatementListeners:
     """One engine's statement listeners: a client span per statement, its duration, slow ones."""
 
@@ -240,6 +263,7 @@ class _StatementListeners:
             tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
         ] = {}
         self.span_attributes: dict[Summary, dict[str, Any]] = {}
+        self.kinds: dict[str, _Kind] = {}
 
     def listeners(self) -> tuple[Any, Any, Any]:
         """`before_cursor_execute`, `after_cursor_execute` and `handle_error`, safe on the driver path."""
@@ -280,22 +304,17 @@ class _StatementListeners:
 
     def start(self, context: Any, statement: str) -> str:
         """Start the statement's span (under a sampled or no parent); the statement to send."""
-        summary = summarize(statement)
+        kind = self.kinds.get(statement)
+        if kind is None:
+            kind = self._kind(statement)
         span = token = None
         tracer = self.tracer
-        current = None if tracer is None else otel_context.get_current()
+        current = None if tracer is None else get_current()
         parent = None if current is None else _parent(current.get(_SPAN))
         if parent is not None:
             assert tracer is not None and current is not None
-            attributes = self.span_attributes.get(summary)
-            if attributes is None:
-                attributes = self.span_attributes[summary] = {
-                    **self.span_base,
-                    "db.operation.name": summary.operation,
-                    "db.query.summary": summary.text,
-                    **_collection(summary.collection),
-                }
-            name = attributes["db.query.summary"]
+            attributes = kind.span_attributes
+            name = kind.name
             sampling = self.sampling
             if parent is _NO_PARENT or sampling is None:
                 span = None
@@ -306,13 +325,11 @@ class _StatementListeners:
                     name, kind=SpanKind.CLIENT, attributes=attributes
                 )
             # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
-            token = otel_context.attach(
-                Context({**current, _SPAN: span, _SUPPRESS: True})
-            )
+            token = attach(Context({**current, _SPAN: span, _SUPPRESS: True}))
             sampled = span.get_span_context().trace_flags.sampled
             if self.telemetry.sql_comments and sampled:
                 statement = statement + _traceparent(span)
-        setattr(context, _STATE, (perf_counter(), span, token, summary))
+        setattr(context, _STATE, (perf_counter(), span, token, kind))
         return statement
 
     def finish(self, context: Any, error: BaseException | None) -> None:
@@ -321,29 +338,57 @@ class _StatementListeners:
         if state is None:
             return
         setattr(context, _STATE, None)
-        started, span, token, summary = state
+        started, span, token, kind = state
         seconds = perf_counter() - started
         if token is not None:
-            otel_context.detach(token)
-        found = classify(error) if error is not None else None
-        error_type = (
-            None
-            if error is None
-            else (found.kind.value if found else type(error).__name__)
-        )
+            detach(token)
+        if error is not None:
+            self._failed(kind.summary, seconds, span, error)
+            return
         if span is not None:
-            if error is not None:
-                span.set_attribute("error.type", error_type or "")
-                if found is not None and found.code:
-                    span.set_attribute("db.response.status_code", str(found.code))
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR))
+            span.end()
+        if self.meter_on:
+            kind.recorder.record(seconds)
+            if seconds >= self.telemetry.slow_threshold:
+                self.telemetry.slow.add(1, kind.metric_attributes)
+
+    def _failed(
+        self, summary: Summary, seconds: float, span: Any, error: BaseException
+    ) -> None:
+        found = classify(error)
+        error_type = found.kind.value if found else type(error).__name__
+        if span is not None:
+            span.set_attribute("error.type", error_type)
+            if found is not None and found.code:
+                span.set_attribute("db.response.status_code", str(found.code))
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR))
             span.end()
         if self.meter_on:
             recorder, attributes = self._recorder(summary, error_type)
             recorder.record(seconds)
             if seconds >= self.telemetry.slow_threshold:
                 self.telemetry.slow.add(1, attributes)
+
+    def _kind(self, statement: str) -> _Kind:
+        """What the listeners need about `statement`, worked out once per SQL string."""
+        summary = summarize(statement)
+        attributes = self.span_attributes.get(summary)
+        if attributes is None:
+            attributes = self.span_attributes[summary] = {
+                **self.span_base,
+                "db.operation.name": summary.operation,
+                "db.query.summary": summary.text,
+                **_collection(summary.collection),
+            }
+        recorder, metric_attributes = (
+            self._recorder(summary, None) if self.meter_on else (None, {})
+        )
+        kind = _Kind(summary, attributes, recorder, metric_attributes)
+        if len(self.kinds) >= _KINDS:
+            self.kinds.clear()  # statements built per request (rendered IN lists)
+        self.kinds[statement] = kind
+        return kind
 
     def _recorder(
         self, summary: Summary, error_type: str | None

@@ -21,7 +21,6 @@ from collections.abc import Collection, Iterable
 from time import perf_counter
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
@@ -34,6 +33,7 @@ from sqlmodel_production._compat import (
     follow_fastapi_route,
 )
 
+from ._context import attach, detach
 from ._histograms import Histograms, Recorder
 from ._sampling import RequestSampling, UnsampledSpan
 
@@ -149,7 +149,7 @@ class TelemetryMiddleware:
             if span is not None:
                 if span.__class__ is not UnsampledSpan and span.is_recording():
                     _finish(span, method, route, status, error)
-                otel_context.detach(token)
+                detach(token)
             if self.measured:
                 self._active[active] -= 1
                 self._recorder(method, route, status, scheme, error).record(
@@ -166,7 +166,7 @@ class TelemetryMiddleware:
             if sampling is not None:
                 decided = sampling.new_trace()
                 if isinstance(decided, UnsampledSpan):  # no attributes, no SDK span
-                    return decided, otel_context.attach(Context({_SPAN: decided}))
+                    return decided, attach(Context({_SPAN: decided}))
                 trace_id = decided
         attributes = {
             "http.request.method": method,
@@ -182,7 +182,7 @@ class TelemetryMiddleware:
             )
         else:  # a new trace the sampler takes
             span = sampling.server_span(method, attributes, trace_id, parent)
-        return span, otel_context.attach(trace.set_span_in_context(span, parent))
+        return span, attach(trace.set_span_in_context(span, parent))
 
     def _recorder(
         self,
