@@ -61,6 +61,7 @@ __all__ = [
     "raise_adapted_error",
     "raise_dbapi_error",
     "set_request_body",
+    "set_valid_attributes",
     "solve_route_dependencies",
     "takes_several_values",
     "traverse_clauses",
@@ -544,6 +545,32 @@ def current_span_key() -> str:
     from opentelemetry.trace.propagation import _SPAN_KEY
 
     return _SPAN_KEY
+
+
+def set_valid_attributes(span: Any, attributes: dict[str, Any]) -> None:
+    """`span.set_attributes(attributes)` for values that are valid already (str, int, float, bool).
+
+    On a recording span of the SDK whose limits neither truncate values nor
+    would drop one, they go straight into its `BoundedAttributes._dict`
+    (private) under its lock, as `set_attributes` puts them after cleaning
+    each; checked on opentelemetry-sdk 1.45.2. Any other span gets
+    `set_attributes`.
+    """
+    from opentelemetry.sdk.trace import _Span
+
+    bounded = getattr(span, "_attributes", None)
+    if (
+        type(span) is _Span
+        and span._end_time is None
+        and bounded is not None
+        and bounded.max_value_len is None
+        and not bounded._immutable
+        and (bounded.maxlen is None or len(bounded) + len(attributes) <= bounded.maxlen)
+    ):
+        with span._lock:
+            bounded._dict.update(attributes)
+    else:
+        span.set_attributes(attributes)
 
 
 def otel_context_var() -> Any | None:

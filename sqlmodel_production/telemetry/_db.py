@@ -267,43 +267,21 @@ class _StatementListeners:
 
     def listeners(self) -> tuple[Any, Any, Any]:
         """`before_cursor_execute`, `after_cursor_execute` and `handle_error`, safe on the driver path."""
-        start, finish = self.start, self.finish
+        return self.before, self.after, self.failed
 
-        @direct_safe
-        def before(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> tuple[str, Any]:
-            if context is None:
-                return statement, parameters
-            return start(context, statement), parameters
-
-        @direct_safe
-        def after(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> None:
-            finish(context, None)
-
-        @direct_safe
-        def failed(failure: Any) -> None:
-            context = failure.execution_context
-            if context is not None:
-                error = failure.sqlalchemy_exception or failure.original_exception
-                finish(context, error)
-
-        return before, after, failed
-
-    def start(self, context: Any, statement: str) -> str:
+    @direct_safe
+    def before(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> tuple[str, Any]:
         """Start the statement's span (under a sampled or no parent); the statement to send."""
+        if context is None:
+            return statement, parameters
         kind = self.kinds.get(statement)
         if kind is None:
             kind = self._kind(statement)
@@ -330,9 +308,18 @@ class _StatementListeners:
             if self.telemetry.sql_comments and sampled:
                 statement = statement + _traceparent(span)
         setattr(context, _STATE, (perf_counter(), span, token, kind))
-        return statement
+        return statement, parameters
 
-    def finish(self, context: Any, error: BaseException | None) -> None:
+    @direct_safe
+    def after(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         """End the statement's span and record its duration (and whether it was slow)."""
         state = getattr(context, _STATE, None)
         if state is None:
@@ -342,15 +329,27 @@ class _StatementListeners:
         seconds = perf_counter() - started
         if token is not None:
             detach(token)
-        if error is not None:
-            self._failed(kind.summary, seconds, span, error)
-            return
         if span is not None:
             span.end()
         if self.meter_on:
             kind.recorder.record(seconds)
             if seconds >= self.telemetry.slow_threshold:
                 self.telemetry.slow.add(1, kind.metric_attributes)
+
+    @direct_safe
+    def failed(self, failure: Any) -> None:
+        """A failed statement: its span's error, and its duration by the kind of error."""
+        context = failure.execution_context
+        state = None if context is None else getattr(context, _STATE, None)
+        if state is None:
+            return
+        setattr(context, _STATE, None)
+        started, span, token, kind = state
+        seconds = perf_counter() - started
+        if token is not None:
+            detach(token)
+        error = failure.sqlalchemy_exception or failure.original_exception
+        self._failed(kind.summary, seconds, span, error)
 
     def _failed(
         self, summary: Summary, seconds: float, span: Any, error: BaseException

@@ -31,6 +31,7 @@ from sqlmodel_production._compat import (
     current_span_key,
     fastapi_route_template,
     follow_fastapi_route,
+    set_valid_attributes,
 )
 
 from ._context import attach, detach
@@ -250,7 +251,9 @@ def _finish(
 ) -> None:
     if route is not None:
         span.update_name(f"{method} {route}")
-        span.set_attributes({"http.route": route, "http.response.status_code": status})
+        set_valid_attributes(
+            span, {"http.route": route, "http.response.status_code": status}
+        )
     else:
         span.set_attribute("http.response.status_code", status)
     if error is not None:
