@@ -162,13 +162,11 @@ class TelemetryMiddleware:
         parent = _parent(scope["headers"])
         sampling = self.sampling
         trace_id = None
-        if parent is None:
-            parent = Context()
-            if sampling is not None:
-                decided = sampling.new_trace()
-                if isinstance(decided, UnsampledSpan):  # no attributes, no SDK span
-                    return decided, attach(Context({_SPAN: decided}))
-                trace_id = decided
+        if parent is None and sampling is not None:
+            decided = sampling.new_trace()
+            if not isinstance(decided, int):  # dropped: no attributes, no SDK span
+                return decided, attach(Context({_SPAN: decided}))
+            trace_id = decided
         attributes = {
             "http.request.method": method,
             "url.scheme": scheme,
@@ -178,12 +176,15 @@ class TelemetryMiddleware:
         span: Span
         if trace_id is None or sampling is None:
             assert self.tracer is not None
+            if parent is None:
+                parent = Context()
             span = self.tracer.start_span(
                 method, context=parent, kind=SpanKind.SERVER, attributes=attributes
             )
-        else:  # a new trace the sampler takes
-            span = sampling.server_span(method, attributes, trace_id, parent)
-        return span, attach(trace.set_span_in_context(span, parent))
+            return span, attach(trace.set_span_in_context(span, parent))
+        # A new trace the sampler takes.
+        span = sampling.server_span(method, attributes, trace_id, Context())
+        return span, attach(Context({_SPAN: span}))
 
     def _recorder(
         self,

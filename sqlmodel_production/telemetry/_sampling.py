@@ -44,10 +44,12 @@ class UnsampledSpan(NonRecordingSpan):
     listeners start no span under it.
     """
 
-    def __init__(self, trace_id: int, flags: TraceFlags) -> None:
+    _flags = TraceFlags(TraceFlags.DEFAULT | getattr(TraceFlags, "RANDOM_TRACE_ID", 0))
+    """Not sampled; the trace id random, as `RandomIdGenerator` says (W3C Trace Context level 2)."""
+    _made: SpanContext | None = None
+
+    def __init__(self, trace_id: int) -> None:
         self._trace_id = trace_id
-        self._flags = flags
-        self._made: SpanContext | None = None
 
     def get_span_context(self) -> SpanContext:
         made = self._made
@@ -70,8 +72,11 @@ class RequestSampling:
     def __init__(
         self, bound: int, unsampled_flags: int, follows_parent: bool, start: Any
     ) -> None:
+        if (
+            unsampled_flags != UnsampledSpan._flags
+        ):  # pragma: no cover - pinned in tests
+            raise RuntimeError("the SDK's trace flags for a new trace changed")
         self.bound = bound
-        self.unsampled_flags = TraceFlags(unsampled_flags)
         self.follows_parent = follows_parent
         self.start = start
 
@@ -86,9 +91,9 @@ class RequestSampling:
         trace_id = getrandbits(128)
         while not trace_id:
             trace_id = getrandbits(128)
-        if trace_id & _LOW_64 >= self.bound:
-            return UnsampledSpan(trace_id, self.unsampled_flags)
-        return trace_id
+        if trace_id & _LOW_64 < self.bound:
+            return trace_id
+        return UnsampledSpan(trace_id)
 
     def server_span(
         self, name: str, attributes: dict[str, Any], trace_id: int, context: Context
