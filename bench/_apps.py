@@ -44,12 +44,26 @@ def router_metrics() -> FastAPI:
 
 def router_traced() -> FastAPI:
     """`router_metrics` with tracing too, 10 % of requests sampled, spans batched to an exporter that drops them."""
+    return _traced(0.1)
+
+
+def router_traced_sampled() -> FastAPI:
+    """`router_traced` sampling every request (`bench.telemetry_cost` weighs it with `router_traced_dropped`)."""
+    return _traced(1.0)
+
+
+def router_traced_dropped() -> FastAPI:
+    """`router_traced` sampling no request."""
+    return _traced(0.0)
+
+
+def _traced(ratio: float) -> FastAPI:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from sqlmodel_production.telemetry import instrument
 
-    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
     provider.add_span_processor(BatchSpanProcessor(_Dropped()))
     database = Database()
     app = create_app(database, async_=True, telemetry=False)
