@@ -84,7 +84,9 @@ class RequestSampling:
     def of(cls, tracer: Tracer) -> RequestSampling | None:
         """None when the tracer's sampler (or id generator) needs the SDK's `start_span` for every span."""
         found = root_sampling(tracer)
-        return None if found is None else cls(*found)
+        if found is None or found.unsampled_flags != UnsampledSpan._flags:
+            return None  # flags an `UnsampledSpan` would not carry: the SDK decides
+        return cls(*found)
 
     def new_trace(self) -> UnsampledSpan | int:
         """A new trace's span if the sampler drops it, else its trace id (`server_span` starts it)."""
