@@ -12,7 +12,8 @@ and mounts included.
 Every request costs little: the duration goes to a histogram bound once per
 method, route, status and scheme (`_histograms.py`), the active requests are a
 count read when metrics are collected, and a request the sampler drops builds no
-span attributes.
+span attributes, nor, with the trace-id ratio samplers, any object of the SDK
+(`_sampling.py`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._prepared import direct_safe
@@ -267,3 +267,45 @@ def test_json_logs_of_a_dropped_request_carry_its_trace_id(
         ids.append(lines[0]["trace_id"])
     assert ids[0] != ids[1]
     assert served.finished() == []
+
+
+def test_a_sampled_new_trace_carries_events_errors_and_sql_comments(
+    target: Target, serve: Callable[..., Served]
+) -> None:
+    """The spans made without asking the sampler again take events, errors and attributes as the SDK's do."""
+    import sqlalchemy as sa
+
+    served = serve(
+        sampler=ParentBased(TraceIdRatioBased(1.0)), options={"sql_comments": True}
+    )
+    assert served.telemetry.tracer is not None
+    assert RequestSampling.of(served.telemetry.tracer) is not None
+    body = {"name": "Z-Force", "headquarters": "Bar"}
+    assert served.client.post("/teams/", json=body).status_code == 200
+    database = served.database
+    engine = database.async_engine.sync_engine if target.async_ else database.engine
+    sent: list[str] = []
+
+    @direct_safe
+    def look(*args: object) -> tuple[object, object]:
+        sent.append(str(args[2]))
+        return args[2], args[3]
+
+    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
+    served.spans.clear()
+    try:
+        assert served.client.post("/teams/", json=body).status_code == 409
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", look)
+    spans = served.finished()
+    (server,) = _servers(spans)
+    assert server.name == "POST /teams/"
+    (event,) = [e for e in server.events if e.name == "sqlmodel_production.db_error"]
+    assert (event.attributes or {})["error.type"] == "unique_violation"
+    (failed,) = [s for s in spans if s.status.status_code is StatusCode.ERROR]
+    assert failed.name == "INSERT team"
+    assert (failed.attributes or {})["error.type"] == "unique_violation"
+    assert failed.parent is not None
+    assert failed.parent.span_id == server.context.span_id
+    comment = f"/*traceparent='00-{failed.context.trace_id:032x}-{failed.context.span_id:016x}-"
+    assert any(comment in sql for sql in sent)
