@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import SpanKind
 
 from sqlmodel_production import Database
 from sqlmodel_production.demo.app import create_app
@@ -43,12 +44,26 @@ def router_metrics() -> FastAPI:
 
 def router_traced() -> FastAPI:
     """`router_metrics` with tracing too, 10 % of requests sampled, spans batched to an exporter that drops them."""
+    return _traced(0.1)
+
+
+def router_traced_sampled() -> FastAPI:
+    """`router_traced` sampling every request (`bench.telemetry_cost` weighs it with `router_traced_dropped`)."""
+    return _traced(1.0)
+
+
+def router_traced_dropped() -> FastAPI:
+    """`router_traced` sampling no request."""
+    return _traced(0.0)
+
+
+def _traced(ratio: float) -> FastAPI:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from sqlmodel_production.telemetry import instrument
 
-    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)))
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
     provider.add_span_processor(BatchSpanProcessor(_Dropped()))
     database = Database()
     app = create_app(database, async_=True, telemetry=False)
@@ -67,10 +82,28 @@ def handwritten_async() -> FastAPI:
 
 
 class _Dropped(SpanExporter):
-    """Takes every batch of spans and sends it nowhere: the cost measured is the service's, not a collector's."""
+    """Takes every batch of spans and sends it nowhere: the cost measured is the service's, not a collector's.
+
+    It counts the requests' (server) spans it was given, so that a measurement
+    can say how many of its requests the sampler took.
+    """
+
+    server_spans = 0
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        _Dropped.server_spans += sum(s.kind is SpanKind.SERVER for s in spans)
         return SpanExportResult.SUCCESS
+
+
+def traced_requests(app: Any) -> int | None:
+    """How many requests `router_traced` sampled since the last call (their spans flushed first); None for another app."""
+    telemetry = getattr(app.state, "sqlmodel_production_telemetry", None)
+    provider = None if telemetry is None else telemetry.tracer_provider
+    if provider is None:
+        return None
+    provider.force_flush()
+    count, _Dropped.server_spans = _Dropped.server_spans, 0
+    return count
 
 
 class Contestant:

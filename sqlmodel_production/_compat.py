@@ -13,7 +13,7 @@ SQLAlchemy only (no FastAPI: the core stays off it) and does no I/O.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.util import greenlet_spawn as _greenlet_spawn
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 __all__ = [
+    "RootSampling",
     "await_",
+    "current_span_key",
     "dependency_calls",
     "effective_route",
     "embeds_body_fields",
@@ -52,11 +54,14 @@ __all__ = [
     "is_json_parameter",
     "is_sqlalchemy_greenlet",
     "observe_pool_waits",
+    "otel_context_var",
     "query_parameters",
     "queue_pool_max_overflow",
+    "root_sampling",
     "raise_adapted_error",
     "raise_dbapi_error",
     "set_request_body",
+    "set_valid_attributes",
     "solve_route_dependencies",
     "takes_several_values",
     "traverse_clauses",
@@ -398,6 +403,200 @@ def extend_metric_collection(reader: Any, extend: Callable[[Any, Any], Any]) -> 
         return extend(collect(metric_reader, *args, **kwargs), temporality)
 
     reader._collect = collect_and_extend
+
+
+# OpenTelemetry: a new trace's sampling decision, made before the SDK makes a span
+
+
+class RootSampling(NamedTuple):
+    """How an OpenTelemetry SDK tracer samples, when it is by the trace id and the parent alone.
+
+    What `root_sampling` returns; checked on opentelemetry-sdk 1.45.2 there.
+    """
+
+    bound: int
+    """A new trace is sampled when the low 64 bits of its trace id are below it."""
+    unsampled_flags: int
+    """The trace flags of a new trace's span context when it is not sampled."""
+    follows_parent: bool
+    """Whether a child of a sampled local span is sampled whatever its trace id."""
+    start: Callable[..., Any]
+    """`start(name, kind, attributes, trace_id, parent, context)`: a span the tracer samples, made as its `start_span` makes it.
+
+    `attributes` must hold valid values only (str, int, float, bool): they are
+    not cleaned again unless the span limits truncate or drop attributes."""
+
+
+def root_sampling(tracer: Any) -> RootSampling | None:
+    """How `tracer` samples, when its decision is known from the trace id and the parent alone; None for any other tracer.
+
+    That is when the tracer is the SDK's, its sampler is `TraceIdRatioBased` or
+    `ALWAYS_OFF`, or `ParentBased` on one of them with the default samplers for
+    parents (what `OTEL_TRACES_SAMPLER`'s `traceidratio`,
+    `parentbased_traceidratio`, `always_off` and `parentbased_always_off`
+    make), its ids are `RandomIdGenerator`'s and the SDK's own span metrics are
+    off. A trace id drawn as `RandomIdGenerator` draws it
+    (`random.getrandbits(128)`, never 0) then makes a new trace sampled exactly
+    when `trace_id & (2**64 - 1) < bound` (`TraceIdRatioBased`'s test), and a
+    child of a sampled local span is sampled when `follows_parent` or its
+    trace id passes that test. A dropped request then costs no SDK object;
+    `start` makes a sampled span as `Tracer.start_span` does after its sampler
+    said yes (the same span context, attributes, processors and limits),
+    without asking the sampler again.
+
+    Reads `ParentBased._root` and `._local_parent_sampled`,
+    `Tracer._tracer_metrics`, `._span_limits`, `._instrumentation_scope` and
+    `._is_enabled()`, makes `opentelemetry.sdk.trace._Span` itself and fills
+    its `BoundedAttributes._dict` (all private): half of what a sampled span
+    costs is the SDK cleaning attribute values one by one (an ABC check
+    each) that are valid already. Checked on opentelemetry-sdk 1.45.2.
+    """
+    try:
+        from opentelemetry.sdk.trace import Tracer, _Span, sampling
+        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+        from opentelemetry.trace import (
+            INVALID_SPAN_CONTEXT,
+            NonRecordingSpan,
+            SpanContext,
+            TraceFlags,
+        )
+    except ImportError:  # pragma: no cover - the telemetry extra brings them
+        return None
+    if type(tracer) is not Tracer or type(tracer.id_generator) is not RandomIdGenerator:
+        return None
+    metrics = getattr(tracer, "_tracer_metrics", None)
+    if metrics is not None and type(metrics).__name__ != "NoOpTracerMetrics":
+        return None  # the SDK counts every span it starts, sampled or not
+    sampler: Any = tracer.sampler
+    follows_parent = False
+    if type(sampler) in _parent_based(sampling):
+        if getattr(sampler, "_local_parent_sampled", None) is not sampling.ALWAYS_ON:
+            return None
+        follows_parent = True
+        sampler = getattr(sampler, "_root", None)
+    if type(sampler) is sampling.TraceIdRatioBased:
+        bound = sampler.bound
+    elif sampler is sampling.ALWAYS_OFF:
+        bound = 0
+    else:
+        return None
+    limits = tracer._span_limits
+    # Values that are already valid (str, int, float, bool) need no cleaning
+    # unless the limits truncate strings or could drop some of them.
+    unbounded = limits.max_span_attribute_length is None
+    most = limits.max_span_attributes
+    random_flag = int(getattr(TraceFlags, "RANDOM_TRACE_ID", 0))
+    sampled = TraceFlags(TraceFlags.SAMPLED | random_flag)
+    new_span_id = tracer.id_generator.generate_span_id
+
+    def start(
+        name: str,
+        kind: Any,
+        attributes: dict[str, Any],
+        trace_id: int,
+        parent: Any,
+        context: Any,
+    ) -> Any:
+        if not tracer._is_enabled():
+            return NonRecordingSpan(parent or INVALID_SPAN_CONTEXT)  # as the SDK does
+        as_they_are = unbounded and (most is None or len(attributes) <= most)
+        if parent is None:
+            flags, state = sampled, None
+        else:
+            state = parent.trace_state
+            flags = TraceFlags(TraceFlags.SAMPLED | (parent.trace_flags & random_flag))
+        span = _Span(
+            name=name,
+            context=SpanContext(
+                trace_id,
+                new_span_id(),
+                is_remote=False,
+                trace_flags=flags,
+                trace_state=state,
+            ),
+            parent=parent,
+            sampler=tracer.sampler,
+            resource=tracer.resource,
+            attributes=None if as_they_are else attributes,
+            span_processor=tracer.span_processor,
+            kind=kind,
+            instrumentation_info=tracer.instrumentation_info,
+            limits=limits,
+            instrumentation_scope=tracer._instrumentation_scope,
+        )
+        if as_they_are:
+            bounded: Any = span._attributes
+            bounded._dict.update(attributes)
+        span.start(parent_context=context)
+        return span
+
+    return RootSampling(
+        bound, int(TraceFlags.DEFAULT) | random_flag, follows_parent, start
+    )
+
+
+def current_span_key() -> str:
+    """The key of the current span in an OpenTelemetry `Context` (`trace.set_span_in_context` sets it).
+
+    `opentelemetry.trace.propagation._SPAN_KEY` (private); checked on
+    opentelemetry-api 1.45.2. A context made at once with the span in it
+    (`Context({key: span})`) costs a third of `set_span_in_context`'s copy.
+    """
+    from opentelemetry.trace.propagation import _SPAN_KEY
+
+    return _SPAN_KEY
+
+
+def set_valid_attributes(span: Any, attributes: dict[str, Any]) -> None:
+    """`span.set_attributes(attributes)` for values that are valid already (str, int, float, bool).
+
+    On a recording span of the SDK whose limits neither truncate values nor
+    would drop one, they go straight into its `BoundedAttributes._dict`
+    (private) under its lock, as `set_attributes` puts them after cleaning
+    each; checked on opentelemetry-sdk 1.45.2. Any other span gets
+    `set_attributes`.
+    """
+    from opentelemetry.sdk.trace import _Span
+
+    bounded = getattr(span, "_attributes", None)
+    if (
+        type(span) is _Span
+        and span._end_time is None
+        and bounded is not None
+        and bounded.max_value_len is None
+        and not bounded._immutable
+        and (bounded.maxlen is None or len(bounded) + len(attributes) <= bounded.maxlen)
+    ):
+        with span._lock:
+            bounded._dict.update(attributes)
+    else:
+        span.set_attributes(attributes)
+
+
+def otel_context_var() -> Any | None:
+    """The `ContextVar` that holds OpenTelemetry's current `Context`; None under another runtime context.
+
+    `opentelemetry.context._RUNTIME_CONTEXT._current_context` (private) when
+    the runtime context is the default `ContextVarsRuntimeContext` (not one
+    named by `OTEL_PYTHON_CONTEXT`); checked on opentelemetry-api 1.45.2. Its
+    `get`, `set` and `reset` are what `context.get_current`, `attach` and
+    `detach` call, through two Python functions each, which telemetry's
+    statement listeners would pay on every statement.
+    """
+    from opentelemetry import context
+    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+
+    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    if type(runtime) is not ContextVarsRuntimeContext:
+        return None
+    return getattr(runtime, "_current_context", None)
+
+
+def _parent_based(sampling: Any) -> tuple[type, ...]:
+    """`ParentBased` and the SDK's subclasses of it that only choose its root sampler."""
+    names = ("ParentBasedTraceIdRatio", "_ParentBasedAlwaysOff", "_ParentBasedAlwaysOn")
+    found = (getattr(sampling, name, None) for name in names)
+    return (sampling.ParentBased, *(kind for kind in found if kind is not None))
 
 
 def fastapi_telemetry_config(app: object) -> dict[str, Any] | None:

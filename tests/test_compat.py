@@ -660,3 +660,161 @@ def test_follow_fastapi_route_gives_the_template_with_the_inclusions_prefixes() 
         ("/api/v1/inner/items/{item_id}", "/inner/items/{item_id}", True),
         (None, None, True),
     ]
+
+
+# OpenTelemetry: sampling decided before the SDK, spans made as its tracer makes them
+
+
+def _sdk_tracer(**options: Any) -> tuple[Any, Any, Any]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    provider = TracerProvider(**options)
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    return provider, provider.get_tracer("tests.compat"), spans
+
+
+def test_root_sampling_decides_a_new_trace_as_the_sdk_s_sampler() -> None:
+    import random
+
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    sampler = ParentBased(TraceIdRatioBased(0.3))
+    _, tracer, _ = _sdk_tracer(sampler=sampler)
+    found = _compat.root_sampling(tracer)
+    assert found is not None and found.follows_parent
+    draw = random.Random(1)
+    for _ in range(2000):
+        trace_id = draw.getrandbits(128)
+        expected = sampler.should_sample(None, trace_id, "x").decision.is_sampled()
+        assert (trace_id & ((1 << 64) - 1) < found.bound) is expected
+
+
+def test_root_sampling_leaves_other_samplers_and_generators_to_the_sdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+    from opentelemetry.sdk.trace.sampling import (
+        ALWAYS_OFF,
+        ALWAYS_ON,
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
+    class Mine(TraceIdRatioBased):
+        pass
+
+    class Ids(RandomIdGenerator):
+        pass
+
+    assert _compat.root_sampling(_sdk_tracer(sampler=ALWAYS_ON)[1]) is None
+    assert _compat.root_sampling(_sdk_tracer(sampler=Mine(0.5))[1]) is None
+    odd_parent = ParentBased(TraceIdRatioBased(0.5), local_parent_sampled=ALWAYS_OFF)
+    assert _compat.root_sampling(_sdk_tracer(sampler=odd_parent)[1]) is None
+    ids = _sdk_tracer(sampler=TraceIdRatioBased(0.5), id_generator=Ids())[1]
+    assert _compat.root_sampling(ids) is None
+    off = _compat.root_sampling(_sdk_tracer(sampler=ALWAYS_OFF)[1])
+    assert off is not None and off.bound == 0 and not off.follows_parent
+    monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+    counted = _sdk_tracer(sampler=TraceIdRatioBased(0.5))[1]
+    assert _compat.root_sampling(counted) is None  # the SDK counts every span it starts
+
+
+def test_root_sampling_start_makes_the_span_the_sdk_makes() -> None:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+    from opentelemetry.trace import SpanKind, set_span_in_context
+
+    _, tracer, spans = _sdk_tracer(sampler=ParentBased(TraceIdRatioBased(1.0)))
+    found = _compat.root_sampling(tracer)
+    assert found is not None
+    attributes = {"a": "b", "n": 1}
+    theirs = tracer.start_span("x", Context(), SpanKind.SERVER, attributes)
+    ours = found.start(
+        "x", SpanKind.SERVER, attributes, theirs.context.trace_id, None, Context()
+    )
+    theirs_child = tracer.start_span(
+        "c", set_span_in_context(theirs), SpanKind.CLIENT, attributes
+    )
+    ours_child = found.start(
+        "c", SpanKind.CLIENT, attributes, ours.context.trace_id, ours.context, None
+    )
+    for span in (theirs_child, ours_child, theirs, ours):
+        span.end()
+    made = spans.get_finished_spans()
+    assert len(made) == 4
+    for sdk, mine in ((made[0], made[1]), (made[2], made[3])):
+        assert type(mine) is type(sdk)
+        assert mine.name == sdk.name and mine.kind == sdk.kind
+        assert dict(mine.attributes or {}) == dict(sdk.attributes or {})
+        assert mine.context.trace_id == sdk.context.trace_id
+        assert mine.context.trace_flags == sdk.context.trace_flags
+        assert mine.context.trace_state == sdk.context.trace_state
+        assert mine.context.is_remote == sdk.context.is_remote
+        assert mine.resource == sdk.resource
+        assert mine.instrumentation_scope == sdk.instrumentation_scope
+        assert (mine.parent is None) is (sdk.parent is None)
+    assert made[1].parent is not None
+    assert made[1].parent.span_id == ours.context.span_id
+
+
+def test_new_trace_flags_of_a_dropped_request_are_the_sdk_s() -> None:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    from sqlmodel_production.telemetry._sampling import UnsampledSpan
+
+    _, tracer, _ = _sdk_tracer(sampler=ALWAYS_OFF)
+    dropped = tracer.start_span("x", Context())
+    assert dropped.get_span_context().trace_flags == UnsampledSpan._flags
+    found = _compat.root_sampling(tracer)
+    assert found is not None and found.unsampled_flags == UnsampledSpan._flags
+    ours = UnsampledSpan(12345).get_span_context()
+    assert ours.is_valid and not ours.is_remote and not ours.trace_flags.sampled
+
+
+def test_set_valid_attributes_sets_what_set_attributes_sets() -> None:
+    from opentelemetry.sdk.trace import SpanLimits
+
+    _, tracer, spans = _sdk_tracer()
+    direct, public = tracer.start_span("a"), tracer.start_span("b")
+    _compat.set_valid_attributes(direct, {"http.route": "/x", "n": 200})
+    public.set_attributes({"http.route": "/x", "n": 200})
+    direct.end()
+    public.end()
+    _compat.set_valid_attributes(
+        direct, {"late": 1}
+    )  # ended: as set_attributes, ignored
+    first, second = spans.get_finished_spans()
+    assert dict(first.attributes or {}) == dict(second.attributes or {})
+    assert "late" not in (first.attributes or {})
+    _, short, spans = _sdk_tracer(span_limits=SpanLimits(max_span_attribute_length=2))
+    cut = short.start_span("c")
+    _compat.set_valid_attributes(cut, {"s": "long"})
+    cut.end()
+    assert dict(spans.get_finished_spans()[0].attributes or {}) == {"s": "lo"}
+
+
+def test_the_otel_context_var_is_the_one_the_context_api_uses() -> None:
+    from opentelemetry import context
+    from opentelemetry.trace import INVALID_SPAN, set_span_in_context
+
+    var = _compat.otel_context_var()
+    assert var is not None
+    token = var.set(context.set_value("k", 1))
+    try:
+        assert context.get_value("k") == 1
+    finally:
+        var.reset(token)
+    token = context.attach(context.set_value("k", 2))
+    try:
+        assert var.get().get("k") == 2
+    finally:
+        context.detach(token)
+    key = _compat.current_span_key()
+    made = context.Context({key: INVALID_SPAN})
+    assert made == set_span_in_context(INVALID_SPAN, context.Context())

@@ -198,19 +198,22 @@ def _direct_listeners(engine: Engine, options: Mapping[str, Any]) -> _Listeners 
         or dispatch.after_execute
     ):
         return None
-    on_error = [
-        fn
-        for fn in engine.dialect.dispatch.handle_error
-        if fn is not mark_lost_connections
-    ]
     before = list(dispatch.before_cursor_execute)
     after = list(dispatch.after_cursor_execute)
-    if all(
-        getattr(listener, DIRECT_SAFE, False)
-        for listener in (*before, *after, *on_error)
-    ):
-        return before, after, on_error
-    return None
+    on_error = []
+    # Loops, not all() over a generator: this runs before every statement.
+    for listener in engine.dialect.dispatch.handle_error:
+        if listener is not mark_lost_connections:
+            if not getattr(listener, DIRECT_SAFE, False):
+                return None
+            on_error.append(listener)
+    for listener in before:
+        if not getattr(listener, DIRECT_SAFE, False):
+            return None
+    for listener in after:
+        if not getattr(listener, DIRECT_SAFE, False):
+            return None
+    return before, after, on_error
 
 
 def checkout(engine: Engine) -> Any:

@@ -15,21 +15,32 @@ from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    INVALID_SPAN_CONTEXT,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+)
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
-from sqlmodel_production._compat import observe_pool_waits, queue_pool_max_overflow
+from sqlmodel_production._compat import (
+    current_span_key,
+    observe_pool_waits,
+    queue_pool_max_overflow,
+)
 from sqlmodel_production.db import EngineInfo, classify
 from sqlmodel_production.db.internal import direct_safe, profile_of
 
+from ._context import attach, detach, get_current
 from ._histograms import Histograms, Recorder
+from ._sampling import RequestSampling, UnsampledSpan
 from ._statements import Summary, summarize
 
 __all__ = ["EngineTelemetry"]
@@ -39,6 +50,10 @@ _STATE = "_smp_telemetry"
 _SUPPRESS = _SUPPRESS_INSTRUMENTATION_KEY
 """OpenTelemetry's key for "do not instrument below" (private to opentelemetry-api; pinned by
 tests/telemetry/test_traces.py): asyncpg's instrumentation honours it."""
+
+_SPAN = current_span_key()
+_NO_PARENT = INVALID_SPAN_CONTEXT
+"""A statement outside any span (a script, a worker): its span starts a trace."""
 
 OPERATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 """`db.client.operation.duration` buckets, as the semantic conventions advise."""
@@ -199,6 +214,29 @@ class EngineTelemetry:
                 )
 
 
+class _Kind:
+    """A SQL string's summary, its span's name and attributes, and its duration's recorder."""
+
+    __slots__ = ("metric_attributes", "name", "recorder", "span_attributes", "summary")
+
+    def __init__(
+        self,
+        summary: Summary,
+        span_attributes: dict[str, Any],
+        recorder: Any,
+        metric_attributes: dict[str, Any],
+    ) -> None:
+        self.summary = summary
+        self.name: str = span_attributes["db.query.summary"]
+        self.span_attributes = span_attributes
+        self.recorder = recorder
+        self.metric_attributes = metric_attributes
+
+
+_KINDS = 2048
+"""The most SQL strings an engine's listeners remember."""
+
+
 class _StatementListeners:
     """One engine's statement listeners: a client span per statement, its duration, slow ones."""
 
@@ -219,111 +257,137 @@ class _StatementListeners:
             self.span_base["sqlmodel_production.db.replica"] = info.index
         self.telemetry = telemetry
         self.tracer = telemetry.tracer
+        self.sampling = None if self.tracer is None else RequestSampling.of(self.tracer)
         self.meter_on = telemetry.meter is not None
         self.recorders: dict[
             tuple[Summary, str | None], tuple[Recorder, dict[str, Any]]
         ] = {}
         self.span_attributes: dict[Summary, dict[str, Any]] = {}
+        self.kinds: dict[str, _Kind] = {}
 
     def listeners(self) -> tuple[Any, Any, Any]:
         """`before_cursor_execute`, `after_cursor_execute` and `handle_error`, safe on the driver path."""
-        start, finish = self.start, self.finish
+        return self.before, self.after, self.failed
 
-        @direct_safe
-        def before(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> tuple[str, Any]:
-            if context is None:
-                return statement, parameters
-            return start(context, statement), parameters
-
-        @direct_safe
-        def after(
-            conn: Any,
-            cursor: Any,
-            statement: str,
-            parameters: Any,
-            context: Any,
-            executemany: bool,
-        ) -> None:
-            finish(context, None)
-
-        @direct_safe
-        def failed(failure: Any) -> None:
-            context = failure.execution_context
-            if context is not None:
-                error = failure.sqlalchemy_exception or failure.original_exception
-                finish(context, error)
-
-        return before, after, failed
-
-    def start(self, context: Any, statement: str) -> str:
+    @direct_safe
+    def before(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> tuple[str, Any]:
         """Start the statement's span (under a sampled or no parent); the statement to send."""
-        summary = summarize(statement)
+        if context is None:
+            return statement, parameters
+        kind = self.kinds.get(statement)
+        if kind is None:
+            kind = self._kind(statement)
         span = token = None
         tracer = self.tracer
-        if tracer is not None:
-            parent = trace.get_current_span().get_span_context()
-            if not parent.is_valid or parent.trace_flags.sampled:
-                attributes = self.span_attributes.get(summary)
-                if attributes is None:
-                    attributes = self.span_attributes[summary] = {
-                        **self.span_base,
-                        "db.operation.name": summary.operation,
-                        "db.query.summary": summary.text,
-                        **_collection(summary.collection),
-                    }
-                span = tracer.start_span(
-                    attributes["db.query.summary"],
-                    kind=SpanKind.CLIENT,
-                    attributes=attributes,  # the SDK copies them
+        current = None if tracer is None else get_current()
+        parent = None if current is None else _parent(current.get(_SPAN))
+        if parent is not None:
+            assert tracer is not None and current is not None
+            attributes = kind.span_attributes
+            name = kind.name
+            sampling = self.sampling
+            if parent is _NO_PARENT or sampling is None:
+                span = None
+            else:
+                span = sampling.child_span(name, attributes, parent)
+            if span is None:
+                span = tracer.start_span(  # the SDK copies the attributes
+                    name, kind=SpanKind.CLIENT, attributes=attributes
                 )
-                # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
-                token = otel_context.attach(
-                    otel_context.set_value(
-                        _SUPPRESS, True, trace.set_span_in_context(span)
-                    )
-                )
-                sampled = span.get_span_context().trace_flags.sampled
-                if self.telemetry.sql_comments and sampled:
-                    statement = statement + _traceparent(span)
-        setattr(context, _STATE, (perf_counter(), span, token, summary))
-        return statement
+            # asyncpg's or SQLAlchemy's own instrumentation, when also on, adds no second span.
+            token = attach(Context({**current, _SPAN: span, _SUPPRESS: True}))
+            sampled = span.get_span_context().trace_flags.sampled
+            if self.telemetry.sql_comments and sampled:
+                statement = statement + _traceparent(span)
+        setattr(context, _STATE, (perf_counter(), span, token, kind))
+        return statement, parameters
 
-    def finish(self, context: Any, error: BaseException | None) -> None:
+    @direct_safe
+    def after(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         """End the statement's span and record its duration (and whether it was slow)."""
         state = getattr(context, _STATE, None)
         if state is None:
             return
         setattr(context, _STATE, None)
-        started, span, token, summary = state
+        started, span, token, kind = state
         seconds = perf_counter() - started
         if token is not None:
-            otel_context.detach(token)
-        found = classify(error) if error is not None else None
-        error_type = (
-            None
-            if error is None
-            else (found.kind.value if found else type(error).__name__)
-        )
+            detach(token)
         if span is not None:
-            if error is not None:
-                span.set_attribute("error.type", error_type or "")
-                if found is not None and found.code:
-                    span.set_attribute("db.response.status_code", str(found.code))
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR))
+            span.end()
+        if self.meter_on:
+            kind.recorder.record(seconds)
+            if seconds >= self.telemetry.slow_threshold:
+                self.telemetry.slow.add(1, kind.metric_attributes)
+
+    @direct_safe
+    def failed(self, failure: Any) -> None:
+        """A failed statement: its span's error, and its duration by the kind of error."""
+        context = failure.execution_context
+        state = None if context is None else getattr(context, _STATE, None)
+        if state is None:
+            return
+        setattr(context, _STATE, None)
+        started, span, token, kind = state
+        seconds = perf_counter() - started
+        if token is not None:
+            detach(token)
+        error = failure.sqlalchemy_exception or failure.original_exception
+        self._failed(kind.summary, seconds, span, error)
+
+    def _failed(
+        self, summary: Summary, seconds: float, span: Any, error: BaseException
+    ) -> None:
+        found = classify(error)
+        error_type = found.kind.value if found else type(error).__name__
+        if span is not None:
+            span.set_attribute("error.type", error_type)
+            if found is not None and found.code:
+                span.set_attribute("db.response.status_code", str(found.code))
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR))
             span.end()
         if self.meter_on:
             recorder, attributes = self._recorder(summary, error_type)
             recorder.record(seconds)
             if seconds >= self.telemetry.slow_threshold:
                 self.telemetry.slow.add(1, attributes)
+
+    def _kind(self, statement: str) -> _Kind:
+        """What the listeners need about `statement`, worked out once per SQL string."""
+        summary = summarize(statement)
+        attributes = self.span_attributes.get(summary)
+        if attributes is None:
+            attributes = self.span_attributes[summary] = {
+                **self.span_base,
+                "db.operation.name": summary.operation,
+                "db.query.summary": summary.text,
+                **_collection(summary.collection),
+            }
+        recorder, metric_attributes = (
+            self._recorder(summary, None) if self.meter_on else (None, {})
+        )
+        kind = _Kind(summary, attributes, recorder, metric_attributes)
+        if len(self.kinds) >= _KINDS:
+            self.kinds.clear()  # statements built per request (rendered IN lists)
+        self.kinds[statement] = kind
+        return kind
 
     def _recorder(
         self, summary: Summary, error_type: str | None
@@ -352,6 +416,18 @@ def _traceparent(span: Any) -> str:
         f" /*traceparent='00-{context.trace_id:032x}-{context.span_id:016x}"
         f"-{int(context.trace_flags):02x}'*/"
     )
+
+
+def _parent(current: Any) -> SpanContext | None:
+    """What a statement's span goes under: a sampled span's context, `_NO_PARENT`, or None for no span (a dropped request)."""
+    if current.__class__ is UnsampledSpan:
+        return None  # the one check a dropped request's statements cost
+    if current is None:
+        return _NO_PARENT
+    parent = current.get_span_context()
+    if not parent.is_valid:
+        return _NO_PARENT
+    return parent if parent.trace_flags.sampled else None
 
 
 def _collection(name: str | None) -> dict[str, str]:

@@ -12,7 +12,8 @@ and mounts included.
 Every request costs little: the duration goes to a histogram bound once per
 method, route, status and scheme (`_histograms.py`), the active requests are a
 count read when metrics are collected, and a request the sampler drops builds no
-span attributes.
+span attributes, nor, with the trace-id ratio samplers, any object of the SDK
+(`_sampling.py`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ from collections.abc import Collection, Iterable
 from time import perf_counter
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from sqlmodel_production._compat import fastapi_route_template, follow_fastapi_route
+from sqlmodel_production._compat import (
+    current_span_key,
+    fastapi_route_template,
+    follow_fastapi_route,
+    set_valid_attributes,
+)
 
+from ._context import attach, detach
 from ._histograms import Histograms, Recorder
+from ._sampling import RequestSampling, UnsampledSpan
 
 __all__ = ["DURATION_BUCKETS", "TelemetryMiddleware"]
 
@@ -42,6 +49,7 @@ _METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 )
 _FASTAPI_TELEMETRY = "fastapi.telemetry"
+_SPAN = current_span_key()
 
 
 class _HeaderGetter(Getter[list[tuple[bytes, bytes]]]):
@@ -79,6 +87,7 @@ class TelemetryMiddleware:
     ) -> None:
         self.app = app
         self.tracer = tracer
+        self.sampling = None if tracer is None else RequestSampling.of(tracer)
         self.exclude = frozenset(exclude)
         self.measured = meter is not None
         self._recorders: dict[
@@ -110,23 +119,10 @@ class TelemetryMiddleware:
         method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
         scheme = scope.get("scheme", "http")
         status = 0
-        span = token = None
+        span: Span | None = None
+        token: Any = None
         if self.tracer is not None:
-            parent = _parent(scope["headers"])
-            span = self.tracer.start_span(
-                method,
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.scheme": scheme},
-            )
-            if span.is_recording():
-                span.set_attributes(
-                    {
-                        "url.path": scope["path"],
-                        "network.protocol.version": scope.get("http_version", "1.1"),
-                    }
-                )
-            token = otel_context.attach(trace.set_span_in_context(span, parent))
+            span, token = self._start(scope, method, scheme)
         active = (method, scheme)
         if self.measured:
             self._active[active] = self._active.get(active, 0) + 1
@@ -153,15 +149,43 @@ class TelemetryMiddleware:
             if route is None:
                 route = _template(scope)
             if span is not None:
-                if span.is_recording():
+                if span.__class__ is not UnsampledSpan and span.is_recording():
                     _finish(span, method, route, status, error)
-                if token is not None:
-                    otel_context.detach(token)
+                detach(token)
             if self.measured:
                 self._active[active] -= 1
                 self._recorder(method, route, status, scheme, error).record(
                     perf_counter() - started
                 )
+
+    def _start(self, scope: Any, method: str, scheme: str) -> tuple[Span, Any]:
+        """The request's server span, made current: the caller's trace continued, or a new one."""
+        parent = _parent(scope["headers"])
+        sampling = self.sampling
+        trace_id = None
+        if parent is None and sampling is not None:
+            decided = sampling.new_trace()
+            if not isinstance(decided, int):  # dropped: no attributes, no SDK span
+                return decided, attach(Context({_SPAN: decided}))
+            trace_id = decided
+        attributes = {
+            "http.request.method": method,
+            "url.scheme": scheme,
+            "url.path": scope["path"],
+            "network.protocol.version": scope.get("http_version", "1.1"),
+        }
+        span: Span
+        if trace_id is None or sampling is None:
+            assert self.tracer is not None
+            if parent is None:
+                parent = Context()
+            span = self.tracer.start_span(
+                method, context=parent, kind=SpanKind.SERVER, attributes=attributes
+            )
+            return span, attach(trace.set_span_in_context(span, parent))
+        # A new trace the sampler takes.
+        span = sampling.server_span(method, attributes, trace_id, Context())
+        return span, attach(Context({_SPAN: span}))
 
     def _recorder(
         self,
@@ -200,8 +224,8 @@ class TelemetryMiddleware:
             )
 
 
-def _parent(headers: list[tuple[bytes, bytes]]) -> Context:
-    """The caller's trace context: extracted when a header the propagators read was sent, else empty (a new trace), as they would."""
+def _parent(headers: list[tuple[bytes, bytes]]) -> Context | None:
+    """The caller's trace context, extracted when a header the propagators read was sent; None when none was (a new trace)."""
     propagator = propagate.get_global_textmap()
     fields = _FIELDS.get(propagator)
     if fields is None:
@@ -211,7 +235,7 @@ def _parent(headers: list[tuple[bytes, bytes]]) -> Context:
     for name, _ in headers:
         if name in fields:
             return propagate.extract(headers, getter=_GETTER)
-    return Context()
+    return None
 
 
 _FIELDS: dict[Any, frozenset[bytes]] = {}
@@ -229,8 +253,11 @@ def _finish(
 ) -> None:
     if route is not None:
         span.update_name(f"{method} {route}")
-        span.set_attribute("http.route", route)
-    span.set_attribute("http.response.status_code", status)
+        set_valid_attributes(
+            span, {"http.route": route, "http.response.status_code": status}
+        )
+    else:
+        span.set_attribute("http.response.status_code", status)
     if error is not None:
         span.record_exception(error)
     if status >= 500:
