@@ -421,6 +421,8 @@ MESSAGES: tuple[tuple[str, str], ...] = (
         "This app is instrumented already \\(instrument\\(\\) was called on it, or the reference service's create_app did\\): keep the Telemetry that call returned \\(app\\.state\\.sqlmodel_production_telemetry\\)",
         "telemetry-setup",
     ),
+    # telemetry/_sampling.py
+    ("the SDK's trace flags for a new trace changed", "telemetry-setup"),
     # telemetry/_setup.py
     ("OTEL_.+?_EXPORTER names unknown exporters:.+?", "telemetry-setup"),
     # telemetry/_setup.py
