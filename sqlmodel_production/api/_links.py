@@ -216,12 +216,12 @@ class _Link:
         reads: Runner,
         side: Side,
         values: Mapping[str, Any],
+        scope: LinkScope,
         *,
         locked: bool = False,
     ) -> None:
         """A 404 naming the side unless its row of the request exists inside the scope (`locked`: until the transaction ends)."""
         id = values[self.id_name(side)]
-        scope = self.scope_params(values)
         if not self.links.exists(reads, side, id, scope, locked=locked):
             raise HTTPException(status_code=404, detail=f"{self.names[side]} not found")
 
@@ -267,9 +267,9 @@ def _link(res: _Link, routes: Routes) -> None:
     checked = res.links.guarded or bool(res.links.references)
 
     def link_rows(target: SessionLike, **values: Any) -> Any:
-        reads = runner_of(target)
-        res.require(reads, "parent", values, locked=True)
-        res.require(reads, "child", values, locked=True)
+        reads, scope = runner_of(target), res.scope_params(values)
+        res.require(reads, "parent", values, scope, locked=True)
+        res.require(reads, "child", values, scope, locked=True)
         body = values["link"].model_dump()
         row = res.links.link(
             connection_of(target),
@@ -278,7 +278,7 @@ def _link(res: _Link, routes: Routes) -> None:
             body,
             on_create=stamp_of(res.stamp, values, "create"),
             on_update=stamp_of(res.stamp, values, "update"),
-            scope=res.scope.of(values) if res.scope is not None else None,
+            scope=scope.given,
         )
         return json_response(row)
 
@@ -310,9 +310,9 @@ def _unlink(res: _Link, routes: Routes) -> None:
         if (
             res.links.guarded
         ):  # both rows must be inside the scope, and not soft-deleted
-            reads = runner_of(target)
-            res.require(reads, "parent", values)
-            res.require(reads, "child", values)
+            reads, scope = runner_of(target), res.scope_params(values)
+            res.require(reads, "parent", values, scope)
+            res.require(reads, "child", values, scope)
         connection = connection_of(target)
         if not res.links.unlink(connection, values[parent_id], values[child_id]):
             raise HTTPException(status_code=404, detail=not_linked)
@@ -347,12 +347,13 @@ def _read_linked(res: _Link, routes: Routes, listed: Side, *, tags: list[str]) -
     @on_reads
     def read_linked(reads: Runner, **values: Any) -> Any:
         refuse_unknown(values[LIST_REQUEST])
-        res.require(reads, other, values)
+        scope = res.scope_params(values)
+        res.require(reads, other, values, scope)
         page = res.links.page(
             reads,
             listed,
             values[other_id],
-            res.scope_params(values),
+            scope,
             offset=values["offset"],
             limit=values["limit"],
             # An empty `?cursor=` is the same as none.

@@ -24,6 +24,7 @@ from sqlmodel_production.crud import Repository
 from sqlmodel_production.crud.internal import (
     INCLUDE_LIMIT,
     RelatedLoad,
+    StatementCache,
     related_load,
     scope_condition,
     scope_shape,
@@ -194,21 +195,21 @@ def _read_with_core(read: _Read, loads: list[RelatedLoad]) -> Logic:
     """One statement per relationship, no identity map, no second validation."""
     repository = read.repository
     keys = {c for load in loads for c in load.keys} - set(repository.columns)
-    statements: dict[Any, Prepared] = {}
+    statements = StatementCache()
     public_names = [c.name for c in repository.columns]
 
     def statement_for(scope: Mapping[str, Any] | None) -> Prepared:
         """The row's statement for a scope of this shape (one value, several, every one)."""
-        shape = scope_shape(scope)
-        found = statements.get(shape)
-        if found is None:
-            found = statements[shape] = Prepared(
+        return statements.get(
+            "read",
+            scope_shape(scope),
+            lambda: Prepared(
                 sa.select(*repository.columns, *keys).where(
                     repository.pk == sa.bindparam("pk"),
                     *repository.criteria(scope or {}),
                 )
-            )
-        return found
+            ),
+        )
 
     @on_reads
     def read_with_core(reads: Runner, **values: Any) -> Any:

@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from sqlmodel_production._exceptions import InvalidQuery, ReferenceNotFound
+from sqlmodel_production.crud._cache import StatementCache
 from sqlmodel_production.crud._cursor import decode_cursor, encode_cursor, keyset_clause
 from sqlmodel_production.crud._insert import upsert
 from sqlmodel_production.crud._references import GuardedReference, guarded_references
 from sqlmodel_production.crud._related import INCLUDE_LIMIT
 from sqlmodel_production.crud._repository import Page, Repository, Row
-from sqlmodel_production.crud._scope import ShapeNames, scope_shape
+from sqlmodel_production.crud._scope import scope_shape
 from sqlmodel_production.db.internal import Prepared, Runner
 
 __all__ = ["LinkScope", "LinkTable", "Side"]
@@ -90,7 +91,7 @@ class LinkTable:
             "parent": _public_columns(parent_table, parent_public),
             "child": _public_columns(child_table, child_public),
         }
-        self._shaped: dict[tuple[ShapeNames, ShapeNames], _Shaped] = {}
+        self._shaped = StatementCache()
         self.references = tuple(
             r
             for r in guarded_references(self.table, scoped)
@@ -108,12 +109,12 @@ class LinkTable:
     def scoped(self, scope: Mapping[str, Any] | None) -> LinkScope:
         """The request's scope for this table's statements: their shape and parameters."""
         if scope is None:
-            return LinkScope(self._statements({}), {})
+            return LinkScope(self._statements({}), {}, None)
         found: dict[str, Any] = {}
         for side, repo in self._sides.items():
             values = {c: scope[c] for c in self._on_side[side]}
             found.update(repo.scope_parameters(values, shaped=True))
-        return LinkScope(self._statements(scope), found)
+        return LinkScope(self._statements(scope), found, scope)
 
     def exists(
         self,
@@ -150,13 +151,14 @@ class LinkTable:
             for side in self._sides
         }
         key = (scope_shape(values["parent"]), scope_shape(values["child"]))
-        found = self._shaped.get(key)
-        if found is None:
+
+        def build() -> _Shaped:
             where: dict[Side, list[sa.ColumnElement[bool]]] = {
                 side: self._sides[side].criteria(values[side]) for side in self._sides
             }
-            found = self._shaped[key] = _Shaped(self, where)
-        return found
+            return _Shaped(self, where)
+
+        return self._shaped.get("shape", key, build)
 
     def repository(self, side: Side) -> Repository[Any]:
         """The repository of one side's table (its Public columns, its scope and soft delete)."""
@@ -275,13 +277,12 @@ class _Shaped:
     ) -> None:
         self.links = links
         self.where = where
-        self._built: dict[Any, Prepared] = {}
+        self._built = StatementCache()
 
-    def _once(self, key: Any, build: Callable[[], sa.Select[Any]]) -> Prepared:
-        found = self._built.get(key)
-        if found is None:
-            found = self._built[key] = Prepared(build())
-        return found
+    def _once(
+        self, key: tuple[Any, ...], build: Callable[[], sa.Select[Any]]
+    ) -> Prepared:
+        return self._built.get(key[0], key, lambda: Prepared(build()))
 
     def exists(self, side: Side, locked: bool) -> Prepared:
         """The side's row `id`'s key, if it is inside the scope; `locked`: `FOR SHARE`."""
@@ -297,7 +298,7 @@ class _Shaped:
         """The parent row `id`'s Public columns."""
         links = self.links
         return self._once(
-            "parent",
+            ("parent",),
             lambda: sa.select(*links.columns["parent"]).where(
                 links.parent_pk == sa.bindparam("id"), *self.where["parent"]
             ),
@@ -307,7 +308,7 @@ class _Shaped:
         """The parent row `id`'s linked children with the link's data, one more than the limit."""
         links = self.links
         return self._once(
-            "children",
+            ("children",),
             lambda: (
                 sa.select(*links.columns["child"], *links.data_columns)
                 .join(links.table, links.child_key == links.child_pk)
@@ -370,6 +371,8 @@ class LinkScope:
 
     statements: _Shaped
     params: dict[str, Any]
+    given: Mapping[str, Any] | None
+    """The scope as the request's dependency gave it (None: no scope)."""
 
 
 def _found(

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from sqlmodel_production.crud._cache import StatementCache
 from sqlmodel_production.crud._scope import (
     ShapeNames,
     scope_clause,
@@ -50,7 +51,7 @@ class RelatedLoad:
         self.limit = limit
         self.scoped = scoped
         self._statement = statement
-        self._statements: dict[ShapeNames, Prepared] = {}
+        self._statements = StatementCache()
 
     def __call__(
         self,
@@ -75,11 +76,11 @@ class RelatedLoad:
         return rows, False
 
     def _statement_of(self, shape: ShapeNames) -> Prepared:
-        """The statement for a scope of this shape (built on first use; a race builds it twice, harmlessly)."""
-        found = self._statements.get(shape)
-        if found is None:
+        """The statement for a scope of this shape (built on first use)."""
+
+        def build() -> Prepared:
             columns = {c.name: c for c in self.scoped}
-            found = self._statements[shape] = Prepared(
+            return Prepared(
                 self._statement.where(
                     *(
                         scope_clause(columns[name], many, _parameter(columns[name]))
@@ -87,7 +88,8 @@ class RelatedLoad:
                     )
                 )
             )
-        return found
+
+        return self._statements.get("related", shape, build)
 
 
 def _parameter(column: sa.Column[Any]) -> Any:

@@ -8,6 +8,7 @@ public: names here may change in any release.
 """
 
 from sqlmodel_production.crud._bulk_rows import locate_bulk_row as locate_bulk_row
+from sqlmodel_production.crud._cache import StatementCache as StatementCache
 from sqlmodel_production.crud._cursor import CURSOR_PATTERN as CURSOR_PATTERN
 from sqlmodel_production.crud._cursor import MAX_CURSOR_LENGTH as MAX_CURSOR_LENGTH
 from sqlmodel_production.crud._links import LinkScope as LinkScope
@@ -31,6 +32,7 @@ __all__ = [
     "RelatedLoad",
     "ScopeValues",
     "Side",
+    "StatementCache",
     "include_limits",
     "locate_bulk_row",
     "related_load",
