@@ -18,9 +18,10 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlmodel_production.doctor import Config, check
+from sqlmodel_production.doctor.internal import MIGRATION_FOLDERS
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ PROJECTS = (
 
 def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
     """The project's files at its pinned commit, exported once into the cache."""
-    tree = cache / "trees" / f"{project.name}-{project.commit[:12]}"
+    # (The folder's name says what was exported: `-m` with the migrations.)
+    tree = cache / "trees" / f"{project.name}-{project.commit[:12]}-m"
     if tree.is_dir():
         return tree
     if mirror is not None:
@@ -133,18 +135,33 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
                 check=True,
             )
     tree.mkdir(parents=True)
-    # Python files only: the doctor reads nothing else, and large data files may be absent.
-    pathspecs = [
-        path if path.endswith(".py") else f":(glob){path}/**/*.py"
-        for path in project.paths
-    ]
+    # The checked Python files, and the migrations anywhere in the project, whose indexes
+    # the doctor reads: nothing else (large data files may be absent from a mirror).
+    listed = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only", project.commit],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    wanted = [name for name in listed if _exported(project, PurePosixPath(name))]
     archive = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "archive", project.commit, "--", *pathspecs],
+        ["git", f"--git-dir={git_dir}", "archive", project.commit, "--", *wanted],
         check=True,
         capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     return tree
+
+
+def _exported(project: Project, path: PurePosixPath) -> bool:
+    if path.suffix == ".sql":
+        return True
+    if path.suffix != ".py":
+        return False
+    return not MIGRATION_FOLDERS.isdisjoint(path.parts[:-1]) or any(
+        str(path) == checked or path.is_relative_to(checked)
+        for checked in project.paths
+    )
 
 
 def out(line: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ._databases import databases_in
+from ._migrations import MigrationIndexes
 from ._relationships import (
     EAGER_LOADING,
     RelationshipInfo,
@@ -50,6 +51,16 @@ class ModelClass:
     bases: tuple[str, ...]
     table: bool
     declarative: bool = False
+
+    @property
+    def table_name(self) -> str | None:
+        """The table's name: its `__tablename__`, else SQLModel's (the class name in lower
+        case); None when it is computed (`@declared_attr`) or the class is no table."""
+        for name, statement in self.own_fields():
+            if name == "__tablename__":
+                value = constant(statement.value)
+                return value if isinstance(value, str) else None
+        return self.name.lower() if self.table else None
 
     @property
     def module(self) -> str:
@@ -219,6 +230,8 @@ class ProjectIndex:
         default_factory=dict
     )
     """Every function and method of the checked files, by name."""
+    migrations: MigrationIndexes = field(default_factory=MigrationIndexes)
+    """The indexes the project's migrations make (or dropped on purpose)."""
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
@@ -235,9 +248,15 @@ class ProjectIndex:
     _by_path: dict[str, list[ModelClass]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, files: Iterable[SourceFile]) -> ProjectIndex:
-        """Index the classes of all files; models may derive from models in other files."""
-        index = cls()
+    def build(
+        cls,
+        files: Iterable[SourceFile],
+        *,
+        migrations: MigrationIndexes | None = None,
+    ) -> ProjectIndex:
+        """Index the classes of all files; models may derive from models in other files.
+        `migrations`: the indexes the project's migrations make (read by the caller)."""
+        index = cls(migrations=migrations or MigrationIndexes())
         candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
         found: list[ModelClass] = []
         files = list(files)

@@ -41,8 +41,11 @@ class Rule:
         """Findings in one parsed file."""
         return iter(())
 
-    def check_runtime(self, runtime: Runtime) -> Iterator[Finding]:
-        """Findings in the imported app or on the database server."""
+    def check_runtime(
+        self, runtime: Runtime, project: ProjectIndex | None = None
+    ) -> Iterator[Finding]:
+        """Findings in the imported app or on the database server (`project`: what the
+        source says, where the app alone cannot tell)."""
         return iter(())
 
     def finding(

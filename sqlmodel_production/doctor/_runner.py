@@ -13,6 +13,7 @@ from sqlmodel_production._exceptions import DoctorUsageError
 
 from ._config import Config
 from ._findings import Finding, Severity
+from ._migrations import MIGRATION_FOLDERS, MigrationIndexes, read_migrations
 from ._notices import missing_models
 from ._project import ProjectIndex
 from ._runtime import Runtime
@@ -114,16 +115,74 @@ def check(
             findings.append(_unparsable(shown, exc, text))
         if progress is not None:
             progress(done, len(files))
-    project = ProjectIndex.build(sources)
+    project = ProjectIndex.build(
+        sources, migrations=_migrations(paths, config, sources)
+    )
     for source in sources:
         for rule in config.rules:
             if not (rule.skip_tests and source.is_test):
                 findings.extend(rule.check(source, project))
     if runtime is not None:
         for rule in config.rules:
-            findings.extend(rule.check_runtime(runtime))
+            findings.extend(rule.check_runtime(runtime, project))
     notice = missing_models(sources)
     return Report(_suppress(findings, sources), len(files), [notice] if notice else [])
+
+
+_LARGEST_MIGRATION = (
+    2_000_000  # bytes: a bigger `.sql` file is a data dump, not a schema
+)
+
+
+def _migrations(
+    paths: Sequence[Path], config: Config, sources: list[SourceFile]
+) -> MigrationIndexes:
+    """The indexes made by the project's migrations: the checked files that are migrations,
+    and the `.sql` files and Alembic revisions under the project's root (the folder of its
+    pyproject.toml; else the working folder, or a checked path outside it), wherever they
+    are in it."""
+    found: dict[str, str] = {
+        source.path: source.text for source in sources if source.is_migration
+    }
+    here = Path.cwd().resolve()
+    roots = (
+        [config.root]
+        if config.root is not None
+        else [
+            here if path.resolve().is_relative_to(here) else _folder(path)
+            for path in paths
+        ]
+    )
+    seen: set[Path] = set()
+    for root in dict.fromkeys(root.resolve() for root in roots):
+        for folder, dirs, files in os.walk(root):
+            current = Path(folder)
+            if current in seen:
+                dirs[:] = []
+                continue
+            seen.add(current)
+            dirs[:] = sorted(
+                name
+                for name in dirs
+                if not name.startswith(".") and name not in _SKIPPED_DIRS
+            )
+            in_migrations = not MIGRATION_FOLDERS.isdisjoint(current.parts)
+            for name in files:
+                if name.endswith(".sql") or (in_migrations and name.endswith(".py")):
+                    candidate = current / name
+                    shown = display_path(candidate)
+                    if shown in found:
+                        continue
+                    try:
+                        if candidate.stat().st_size <= _LARGEST_MIGRATION:
+                            found[shown] = candidate.read_bytes().decode("utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        continue
+    return read_migrations(found.items())
+
+
+def _folder(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
 
 
 def _suppress(findings: Iterable[Finding], sources: list[SourceFile]) -> list[Finding]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ engine = create_engine(DATABASE_URL, pool_size=10, max_overflow=5, pool_pre_ping
 engine = create_engine(DATABASE_URL, pool_size=5, max_overflow=5, pool_pre_ping=True)
 """
 
-    def check_runtime(self, runtime: Runtime) -> Iterator[Finding]:
+    def check_runtime(
+        self, runtime: Runtime, project: ProjectIndex | None = None
+    ) -> Iterator[Finding]:
         limits = runtime.limits
         if limits is None:
             return

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from sqlmodel_production.doctor._findings import Finding, Severity
+from sqlmodel_production.doctor._migrations import MigrationIndexes
 from sqlmodel_production.doctor._project import ModelClass, ProjectIndex
 from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import SourceFile
@@ -31,7 +32,10 @@ class UnindexedForeignKeyRule(Rule):
         "Index each foreign key column, or make it the leading column of a composite index or key. "
         "MariaDB and MySQL (InnoDB) index foreign keys themselves: a project whose code names "
         "MySQL and not PostgreSQL is not checked. SQLAlchemy declarative classes "
-        "(`mapped_column(ForeignKey(...))`, `Column(ForeignKey(...))`) are checked too."
+        "(`mapped_column(ForeignKey(...))`, `Column(ForeignKey(...))`) are checked too. An "
+        "index the project's migrations create (an Alembic `op.create_index`, a `CREATE INDEX` "
+        "in a `.sql` file under the project) counts as well, and so does one its migrations "
+        "dropped on purpose."
     )
     bad = """\
 class Hero(SQLModel, table=True):
@@ -51,12 +55,17 @@ class Hero(SQLModel, table=True):
             if not (model.declarative or project.is_mapped(model.name)):
                 continue
             covered = _table_args_leading_columns(file, model)
+            table = model.table_name
             for name, statement in model.own_fields():
                 value = statement.value
                 if not isinstance(value, ast.Call) or name in covered:
                     continue
                 column = _foreign_key_column(file, value)
                 if column is None or _indexed(column):
+                    continue
+                if table is not None and project.migrations.decides(
+                    table, _column_name(column) or name
+                ):
                     continue
                 yield self.finding(
                     file,
@@ -66,9 +75,14 @@ class Hero(SQLModel, table=True):
                     "Add `index=True` to the field (or lead a composite index with it).",
                 )
 
-    def check_runtime(self, runtime: Runtime) -> Iterator[Finding]:
+    def check_runtime(
+        self, runtime: Runtime, project: ProjectIndex | None = None
+    ) -> Iterator[Finding]:
+        migrations = MigrationIndexes() if project is None else project.migrations
         for cls, table in runtime.mapped_classes():
             for columns in unindexed_foreign_keys(table):
+                if migrations.decides(table.name, columns[0]):
+                    continue
                 attribute = runtime.attribute_of(cls, columns[0])
                 place = runtime.locate(cls, attribute)
                 if place is None:
@@ -120,6 +134,13 @@ def _foreign_key_column(file: SourceFile, value: ast.Call) -> ast.Call | None:
     ):
         return value
     return None
+
+
+def _column_name(call: ast.Call) -> str | None:
+    """The column's own name where it differs from the attribute's: `Column("team", ...)`."""
+    first = call.args[0] if call.args else None
+    value = constant(first)
+    return value if isinstance(value, str) else None
 
 
 def _indexed(call: ast.Call) -> bool:

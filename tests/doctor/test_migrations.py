@@ -1,0 +1,207 @@
+"""SMP005 and the indexes a project's migrations make: Alembic revisions and SQL files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqlmodel_production.doctor import Config, check
+from sqlmodel_production.doctor._migrations import read_migrations
+from sqlmodel_production.doctor._runtime import Runtime, import_app
+
+from .test_runtime import DECLARATIVE, write_module
+
+REVISION = """\
+from alembic import op
+import sqlalchemy as sa
+
+
+def upgrade():
+    op.create_table(
+        "team_member",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("team_id", sa.Integer(), sa.ForeignKey("team.id")),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id"), index=True),
+        sa.UniqueConstraint("org_id", "team_id"),
+        sa.Index("ix_team_member_role", "role_id", "team_id"),
+    )
+    op.create_index(op.f("ix_hero_team_id"), "hero", ["team_id"], unique=False)
+    op.create_index(index_name="ix_hero_pet", table_name="hero", columns=["pet_id"])
+    op.create_index("ix_hero_mission", "hero", ["mission_id"])
+    op.drop_index("ix_hero_mission", table_name="hero")
+    op.create_index("ix_again", "hero", ["boss_id"])
+    op.drop_index("ix_again", table_name="hero")
+    op.create_index("ix_again", "hero", ["boss_id"])
+    with op.batch_alter_table("pet") as batch_op:
+        batch_op.create_index("ix_pet_owner", ["owner_id"])
+        batch_op.create_unique_constraint("uq_pet_tag", ["tag_id", "owner_id"])
+    op.execute(sa.text('CREATE INDEX IF NOT EXISTS ix_v ON public."Vector" (knowledge_id)'))
+    op.create_primary_key("pk_grant", "grant", ["client_id", "scope_id"])
+
+
+def downgrade():
+    op.create_index("ix_only_down", "hero", ["down_id"])
+    op.drop_index(op.f("ix_hero_team_id"), table_name="hero")
+"""
+
+SQL = """\
+-- CREATE INDEX commented ON hero (commented_id);
+/* CREATE INDEX block ON hero (block_id); */
+CREATE TABLE IF NOT EXISTS brains_users (
+  brain_id uuid REFERENCES brains(id),
+  user_id uuid REFERENCES users(id),
+  email text UNIQUE,
+  rights varchar(255) DEFAULT 'Viewer',
+  CONSTRAINT check_rights CHECK (rights IN ('Viewer', 'Owner')),
+  FOREIGN KEY (user_id) REFERENCES users(id),
+  PRIMARY KEY (brain_id, user_id)
+);
+CREATE TABLE `orders` (
+  `id` int NOT NULL,
+  `customer_id` int NOT NULL,
+  KEY `idx_customer` (`customer_id`),
+  UNIQUE KEY `uq_code` (`code`, `id`)
+);
+ALTER TABLE ONLY public.knowledge ADD CONSTRAINT knowledge_pkey PRIMARY KEY (id);
+ALTER TABLE notes ADD INDEX idx_author (author_id);
+create index knowledge_parent_id_idx on knowledge using btree (parent_id);
+CREATE UNIQUE INDEX CONCURRENTLY vectors_uq ON ONLY vectors (knowledge_id, id);
+CREATE INDEX ix_temp ON hero (temp_id);
+DROP INDEX IF EXISTS public.ix_temp;
+"""
+
+
+def leads(*pairs: str) -> set[tuple[str, str]]:
+    return {tuple(pair.split(".")) for pair in pairs}  # type: ignore[misc]
+
+
+def test_an_alembic_revision_upgrades_to_these_indexes() -> None:
+    found = read_migrations([("alembic/versions/0001.py", REVISION)])
+    assert found.indexed == leads(
+        "team_member.id",
+        "team_member.user_id",
+        "team_member.org_id",
+        "team_member.role_id",
+        "hero.team_id",
+        "hero.pet_id",
+        "hero.boss_id",
+        "pet.owner_id",
+        "pet.tag_id",
+        "vector.knowledge_id",
+        "grant.client_id",
+    )
+    # Made and dropped again: the project's decision. `downgrade()` is never read.
+    assert found.dropped == leads("hero.mission_id")
+    assert found.files == 1
+    assert not found.decides("team_member", "team_id")  # second in its unique key
+    assert found.decides("HERO", '"team_id"')
+
+
+def test_sql_files_are_read_as_sql() -> None:
+    found = read_migrations([("supabase/migrations/0001_init.sql", SQL)])
+    assert found.indexed == leads(
+        "brains_users.brain_id",
+        "brains_users.email",
+        "orders.customer_id",
+        "orders.code",
+        "knowledge.id",
+        "notes.author_id",
+        "knowledge.parent_id",
+        "vectors.knowledge_id",
+    )
+    assert found.dropped == leads("hero.temp_id")
+    assert not found.decides("brains_users", "user_id")
+
+
+def test_files_that_are_not_revisions_add_nothing() -> None:
+    found = read_migrations(
+        [
+            ("migrations/models_snapshot.py", "class Hero:\n    team_id = 1\n"),
+            ("alembic/versions/broken.py", "def upgrade(:\n"),
+        ]
+    )
+    assert found.indexed == found.dropped == frozenset()
+    assert found.files == 0
+
+
+MODELS = """\
+from sqlmodel import Field, SQLModel
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    mission_id: int | None = Field(default=None, foreign_key="mission.id")
+    pet_id: int | None = Field(default=None, foreign_key="pet.id")
+    squad_id: int | None = Field(default=None, foreign_key="squad.id")
+
+
+class Vector(SQLModel, table=True):
+    __tablename__ = "vectors"
+    id: int | None = Field(default=None, primary_key=True)
+    knowledge_id: int | None = Field(default=None, foreign_key="knowledge.id")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project whose models live in `app/` and its migrations beside it, unchecked."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_heroes.py").write_text(REVISION)
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "schema.sql").write_text(SQL)
+    return tmp_path
+
+
+def smp005(paths: list[Path], root: Path | None) -> list[tuple[str, int]]:
+    report = check(paths, Config(select=frozenset({"SMP005"}), root=root))
+    return [(Path(f.path).name, f.line) for f in report.findings]
+
+
+def test_the_rule_counts_the_indexes_the_migrations_make(project: Path) -> None:
+    # team_id and pet_id are indexed by the revision, mission_id's index was dropped on
+    # purpose, vectors.knowledge_id is indexed by the SQL file: only squad_id is left.
+    assert smp005([project / "app"], project) == [("models.py", 9)]
+
+
+def test_without_the_migrations_every_key_is_reported(project: Path) -> None:
+    for migration in [*project.rglob("*.sql"), *project.rglob("0001_*.py")]:
+        migration.unlink()
+    assert smp005([project / "app"], project) == [
+        ("models.py", 6),
+        ("models.py", 7),
+        ("models.py", 8),
+        ("models.py", 9),
+        ("models.py", 15),
+    ]
+
+
+def test_without_a_root_the_checked_folder_is_searched(project: Path) -> None:
+    # `check([folder], Config())` outside the working folder: the folder itself is read.
+    (project / "app" / "versions").mkdir()
+    (project / "alembic" / "versions" / "0001_heroes.py").rename(
+        project / "app" / "versions" / "0001_heroes.py"
+    )
+    (project / "db" / "schema.sql").unlink()
+    assert smp005([project / "app"], None) == [("models.py", 9), ("models.py", 15)]
+
+
+def test_the_metadata_check_counts_them_too(tmp_path: Path) -> None:
+    # DECLARATIVE's hero.team_id has no index in the models; a revision makes one.
+    spec = write_module(tmp_path, DECLARATIVE)
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    roots = (tmp_path.resolve(),)
+    runtime = Runtime(roots, modules=import_app(spec, roots))
+    config = Config(select=frozenset({"SMP005"}), root=tmp_path)
+    assert len(check([tmp_path], config, runtime=runtime).findings) == 1
+    (versions / "0002.py").write_text(
+        "from alembic import op\n\n\ndef upgrade():\n"
+        "    op.create_index('ix_hero_team_id', 'hero', ['team_id'])\n"
+    )
+    assert check([tmp_path], config, runtime=runtime).findings == []
