@@ -483,3 +483,69 @@ def test_a_langgraph_postgres_checkpointer_names_postgresql(tmp_path: Path) -> N
         "graph.py": "from psycopg_pool import AsyncConnectionPool\n",
     }
     assert run(tmp_path, files, "SMP015") == []
+
+
+def test_a_table_the_project_calls_session_is_no_database_session(
+    tmp_path: Path,
+) -> None:
+    # A chat application's `Session` table, imported inside the function that makes one.
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class Session(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = Field(max_length=100)
+    """
+    code = """\
+    from sqlalchemy.orm import Session as DBSession
+
+
+    def lite_session(db: DBSession, name: str):
+        from .datamodel import Session
+
+        session = Session(name=name)
+        db.add(session)
+        db.commit()
+        return session
+
+
+    def leaky(engine):
+        db = DBSession(engine)
+        return db.get(int, 1)
+    """
+    files = {"app/datamodel.py": models, "app/deps.py": code, "app/__init__.py": ""}
+    assert where(run(tmp_path, files, "SMP016")) == [("deps.py", 14, "SMP016")]
+
+
+def test_a_migration_s_copy_of_the_models_is_not_checked_for_backref(
+    tmp_path: Path,
+) -> None:
+    revision = """\
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy import orm
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+
+
+    class TokenOwner(Base):
+        __tablename__ = "tokenowner"
+        id = sa.Column(sa.Integer(), primary_key=True)
+        token_id = sa.Column(sa.Integer(), sa.ForeignKey("token.id"))
+        token = orm.relationship("Token", lazy="joined", backref="token_list")
+
+
+    def upgrade():
+        op.add_column("tokenowner", sa.Column("realm_id", sa.Integer()))
+    """
+    revision = textwrap.dedent(revision)
+    live = revision.replace("from alembic import op\n", "").split("\n\n\ndef upgrade")[
+        0
+    ]
+    files = {
+        "app/migrations/versions/48ee74b8a7c8_.py": revision,
+        "app/models.py": live,
+    }
+    assert where(run(tmp_path, files, "SMP006")) == [("models.py", 12, "SMP006")]

@@ -20,7 +20,8 @@ class BackrefRule(Rule):
         "`backref` creates the reverse attribute at run time on the other class: type checkers, "
         "editors and readers of that class cannot see it, and SQLModel cannot validate or serialize "
         "it. Declare both sides with `Relationship(back_populates=...)` so each model states its "
-        "own attributes."
+        "own attributes. The copies of models a migration keeps for its data changes are not "
+        "checked."
     )
     bad = """\
 class Hero(SQLModel, table=True):
@@ -41,6 +42,8 @@ class Hero(SQLModel, table=True):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if file.is_migration:
+            return  # a revision's copy of the models, frozen as they were then
         for call in file.nodes(ast.Call):
             if terminal(file.resolve(call.func)) not in {
                 "Relationship",

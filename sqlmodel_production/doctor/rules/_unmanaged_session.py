@@ -34,7 +34,8 @@ class UnmanagedSessionRule(Rule):
         'refuses clients ("too many connections"). Open them with `with`/`async with`, or '
         "close them in a `finally`. A session bound to a connection its caller holds "
         "(`Session(bind=op.get_bind())`, `Session(bind=session.connection())`, a listener's "
-        "`connection: Connection`) is not flagged, nor is test code, nor a synchronous "
+        "`connection: Connection`) is not flagged, nor is a model the project calls `Session`, "
+        "nor test code, nor a synchronous "
         "`engine.connect()` whose result is dropped on the spot (a probe: the pool takes its "
         "connection back at once)."
     )
@@ -114,8 +115,11 @@ def _opens(
     if isinstance(call.func, ast.Name) and call.func.id in factories:
         return True
     if isinstance(call.func, ast.Name) and name in _SESSIONS:
-        # Another library's `Session` (aioboto3, requests) holds no database connection.
+        # Another library's `Session` (aioboto3, requests) holds no database connection,
+        # nor does a project's model of that name (a chat `Session` table).
         origin = file.imports.get(call.func.id)
+        if project.resolve_model(file, call.func.id) is not None:
+            return False
         return (
             origin is None
             or origin.startswith(("sqlmodel", "sqlalchemy"))
