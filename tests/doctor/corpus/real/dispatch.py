@@ -1,12 +1,10 @@
 # Origin: Netflix/dispatch, src/dispatch/auth/models.py, src/dispatch/ticket/service.py,
 # src/dispatch/case_cost/scheduled.py, src/dispatch/incident/scheduled.py,
-# src/dispatch/task/flows.py, src/dispatch/database/manage.py,
-# src/dispatch/database/revisions/tenant/versions/2021-08-09_b73416df5744.py and
-# 2022-10-26_4b65941d065a.py, src/dispatch/individual/models.py
-# at dd2837e82a0bf5565b1b4b4b91ea30b7262d4061. Licence: Apache-2.0. Reduced and merged.
+# src/dispatch/task/flows.py, src/dispatch/database/manage.py and
+# src/dispatch/individual/models.py at dd2837e82a0bf5565b1b4b4b91ea30b7262d4061.
+# Licence: Apache-2.0. Reduced and merged (its revisions: dispatch_revision.py).
 from datetime import datetime
 
-from alembic import op
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
@@ -79,13 +77,3 @@ def init_database(engine) -> None:
     db_session = session()  # expect: SMP016
     db_session.query(Ticket).first()
 
-
-def upgrade() -> None:
-    # Alembic's connection: the session checks nothing out of a pool (quiet).
-    bind = op.get_bind()
-    session = Session(bind=bind)
-    participants = session.query(Participant).all()
-    for participant in participants:
-        participant.activity = participant.activity or 0
-        session.add(participant)
-        session.commit()  # expect: SMP010
