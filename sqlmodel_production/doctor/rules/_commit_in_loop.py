@@ -107,7 +107,8 @@ class CommitInLoopRule(Rule):
         "nor a loop that also calls other services (an API, a plugin, a mailer): there a commit per "
         "item is a checkpoint that later failures must not undo. A loop that opens its own "
         "session per iteration, or reads a page of rows per iteration (`.limit(...)`) and "
-        "commits per batch, is not flagged either."
+        "commits per batch, is not flagged either, nor a commit on every n-th item only "
+        "(`if i % 100 == 0:`)."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:
@@ -167,11 +168,21 @@ def _repeating_loop(file: SourceFile, call: ast.Call) -> LoopNode | None:
             and child in parent.body
         ):
             return None
+        if isinstance(parent, ast.If) and child in parent.body and _every_nth(parent):
+            return None  # `if i % 100 == 0: commit()`: a batch of 100, on purpose
         for block in _blocks_after(parent, child):
             if any(isinstance(statement, _EXITS) for statement in block):
                 return None
         child, parent = parent, file.parents.get(parent)
     return None
+
+
+def _every_nth(branch: ast.If) -> bool:
+    """`if i % 100 == 0:`: the branch runs on every n-th iteration only."""
+    return any(
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+        for node in ast.walk(branch.test)
+    )
 
 
 def _database_only(file: SourceFile, loop: LoopNode, commit: ast.Call) -> bool:

@@ -27,7 +27,8 @@ class MissingPoolPrePingRule(Rule):
         "connection to the next request, which fails with a connection error instead of "
         "reconnecting. The ping costs one round trip per checkout and saves those errors. An "
         "engine made and dropped within one function (a migration run, a start-up probe) is not "
-        "flagged: none of its connections sits idle long enough."
+        "flagged: none of its connections sits idle long enough; nor is the fallback engine an "
+        "`except` clause makes when its `try`'s engine call fails (that call is checked)."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
@@ -61,6 +62,8 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
                 continue  # a file needs no ping
             if _short_lived(file, call):
                 continue  # a migration run or a start-up probe: no connection sits idle
+            if _fallback(file, call):
+                continue  # the `try`'s engine is the one that counts
             yield self._missing(file, call)
 
     def _missing(self, file: SourceFile, node: ast.AST) -> Finding:
@@ -72,6 +75,27 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
             "of reconnecting.",
             "Pass `pool_pre_ping=True` to the engine.",
         )
+
+
+def _fallback(file: SourceFile, call: ast.Call) -> bool:
+    """An engine made in an `except` clause whose `try` makes one too: the fallback for a
+    pool that refuses the first call's options (`except TypeError:` on SQLite)."""
+    child: ast.AST = call
+    parent = file.parents.get(child)
+    while parent is not None and not isinstance(
+        parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+    ):
+        if isinstance(parent, ast.ExceptHandler):
+            attempt = file.parents.get(parent)
+            if isinstance(attempt, ast.Try | ast.TryStar) and any(
+                isinstance(node, ast.Call)
+                and terminal(file.resolve(node.func)) in _FACTORIES
+                for statement in attempt.body
+                for node in ast.walk(statement)
+            ):
+                return True
+        child, parent = parent, file.parents.get(parent)
+    return False
 
 
 def _short_lived(file: SourceFile, call: ast.Call) -> bool:

@@ -122,8 +122,9 @@ def _made_elsewhere(file: SourceFile, default: ast.expr | None) -> bool:
 
 def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
     """Bounds the endpoint enforces itself: `if offset < 0: raise ...` (a lower bound),
-    `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound)."""
-    found: set[str] = set()
+    `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound), or a
+    clamp around every use (`.limit(max(1, min(limit, 500)))`)."""
+    found = _clamped(file, function, name)
     for node in file.body_nodes(function):
         if (
             isinstance(node, ast.Assign)
@@ -149,6 +150,34 @@ def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
     return found
 
 
+def _clamped(file: SourceFile, function: ast.AST, name: str) -> set[str]:
+    """The bounds `min(...)` and `max(...)` put around every use of the value (comparisons
+    aside): `le` for `min(limit, 500)`, `ge` too for `max(1, min(limit, 500))`."""
+    common: set[str] | None = None
+    for node in file.body_nodes(function):
+        if not (
+            isinstance(node, ast.Name)
+            and node.id == name
+            and isinstance(node.ctx, ast.Load)
+        ):
+            continue
+        child: ast.AST = node
+        parent = file.parents.get(node)
+        if isinstance(parent, ast.Compare):
+            continue
+        bounds: set[str] = set()
+        while (
+            isinstance(parent, ast.Call)
+            and isinstance(parent.func, ast.Name)
+            and parent.func.id in {"min", "max"}
+            and child in parent.args
+        ):
+            bounds.add("le" if parent.func.id == "min" else "ge")
+            child, parent = parent, file.parents.get(parent)
+        common = bounds if common is None else common & bounds
+    return common or set()
+
+
 def _never_queried(
     file: SourceFile,
     project: ProjectIndex,
@@ -158,8 +187,8 @@ def _never_queried(
 ) -> bool:
     """The parameter is only sliced and compared in Python (`rows[offset:]`), or handed to
     functions of the project that only do that (`read_log(offset)`, through
-    `run_in_threadpool` too), never to a call such as `.offset()`: a negative value is no
-    database error there."""
+    `run_in_threadpool` too) or take it and never use it, never to a call such as `.offset()`: a
+    negative value is no database error there."""
     uses = [
         node
         for node in file.body_nodes(function)
@@ -167,9 +196,15 @@ def _never_queried(
         and node.id == name
         and isinstance(node.ctx, ast.Load)
     ]
-    return bool(uses) and not any(
-        _may_reach_a_query(file, project, use, depth) for use in uses
-    )
+    if not uses:
+        # A function the endpoint hands the value to takes it and never uses it (nested
+        # functions and `locals()` included): it reaches nothing. (The endpoint's own
+        # unused parameter is still reported: its API declares paging it does not bound.)
+        return depth > 0 and not any(
+            (isinstance(node, ast.Name) and node.id in {name, "locals", "vars"})
+            for node in ast.walk(function)
+        )
+    return not any(_may_reach_a_query(file, project, use, depth) for use in uses)
 
 
 def _may_reach_a_query(
@@ -235,7 +270,13 @@ def _receivers(
     target = call.func
     if _called(call) in _RUNNERS and args:
         target, args = args[0], args[1:]
-    candidates = project.functions.get(_name_of(target), [])
+    # A protocol's or an abstract class's declaration does nothing with the value: the
+    # implementations decide.
+    candidates = [
+        (other, callee)
+        for other, callee in project.functions.get(_name_of(target), [])
+        if not _declaration_only(callee)
+    ]
     found: list[tuple[SourceFile, FunctionNode, str]] = []
     for other, callee in candidates:
         names = [arg.arg for arg in [*callee.args.posonlyargs, *callee.args.args]]
@@ -248,6 +289,23 @@ def _receivers(
         else:
             return []
     return found
+
+
+def _declaration_only(function: FunctionNode) -> bool:
+    """A body of only a docstring, `...`, `pass` or `raise NotImplementedError`."""
+    for statement in function.body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(
+            statement.value, ast.Constant
+        ):
+            continue  # a docstring or `...`
+        if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(
+            statement
+        ):
+            continue
+        return False
+    return True
 
 
 def _number(node: ast.expr) -> object:

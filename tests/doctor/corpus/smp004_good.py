@@ -30,3 +30,11 @@ def wait_for_database(url: str) -> None:
 # Arize-ai/phoenix's src/phoenix/db/engines.py, written anew).
 def aio_sqlite_engine(url: sa.URL):
     return create_async_engine(url=url, pool_size=4, pool_pre_ping=False)
+
+
+# privacyidea's pattern: the fallback when the pool refuses `pool_size` (SQLite's).
+def registry_engine(url: str):
+    try:
+        return create_engine(url, pool_size=5, pool_pre_ping=True)
+    except TypeError:
+        return create_engine(url)

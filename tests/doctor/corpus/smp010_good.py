@@ -62,3 +62,12 @@ def import_per_team(engine: Engine, teams: list[Team]) -> None:
         with Session(engine) as session:  # each team its own unit of work
             session.add(Team(name=team.name))
             session.commit()
+
+
+def import_in_batches(session, heroes: list[HeroCreate]) -> None:
+    # jupyterhub's start-up: a commit on every hundredth item, a batch on purpose.
+    for i, hero in enumerate(heroes):
+        session.add(Hero.model_validate(hero))
+        if i % 100 == 0:
+            session.commit()
+    session.commit()

@@ -58,3 +58,14 @@ def offset(count: int) -> bool:
 @router.get("/villains")
 def villains(session: SessionDep, offset: int = 0):  # expect: SMP012
     return session.exec(select(Hero).offset(offset)).all()
+
+
+@router.get("/clamped-above-only")
+async def clamped_above_only(session: SessionDep, limit: int = 100):  # expect: SMP012
+    return session.exec(select(Hero).limit(min(limit, 500))).all()
+
+
+@router.get("/clamped-once")
+async def clamped_once(session: SessionDep, limit: int = 100):  # expect: SMP012
+    first = session.exec(select(Hero).limit(max(1, min(limit, 500)))).all()
+    return first + session.exec(select(Hero).limit(limit)).all()

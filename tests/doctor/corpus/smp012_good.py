@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Body, Depends, HTTPException, Query
 
@@ -101,3 +101,42 @@ async def logs(size: int = -1, offset: int = 0):
     if offset < 0:
         raise HTTPException(status_code=422, detail="Offset cannot be negative")
     return read_logs(size, offset)
+
+
+# Adapted from airweave-ai/airweave `32cfea0` (MIT): a service behind a protocol slices the
+# list its repository loaded; the protocol's declaration does nothing with the values.
+class ConnectionServiceProtocol(Protocol):
+    async def list_connections(self, *, skip: int = 0, limit: int = 100) -> list[str]:
+        """List the organization's connections."""
+        ...
+
+
+class ConnectionService:
+    async def list_connections(self, *, skip: int = 0, limit: int = 100) -> list[str]:
+        connections = await load_connections()
+        return connections[skip : skip + limit]
+
+
+@router.get("/connections/")
+async def list_auth_provider_connections(
+    skip: int = 0,
+    limit: int = 100,
+    service: ConnectionServiceProtocol = Depends(get_connection_service),
+):
+    return await service.list_connections(skip=skip, limit=limit)
+
+
+# Adapted from learnhouse/learnhouse `6fcca07` (AGPL-3.0): a limit clamped where it is used,
+# and one handed to a service that takes it and never uses it.
+@router.get("/zapier/courses")
+async def zapier_courses(session: SessionDep, limit: int = 100):
+    return session.exec(select(Hero).limit(max(1, min(limit, 500)))).all()
+
+
+async def get_course_chapters(session, course_id: int, page: int, limit: int) -> list[Hero]:
+    return session.exec(select(Hero).where(Hero.id == course_id)).all()
+
+
+@router.get("/courses/{course_id}/chapters")
+async def course_chapters(session: SessionDep, course_id: int, page: int = 1, limit: int = 10):
+    return await get_course_chapters(session, course_id, page, limit)
