@@ -437,6 +437,15 @@ class ProjectIndex:
         """A table model or a base class whose fields end up in a table."""
         return self.is_table(name) or name in self.table_bases
 
+    def inherited_by_a_table(self, model: ModelClass, field_name: str) -> bool:
+        """Whether some table takes `field_name` from this base class (a table that
+        declares the field anew takes its own)."""
+        return any(
+            model.name in self._ancestors(table)
+            and self.fields(table).get(field_name, (None,))[0] is model
+            for table in self.tables
+        )
+
     def fields(
         self, name: str
     ) -> dict[str, tuple[ModelClass, ast.AnnAssign | ast.Assign]]:

@@ -67,6 +67,12 @@ class Hero(SQLModel, table=True):
                     table, _column_name(column) or name
                 ):
                     continue
+                if not (
+                    model.table
+                    or model.declarative
+                    or project.inherited_by_a_table(model, name)
+                ):
+                    continue  # every table declares the column anew (checked there)
                 yield self.finding(
                     file,
                     statement,

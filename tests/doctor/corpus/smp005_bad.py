@@ -40,3 +40,11 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"))  # expect: SMP005
     team_id = Column(Integer, ForeignKey("team.id"), nullable=False)  # expect: SMP005
+
+
+class ActivityVersionBase(SQLModel):
+    created_by_id: int | None = Field(default=None, foreign_key="hero.id")  # expect: SMP005
+
+
+class ActivityVersion(ActivityVersionBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)

@@ -63,3 +63,16 @@ class FlowRunState(Base):
                 unique=True,
             ),
         )
+
+
+# learnhouse's pattern: a base declares the key, and its table declares the column anew
+# (with its own index), so the base's declaration never reaches the database.
+class CertificateUserBase(SQLModel):
+    user_id: int = Field(foreign_key="hero.id")
+
+
+class CertificateUser(CertificateUserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("hero.id", ondelete="CASCADE"), index=True)
+    )
