@@ -240,8 +240,8 @@ def _may_reach_a_query(
     return not isinstance(parent, ast.If | ast.While | ast.Assert)
 
 
-# File and iterator positions, not rows.
-_NOT_QUERIES = frozenset({"seek", "islice"})
+# File and iterator positions, not rows; a record of the call (a test double's `append`).
+_NOT_QUERIES = frozenset({"seek", "islice", "append"})
 # A statement's own paging.
 _QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
 _DEPTH = 3

@@ -117,6 +117,15 @@ class ConnectionService:
         return connections[skip : skip + limit]
 
 
+class FakeConnectionService:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    async def list_connections(self, *, skip: int = 0, limit: int = 100) -> list[str]:
+        self.calls.append(("list_connections", skip, limit))
+        return []
+
+
 @router.get("/connections/")
 async def list_auth_provider_connections(
     skip: int = 0,
