@@ -549,3 +549,26 @@ def test_a_migration_s_copy_of_the_models_is_not_checked_for_backref(
         "app/models.py": live,
     }
     assert where(run(tmp_path, files, "SMP006")) == [("models.py", 12, "SMP006")]
+
+
+def test_a_migration_s_commits_in_a_loop_are_not_batches(tmp_path: Path) -> None:
+    # bluesky/tiled's data migrations: a session bound to Alembic's connection, seeding roles.
+    revision = """\
+    from alembic import op
+    from sqlalchemy.orm import Session
+
+    ROLES = ["admin", "user"]
+
+
+    def upgrade():
+        session = Session(bind=op.get_bind())
+        for name in ROLES:
+            session.add(Role(name=name))
+            session.commit()
+    """
+    revision = textwrap.dedent(revision)
+    service = revision.replace("from alembic import op\n", "").replace(
+        "Session(bind=op.get_bind())", "Session(engine)"
+    )
+    files = {"app/migrations/versions/0002_roles.py": revision, "app/seed.py": service}
+    assert where(run(tmp_path, files, "SMP010")) == [("seed.py", 10, "SMP010")]

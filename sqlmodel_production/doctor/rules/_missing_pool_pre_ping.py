@@ -13,7 +13,8 @@ from sqlmodel_production.doctor._syntax import constant, keyword, terminal
 
 _FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _LIBRARIES = frozenset({"sqlalchemy", "sqlmodel"})
-_UNPOOLED = frozenset({"NullPool"})
+# No pool, or SQLite's own (one connection for an in-memory database, one per thread).
+_UNPOOLED = frozenset({"NullPool", "StaticPool", "SingletonThreadPool"})
 
 
 class MissingPoolPrePingRule(Rule):
@@ -28,7 +29,8 @@ class MissingPoolPrePingRule(Rule):
         "reconnecting. The ping costs one round trip per checkout and saves those errors. An "
         "engine made and dropped within one function (a migration run, a start-up probe) is not "
         "flagged: none of its connections sits idle long enough; nor is the fallback engine an "
-        "`except` clause makes when its `try`'s engine call fails (that call is checked)."
+        "`except` clause makes when its `try`'s engine call fails (that call is checked), nor "
+        "an engine on SQLite (its URL, its pool class, or a branch that asks for SQLite)."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
@@ -145,6 +147,8 @@ def _sqlite(file: SourceFile, call: ast.Call) -> bool:
     function = file.enclosing_function(call)
     if function is not None and "sqlite" in function.name.lower():
         return True
+    if _in_sqlite_branch(file, call):
+        return True
     connect_args = keyword(call, "connect_args")
     if isinstance(connect_args, ast.Dict) and any(
         constant(key) == "check_same_thread" for key in connect_args.keys
@@ -152,6 +156,23 @@ def _sqlite(file: SourceFile, call: ast.Call) -> bool:
         return True
     url = call.args[0] if call.args else keyword(call, "url")
     return url is not None and _starts_with_sqlite(file, url, depth=0)
+
+
+def _in_sqlite_branch(file: SourceFile, call: ast.Call) -> bool:
+    """Made in the branch of an `if` that asks for SQLite (`if is_memory_sqlite(url):`)."""
+    child: ast.AST = call
+    parent = file.parents.get(child)
+    while parent is not None and not isinstance(
+        parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+    ):
+        if (
+            isinstance(parent, ast.If)
+            and child in parent.body
+            and "sqlite" in ast.unparse(parent.test).lower()
+        ):
+            return True
+        child, parent = parent, file.parents.get(parent)
+    return False
 
 
 def _starts_with_sqlite(file: SourceFile, node: ast.expr, depth: int) -> bool:

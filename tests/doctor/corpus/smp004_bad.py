@@ -13,3 +13,9 @@ def registry_engine(url: str):
         return create_engine(url, pool_size=5)  # expect: SMP004
     except TypeError:
         return create_engine(url)
+
+
+def open_pool(uri: str):
+    if uri.startswith("sqlite"):
+        return create_async_engine(uri, pool_pre_ping=True)
+    return create_async_engine(uri, pool_size=5)  # expect: SMP004

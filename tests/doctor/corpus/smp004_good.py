@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import create_engine
 
@@ -38,3 +38,16 @@ def registry_engine(url: str):
         return create_engine(url, pool_size=5, pool_pre_ping=True)
     except TypeError:
         return create_engine(url)
+
+
+# bluesky/tiled's pattern: the in-memory SQLite branch keeps one connection (StaticPool).
+def open_pool(uri: str):
+    if is_memory_sqlite(uri):
+        return create_async_engine(uri, poolclass=StaticPool)
+    return create_async_engine(uri, pool_size=5, pool_pre_ping=True)
+
+
+def open_pool_for_tests(uri: str):
+    if uri.startswith("sqlite"):
+        return create_async_engine(uri)
+    return create_async_engine(uri, pool_pre_ping=True)
