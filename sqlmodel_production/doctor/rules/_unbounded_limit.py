@@ -63,13 +63,18 @@ def read_heroes(
                     or _never_queried(file, project, function, name)
                 ):
                     continue
-                bounds = _bounds(file, param, default) | _checked(file, function, name)
+                bounds = _bounds(file, param, default) | _enforced(
+                    file, project, function, name
+                )
                 problems = []
                 if name in _LIMITS and not bounds & {"le", "lt"}:
                     problems.append(
                         "has no upper bound (one request can load the whole table)"
                     )
-                if not bounds & {"ge", "gt"}:
+                if not bounds & {"ge", "gt"} and (
+                    name in _LIMITS or project.databases != {"sqlite"}
+                ):
+                    # (SQLite reads a negative OFFSET as 0: no error, no bypassed cap.)
                     problems.append(
                         "accepts negative values (SQLite reads `LIMIT -1` as no limit; "
                         "PostgreSQL and MariaDB fail, a 500)"
@@ -122,18 +127,14 @@ def _made_elsewhere(file: SourceFile, default: ast.expr | None) -> bool:
 
 def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
     """Bounds the endpoint enforces itself: `if offset < 0: raise ...` (a lower bound),
-    `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound), or a
-    clamp around every use (`.limit(max(1, min(limit, 500)))`)."""
-    found = _clamped(file, function, name)
+    `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound),
+    `limit = max(1, min(limit, 100))` (both)."""
+    found: set[str] = set()
     for node in file.body_nodes(function):
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-            and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name)
-            and any(isinstance(a, ast.Name) and a.id == name for a in node.value.args)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
-            found |= {"min": {"le"}, "max": {"ge"}}.get(node.value.func.id, set())
+            found |= _clamp(node.value, name) or set()
         if (
             isinstance(node, ast.If)
             and isinstance(node.test, ast.Compare)
@@ -150,32 +151,79 @@ def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
     return found
 
 
-def _clamped(file: SourceFile, function: ast.AST, name: str) -> set[str]:
-    """The bounds `min(...)` and `max(...)` put around every use of the value (comparisons
-    aside): `le` for `min(limit, 500)`, `ge` too for `max(1, min(limit, 500))`."""
+def _enforced(
+    file: SourceFile,
+    project: ProjectIndex,
+    function: FunctionNode,
+    name: str,
+    depth: int = 0,
+) -> set[str]:
+    """The bounds that hold on every way the value takes to a query: checked in this
+    function, clamped where it is used (`.limit(max(1, min(limit, 500)))`), or enforced by every function of the project it
+    is handed to (`compute_pending(limit=limit)` that starts with `limit = min(limit, 1000)`)."""
+    found = _checked(file, function, name)
     common: set[str] | None = None
     for node in file.body_nodes(function):
         if not (
             isinstance(node, ast.Name)
             and node.id == name
             and isinstance(node.ctx, ast.Load)
-        ):
+        ) or not _may_reach_a_query(file, project, node, depth):
             continue
-        child: ast.AST = node
-        parent = file.parents.get(node)
-        if isinstance(parent, ast.Compare):
-            continue
-        bounds: set[str] = set()
-        while (
-            isinstance(parent, ast.Call)
-            and isinstance(parent.func, ast.Name)
-            and parent.func.id in {"min", "max"}
-            and child in parent.args
-        ):
-            bounds.add("le" if parent.func.id == "min" else "ge")
+        bounds, child, parent = _clamps_around(file, node)
+        if isinstance(parent, ast.keyword):
             child, parent = parent, file.parents.get(parent)
+        if (
+            depth < _DEPTH
+            and isinstance(parent, ast.Call)
+            and child is not parent.func
+            and _called(parent) not in _QUERIES
+        ):
+            receivers = _receivers(file, project, parent, child)
+            if receivers:
+                bounds |= set.intersection(
+                    *(
+                        _enforced(other, project, callee, parameter, depth + 1)
+                        for other, callee, parameter in receivers
+                    )
+                )
         common = bounds if common is None else common & bounds
-    return common or set()
+    return found | (common or set())
+
+
+def _clamp(node: ast.expr, name: str) -> set[str] | None:
+    """The bounds of `max(1, min(limit, 1000))` on `limit`; None when `name` is not in it."""
+    if isinstance(node, ast.Name):
+        return set() if node.id == name else None
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"min", "max"}
+    ):
+        return None
+    for argument in node.args:
+        inner = _clamp(argument, name)
+        if inner is not None:
+            return inner | {"le" if node.func.id == "min" else "ge"}
+    return None
+
+
+def _clamps_around(
+    file: SourceFile, node: ast.AST
+) -> tuple[set[str], ast.AST, ast.AST | None]:
+    """The bounds of the `min(...)`/`max(...)` calls wrapping a use, and where they end."""
+    bounds: set[str] = set()
+    child: ast.AST = node
+    parent = file.parents.get(node)
+    while (
+        isinstance(parent, ast.Call)
+        and isinstance(parent.func, ast.Name)
+        and parent.func.id in {"min", "max"}
+        and child in parent.args
+    ):
+        bounds.add("le" if parent.func.id == "min" else "ge")
+        child, parent = parent, file.parents.get(parent)
+    return bounds, child, parent
 
 
 def _never_queried(
@@ -241,7 +289,7 @@ def _may_reach_a_query(
 
 
 # File and iterator positions, not rows; a record of the call (a test double's `append`).
-_NOT_QUERIES = frozenset({"seek", "islice", "append"})
+_NOT_QUERIES = frozenset({"seek", "islice", "append", "deque"})
 # A statement's own paging.
 _QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
 _DEPTH = 3

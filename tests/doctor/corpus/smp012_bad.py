@@ -69,3 +69,13 @@ async def clamped_above_only(session: SessionDep, limit: int = 100):  # expect: 
 async def clamped_once(session: SessionDep, limit: int = 100):  # expect: SMP012
     first = session.exec(select(Hero).limit(max(1, min(limit, 500)))).all()
     return first + session.exec(select(Hero).limit(limit)).all()
+
+
+def compute_pending(session, limit: int = 100, offset: int = 0) -> list[Hero]:
+    limit = min(limit, 1000)
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+@router.get("/pending")
+async def get_pending(session: SessionDep, limit: int = 100, offset: int = 0):  # expect: SMP012
+    return compute_pending(session, limit=limit, offset=offset)

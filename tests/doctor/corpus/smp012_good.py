@@ -1,3 +1,4 @@
+import collections
 from typing import Annotated, Protocol
 
 from fastapi import Body, Depends, HTTPException, Query
@@ -149,3 +150,23 @@ async def get_course_chapters(session, course_id: int, page: int, limit: int) ->
 @router.get("/courses/{course_id}/chapters")
 async def course_chapters(session: SessionDep, course_id: int, page: int = 1, limit: int = 10):
     return await get_course_chapters(session, course_id, page, limit)
+
+
+# Adapted from nandyalu/trailarr `6aa5e06` (GPL-3.0): the function the endpoint hands the
+# values to clamps them before its query; a limit that only sizes a deque of log lines.
+def compute_library_pending(session, limit: int = 100, offset: int = 0) -> list[Hero]:
+    offset = max(0, offset)
+    limit = max(1, min(limit, 1000))
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+@router.get("/pending")
+async def get_library_pending(session: SessionDep, limit: int = 100, offset: int = 0):
+    return compute_library_pending(session, limit=limit, offset=offset)
+
+
+@router.get("/logs/tail")
+async def tail_logs(limit: int = 1000):
+    lines: collections.deque[str] = collections.deque(maxlen=limit)
+    lines.extend(read_log_lines())
+    return list(lines)
