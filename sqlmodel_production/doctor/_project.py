@@ -40,6 +40,10 @@ _SERVER_DEFAULTS = frozenset({"server_default", "server_onupdate"})
 _OUR_SESSIONS = frozenset({"SessionDep", "AsyncSessionDep", "Database"})
 
 
+# Class attributes of pydantic, SQLModel and SQLAlchemy models that are no fields.
+_CLASS_SETTINGS = frozenset({"model_config", "metadata", "registry"})
+
+
 @dataclass(eq=False)
 class ModelClass:
     """A class deriving (directly or not) from `SQLModel` or pydantic's `BaseModel`, or a
@@ -69,7 +73,8 @@ class ModelClass:
 
     def own_fields(self) -> Iterator[tuple[str, ast.AnnAssign | ast.Assign]]:
         """The fields declared in the class body itself, with their statements
-        (`__table_args__` included; pydantic's `model_config` and `ClassVar`s are not fields)."""
+        (`__table_args__` included; pydantic's `model_config`, SQLAlchemy's `metadata` and
+        `registry`, and `ClassVar`s are not fields)."""
         for statement in self.node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(
                 statement.target, ast.Name
@@ -87,7 +92,7 @@ class ModelClass:
                 isinstance(statement, ast.Assign)
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
-                and statement.targets[0].id != "model_config"
+                and statement.targets[0].id not in _CLASS_SETTINGS
             ):
                 yield statement.targets[0].id, statement
 

@@ -572,3 +572,51 @@ def test_a_migration_s_commits_in_a_loop_are_not_batches(tmp_path: Path) -> None
     )
     files = {"app/migrations/versions/0002_roles.py": revision, "app/seed.py": service}
     assert where(run(tmp_path, files, "SMP010")) == [("seed.py", 10, "SMP010")]
+
+
+def test_sqlalchemy_s_metadata_on_a_base_is_no_field_to_copy(tmp_path: Path) -> None:
+    # nandyalu/trailarr's base class shares one `MetaData`; a copy of every field is whole.
+    models = """\
+    from sqlalchemy import MetaData
+    from sqlmodel import Field, SQLModel
+
+    METADATA = MetaData()
+
+
+    class AppSQLModel(SQLModel):
+        metadata = METADATA
+
+
+    class ChannelBase(AppSQLModel):
+        name: str = Field(max_length=100)
+        url: str = Field(max_length=200)
+        kind: str = Field(max_length=20)
+
+
+    class Channel(ChannelBase, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+
+
+    class ChannelCreate(ChannelBase):
+        pass
+    """
+    code = """\
+    from fastapi import FastAPI
+    from sqlmodel import Session
+
+    from app.models import Channel, ChannelCreate
+
+    app = FastAPI()
+
+
+    @app.post("/channels/")
+    def create_channel(session: Session, data: ChannelCreate):
+        channel = Channel(name=data.name, url=data.url, kind=data.kind)
+        session.add(channel)
+        session.commit()
+        return channel.id
+    """
+    files = {"app/models.py": models, "app/api.py": code, "app/__init__.py": ""}
+    assert run(tmp_path, files, "SMP008") == []
+    leaky = code.replace(", kind=data.kind", "")
+    assert [f.code for f in run(tmp_path, {"app/api.py": leaky}, "SMP008")] == ["SMP008"]

@@ -106,7 +106,8 @@ class CommitInLoopRule(Rule):
         "its own `try`/`except` in the loop (each item kept or rolled back on its own, on purpose), "
         "nor a loop that also calls other services (an API, a plugin, a mailer): there a commit per "
         "item is a checkpoint that later failures must not undo. A loop that opens its own "
-        "session per iteration, or reads a page of rows per iteration (`.limit(...)`) and "
+        "session per iteration, or works on a page of rows per iteration (`.limit(...)`, "
+        "`.in_(ids[i : i + size])`) and "
         "commits per batch, is not flagged either, nor a commit on every n-th item only "
         "(`if i % 100 == 0:`), nor a migration (it runs once, and a session bound to "
         "Alembic's connection commits nothing of its own)."
@@ -229,13 +230,22 @@ def _retries(file: SourceFile, loop: LoopNode) -> bool:
 
 
 def _pages(loop: LoopNode) -> bool:
-    """The loop reads a page of rows per iteration (`.limit(...)`, `LIMIT` in SQL text): a
-    commit per batch keeps transactions and locks short, on purpose."""
+    """The loop works on a page of rows per iteration (`.limit(...)`, `LIMIT` in SQL text,
+    `.in_(ids[i : i + size])`): a commit per batch keeps transactions and locks short, on
+    purpose."""
     return any(
         (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "limit"
+            and (
+                node.func.attr == "limit"
+                or (  # `.in_(ids[i : i + size])`
+                    node.func.attr == "in_"
+                    and len(node.args) == 1
+                    and isinstance(node.args[0], ast.Subscript)
+                    and isinstance(node.args[0].slice, ast.Slice)
+                )
+            )
         )
         or (isinstance(node, ast.Constant) and _SQL_LIMIT.search(str(node.value)))
         for statement in loop.body

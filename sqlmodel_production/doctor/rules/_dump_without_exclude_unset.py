@@ -32,8 +32,8 @@ class DumpWithoutExcludeUnsetRule(Rule):
         "every other column: data loss. `model_dump(exclude_unset=True)` returns only the fields "
         "the client actually sent. Not flagged: a schema with required fields outside a PATCH (a "
         'full replacement, where a field left out means "clear it"), a dump that builds a new '
-        "row (`Profile(**data.model_dump())`) or reads one field, and a loop that skips the "
-        "`None` values itself."
+        "row (`Profile(**data.model_dump())`) or reads one field, a loop that skips the "
+        '`None` values itself, and a `model_dump(mode="json")` sent on to another service.'
     )
     bad = """\
 @app.patch("/heroes/{hero_id}", response_model=HeroPublic)
@@ -134,6 +134,8 @@ def _not_applied(file: SourceFile, dump: ast.Call) -> bool:
     parent = file.parents.get(dump)
     if isinstance(parent, ast.FormattedValue):
         return True  # shown in a message (`f"... {update.model_dump()}"`)
+    if constant(keyword(dump, "mode")) == "json":
+        return True  # serialized for the wire (another service's API), not set on a row
     if isinstance(parent, ast.keyword) and parent.arg not in (None, "update", "values"):
         return True  # a named argument such as `body=` or `detail=`: nothing is written
     if _only_validated(file, dump):

@@ -103,3 +103,9 @@ def check_hero_update(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
 def log_hero_update(*, session: SessionDep, hero_id: int, hero: HeroUpdate):
     logger.warning(f"Hero {hero_id} is being updated with {hero.model_dump()}")
     update_hero_fields(session, hero_id, hero.model_dump(exclude_unset=True))
+
+
+@app.patch("/nodes/{node_id}/core")
+async def update_core(node_id: int, update: HeroUpdate):
+    # PasarGuard's pattern: the update is sent on to the node's own API, not set on a row.
+    return await node_client.request("update_core", update.model_dump(mode="json"))

@@ -1,3 +1,4 @@
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from .models import Hero, HeroCreate
@@ -71,3 +72,12 @@ def import_in_batches(session, heroes: list[HeroCreate]) -> None:
         if i % 100 == 0:
             session.commit()
     session.commit()
+
+
+def mark_in_chunks(session, hero_ids: list[int], size: int = 2000) -> None:
+    # fractal-server's bulk update: one UPDATE and one commit per chunk of ids.
+    for start in range(0, len(hero_ids), size):
+        session.execute(
+            update(Hero).where(Hero.id.in_(hero_ids[start : start + size])).values(age=0)
+        )
+        session.commit()
