@@ -619,4 +619,6 @@ def test_sqlalchemy_s_metadata_on_a_base_is_no_field_to_copy(tmp_path: Path) -> 
     files = {"app/models.py": models, "app/api.py": code, "app/__init__.py": ""}
     assert run(tmp_path, files, "SMP008") == []
     leaky = code.replace(", kind=data.kind", "")
-    assert [f.code for f in run(tmp_path, {"app/api.py": leaky}, "SMP008")] == ["SMP008"]
+    assert [f.code for f in run(tmp_path, {"app/api.py": leaky}, "SMP008")] == [
+        "SMP008"
+    ]
