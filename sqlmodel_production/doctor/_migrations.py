@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ._syntax import constant, keyword, terminal
 
-__all__ = ["MIGRATION_FOLDERS", "MigrationIndexes", "read_migrations"]
+__all__ = ["MIGRATION_FOLDERS", "MigrationIndexes", "read_migrations", "views_in"]
 
 #: Folders whose Python files may be migrations (Alembic keeps revisions in `versions/`);
 #: only a file with an `upgrade` function is read as one.
@@ -38,6 +38,8 @@ class MigrationIndexes:
     dropped: frozenset[Lead] = frozenset()
     files: int = 0
     """How many migration files were read."""
+    views: frozenset[str] = frozenset()
+    """The views the migrations create (lower case, without a schema)."""
 
     def decides(self, table: str, column: str) -> bool:
         """Whether the migrations index `table.column`, or dropped its index on purpose."""
@@ -51,6 +53,7 @@ class _Tally:
     named: dict[str, set[Lead]] = field(default_factory=dict)
     made: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
+    views: set[str] = field(default_factory=set)
 
     def create(self, name: str | None, table: str | None, column: str | None) -> None:
         if not table or not column:
@@ -72,7 +75,9 @@ class _Tally:
         gone: set[Lead] = set()
         for name, leads in self.named.items():
             (indexed if self.made[name] > self.dropped[name] else gone).update(leads)
-        return MigrationIndexes(frozenset(indexed), frozenset(gone - indexed), files)
+        return MigrationIndexes(
+            frozenset(indexed), frozenset(gone - indexed), files, frozenset(self.views)
+        )
 
 
 def read_migrations(sources: Iterable[tuple[str, str]]) -> MigrationIndexes:
@@ -248,11 +253,22 @@ _TABLE_KEY = re.compile(
     rf"(?:(?!\()(?P<key>{_NAME})\s*)?\(\s*(?P<column>{_NAME})",
     re.IGNORECASE,
 )
+_CREATE_VIEW = re.compile(
+    rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"(?P<name>{_NAME})",
+    re.IGNORECASE,
+)
 _OTHER_ITEM = re.compile(r"^(?:CONSTRAINT|FOREIGN|CHECK|EXCLUDE|LIKE)\b", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"\b(?:PRIMARY\s+KEY|UNIQUE)\b", re.IGNORECASE)
 
 
+def views_in(sql: str) -> set[str]:
+    """The views `CREATE [OR REPLACE] [MATERIALIZED] VIEW name` statements in `sql` make."""
+    return {_bare(match["name"]) for match in _CREATE_VIEW.finditer(sql)}
+
+
 def _read_sql(sql: str, tally: _Tally) -> None:
+    tally.views |= views_in(sql)
     for match in _CREATE_INDEX.finditer(sql):
         tally.create(match["name"], match["table"], match["column"])
     for match in _DROP_INDEX.finditer(sql):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ._databases import databases_in
-from ._migrations import MigrationIndexes
+from ._migrations import MigrationIndexes, views_in
 from ._relationships import (
     EAGER_LOADING,
     RelationshipInfo,
@@ -237,6 +237,9 @@ class ProjectIndex:
     """Every function and method of the checked files, by name."""
     migrations: MigrationIndexes = field(default_factory=MigrationIndexes)
     """The indexes the project's migrations make (or dropped on purpose)."""
+    views: set[str] = field(default_factory=set)
+    """Views the project creates (`CREATE VIEW` in its code or migrations): a class mapped
+    to one is read, never written."""
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
@@ -262,6 +265,7 @@ class ProjectIndex:
         """Index the classes of all files; models may derive from models in other files.
         `migrations`: the indexes the project's migrations make (read by the caller)."""
         index = cls(migrations=migrations or MigrationIndexes())
+        index.views |= index.migrations.views
         candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
         found: list[ModelClass] = []
         files = list(files)
@@ -289,6 +293,10 @@ class ProjectIndex:
             for function in file.functions:
                 index.functions.setdefault(function.name, []).append((file, function))
             index.databases.update(databases_in(file))
+            for constant_node in file.nodes(ast.Constant):
+                text = constant_node.value
+                if isinstance(text, str) and "view" in text.lower():
+                    index.views |= views_in(text)
             index.dialects.update(
                 target.split(".")[2]
                 for target in file.imports.values()
@@ -442,14 +450,25 @@ class ProjectIndex:
         """A table model or a base class whose fields end up in a table."""
         return self.is_table(name) or name in self.table_bases
 
-    def inherited_by_a_table(self, model: ModelClass, field_name: str) -> bool:
-        """Whether some table takes `field_name` from this base class (a table that
-        declares the field anew takes its own)."""
-        return any(
-            model.name in self._ancestors(table)
-            and self.fields(table).get(field_name, (None,))[0] is model
-            for table in self.tables
+    def written_tables(self, model: ModelClass, field_name: str) -> list[ModelClass]:
+        """The tables a field of this class ends up in (the class itself, or the tables
+        inheriting it from this base), views left out: only these are ever written."""
+        tables = (
+            [model]
+            if model.table or model.declarative
+            else self.tables_inheriting(model, field_name)
         )
+        return [table for table in tables if table.table_name not in self.views]
+
+    def tables_inheriting(self, model: ModelClass, field_name: str) -> list[ModelClass]:
+        """The tables that take `field_name` from this base class (a table that declares
+        the field anew takes its own)."""
+        return [
+            self.models[table]
+            for table in sorted(self.tables)
+            if model.name in self._ancestors(table)
+            and self.fields(table).get(field_name, (None,))[0] is model
+        ]
 
     def fields(
         self, name: str

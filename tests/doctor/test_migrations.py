@@ -205,3 +205,31 @@ def test_the_metadata_check_counts_them_too(tmp_path: Path) -> None:
         "    op.create_index('ix_hero_team_id', 'hero', ['team_id'])\n"
     )
     assert check([tmp_path], config, runtime=runtime).findings == []
+
+
+def test_a_base_class_s_key_is_indexed_by_its_tables_migrations(tmp_path: Path) -> None:
+    # gpustack's pattern: the key is declared on a base class, the table inherits it and
+    # a migration indexes it there.
+    models = """\
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+
+class MembershipBase(SQLModel):
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("hero.id")))
+    parent_id: int = Field(sa_column=Column(Integer, ForeignKey("hero.id")))
+
+
+class Membership(MembershipBase, table=True):
+    __tablename__ = "memberships"
+    id: int | None = Field(default=None, primary_key=True)
+"""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(models)
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001.py").write_text(
+        "from alembic import op\n\n\ndef upgrade():\n"
+        "    op.create_index('ix_m', 'memberships', ['member_id', 'parent_id'])\n"
+    )
+    assert smp005([tmp_path / "app"], tmp_path) == [("models.py", 7)]

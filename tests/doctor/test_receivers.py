@@ -622,3 +622,39 @@ def test_sqlalchemy_s_metadata_on_a_base_is_no_field_to_copy(tmp_path: Path) -> 
     assert [f.code for f in run(tmp_path, {"app/api.py": leaky}, "SMP008")] == [
         "SMP008"
     ]
+
+
+def test_a_class_mapped_to_a_view_is_never_written(tmp_path: Path) -> None:
+    # gpustack's devices: a view over the workers table, mapped read-only; its base's
+    # fields end up in no table that is written.
+    models = """\
+    from pydantic import BaseModel
+    from sqlmodel import Field, SQLModel
+
+
+    class DeviceInfo(BaseModel):
+        vendor: str = ""
+
+
+    class Device(DeviceInfo, SQLModel, table=True):
+        __tablename__ = "devices_view"
+        id: str = Field(primary_key=True)
+        worker_name: str
+        worker_id: int = Field(foreign_key="worker.id")
+
+
+    class Worker(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str
+    """
+    statements = '''\
+    DEVICES_VIEW = """
+    CREATE VIEW IF NOT EXISTS devices_view AS
+    SELECT worker.id AS worker_id, worker.name AS worker_name FROM worker
+    """
+    '''
+    database = "import pymysql\nimport psycopg\n"
+    files = {"app/models.py": models, "app/stmt.py": statements, "app/db.py": database}
+    assert where(run(tmp_path, files, "SMP005", "SMP015")) == [
+        ("models.py", 18, "SMP015")
+    ]

@@ -55,7 +55,6 @@ class Hero(SQLModel, table=True):
             if not (model.declarative or project.is_mapped(model.name)):
                 continue
             covered = _table_args_leading_columns(file, model)
-            table = model.table_name
             for name, statement in model.own_fields():
                 value = statement.value
                 if not isinstance(value, ast.Call) or name in covered:
@@ -63,16 +62,17 @@ class Hero(SQLModel, table=True):
                 column = _foreign_key_column(file, value)
                 if column is None or _indexed(column):
                     continue
-                if table is not None and project.migrations.decides(
-                    table, _column_name(column) or name
+                # The tables the column ends up in: this one, or those inheriting it.
+                tables = project.written_tables(model, name)
+                if not tables:
+                    continue  # every table declares it anew (checked there), or is a view
+                names = [table.table_name for table in tables]
+                if all(
+                    table is not None
+                    and project.migrations.decides(table, _column_name(column) or name)
+                    for table in names
                 ):
                     continue
-                if not (
-                    model.table
-                    or model.declarative
-                    or project.inherited_by_a_table(model, name)
-                ):
-                    continue  # every table declares the column anew (checked there)
                 yield self.finding(
                     file,
                     statement,
