@@ -7,7 +7,16 @@ import re
 
 from ._source import SourceFile
 
-__all__ = ["databases_in"]
+__all__ = ["DEPENDENCY_FILES", "databases_in", "databases_required"]
+
+#: Files that list a project's dependencies, where its database drivers are named.
+DEPENDENCY_FILES = (
+    "pyproject.toml",
+    "requirements.txt",
+    "setup.cfg",
+    "setup.py",
+    "Pipfile",
+)
 
 
 def databases_in(file: SourceFile) -> set[str]:
@@ -47,3 +56,26 @@ _DRIVERS = {
 }
 _DIALECTS = {"postgres": "postgresql", "mariadb": "mysql"}
 _URL = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)(\+\w+)?://")
+
+
+# Driver distributions, and SQLAlchemy's extras that pull them in.
+_REQUIRED = re.compile(
+    r"(?<![\w-])(?P<name>asyncpg|psycopg2?(?:-binary)?|psycopg\[|pg8000|postgresql_\w+|"
+    r"pymysql|aiomysql|asyncmy|mysqlclient|mysql-connector-python|mariadb|mysql_\w+)"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def databases_required(text: str) -> set[str]:
+    """The server databases a dependency file's drivers are for (`psycopg[binary]` ->
+    `postgresql`, `asyncmy` -> `mysql`); SQLite needs no driver of its own."""
+    found: set[str] = set()
+    for match in _REQUIRED.finditer(text):
+        name = match["name"].lower()
+        found.add(
+            "postgresql"
+            if name.startswith(("asyncpg", "psycopg", "pg8000", "postgresql"))
+            else "mysql"
+        )
+    return found

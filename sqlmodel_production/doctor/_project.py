@@ -240,6 +240,9 @@ class ProjectIndex:
     views: set[str] = field(default_factory=set)
     """Views the project creates (`CREATE VIEW` in its code or migrations): a class mapped
     to one is read, never written."""
+    required_databases: set[str] = field(default_factory=set)
+    """The server databases (`postgresql`, `mysql`) whose drivers the project's dependency
+    files list; they may serve a connector rather than the project's own tables."""
     databases: set[str] = field(default_factory=set)
     """The backends the project names (`postgresql`, `mysql`, `sqlite`): driver and
     dialect imports, URL schemes in string literals."""
@@ -261,10 +264,15 @@ class ProjectIndex:
         files: Iterable[SourceFile],
         *,
         migrations: MigrationIndexes | None = None,
+        required_databases: set[str] | None = None,
     ) -> ProjectIndex:
         """Index the classes of all files; models may derive from models in other files.
-        `migrations`: the indexes the project's migrations make (read by the caller)."""
-        index = cls(migrations=migrations or MigrationIndexes())
+        `migrations`: the indexes the project's migrations make; `required_databases`: the
+        databases of the drivers its dependency files list (both read by the caller)."""
+        index = cls(
+            migrations=migrations or MigrationIndexes(),
+            required_databases=set(required_databases or ()),
+        )
         index.views |= index.migrations.views
         candidates: list[tuple[SourceFile, ast.ClassDef, tuple[str, ...]]] = []
         found: list[ModelClass] = []
@@ -425,6 +433,11 @@ class ProjectIndex:
     def models_in(self, file: SourceFile) -> list[ModelClass]:
         """The models declared in one file."""
         return self._by_path.get(file.path, [])
+
+    @property
+    def sqlite_only(self) -> bool:
+        """The code names SQLite alone and the dependency files list no server driver."""
+        return self.databases == {"sqlite"} and not self.required_databases
 
     def is_own_import(self, target: str) -> bool:
         """Whether an import target (`app.db.Session`, `.db.Session`) is of the project."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlmodel_production._exceptions import DoctorUsageError
 
 from ._config import Config
+from ._databases import DEPENDENCY_FILES, databases_required
 from ._findings import Finding, Severity
 from ._migrations import MIGRATION_FOLDERS, MigrationIndexes, read_migrations
 from ._notices import missing_models
@@ -116,7 +117,9 @@ def check(
         if progress is not None:
             progress(done, len(files))
     project = ProjectIndex.build(
-        sources, migrations=_migrations(paths, config, sources)
+        sources,
+        migrations=_migrations(paths, config, sources),
+        required_databases=_required_databases(paths, config),
     )
     for source in sources:
         for rule in config.rules:
@@ -179,6 +182,33 @@ def _migrations(
                     except (OSError, UnicodeDecodeError):
                         continue
     return read_migrations(found.items())
+
+
+def _required_databases(paths: Sequence[Path], config: Config) -> set[str]:
+    """The server databases the drivers in the project's dependency files are for: those
+    in the checked folders and in each folder above them, up to the project's root."""
+    top = (config.root or Path.cwd()).resolve()
+    found: set[str] = set()
+    seen: set[Path] = set()
+    for path in paths:
+        folder = _folder(path.resolve())
+        while folder not in seen:
+            seen.add(folder)
+            candidates = [folder / name for name in DEPENDENCY_FILES]
+            candidates.extend(folder.glob("requirements*.txt"))
+            for candidate in candidates:
+                try:
+                    found |= databases_required(candidate.read_text("utf-8"))
+                except (OSError, UnicodeDecodeError):
+                    continue
+            if (
+                folder == top
+                or folder.parent == folder
+                or not folder.is_relative_to(top)
+            ):
+                break
+            folder = folder.parent
+    return found
 
 
 def _folder(path: Path) -> Path:

@@ -658,3 +658,29 @@ def test_a_class_mapped_to_a_view_is_never_written(tmp_path: Path) -> None:
     assert where(run(tmp_path, files, "SMP005", "SMP015")) == [
         ("models.py", 18, "SMP015")
     ]
+
+
+def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(tmp_path: Path) -> None:
+    # nandyalu/trailarr: SQLite is all it runs on, where a negative OFFSET reads as 0.
+    code = """\
+    from fastapi import FastAPI
+    from sqlmodel import Session, create_engine, select
+
+    from app.models import Hero
+
+    app = FastAPI()
+    engine = create_engine("sqlite:///trailarr.db", pool_pre_ping=True)
+
+
+    @app.get("/heroes/")
+    def read_heroes(offset: int = 0, limit: int = 100):
+        with Session(engine) as session:
+            return session.exec(select(Hero).offset(offset).limit(limit)).all()
+    """
+    files = {"app/models.py": MODELS, "app/api.py": code, "app/__init__.py": ""}
+    messages = [f.message.split("`")[1] for f in run(tmp_path, files, "SMP012")]
+    assert messages == ["limit"]
+    # The same code, in a project whose dependencies name a PostgreSQL driver.
+    (tmp_path / "pyproject.toml").write_text('dependencies = ["psycopg[binary]>=3.1"]\n')
+    messages = [f.message.split("`")[1] for f in run(tmp_path, {}, "SMP012")]
+    assert messages == ["offset", "limit"]

@@ -32,7 +32,11 @@ class UnboundedLimitRule(Rule):
         "serialize it. A `limit` or `offset` without a lower bound lets negatives through to the "
         "database: on SQLite `LIMIT -1` means no limit at all (the cap is bypassed), PostgreSQL "
         "rejects a negative LIMIT or OFFSET and MariaDB cannot parse it, a 500 either way. "
-        "Declare both bounds so FastAPI answers 422 before any query runs."
+        "Declare both bounds so FastAPI answers 422 before any query runs. A bound the "
+        "endpoint checks or clamps itself, or the function it hands the value to, counts. On a "
+        "project that runs on SQLite alone (its code names no other database and its "
+        "dependency files list no server driver) a negative offset is not reported: SQLite "
+        "reads it as 0."
     )
     bad = """\
 @app.get("/heroes/", response_model=list[HeroPublic])
@@ -72,7 +76,7 @@ def read_heroes(
                         "has no upper bound (one request can load the whole table)"
                     )
                 if not bounds & {"ge", "gt"} and (
-                    name in _LIMITS or project.databases != {"sqlite"}
+                    name in _LIMITS or not project.sqlite_only
                 ):
                     # (SQLite reads a negative OFFSET as 0: no error, no bypassed cap.)
                     problems.append(
