@@ -40,6 +40,13 @@ class MigrationIndexes:
     """How many migration files were read."""
     views: frozenset[str] = frozenset()
     """The views the migrations create (lower case, without a schema)."""
+    sized: frozenset[Lead] = frozenset()
+    """String columns the migrations give a length or a `Text` type (`sa.String(12)`,
+    `sa.Text()`): their size is the migration's decision, the same on every database."""
+
+    def sizes(self, table: str, column: str) -> bool:
+        """Whether the migrations give `table.column` its string type's size."""
+        return (_bare(table), _bare(column)) in self.sized
 
     def decides(self, table: str, column: str) -> bool:
         """Whether the migrations index `table.column`, or dropped its index on purpose."""
@@ -54,6 +61,7 @@ class _Tally:
     made: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
     views: set[str] = field(default_factory=set)
+    sized: set[Lead] = field(default_factory=set)
 
     def create(self, name: str | None, table: str | None, column: str | None) -> None:
         if not table or not column:
@@ -76,7 +84,11 @@ class _Tally:
         for name, leads in self.named.items():
             (indexed if self.made[name] > self.dropped[name] else gone).update(leads)
         return MigrationIndexes(
-            frozenset(indexed), frozenset(gone - indexed), files, frozenset(self.views)
+            frozenset(indexed),
+            frozenset(gone - indexed),
+            files,
+            frozenset(self.views),
+            frozenset(self.sized),
         )
 
 
@@ -132,6 +144,15 @@ def _read_upgrade(function: ast.AST, tally: _Tally) -> None:
                 columns = _argument(node, 2, "columns")
             name = _argument(node, 0, "index_name", "constraint_name")
             tally.create(_index_name(name), table, _first_column(columns))
+        elif operation == "add_column" and args:
+            table = batch or _string(args[0])
+            column = args[-1]
+            if isinstance(column, ast.Call):
+                _read_column_type(table, column, tally)
+        elif operation == "alter_column" and args:
+            table = batch or _string(args[0])
+            name = _string(args[0] if batch else args[1] if len(args) > 1 else None)
+            _read_type(table, name, keyword(node, "type_"), tally)
         elif operation == "drop_index":
             tally.drop(_index_name(_argument(node, 0, "index_name")))
         elif operation == "create_table" and args:
@@ -170,6 +191,7 @@ def _read_table(table: str | None, items: list[ast.expr], tally: _Tally) -> None
             continue
         kind = terminal(_dotted(item.func))
         if kind == "Column" and item.args:
+            _read_column_type(table, item, tally)
             column = _string(item.args[0])
             if any(
                 constant(keyword(item, flag)) not in (..., None, False)
@@ -180,6 +202,34 @@ def _read_table(table: str | None, items: list[ast.expr], tally: _Tally) -> None
             tally.create(None, table, _string(item.args[0]))
         elif kind == "Index" and len(item.args) > 1:
             tally.create(_string(item.args[0]), table, _string(item.args[1]))
+
+
+# String types whose size a migration decides: with a length, or unbounded by design.
+_STRINGS = frozenset({"String", "VARCHAR", "Unicode", "AutoString", "CHAR", "NVARCHAR"})
+_TEXTS = frozenset({"Text", "UnicodeText", "TEXT", "LONGTEXT", "MEDIUMTEXT"})
+
+
+def _read_column_type(table: str | None, column: ast.Call, tally: _Tally) -> None:
+    """`sa.Column("name", sa.String(length=12))`: the column's type, if it decides a size."""
+    if column.args and terminal(_dotted(column.func)) == "Column":
+        kinds = column.args[1:2] or [keyword(column, "type_")]
+        _read_type(table, _string(column.args[0]), kinds[0], tally)
+
+
+def _read_type(
+    table: str | None, column: str | None, kind: ast.expr | None, tally: _Tally
+) -> None:
+    if not table or not column or kind is None:
+        return
+    call = kind if isinstance(kind, ast.Call) else None
+    name = terminal(_dotted(call.func if call is not None else kind))
+    sized = name in _TEXTS or (
+        name in _STRINGS
+        and call is not None
+        and (bool(call.args) or keyword(call, "length") is not None)
+    )
+    if sized:
+        tally.sized.add((_bare(table), _bare(column)))
 
 
 def _argument(call: ast.Call, position: int, *names: str) -> ast.expr | None:

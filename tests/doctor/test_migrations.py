@@ -233,3 +233,67 @@ class Membership(MembershipBase, table=True):
         "    op.create_index('ix_m', 'memberships', ['member_id', 'parent_id'])\n"
     )
     assert smp005([tmp_path / "app"], tmp_path) == [("models.py", 7)]
+
+
+def test_the_migrations_size_string_columns() -> None:
+    revision = """\
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+def upgrade():
+    op.create_table(
+        "clusters",
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("suffix", sa.String(length=12)),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=255)),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString()),
+    )
+    op.add_column("clusters", sa.Column("region", sa.String(64)))
+    with op.batch_alter_table("clusters") as batch_op:
+        batch_op.add_column(sa.Column("notes", sa.UnicodeText()))
+        batch_op.alter_column("name", type_=sa.String(100))
+    op.alter_column("workers", "label", type_=sa.VARCHAR(50))
+    op.alter_column("workers", "state", nullable=False)
+"""
+    found = read_migrations([("alembic/versions/0001.py", revision)])
+    assert found.sized == leads(
+        "clusters.description",
+        "clusters.suffix",
+        "clusters.owner",
+        "clusters.region",
+        "clusters.notes",
+        "clusters.name",
+        "workers.label",
+    )
+    assert found.sizes("Clusters", "suffix")
+    assert not found.sizes("workers", "state")
+
+
+def test_smp015_leaves_the_columns_the_migrations_size(tmp_path: Path) -> None:
+    models = """\
+import pymysql
+from sqlmodel import Field, SQLModel
+
+
+class Cluster(SQLModel, table=True):
+    __tablename__ = "clusters"
+    id: int | None = Field(default=None, primary_key=True)
+    description: str | None = None
+    suffix: str
+    name: str
+"""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(models)
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade():\n"
+        "    op.create_table('clusters', sa.Column('description', sa.Text()),"
+        " sa.Column('suffix', sa.String(12)), sa.Column('name', sa.String()))\n"
+    )
+    report = check(
+        [tmp_path / "app"], Config(select=frozenset({"SMP015"}), root=tmp_path)
+    )
+    assert [(Path(f.path).name, f.line) for f in report.findings] == [("models.py", 10)]

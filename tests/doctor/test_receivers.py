@@ -660,7 +660,9 @@ def test_a_class_mapped_to_a_view_is_never_written(tmp_path: Path) -> None:
     ]
 
 
-def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(tmp_path: Path) -> None:
+def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(
+    tmp_path: Path,
+) -> None:
     # nandyalu/trailarr: SQLite is all it runs on, where a negative OFFSET reads as 0.
     code = """\
     from fastapi import FastAPI
@@ -681,6 +683,8 @@ def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(tmp_path: Path
     messages = [f.message.split("`")[1] for f in run(tmp_path, files, "SMP012")]
     assert messages == ["limit"]
     # The same code, in a project whose dependencies name a PostgreSQL driver.
-    (tmp_path / "pyproject.toml").write_text('dependencies = ["psycopg[binary]>=3.1"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        'dependencies = ["psycopg[binary]>=3.1"]\n'
+    )
     messages = [f.message.split("`")[1] for f in run(tmp_path, {}, "SMP012")]
     assert messages == ["offset", "limit"]

@@ -97,7 +97,7 @@ _EXITS = (ast.Return, ast.Break, ast.Raise)
 class CommitInLoopRule(Rule):
     code = "SMP010"
     title = "Commit inside a loop"
-    severity = Severity.WARNING
+    severity = Severity.INFO  # under 90 % precision on unseen projects (docs/doctor.md)
     rationale = (
         "Each commit is a round trip and a durable write (an fsync on the server): committing per "
         "item turns a batch of a thousand rows into a thousand transactions, and a failure halfway "
@@ -110,7 +110,8 @@ class CommitInLoopRule(Rule):
         "`.in_(ids[i : i + size])`) and "
         "commits per batch, is not flagged either, nor a commit on every n-th item only "
         "(`if i % 100 == 0:`), nor a migration (it runs once, and a session bound to "
-        "Alembic's connection commits nothing of its own)."
+        "Alembic's connection commits nothing of its own). An info: on real projects most "
+        "commits per item were checkpoints or small clean-ups, on purpose."
     )
     bad = """\
 def import_heroes(session: Session, heroes: list[HeroCreate]) -> None:

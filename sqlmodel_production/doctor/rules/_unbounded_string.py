@@ -38,7 +38,9 @@ class UnboundedStringRule(Rule):
         "column types while no code imports a MySQL dialect (its MySQL URLs are connectors to "
         "other databases). SQLAlchemy declarative columns (`mapped_column(String)`, a "
         "`Mapped[str]` without a type, `Column(String)`) are checked too: MariaDB and MySQL "
-        "refuse to create such a table."
+        "refuse to create such a table. A column the project's migrations give a length or a "
+        "`Text` type, and a class mapped to a view (`CREATE VIEW` in its code or migrations), "
+        "are not reported."
     )
     bad = """\
 DATABASE_URL = "mariadb+pymysql://app@db/app"
@@ -94,8 +96,15 @@ class Team(SQLModel, table=True):
                 value = statement.value
                 if relationship_call(file, value) is not None:
                     continue
-                if not project.written_tables(model, name):
+                tables = project.written_tables(model, name)
+                if not tables:
                     continue  # only views (`CREATE VIEW`) or tables that declare it anew
+                if all(
+                    table.table_name is not None
+                    and project.migrations.sizes(table.table_name, name)
+                    for table in tables
+                ):
+                    continue  # the migrations give it a length (or `Text`) everywhere
                 why = (
                     "VARCHAR(255) on MariaDB but unbounded on PostgreSQL and SQLite, so longer "
                     "values fail only in some environments and the API never answers 422 for them."
