@@ -151,8 +151,10 @@ def _read_upgrade(function: ast.AST, tally: _Tally) -> None:
                 _read_column_type(table, column, tally)
         elif operation == "alter_column" and args:
             table = batch or _string(args[0])
-            name = _string(args[0] if batch else args[1] if len(args) > 1 else None)
-            _read_type(table, name, keyword(node, "type_"), tally)
+            column_name = _string(
+                args[0] if batch else args[1] if len(args) > 1 else None
+            )
+            _read_type(table, column_name, keyword(node, "type_"), tally)
         elif operation == "drop_index":
             tally.drop(_index_name(_argument(node, 0, "index_name")))
         elif operation == "create_table" and args:
@@ -212,8 +214,8 @@ _TEXTS = frozenset({"Text", "UnicodeText", "TEXT", "LONGTEXT", "MEDIUMTEXT"})
 def _read_column_type(table: str | None, column: ast.Call, tally: _Tally) -> None:
     """`sa.Column("name", sa.String(length=12))`: the column's type, if it decides a size."""
     if column.args and terminal(_dotted(column.func)) == "Column":
-        kinds = column.args[1:2] or [keyword(column, "type_")]
-        _read_type(table, _string(column.args[0]), kinds[0], tally)
+        kind = column.args[1] if len(column.args) > 1 else keyword(column, "type_")
+        _read_type(table, _string(column.args[0]), kind, tally)
 
 
 def _read_type(
