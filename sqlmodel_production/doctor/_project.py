@@ -380,8 +380,9 @@ class ProjectIndex:
 
         A class of that name in the file itself wins; else the one in the module the
         name is imported from (or a module of that package); else the only class of
-        that name. None when the name is not a model, or stays ambiguous (a pydantic
-        `User` beside a table `User`, imported from outside the checked files).
+        that name. None when the name is not a model, is imported from a library (`Session`
+        from `sqlmodel`), or stays ambiguous (a pydantic `User` beside a table `User`,
+        imported from outside the checked files).
         """
         candidates = self._by_name.get(name)
         if not candidates:
@@ -394,6 +395,8 @@ class ProjectIndex:
                 None  # a class of this file that is not a model (or a migration's copy)
             )
         target = file.imports.get(name)
+        if target is not None and not self.is_own_import(target):
+            return None  # a library's class (`from sqlmodel import Session`)
         if target is not None:
             module = target.rpartition(".")[0].lstrip(".")
             matches = [m for m in candidates if _module_matches(m.module, module)]

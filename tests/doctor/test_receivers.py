@@ -688,3 +688,25 @@ def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(
     )
     messages = [f.message.split("`")[1] for f in run(tmp_path, {}, "SMP012")]
     assert messages == ["offset", "limit"]
+
+
+def test_sqlmodel_s_session_is_not_the_project_s_table_of_that_name(
+    tmp_path: Path,
+) -> None:
+    models = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class Session(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+    """
+    code = """\
+    from sqlmodel import Session
+
+
+    def count(engine) -> int:
+        session = Session(engine)
+        return session.exec("SELECT 1").one()
+    """
+    files = {"app/chat.py": models, "app/jobs.py": code, "app/__init__.py": ""}
+    assert where(run(tmp_path, files, "SMP016")) == [("jobs.py", 5, "SMP016")]
