@@ -297,3 +297,33 @@ class Cluster(SQLModel, table=True):
         [tmp_path / "app"], Config(select=frozenset({"SMP015"}), root=tmp_path)
     )
     assert [(Path(f.path).name, f.line) for f in report.findings] == [("models.py", 10)]
+
+
+def test_smp015_leaves_declarative_columns_the_migrations_size(tmp_path: Path) -> None:
+    # rag-web-ui on MySQL: `Column(String)` in the model, `sa.String(255)` in the migration.
+    models = """\
+import pymysql
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class DocumentUpload(Base):
+    __tablename__ = "document_uploads"
+    id = Column(Integer, primary_key=True)
+    file_name = Column(String, nullable=False)
+    status = Column(String)
+"""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(models)
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n\ndef upgrade():\n"
+        "    op.create_table('document_uploads', sa.Column('file_name', sa.String(255)))\n"
+    )
+    report = check(
+        [tmp_path / "app"], Config(select=frozenset({"SMP015"}), root=tmp_path)
+    )
+    assert [(Path(f.path).name, f.line) for f in report.findings] == [("models.py", 12)]

@@ -184,6 +184,8 @@ def _starts_with_sqlite(file: SourceFile, node: ast.expr, depth: int) -> bool:
         return bool(node.values) and _starts_with_sqlite(file, node.values[0], depth)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _starts_with_sqlite(file, node.left, depth + 1)
+    if isinstance(node, ast.Call):  # `get_sqlite_dsn(path)`: a helper that says so
+        return "sqlite" in terminal(file.resolve(node.func)).lower()
     if isinstance(node, ast.Name):
         values = [
             assign.value

@@ -324,10 +324,13 @@ def _receivers(
         target, args = args[0], args[1:]
     # A protocol's or an abstract class's declaration does nothing with the value: the
     # implementations decide.
+    # The calling function itself is no candidate: an endpoint `list_steps` that calls
+    # `Service.list_steps(...)` hands the value on, it does not recurse.
+    caller = file.enclosing_function(call)
     candidates = [
         (other, callee)
         for other, callee in project.functions.get(_name_of(target), [])
-        if not _declaration_only(callee)
+        if not _declaration_only(callee) and callee is not caller
     ]
     found: list[tuple[SourceFile, FunctionNode, str]] = []
     for other, callee in candidates:

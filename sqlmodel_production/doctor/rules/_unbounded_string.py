@@ -74,7 +74,7 @@ class Team(SQLModel, table=True):
         for model in project.models_in(file):
             if model.declarative:
                 if model.table_name not in project.views:
-                    yield from self._declarative(file, model)
+                    yield from self._declarative(file, model, project)
                 continue
             # A schema sharing a table's name (`Task` in schemas.py) is not that table.
             if not (
@@ -131,12 +131,18 @@ class Team(SQLModel, table=True):
                     fix,
                 )
 
-    def _declarative(self, file: SourceFile, model: ModelClass) -> Iterator[Finding]:
+    def _declarative(
+        self, file: SourceFile, model: ModelClass, project: ProjectIndex
+    ) -> Iterator[Finding]:
         """SQLAlchemy declarative columns: `mapped_column(String)` or a `Mapped[str]` with no
-        type, `Column(String)`: a VARCHAR without a length, which MariaDB refuses to create."""
+        type, `Column(String)`: a VARCHAR without a length, which MariaDB refuses to create
+        (unless the migrations that create the table give it one)."""
+        table = model.table_name
         for name, statement in model.own_fields():
             value = statement.value
             if name.startswith("__") or not isinstance(value, ast.Call):
+                continue
+            if table is not None and project.migrations.sizes(table, name):
                 continue
             kind = terminal(file.resolve(value.func))
             if kind not in {"mapped_column", "Column"}:

@@ -51,3 +51,7 @@ def open_pool_for_tests(uri: str):
     if uri.startswith("sqlite"):
         return create_async_engine(uri)
     return create_async_engine(uri, pool_pre_ping=True)
+
+
+# RamiAwar/dataline's pattern: the URL comes from a helper that says it is SQLite's.
+app_engine = create_async_engine(get_sqlite_dsn_async("dataline.db"))

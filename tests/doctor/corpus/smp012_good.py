@@ -170,3 +170,17 @@ async def tail_logs(limit: int = 1000):
     lines: collections.deque[str] = collections.deque(maxlen=limit)
     lines.extend(read_log_lines())
     return list(lines)
+
+
+# Adapted from eigent-ai/eigent `88d837f` (Apache-2.0): the endpoint and the service
+# method it hands the limit to share a name; the method clamps it.
+class StepService:
+    @staticmethod
+    def list_steps(session, limit: int) -> list[Hero]:
+        limit = min(max(limit, 1), 1000)
+        return session.exec(select(Hero).limit(limit)).all()
+
+
+@router.get("/steps")
+def list_steps(session: SessionDep, limit: int = 200):
+    return StepService.list_steps(session, limit)
