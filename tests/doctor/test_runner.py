@@ -179,7 +179,7 @@ def test_two_findings_of_one_rule_on_one_line_are_both_reported(tmp_path: Path) 
         "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
         '@app.get("/heroes/")\n'
         "def read_heroes(offset: int = 0, limit: int = 100):\n"
-        "    return []\n"
+        "    return session.exec(select(Hero).offset(offset).limit(limit)).all()\n"
     )
     report = check([tmp_path], Config(select=frozenset({"SMP012"})))
     assert [(f.line, f.column, f.message.split("`")[1]) for f in report.findings] == [

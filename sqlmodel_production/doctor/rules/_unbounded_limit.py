@@ -33,7 +33,9 @@ class UnboundedLimitRule(Rule):
         "database: on SQLite `LIMIT -1` means no limit at all (the cap is bypassed), PostgreSQL "
         "rejects a negative LIMIT or OFFSET and MariaDB cannot parse it, a 500 either way. "
         "Declare both bounds so FastAPI answers 422 before any query runs. A bound the "
-        "endpoint checks or clamps itself, or the function it hands the value to, counts. On a "
+        "endpoint checks or clamps itself, or the function it hands the value to, counts; a "
+        "value that reaches no query (sliced in Python, a file offset, never used) is not "
+        "reported. On a "
         "project that runs on SQLite alone (its code names no other database and its "
         "dependency files list no server driver) a negative offset is not reported: SQLite "
         "reads it as 0."
@@ -249,10 +251,9 @@ def _never_queried(
         and isinstance(node.ctx, ast.Load)
     ]
     if not uses:
-        # A function the endpoint hands the value to takes it and never uses it (nested
-        # functions and `locals()` included): it reaches nothing. (The endpoint's own
-        # unused parameter is still reported: its API declares paging it does not bound.)
-        return depth > 0 and not any(
+        # Taken and never used, by the endpoint or a function it hands the value to
+        # (nested functions and `locals()` included): it reaches nothing.
+        return not any(
             (isinstance(node, ast.Name) and node.id in {name, "locals", "vars"})
             for node in ast.walk(function)
         )

@@ -184,3 +184,10 @@ class StepService:
 @router.get("/steps")
 def list_steps(session: SessionDep, limit: int = 200):
     return StepService.list_steps(session, limit)
+
+
+# Adapted from RamiAwar/dataline `8039199` (GPL-3.0): a paging parameter the endpoint
+# declares and never uses reaches no query.
+@router.get("/conversations")
+async def list_conversations(session: SessionDep, limit: int = 100):
+    return session.exec(select(Hero)).all()
