@@ -138,12 +138,29 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
     # The checked Python files, and the migrations anywhere in the project, whose indexes
     # the doctor reads: nothing else (large data files may be absent from a mirror).
     listed = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only", project.commit],
+        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", project.commit],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.splitlines()
-    wanted = [name for name in listed if _exported(project, PurePosixPath(name))]
+    chosen = [
+        (meta.split()[2], name)
+        for meta, name in (line.split("\t", 1) for line in listed)
+        if _exported(project, PurePosixPath(name))
+    ]
+    # A mirror may lack its largest files (data dumps): export only the blobs it has.
+    checked = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch-check"],
+        input="".join(f"{blob}\n" for blob, _ in chosen),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    wanted = [
+        name
+        for (_, name), answer in zip(chosen, checked, strict=True)
+        if not answer.endswith(" missing")
+    ]
     archive = subprocess.run(
         ["git", f"--git-dir={git_dir}", "archive", project.commit, "--", *wanted],
         check=True,
