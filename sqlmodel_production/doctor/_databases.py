@@ -32,10 +32,13 @@ def databases_in(file: SourceFile) -> set[str]:
         elif target.startswith("langgraph.checkpoint.postgres"):
             found.add("postgresql")
     for node in file.nodes(ast.Constant):
-        if isinstance(node.value, str) and "://" in node.value[:40]:
-            match = _URL.match(node.value)
-            if match:
-                found.add(_DIALECTS.get(match["dialect"], match["dialect"]))
+        if not isinstance(node.value, str):
+            continue
+        # A URL, or a URL's scheme on its own (`scheme="mysql+aiomysql"`).
+        match = _URL.match(node.value) if "://" in node.value[:40] else None
+        match = match or _SCHEME.match(node.value)
+        if match:
+            found.add(_DIALECTS.get(match["dialect"], match["dialect"]))
     return found
 
 
@@ -55,6 +58,7 @@ _DRIVERS = {
     "sqlite3": "sqlite",
 }
 _DIALECTS = {"postgres": "postgresql", "mariadb": "mysql"}
+_SCHEME = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)\+\w+$")
 _URL = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)(\+\w+)?://")
 
 

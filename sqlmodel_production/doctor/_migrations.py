@@ -9,6 +9,7 @@ what the migrations *upgrade* to counts: a revision's `downgrade()` is never rea
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -106,17 +107,63 @@ def read_migrations(sources: Iterable[tuple[str, str]]) -> MigrationIndexes:
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
-        upgrades = [
-            node
+        functions = {
+            node.name: node
             for node in tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and node.name.startswith("upgrade")
+        }
+        upgrades = [
+            node for name, node in functions.items() if name.startswith("upgrade")
         ]
         if upgrades:
             files += 1
+        helpers = {
+            name: node
+            for name, node in functions.items()
+            if not name.startswith(("upgrade", "downgrade"))
+        }
         for function in upgrades:
-            _read_upgrade(function, tally)
+            _read_upgrade(_inlined(function, helpers), tally)
     return tally.result(files)
+
+
+class _Bind(ast.NodeTransformer):
+    """Replace a helper's parameters by the arguments of one call to it."""
+
+    def __init__(self, values: dict[str, ast.expr]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.values.get(node.id, node)
+
+
+def _inlined(
+    function: ast.AST,
+    helpers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
+    depth: int = 0,
+) -> ast.AST:
+    """The function with a body of its own calls to the revision's helpers appended, each
+    bound to its arguments: `_create_index_safe("ix_a", "a", ["b"])` reads as the helper's
+    `op.create_index(index_name, table_name, columns)` with those values."""
+    if depth > 2:
+        return function
+    bodies: list[ast.stmt] = []
+    for node in ast.walk(function):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in helpers
+        ):
+            continue
+        helper = helpers[node.func.id]
+        names = [arg.arg for arg in [*helper.args.posonlyargs, *helper.args.args]]
+        values = dict(zip(names, node.args, strict=False))
+        values.update({item.arg: item.value for item in node.keywords if item.arg})
+        bound = _Bind(values).visit(copy.deepcopy(helper))
+        bodies.extend(_inlined(bound, helpers, depth + 1).body)  # type: ignore[attr-defined]
+    if not bodies:
+        return function
+    return ast.Module(body=[function, *bodies], type_ignores=[])  # type: ignore[list-item]
 
 
 # --- Alembic -------------------------------------------------------------------------------

@@ -438,6 +438,12 @@ class ProjectIndex:
         return self._by_path.get(file.path, [])
 
     @property
+    def runs_on(self) -> set[str]:
+        """The databases the code names, or where it names none, those its dependency
+        files' drivers are for."""
+        return self.databases or self.required_databases
+
+    @property
     def sqlite_only(self) -> bool:
         """The code names SQLite alone and the dependency files list no server driver."""
         return self.databases == {"sqlite"} and not self.required_databases

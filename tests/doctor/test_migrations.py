@@ -327,3 +327,32 @@ class DocumentUpload(Base):
         [tmp_path / "app"], Config(select=frozenset({"SMP015"}), root=tmp_path)
     )
     assert [(Path(f.path).name, f.line) for f in report.findings] == [("models.py", 12)]
+
+
+def test_a_revision_s_own_helpers_are_followed() -> None:
+    # IBM/mcp-context-forge's revision creates its indexes through a helper of its own.
+    revision = """\
+from alembic import op
+
+
+def _create_index_safe(index_name, table_name, columns, unique=False):
+    if not _table_exists(table_name):
+        return False
+    op.create_index(index_name, table_name, columns, unique=unique)
+    return True
+
+
+def _indexes():
+    _create_index_safe("ix_tools_gateway", "tools", ["gateway_id"])
+
+
+def upgrade():
+    _create_index_safe("ix_servers_team", table_name="servers", columns=["team_id"])
+    _indexes()
+
+
+def downgrade():
+    _create_index_safe("ix_down", "servers", ["down_id"])
+"""
+    found = read_migrations([("alembic/versions/n8h9.py", revision)])
+    assert found.indexed == leads("servers.team_id", "tools.gateway_id")

@@ -710,3 +710,31 @@ def test_sqlmodel_s_session_is_not_the_project_s_table_of_that_name(
     """
     files = {"app/chat.py": models, "app/jobs.py": code, "app/__init__.py": ""}
     assert where(run(tmp_path, files, "SMP016")) == [("jobs.py", 5, "SMP016")]
+
+
+def test_a_mysql_project_named_by_its_url_scheme_or_its_dependencies(
+    tmp_path: Path,
+) -> None:
+    # reworkd/AgentGPT builds its URL from parts (`scheme="mysql+aiomysql"`); InnoDB indexes
+    # foreign keys itself.
+    models = """\
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Session(Base):
+        __tablename__ = "session"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    """
+    files = {"app/models.py": models}
+    assert [f.code for f in run(tmp_path, files, "SMP005")] == ["SMP005"]
+    settings = 'from yarl import URL\n\nURL.build(scheme="mysql+aiomysql", host="db")\n'
+    assert run(tmp_path, {"app/settings.py": settings}, "SMP005") == []
+    (tmp_path / "app" / "settings.py").unlink()
+    (tmp_path / "pyproject.toml").write_text('dependencies = ["aiomysql>=0.2"]\n')
+    assert run(tmp_path, {}, "SMP005") == []

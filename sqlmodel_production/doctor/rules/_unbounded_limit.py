@@ -134,27 +134,49 @@ def _made_elsewhere(file: SourceFile, default: ast.expr | None) -> bool:
 def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
     """Bounds the endpoint enforces itself: `if offset < 0: raise ...` (a lower bound),
     `if limit > 100: raise ...` or `limit = min(limit, 100)` (an upper bound),
-    `limit = max(1, min(limit, 100))` (both)."""
+    `limit = max(1, min(limit, 100))` or `if limit <= 0 or limit > 1000: limit = 50`
+    (both)."""
     found: set[str] = set()
     for node in file.body_nodes(function):
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
             found |= _clamp(node.value, name) or set()
-        if (
-            isinstance(node, ast.If)
-            and isinstance(node.test, ast.Compare)
-            and len(node.test.ops) == 1
-            and isinstance(node.test.left, ast.Name)
-            and node.test.left.id == name
-            and any(isinstance(statement, ast.Raise) for statement in node.body)
-        ):
-            bound = _number(node.test.comparators[0])
-            if isinstance(node.test.ops[0], ast.Lt | ast.LtE) and bound in {0, 1}:
-                found.add("ge")
-            elif isinstance(node.test.ops[0], ast.Gt | ast.GtE):
-                found.add("le")
+        if isinstance(node, ast.If) and _refuses_or_resets(node, name):
+            # `if offset < 0: raise ...`, `if limit <= 0 or limit > 1000: limit = 50`
+            tests = (
+                node.test.values
+                if isinstance(node.test, ast.BoolOp)
+                and isinstance(node.test.op, ast.Or)
+                else [node.test]
+            )
+            for test in tests:
+                if not (
+                    isinstance(test, ast.Compare)
+                    and len(test.ops) == 1
+                    and isinstance(test.left, ast.Name)
+                    and test.left.id == name
+                ):
+                    continue
+                bound = _number(test.comparators[0])
+                if isinstance(test.ops[0], ast.Lt | ast.LtE) and bound in {0, 1}:
+                    found.add("ge")
+                elif isinstance(test.ops[0], ast.Gt | ast.GtE):
+                    found.add("le")
     return found
+
+
+def _refuses_or_resets(branch: ast.If, name: str) -> bool:
+    """The branch raises, or sets the value anew to a number (`limit = 50`)."""
+    return any(
+        isinstance(statement, ast.Raise)
+        or (
+            isinstance(statement, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+            and isinstance(_number(statement.value), int)
+        )
+        for statement in branch.body
+    )
 
 
 def _enforced(

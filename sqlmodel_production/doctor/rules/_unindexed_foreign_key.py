@@ -49,7 +49,7 @@ class Hero(SQLModel, table=True):
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
-        if "mysql" in project.databases and "postgresql" not in project.databases:
+        if "mysql" in project.runs_on and "postgresql" not in project.runs_on:
             return  # InnoDB indexes every foreign key column itself
         for model in project.models_in(file):
             if not (model.declarative or project.is_mapped(model.name)):

@@ -191,3 +191,17 @@ def list_steps(session: SessionDep, limit: int = 200):
 @router.get("/conversations")
 async def list_conversations(session: SessionDep, limit: int = 100):
     return session.exec(select(Hero)).all()
+
+
+# Adapted from IBM/mcp-context-forge `ecba50e` (Apache-2.0): the service resets a limit out
+# of range to its default and clamps the offset.
+def list_user_tokens(session, user_email: str, limit: int = 50, offset: int = 0):
+    if limit <= 0 or limit > 1000:
+        limit = 50
+    offset = max(offset, 0)
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+@router.get("/tokens")
+async def list_tokens(session: SessionDep, user_email: str, limit: int = 50, offset: int = 0):
+    return list_user_tokens(session, user_email, limit=limit, offset=offset)

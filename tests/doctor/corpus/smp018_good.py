@@ -1,4 +1,4 @@
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .models import Hero, Team
@@ -46,3 +46,15 @@ async def in_chunks(session: AsyncSession, ids: list[int]) -> list[Hero]:
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         heroes.extend(await session.exec(select(Hero).where(Hero.id.in_(chunk))))
     return heroes
+
+
+# IBM/mcp-context-forge and Genshin-bots/gsuid_core: one query per kind of table, a list
+# the code writes out, not one per row.
+METRIC_TABLES = (Hero, Team)
+
+
+def clear_all(session: Session) -> None:
+    for model in (Hero, Team):
+        session.exec(delete(model))
+    for table in METRIC_TABLES:
+        session.exec(select(func.count()).select_from(table)).one()
