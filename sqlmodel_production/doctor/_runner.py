@@ -132,9 +132,8 @@ def check(
     return Report(_suppress(findings, sources), len(files), [notice] if notice else [])
 
 
-_LARGEST_MIGRATION = (
-    2_000_000  # bytes: a bigger `.sql` file is a data dump, not a schema
-)
+# Bytes: a bigger `.sql` file is a data dump, not a schema.
+_LARGEST_MIGRATION = 2_000_000
 
 
 def _migrations(
@@ -169,7 +168,9 @@ def _migrations(
                 for name in dirs
                 if not name.startswith(".") and name not in _SKIPPED_DIRS
             )
-            in_migrations = not MIGRATION_FOLDERS.isdisjoint(current.parts)
+            in_migrations = not MIGRATION_FOLDERS.isdisjoint(
+                current.relative_to(root).parts
+            )
             for name in files:
                 if name.endswith(".sql") or (in_migrations and name.endswith(".py")):
                     candidate = current / name
