@@ -34,8 +34,8 @@ class UnboundedLimitRule(Rule):
         "rejects a negative LIMIT or OFFSET and MariaDB cannot parse it, a 500 either way. "
         "Declare both bounds so FastAPI answers 422 before any query runs. A bound the "
         "endpoint checks or clamps itself, or the function it hands the value to, counts; a "
-        "value that reaches no query (sliced in Python, a file offset, never used) is not "
-        "reported. On a "
+        "value that reaches no query (sliced in Python, a file offset, never used, put into an "
+        "object such as a response schema) is not reported. On a "
         "project that runs on SQLite alone (its code names no other database and its "
         "dependency files list no server driver) a negative offset is not reported: SQLite "
         "reads it as 0."
@@ -299,6 +299,10 @@ def _may_reach_a_query(
         if isinstance(parent, ast.Call) and child is not parent.func:
             if _called(parent) in _NOT_QUERIES:
                 return False
+            if _called(parent)[:1].isupper() and not project.functions.get(
+                _called(parent)
+            ):
+                return False  # echoed in a response (`TokenListResponse(limit=limit)`)
             if _called(parent) in _QUERIES:
                 return True  # (whatever functions of those names the project has)
             receivers = _receivers(file, project, parent, child)
@@ -311,7 +315,19 @@ def _may_reach_a_query(
                 )
             )
         child, parent = parent, file.parents.get(parent)
-    # Stored in a name, returned or yielded: it may reach a query later.
+    # Stored in a name of this function (`end = offset + limit`): where that name goes.
+    if (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+        and parent.targets[0].id != node.id
+        and depth < _DEPTH
+        and (function := file.enclosing_function(parent)) is not None
+    ):
+        return not _never_queried(
+            file, project, function, parent.targets[0].id, depth + 1
+        )
+    # Returned, yielded or stored elsewhere: it may reach a query later.
     return not isinstance(parent, ast.If | ast.While | ast.Assert)
 
 

@@ -205,3 +205,23 @@ def list_user_tokens(session, user_email: str, limit: int = 50, offset: int = 0)
 @router.get("/tokens")
 async def list_tokens(session: SessionDep, user_email: str, limit: int = 50, offset: int = 0):
     return list_user_tokens(session, user_email, limit=limit, offset=offset)
+
+
+@router.get("/teams/{team_id}/tokens")
+async def list_team_tokens(session: SessionDep, team_id: int, limit: int = 50, offset: int = 0):
+    tokens = list_user_tokens(session, str(team_id), limit=limit, offset=offset)
+    return TokenPage(tokens=tokens, limit=limit, offset=offset)
+
+
+# Adapted from IBM/mcp-context-forge `ecba50e` (Apache-2.0): a page of a list loaded from a
+# file, sliced in Python after the bounds are worked out.
+def catalog_page(offset: int, limit: int) -> list[str]:
+    entries = load_catalog()
+    start = offset
+    end = start + limit
+    return entries[start:end]
+
+
+@router.get("/catalog")
+async def list_catalog(limit: int = 100, offset: int = 0):
+    return catalog_page(offset, limit)
