@@ -32,7 +32,7 @@ lint: venv
 	$(BIN)/python scripts/gen_explain.py --check
 	$(BIN)/sqlmodel-production doctor sqlmodel_production docs_src
 
-## The doctor on 71 public projects outside its corpus, at pinned commits cloned into
+## The doctor on 81 public projects outside its corpus, at pinned commits cloned into
 ## ~/.cache (EVAL_ARGS="--mirror DIR" reads local bare clones): precision per rule from the
 ## judged findings, recall from seeded problems (docs/doctor.md). Not run in CI.
 doctor-eval: venv
