@@ -458,6 +458,9 @@ class ProjectIndex:
         model = self.resolve_model(file, name)
         if model is not None:
             return model.table
+        target = file.imports.get(name)
+        if target is not None and not self.is_own_import(target):
+            return False  # another package's class of that name (an API model library's)
         candidates = self._by_name.get(name, [])
         return name in self.tables and all(m.table for m in candidates)
 

@@ -738,3 +738,31 @@ def test_a_mysql_project_named_by_its_url_scheme_or_its_dependencies(
     (tmp_path / "app" / "settings.py").unlink()
     (tmp_path / "pyproject.toml").write_text('dependencies = ["aiomysql>=0.2"]\n')
     assert run(tmp_path, {}, "SMP005") == []
+
+
+def test_another_package_s_schema_is_not_the_table_of_its_name(tmp_path: Path) -> None:
+    # microsoft/semanticworkbench: the service returns `User` from its API-model package,
+    # a pydantic schema; the table `User` of its own db module is reached as `db.User`.
+    tables = """\
+    from sqlmodel import Field, SQLModel
+
+
+    class User(SQLModel, table=True):
+        id: int | None = Field(default=None, primary_key=True)
+        name: str = Field(max_length=100)
+    """
+    service = """\
+    from fastapi import FastAPI
+    from semantic_workbench_api_model.workbench_model import User
+
+    app = FastAPI()
+
+
+    @app.get("/users/me")
+    async def read_me() -> User:
+        return User(name="me")
+    """
+    files = {"service/db.py": tables, "service/api.py": service, "service/__init__.py": ""}
+    assert run(tmp_path, files, "SMP001") == []
+    local = service.replace("semantic_workbench_api_model.workbench_model", "service.db")
+    assert [f.code for f in run(tmp_path, {"service/api.py": local}, "SMP001")] == ["SMP001"]
