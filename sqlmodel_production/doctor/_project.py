@@ -221,6 +221,9 @@ class ProjectIndex:
     response_models: set[str] = field(default_factory=set)
     row_classes: set[str] = field(default_factory=set)
     """SQLAlchemy declarative classes (a `__tablename__` in the body): rows, not schemas."""
+    scoped_sessions: set[str] = field(default_factory=set)
+    """Names bound to a `scoped_session(...)`: calling one returns the thread's (or task's)
+    session, which its owner removes, rather than opening a new one."""
     keeps_on_commit: bool = False
     """Some session is made with `expire_on_commit=False`: objects keep their values."""
     server_filled: set[str] = field(default_factory=set)
@@ -460,7 +463,9 @@ class ProjectIndex:
             return model.table
         target = file.imports.get(name)
         if target is not None and not self.is_own_import(target):
-            return False  # another package's class of that name (an API model library's)
+            return (
+                False  # another package's class of that name (an API model library's)
+            )
         candidates = self._by_name.get(name, [])
         return name in self.tables and all(m.table for m in candidates)
 
@@ -547,6 +552,15 @@ class ProjectIndex:
         return order
 
     def _collect_session_facts(self, file: SourceFile) -> None:
+        for assign in file.nodes(ast.Assign):
+            if isinstance(assign.value, ast.Call) and terminal(
+                file.resolve(assign.value.func)
+            ) in {"scoped_session", "async_scoped_session"}:
+                self.scoped_sessions.update(
+                    target.id
+                    for target in assign.targets
+                    if isinstance(target, ast.Name)
+                )
         for item in file.nodes(ast.keyword):
             if item.arg == "expire_on_commit" and constant(item.value) is False:
                 self.keeps_on_commit = True

@@ -92,4 +92,6 @@ def relationship_lazy(call: ast.Call) -> str:
     lazy = constant(keyword(call, "lazy"))
     if "lazy" in (options := relationship_options(call)):
         lazy = constant(options["lazy"])
+    # SQLAlchemy's older spellings: `lazy=False` joins, `lazy=True` selects, `None` never loads.
+    lazy = {False: "joined", True: "select", None: "noload"}.get(lazy, lazy)  # type: ignore[call-overload]
     return lazy if isinstance(lazy, str) else "select"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,7 +114,9 @@ def check(
             text = path.read_bytes().decode("utf-8")
             sources.append(SourceFile(shown, text, within))
         except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
-            findings.append(_unparsable(shown, exc, text))
+            if not _TEMPLATE.search(text):
+                findings.append(_unparsable(shown, exc, text))
+            # (A Jinja template named `.py`, `{% ... %}`: no Python to check.)
         if progress is not None:
             progress(done, len(files))
     project = ProjectIndex.build(
@@ -132,6 +135,10 @@ def check(
     return Report(_suppress(findings, sources), len(files), [notice] if notice else [])
 
 
+# Jinja's statement tags at the start of a line: a template that only has a `.py` name.
+_TEMPLATE = re.compile(
+    r"^\s*\{%-?\s*(?:include|if|for|set|block|extends|macro)\b", re.M
+)
 # Bytes: a bigger `.sql` file is a data dump, not a schema.
 _LARGEST_MIGRATION = 2_000_000
 

@@ -762,7 +762,73 @@ def test_another_package_s_schema_is_not_the_table_of_its_name(tmp_path: Path) -
     async def read_me() -> User:
         return User(name="me")
     """
-    files = {"service/db.py": tables, "service/api.py": service, "service/__init__.py": ""}
+    files = {
+        "service/db.py": tables,
+        "service/api.py": service,
+        "service/__init__.py": "",
+    }
     assert run(tmp_path, files, "SMP001") == []
-    local = service.replace("semantic_workbench_api_model.workbench_model", "service.db")
-    assert [f.code for f in run(tmp_path, {"service/api.py": local}, "SMP001")] == ["SMP001"]
+    local = service.replace(
+        "semantic_workbench_api_model.workbench_model", "service.db"
+    )
+    assert [f.code for f in run(tmp_path, {"service/api.py": local}, "SMP001")] == [
+        "SMP001"
+    ]
+
+
+def test_a_scoped_session_registry_returns_the_current_session(tmp_path: Path) -> None:
+    # fedora-infra/bodhi: `Session = scoped_session(sessionmaker())` in the package, called
+    # wherever the request's session is needed; its owner calls `Session.remove()`.
+    package = """\
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    Session = scoped_session(sessionmaker())
+    """
+    code = """\
+    from app import Session
+
+
+    def publish(message) -> None:
+        session = Session()
+        session.info.setdefault("messages", []).append(message)
+    """
+    files = {"app/__init__.py": package, "app/notifications.py": code}
+    assert run(tmp_path, files, "SMP016") == []
+
+
+def test_lazy_false_is_sqlalchemy_s_old_spelling_of_joined(tmp_path: Path) -> None:
+    # pypi/warehouse declares its eager relationships `relationship(lazy=False)`.
+    models = """\
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class User(Base):
+        __tablename__ = "user"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+
+    class Role(Base):
+        __tablename__ = "role"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+        user: Mapped[User] = relationship(lazy=LAZY)
+    """
+    code = """\
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from app.models import Role
+
+
+    def names(session: Session) -> list[int]:
+        return [role.user.id for role in session.scalars(select(Role))]
+    """
+    files = {"app/models.py": models.replace("LAZY", "False"), "app/roles.py": code}
+    assert run(tmp_path, files, "SMP013") == []
+    files["app/models.py"] = models.replace("LAZY", "True")
+    assert [f.code for f in run(tmp_path, files, "SMP013")] == ["SMP013"]

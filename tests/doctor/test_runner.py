@@ -186,3 +186,14 @@ def test_two_findings_of_one_rule_on_one_line_are_both_reported(tmp_path: Path) 
         (7, 17, "offset"),
         (7, 34, "limit"),
     ]
+
+
+def test_a_jinja_template_named_py_is_not_reported_as_unparsable(
+    tmp_path: Path,
+) -> None:
+    # BC-SECURITY/Empire keeps its stagers as Jinja templates with a `.py` name.
+    (tmp_path / "stager.py").write_text(
+        "import base64\n{% include 'common/rc4.py' %}\nkey = '{{ staging_key }}'\n"
+    )
+    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    assert codes(tmp_path) == [("broken.py", 1, "SMP000")]

@@ -35,6 +35,7 @@ class UnmanagedSessionRule(Rule):
         "close them in a `finally`. A session bound to a connection its caller holds "
         "(`Session(bind=op.get_bind())`, `Session(bind=session.connection())`, a listener's "
         "`connection: Connection`) is not flagged, nor is a model the project calls `Session`, "
+        "nor a call to a `scoped_session` registry (it returns the current session), "
         "nor test code, nor a synchronous "
         "`engine.connect()` whose result is dropped on the spot (a probe: the pool takes its "
         "connection back at once)."
@@ -112,6 +113,8 @@ def _opens(
     file: SourceFile, project: ProjectIndex, call: ast.Call, factories: set[str]
 ) -> bool:
     name = terminal(file.resolve(call.func))
+    if isinstance(call.func, ast.Name) and call.func.id in project.scoped_sessions:
+        return False  # the registry's current session, removed by its owner
     if isinstance(call.func, ast.Name) and call.func.id in factories:
         return True
     if isinstance(call.func, ast.Name) and name in _SESSIONS:
