@@ -832,3 +832,23 @@ def test_lazy_false_is_sqlalchemy_s_old_spelling_of_joined(tmp_path: Path) -> No
     assert run(tmp_path, files, "SMP013") == []
     files["app/models.py"] = models.replace("LAZY", "True")
     assert [f.code for f in run(tmp_path, files, "SMP013")] == ["SMP013"]
+
+
+def test_sqlmodel_s_session_beside_a_scoped_registry_of_that_name(
+    tmp_path: Path,
+) -> None:
+    package = """\
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    Session = scoped_session(sessionmaker())
+    """
+    code = """\
+    from sqlmodel import Session
+
+
+    def count(engine) -> int:
+        session = Session(engine)
+        return session.exec("SELECT 1").one()
+    """
+    files = {"app/__init__.py": package, "app/jobs.py": code}
+    assert where(run(tmp_path, files, "SMP016")) == [("jobs.py", 5, "SMP016")]

@@ -109,11 +109,20 @@ def _session_factories(file: SourceFile) -> set[str]:
     return names
 
 
+def _scoped(file: SourceFile, project: ProjectIndex, func: ast.expr) -> bool:
+    """A name bound to the project's `scoped_session(...)` (here, or imported from the
+    project), not a library's `Session` of the same name."""
+    if not isinstance(func, ast.Name) or func.id not in project.scoped_sessions:
+        return False
+    origin = file.imports.get(func.id)
+    return origin is None or project.is_own_import(origin)
+
+
 def _opens(
     file: SourceFile, project: ProjectIndex, call: ast.Call, factories: set[str]
 ) -> bool:
     name = terminal(file.resolve(call.func))
-    if isinstance(call.func, ast.Name) and call.func.id in project.scoped_sessions:
+    if _scoped(file, project, call.func):
         return False  # the registry's current session, removed by its owner
     if isinstance(call.func, ast.Name) and call.func.id in factories:
         return True
