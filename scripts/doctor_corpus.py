@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from sqlmodel_production.doctor import Config, check
-from sqlmodel_production.doctor.internal import MIGRATION_FOLDERS
+from sqlmodel_production.doctor.internal import DEPENDENCY_FILES, MIGRATION_FOLDERS
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,9 @@ PROJECTS = (
 
 def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
     """The project's files at its pinned commit, exported once into the cache."""
-    # (The folder's name says what was exported: `-m` with the migrations.)
-    tree = cache / "trees" / f"{project.name}-{project.commit[:12]}-m"
+    # (The folder's name says what was exported: `-md` with the migrations and the
+    # dependency files.)
+    tree = cache / "trees" / f"{project.name}-{project.commit[:12]}-md"
     if tree.is_dir():
         return tree
     if mirror is not None:
@@ -135,8 +136,8 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
                 check=True,
             )
     tree.mkdir(parents=True)
-    # The checked Python files, and the migrations anywhere in the project, whose indexes
-    # the doctor reads: nothing else (large data files may be absent from a mirror).
+    # The checked Python files, and what the doctor reads besides them anywhere in the
+    # project (migrations, dependency files): nothing else (large files may be absent).
     listed = subprocess.run(
         ["git", f"--git-dir={git_dir}", "ls-tree", "-r", project.commit],
         check=True,
@@ -171,7 +172,9 @@ def checkout(project: Project, cache: Path, mirror: Path | None) -> Path:
 
 
 def _exported(project: Project, path: PurePosixPath) -> bool:
-    if path.suffix == ".sql":
+    if path.suffix == ".sql" or path.name in DEPENDENCY_FILES:
+        return True
+    if path.name.startswith("requirements") and path.suffix == ".txt":
         return True
     if path.suffix != ".py":
         return False
