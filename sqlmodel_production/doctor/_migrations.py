@@ -1,9 +1,11 @@
-"""The indexes a project's migrations make: Alembic revisions and SQL files (pure).
+"""What a project's migrations make: indexes, string sizes, views (pure).
 
 A project may leave an index out of its models and create it in a migration instead
 (`op.create_index(...)`, `CREATE INDEX ... ON team_member (team_id)`); the database then has
-it, and a rule reading only the models would be wrong to call the column unindexed. Only
-what the migrations *upgrade* to counts: a revision's `downgrade()` is never read.
+it, and a rule reading only the models would be wrong to call the column unindexed. The same
+goes for a column's length (`sa.String(255)`) and for a view a class is mapped to. Alembic
+revisions and `.sql` files are read; only what the migrations *upgrade* to counts: a
+revision's `downgrade()` is never read.
 """
 
 from __future__ import annotations
