@@ -58,8 +58,9 @@ _DRIVERS = {
     "sqlite3": "sqlite",
 }
 _DIALECTS = {"postgres": "postgresql", "mariadb": "mysql"}
-_SCHEME = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)\+\w+$")
-_URL = re.compile(r"^(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)(\+\w+)?://")
+_DIALECT = r"(?P<dialect>postgresql|postgres|mysql|mariadb|sqlite)"
+_SCHEME = re.compile(rf"^{_DIALECT}\+\w+$")
+_URL = re.compile(rf"^{_DIALECT}(\+\w+)?://")
 
 
 # Driver distributions, and SQLAlchemy's extras that pull them in.

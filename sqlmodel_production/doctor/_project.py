@@ -397,9 +397,9 @@ class ProjectIndex:
             return (
                 None  # a class of this file that is not a model (or a migration's copy)
             )
-        target = file.imports.get(name)
-        if target is not None and not self.is_own_import(target):
+        if self.imported_from_elsewhere(file, name):
             return None  # a library's class (`from sqlmodel import Session`)
+        target = file.imports.get(name)
         if target is not None:
             module = target.rpartition(".")[0].lstrip(".")
             matches = [m for m in candidates if _module_matches(m.module, module)]
@@ -451,6 +451,11 @@ class ProjectIndex:
         """The code names SQLite alone and the dependency files list no server driver."""
         return self.databases == {"sqlite"} and not self.required_databases
 
+    def imported_from_elsewhere(self, file: SourceFile, name: str) -> bool:
+        """`file` imports `name` from a library or another package, not from the project."""
+        target = file.imports.get(name)
+        return target is not None and not self.is_own_import(target)
+
     def is_own_import(self, target: str) -> bool:
         """Whether an import target (`app.db.Session`, `.db.Session`) is of the project."""
         return target.startswith(".") or target.partition(".")[0] in self.packages
@@ -461,10 +466,9 @@ class ProjectIndex:
         model = self.resolve_model(file, name)
         if model is not None:
             return model.table
-        target = file.imports.get(name)
-        if target is not None and not self.is_own_import(target):
+        if self.imported_from_elsewhere(file, name):
             return (
-                False  # another package's class of that name (an API model library's)
+                False  # another package's class of that name (an API-model library's)
             )
         candidates = self._by_name.get(name, [])
         return name in self.tables and all(m.table for m in candidates)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -71,15 +71,9 @@ def discover(paths: Sequence[Path], config: Config) -> dict[Path, str]:
         if path.is_file():
             found.setdefault(path, path.name)
             continue
-        for folder, dirs, files in os.walk(path):
-            current = Path(folder)
-            dirs[:] = sorted(
-                name
-                for name in dirs
-                if not name.startswith(".")
-                and name not in _SKIPPED_DIRS
-                and not _excluded(current / name, root, config.exclude)
-            )
+        for current, files in _folders(
+            path, lambda folder: not _excluded(folder, root, config.exclude)
+        ):
             for name in sorted(files):
                 candidate = current / name
                 if name.endswith(".py") and not _excluded(
@@ -162,19 +156,8 @@ def _migrations(
             for path in paths
         ]
     )
-    seen: set[Path] = set()
     for root in dict.fromkeys(root.resolve() for root in roots):
-        for folder, dirs, files in os.walk(root):
-            current = Path(folder)
-            if current in seen:
-                dirs[:] = []
-                continue
-            seen.add(current)
-            dirs[:] = sorted(
-                name
-                for name in dirs
-                if not name.startswith(".") and name not in _SKIPPED_DIRS
-            )
+        for current, files in _folders(root):
             in_migrations = not MIGRATION_FOLDERS.isdisjoint(
                 current.relative_to(root).parts
             )
@@ -217,6 +200,23 @@ def _required_databases(paths: Sequence[Path], config: Config) -> set[str]:
                 break
             folder = folder.parent
     return found
+
+
+def _folders(
+    top: Path, keep: Callable[[Path], bool] = lambda _: True
+) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder under `top` with its files, without hidden, virtualenv and build folders
+    and those `keep` refuses (nor anything below them)."""
+    for folder, dirs, files in os.walk(top):
+        current = Path(folder)
+        dirs[:] = sorted(
+            name
+            for name in dirs
+            if not name.startswith(".")
+            and name not in _SKIPPED_DIRS
+            and keep(current / name)
+        )
+        yield current, files
 
 
 def _folder(path: Path) -> Path:

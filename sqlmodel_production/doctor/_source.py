@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -134,6 +135,16 @@ class SourceFile:
         ]
         found.sort(key=_position)
         return found
+
+    def steps_up(self, node: ast.AST) -> Iterator[tuple[ast.AST, ast.AST]]:
+        """(child, parent) from `node` up to its function or module, which is not a parent
+        here: the blocks the node sits in within its own function."""
+        child, parent = node, self.parents.get(node)
+        while parent is not None and not isinstance(
+            parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
+        ):
+            yield child, parent
+            child, parent = parent, self.parents.get(parent)
 
     def enclosing_function(self, node: ast.AST) -> FunctionNode | None:
         """The innermost function around `node`, if any."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -17,10 +19,28 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 from opentelemetry.sdk.trace.sampling import Sampler
 
 from sqlmodel_production import Database
+from sqlmodel_production.db._prepared import direct_safe
 from sqlmodel_production.demo.app import create_app
 from sqlmodel_production.telemetry import Telemetry, instrument
 from tests.conftest import Target
 from tests.demo.conftest import create_tables, drop_tables
+
+
+@contextmanager
+def each_statement(engine: sa.Engine, call: Callable[[str], object]) -> Iterator[None]:
+    """Call `call` with each statement the engine sends to the driver while the block runs
+    (comments included), from inside the statement's execution (its span is current)."""
+
+    @direct_safe
+    def look(*args: object) -> tuple[object, object]:
+        call(str(args[2]))
+        return args[2], args[3]
+
+    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", look)
 
 
 @dataclass

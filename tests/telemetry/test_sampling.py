@@ -20,12 +20,11 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import SpanKind, StatusCode
 
 from sqlmodel_production.db import Backend
-from sqlmodel_production.db._prepared import direct_safe
 from sqlmodel_production.diagnostics import log_slow_queries
 from sqlmodel_production.telemetry import JsonFormatter
 from sqlmodel_production.telemetry._sampling import RequestSampling
 from tests.conftest import Target
-from tests.telemetry.conftest import Served
+from tests.telemetry.conftest import Served, each_statement
 
 LOW_64 = (1 << 64) - 1
 
@@ -95,8 +94,6 @@ def test_each_new_trace_is_decided_as_the_sdk_decides_it(
     target: Target, serve: Callable[..., Served]
 ) -> None:
     """Every request's trace id, seen from inside it, is sampled exactly when the SDK's sampler says so."""
-    import sqlalchemy as sa
-
     sampler = ParentBased(TraceIdRatioBased(0.25))
     served = serve(sampler=sampler)
     provider = served.telemetry.tracer_provider
@@ -104,22 +101,17 @@ def test_each_new_trace_is_decided_as_the_sdk_decides_it(
     tracer = provider.get_tracer("tests.user")
     seen: dict[int, tuple[int, bool]] = {}
 
-    @direct_safe
-    def look(*args: object) -> tuple[object, object]:
+    def look(_: str) -> None:
         context = trace.get_current_span().get_span_context()
         with tracer.start_as_current_span("user work") as mine:
             seen[context.trace_id] = (int(context.trace_flags), mine.is_recording())
-        return args[2], args[3]
 
     database = served.database
     engine = database.async_engine.sync_engine if target.async_ else database.engine
-    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
     random.seed(7)
-    try:
+    with each_statement(engine, look):
         for _ in range(200):
             assert served.client.get("/heroes/").status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", look)
     assert len(seen) == 200  # a new trace per request
     recorded = {s.context.trace_id for s in _servers(served.finished())}
     for trace_id, (flags, recording) in seen.items():
@@ -273,7 +265,6 @@ def test_a_sampled_new_trace_carries_events_errors_and_sql_comments(
     target: Target, serve: Callable[..., Served]
 ) -> None:
     """The spans made without asking the sampler again take events, errors and attributes as the SDK's do."""
-    import sqlalchemy as sa
 
     served = serve(
         sampler=ParentBased(TraceIdRatioBased(1.0)), options={"sql_comments": True}
@@ -285,18 +276,9 @@ def test_a_sampled_new_trace_carries_events_errors_and_sql_comments(
     database = served.database
     engine = database.async_engine.sync_engine if target.async_ else database.engine
     sent: list[str] = []
-
-    @direct_safe
-    def look(*args: object) -> tuple[object, object]:
-        sent.append(str(args[2]))
-        return args[2], args[3]
-
-    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
     served.spans.clear()
-    try:
+    with each_statement(engine, sent.append):
         assert served.client.post("/teams/", json=body).status_code == 409
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", look)
     spans = served.finished()
     (server,) = _servers(spans)
     assert server.name == "POST /teams/"

@@ -20,12 +20,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlmodel_production import Database
 from sqlmodel_production.db import Backend
 from sqlmodel_production.db._driver import _direct_listeners
-from sqlmodel_production.db._prepared import Prepared, direct_safe
+from sqlmodel_production.db._prepared import Prepared
 from sqlmodel_production.diagnostics import log_slow_queries
 from sqlmodel_production.telemetry import JsonFormatter, instrument
 from sqlmodel_production.telemetry._db import _SUPPRESS
 from tests.conftest import Target
-from tests.telemetry.conftest import Served
+from tests.telemetry.conftest import Served, each_statement
 
 SYSTEMS = {
     Backend.SQLITE: "sqlite",
@@ -313,22 +313,13 @@ def test_other_instrumentations_are_told_to_stay_quiet_during_a_statement(
     key is set: asyncpg's and SQLAlchemy's instrumentations check it (`is_instrumentation_enabled`)
     and add no second span. Checked by hand with opentelemetry-instrumentation-asyncpg and
     -sqlalchemy 0.66b1, which pin another semantic-conventions release than the SDK here."""
-    import sqlalchemy as sa
-
     served = serve()
     engine = _engine(served, target)
     seen: list[object] = []
-
-    @direct_safe
-    def look(*args: object) -> tuple[object, object]:
-        seen.append(opentelemetry.context.get_value(_SUPPRESS))
-        return args[2], args[3]
-
-    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
-    try:
+    with each_statement(
+        engine, lambda _: seen.append(opentelemetry.context.get_value(_SUPPRESS))
+    ):
         served.client.get("/heroes/")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", look)
     assert seen and all(value is True for value in seen)
     assert opentelemetry.context.get_value(_SUPPRESS) is None  # detached after each one
     assert [s for s in served.finished() if s.kind is SpanKind.CLIENT]
@@ -338,24 +329,13 @@ def test_sql_comments_carry_the_statement_s_trace_context(
     target: Target, serve: Callable[..., Served]
 ) -> None:
     """sqlcommenter: the statement the server receives names its span; it still runs."""
-    import sqlalchemy as sa
-
     served = serve(options={"sql_comments": True})
     hero = served.client.post("/heroes/", json={"name": "A", "secret_name": "s"}).json()
     engine = _engine(served, target)
     sent: list[str] = []
-
-    @direct_safe
-    def look(*args: object) -> tuple[object, object]:
-        sent.append(str(args[2]))
-        return args[2], args[3]
-
-    sa.event.listen(engine, "before_cursor_execute", look, retval=True)
     served.spans.clear()
-    try:
+    with each_statement(engine, sent.append):
         assert served.client.get(f"/heroes/{hero['id']}").json()["name"] == "A"
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", look)
     (read,) = [s for s in served.finished() if s.name == "SELECT hero"]
     expected = (
         f"/*traceparent='00-{read.context.trace_id:032x}-{read.context.span_id:016x}-"

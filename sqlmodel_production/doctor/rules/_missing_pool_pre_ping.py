@@ -82,21 +82,19 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
 def _fallback(file: SourceFile, call: ast.Call) -> bool:
     """An engine made in an `except` clause whose `try` makes one too: the fallback for a
     pool that refuses the first call's options (`except TypeError:` on SQLite)."""
-    child: ast.AST = call
-    parent = file.parents.get(child)
-    while parent is not None and not isinstance(
-        parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
-    ):
-        if isinstance(parent, ast.ExceptHandler):
-            attempt = file.parents.get(parent)
-            if isinstance(attempt, ast.Try | ast.TryStar) and any(
+    for _, parent in file.steps_up(call):
+        attempt = file.parents.get(parent)
+        if (
+            isinstance(parent, ast.ExceptHandler)
+            and isinstance(attempt, ast.Try | ast.TryStar)
+            and any(
                 isinstance(node, ast.Call)
                 and terminal(file.resolve(node.func)) in _FACTORIES
                 for statement in attempt.body
                 for node in ast.walk(statement)
-            ):
-                return True
-        child, parent = parent, file.parents.get(parent)
+            )
+        ):
+            return True
     return False
 
 
@@ -160,19 +158,12 @@ def _sqlite(file: SourceFile, call: ast.Call) -> bool:
 
 def _in_sqlite_branch(file: SourceFile, call: ast.Call) -> bool:
     """Made in the branch of an `if` that asks for SQLite (`if is_memory_sqlite(url):`)."""
-    child: ast.AST = call
-    parent = file.parents.get(child)
-    while parent is not None and not isinstance(
-        parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
-    ):
-        if (
-            isinstance(parent, ast.If)
-            and child in parent.body
-            and "sqlite" in ast.unparse(parent.test).lower()
-        ):
-            return True
-        child, parent = parent, file.parents.get(parent)
-    return False
+    return any(
+        isinstance(parent, ast.If)
+        and child in parent.body
+        and "sqlite" in ast.unparse(parent.test).lower()
+        for child, parent in file.steps_up(call)
+    )
 
 
 def _starts_with_sqlite(file: SourceFile, node: ast.expr, depth: int) -> bool:

@@ -141,7 +141,11 @@ def _checked(file: SourceFile, function: ast.AST, name: str) -> set[str]:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
-            found |= _clamp(node.value, name) or set()
+            for use in ast.walk(node.value):
+                if isinstance(use, ast.Name) and use.id == name:
+                    bounds, _, parent = _clamps_around(file, use)
+                    if parent is node:  # `limit = max(1, min(limit, 100))`
+                        found |= bounds
         if isinstance(node, ast.If) and _refuses_or_resets(node, name):
             # `if offset < 0: raise ...`, `if limit <= 0 or limit > 1000: limit = 50`
             tests = (
@@ -217,23 +221,6 @@ def _enforced(
                 )
         common = bounds if common is None else common & bounds
     return found | (common or set())
-
-
-def _clamp(node: ast.expr, name: str) -> set[str] | None:
-    """The bounds of `max(1, min(limit, 1000))` on `limit`; None when `name` is not in it."""
-    if isinstance(node, ast.Name):
-        return set() if node.id == name else None
-    if not (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in {"min", "max"}
-    ):
-        return None
-    for argument in node.args:
-        inner = _clamp(argument, name)
-        if inner is not None:
-            return inner | {"le" if node.func.id == "min" else "ge"}
-    return None
 
 
 def _clamps_around(

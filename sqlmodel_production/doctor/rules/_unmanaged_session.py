@@ -112,10 +112,11 @@ def _session_factories(file: SourceFile) -> set[str]:
 def _scoped(file: SourceFile, project: ProjectIndex, func: ast.expr) -> bool:
     """A name bound to the project's `scoped_session(...)` (here, or imported from the
     project), not a library's `Session` of the same name."""
-    if not isinstance(func, ast.Name) or func.id not in project.scoped_sessions:
-        return False
-    origin = file.imports.get(func.id)
-    return origin is None or project.is_own_import(origin)
+    return (
+        isinstance(func, ast.Name)
+        and func.id in project.scoped_sessions
+        and not project.imported_from_elsewhere(file, func.id)
+    )
 
 
 def _opens(
