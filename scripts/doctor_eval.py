@@ -686,6 +686,94 @@ NINTH = (
         "MIT",
     ),
 )
+# The tenth measurement: 12 more projects (4 SQLModel), chosen and pinned the same way before
+# the doctor ran on any of them; measured once, with the rules after the ninth set's fixes.
+TENTH = (
+    Project(
+        "sqlbot",
+        "dataease/SQLBot",
+        "59ca09708ff907521c8628b2d44c888b8711c8c9",
+        ("backend",),
+        "LicenseRef-GPL-3.0-modified",
+    ),
+    Project(
+        "sparkth",
+        "edly-io/sparkth",
+        "01847111b1c46cc0e46c306af7381c35398d754f",
+        ("sparkth",),
+        "MIT",
+    ),
+    Project(
+        "autobangumi",
+        "EstrellaXD/Auto_Bangumi",
+        "bd6d35dbe50d6caa04e635d7bbbc244b3e138ea7",
+        ("backend/src/module",),
+        "MIT",
+    ),
+    Project(
+        "astrbot",
+        "AstrBotDevs/AstrBot",
+        "19d00fb1f0d822690a467e8dca498adebbb2d67b",
+        ("astrbot",),
+        "AGPL-3.0",
+    ),
+    Project(
+        "datajunction",
+        "DataJunction/dj",
+        "899ff6576e47cb4b431188f9b01cb5c4990154f4",
+        ("datajunction-server/datajunction_server",),
+        "MIT",
+    ),
+    Project(
+        "open-wearables",
+        "the-momentum/open-wearables",
+        "44a268be623e81995e896b05ed93a56411ddf807",
+        ("backend/app",),
+        "MIT",
+    ),
+    Project(
+        "ruoyi-fastapi",
+        "insistence/RuoYi-Vue3-FastAPI",
+        "b05614569fc6d77215f2629a33591335f4731ddc",
+        ("ruoyi-fastapi-backend",),
+        "MIT",
+    ),
+    Project(
+        "langbot",
+        "langbot-app/LangBot",
+        "962366c5072d385afb94f9a1088872983c543fa8",
+        ("src/langbot",),
+        "Apache-2.0",
+    ),
+    Project(
+        "fmn",
+        "fedora-infra/fmn",
+        "3c377f15b5c78d94d7231c54f66c2d51cba9e80c",
+        ("fmn",),
+        "MIT",
+    ),
+    Project(
+        "fittrackee",
+        "SamR1/FitTrackee",
+        "80c19816b7a41919dea63979c299944da833b5d1",
+        ("fittrackee",),
+        "AGPL-3.0",
+    ),
+    Project(
+        "notifications-api",
+        "GSA/notifications-api",
+        "0bc76ba8427276bcbfb6f6c4c64fd39f370a91c1",
+        ("app",),
+        "MIT AND CC0-1.0",
+    ),
+    Project(
+        "moviepilot",
+        "jxxghp/MoviePilot",
+        "bab1f73480bf469936288240ae7c567c52de6828",
+        ("app",),
+        "GPL-3.0",
+    ),
+)
 SETS = {
     "first": PROJECTS[:13],
     "second": PROJECTS[13:],
@@ -697,6 +785,7 @@ SETS = {
     "seventh": SEVENTH,
     "eighth": EIGHTH,
     "ninth": NINTH,
+    "tenth": TENTH,
 }
 
 
