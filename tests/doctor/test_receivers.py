@@ -690,6 +690,118 @@ def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(
     assert messages == ["offset", "limit"]
 
 
+PAGING_DAO = """\
+from sqlalchemy import text
+from sqlmodel import select
+
+from app.models import Hero
+
+
+def list_heroes(session, limit, offset):
+    return session.exec(select(Hero).offset(offset).limit(limit)).all()
+
+
+class HeroDao:
+    def page(self, session, page_size, page_num):
+        statement = select(Hero)
+        if page_num and page_size:
+            statement = statement.offset((int(page_num) - 1) * int(page_size))
+        return session.exec(statement.limit(int(page_size))).all()
+
+    def raw(self, session, limit):
+        return session.execute(text("SELECT * FROM hero LIMIT :n"), {"n": limit})
+"""
+
+
+def test_a_paging_value_is_reported_where_it_is_seen_reaching_a_query(
+    tmp_path: Path,
+) -> None:
+    # keephq/keep (an import under another name), quetz (an endpoint and a DAO method of
+    # one name), bisheng (`int(page_size)`): the value is followed to the statement.
+    api = """\
+    from fastapi import FastAPI
+
+    from app.dao import HeroDao
+    from app.dao import list_heroes as list_heroes_db
+
+    app = FastAPI()
+    dao = HeroDao()
+
+
+    @app.get("/heroes/")
+    def list_heroes(session, limit: int = 100, offset: int = 0):
+        return list_heroes_db(session, limit, offset)
+
+
+    @app.get("/pages/")
+    def page(session, page_size: int = 10, page_num: int = 1):
+        return dao.page(session, page_size, page_num)
+
+
+    @app.get("/raw/")
+    def raw(session, limit: int = 10):
+        return dao.raw(session, limit)
+    """
+    files = {
+        "app/models.py": MODELS,
+        "app/dao.py": PAGING_DAO,
+        "app/api.py": api,
+        "app/__init__.py": "",
+        "pyproject.toml": 'dependencies = ["psycopg>=3.1"]\n',
+    }
+    found = [
+        (f.line, f.message.split("`")[1]) for f in run(tmp_path, files, "SMP012")
+    ]
+    assert found == [(11, "limit"), (11, "offset"), (16, "page_size"), (21, "limit")]
+
+
+def test_a_paging_value_not_seen_reaching_a_query_is_not_reported(
+    tmp_path: Path,
+) -> None:
+    # mlrun (an offset into a file a library reads), mcp-context-forge and gsuid_core
+    # (values put on an object that slices a list in memory), bisheng (a search engine's
+    # `size`): no statement of the project gets them.
+    api = """\
+    from dataclasses import dataclass
+
+    from fastapi import FastAPI
+    from objectstore import read_object
+
+    app = FastAPI()
+
+
+    @dataclass
+    class LogQuery:
+        limit: int
+        offset: int
+
+
+    class LogBuffer:
+        def get(self, query: LogQuery) -> list[str]:
+            lines = load_lines()
+            return lines[query.offset : query.offset + query.limit]
+
+
+    @app.get("/files/{path}")
+    def read_file(path: str, offset: int = 0, limit: int = 4096):
+        return read_object(path, offset=offset, size=limit)
+
+
+    @app.get("/logs/")
+    def logs(limit: int = 100, offset: int = 0):
+        query = LogQuery(limit=limit, offset=offset)
+        return LogBuffer().get(query)
+
+
+    @app.get("/search/")
+    def search(es, limit: int = 10):
+        body = {"size": limit}
+        return es.search(index="chunks", body=body)
+    """
+    files = {"app/models.py": MODELS, "app/api.py": api, "app/__init__.py": ""}
+    assert run(tmp_path, files, "SMP012") == []
+
+
 def test_sqlmodel_s_session_is_not_the_project_s_table_of_that_name(
     tmp_path: Path,
 ) -> None:

@@ -33,9 +33,11 @@ class UnboundedLimitRule(Rule):
         "database: on SQLite `LIMIT -1` means no limit at all (the cap is bypassed), PostgreSQL "
         "rejects a negative LIMIT or OFFSET and MariaDB cannot parse it, a 500 either way. "
         "Declare both bounds so FastAPI answers 422 before any query runs. A bound the "
-        "endpoint checks or clamps itself, or the function it hands the value to, counts; a "
-        "value that reaches no query (sliced in Python, a file offset, never used, put into an "
-        "object such as a response schema) is not reported. On a "
+        "endpoint checks or clamps itself, or the function it hands the value to, counts. Only "
+        "a value seen reaching a query is reported: the statement's `.limit()` or `.offset()`, "
+        "SQL text or an `execute()`, in the endpoint or in functions of the project it hands "
+        "the value to; a value sliced in Python, handed to a library, stored on an object or "
+        "never used is not. On a "
         "project that runs on SQLite alone (its code names no other database and its "
         "dependency files list no server driver) a negative offset is not reported: SQLite "
         "reads it as 0."
@@ -272,8 +274,11 @@ def _never_queried(
 def _may_reach_a_query(
     file: SourceFile, project: ProjectIndex, node: ast.Name, depth: int
 ) -> bool:
-    """Whether the value of `node` may reach a query: handed to a call that is not a
-    function of the project known not to query with it, stored or returned."""
+    """Whether the value of `node` is seen reaching a query: a statement's paging
+    (`.limit(limit)`), an executed statement or SQL text (`{"limit": limit}` handed to
+    `execute`), or a function of the project that does either, directly or through a
+    local name. A value handed to a library's function, stored on an object or returned
+    is not followed: only what the doctor sees reach the database is reported."""
     child: ast.AST = node
     parent = file.parents.get(node)
     while parent is not None and not isinstance(parent, ast.stmt):
@@ -283,19 +288,22 @@ def _may_reach_a_query(
             or (isinstance(parent, ast.IfExp) and child is parent.test)
         ):
             return False
-        if isinstance(parent, ast.Call) and child is not parent.func:
+        if (
+            isinstance(parent, ast.Call)
+            and child is not parent.func
+            and _called(parent) not in _CONVERSIONS
+        ):
             if _called(parent) in _NOT_QUERIES:
                 return False
             if _called(parent)[:1].isupper() and not project.functions.get(
                 _called(parent)
             ):
                 return False  # echoed in a response (`TokenListResponse(limit=limit)`)
-            if _called(parent) in _QUERIES:
+            if _called(parent) in _QUERIES | _EXECUTES:
                 return True  # (whatever functions of those names the project has)
             receivers = _receivers(file, project, parent, child)
-            return (
-                not receivers
-                or depth >= _DEPTH
+            return bool(receivers) and (
+                depth >= _DEPTH
                 or not all(
                     _never_queried(other, project, callee, parameter, depth + 1)
                     for other, callee, parameter in receivers
@@ -314,14 +322,20 @@ def _may_reach_a_query(
         return not _never_queried(
             file, project, function, parent.targets[0].id, depth + 1
         )
-    # Returned, yielded or stored elsewhere: it may reach a query later.
-    return not isinstance(parent, ast.If | ast.While | ast.Assert)
+    # Returned, yielded, stored on an object or only tested: not seen reaching a query.
+    return False
 
 
 # File and iterator positions, not rows; a record of the call (a test double's `append`).
 _NOT_QUERIES = frozenset({"seek", "islice", "append", "deque"})
 # A statement's own paging.
 _QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
+# Calls whose result carries the value on (`.limit(min(int(limit), 100))`).
+_CONVERSIONS = frozenset({"int", "float", "abs", "round", "min", "max"})
+# What runs a statement or builds SQL text (`execute(text(sql), {"limit": limit})`).
+_EXECUTES = frozenset(
+    {"execute", "exec", "text", "scalars", "scalar", "fetchrow", "fetchval", "fetch_all"}
+)
 _DEPTH = 3
 # `run_in_threadpool(read, path, offset)` calls `read(path, offset)`.
 _RUNNERS = frozenset({"run_in_threadpool", "to_thread", "run_sync"})
@@ -342,8 +356,7 @@ def _receivers(
     file: SourceFile, project: ProjectIndex, call: ast.Call, argument: ast.AST
 ) -> list[tuple[SourceFile, FunctionNode, str]]:
     """The project functions the call hands `argument` (a positional argument or a
-    keyword) to, each with its parameter's name; `[]` unless every function of that name
-    is the project's and takes it."""
+    keyword) to, each with its parameter's name: those of the call's name that take it."""
     args = list(call.args)
     target = call.func
     if _called(call) in _RUNNERS and args:
@@ -352,12 +365,21 @@ def _receivers(
     # implementations decide.
     # The calling function itself is no candidate: an endpoint `list_steps` that calls
     # `Service.list_steps(...)` hands the value on, it does not recurse.
+    # A method call (`dao.list_versions(...)`) goes to a method where the project has one
+    # of that name, a plain call to a function.
     caller = file.enclosing_function(call)
     candidates = [
         (other, callee)
-        for other, callee in project.functions.get(_name_of(target), [])
+        for other, callee in project.functions.get(_function_name(file, target), [])
         if not _declaration_only(callee) and callee is not caller
     ]
+    wanted = isinstance(target, ast.Attribute)
+    if any(_is_method(other, callee) == wanted for other, callee in candidates):
+        candidates = [
+            (other, callee)
+            for other, callee in candidates
+            if _is_method(other, callee) == wanted
+        ]
     found: list[tuple[SourceFile, FunctionNode, str]] = []
     for other, callee in candidates:
         names = [arg.arg for arg in [*callee.args.posonlyargs, *callee.args.args]]
@@ -367,9 +389,19 @@ def _receivers(
             found.append((other, callee, argument.arg))
         elif argument in args and args.index(argument) < len(names):
             found.append((other, callee, names[args.index(argument)]))
-        else:
-            return []
     return found
+
+
+def _function_name(file: SourceFile, target: ast.expr) -> str:
+    """The name a call's target is defined under: `get_alerts` for `get_alerts_db` imported
+    as `from db import get_alerts as get_alerts_db`."""
+    if isinstance(target, ast.Name):
+        return terminal(file.resolve(target)) or target.id
+    return _name_of(target)
+
+
+def _is_method(file: SourceFile, function: FunctionNode) -> bool:
+    return isinstance(file.parents.get(function), ast.ClassDef)
 
 
 def _declaration_only(function: FunctionNode) -> bool:
