@@ -749,9 +749,7 @@ def test_a_paging_value_is_reported_where_it_is_seen_reaching_a_query(
         "app/__init__.py": "",
         "pyproject.toml": 'dependencies = ["psycopg>=3.1"]\n',
     }
-    found = [
-        (f.line, f.message.split("`")[1]) for f in run(tmp_path, files, "SMP012")
-    ]
+    found = [(f.line, f.message.split("`")[1]) for f in run(tmp_path, files, "SMP012")]
     assert found == [(11, "limit"), (11, "offset"), (16, "page_size"), (21, "limit")]
 
 

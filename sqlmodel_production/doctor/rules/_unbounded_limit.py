@@ -334,7 +334,16 @@ _QUERIES = frozenset({"limit", "offset", "slice", "fetch"})
 _CONVERSIONS = frozenset({"int", "float", "abs", "round", "min", "max"})
 # What runs a statement or builds SQL text (`execute(text(sql), {"limit": limit})`).
 _EXECUTES = frozenset(
-    {"execute", "exec", "text", "scalars", "scalar", "fetchrow", "fetchval", "fetch_all"}
+    {
+        "execute",
+        "exec",
+        "text",
+        "scalars",
+        "scalar",
+        "fetchrow",
+        "fetchval",
+        "fetch_all",
+    }
 )
 _DEPTH = 3
 # `run_in_threadpool(read, path, offset)` calls `read(path, offset)`.
