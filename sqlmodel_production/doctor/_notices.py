@@ -14,7 +14,7 @@ from ._syntax import (
     route_decorator,
 )
 
-__all__ = ["missing_models"]
+__all__ = ["missing_models", "unimported_notice"]
 
 # Classes from these packages are never the project's own models.
 _LIBRARIES = frozenset(
@@ -111,3 +111,17 @@ def _module_names(file: SourceFile) -> Iterable[str]:
         for target in targets:
             if isinstance(target, ast.Name):
                 yield target.id
+
+
+def unimported_notice(paths: list[str]) -> str | None:
+    """A notice naming the checked modules left out because nothing imports them."""
+    if not paths:
+        return None
+    shown = ", ".join(paths[:5]) + (
+        f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+    )
+    return (
+        f"Not checked: {len(paths)} module{'s' if len(paths) > 1 else ''} that nothing in "
+        f"the project imports or names ({shown}); their code never runs. Import one, or "
+        "name it in a configuration file, and it is checked."
+    )

@@ -16,7 +16,8 @@ from ._config import Config
 from ._databases import DEPENDENCY_FILES, databases_required
 from ._findings import Finding, Severity
 from ._migrations import MIGRATION_FOLDERS, MigrationIndexes, read_migrations
-from ._notices import missing_models
+from ._modules import Mentions, unimported
+from ._notices import missing_models, unimported_notice
 from ._project import ProjectIndex
 from ._runtime import Runtime
 from ._source import SourceFile, display_path, parse_noqa
@@ -113,20 +114,30 @@ def check(
             # (A Jinja template named `.py`, `{% ... %}`: no Python to check.)
         if progress is not None:
             progress(done, len(files))
+    migrations, mentions = _read_project(paths, config, sources)
     project = ProjectIndex.build(
         sources,
-        migrations=_migrations(paths, config, sources),
+        migrations=migrations,
         required_databases=_required_databases(paths, config),
     )
+    unused = unimported(
+        ((s.path, s.text, s.is_test or s.is_migration) for s in sources), mentions
+    )
     for source in sources:
+        if source.path in unused:
+            continue  # (nothing imports it: its code never runs)
         for rule in config.rules:
             if not (rule.skip_tests and source.is_test):
                 findings.extend(rule.check(source, project))
     if runtime is not None:
         for rule in config.rules:
             findings.extend(rule.check_runtime(runtime, project))
-    notice = missing_models(sources)
-    return Report(_suppress(findings, sources), len(files), [notice] if notice else [])
+    notices = [missing_models(sources), unimported_notice(sorted(unused))]
+    return Report(
+        _suppress(findings, sources),
+        len(files),
+        [notice for notice in notices if notice],
+    )
 
 
 # Jinja's statement tags at the start of a line: a template that only has a `.py` name.
@@ -137,16 +148,21 @@ _TEMPLATE = re.compile(
 _LARGEST_MIGRATION = 2_000_000
 
 
-def _migrations(
+def _read_project(
     paths: Sequence[Path], config: Config, sources: list[SourceFile]
-) -> MigrationIndexes:
-    """The indexes made by the project's migrations: the checked files that are migrations,
-    and the `.sql` files and Alembic revisions under the project's root (the folder of its
-    pyproject.toml; else the working folder, or a checked path outside it), wherever they
-    are in it."""
+) -> tuple[MigrationIndexes, Mentions]:
+    """What the doctor reads of the project besides the checked files, in one walk of its
+    root (the folder of its pyproject.toml; else the working folder, or a checked path
+    outside it): the indexes its migrations make (the checked files that are migrations,
+    and the `.sql` files and Alembic revisions wherever they are), and the module names
+    its Python and configuration files import or name."""
     found: dict[str, str] = {
         source.path: source.text for source in sources if source.is_migration
     }
+    mentions = Mentions()
+    for source in sources:
+        mentions.add(source.path, source.text)
+    checked = {source.path for source in sources}
     here = Path.cwd().resolve()
     roots = (
         [config.root]
@@ -162,17 +178,50 @@ def _migrations(
                 current.relative_to(root).parts
             )
             for name in files:
-                if name.endswith(".sql") or (in_migrations and name.endswith(".py")):
-                    candidate = current / name
-                    shown = display_path(candidate)
-                    if shown in found:
+                migration = name.endswith(".sql") or (
+                    in_migrations and name.endswith(".py")
+                )
+                mentioning = name.endswith(".py") or _names_modules(name)
+                candidate = current / name
+                shown = display_path(candidate)
+                if not (migration or mentioning) or shown in checked or shown in found:
+                    continue
+                try:
+                    if candidate.stat().st_size > _LARGEST_MIGRATION:
                         continue
-                    try:
-                        if candidate.stat().st_size <= _LARGEST_MIGRATION:
-                            found[shown] = candidate.read_bytes().decode("utf-8")
-                    except (OSError, UnicodeDecodeError):
-                        continue
-    return read_migrations(found.items())
+                    text = candidate.read_bytes().decode("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if migration:
+                    found[shown] = text
+                if mentioning:
+                    mentions.add(shown, text)
+    return read_migrations(found.items()), mentions
+
+
+def _names_modules(name: str) -> bool:
+    """A configuration file that may start the project's modules: a Dockerfile's
+    `uvicorn app.main:app`, a pyproject.toml's scripts, a Procfile, a compose file."""
+    return name.endswith(_CONFIG_SUFFIXES) or name.startswith(_CONFIG_NAMES)
+
+
+_CONFIG_SUFFIXES = (
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".yaml",
+    ".yml",
+    ".sh",
+    ".conf",
+    ".service",
+)
+_CONFIG_NAMES = (
+    "Dockerfile",
+    "Procfile",
+    "Makefile",
+    "docker-compose",
+    "Containerfile",
+)
 
 
 def _required_databases(paths: Sequence[Path], config: Config) -> set[str]:
