@@ -14,6 +14,7 @@ __all__ = [
     "is_dependency",
     "keyword",
     "method_name",
+    "name_of",
     "parameters",
     "receiver_name",
     "route_decorator",
@@ -44,6 +45,13 @@ _WRAPPERS = frozenset(
 def terminal(dotted: str | None) -> str:
     """The last part of a dotted name (`sqlalchemy.orm.Session` -> `Session`)."""
     return "" if dotted is None else dotted.rpartition(".")[2]
+
+
+def name_of(node: ast.expr) -> str:
+    """The name a call's target is written with: `seek` for `fp.seek`, `read` for `read`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def keyword(call: ast.Call, name: str) -> ast.expr | None:

@@ -423,7 +423,9 @@ def test_a_project_class_named_like_pydantics_base_model(tmp_path: Path) -> None
     )
 
 
-def test_issued_tokens_are_an_info_passwords_an_error(tmp_path: Path) -> None:
+def test_secrets_in_a_row_s_view_are_infos(tmp_path: Path) -> None:
+    # On public projects most secrets in response schemas were handed out on purpose
+    # (dograh's TURN password, Empire's credential vault) or masked first (mcp-context-forge).
     models = """\
     from sqlmodel import Field, SQLModel
 
@@ -444,9 +446,9 @@ def test_issued_tokens_are_an_info_passwords_an_error(tmp_path: Path) -> None:
         api_key: str
     """
     findings = run(tmp_path, {"app/models.py": models}, "SMP002")
-    assert [(f.code, f.severity.value) for f in findings] == [
-        ("SMP002", "error"),
-        ("SMP002", "info"),
+    assert [(f.code, f.severity.value, f.message.split("`")[3]) for f in findings] == [
+        ("SMP002", "info", "hashed_password"),
+        ("SMP002", "info", "api_key"),
     ]
 
 

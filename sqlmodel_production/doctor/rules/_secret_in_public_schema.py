@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from sqlmodel_production.doctor._findings import Finding, Severity
 from sqlmodel_production.doctor._project import ProjectIndex
@@ -43,7 +42,7 @@ _RESPONSE_SUFFIXES = ("Public", "Read", "Out", "Response")
 class SecretInPublicSchemaRule(Rule):
     code = "SMP002"
     title = "Public schema exposes a secret field"
-    severity = Severity.ERROR
+    severity = Severity.INFO
     rationale = (
         "Response schemas are what every client, and every log and cache on the way, gets to see. "
         "A password or a password hash in one of them is always a leak, often inherited from a "
@@ -52,9 +51,11 @@ class SecretInPublicSchemaRule(Rule):
         "`UserBase` with the `User` table): every reader of the row gets it. Declared on a schema "
         "of its own (`Token`, `LoginResponse`), it is what that endpoint hands out, and a "
         "`client_secret` is the client's by name: neither is flagged, nor are flags and dates "
-        "about a secret (`needs_to_change_password: bool`, `password_changed_at`). Tokens and keys "
-        "are reported as info: on public projects outside the corpus most were issued on purpose "
-        "(a new API key shown once), so they stay an info until the rule tells them apart."
+        "about a secret (`needs_to_change_password: bool`, `password_changed_at`). Reported as "
+        "info: on public projects outside the corpus, most secrets in response schemas were "
+        "handed out on purpose (a new API key shown once, a TURN server's short-lived "
+        "password, a credential vault shown to its operators) or masked before every "
+        "response, which the rule cannot tell apart from a leak."
     )
     bad = """\
 class UserBase(SQLModel):
@@ -108,13 +109,7 @@ class UserPublic(UserBase):
                     )
                     + " If it must stay, mark it `Field(exclude=True)`.",
                 )
-                # A token or key the API issues (a login's, a new API key shown once) is
-                # often handed out on purpose: an info until told apart from a leak.
-                yield (
-                    finding
-                    if _STORED.search(name)
-                    else replace(finding, severity=Severity.INFO)
-                )
+                yield finding
 
 
 def _excluded(file: SourceFile, value: ast.expr | None) -> bool:

@@ -11,6 +11,7 @@ from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import FunctionNode, SourceFile
 from sqlmodel_production.doctor._syntax import (
     is_dependency,
+    name_of,
     parameters,
     route_decorator,
     terminal,
@@ -352,13 +353,7 @@ _RUNNERS = frozenset({"run_in_threadpool", "to_thread", "run_sync"})
 
 def _called(call: ast.Call) -> str:
     """`seek` for `fp.seek(offset)`, `read` for `read(offset)`."""
-    return _name_of(call.func)
-
-
-def _name_of(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
+    return name_of(call.func)
 
 
 def _receivers(
@@ -406,7 +401,7 @@ def _function_name(file: SourceFile, target: ast.expr) -> str:
     as `from db import get_alerts as get_alerts_db`."""
     if isinstance(target, ast.Name):
         return terminal(file.resolve(target)) or target.id
-    return _name_of(target)
+    return name_of(target)
 
 
 def _is_method(file: SourceFile, function: FunctionNode) -> bool:

@@ -12,6 +12,7 @@ from sqlmodel_production.doctor._source import SourceFile
 from sqlmodel_production.doctor._syntax import (
     keyword,
     method_name,
+    name_of,
     receiver_name,
     terminal,
 )
@@ -36,7 +37,8 @@ class UnmanagedSessionRule(Rule):
         "(`Session(bind=op.get_bind())`, `Session(bind=session.connection())`, a listener's "
         "`connection: Connection`) is not flagged, nor is a model the project calls `Session`, "
         "nor a call to a `scoped_session` registry (it returns the current session), "
-        "nor test code, nor a synchronous "
+        "nor test code, nor a command-line command's (`@cli.command()`: its process exits when "
+        "it ends, closing the connection), nor a synchronous "
         "`engine.connect()` whose result is dropped on the spot (a probe: the pool takes its "
         "connection back at once)."
     )
@@ -56,8 +58,10 @@ def count_heroes() -> int:
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
         factories = _session_factories(file)
         for call in file.nodes(ast.Call):
-            if not _opens(file, project, call, factories) or _on_a_connection(
-                file, call
+            if (
+                not _opens(file, project, call, factories)
+                or _on_a_connection(file, call)
+                or _in_a_command(file, call)
             ):
                 continue
             user = file.parents[call]
@@ -93,6 +97,23 @@ def count_heroes() -> int:
                 f"Open it with `with {opened} as ...:` (`async with` for async), or close it in a "
                 "`finally`.",
             )
+
+
+def _in_a_command(file: SourceFile, call: ast.Call) -> bool:
+    """Inside a command-line command (`@cli.command()`, `@app.command()` of Click, Typer or
+    Flask): it runs once in a process of its own, whose exit closes the connection, and
+    nothing else shares that pool."""
+    function = file.enclosing_function(call)
+    while function is not None:
+        for decorator in function.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if name_of(target) in _COMMANDS:
+                return True
+        function = file.enclosing_function(function)
+    return False
+
+
+_COMMANDS = frozenset({"command", "group", "callback"})
 
 
 def _session_factories(file: SourceFile) -> set[str]:

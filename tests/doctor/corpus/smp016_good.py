@@ -62,3 +62,14 @@ def is_database_up() -> bool:
         return True
     except Exception:
         return False
+
+
+# Adapted from pypi/warehouse `6b62157` (Apache-2.0): a command-line command runs once in
+# a process of its own; its exit closes the connection, and nothing shares that pool.
+@sponsors.command()
+@click.pass_obj
+def populate_db(config) -> None:
+    session = Session(bind=config.registry["sqlalchemy.engine"])
+    for hero in session.exec(select(Hero)).all():
+        hero.name = hero.name.strip()
+    session.commit()
