@@ -692,6 +692,23 @@ def test_a_negative_offset_on_a_project_that_runs_on_sqlite_alone(
     assert messages == ["offset", "limit"]
 
 
+def test_no_pre_ping_on_a_project_that_runs_on_sqlite_alone(tmp_path: Path) -> None:
+    # Cinnamon/kotaemon `4015bb0`: the engine's URL comes from settings, and SQLite is the
+    # only database the project names: no server restarts, no idle timeout closes a file.
+    code = """\
+    from sqlmodel import create_engine
+
+    from app.settings import DATABASE_URL
+
+    engine = create_engine(DATABASE_URL)
+    """
+    settings = 'DATABASE_URL = "sqlite:///app.db"\n'
+    files = {"app/db.py": code, "app/settings.py": settings, "app/__init__.py": ""}
+    assert run(tmp_path, files, "SMP004") == []
+    (tmp_path / "requirements.txt").write_text("psycopg2-binary>=2.9\n")
+    assert where(run(tmp_path, {}, "SMP004")) == [("db.py", 5, "SMP004")]
+
+
 PAGING_DAO = """\
 from sqlalchemy import text
 from sqlmodel import select

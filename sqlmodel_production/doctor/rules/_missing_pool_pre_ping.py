@@ -30,7 +30,9 @@ class MissingPoolPrePingRule(Rule):
         "engine made and dropped within one function (a migration run, a start-up probe) is not "
         "flagged: none of its connections sits idle long enough; nor is the fallback engine an "
         "`except` clause makes when its `try`'s engine call fails (that call is checked), nor "
-        "an engine on SQLite (its URL, its pool class, or a branch that asks for SQLite)."
+        "an engine on SQLite (its URL, its pool class, or a branch that asks for SQLite), nor "
+        "any engine of a project that runs on SQLite alone (its code names no other database "
+        "and its dependency files list no server driver)."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
@@ -40,6 +42,8 @@ engine = create_engine(DATABASE_URL, pool_pre_ping=True)
 """
 
     def check(self, file: SourceFile, project: ProjectIndex) -> Iterator[Finding]:
+        if project.sqlite_only:
+            return  # a file has no server to restart nor idle timeout to close it
         local = {function.name for function in file.functions}
         for call in file.nodes(ast.Call):
             ping = keyword(call, "pool_pre_ping")
