@@ -819,10 +819,15 @@ def seeded_recall(project: Project, tree: Path) -> tuple[Counter[str], Counter[s
     seeds = tree / project.paths[0] / "_smp_seeded"
     shutil.rmtree(seeds, ignore_errors=True)
     seeds.mkdir(parents=True)
-    (seeds / "__init__.py").write_text("")
     shutil.copy(CORPUS / "models.py", seeds / "models.py")
+    bads = sorted(CORPUS.glob("smp*_bad.py"))
+    # The package imports its modules, as a project imports its code: a module nothing
+    # imports is left out (its code never runs).
+    (seeds / "__init__.py").write_text(
+        "from . import models, " + ", ".join(bad.stem for bad in bads) + "\n"
+    )
     marks: set[tuple[str, int, str]] = set()
-    for bad in sorted(CORPUS.glob("smp*_bad.py")):
+    for bad in bads:
         # Without the snippets' database URLs: the project's own databases decide.
         lines = bad.read_text().splitlines()
         (seeds / bad.name).write_text(
