@@ -1,16 +1,18 @@
 """Which of the checked modules nothing in the project imports or names (pure).
 
 In a project that starts an application somewhere (`FastAPI()`, `Flask(__name__)`, a
-Celery app, a `__main__` block), code in a module nothing imports never runs: an engine it makes opens no connection, a
-table it declares is never created. The doctor leaves such modules out rather than report
+Celery app, a `__main__` block), code in a module nothing imports never runs: an engine it
+makes opens no connection, a table it declares is never created. The doctor leaves such modules out rather than report
 what they would do. A module counts as used when its name appears in an import anywhere
 under the project (checked or not), in a string of Python code (`"app.db.session"`,
 `"app.main:app"`, `importlib.import_module("app.plugins.x")`), or in any word of the
 project's other text files (a Dockerfile's `uvicorn app.main:app`, a `[project.scripts]`
 entry). Entry points (`main.py`, `__main__.py`, a module that starts an application or has an
-`if __name__ == "__main__":` block), packages' `__init__.py`, tests and migrations always count as used,
-and so does every module under the folder of a file that imports modules by computed
-names (`import_module(f"plugins.{name}")`, `pkgutil`), where no name need appear.
+`if __name__ == "__main__":` block), packages' `__init__.py`, tests and migrations always
+count as used. Where a file imports modules by computed names (`import_module(f"plugins.
+{name}")`, `pkgutil`), so does every module under that file's folder, and every module of a
+folder a string names (`load("app.actions")`, `glob("*/controller/*.py")`): no module name
+need appear there.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _IMPORT = re.compile(
 )
 _STRING = re.compile(r"""["']([A-Za-z_][\w.:]*)["']""")
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_QUOTED = re.compile(r"""["']([^"'\n]{1,200})["']""")
 # Calls that import modules by a name the code computes (not a plain string: that name
 # is read as a mention).
 _DYNAMIC = re.compile(
@@ -71,6 +74,9 @@ class Mentions:
         self.loaders: set[PurePosixPath] = set()
         """The folders of files that import modules by computed names: a plugin loader
         loads from its own package, where no name need appear."""
+        self.quoted: set[str] = set()
+        """The words of the strings in Python files: a loader is handed the package it
+        loads from (`load("app.actions")`, `glob("*/controller/*.py")`)."""
 
         self.started = False
         """Some file starts an application (`FastAPI()`, `Flask(__name__)`, a Celery
@@ -82,6 +88,8 @@ class Mentions:
         for name in mentions_in(text, python=path.endswith(".py")):
             self.by.setdefault(name, set()).add(path)
         if path.endswith(".py"):
+            for match in _QUOTED.finditer(text):
+                self.quoted.update(_WORD.findall(match.group(1)))
             if _DYNAMIC.search(text):
                 self.loaders.add(PurePosixPath(path).parent)
             if _APPLICATION.search(text) or _MAIN_GUARD.search(text):
@@ -123,6 +131,7 @@ def unimported(
                 PurePosixPath(path).is_relative_to(folder)
                 for folder in mentions.loaders
             )
+            or (mentions.loaders and PurePosixPath(path).parent.name in mentions.quoted)
             or stem in _ENTRY_POINTS
             or mentions.elsewhere(stem, path)
             or _MAIN_GUARD.search(text)

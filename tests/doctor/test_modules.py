@@ -77,6 +77,26 @@ def test_a_loader_of_computed_names_keeps_its_own_package() -> None:
     assert unimported(modules, mentions) == {"tools/orphan.py"}
 
 
+def test_a_loader_keeps_the_folders_its_strings_name() -> None:
+    # insistence/RuoYi-Vue3-FastAPI `b056145` (MIT): common/router.py imports every
+    # `*/controller/*.py`; jxxghp/MoviePilot `bab1f73` (GPL-3.0): a helper loads the
+    # modules of the package a caller names (`ModuleHelper.load("app.actions")`).
+    mentions = Mentions()
+    mentions.add(
+        "common/router.py",
+        "pattern = os.path.join(root, '*', 'controller', '[!_]*.py')\n"
+        "module = importlib.import_module(module_name)\n",
+    )
+    mentions.add("app/chain.py", 'actions = ModuleHelper.load("app.actions")\n')
+    mentions.add("main.py", "app = FastAPI()\n")
+    modules = [
+        ("module_admin/controller/user_controller.py", "", False),
+        ("app/actions/add_download.py", "", False),
+        ("app/utils/web.py", "", False),
+    ]
+    assert unimported(modules, mentions) == {"app/utils/web.py"}
+
+
 def test_the_doctor_leaves_out_a_module_nothing_imports_and_says_so(
     tmp_path: Path,
 ) -> None:
