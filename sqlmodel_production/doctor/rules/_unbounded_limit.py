@@ -11,11 +11,11 @@ from sqlmodel_production.doctor._rule import Rule
 from sqlmodel_production.doctor._source import FunctionNode, SourceFile
 from sqlmodel_production.doctor._syntax import (
     is_dependency,
-    name_of,
     parameters,
     route_decorator,
     terminal,
 )
+from sqlmodel_production.doctor.rules._flow import called, loads, receivers
 
 _LIMITS = frozenset({"limit", "page_size", "per_page"})
 _OFFSETS = frozenset({"offset", "skip"})
@@ -198,12 +198,8 @@ def _enforced(
     is handed to (`compute_pending(limit=limit)` that starts with `limit = min(limit, 1000)`)."""
     found = _checked(file, function, name)
     common: set[str] | None = None
-    for node in file.body_nodes(function):
-        if not (
-            isinstance(node, ast.Name)
-            and node.id == name
-            and isinstance(node.ctx, ast.Load)
-        ) or not _may_reach_a_query(file, project, node, depth):
+    for node in loads(file, function, name):
+        if not _may_reach_a_query(file, project, node, depth):
             continue
         bounds, child, parent = _clamps_around(file, node)
         if isinstance(parent, ast.keyword):
@@ -212,14 +208,14 @@ def _enforced(
             depth < _DEPTH
             and isinstance(parent, ast.Call)
             and child is not parent.func
-            and _called(parent) not in _QUERIES
+            and called(parent) not in _QUERIES
         ):
-            receivers = _receivers(file, project, parent, child)
-            if receivers:
+            handed = receivers(file, project, parent, child)
+            if handed:
                 bounds |= set.intersection(
                     *(
                         _enforced(other, project, callee, parameter, depth + 1)
-                        for other, callee, parameter in receivers
+                        for other, callee, parameter in handed
                     )
                 )
         common = bounds if common is None else common & bounds
@@ -255,13 +251,7 @@ def _never_queried(
     functions of the project that only do that (`read_log(offset)`, through
     `run_in_threadpool` too) or take it and never use it, never to a call such as `.offset()`: a
     negative value is no database error there."""
-    uses = [
-        node
-        for node in file.body_nodes(function)
-        if isinstance(node, ast.Name)
-        and node.id == name
-        and isinstance(node.ctx, ast.Load)
-    ]
+    uses = loads(file, function, name)
     if not uses:
         # Taken and never used, by the endpoint or a function it hands the value to
         # (nested functions and `locals()` included): it reaches nothing.
@@ -292,22 +282,22 @@ def _may_reach_a_query(
         if (
             isinstance(parent, ast.Call)
             and child is not parent.func
-            and _called(parent) not in _CONVERSIONS
+            and called(parent) not in _CONVERSIONS
         ):
-            if _called(parent) in _NOT_QUERIES:
+            if called(parent) in _NOT_QUERIES:
                 return False
-            if _called(parent)[:1].isupper() and not project.functions.get(
-                _called(parent)
+            if called(parent)[:1].isupper() and not project.functions.get(
+                called(parent)
             ):
                 return False  # echoed in a response (`TokenListResponse(limit=limit)`)
-            if _called(parent) in _QUERIES | _EXECUTES:
+            if called(parent) in _QUERIES | _EXECUTES:
                 return True  # (whatever functions of those names the project has)
-            receivers = _receivers(file, project, parent, child)
-            return bool(receivers) and (
+            handed = receivers(file, project, parent, child)
+            return bool(handed) and (
                 depth >= _DEPTH
                 or not all(
                     _never_queried(other, project, callee, parameter, depth + 1)
-                    for other, callee, parameter in receivers
+                    for other, callee, parameter in handed
                 )
             )
         child, parent = parent, file.parents.get(parent)
@@ -347,82 +337,6 @@ _EXECUTES = frozenset(
     }
 )
 _DEPTH = 3
-# `run_in_threadpool(read, path, offset)` calls `read(path, offset)`.
-_RUNNERS = frozenset({"run_in_threadpool", "to_thread", "run_sync"})
-
-
-def _called(call: ast.Call) -> str:
-    """`seek` for `fp.seek(offset)`, `read` for `read(offset)`."""
-    return name_of(call.func)
-
-
-def _receivers(
-    file: SourceFile, project: ProjectIndex, call: ast.Call, argument: ast.AST
-) -> list[tuple[SourceFile, FunctionNode, str]]:
-    """The project functions the call hands `argument` (a positional argument or a
-    keyword) to, each with its parameter's name: those of the call's name that take it."""
-    args = list(call.args)
-    target = call.func
-    if _called(call) in _RUNNERS and args:
-        target, args = args[0], args[1:]
-    # A protocol's or an abstract class's declaration does nothing with the value: the
-    # implementations decide.
-    # The calling function itself is no candidate: an endpoint `list_steps` that calls
-    # `Service.list_steps(...)` hands the value on, it does not recurse.
-    # A method call (`dao.list_versions(...)`) goes to a method where the project has one
-    # of that name, a plain call to a function.
-    caller = file.enclosing_function(call)
-    candidates = [
-        (other, callee)
-        for other, callee in project.functions.get(_function_name(file, target), [])
-        if not _declaration_only(callee) and callee is not caller
-    ]
-    wanted = isinstance(target, ast.Attribute)
-    if any(_is_method(other, callee) == wanted for other, callee in candidates):
-        candidates = [
-            (other, callee)
-            for other, callee in candidates
-            if _is_method(other, callee) == wanted
-        ]
-    found: list[tuple[SourceFile, FunctionNode, str]] = []
-    for other, callee in candidates:
-        names = [arg.arg for arg in [*callee.args.posonlyargs, *callee.args.args]]
-        if names[:1] in (["self"], ["cls"]) and isinstance(target, ast.Attribute):
-            names = names[1:]
-        if isinstance(argument, ast.keyword) and argument.arg is not None:
-            found.append((other, callee, argument.arg))
-        elif argument in args and args.index(argument) < len(names):
-            found.append((other, callee, names[args.index(argument)]))
-    return found
-
-
-def _function_name(file: SourceFile, target: ast.expr) -> str:
-    """The name a call's target is defined under: `get_alerts` for `get_alerts_db` imported
-    as `from db import get_alerts as get_alerts_db`."""
-    if isinstance(target, ast.Name):
-        return terminal(file.resolve(target)) or target.id
-    return name_of(target)
-
-
-def _is_method(file: SourceFile, function: FunctionNode) -> bool:
-    return isinstance(file.parents.get(function), ast.ClassDef)
-
-
-def _declaration_only(function: FunctionNode) -> bool:
-    """A body of only a docstring, `...`, `pass` or `raise NotImplementedError`."""
-    for statement in function.body:
-        if isinstance(statement, ast.Pass):
-            continue
-        if isinstance(statement, ast.Expr) and isinstance(
-            statement.value, ast.Constant
-        ):
-            continue  # a docstring or `...`
-        if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(
-            statement
-        ):
-            continue
-        return False
-    return True
 
 
 def _number(node: ast.expr) -> object:

@@ -225,3 +225,22 @@ def catalog_page(offset: int, limit: int) -> list[str]:
 @router.get("/catalog")
 async def list_catalog(limit: int = 100, offset: int = 0):
     return catalog_page(offset, limit)
+
+
+# Adapted from AstrBotDevs/AstrBot `19d00fb` (AGPL-3.0): the endpoint hands the value to a
+# helper that runs the service in a lambda; the service resets and caps it.
+class ConversationService:
+    async def list_conversations(self, *, page_size: int) -> list[Hero]:
+        if page_size < 1:
+            page_size = 20
+        page_size = min(page_size, 100)
+        return (await session.exec(select(Hero).limit(page_size))).all()
+
+
+async def _list_conversations(service: ConversationService, *, page_size: int):
+    return await run_guarded(lambda: service.list_conversations(page_size=page_size))
+
+
+@router.get("/conversations")
+async def list_conversations_page(page_size: int = Query(default=20)):
+    return await _list_conversations(ConversationService(), page_size=page_size)
