@@ -16,6 +16,7 @@ from sqlmodel_production.doctor._syntax import (
     parameters,
     route_decorator,
 )
+from sqlmodel_production.doctor.rules._flow import called, loads, receivers
 
 
 class TableModelInApiRule(Rule):
@@ -95,7 +96,9 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                         f"use `response_model={name.id}Public`.",
                     )
             for param, default in parameters(function):
-                if is_dependency(file, param, default):
+                if is_dependency(file, param, default) or not _stored(
+                    file, project, function, param.arg
+                ):
                     continue
                 for name in annotation_names(param.annotation):
                     if project.is_table_in(file, name.id):
@@ -107,3 +110,58 @@ def create_hero(*, session: SessionDep, hero: HeroCreate):
                             f"Accept a `{name.id}Create` (or `{name.id}Update`) schema without the "
                             f"id and build the row with `{name.id}.model_validate({param.arg})`.",
                         )
+
+
+def _stored(
+    file: SourceFile,
+    project: ProjectIndex,
+    function: ast.AST,
+    name: str,
+    depth: int = 0,
+) -> bool:
+    """Whether the body is seen reaching a row whole: added or merged into a session,
+    copied onto a row (`row.sqlmodel_update(body)`, `body.model_dump()`, `**body`), or
+    handed to a function of the project that does so. A body only read field by field
+    (`body.url`), used to look a row up by its id or echoed back sets no column."""
+    for node in loads(file, function, name):
+        child: ast.AST = node
+        parent = file.parents.get(node)
+        if isinstance(parent, ast.Attribute):
+            if parent.attr in _COPIES:
+                return True
+            continue  # one field read: the handler picks what it uses
+        while isinstance(parent, ast.keyword | ast.Starred | ast.List | ast.Tuple):
+            child, parent = parent, file.parents.get(parent)
+        if isinstance(parent, ast.Dict) and child not in parent.values:
+            return True  # `{**body}`: every field copied
+        if not isinstance(parent, ast.Call) or child is parent.func:
+            continue
+        splat = isinstance(child, ast.Starred) or (
+            isinstance(child, ast.keyword) and child.arg is None
+        )
+        if called(parent) in _STORES or splat:
+            return True
+        if depth < _DEPTH and any(
+            _stored(other, project, callee, parameter, depth + 1)
+            for other, callee, parameter in receivers(file, project, parent, child)
+        ):
+            return True
+    return False
+
+
+# Calls that put a whole object into the database or onto a row.
+_STORES = frozenset(
+    {
+        "add",
+        "add_all",
+        "merge",
+        "sqlmodel_update",
+        "model_validate",
+        "from_orm",
+        "parse_obj",
+        "bulk_save_objects",
+    }
+)
+# Reads of every field at once.
+_COPIES = frozenset({"model_dump", "dict", "__dict__", "model_dump_json", "json"})
+_DEPTH = 3

@@ -35,12 +35,18 @@ def replace_hero(
     hero_id: int,
     hero: Annotated[Hero, Body()],  # expect: SMP001
 ):
-    return hero
+    return session.merge(hero)
 
 
 @router.post("/heroes/bulk", response_model=list[HeroPublic])
 def create_heroes(*, session: SessionDep, heroes: list[Hero]):  # expect: SMP001
+    save_all(session, heroes)
     return heroes
+
+
+def save_all(session: Session, rows: list[Hero]) -> None:
+    session.add_all(rows)
+    session.commit()
 
 
 @router.get("/missions/", response_model=list[Mission])  # expect: SMP001

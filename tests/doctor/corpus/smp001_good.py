@@ -1,4 +1,4 @@
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from .models import Hero, HeroCreate, HeroPublic
 
@@ -41,3 +41,23 @@ HeroFromHeader = Depends(get_hero)
 @router.get("/messages/{conversation_id}", response_model=list[HeroPublic])
 async def get_chat_history(conversation_id: str, hero: Hero | None = HeroFromHeader):
     return []
+
+
+# Adapted from EstrellaXD/Auto_Bangumi `bd6d35d` (MIT) and dataease/SQLBot `59ca097`
+# (GPL-3.0): a table model as a body that the handler reads field by field, or uses to find
+# a row by its id, sets no column the client chose.
+@router.post("/rss/add")
+def add_rss(*, session: SessionDep, rss: Hero):
+    session.add(Hero(name=rss.name, secret_name=""))
+    session.commit()
+    return {"ok": True}
+
+
+@router.post("/heroes/edit")
+def edit_hero(*, session: SessionDep, hero: Hero):
+    row = session.get(Hero, hero.id)
+    if row is None:
+        raise HTTPException(status_code=404)
+    row.name = hero.name
+    session.commit()
+    return {"ok": True}
