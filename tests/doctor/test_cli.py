@@ -18,7 +18,7 @@ PLAIN = {"COLUMNS": "100", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "dumb"
 
 TEXT = """\
 app.py
-  3:10 SMP004 [warning] This engine does not test pooled connections before use: after a \
+  3:10 SMP004 [info] This engine does not test pooled connections before use: after a \
 database restart, a failover or an idle timeout, the next request fails with a connection error \
 instead of reconnecting.
     fix: Pass `pool_pre_ping=True` to the engine.
@@ -27,7 +27,7 @@ ends up in the logs and every query pays for the logging.
     fix: Remove `echo=True`, or read it from a setting that is off in production \
 (`echo=settings.echo`).
 
-Found 2 problems (2 warnings) in 1 file; 2 at or above warning.
+Found 2 problems (1 warning, 1 info) in 1 file; 1 at or above warning.
 """
 
 
@@ -50,7 +50,8 @@ def test_text_output_is_grouped_by_file_and_plain_when_piped(project: Path) -> N
 
 def test_text_output_is_colored_on_a_terminal(project: Path) -> None:
     result = doctor("app.py", FORCE_COLOR="1", TERM="xterm-256color")
-    assert "\x1b[33mSMP004\x1b[0m" in result.stdout
+    assert "\x1b[36mSMP004\x1b[0m" in result.stdout
+    assert "\x1b[33mSMP003\x1b[0m" in result.stdout
     assert "\x1b[1;31mFound 2 problems" in result.stdout
     assert _strip_ansi(result.stdout) == TEXT
 
@@ -140,7 +141,7 @@ def test_an_alias_defined_in_a_file_read_is_not_a_missing_model(project: Path) -
 def test_severity_threshold_decides_the_exit_code(project: Path) -> None:
     result = doctor("app.py", "--severity", "error")
     assert result.stdout.endswith(
-        "Found 2 problems (2 warnings) in 1 file; none at or above error.\n"
+        "Found 2 problems (1 warning, 1 info) in 1 file; none at or above error.\n"
     )
     assert result.exit_code == 0
     assert doctor("app.py", "--severity", "info").exit_code == 1
@@ -188,12 +189,13 @@ def test_sarif_has_what_github_code_scanning_requires(project: Path) -> None:
     assert driver["rules"][3]["shortDescription"] == {
         "text": "Engine without pool_pre_ping"
     }
-    assert driver["rules"][3]["defaultConfiguration"] == {"level": "warning"}
+    assert driver["rules"][3]["defaultConfiguration"] == {"level": "note"}
+    assert driver["rules"][2]["defaultConfiguration"] == {"level": "warning"}
     assert driver["rules"][0]["defaultConfiguration"] == {"level": "error"}
     first = run["results"][0]
     assert first["ruleId"] == "SMP004"
     assert rule_ids[first["ruleIndex"]] == "SMP004"
-    assert first["level"] == "warning"
+    assert first["level"] == "note"
     assert first["message"]["text"].endswith(
         "Fix: Pass `pool_pre_ping=True` to the engine."
     )
@@ -217,7 +219,7 @@ def test_explain_prints_rationale_and_examples() -> None:
     result = doctor("--explain", "smp004")
     assert result.stdout == (
         "SMP004: Engine without pool_pre_ping\n"
-        "Severity: warning\n"
+        "Severity: info\n"
         "\n"
         "Pooled connections die silently: the database restarts or fails over, a proxy or the "
         "server's idle timeout closes them. Without `pool_pre_ping=True` the pool hands such a "
@@ -228,7 +230,11 @@ def test_explain_prints_rationale_and_examples() -> None:
         "fallback engine an `except` clause makes when its `try`'s engine call fails (that "
         "call is checked), nor an engine on SQLite (its URL, its pool class, or a branch "
         "that asks for SQLite), nor any engine of a project that runs on SQLite alone (its "
-        "code names no other database and its dependency files list no server driver).\n"
+        "code names no other database and its dependency files list no server driver). "
+        "Reported as info: on public projects outside the corpus, half of its findings were "
+        "engines that hold no idle connection for long (made per call by a helper, used once "
+        "at start-up, run by a one-shot command, or never used), which it cannot yet tell "
+        "apart from an application's long-lived pool.\n"
         "\n"
         "Bad:\n"
         "engine = create_engine(DATABASE_URL)\n"

@@ -20,7 +20,7 @@ _UNPOOLED = frozenset({"NullPool", "StaticPool", "SingletonThreadPool"})
 class MissingPoolPrePingRule(Rule):
     code = "SMP004"
     title = "Engine without pool_pre_ping"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     skip_tests = True
     rationale = (
         "Pooled connections die silently: the database restarts or fails over, a proxy or the "
@@ -32,7 +32,11 @@ class MissingPoolPrePingRule(Rule):
         "`except` clause makes when its `try`'s engine call fails (that call is checked), nor "
         "an engine on SQLite (its URL, its pool class, or a branch that asks for SQLite), nor "
         "any engine of a project that runs on SQLite alone (its code names no other database "
-        "and its dependency files list no server driver)."
+        "and its dependency files list no server driver). Reported as info: on public "
+        "projects outside the corpus, half of its findings were engines that hold no idle "
+        "connection for long (made per call by a helper, used once at start-up, run by a "
+        "one-shot command, or never used), which it cannot yet tell apart from an "
+        "application's long-lived pool."
     )
     bad = """\
 engine = create_engine(DATABASE_URL)
