@@ -27,9 +27,11 @@ _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)|import[ \t]+([^\n#]+))",
     re.M,
 )
+# A string that is a dotted name (`"app.main:app"`): it names the modules it spells out.
 _STRING = re.compile(r"""["']([A-Za-z_][\w.:]*)["']""")
-_WORD = re.compile(r"[A-Za-z_]\w*")
+# Any short string (`"*/controller/*.py"`): its words may name a loader's folders.
 _QUOTED = re.compile(r"""["']([^"'\n]{1,200})["']""")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 # Calls that import modules by a name the code computes (not a plain string: that name
 # is read as a mention).
 _DYNAMIC = re.compile(
