@@ -774,6 +774,101 @@ TENTH = (
         "GPL-3.0",
     ),
 )
+# The eleventh measurement: 12 more projects (4 SQLModel), chosen and pinned the same way
+# before the doctor ran on any of them; measured once, with the rules after the tenth set's
+# fixes.
+ELEVENTH = (
+    Project(
+        "autoflow",
+        "pingcap/autoflow",
+        "7eb3e1c6f2467ebe9824a65695218d014d075974",
+        ("backend/app",),
+        "Apache-2.0",
+    ),
+    Project(
+        "admyral",
+        "Admyral-Security/admyral",
+        "de332e2dd7d1deb536d859b7ad7bf74f64ab7e93",
+        ("admyral",),
+        "Apache-2.0",
+    ),
+    Project(
+        "fulcrum",
+        "Levers-Labs/fulcrum-intelligence",
+        "04cecd1c7fa13eeef6a489a6fccde278d494e793",
+        (
+            "commons/commons",
+            "insights_backend/insights_backend",
+            "query_manager/query_manager",
+            "story_manager/story_manager",
+            "analysis_manager/analysis_manager",
+        ),
+        "none",
+    ),
+    Project(
+        "datastep",
+        "hub-datastep/demo-backend",
+        "04ac2e40b6d87ed9473e6e31d8aef60bc3a0ee48",
+        ("src",),
+        "none",
+    ),
+    Project(
+        "openrelik",
+        "openrelik/openrelik-server",
+        "49e40a4b90245579fe76aa0b280acfe968ba518a",
+        ("src",),
+        "Apache-2.0",
+    ),
+    Project(
+        "hypothesis-h",
+        "hypothesis/h",
+        "24395ca438e3bd4b5c301e30ab81ca1d024ee840",
+        ("h",),
+        "BSD-2-Clause",
+    ),
+    Project(
+        "romm",
+        "rommapp/romm",
+        "57badfd62664c8db211294761489f61470c74ce6",
+        ("backend",),
+        "AGPL-3.0",
+    ),
+    Project(
+        "sampledb",
+        "sciapp/sampledb",
+        "2407575c7c5e9ab553cd7ad1bcc531787afb15cd",
+        ("sampledb",),
+        "MIT",
+    ),
+    Project(
+        "test-observer",
+        "canonical/test_observer",
+        "01c5ca9256ccea22e25b2e88eca5877eb9767571",
+        ("backend/test_observer",),
+        "AGPL-3.0-only",
+    ),
+    Project(
+        "cohere-toolkit",
+        "cohere-ai/cohere-toolkit",
+        "fdd4371edf164f2c1726a884e421049093c0128e",
+        ("src/backend",),
+        "MIT",
+    ),
+    Project(
+        "opengatellm",
+        "etalab-ia/OpenGateLLM",
+        "80e24d436c51b9861e935a4530743097d1fe3f37",
+        ("app",),
+        "MIT",
+    ),
+    Project(
+        "fastapiadmin",
+        "1014TaoTao/FastapiAdmin",
+        "5fd3b2dc022e4324f89bb96afd650f102ccc925e",
+        ("backend/app",),
+        "MIT",
+    ),
+)
 SETS = {
     "first": PROJECTS[:13],
     "second": PROJECTS[13:],
@@ -786,6 +881,7 @@ SETS = {
     "eighth": EIGHTH,
     "ninth": NINTH,
     "tenth": TENTH,
+    "eleventh": ELEVENTH,
 }
 
 
