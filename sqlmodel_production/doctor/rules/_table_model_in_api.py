@@ -28,7 +28,11 @@ class TableModelInApiRule(Rule):
         "and every other column (mass assignment), and as a response model it sends every column, "
         "including the ones added later, such as password hashes. Separate the table model from "
         "the API schemas (Base, Create, Public, Update) so that each endpoint accepts and returns "
-        "exactly the fields it means to."
+        "exactly the fields it means to. A table model taken as a body is reported where the "
+        "body is seen stored whole (added or merged into a session, validated into a row, "
+        "dumped or splatted, by the endpoint or a function of the project it hands the body "
+        "to); one read field by field, or used to find a row by its id, sets no column the "
+        "client chose."
     )
     bad = """\
 class Hero(SQLModel, table=True):
@@ -132,7 +136,11 @@ def _stored(
             continue  # one field read: the handler picks what it uses
         while isinstance(parent, ast.keyword | ast.Starred | ast.List | ast.Tuple):
             child, parent = parent, file.parents.get(parent)
-        if isinstance(parent, ast.Dict) and child not in parent.values:
+        if (
+            isinstance(parent, ast.Dict)
+            and child in parent.values
+            and parent.keys[parent.values.index(child)] is None
+        ):
             return True  # `{**body}`: every field copied
         if not isinstance(parent, ast.Call) or child is parent.func:
             continue
