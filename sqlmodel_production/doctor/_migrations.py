@@ -194,10 +194,9 @@ def _read_upgrade(function: ast.AST, tally: _Tally) -> None:
             name = _argument(node, 0, "index_name", "constraint_name")
             tally.create(_index_name(name), table, _first_column(columns))
         elif operation == "add_column" and args:
-            table = batch or _string(args[0])
-            column = args[-1]
-            if isinstance(column, ast.Call):
-                _read_column_type(table, column, tally)
+            # `op.add_column("t", sa.Column("c", ..., index=True))`: read like a column of
+            # `create_table` (its type, and the index Alembic makes for `index=True`).
+            _read_table(batch or _string(args[0]), args[-1:], tally)
         elif operation == "alter_column" and args:
             table = batch or _string(args[0])
             column_name = _string(

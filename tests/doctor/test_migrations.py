@@ -38,6 +38,11 @@ def upgrade():
         batch_op.create_unique_constraint("uq_pet_tag", ["tag_id", "owner_id"])
     op.execute(sa.text('CREATE INDEX IF NOT EXISTS ix_v ON public."Vector" (knowledge_id)'))
     op.create_primary_key("pk_grant", "grant", ["client_id", "scope_id"])
+    # hypothesis/h `24395ca` (BSD-2-Clause): Alembic indexes a column it adds with index=True.
+    op.add_column("annotation", sa.Column("document_id", sa.Integer, index=True))
+    with op.batch_alter_table("pet") as batch_op:
+        batch_op.add_column(sa.Column("vet_id", sa.Integer(), unique=True))
+    op.add_column("annotation", sa.Column("group_id", sa.Integer))
 
 
 def downgrade():
@@ -90,6 +95,8 @@ def test_an_alembic_revision_upgrades_to_these_indexes() -> None:
         "pet.tag_id",
         "vector.knowledge_id",
         "grant.client_id",
+        "annotation.document_id",
+        "pet.vet_id",
     )
     # Made and dropped again: the project's decision. `downgrade()` is never read.
     assert found.dropped == leads("hero.mission_id")
