@@ -120,8 +120,13 @@ def unimported_notice(paths: list[str]) -> str | None:
     shown = ", ".join(paths[:5]) + (
         f" and {len(paths) - 5} more" if len(paths) > 5 else ""
     )
+    if len(paths) == 1:
+        return (
+            f"Not checked: {shown}, which nothing in the project imports or names: its code "
+            "never runs. Import it, or name it in a configuration file, and it is checked."
+        )
     return (
-        f"Not checked: {len(paths)} module{'s' if len(paths) > 1 else ''} that nothing in "
-        f"the project imports or names ({shown}); their code never runs. Import one, or "
-        "name it in a configuration file, and it is checked."
+        f"Not checked: {len(paths)} modules that nothing in the project imports or names "
+        f"({shown}): their code never runs. Import them, or name them in a configuration "
+        "file, and they are checked."
     )

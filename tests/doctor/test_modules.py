@@ -119,6 +119,13 @@ def test_the_doctor_leaves_out_a_module_nothing_imports_and_says_so(
     assert len(report.notices) == 1
     assert "api/db/database.py" in report.notices[0]
     assert "nothing in the project imports" in report.notices[0]
+    write(tmp_path, {"api/db/legacy.py": ENGINE})
+    report = check(
+        [tmp_path / "api"], Config(root=tmp_path, select=frozenset({"SMP003"}))
+    )
+    assert "Not checked: 2 modules that nothing" in report.notices[0]
+    assert "api/db/legacy.py" in report.notices[0]
+    (tmp_path / "api/db/legacy.py").unlink()
     # Imported from a module outside the checked folder, it is checked.
     write(tmp_path, {"scripts/debug.py": "from api.db.database import engine\n"})
     report = check(
