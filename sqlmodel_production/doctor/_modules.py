@@ -2,17 +2,17 @@
 
 In a project that starts an application somewhere (`FastAPI()`, `Flask(__name__)`, a
 Celery app, a `__main__` block), code in a module nothing imports never runs: an engine it
-makes opens no connection, a table it declares is never created. The doctor leaves such modules out rather than report
-what they would do. A module counts as used when its name appears in an import anywhere
-under the project (checked or not), in a string of Python code (`"app.db.session"`,
-`"app.main:app"`, `importlib.import_module("app.plugins.x")`), or in any word of the
-project's other text files (a Dockerfile's `uvicorn app.main:app`, a `[project.scripts]`
-entry). Entry points (`main.py`, `__main__.py`, a module that starts an application or has an
-`if __name__ == "__main__":` block), packages' `__init__.py`, tests and migrations always
-count as used. Where a file imports modules by computed names (`import_module(f"plugins.
-{name}")`, `pkgutil`), so does every module under that file's folder, and every module of a
-folder a string names (`load("app.actions")`, `glob("*/controller/*.py")`): no module name
-need appear there.
+makes opens no connection, a table it declares is never created. The doctor leaves such
+modules out rather than report what they would do. A module counts as used when its name
+appears in an import anywhere under the project (checked or not), in a string of Python
+code (`"app.db.session"`, `"app.main:app"`, `importlib.import_module("app.plugins.x")`), or
+in any word of the project's other text files (a Dockerfile's `uvicorn app.main:app`, a
+`[project.scripts]` entry). Entry points (`main.py`, `__main__.py`, a module that starts an
+application or has an `if __name__ == "__main__":` block), packages' `__init__.py`, tests
+and migrations always count as used. Where a file imports modules by computed names
+(`import_module(f"plugins.{name}")`, `pkgutil`), so does every module under that file's
+folder, and every module of a folder a string names (`load("app.actions")`,
+`glob("*/controller/*.py")`): no module name need appear there.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ class Mentions:
         self.quoted: set[str] = set()
         """The words of the strings in Python files: a loader is handed the package it
         loads from (`load("app.actions")`, `glob("*/controller/*.py")`)."""
-
         self.started = False
         """Some file starts an application (`FastAPI()`, `Flask(__name__)`, a Celery
         app, an `if __name__ == "__main__":` block): the project is whole enough for
