@@ -125,16 +125,13 @@ def unimported(
     if not mentions.started:
         return found
     for path, text, exempt in modules:
-        stem = PurePosixPath(path).stem
+        module = PurePosixPath(path)
         if (
             exempt
-            or any(
-                PurePosixPath(path).is_relative_to(folder)
-                for folder in mentions.loaders
-            )
-            or (mentions.loaders and PurePosixPath(path).parent.name in mentions.quoted)
-            or stem in _ENTRY_POINTS
-            or mentions.elsewhere(stem, path)
+            or any(module.is_relative_to(folder) for folder in mentions.loaders)
+            or (mentions.loaders and module.parent.name in mentions.quoted)
+            or module.stem in _ENTRY_POINTS
+            or mentions.elsewhere(module.stem, path)
             or _MAIN_GUARD.search(text)
             or _APPLICATION.search(text)
         ):

@@ -9,7 +9,10 @@ from sqlmodel_production.doctor._project import ProjectIndex
 from sqlmodel_production.doctor._source import FunctionNode, SourceFile
 from sqlmodel_production.doctor._syntax import name_of, terminal
 
-__all__ = ["called", "loads", "receivers"]
+__all__ = ["DEPTH", "called", "loads", "receivers"]
+
+#: How many calls deep a value is followed into the project's functions.
+DEPTH = 3
 
 
 def loads(file: SourceFile, function: ast.AST, name: str) -> list[ast.Name]:

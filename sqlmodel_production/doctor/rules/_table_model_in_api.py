@@ -16,7 +16,7 @@ from sqlmodel_production.doctor._syntax import (
     parameters,
     route_decorator,
 )
-from sqlmodel_production.doctor.rules._flow import called, loads, receivers
+from sqlmodel_production.doctor.rules._flow import DEPTH, called, loads, receivers
 
 
 class TableModelInApiRule(Rule):
@@ -149,7 +149,7 @@ def _stored(
         )
         if called(parent) in _STORES or splat:
             return True
-        if depth < _DEPTH and any(
+        if depth < DEPTH and any(
             _stored(other, project, callee, parameter, depth + 1)
             for other, callee, parameter in receivers(file, project, parent, child)
         ):
@@ -172,4 +172,3 @@ _STORES = frozenset(
 )
 # Reads of every field at once.
 _COPIES = frozenset({"model_dump", "dict", "__dict__", "model_dump_json", "json"})
-_DEPTH = 3

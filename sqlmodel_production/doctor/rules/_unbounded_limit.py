@@ -15,7 +15,7 @@ from sqlmodel_production.doctor._syntax import (
     route_decorator,
     terminal,
 )
-from sqlmodel_production.doctor.rules._flow import called, loads, receivers
+from sqlmodel_production.doctor.rules._flow import DEPTH, called, loads, receivers
 
 _LIMITS = frozenset({"limit", "page_size", "per_page"})
 _OFFSETS = frozenset({"offset", "skip"})
@@ -205,7 +205,7 @@ def _enforced(
         if isinstance(parent, ast.keyword):
             child, parent = parent, file.parents.get(parent)
         if (
-            depth < _DEPTH
+            depth < DEPTH
             and isinstance(parent, ast.Call)
             and child is not parent.func
             and called(parent) not in _QUERIES
@@ -294,7 +294,7 @@ def _may_reach_a_query(
                 return True  # (whatever functions of those names the project has)
             handed = receivers(file, project, parent, child)
             return bool(handed) and (
-                depth >= _DEPTH
+                depth >= DEPTH
                 or not all(
                     _never_queried(other, project, callee, parameter, depth + 1)
                     for other, callee, parameter in handed
@@ -307,7 +307,7 @@ def _may_reach_a_query(
         and len(parent.targets) == 1
         and isinstance(parent.targets[0], ast.Name)
         and parent.targets[0].id != node.id
-        and depth < _DEPTH
+        and depth < DEPTH
         and (function := file.enclosing_function(parent)) is not None
     ):
         return not _never_queried(
@@ -336,7 +336,6 @@ _EXECUTES = frozenset(
         "fetch_all",
     }
 )
-_DEPTH = 3
 
 
 def _number(node: ast.expr) -> object:
